@@ -1,0 +1,293 @@
+/**
+ * nginx access logs in any `log_format`: the directive text is compiled once into a parser that
+ * walks a line by the format's literal separators (no regex per line), decodes nginx's escaping
+ * and maps each variable through the table in nginxVariables.ts.
+ */
+import {
+  LogRecord, ParseError, type LineParser, type ParseResult, checkTime, DEFAULT_MAX_LINE_CHARS,
+} from './record.js';
+import { NGINX_VARIABLES, UPSTREAM_COLUMNS, upstreamAttempts, type LineState, type TimeParsers, type VariableSpec } from './nginxVariables.js';
+import { makeIsoParser, makeTimeLocalParser } from './time.js';
+
+export type NginxEscape = 'default' | 'json' | 'none';
+
+export interface LogFormat {
+  name: string;
+  escape: NginxEscape;
+  /** The format string with the directive's quoted parts joined. */
+  format: string;
+}
+
+export class LogFormatError extends Error {}
+
+/**
+ * Reads `log_format NAME [escape=default|json|none] 'part' "part" ...;` as written in nginx.conf
+ * (several quoted parts, any line breaks), or a bare format string.
+ */
+export function parseLogFormatDirective(text: string): LogFormat {
+  const t = text.trim();
+  if (!/^log_format\s/.test(t)) {
+    if (t.length === 0) throw new LogFormatError('the log format is empty');
+    return { name: 'custom', escape: 'default', format: t };
+  }
+  const tokens: string[] = [];
+  let i = 'log_format'.length;
+  while (i < t.length) {
+    const c = t[i]!;
+    if (/\s/.test(c)) { i++; continue; }
+    if (c === ';') { i++; break; }
+    if (c === '#') { while (i < t.length && t[i] !== '\n') i++; continue; }
+    if (c === "'" || c === '"') {
+      let s = '';
+      let j = i + 1;
+      for (; j < t.length && t[j] !== c; j++) {
+        if (t[j] === '\\' && j + 1 < t.length) {
+          const n = t[++j]!;
+          s += n === 't' ? '\t' : n === 'n' ? '\n' : n === 'r' ? '\r' : n === c || n === '\\' ? n : '\\' + n;
+        } else {
+          s += t[j];
+        }
+      }
+      if (j >= t.length) throw new LogFormatError(`unterminated ${c} quote in log_format`);
+      tokens.push(s);
+      i = j + 1;
+      continue;
+    }
+    let j = i;
+    while (j < t.length && !/[\s;]/.test(t[j]!)) j++;
+    tokens.push(t.slice(i, j));
+    i = j;
+  }
+  const name = tokens.shift();
+  if (!name) throw new LogFormatError('log_format has no name');
+  let escape: NginxEscape = 'default';
+  if (tokens[0]?.startsWith('escape=')) {
+    const e = tokens.shift()!.slice('escape='.length);
+    if (e !== 'default' && e !== 'json' && e !== 'none') {
+      throw new LogFormatError(`log_format ${name}: escape=${e} is not one of default, json, none`);
+    }
+    escape = e;
+  }
+  if (tokens.length === 0) throw new LogFormatError(`log_format ${name} has no format string`);
+  return { name, escape, format: tokens.join('') };
+}
+
+interface Template {
+  prefix: string;
+  vars: string[];
+  /** literals[i] follows vars[i]. */
+  literals: string[];
+}
+
+function splitTemplate(format: string): Template {
+  const re = /\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))/g;
+  const vars: string[] = [];
+  const literals: string[] = [];
+  let prefix: string | undefined;
+  let last = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(format)) !== null) {
+    const lit = format.slice(last, m.index);
+    if (prefix === undefined) prefix = lit;
+    else literals.push(lit);
+    vars.push((m[1] ?? m[2])!);
+    last = re.lastIndex;
+  }
+  if (vars.length === 0) throw new LogFormatError('the log format has no $variables');
+  literals.push(format.slice(last));
+  for (let i = 0; i < vars.length - 1; i++) {
+    if (literals[i] === '') {
+      throw new LogFormatError(`$${vars[i]} and $${vars[i + 1]} have nothing between them: the line cannot be split there`);
+    }
+  }
+  return { prefix: prefix ?? '', vars, literals };
+}
+
+const HEX_ESCAPE = /\\x([0-9A-Fa-f]{2})/g;
+
+/** nginx default escaping: `"`, `\`, bytes < 32 and > 126 as `\xXX`; the bytes are UTF-8 text. */
+export function decodeDefaultEscape(v: string): string {
+  if (v.indexOf('\\x') === -1) return v;
+  const latin1 = v.replace(HEX_ESCAPE, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+  // Only bytes decoded from escapes can be > 0x7f here, so the latin1 view is the byte string.
+  return Buffer.from(latin1, 'latin1').toString('utf8');
+}
+
+/** nginx escape=json: `\"`, `\\`, `\n`, `\u00XX`. */
+export function decodeJsonEscape(v: string): string {
+  if (v.indexOf('\\') === -1) return v;
+  try {
+    return JSON.parse('"' + v + '"') as string;
+  } catch {
+    return v;
+  }
+}
+
+export interface NginxAccessOptions {
+  maxLineChars?: number;
+}
+
+interface Slot {
+  name: string;
+  spec: VariableSpec | undefined;
+}
+
+function timeParsers(): TimeParsers {
+  return { local: makeTimeLocalParser(), iso: makeIsoParser() };
+}
+
+/** Finishes a record from the per-line state: time, start, upstream attempts. */
+function finish(rec: LogRecord, st: LineState, hasUpstream: boolean): ParseResult {
+  const bad = checkTime(st.timeMs, 'the request time');
+  if (bad) return bad;
+  rec.time = st.timeMs;
+  if (rec.durationMs !== undefined) rec.start = Math.round((st.timeMs - rec.durationMs) * 1000) / 1000;
+  if (hasUpstream) rec.upstreams = upstreamAttempts(st.upstream);
+  return rec;
+}
+
+const TIME_VARIABLES = ['msec', 'time_iso8601', 'time_local'];
+
+/** Compiles a log_format (directive text or bare format string) into a line parser. */
+export function compileNginxLogFormat(formatOrDirective: string | LogFormat, opts: NginxAccessOptions = {}): LineParser {
+  const lf = typeof formatOrDirective === 'string' ? parseLogFormatDirective(formatOrDirective) : formatOrDirective;
+  const tpl = splitTemplate(lf.format);
+  if (!tpl.vars.some((v) => TIME_VARIABLES.includes(v))) {
+    throw new LogFormatError(`log_format ${lf.name} logs no time ($msec, $time_iso8601 or $time_local): add $msec`);
+  }
+  const maxLen = opts.maxLineChars ?? DEFAULT_MAX_LINE_CHARS;
+  const decode = lf.escape === 'json' ? decodeJsonEscape : lf.escape === 'default' ? decodeDefaultEscape : (v: string) => v;
+  const missing = lf.escape === 'json' ? '' : '-';
+  const slots: Slot[] = tpl.vars.map((name) => ({ name, spec: NGINX_VARIABLES[name] }));
+  // Apply low-priority variables first so that better sources of the same field overwrite them.
+  const order = slots.map((_, i) => i).sort((a, b) => (slots[a]!.spec?.prio ?? 0) - (slots[b]!.spec?.prio ?? 0));
+  const hasUpstream = tpl.vars.some((v) => (UPSTREAM_COLUMNS as readonly string[]).includes(v));
+  const { prefix, literals } = tpl;
+  const n = slots.length;
+  const parsers = timeParsers();
+  const raw: string[] = new Array<string>(n);
+
+  return (line: string): ParseResult => {
+    if (line.length === 0) return new ParseError('empty', 'empty line');
+    if (line.length > maxLen) return new ParseError('line-too-long', `${line.length} characters, over the limit of ${maxLen}`);
+    if (!line.startsWith(prefix)) return new ParseError('format-mismatch', `line does not start with ${JSON.stringify(prefix)} (log_format ${lf.name})`);
+    let pos = prefix.length;
+    for (let i = 0; i < n; i++) {
+      const lit = literals[i]!;
+      let end: number;
+      if (i === n - 1) {
+        end = line.length - lit.length;
+        if (end < pos || !line.endsWith(lit)) {
+          return new ParseError('truncated', `line ends before $${slots[i]!.name} is closed by ${JSON.stringify(lit)}`);
+        }
+      } else {
+        end = line.indexOf(lit, pos);
+        const spec = slots[i]!.spec;
+        if (spec !== undefined && end > 0) {
+          if (spec.multi) {
+            // `a, b` and `a : b` inside one upstream value are not the separator that follows it.
+            while (end > 0 && (line.charCodeAt(end - 1) === 44 /* , */ || line.startsWith(' : ', end))) {
+              end = line.indexOf(lit, line.startsWith(' : ', end) ? end + 3 : end + 1);
+            }
+          } else if (spec.spaces !== undefined && lit[0] === ' ') {
+            for (let k = 0; k < spec.spaces && end >= 0; k++) end = line.indexOf(lit, end + 1);
+          }
+        }
+        if (end < 0) {
+          return new ParseError('truncated', `no ${JSON.stringify(lit)} after $${slots[i]!.name}: the line is cut short or in another format (log_format ${lf.name})`);
+        }
+      }
+      raw[i] = line.slice(pos, end);
+      pos = end + lit.length;
+    }
+    const rec = new LogRecord('nginx-access', NaN);
+    const st: LineState = { timeMs: NaN, upstream: hasUpstream ? new Array(UPSTREAM_COLUMNS.length) : [] };
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
+      const r = raw[i]!;
+      if (r === missing || r === '-') continue;
+      const v = decode(r);
+      const spec = slots[i]!.spec;
+      if (spec) spec.apply(rec, v, st, parsers);
+      else rec.setField(slots[i]!.name, v);
+    }
+    if (rec.status === undefined && tpl.vars.includes('status')) {
+      return new ParseError('bad-field', `$status is not a number: ${JSON.stringify(raw[tpl.vars.indexOf('status')]!.slice(0, 40))}`);
+    }
+    return finish(rec, st, hasUpstream);
+  };
+}
+
+/**
+ * Keys commonly used for nginx variables in JSON log formats. A JSON access line with another
+ * layout than a configured one is read through this map (and any key that is itself a variable
+ * name); other keys are kept in `fields`.
+ */
+const JSON_KEY_ALIASES: Record<string, string> = {
+  ts: 'time_iso8601', time: 'time_iso8601', timestamp: 'time_iso8601', '@timestamp': 'time_iso8601',
+  req_id: 'req_id', nginx_request_id: 'request_id', request_id: 'request_id',
+  xff: 'http_x_forwarded_for', x_forwarded_for: 'http_x_forwarded_for',
+  upstream: 'upstream_addr', user_agent: 'http_user_agent', ua: 'http_user_agent',
+  referer: 'http_referer', referrer: 'http_referer', method: 'request_method', uri: 'request_uri',
+  protocol: 'server_protocol', upgrade: 'http_upgrade', traceparent: 'http_traceparent',
+  inbound_request_id: 'http_x_request_id', client_request_id: 'http_x_request_id',
+};
+
+/** nginx access lines written as JSON by a format we were not given: keys mapped by name. */
+export function makeNginxJsonParser(opts: NginxAccessOptions = {}): LineParser {
+  const maxLen = opts.maxLineChars ?? DEFAULT_MAX_LINE_CHARS;
+  const parsers = timeParsers();
+  return (line) => {
+    if (line.length === 0) return new ParseError('empty', 'empty line');
+    if (line.length > maxLen) return new ParseError('line-too-long', `${line.length} characters, over the limit of ${maxLen}`);
+    let obj: unknown;
+    try {
+      obj = JSON.parse(line);
+    } catch (e) {
+      return new ParseError(line.trimStart().startsWith('{') ? 'truncated' : 'not-json', `not valid JSON: ${(e as Error).message}`);
+    }
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return new ParseError('not-an-object', 'the JSON line is not an object');
+    const rec = new LogRecord('nginx-access', NaN);
+    const st: LineState = { timeMs: NaN, upstream: new Array(UPSTREAM_COLUMNS.length) };
+    const entries: [VariableSpec | undefined, string, string][] = [];
+    for (const [key, value] of Object.entries(obj as Record<string, unknown>)) {
+      if (value === null || value === '' || value === '-') continue;
+      if (typeof value === 'object') {
+        rec.setField(key, JSON.stringify(value));
+        continue;
+      }
+      const name = key.startsWith('$') ? key.slice(1) : key;
+      const spec = NGINX_VARIABLES[JSON_KEY_ALIASES[name] ?? name];
+      entries.push([spec, key, String(value)]);
+    }
+    entries.sort((a, b) => (a[0]?.prio ?? 0) - (b[0]?.prio ?? 0));
+    for (const [spec, key, v] of entries) {
+      if (spec) spec.apply(rec, v, st, parsers);
+      else rec.setField(key, v);
+    }
+    if (Number.isNaN(st.timeMs)) return new ParseError('missing-field', 'no time field (msec, ts, time_iso8601, time_local)');
+    return finish(rec, st, true);
+  };
+}
+
+/** Formats nginx ships or that we recommend; `--format nginx-<name>` selects one. */
+export const BUILTIN_LOG_FORMATS: Record<string, string> = {
+  combined: `log_format combined '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';`,
+  main: `log_format main '$remote_addr - $remote_user [$time_local] "$request" '
+                  '$status $body_bytes_sent "$http_referer" '
+                  '"$http_user_agent" "$http_x_forwarded_for"';`,
+  // The correlation format the README recommends: every field the joins and diagnoses use.
+  claw_json: `log_format claw_json escape=json '{"ts":"$time_iso8601","msec":"$msec","time_local":"$time_local",'
+    '"req_id":"$req_id","nginx_request_id":"$request_id","connection":"$connection",'
+    '"connection_requests":"$connection_requests","pid":"$pid","remote_addr":"$remote_addr",'
+    '"remote_port":"$remote_port","realip_remote_addr":"$realip_remote_addr","xff":"$http_x_forwarded_for",'
+    '"host":"$host","server_name":"$server_name","request":"$request","method":"$request_method",'
+    '"uri":"$request_uri","protocol":"$server_protocol","status":"$status","body_bytes_sent":"$body_bytes_sent",'
+    '"bytes_sent":"$bytes_sent","request_length":"$request_length","request_time":"$request_time",'
+    '"upstream":"$upstream_addr","upstream_status":"$upstream_status",'
+    '"upstream_connect_time":"$upstream_connect_time","upstream_header_time":"$upstream_header_time",'
+    '"upstream_response_time":"$upstream_response_time","upstream_bytes_received":"$upstream_bytes_received",'
+    '"upstream_cache_status":"$upstream_cache_status","http_upgrade":"$http_upgrade",'
+    '"user_agent":"$http_user_agent","referer":"$http_referer",'
+    '"inbound_request_id":"$http_x_request_id","traceparent":"$http_traceparent"}';`,
+};

@@ -1,0 +1,139 @@
+/**
+ * nginx variables and where their values go in a LogRecord. Data, read by the log_format
+ * compiler: a variable not listed here is kept under `record.fields[name]`.
+ *
+ * `prio`: when several variables fill one field, the higher priority wins
+ * (e.g. `$msec` over `$time_local`, `$request_uri` over the request line's URI).
+ */
+import { LogRecord, secondsToMs, toInt } from './record.js';
+
+/** Per-line scratch space a variable can write to (times and upstream columns are combined at the end). */
+export interface LineState {
+  timeMs: number;
+  upstream: (string | undefined)[];
+}
+
+export const UPSTREAM_COLUMNS = [
+  'upstream_addr',
+  'upstream_status',
+  'upstream_connect_time',
+  'upstream_header_time',
+  'upstream_response_time',
+  'upstream_bytes_received',
+  'upstream_bytes_sent',
+] as const;
+
+export interface VariableSpec {
+  prio: number;
+  /** The value may contain `, ` and ` : ` separators (upstream lists). */
+  multi?: boolean;
+  /** How many spaces a well-formed value contains (`$time_local` has one). */
+  spaces?: number;
+  apply(rec: LogRecord, value: string, st: LineState, parsers: TimeParsers): void;
+}
+
+export interface TimeParsers {
+  local(s: string): number;
+  iso(s: string): number;
+}
+
+function str(field: 'clientAddr' | 'user' | 'forwardedFor' | 'userAgent' | 'referer' | 'upgrade' | 'host' | 'serverName' | 'method' | 'uri' | 'protocol' | 'requestId' | 'inboundRequestId', prio = 0): VariableSpec {
+  return { prio, apply: (rec, v) => { rec[field] = v; } };
+}
+
+function int(field: 'clientPort' | 'status' | 'bytesSent' | 'bytesRead' | 'connection' | 'pid', prio = 0): VariableSpec {
+  return { prio, apply: (rec, v) => { rec[field] = toInt(v); } };
+}
+
+function upstreamColumn(i: number): VariableSpec {
+  return { prio: 0, multi: true, apply: (_rec, v, st) => { st.upstream[i] = v; } };
+}
+
+/** `GET /path?q HTTP/1.1` into method, uri, protocol; the raw line is kept as is. */
+export function applyRequestLine(rec: LogRecord, v: string): void {
+  rec.request = v;
+  const a = v.indexOf(' ');
+  const b = v.lastIndexOf(' ');
+  if (a > 0 && b > a) {
+    rec.method = v.slice(0, a);
+    rec.uri = v.slice(a + 1, b);
+    rec.protocol = v.slice(b + 1);
+  } else if (a > 0) {
+    rec.method = v.slice(0, a); // HTTP/0.9 style "GET /"
+    rec.uri = v.slice(a + 1);
+  }
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+
+/** Variables a config may use for the ID it propagates (the `map $http_x_request_id $req_id` idiom). */
+export const PROPAGATED_ID_VARIABLES = ['req_id', 'reqid', 'request_id_out', 'x_request_id', 'correlation_id'];
+
+export const NGINX_VARIABLES: Record<string, VariableSpec> = {
+  remote_addr: str('clientAddr'),
+  remote_port: int('clientPort'),
+  remote_user: str('user'),
+  time_local: { prio: 0, spaces: 1, apply: (_r, v, st, p) => { st.timeMs = p.local(v); } },
+  time_iso8601: { prio: 1, apply: (_r, v, st, p) => { st.timeMs = p.iso(v); } },
+  msec: { prio: 2, apply: (_r, v, st) => { st.timeMs = Math.round(Number(v) * 1000); } },
+  request: { prio: 1, spaces: 2, apply: applyRequestLine },
+  request_method: str('method', 2),
+  uri: str('uri', 0),
+  request_uri: str('uri', 2),
+  server_protocol: str('protocol', 2),
+  status: int('status'),
+  body_bytes_sent: int('bytesSent'),
+  request_length: int('bytesRead'),
+  request_time: { prio: 0, apply: (rec, v) => { rec.durationMs = secondsToMs(v); } },
+  http_referer: str('referer'),
+  http_user_agent: str('userAgent'),
+  http_x_forwarded_for: str('forwardedFor'),
+  http_upgrade: str('upgrade'),
+  http_host: str('host', 0),
+  host: str('host', 1),
+  server_name: str('serverName'),
+  connection: int('connection'),
+  pid: int('pid'),
+  request_id: str('requestId', 0),
+  http_x_request_id: str('inboundRequestId'),
+  http_traceparent: {
+    prio: 0,
+    apply: (rec, v) => {
+      const m = TRACEPARENT.exec(v);
+      if (m) { rec.traceId = m[1]; rec.spanId = m[2]; }
+    },
+  },
+  ...Object.fromEntries(UPSTREAM_COLUMNS.map((name, i) => [name, upstreamColumn(i)])),
+  ...Object.fromEntries(PROPAGATED_ID_VARIABLES.map((name) => [name, str('requestId', 1)])),
+};
+
+/**
+ * nginx's upstream columns (one value per server tried, `, ` between servers, ` : ` between
+ * internal redirects, `-` for a phase that never happened) into one attempt per server.
+ */
+export function upstreamAttempts(cols: readonly (string | undefined)[]): UpstreamAttemptList | undefined {
+  const addr = cols[0];
+  if (addr === undefined || addr === '-' || addr === '') return undefined;
+  const split = cols.map((c) => (c === undefined ? undefined : c.split(' : ').map((g) => g.split(', '))));
+  const attempts: UpstreamAttemptList = [];
+  const groups = split[0]!;
+  for (let g = 0; g < groups.length; g++) {
+    const servers = groups[g]!;
+    for (let s = 0; s < servers.length; s++) {
+      const at = (i: number) => split[i]?.[g]?.[s];
+      attempts.push({
+        addr: servers[s]!,
+        status: toInt(at(1)),
+        connectMs: secondsToMs(at(2)),
+        headerMs: secondsToMs(at(3)),
+        responseMs: secondsToMs(at(4)),
+        bytesReceived: toInt(at(5)),
+        bytesSent: toInt(at(6)),
+        redirect: g,
+      });
+    }
+  }
+  return attempts;
+}
+
+type UpstreamAttemptList = NonNullable<LogRecord['upstreams']>;

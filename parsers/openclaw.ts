@@ -1,0 +1,229 @@
+/**
+ * OpenClaw gateway file log: tslog JSON (`"0"` logger name, `"1"` object or message, `"2"`
+ * message, `_meta`, local `time`), or the older `{time, level, subsystem, message}` shape.
+ * Messages are read into structured events: WebSocket lifecycle, RPC results, gateway
+ * lifecycle and trusted-proxy warnings. The message patterns are data (MESSAGE_RULES).
+ */
+import { LogRecord, ParseError, type LineParser, type ParseResult, checkTime, DEFAULT_MAX_LINE_CHARS, type GatewayEvent, type Lifecycle } from './record.js';
+import { parseIso } from './time.js';
+
+export interface OpenClawOptions {
+  maxLineChars?: number;
+}
+
+type Json = Record<string, unknown>;
+
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
+
+export function stripAnsi(s: string): string {
+  return s.indexOf('\x1b') === -1 ? s : s.replace(ANSI, '');
+}
+
+/** Keys of `key=value` pairs the gateway writes in its WebSocket and RPC messages. */
+const KV_KEYS = ['conn', 'peer', 'remote', 'fwd', 'origin', 'host', 'ua', 'code', 'reason', 'phase', 'client', 'id', 'mode', 'platform', 'version', 'cause', 'durationMs'];
+const KV_START = new RegExp(`(?:^| )(${KV_KEYS.join('|')})=`, 'g');
+
+/**
+ * `conn=abc remote=1.2.3.4 ua=Mozilla/5.0 (X11) code=1008` into pairs; a value runs to the next
+ * known key, so values with spaces (user agents, reasons) stay whole.
+ */
+export function keyValues(msg: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const starts: [string, number, number][] = [];
+  KV_START.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = KV_START.exec(msg)) !== null) starts.push([m[1]!, m.index, KV_START.lastIndex]);
+  for (let i = 0; i < starts.length; i++) {
+    const [key, , valueStart] = starts[i]!;
+    const end = i + 1 < starts.length ? starts[i + 1]![1] : msg.length;
+    const v = msg.slice(valueStart, end).trim();
+    if (v !== 'n/a' && v !== '') out[key] = v;
+  }
+  return out;
+}
+
+interface MessageRule {
+  test: RegExp;
+  event: GatewayEvent;
+  lifecycle?: Lifecycle;
+}
+
+/** First match wins: specific before general. */
+const MESSAGE_RULES: readonly MessageRule[] = [
+  { test: /⇄ res [✓✗]/, event: 'rpc' },
+  { test: /\bclosed before connect\b/, event: 'ws-closed-before-connect' },
+  { test: /\bdisconnected\b.*\bconn=/, event: 'ws-disconnected' },
+  { test: /\bconnected\b.*\bconn=/, event: 'ws-connected' },
+  { test: /trustedProxies|proxy-shaped traffic|proxy_attribution_required/, event: 'trusted-proxy' },
+  { test: /starting HTTP server/i, event: 'lifecycle', lifecycle: 'http-starting' },
+  { test: /\blistening\b/i, event: 'lifecycle', lifecycle: 'listening' },
+  { test: /^(?:gateway:? )?starting\b/i, event: 'lifecycle', lifecycle: 'starting' },
+  { test: /^(?:gateway:? )?ready\b/i, event: 'lifecycle', lifecycle: 'ready' },
+  { test: /\b(shutting down|shutdown|stopping|stopped|received SIG(TERM|INT|HUP))\b/i, event: 'lifecycle', lifecycle: 'shutdown' },
+  { test: /^loading configuration/i, event: 'lifecycle', lifecycle: 'config' },
+];
+
+const RPC = /⇄ res ([✓✗]) (\S+) (\d+(?:\.\d+)?)ms/;
+const LISTEN_ADDR = /((?:\d{1,3}\.){3}\d{1,3}|\[[0-9a-fA-F:]+\]|localhost|0\.0\.0\.0):(\d{1,5})/;
+const FROM_ADDR = /\bfrom ((?:\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F:]*:[0-9a-fA-F:]+)/;
+const HEX32 = /^[0-9a-f]{32}$/;
+const HEX16 = /^[0-9a-f]{16}$/;
+const REQUEST_ID_KEYS = ['requestId', 'request_id', 'reqId', 'xRequestId', 'x-request-id'];
+
+/** `{"subsystem":"gateway/ws"}` (tslog logger name) or a plain name into the subsystem. */
+function subsystemOf(name: unknown): string | undefined {
+  if (typeof name !== 'string') return undefined;
+  if (name.startsWith('{')) {
+    try {
+      const o = JSON.parse(name) as unknown;
+      if (o !== null && typeof o === 'object' && typeof (o as Json).subsystem === 'string') return (o as Json).subsystem as string;
+    } catch {
+      return name;
+    }
+  }
+  return name;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' && v !== 'n/a' ? v : typeof v === 'number' ? String(v) : undefined;
+}
+
+function num(v: unknown): number | undefined {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+const MAPPED_FIELD_KEYS = new Set(['cause', 'durationMs', 'remoteAddr', 'remotePort', 'host', 'userAgent', 'forwardedFor', 'code', 'reason', 'connId', 'conn', 'localAddr', 'localPort', ...REQUEST_ID_KEYS]);
+
+/** The structured object a gateway call passed (`"1"` in tslog). */
+function applyFields(rec: LogRecord, f: Json): void {
+  rec.cause ??= str(f.cause);
+  rec.durationMs ??= num(f.durationMs);
+  rec.clientAddr ??= str(f.remoteAddr);
+  rec.clientPort ??= num(f.remotePort);
+  rec.host ??= str(f.host);
+  rec.userAgent ??= str(f.userAgent);
+  rec.forwardedFor ??= str(f.forwardedFor);
+  rec.closeCode ??= num(f.code);
+  rec.closeReason ??= str(f.reason);
+  rec.conn ??= str(f.connId) ?? str(f.conn);
+  const la = str(f.localAddr);
+  const lp = num(f.localPort);
+  if (la !== undefined) rec.localAddr ??= lp !== undefined ? (la.includes(':') ? `[${la}]:${lp}` : `${la}:${lp}`) : la;
+  for (const k of REQUEST_ID_KEYS) if (rec.requestId === undefined) rec.requestId = str(f[k]);
+  for (const [k, v] of Object.entries(f)) {
+    if (MAPPED_FIELD_KEYS.has(k)) continue;
+    if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') rec.setField(k, v);
+  }
+}
+
+function applyMessage(rec: LogRecord, msg: string): void {
+  let rule: MessageRule | undefined;
+  for (const r of MESSAGE_RULES) if (r.test.test(msg)) { rule = r; break; }
+  rec.event = rule?.event ?? 'log';
+  rec.lifecycle = rule?.lifecycle;
+  switch (rec.event) {
+    case 'rpc': {
+      const m = RPC.exec(msg);
+      if (m) {
+        rec.rpcOk = m[1] === '✓';
+        rec.rpcMethod = m[2];
+        rec.durationMs = Number(m[3]);
+      }
+      const kv = keyValues(msg);
+      rec.conn ??= kv.conn;
+      rec.rpcId = kv.id;
+      break;
+    }
+    case 'ws-connected':
+    case 'ws-disconnected':
+    case 'ws-closed-before-connect': {
+      const kv = keyValues(msg);
+      rec.conn ??= kv.conn;
+      rec.clientAddr ??= kv.remote;
+      rec.forwardedFor ??= kv.fwd;
+      rec.host ??= kv.host;
+      rec.userAgent ??= kv.ua;
+      if (kv.code !== undefined) rec.closeCode ??= num(kv.code);
+      rec.closeReason ??= kv.reason;
+      if (kv.origin !== undefined) rec.setField('origin', kv.origin);
+      if (kv.phase !== undefined) rec.setField('phase', kv.phase);
+      if (kv.client !== undefined) rec.setField('client', kv.client);
+      if (kv.peer !== undefined) {
+        rec.setField('peer', kv.peer);
+        const arrow = kv.peer.indexOf('->');
+        if (arrow > 0) rec.localAddr ??= kv.peer.slice(arrow + 2);
+      }
+      break;
+    }
+    case 'lifecycle':
+      if (rec.lifecycle === 'listening') rec.localAddr = LISTEN_ADDR.exec(msg)?.[0];
+      break;
+    case 'trusted-proxy':
+      rec.clientAddr = FROM_ADDR.exec(msg)?.[1];
+      break;
+    default:
+      break;
+  }
+}
+
+export function makeOpenClawParser(opts: OpenClawOptions = {}): LineParser {
+  const maxLen = opts.maxLineChars ?? DEFAULT_MAX_LINE_CHARS;
+  return (line): ParseResult => {
+    if (line.length === 0) return new ParseError('empty', 'empty line');
+    if (line.length > maxLen) return new ParseError('line-too-long', `${line.length} characters, over the limit of ${maxLen}`);
+    let o: unknown;
+    try {
+      o = JSON.parse(line);
+    } catch (e) {
+      return new ParseError(line.trimStart().startsWith('{') ? 'truncated' : 'not-json', `not valid JSON: ${(e as Error).message}`);
+    }
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) return new ParseError('not-an-object', 'the JSON line is not an object');
+    const j = o as Json;
+    const meta = j._meta !== null && typeof j._meta === 'object' ? (j._meta as Json) : undefined;
+    const timeText = typeof meta?.date === 'string' ? meta.date : typeof j.time === 'string' ? j.time : undefined;
+    if (timeText === undefined) {
+      return new ParseError(j._meta !== undefined || j.time !== undefined ? 'bad-field' : 'missing-field', 'no time: neither _meta.date nor "time" is a timestamp string');
+    }
+    const time = parseIso(timeText);
+    const bad = checkTime(time, `the time "${timeText.slice(0, 40)}"`);
+    if (bad) return bad;
+    const rec = new LogRecord('openclaw', time);
+
+    let message: unknown;
+    let fields: unknown;
+    if (meta !== undefined || '0' in j) {
+      rec.subsystem = subsystemOf(j['0']) ?? subsystemOf(meta?.name);
+      if (typeof j['1'] === 'object' && j['1'] !== null) {
+        fields = j['1'];
+        message = j['2'];
+      } else {
+        message = j['1'];
+      }
+      if (typeof message !== 'string') message = j.message;
+      rec.level = typeof meta?.logLevelName === 'string' ? meta.logLevelName.toLowerCase() : undefined;
+      rec.hostname = str(j.hostname) ?? str(meta?.hostname);
+    } else {
+      if (typeof j.subsystem !== 'string' && typeof j.message !== 'string') {
+        return new ParseError('missing-field', 'not a gateway line: no _meta, "subsystem" or "message"');
+      }
+      rec.subsystem = str(j.subsystem);
+      rec.level = typeof j.level === 'string' ? j.level.toLowerCase() : undefined;
+      message = j.message ?? j.msg;
+      rec.hostname = str(j.hostname);
+      fields = j.fields;
+    }
+    if (message !== undefined && typeof message !== 'string') return new ParseError('bad-field', `the message is ${typeof message}, not text`);
+    const msg = message === undefined ? '' : stripAnsi(message);
+    rec.message = msg;
+    if (fields !== undefined && !Array.isArray(fields)) applyFields(rec, fields as Json);
+    applyMessage(rec, msg);
+
+    const traceId = j.traceId;
+    if (typeof traceId === 'string' && HEX32.test(traceId)) rec.traceId = traceId;
+    const spanId = j.spanId;
+    if (typeof spanId === 'string' && HEX16.test(spanId)) rec.spanId = spanId;
+    for (const k of REQUEST_ID_KEYS) if (rec.requestId === undefined) rec.requestId = str(j[k]);
+    return rec;
+  };
+}

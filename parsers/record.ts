@@ -1,0 +1,184 @@
+/**
+ * The one normalized record every parser produces (see ../shared/DESIGN.md, "The record").
+ *
+ * Times are epoch milliseconds UTC. Access logs write the end of a request; `start` is derived
+ * from the duration. Optional fields are `undefined` when the log did not carry them: a parser
+ * never invents a value. Provenance (`file`, `offset`, `lineNo`) is filled by whoever read the line.
+ */
+
+export type SourceKind =
+  | 'nginx-access'
+  | 'nginx-error'
+  | 'caddy-access'
+  | 'caddy-error'
+  | 'caddy-proxy'
+  | 'openclaw';
+
+/** One server tried by the proxy; nginx writes one per server, grouped by internal redirect. */
+export interface UpstreamAttempt {
+  addr: string;
+  /** undefined where the log has `-` (no response, e.g. connect failed before a status). */
+  status?: number;
+  connectMs?: number;
+  headerMs?: number;
+  responseMs?: number;
+  bytesReceived?: number;
+  bytesSent?: number;
+  /** 0 for the first location; n for the n-th internal redirect (nginx ` : `). */
+  redirect: number;
+}
+
+/** What a gateway line says happened. */
+export type GatewayEvent =
+  | 'ws-connected'
+  | 'ws-disconnected'
+  | 'ws-closed-before-connect'
+  | 'rpc'
+  | 'lifecycle'
+  | 'trusted-proxy'
+  | 'log';
+
+export type Lifecycle = 'starting' | 'http-starting' | 'listening' | 'ready' | 'shutdown' | 'config';
+
+export type FieldValue = string | number | boolean | null;
+
+export class LogRecord {
+  source: SourceKind;
+  /** Epoch ms UTC of the line (end of request for access lines). */
+  time: number;
+  start: number | undefined = undefined;
+  durationMs: number | undefined = undefined;
+  level: string | undefined = undefined;
+
+  // Correlation keys.
+  /** The ID the proxy propagated upstream (nginx $request_id/$req_id, Caddy uuid/X-Request-Id). */
+  requestId: string | undefined = undefined;
+  /** The X-Request-Id the client sent, when logged separately (next hop's view of an edge proxy). */
+  inboundRequestId: string | undefined = undefined;
+  traceId: string | undefined = undefined;
+  spanId: string | undefined = undefined;
+  /** nginx $connection / error-log `*N`; Caddy has none. */
+  connection: number | undefined = undefined;
+  pid: number | undefined = undefined;
+  tid: number | undefined = undefined;
+
+  // HTTP.
+  method: string | undefined = undefined;
+  uri: string | undefined = undefined;
+  protocol: string | undefined = undefined;
+  /** The raw request line when the log has one (nginx `$request`, error-log `request:`). */
+  request: string | undefined = undefined;
+  host: string | undefined = undefined;
+  serverName: string | undefined = undefined;
+  status: number | undefined = undefined;
+  bytesSent: number | undefined = undefined;
+  bytesRead: number | undefined = undefined;
+  clientAddr: string | undefined = undefined;
+  clientPort: number | undefined = undefined;
+  forwardedFor: string | undefined = undefined;
+  userAgent: string | undefined = undefined;
+  referer: string | undefined = undefined;
+  user: string | undefined = undefined;
+  /** The Upgrade header the client sent ("websocket" for a WS handshake). */
+  upgrade: string | undefined = undefined;
+  upstreams: UpstreamAttempt[] | undefined = undefined;
+
+  // Error lines.
+  message: string | undefined = undefined;
+  /** A classified cause from the error catalog (parsers/errorKinds.ts). */
+  errorKind: string | undefined = undefined;
+  errno: number | undefined = undefined;
+  /** nginx `while ...` phase. */
+  action: string | undefined = undefined;
+  upstreamUrl: string | undefined = undefined;
+  errorId: string | undefined = undefined;
+
+  // Gateway.
+  subsystem: string | undefined = undefined;
+  event: GatewayEvent | undefined = undefined;
+  lifecycle: Lifecycle | undefined = undefined;
+  /** Gateway WebSocket connection id (a uuid, or `abcd1234…ef12` as abbreviated on RPC lines). */
+  conn: string | undefined = undefined;
+  closeCode: number | undefined = undefined;
+  closeReason: string | undefined = undefined;
+  cause: string | undefined = undefined;
+  rpcMethod: string | undefined = undefined;
+  rpcOk: boolean | undefined = undefined;
+  rpcId: string | undefined = undefined;
+  localAddr: string | undefined = undefined;
+  hostname: string | undefined = undefined;
+
+  /** Everything the log carried that has no field above, under its own name. */
+  fields: Record<string, FieldValue> | undefined = undefined;
+  /** The line had bytes that are not UTF-8; they were replaced by U+FFFD. */
+  invalidUtf8: boolean | undefined = undefined;
+
+  // Provenance, set by the reader.
+  file: string | undefined = undefined;
+  offset: number | undefined = undefined;
+  lineNo: number | undefined = undefined;
+
+  constructor(source: SourceKind, time: number) {
+    this.source = source;
+    this.time = time;
+  }
+
+  setField(name: string, value: FieldValue): void {
+    (this.fields ??= {})[name] = value;
+  }
+}
+
+export type ParseErrorReason =
+  | 'empty'
+  | 'line-too-long'
+  | 'not-json'
+  | 'not-an-object'
+  | 'bad-field'
+  | 'missing-field'
+  | 'truncated'
+  | 'format-mismatch'
+  | 'bad-time'
+  | 'time-out-of-range'
+  | 'unknown-source';
+
+/** A line that could not be read; never thrown, returned in place of a record. */
+export class ParseError {
+  constructor(
+    readonly reason: ParseErrorReason,
+    readonly detail: string,
+  ) {}
+}
+
+export type ParseResult = LogRecord | ParseError;
+
+/** A parser: one line of text in, a record or an error out. Pure, never throws. */
+export type LineParser = (line: string) => ParseResult;
+
+// 2000-01-01 .. 2100-01-01: anything outside is a broken clock or a misread field.
+const MIN_TIME = 946_684_800_000;
+const MAX_TIME = 4_102_444_800_000;
+
+export function checkTime(ms: number, what: string): ParseError | undefined {
+  if (!Number.isFinite(ms)) return new ParseError('bad-time', `${what} is not a time`);
+  if (ms < MIN_TIME || ms > MAX_TIME) {
+    return new ParseError('time-out-of-range', `${what} (${ms} ms since the epoch) is outside the years 2000..2100`);
+  }
+  return undefined;
+}
+
+/** Parse a non-negative decimal integer; `undefined` for `-`, empty or junk. */
+export function toInt(s: string | undefined): number | undefined {
+  if (s === undefined || s.length === 0 || s === '-') return undefined;
+  const n = Number(s);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** Seconds as written by nginx ("0.123") or Caddy (float) to milliseconds; undefined for `-`. */
+export function secondsToMs(s: string | undefined): number | undefined {
+  if (s === undefined || s.length === 0 || s === '-') return undefined;
+  const n = Number(s);
+  return Number.isFinite(n) && n >= 0 ? Math.round(n * 1e6) / 1e3 : undefined;
+}
+
+/** Lines longer than this are refused by every parser (the reader may cut earlier). */
+export const DEFAULT_MAX_LINE_CHARS = 256 * 1024;
