@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+/**
+ * claw-trace command line. Exit codes: 0 done, 1 nothing found/read, 2 usage or configuration error.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { FORMATS, ERROR_KINDS, LogFormatError } from '../../parsers/index.js';
+import { runParse } from './parseCommand.js';
+import { UnknownFormatError } from '../read/parseFile.js';
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
+  return n;
+}
+
+const program = new Command();
+program
+  .name('claw-trace')
+  .description('Follow a request through Nginx/Caddy and an OpenClaw gateway, and name the cause of its 5xx.')
+  .version('0.1.0')
+  .exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
+
+program
+  .command('parse')
+  .description('read log files and print their records as NDJSON; a summary of unreadable lines goes to stderr')
+  .argument('<files...>', 'log files (plain or .gz)')
+  .addOption(new Option('-f, --format <name>', 'the format, instead of detecting it').choices(Object.keys(FORMATS)))
+  .option('--log-format <text>', "an nginx log_format: the directive from nginx.conf ('log_format name ...;') or the bare format string")
+  .option('--tz <zone>', 'time zone of logs that write none (nginx error log): local, UTC, +02:00, Europe/Berlin', 'local')
+  .option('--request-id-header <name>', 'the header that carries the request ID (Caddy)', 'X-Request-Id')
+  .option('--max-line-bytes <n>', 'longer lines are counted as unreadable, not read', positiveInt, 256 * 1024)
+  .option('--errors', 'print every unreadable line with its place and reason')
+  .option('--summary-only', 'print only the summary, no records')
+  .action(async (files: string[], o: { format?: string; logFormat?: string; tz: string; requestIdHeader: string; maxLineBytes: number; errors?: boolean; summaryOnly?: boolean }) => {
+    const format = o.format ?? (o.logFormat ? 'nginx-access' : undefined);
+    process.exitCode = await runParse(files, {
+      format, logFormat: o.logFormat, zone: o.tz, requestIdHeader: o.requestIdHeader,
+      maxLineBytes: o.maxLineBytes, errors: o.errors, summaryOnly: o.summaryOnly,
+    }, process.stdout, process.stderr);
+  });
+
+program
+  .command('formats')
+  .description('list the log formats and the error kinds claw-trace recognises')
+  .action(() => {
+    for (const [name, spec] of Object.entries(FORMATS)) process.stdout.write(`${name.padEnd(18)} ${spec.describe}\n`);
+    process.stdout.write('\nerror kinds:\n');
+    for (const k of ERROR_KINDS) process.stdout.write(`${k.kind.padEnd(30)} ${k.summary}\n`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  const err = e as NodeJS.ErrnoException;
+  if (e instanceof LogFormatError || e instanceof UnknownFormatError || err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR' || /time zone|unknown format|needs the log_format/.test(err.message)) {
+    process.stderr.write(`claw-trace: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw e;
+}

@@ -1,0 +1,67 @@
+/**
+ * `claw-trace parse <file...>`: records as NDJSON on stdout, a summary of what could not be read
+ * on stderr. How a user checks that their logs are understood before running the agent.
+ */
+import pc from 'picocolors';
+import { emptyStats, parseFile, type FileStats, type ParseFileOptions } from '../read/parseFile.js';
+import { terminalSafe, terminalSafeJson } from './terminalText.js';
+
+export interface ParseCommandOptions extends ParseFileOptions {
+  /** Print every unreadable line's place and reason on stderr, not only the first per reason. */
+  errors?: boolean;
+  /** Print only the summary. */
+  summaryOnly?: boolean;
+}
+
+/** Buffers stdout writes and respects backpressure (a pipe into `head` or `jq` must not grow memory). */
+class Output {
+  private buf = '';
+  constructor(private readonly stream: NodeJS.WritableStream) {}
+  async write(s: string): Promise<void> {
+    this.buf += s;
+    if (this.buf.length >= 64 * 1024) await this.flush();
+  }
+  async flush(): Promise<void> {
+    if (this.buf.length === 0) return;
+    const ok = this.stream.write(this.buf);
+    this.buf = '';
+    if (!ok) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+  }
+}
+
+export function formatSummary(s: FileStats, color: boolean): string {
+  const c = color ? pc : { bold: (x: string) => x, yellow: (x: string) => x, dim: (x: string) => x, red: (x: string) => x, green: (x: string) => x };
+  const file = terminalSafe(s.file, 300);
+  const head = `${c.bold(file)}: ${s.format}${s.detected ? ' (detected)' : ''}, ${s.lines} lines, ${c.green(String(s.records))} records, ${s.errors ? c.red(String(s.errors)) : '0'} unreadable`;
+  const out = [head];
+  for (const [reason, r] of Object.entries(s.byReason)) {
+    out.push(`  ${c.yellow(reason.padEnd(18))} ${String(r.count).padStart(7)}  first at ${file}:${r.first.lineNo}: ${terminalSafe(r.first.detail, 160)}`);
+  }
+  if (s.invalidUtf8) out.push(`  ${c.dim(`${s.invalidUtf8} lines had bytes that are not UTF-8 (kept, shown as U+FFFD)`)}`);
+  if (s.partialLastLine) out.push(`  ${c.dim('the last line has no newline yet (the file may be being written)')}`);
+  return out.join('\n');
+}
+
+/** Returns the exit code: 0 read, 1 lines but no record (wrong format?). */
+export async function runParse(files: string[], opts: ParseCommandOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
+  const out = new Output(stdout);
+  const color = (stderr as { isTTY?: boolean }).isTTY === true && !process.env.NO_COLOR;
+  let lines = 0;
+  let records = 0;
+  for (const file of files) {
+    const stats = emptyStats(file);
+    for await (const item of parseFile(file, opts, stats)) {
+      if (item.kind === 'record') {
+        if (!opts.summaryOnly) await out.write(terminalSafeJson(item.record) + '\n');
+      } else if (opts.errors) {
+        stderr.write(`${terminalSafe(file, 300)}:${item.line.lineNo}: ${item.error.reason}: ${terminalSafe(item.error.detail, 200)}\n`);
+      }
+    }
+    await out.flush();
+    stderr.write(formatSummary(stats, color) + '\n');
+    lines += stats.lines;
+    records += stats.records;
+  }
+  await out.flush();
+  return lines > 0 && records === 0 ? 1 : 0;
+}

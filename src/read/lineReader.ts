@@ -1,0 +1,96 @@
+/**
+ * Bytes to lines with exact byte offsets. Works on bytes, not decoded text, so that:
+ * - every line knows where it starts in the file (checkpoints and provenance need byte offsets);
+ * - invalid UTF-8 is noticed per line (replaced by U+FFFD and flagged, never fatal);
+ * - a line longer than the limit is skipped to its newline without being held in memory.
+ * Gzip files (by their magic bytes) are read through zlib.
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import { isUtf8 } from 'node:buffer';
+import type { Readable } from 'node:stream';
+
+export interface Line {
+  text: string;
+  /** Byte offset of the line's first byte (in the decompressed stream for .gz). */
+  offset: number;
+  /** 1-based. */
+  lineNo: number;
+  /** Byte length without the newline. */
+  bytes: number;
+  invalidUtf8: boolean;
+  /** Over the limit: `text` is empty and `bytes` says how long the line was. */
+  tooLong: boolean;
+  /** The file ended without a newline after this line (it may still be being written). */
+  partial: boolean;
+}
+
+export const DEFAULT_MAX_LINE_BYTES = 256 * 1024;
+
+export async function isGzipFile(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const b = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(b, 0, 2, 0);
+    return bytesRead === 2 && b[0] === 0x1f && b[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A byte stream of a log file, decompressed when it is gzip. */
+export async function openLogStream(path: string): Promise<Readable> {
+  const raw = createReadStream(path, { highWaterMark: 256 * 1024 });
+  return (await isGzipFile(path)) ? raw.pipe(createGunzip()) : raw;
+}
+
+function makeLine(buf: Buffer, offset: number, lineNo: number, partial: boolean): Line {
+  let end = buf.length;
+  if (end > 0 && buf[end - 1] === 0x0d) end--; // CRLF
+  const body = end === buf.length ? buf : buf.subarray(0, end);
+  const valid = isUtf8(body);
+  return { text: body.toString('utf8'), offset, lineNo, bytes: body.length, invalidUtf8: !valid, tooLong: false, partial };
+}
+
+export async function* readLines(stream: AsyncIterable<Buffer | string>, maxLineBytes = DEFAULT_MAX_LINE_BYTES): AsyncGenerator<Line> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let skipping = false; // inside a line that is over the limit
+  let lineStart = 0; // byte offset of the current line
+  let lineNo = 1;
+  let pos = 0; // byte offset of the current chunk
+  for await (const c of stream) {
+    const chunk = typeof c === 'string' ? Buffer.from(c) : c;
+    let from = 0;
+    while (from < chunk.length) {
+      const nl = chunk.indexOf(0x0a, from);
+      const end = nl < 0 ? chunk.length : nl;
+      const piece = end - from;
+      if (!skipping && pendingBytes + piece > maxLineBytes) {
+        skipping = true;
+        pending = [];
+      }
+      if (!skipping && piece > 0) pending.push(chunk.subarray(from, end));
+      pendingBytes += piece;
+      if (nl < 0) break;
+      if (skipping) {
+        yield { text: '', offset: lineStart, lineNo, bytes: pendingBytes, invalidUtf8: false, tooLong: true, partial: false };
+      } else {
+        const buf = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+        yield makeLine(buf, lineStart, lineNo, false);
+      }
+      lineNo++;
+      lineStart = pos + nl + 1;
+      pending = [];
+      pendingBytes = 0;
+      skipping = false;
+      from = nl + 1;
+    }
+    pos += chunk.length;
+  }
+  if (pendingBytes > 0) {
+    if (skipping) yield { text: '', offset: lineStart, lineNo, bytes: pendingBytes, invalidUtf8: false, tooLong: true, partial: true };
+    else yield makeLine(Buffer.concat(pending, pendingBytes), lineStart, lineNo, true);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * One log file to records: detect (or take) the format, read lines, parse, and count what could
+ * not be read, by reason, with the first place each reason was met. Bad lines never stop it.
+ */
+import { createParser, detectFormat, LogRecord, ParseError, type ParseErrorReason, type ParserOptions } from '../../parsers/index.js';
+import { type Line, readLines, openLogStream, DEFAULT_MAX_LINE_BYTES } from './lineReader.js';
+
+export interface ParseFileOptions extends ParserOptions {
+  /** A format name; detected from the first lines when absent. */
+  format?: string;
+  maxLineBytes?: number;
+}
+
+export interface ErrorSample {
+  lineNo: number;
+  offset: number;
+  detail: string;
+}
+
+export interface FileStats {
+  file: string;
+  format: string;
+  detected: boolean;
+  lines: number;
+  records: number;
+  errors: number;
+  byReason: Partial<Record<ParseErrorReason, { count: number; first: ErrorSample }>>;
+  invalidUtf8: number;
+  /** The last line had no newline (the file may be being written). */
+  partialLastLine: boolean;
+}
+
+export type FileItem =
+  | { kind: 'record'; record: LogRecord }
+  | { kind: 'error'; error: ParseError; line: Line };
+
+export class UnknownFormatError extends Error {}
+
+const SAMPLE_LINES = 50;
+
+/** Streams a file's records and errors; `stats` is complete once the iterator is done. */
+export async function* parseFile(file: string, opts: ParseFileOptions, stats: FileStats): AsyncGenerator<FileItem> {
+  const maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const lines = readLines(await openLogStream(file), maxLineBytes);
+  const head: Line[] = [];
+  let format = opts.format;
+  if (format === undefined) {
+    // next(), not for-await: breaking out of for-await would close the generator.
+    while (head.length < SAMPLE_LINES) {
+      const n = await lines.next();
+      if (n.done) break;
+      head.push(n.value);
+    }
+    const found = detectFormat(head.filter((l) => !l.tooLong).map((l) => l.text), opts);
+    if (!found) {
+      if (head.length === 0) {
+        Object.assign(stats, { file, format: 'none', detected: true });
+        return;
+      }
+      throw new UnknownFormatError(`${file}: no known format reads its first lines; name one with --format (and --log-format for a custom nginx log_format)`);
+    }
+    format = found.format;
+    stats.detected = true;
+  }
+  stats.file = file;
+  stats.format = format;
+  const parse = createParser(format, { ...opts, maxLineChars: maxLineBytes });
+
+  function* handle(line: Line): Generator<FileItem> {
+    stats.lines++;
+    if (line.partial) stats.partialLastLine = true;
+    let result: LogRecord | ParseError;
+    if (line.tooLong) {
+      result = new ParseError('line-too-long', `${line.bytes} bytes, over the limit of ${maxLineBytes} (--max-line-bytes)`);
+    } else {
+      result = parse(line.text);
+    }
+    if (line.invalidUtf8) stats.invalidUtf8++;
+    if (result instanceof ParseError) {
+      stats.errors++;
+      const r = (stats.byReason[result.reason] ??= { count: 0, first: { lineNo: line.lineNo, offset: line.offset, detail: result.detail } });
+      r.count++;
+      yield { kind: 'error', error: result, line };
+      return;
+    }
+    result.file = file;
+    result.offset = line.offset;
+    result.lineNo = line.lineNo;
+    if (line.invalidUtf8) result.invalidUtf8 = true;
+    stats.records++;
+    yield { kind: 'record', record: result };
+  }
+
+  for (const l of head) yield* handle(l);
+  for await (const l of lines) yield* handle(l);
+}
+
+export function emptyStats(file: string): FileStats {
+  return { file, format: 'unknown', detected: false, lines: 0, records: 0, errors: 0, byReason: {}, invalidUtf8: 0, partialLastLine: false };
+}
