@@ -140,7 +140,8 @@ export function makeCaddyParser(opts: CaddyOptions = {}): LineParser {
     if (source !== 'caddy-access') {
       const errText = typeof o.error === 'string' ? o.error : source === 'caddy-error' ? rec.message : undefined;
       if (errText !== undefined) {
-        rec.errorKind = classifyCaddyError(errText);
+        // Debug/error lines of the proxy say what it was doing in msg and what failed in error.
+        rec.errorKind = classifyCaddyError(errText === rec.message ? errText : `${rec.message}: ${errText}`);
         if (errText !== rec.message) rec.setField('error', errText);
       }
       if (typeof o.err_id === 'string') rec.errorId = o.err_id;

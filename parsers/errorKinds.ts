@@ -78,7 +78,7 @@ export const ERROR_KINDS: readonly ErrorKindRule[] = [
   {
     kind: 'upstream-incomplete-response',
     summary: 'the response body was cut short after the status was sent',
-    caddy: /aborting with incomplete response|reading: unexpected EOF/,
+    caddy: /aborting with incomplete response|reading from backend|reading: unexpected EOF/,
   },
   {
     kind: 'upstream-header-too-big',

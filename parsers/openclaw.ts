@@ -20,7 +20,7 @@ export function stripAnsi(s: string): string {
 }
 
 /** Keys of `key=value` pairs the gateway writes in its WebSocket and RPC messages. */
-const KV_KEYS = ['conn', 'peer', 'remote', 'fwd', 'origin', 'host', 'ua', 'code', 'reason', 'phase', 'client', 'id', 'mode', 'platform', 'version', 'cause', 'durationMs'];
+const KV_KEYS = ['conn', 'peer', 'remote', 'fwd', 'origin', 'host', 'ua', 'code', 'reason', 'phase', 'client', 'id', 'mode', 'platform', 'version', 'cause', 'durationMs', 'user'];
 const KV_START = new RegExp(`(?:^| )(${KV_KEYS.join('|')})=`, 'g');
 
 /**
@@ -46,24 +46,28 @@ interface MessageRule {
   test: RegExp;
   event: GatewayEvent;
   lifecycle?: Lifecycle;
+  /** Only lines of these subsystems (lifecycle words are common in plugins' own messages). */
+  subsystem?: RegExp;
 }
 
-/** First match wins: specific before general. */
+const GATEWAY = /^gateway$/;
+
+/** First match wins: specific before general. Texts as the gateway (2026.9) writes them. */
 const MESSAGE_RULES: readonly MessageRule[] = [
   { test: /⇄ res [✓✗]/, event: 'rpc' },
   { test: /\bclosed before connect\b/, event: 'ws-closed-before-connect' },
   { test: /\bdisconnected\b.*\bconn=/, event: 'ws-disconnected' },
   { test: /\bconnected\b.*\bconn=/, event: 'ws-connected' },
   { test: /trustedProxies|proxy-shaped traffic|proxy_attribution_required/, event: 'trusted-proxy' },
-  { test: /starting HTTP server/i, event: 'lifecycle', lifecycle: 'http-starting' },
-  { test: /\blistening\b/i, event: 'lifecycle', lifecycle: 'listening' },
-  { test: /^(?:gateway:? )?starting\b/i, event: 'lifecycle', lifecycle: 'starting' },
-  { test: /^(?:gateway:? )?ready\b/i, event: 'lifecycle', lifecycle: 'ready' },
-  { test: /\b(shutting down|shutdown|stopping|stopped|received SIG(TERM|INT|HUP))\b/i, event: 'lifecycle', lifecycle: 'shutdown' },
-  { test: /^loading configuration/i, event: 'lifecycle', lifecycle: 'config' },
+  { test: /^starting HTTP server/i, event: 'lifecycle', lifecycle: 'http-starting', subsystem: GATEWAY },
+  { test: /^http server listening\b|\blistening on (?:ws|http)s?:\/\//i, event: 'lifecycle', lifecycle: 'listening', subsystem: GATEWAY },
+  { test: /^(?:gateway:? )?starting(?:\.\.\.|…)?$/i, event: 'lifecycle', lifecycle: 'starting', subsystem: GATEWAY },
+  { test: /^(?:gateway:? )?ready\b/i, event: 'lifecycle', lifecycle: 'ready', subsystem: GATEWAY },
+  { test: /^(?:gateway:? )?(?:gateway )?(?:shutting down|shutdown|stopping|received SIG(?:TERM|INT|HUP))\b/i, event: 'lifecycle', lifecycle: 'shutdown', subsystem: GATEWAY },
+  { test: /^loading configuration/i, event: 'lifecycle', lifecycle: 'config', subsystem: GATEWAY },
 ];
 
-const RPC = /⇄ res ([✓✗]) (\S+) (\d+(?:\.\d+)?)ms/;
+const RPC = /⇄ res ([✓✗])(?: ([^\s=]+(?= |$)))?(?: (\d+(?:\.\d+)?)ms\b)?/;
 const LISTEN_ADDR = /((?:\d{1,3}\.){3}\d{1,3}|\[[0-9a-fA-F:]+\]|localhost|0\.0\.0\.0):(\d{1,5})/;
 const FROM_ADDR = /\bfrom ((?:\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F:]*:[0-9a-fA-F:]+)/;
 const HEX32 = /^[0-9a-f]{32}$/;
@@ -119,7 +123,10 @@ function applyFields(rec: LogRecord, f: Json): void {
 
 function applyMessage(rec: LogRecord, msg: string): void {
   let rule: MessageRule | undefined;
-  for (const r of MESSAGE_RULES) if (r.test.test(msg)) { rule = r; break; }
+  for (const r of MESSAGE_RULES) {
+    if (r.subsystem !== undefined && !r.subsystem.test(rec.subsystem ?? 'gateway')) continue;
+    if (r.test.test(msg)) { rule = r; break; }
+  }
   rec.event = rule?.event ?? 'log';
   rec.lifecycle = rule?.lifecycle;
   switch (rec.event) {
@@ -127,8 +134,10 @@ function applyMessage(rec: LogRecord, msg: string): void {
       const m = RPC.exec(msg);
       if (m) {
         rec.rpcOk = m[1] === '✓';
-        rec.rpcMethod = m[2];
-        rec.durationMs = Number(m[3]);
+        const durationOnly = m[2] !== undefined && /^\d+(\.\d+)?ms$/.test(m[2]);
+        rec.rpcMethod = durationOnly ? undefined : m[2];
+        const d = durationOnly ? m[2]!.slice(0, -2) : m[3];
+        if (d !== undefined) rec.durationMs = Number(d);
       }
       const kv = keyValues(msg);
       rec.conn ??= kv.conn;
@@ -194,13 +203,14 @@ export function makeOpenClawParser(opts: OpenClawOptions = {}): LineParser {
     let fields: unknown;
     if (meta !== undefined || '0' in j) {
       rec.subsystem = subsystemOf(j['0']) ?? subsystemOf(meta?.name);
-      if (typeof j['1'] === 'object' && j['1'] !== null) {
-        fields = j['1'];
-        message = j['2'];
-      } else {
-        message = j['1'];
+      // tslog numbers the call's arguments: the first string is the message, the first object its fields.
+      for (let i = 1; i <= 4; i++) {
+        const a = j[String(i)];
+        if (a === undefined) break;
+        if (typeof a === 'string') message ??= a;
+        else if (typeof a === 'object' && a !== null) fields ??= a;
       }
-      if (typeof message !== 'string') message = j.message;
+      if (typeof j.message === 'string') message = j.message;
       rec.level = typeof meta?.logLevelName === 'string' ? meta.logLevelName.toLowerCase() : undefined;
       rec.hostname = str(j.hostname) ?? str(meta?.hostname);
     } else {
