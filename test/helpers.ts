@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createParser, LogRecord, ParseError, type ParserOptions } from '../parsers/index.js';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const fixture = (...p: string[]) => path.join(REPO, 'fixtures', ...p);
+
+export interface ParsedFile {
+  records: LogRecord[];
+  errors: { lineNo: number; error: ParseError }[];
+}
+
+/** Every line of a file through one parser (the fixtures are small). */
+export function parseLines(file: string, format: string, opts: ParserOptions = {}): ParsedFile {
+  const parse = createParser(format, opts);
+  const out: ParsedFile = { records: [], errors: [] };
+  readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+    if (line === '') return;
+    const r = parse(line);
+    if (r instanceof ParseError) out.errors.push({ lineNo: i + 1, error: r });
+    else out.records.push(r);
+  });
+  return out;
+}
+
+export const pathOf = (uri: string | undefined) => (uri ?? '').split('?')[0];
+
+/** Seeded PRNG (mulberry32) so a fuzz failure can be replayed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
