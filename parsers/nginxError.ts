@@ -22,38 +22,66 @@ type ContextKey = (typeof CONTEXT_KEYS)[number];
 /** nginx cuts error lines at NGX_MAX_ERROR_STR (2048 bytes) */
 const NGINX_ERROR_LINE_MAX = 2047;
 
-/** `client: A, server: S, request: "..."...` into its parts; quoted values may hold `, `. */
-function parseContext(tail: string): Partial<Record<ContextKey, string>> {
-  const out: Partial<Record<ContextKey, string>> = {};
+/** Forward scan of `key: value, key: "value"` pairs; a quoted value ends at `", <known key>: `. */
+function scanContext(tail: string, out: Partial<Record<ContextKey, string>>): void {
   let pos = 0;
   while (pos < tail.length) {
     const colon = tail.indexOf(': ', pos);
     if (colon < 0) break;
     const key = tail.slice(pos, colon) as ContextKey;
     let v = colon + 2;
-    let end: number;
     let value: string;
     if (tail[v] === '"') {
       v++;
-      // A quoted value ends at `"` followed by `, <known key>: ` or by the end of the line.
-      end = -1;
-      let from = v;
-      while (from <= tail.length) {
-        const q = tail.indexOf('"', from);
-        if (q < 0) break;
+      let end = -1;
+      for (let q = tail.indexOf('"', v); q >= 0; q = tail.indexOf('"', q + 1)) {
         if (q === tail.length - 1 || CONTEXT_KEYS.some((k) => tail.startsWith(`, ${k}: `, q + 1))) { end = q; break; }
-        from = q + 1;
       }
       if (end < 0) { value = tail.slice(v); pos = tail.length; } // cut at 2048 bytes
       else { value = tail.slice(v, end); pos = end + 3; }
     } else {
-      end = tail.indexOf(', ', v);
+      let end = tail.indexOf(', ', v);
       if (end < 0) end = tail.length;
       value = tail.slice(v, end);
       pos = end + 2;
     }
     if ((CONTEXT_KEYS as readonly string[]).includes(key)) out[key] = value;
   }
+}
+
+/**
+ * `client: A, server: S, request: "...", upstream: "...", host: "H", referrer: "..."`.
+ * The request line and referrer are raw client bytes and may contain `", host: "`; the Host
+ * header cannot contain `"` (nginx refuses it). So the last well-formed `host: "H"` anchors the
+ * line: request/upstream lie before it, the referrer after it.
+ */
+function parseContext(tail: string): Partial<Record<ContextKey, string>> {
+  const out: Partial<Record<ContextKey, string>> = {};
+  for (let h = tail.lastIndexOf(', host: "'); h >= 0; h = tail.lastIndexOf(', host: "', h - 1)) {
+    const v = h + 9;
+    const q = tail.indexOf('"', v);
+    if (q < 0) continue;
+    const after = tail.slice(q + 1);
+    if (after !== '' && !(after.startsWith(', referrer: "') && after.endsWith('"'))) continue;
+    out.host = tail.slice(v, q);
+    if (after !== '') out.referrer = after.slice(13, -1);
+    let mid = tail.slice(0, h);
+    for (const key of ['upstream', 'subrequest'] as const) {
+      const at = mid.lastIndexOf(`", ${key}: "`);
+      if (at >= 0 && mid.endsWith('"')) {
+        out[key] = mid.slice(at + key.length + 6, -1);
+        mid = mid.slice(0, at + 1);
+      }
+    }
+    const r = mid.indexOf(', request: "');
+    if (r >= 0 && mid.endsWith('"')) {
+      out.request = mid.slice(r + 12, -1);
+      mid = mid.slice(0, r);
+    }
+    scanContext(mid, out);
+    return out;
+  }
+  scanContext(tail, out); // no host: cut at 2048 bytes, or a context without one
   return out;
 }
 
