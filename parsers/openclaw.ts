@@ -214,7 +214,7 @@ export function makeOpenClawParser(opts: OpenClawOptions = {}): LineParser {
       rec.level = typeof meta?.logLevelName === 'string' ? meta.logLevelName.toLowerCase() : undefined;
       rec.hostname = str(j.hostname) ?? str(meta?.hostname);
     } else {
-      if (typeof j.subsystem !== 'string' && typeof j.message !== 'string') {
+      if (j.subsystem === undefined && j.message === undefined && j.msg === undefined) {
         return new ParseError('missing-field', 'not a gateway line: no _meta, "subsystem" or "message"');
       }
       rec.subsystem = str(j.subsystem);

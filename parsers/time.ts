@@ -158,5 +158,6 @@ export function goDurationToMs(s: string): number {
     total += Number(m[1]) * units[m[2]!]!;
     i = re.lastIndex;
   }
+  total = Math.round(total * 1e6) / 1e6; // whole nanoseconds, as Go counts them
   return i === s.length && i > 0 ? (neg ? -total : total) : NaN;
 }

@@ -1,0 +1,76 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { REPO, fixture } from './helpers.js';
+import { terminalSafe, terminalSafeJson } from '../src/cli/terminalText.js';
+
+const t = suite('cli');
+const CLI = path.join(REPO, 'dist/src/cli/main.js');
+const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+
+let dir = '';
+t.before(() => { dir = mkdtempSync(path.join(tmpdir(), 'claw-cli-')); });
+t.after(() => rmSync(dir, { recursive: true, force: true }));
+
+t('parse: garbage between good lines is counted by reason with its place; every good line comes out', () => {
+  const good = readFileSync(fixture('nginx', 'combined.log'), 'utf8').split('\n').filter(Boolean);
+  const file = path.join(dir, 'mixed.log');
+  writeFileSync(file, Buffer.concat([
+    Buffer.from(good.slice(0, 5).join('\n') + '\n'),
+    Buffer.from('\x00\x01\x02 binary \xff\xfe garbage\n', 'latin1'),
+    Buffer.from(good[5]!.slice(0, 40) + '\n'), // half-written
+    Buffer.from('1'.repeat(1024 * 1024) + '\n'), // 1 MB
+    Buffer.from(good.slice(5).join('\n') + '\n'),
+  ]));
+  const r = run('parse', file);
+  assert.is(r.status, 0, r.stderr);
+  const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { lineNo: number; status: number });
+  assert.is(out.length, good.length, 'all good lines, none lost around the bad ones');
+  assert.equal(out.map((o) => o.status), good.map((l) => Number(/" (\d{3}) /.exec(l)![1])));
+  assert.match(r.stderr, /nginx-combined \(detected\), 25 lines, 22 records, 3 unreadable/);
+  assert.match(r.stderr, new RegExp(`line-too-long\\s+1\\s+first at ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:8`));
+  assert.match(r.stderr, /truncated\s+2\s+first at .*:6/);
+});
+
+t('parse --errors prints each bad line with file:line and reason; control bytes never reach the terminal', () => {
+  const file = path.join(dir, 'hostile.log');
+  writeFileSync(file, '127.0.0.1 - - [22/Nov/2026:13:03:38 +0000] "GET / HTTP/1.1" \x1b[31m\u009b 7 "-" "c"\n');
+  const r = run('parse', '--format', 'nginx-combined', '--errors', file);
+  assert.is(r.status, 1, 'lines but no record');
+  assert.match(r.stderr, /hostile\.log:1: bad-field: /);
+  assert.not.match(r.stderr, /[\x1b\u009b]/);
+});
+
+t('parse --log-format reads a user layout; usage errors exit 2 with a message', () => {
+  const conf = readFileSync(fixture('lab', 'nginx.conf'), 'utf8').match(/log_format custom [\s\S]*?;\n/)![0];
+  const ok = run('parse', '--log-format', conf, fixture('nginx', 'custom.log'));
+  assert.is(ok.status, 0, ok.stderr);
+  assert.is(ok.stdout.trim().split('\n').length, 22);
+  const bad = run('parse', '--log-format', "log_format x '$status';", fixture('nginx', 'custom.log'));
+  assert.is(bad.status, 2);
+  assert.match(bad.stderr, /logs no time/);
+  assert.is(run('parse', '--format', 'apache', fixture('nginx', 'custom.log')).status, 2);
+  assert.is(run('parse', path.join(dir, 'missing.log')).status, 2);
+  const unknown = run('parse', fixture('nginx', 'custom.log'));
+  assert.is(unknown.status, 2);
+  assert.match(unknown.stderr, /--format/);
+});
+
+t('formats lists every format and error kind', () => {
+  const r = run('formats');
+  assert.is(r.status, 0);
+  for (const name of ['nginx-combined', 'nginx-claw_json', 'nginx-error', 'caddy', 'openclaw', 'upstream-refused', 'ws-idle-timeout']) assert.ok(r.stdout.includes(name), name);
+});
+
+t('terminal text: controls escaped, length bounded; JSON stays JSON without raw C1/DEL/bidi', () => {
+  assert.is(terminalSafe('a\x1b[31mb\u009b\u202e'), 'a\\x1b[31mb\\x9b\\u202e');
+  assert.ok(terminalSafe('x'.repeat(10_000), 100).length < 140);
+  const j = terminalSafeJson({ id: 'a\x7f\u009b\u202eb\x1b' });
+  assert.not.match(j, /[\x1b\x7f\u009b\u202e]/);
+  assert.equal(JSON.parse(j), { id: 'a\x7f\u009b\u202eb\x1b' });
+});
+
+t.run();

@@ -1,0 +1,65 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Readable } from 'node:stream';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readLines, openLogStream, type Line } from '../src/read/lineReader.js';
+
+const t = suite('line reader');
+
+const content = Buffer.concat([
+  Buffer.from('first\r\n'),
+  Buffer.from('caf'), Buffer.from([0xc3, 0xa9, 0xff]), Buffer.from('\n'),
+  Buffer.from('x'.repeat(300_000) + '\n'),
+  Buffer.from('\n'),
+  Buffer.from('after the long one\n'),
+  Buffer.from('half-writ'),
+]);
+
+async function collect(stream: AsyncIterable<Buffer>, max = 256 * 1024): Promise<Line[]> {
+  const out: Line[] = [];
+  for await (const l of readLines(stream, max)) out.push(l);
+  return out;
+}
+
+function check(lines: Line[]): void {
+  assert.equal(lines.map((l) => l.lineNo), [1, 2, 3, 4, 5, 6]);
+  assert.is(lines[0]!.text, 'first', 'CRLF: the CR goes');
+  assert.is(lines[1]!.text, 'café\uFFFD');
+  assert.ok(lines[1]!.invalidUtf8 && !lines[0]!.invalidUtf8);
+  assert.ok(lines[2]!.tooLong && lines[2]!.text === '' && lines[2]!.bytes === 300_000, 'the long line is counted, not held');
+  assert.is(lines[3]!.text, '');
+  assert.is(lines[4]!.text, 'after the long one', 'the good line after it arrives');
+  assert.ok(lines[5]!.partial && lines[5]!.text === 'half-writ');
+  for (const l of lines.filter((x) => !x.tooLong && !x.invalidUtf8)) {
+    assert.is(content.subarray(l.offset, l.offset + Buffer.byteLength(l.text)).toString(), l.text, `offset of line ${l.lineNo}`);
+  }
+}
+
+t('lines, offsets, CRLF, invalid UTF-8, an over-long line and a partial last line', async () => {
+  check(await collect(Readable.from([content])));
+});
+
+t('the same whatever the chunk boundaries (1-byte and 7-byte chunks)', async () => {
+  for (const size of [1, 7]) {
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < content.length; i += size) chunks.push(content.subarray(i, i + size));
+    check(await collect(Readable.from(chunks)));
+  }
+});
+
+t('gzip files are read by their magic bytes, offsets in the decompressed stream', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'claw-lines-'));
+  try {
+    writeFileSync(path.join(dir, 'access.log.2.gz'), gzipSync(content));
+    writeFileSync(path.join(dir, 'plain.log'), content);
+    check(await collect(await openLogStream(path.join(dir, 'access.log.2.gz'))));
+    check(await collect(await openLogStream(path.join(dir, 'plain.log'))));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+t.run();

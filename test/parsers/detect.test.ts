@@ -1,0 +1,42 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync, readdirSync } from 'node:fs';
+import { detectFormat } from '../../parsers/index.js';
+import { fixture } from '../helpers.js';
+
+const t = suite('detect');
+const lines = (...p: string[]) => readFileSync(fixture(...p), 'utf8').split('\n');
+
+t('each fixture is recognised from its first lines', () => {
+  const want: Record<string, string> = {
+    'nginx/combined.log': 'nginx-combined', 'nginx/main.log': 'nginx-main', 'nginx/claw_json.log': 'nginx-claw_json',
+    'nginx/error.log': 'nginx-error', 'caddy/access.log': 'caddy', 'caddy/error.log': 'caddy',
+    'openclaw/openclaw-2026-11-22.log': 'openclaw',
+  };
+  for (const [f, format] of Object.entries(want)) {
+    const d = detectFormat(lines(...f.split('/')));
+    assert.is(d?.format, format, f);
+    assert.is(d!.matched, d!.sampled, `${f}: every sampled line read`);
+  }
+});
+
+t('the shared real samples too, including the JSON layout without its log_format', () => {
+  const dir = new URL('../../../../shared/samples/', import.meta.url);
+  let files: string[] = [];
+  try { files = readdirSync(dir); } catch { return; } // shared/ sits beside a checkout only
+  const want: Record<string, string> = { 'nginx-json.log': 'nginx-json', 'nginx-combined.log': 'nginx-combined', 'caddy-access.log': 'caddy', 'openclaw-gateway.log': 'openclaw', 'nginx-error.log': 'nginx-error' };
+  for (const f of files) {
+    if (!want[f]) continue;
+    assert.is(detectFormat(readFileSync(new URL(f, dir), 'utf8').split('\n'))?.format, want[f], f);
+  }
+});
+
+t('a user log_format is tried first; nothing readable is undefined', () => {
+  const custom = lines('nginx', 'custom.log');
+  assert.is(detectFormat(custom), undefined);
+  const logFormat = readFileSync(fixture('lab', 'nginx.conf'), 'utf8').match(/log_format custom [\s\S]*?;\n/)![0];
+  assert.is(detectFormat(custom, { logFormat })?.format, 'nginx-access');
+  assert.is(detectFormat(['', '  ']), undefined);
+});
+
+t.run();
