@@ -4,7 +4,7 @@
  * Honours a changed `time_format` (numbers in s/ms/ns, ISO/RFC 3339, wall, common_log) and
  * `duration_format` (seconds, nanoseconds, Go duration text).
  */
-import { LogRecord, ParseError, type LineParser, type ParseResult, checkTime, DEFAULT_MAX_LINE_CHARS, type SourceKind } from './record.js';
+import { LogRecord, ParseError, type LineParser, type ParseResult, checkTime, DEFAULT_MAX_LINE_CHARS, type SourceKind, saneDuration } from './record.js';
 import { classifyCaddyError } from './errorKinds.js';
 import { epochNumberToMs, goDurationToMs, makeIsoParser, makeSlashWallParser, makeTimeLocalParser } from './time.js';
 
@@ -64,13 +64,10 @@ export function makeCaddyParser(opts: CaddyOptions = {}): LineParser {
   }
 
   function durationOf(d: unknown): number | undefined {
-    if (typeof d === 'string') {
-      const ms = goDurationToMs(d);
-      return Number.isNaN(ms) ? undefined : ms;
-    }
-    if (typeof d !== 'number' || !Number.isFinite(d) || d < 0) return undefined;
+    if (typeof d === 'string') return saneDuration(goDurationToMs(d));
+    if (typeof d !== 'number') return undefined;
     const nano = durationFormat === 'nano' || (durationFormat === 'auto' && Number.isInteger(d) && d >= 1000);
-    return nano ? d / 1e6 : d * 1000;
+    return saneDuration(nano ? d / 1e6 : d * 1000);
   }
 
   return (line): ParseResult => {

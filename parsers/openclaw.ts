@@ -4,7 +4,7 @@
  * Messages are read into structured events: WebSocket lifecycle, RPC results, gateway
  * lifecycle and trusted-proxy warnings. The message patterns are data (MESSAGE_RULES).
  */
-import { LogRecord, ParseError, type LineParser, type ParseResult, checkTime, DEFAULT_MAX_LINE_CHARS, type GatewayEvent, type Lifecycle } from './record.js';
+import { LogRecord, ParseError, type LineParser, type ParseResult, checkTime, DEFAULT_MAX_LINE_CHARS, type GatewayEvent, type Lifecycle, saneDuration } from './record.js';
 import { parseIso } from './time.js';
 
 export interface OpenClawOptions {
@@ -102,7 +102,8 @@ const MAPPED_FIELD_KEYS = new Set(['cause', 'durationMs', 'remoteAddr', 'remoteP
 /** The structured object a gateway call passed (`"1"` in tslog). */
 function applyFields(rec: LogRecord, f: Json): void {
   rec.cause ??= str(f.cause);
-  rec.durationMs ??= num(f.durationMs);
+  const d = num(f.durationMs);
+  rec.durationMs ??= d === undefined ? undefined : saneDuration(d);
   rec.clientAddr ??= str(f.remoteAddr);
   rec.clientPort ??= num(f.remotePort);
   rec.host ??= str(f.host);
@@ -137,7 +138,7 @@ function applyMessage(rec: LogRecord, msg: string): void {
         const durationOnly = m[2] !== undefined && /^\d+(\.\d+)?ms$/.test(m[2]);
         rec.rpcMethod = durationOnly ? undefined : m[2];
         const d = durationOnly ? m[2]!.slice(0, -2) : m[3];
-        if (d !== undefined) rec.durationMs = Number(d);
+        if (d !== undefined) rec.durationMs = saneDuration(Number(d));
       }
       const kv = keyValues(msg);
       rec.conn ??= kv.conn;

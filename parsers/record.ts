@@ -173,11 +173,18 @@ export function toInt(s: string | undefined): number | undefined {
   return Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
+/** Longer than this is not a request's duration but a broken field. */
+export const MAX_DURATION_MS = 366 * 24 * 3600 * 1000;
+
+/** A duration in ms if it is one: finite, not negative, at most MAX_DURATION_MS. */
+export function saneDuration(ms: number): number | undefined {
+  return ms >= 0 && ms <= MAX_DURATION_MS ? ms : undefined; // NaN fails both comparisons
+}
+
 /** Seconds as written by nginx ("0.123") or Caddy (float) to milliseconds; undefined for `-`. */
 export function secondsToMs(s: string | undefined): number | undefined {
   if (s === undefined || s.length === 0 || s === '-') return undefined;
-  const n = Number(s);
-  return Number.isFinite(n) && n >= 0 ? Math.round(n * 1e6) / 1e3 : undefined;
+  return saneDuration(Math.round(Number(s) * 1e6) / 1e3);
 }
 
 /** Lines longer than this are refused by every parser (the reader may cut earlier). */

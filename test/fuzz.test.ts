@@ -10,7 +10,7 @@ import { createParser, LogRecord, ParseError, type LineParser } from '../parsers
 import { fixture, prng } from './helpers.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261122);
-const ROUNDS = Number(process.env.FUZZ_ROUNDS ?? 1500);
+const ROUNDS = Number(process.env.FUZZ_ROUNDS ?? 5000);
 
 const sources: [string, string][] = [
   ['nginx-combined', 'nginx/combined.log'], ['nginx-main', 'nginx/main.log'], ['nginx-claw_json', 'nginx/claw_json.log'],

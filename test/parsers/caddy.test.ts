@@ -94,6 +94,7 @@ t('wrong types and non-Caddy lines are parse errors with the reason', () => {
   assert.is(reason(JSON.stringify({ ...base, status: '200' })), 'bad-field');
   assert.is(reason(JSON.stringify({ ...base, request: 'GET /' })), 'bad-field');
   assert.is(reason(JSON.stringify({ ...base, duration: -1 })), 'bad-field');
+  assert.is(reason(JSON.stringify({ ...base, duration: 1e308 })), 'bad-field');
   assert.is(reason(JSON.stringify({ ...base, ts: 'yesterday' })), 'bad-time');
   assert.is(reason(JSON.stringify({ ...base, ts: 12 })), 'time-out-of-range');
   assert.is(reason(JSON.stringify({ ...base, logger: 'tls.obtain' })), 'unknown-source');
