@@ -148,6 +148,24 @@ function finish(rec: LogRecord, st: LineState, hasUpstream: boolean): ParseResul
 
 const TIME_VARIABLES = ['msec', 'time_iso8601', 'time_local'];
 
+/**
+ * Slots that fill the same target, best first; groups in ascending order of their best prio so
+ * that a more specific target (`$request_uri`) is applied after a broader one (`$request`).
+ * A variable logged twice, or one without a spec, is a group of its own.
+ */
+function groupSlots(slots: Slot[]): number[][] {
+  const byTarget = new Map<string, number[]>();
+  slots.forEach((s, i) => {
+    const key = s.spec ? s.spec.target : `field:${s.name}:${i}`;
+    const g = byTarget.get(key) ?? [];
+    if (s.spec && g.some((j) => slots[j]!.name === s.name)) byTarget.set(`${key}:${i}`, [i]);
+    else byTarget.set(key, [...g, i]);
+  });
+  const prio = (i: number) => slots[i]!.spec?.prio ?? 0;
+  const groups = [...byTarget.values()].map((g) => g.sort((a, b) => prio(b) - prio(a)));
+  return groups.sort((a, b) => prio(a[0]!) - prio(b[0]!));
+}
+
 /** Compiles a log_format (directive text or bare format string) into a line parser. */
 export function compileNginxLogFormat(formatOrDirective: string | LogFormat, opts: NginxAccessOptions = {}): LineParser {
   const lf = typeof formatOrDirective === 'string' ? parseLogFormatDirective(formatOrDirective) : formatOrDirective;
@@ -159,8 +177,7 @@ export function compileNginxLogFormat(formatOrDirective: string | LogFormat, opt
   const decode = lf.escape === 'json' ? decodeJsonEscape : lf.escape === 'default' ? decodeDefaultEscape : (v: string) => v;
   const missing = lf.escape === 'json' ? '' : '-';
   const slots: Slot[] = tpl.vars.map((name) => ({ name, spec: NGINX_VARIABLES[name] }));
-  // Apply low-priority variables first so that better sources of the same field overwrite them.
-  const order = slots.map((_, i) => i).sort((a, b) => (slots[a]!.spec?.prio ?? 0) - (slots[b]!.spec?.prio ?? 0));
+  const groups = groupSlots(slots);
   const hasUpstream = tpl.vars.some((v) => (UPSTREAM_COLUMNS as readonly string[]).includes(v));
   const { prefix, literals } = tpl;
   const n = slots.length;
@@ -202,14 +219,18 @@ export function compileNginxLogFormat(formatOrDirective: string | LogFormat, opt
     }
     const rec = new LogRecord('nginx-access', NaN);
     const st: LineState = { timeMs: NaN, upstream: hasUpstream ? new Array(UPSTREAM_COLUMNS.length) : [] };
-    for (let k = 0; k < n; k++) {
-      const i = order[k]!;
-      const r = raw[i]!;
-      if (r === missing || r === '-') continue;
-      const v = decode(r);
-      const spec = slots[i]!.spec;
-      if (spec) spec.apply(rec, v, st, parsers);
-      else rec.setField(slots[i]!.name, v);
+    for (let g = 0; g < groups.length; g++) {
+      const members = groups[g]!;
+      for (let k = 0; k < members.length; k++) {
+        const i = members[k]!;
+        const r = raw[i]!;
+        if (r === missing || r === '-') continue; // try the next-best variable for this target
+        const v = decode(r);
+        const spec = slots[i]!.spec;
+        if (spec) spec.apply(rec, v, st, parsers);
+        else rec.setField(slots[i]!.name, v);
+        break;
+      }
     }
     if (rec.status === undefined && tpl.vars.includes('status')) {
       return new ParseError('bad-field', `$status is not a number: ${JSON.stringify(raw[tpl.vars.indexOf('status')]!.slice(0, 40))}`);
@@ -260,8 +281,12 @@ export function makeNginxJsonParser(opts: NginxAccessOptions = {}): LineParser {
       const spec = NGINX_VARIABLES[JSON_KEY_ALIASES[name] ?? name];
       entries.push([spec, key, String(value)]);
     }
-    entries.sort((a, b) => (a[0]?.prio ?? 0) - (b[0]?.prio ?? 0));
-    for (const [spec, key, v] of entries) {
+    // Best variable per target only, targets in ascending prio (as compiled formats do).
+    entries.sort((a, b) => (b[0]?.prio ?? 0) - (a[0]?.prio ?? 0));
+    const seen = new Set<string>();
+    const chosen = entries.filter(([spec]) => !spec || (!seen.has(spec.target) && seen.add(spec.target)));
+    chosen.reverse();
+    for (const [spec, key, v] of chosen) {
       if (spec) spec.apply(rec, v, st, parsers);
       else rec.setField(key, v);
     }

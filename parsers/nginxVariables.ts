@@ -2,8 +2,10 @@
  * nginx variables and where their values go in a LogRecord. Data, read by the log_format
  * compiler: a variable not listed here is kept under `record.fields[name]`.
  *
- * `prio`: when several variables fill one field, the higher priority wins
- * (e.g. `$msec` over `$time_local`, `$request_uri` over the request line's URI).
+ * `target`: what the variable fills. When a format logs several variables for one target, only
+ * the highest `prio` one present is read (`$msec` over `$time_iso8601` over `$time_local`,
+ * `$req_id` over `$request_id`); targets are applied in order of prio, so `$request_uri`
+ * overwrites the URI taken from the request line.
  */
 import { LogRecord, secondsToMs, toInt } from './record.js';
 
@@ -24,6 +26,7 @@ export const UPSTREAM_COLUMNS = [
 ] as const;
 
 export interface VariableSpec {
+  target: string;
   prio: number;
   /** The value may contain `, ` and ` : ` separators (upstream lists). */
   multi?: boolean;
@@ -37,16 +40,35 @@ export interface TimeParsers {
   iso(s: string): number;
 }
 
-function str(field: 'clientAddr' | 'user' | 'forwardedFor' | 'userAgent' | 'referer' | 'upgrade' | 'host' | 'serverName' | 'method' | 'uri' | 'protocol' | 'requestId' | 'inboundRequestId', prio = 0): VariableSpec {
-  return { prio, apply: (rec, v) => { rec[field] = v; } };
+type StrField = 'clientAddr' | 'user' | 'forwardedFor' | 'userAgent' | 'referer' | 'upgrade' | 'host' | 'serverName' | 'method' | 'uri' | 'protocol' | 'requestId' | 'inboundRequestId';
+type IntField = 'clientPort' | 'status' | 'bytesSent' | 'bytesRead' | 'connection' | 'pid';
+
+// One setter per field, written out: a shared `rec[field] = v` would be one megamorphic store
+// for every field of every line.
+const STR_SETTERS: Record<StrField, (rec: LogRecord, v: string) => void> = {
+  clientAddr: (r, v) => { r.clientAddr = v; }, user: (r, v) => { r.user = v; },
+  forwardedFor: (r, v) => { r.forwardedFor = v; }, userAgent: (r, v) => { r.userAgent = v; },
+  referer: (r, v) => { r.referer = v; }, upgrade: (r, v) => { r.upgrade = v; },
+  host: (r, v) => { r.host = v; }, serverName: (r, v) => { r.serverName = v; },
+  method: (r, v) => { r.method = v; }, uri: (r, v) => { r.uri = v; }, protocol: (r, v) => { r.protocol = v; },
+  requestId: (r, v) => { r.requestId = v; }, inboundRequestId: (r, v) => { r.inboundRequestId = v; },
+};
+const INT_SETTERS: Record<IntField, (rec: LogRecord, v: string) => void> = {
+  clientPort: (r, v) => { r.clientPort = toInt(v); }, status: (r, v) => { r.status = toInt(v); },
+  bytesSent: (r, v) => { r.bytesSent = toInt(v); }, bytesRead: (r, v) => { r.bytesRead = toInt(v); },
+  connection: (r, v) => { r.connection = toInt(v); }, pid: (r, v) => { r.pid = toInt(v); },
+};
+
+function str(field: StrField, prio = 0): VariableSpec {
+  return { target: field, prio, apply: STR_SETTERS[field] };
 }
 
-function int(field: 'clientPort' | 'status' | 'bytesSent' | 'bytesRead' | 'connection' | 'pid', prio = 0): VariableSpec {
-  return { prio, apply: (rec, v) => { rec[field] = toInt(v); } };
+function int(field: IntField, prio = 0): VariableSpec {
+  return { target: field, prio, apply: INT_SETTERS[field] };
 }
 
 function upstreamColumn(i: number): VariableSpec {
-  return { prio: 0, multi: true, apply: (_rec, v, st) => { st.upstream[i] = v; } };
+  return { target: UPSTREAM_COLUMNS[i]!, prio: 0, multi: true, apply: (_rec, v, st) => { st.upstream[i] = v; } };
 }
 
 /** `GET /path?q HTTP/1.1` into method, uri, protocol; the raw line is kept as is. */
@@ -73,10 +95,10 @@ export const NGINX_VARIABLES: Record<string, VariableSpec> = {
   remote_addr: str('clientAddr'),
   remote_port: int('clientPort'),
   remote_user: str('user'),
-  time_local: { prio: 0, spaces: 1, apply: (_r, v, st, p) => { st.timeMs = p.local(v); } },
-  time_iso8601: { prio: 1, apply: (_r, v, st, p) => { st.timeMs = p.iso(v); } },
-  msec: { prio: 2, apply: (_r, v, st) => { st.timeMs = Math.round(Number(v) * 1000); } },
-  request: { prio: 1, spaces: 2, apply: applyRequestLine },
+  time_local: { target: 'time', prio: 0, spaces: 1, apply: (_r, v, st, p) => { st.timeMs = p.local(v); } },
+  time_iso8601: { target: 'time', prio: 1, apply: (_r, v, st, p) => { st.timeMs = p.iso(v); } },
+  msec: { target: 'time', prio: 2, apply: (_r, v, st) => { st.timeMs = Math.round(Number(v) * 1000); } },
+  request: { target: 'request', prio: 1, spaces: 2, apply: applyRequestLine },
   request_method: str('method', 2),
   uri: str('uri', 0),
   request_uri: str('uri', 2),
@@ -84,7 +106,7 @@ export const NGINX_VARIABLES: Record<string, VariableSpec> = {
   status: int('status'),
   body_bytes_sent: int('bytesSent'),
   request_length: int('bytesRead'),
-  request_time: { prio: 0, apply: (rec, v) => { rec.durationMs = secondsToMs(v); } },
+  request_time: { target: 'durationMs', prio: 0, apply: (rec, v) => { rec.durationMs = secondsToMs(v); } },
   http_referer: str('referer'),
   http_user_agent: str('userAgent'),
   http_x_forwarded_for: str('forwardedFor'),
@@ -97,6 +119,7 @@ export const NGINX_VARIABLES: Record<string, VariableSpec> = {
   request_id: str('requestId', 0),
   http_x_request_id: str('inboundRequestId'),
   http_traceparent: {
+    target: 'trace',
     prio: 0,
     apply: (rec, v) => {
       const m = TRACEPARENT.exec(v);
@@ -114,6 +137,19 @@ export const NGINX_VARIABLES: Record<string, VariableSpec> = {
 export function upstreamAttempts(cols: readonly (string | undefined)[]): UpstreamAttemptList | undefined {
   const addr = cols[0];
   if (addr === undefined || addr === '-' || addr === '') return undefined;
+  // Almost every request tries one server: no lists to split.
+  if (addr.indexOf(', ') < 0 && addr.indexOf(' : ') < 0) {
+    return [{
+      addr,
+      status: toInt(cols[1]),
+      connectMs: secondsToMs(cols[2]),
+      headerMs: secondsToMs(cols[3]),
+      responseMs: secondsToMs(cols[4]),
+      bytesReceived: toInt(cols[5]),
+      bytesSent: toInt(cols[6]),
+      redirect: 0,
+    }];
+  }
   const split = cols.map((c) => (c === undefined ? undefined : c.split(' : ').map((g) => g.split(', '))));
   const attempts: UpstreamAttemptList = [];
   const groups = split[0]!;
