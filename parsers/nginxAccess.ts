@@ -183,6 +183,8 @@ export function compileNginxLogFormat(formatOrDirective: string | LogFormat, opt
   const n = slots.length;
   const parsers = timeParsers();
   const raw: string[] = new Array<string>(n);
+  // Per-line scratch, reused: upstreamAttempts copies what it needs out of it.
+  const st: LineState = { timeMs: NaN, upstream: new Array<string | undefined>(UPSTREAM_COLUMNS.length) };
 
   return (line: string): ParseResult => {
     if (line.length === 0) return new ParseError('empty', 'empty line');
@@ -218,7 +220,8 @@ export function compileNginxLogFormat(formatOrDirective: string | LogFormat, opt
       pos = end + lit.length;
     }
     const rec = new LogRecord('nginx-access', NaN);
-    const st: LineState = { timeMs: NaN, upstream: hasUpstream ? new Array(UPSTREAM_COLUMNS.length) : [] };
+    st.timeMs = NaN;
+    if (hasUpstream) st.upstream.fill(undefined);
     for (let g = 0; g < groups.length; g++) {
       const members = groups[g]!;
       for (let k = 0; k < members.length; k++) {
