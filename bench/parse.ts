@@ -64,7 +64,9 @@ function measure(parse: (l: string) => unknown, lines: string[]): [number, numbe
   return [(done * lines.length) / ((cpu.user + cpu.system) / 1e6), (done * lines.length) / elapsed];
 }
 
-const prepared = CASES.map((c) => {
+/** `node dist/bench/parse.js [seconds] [rounds] [format-substring]` */
+const only = process.argv[4];
+const prepared = CASES.filter((c) => !only || c.format.includes(only)).map((c) => {
   const lines = corpus(c.file);
   const parse = createParser(c.format, c.opts);
   for (const l of lines.slice(0, 20_000)) parse(l); // warm up

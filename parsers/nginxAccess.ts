@@ -175,14 +175,16 @@ export function compileNginxLogFormat(formatOrDirective: string | LogFormat, opt
   }
   const maxLen = opts.maxLineChars ?? DEFAULT_MAX_LINE_CHARS;
   const decode = lf.escape === 'json' ? decodeJsonEscape : lf.escape === 'default' ? decodeDefaultEscape : (v: string) => v;
-  const missing = lf.escape === 'json' ? '' : '-';
   const slots: Slot[] = tpl.vars.map((name) => ({ name, spec: NGINX_VARIABLES[name] }));
   const groups = groupSlots(slots);
   const hasUpstream = tpl.vars.some((v) => (UPSTREAM_COLUMNS as readonly string[]).includes(v));
   const { prefix, literals } = tpl;
   const n = slots.length;
   const parsers = timeParsers();
-  const raw: string[] = new Array<string>(n);
+  // Where each value lies in the line; only the value that wins its target is ever sliced.
+  const starts = new Int32Array(n);
+  const ends = new Int32Array(n);
+  const emptyIsMissing = lf.escape === 'json';
   // Per-line scratch, reused: upstreamAttempts copies what it needs out of it.
   const st: LineState = { timeMs: NaN, upstream: new Array<string | undefined>(UPSTREAM_COLUMNS.length) };
 
@@ -216,7 +218,8 @@ export function compileNginxLogFormat(formatOrDirective: string | LogFormat, opt
           return new ParseError('truncated', `no ${JSON.stringify(lit)} after $${slots[i]!.name}: the line is cut short or in another format (log_format ${lf.name})`);
         }
       }
-      raw[i] = line.slice(pos, end);
+      starts[i] = pos;
+      ends[i] = end;
       pos = end + lit.length;
     }
     const rec = new LogRecord('nginx-access', NaN);
@@ -226,9 +229,11 @@ export function compileNginxLogFormat(formatOrDirective: string | LogFormat, opt
       const members = groups[g]!;
       for (let k = 0; k < members.length; k++) {
         const i = members[k]!;
-        const r = raw[i]!;
-        if (r === missing || r === '-') continue; // try the next-best variable for this target
-        const v = decode(r);
+        const from = starts[i]!;
+        const len = ends[i]! - from;
+        // `-` (or "" with escape=json) is nginx's "not set": try the next-best variable for this target.
+        if ((len === 1 && line.charCodeAt(from) === 45) || (len === 0 && emptyIsMissing)) continue;
+        const v = decode(line.slice(from, from + len));
         const spec = slots[i]!.spec;
         if (spec) spec.apply(rec, v, st, parsers);
         else rec.setField(slots[i]!.name, v);
@@ -236,7 +241,8 @@ export function compileNginxLogFormat(formatOrDirective: string | LogFormat, opt
       }
     }
     if (rec.status === undefined && tpl.vars.includes('status')) {
-      return new ParseError('bad-field', `$status is not a number: ${JSON.stringify(raw[tpl.vars.indexOf('status')]!.slice(0, 40))}`);
+      const i = tpl.vars.indexOf('status');
+      return new ParseError('bad-field', `$status is not a number: ${JSON.stringify(line.slice(starts[i]!, Math.min(ends[i]!, starts[i]! + 40)))}`);
     }
     return finish(rec, st, hasUpstream);
   };

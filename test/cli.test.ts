@@ -59,6 +59,15 @@ t('parse --log-format reads a user layout; usage errors exit 2 with a message', 
   assert.match(unknown.stderr, /--format/);
 });
 
+t('demo reads every bundled log and names the failures by kind', () => {
+  const r = run('demo');
+  assert.is(r.status, 0, r.stderr);
+  assert.not.match(r.stdout, /[1-9]\d* unreadable/, 'every bundled line is read');
+  for (const kind of ['nginx-error  upstream-refused', 'caddy-error  upstream-tls-verify', 'nginx-error  ws-idle-timeout', 'caddy-proxy  upstream-incomplete-response']) {
+    assert.ok(r.stdout.includes(kind), kind);
+  }
+});
+
 t('formats lists every format and error kind', () => {
   const r = run('formats');
   assert.is(r.status, 0);

@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FORMATS, ERROR_KINDS, LogFormatError } from '../../parsers/index.js';
 import { runParse } from './parseCommand.js';
+import { runDemo } from './demoCommand.js';
 import { UnknownFormatError } from '../read/parseFile.js';
 
 function positiveInt(v: string): number {
@@ -39,6 +40,13 @@ program
       format, logFormat: o.logFormat, zone: o.tz, requestIdHeader: o.requestIdHeader,
       maxLineBytes: o.maxLineBytes, errors: o.errors, summaryOnly: o.summaryOnly,
     }, process.stdout, process.stderr);
+  });
+
+program
+  .command('demo')
+  .description('read the bundled logs from real nginx, Caddy and OpenClaw runs and show what claw-trace understands of them')
+  .action(async () => {
+    process.exitCode = await runDemo(process.stdout);
   });
 
 program

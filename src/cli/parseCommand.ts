@@ -37,7 +37,7 @@ export function formatSummary(s: FileStats, color: boolean): string {
   for (const [reason, r] of Object.entries(s.byReason)) {
     out.push(`  ${c.yellow(reason.padEnd(18))} ${String(r.count).padStart(7)}  first at ${file}:${r.first.lineNo}: ${terminalSafe(r.first.detail, 160)}`);
   }
-  if (s.invalidUtf8) out.push(`  ${c.dim(`${s.invalidUtf8} lines had bytes that are not UTF-8 (kept, shown as U+FFFD)`)}`);
+  if (s.invalidUtf8) out.push(`  ${c.dim(`${s.invalidUtf8} ${s.invalidUtf8 === 1 ? 'line has' : 'lines have'} bytes that are not UTF-8 (kept, shown as U+FFFD)`)}`);
   if (s.partialLastLine) out.push(`  ${c.dim('the last line has no newline yet (the file may be being written)')}`);
   return out.join('\n');
 }
