@@ -215,7 +215,10 @@ export function compileNginxLogFormat(formatOrDirective: string | LogFormat, opt
           }
         }
         if (end < 0) {
-          return new ParseError('truncated', `no ${JSON.stringify(lit)} after $${slots[i]!.name}: the line is cut short or in another format (log_format ${lf.name})`);
+          // Nothing matched past the first value: another format. Some matched: cut short.
+          return i === 0
+            ? new ParseError('format-mismatch', `no ${JSON.stringify(lit)} after $${slots[i]!.name}: not log_format ${lf.name}`)
+            : new ParseError('truncated', `no ${JSON.stringify(lit)} after $${slots[i]!.name}: the line is cut short (log_format ${lf.name})`);
         }
       }
       starts[i] = pos;

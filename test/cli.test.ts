@@ -32,7 +32,8 @@ t('parse: garbage between good lines is counted by reason with its place; every 
   assert.equal(out.map((o) => o.status), good.map((l) => Number(/" (\d{3}) /.exec(l)![1])));
   assert.match(r.stderr, /nginx-combined \(detected\), 25 lines, 22 records, 3 unreadable/);
   assert.match(r.stderr, new RegExp(`line-too-long\\s+1\\s+first at ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:8`));
-  assert.match(r.stderr, /truncated\s+2\s+first at .*:6/);
+  assert.match(r.stderr, /format-mismatch\s+1\s+first at .*:6/);
+  assert.match(r.stderr, /truncated\s+1\s+first at .*:7/);
 });
 
 t('parse --errors prints each bad line with file:line and reason; control bytes never reach the terminal', () => {

@@ -106,7 +106,8 @@ t('lines that do not fit say why', () => {
   const p = createParser('nginx-combined');
   const cut = '127.0.0.1 - - [22/Nov/2026:13:03:38 +0000] "GET /x HTTP/1.1" 200 7 "-" "cur';
   assert.is((p(cut) as ParseError).reason, 'truncated');
-  assert.is((p('hello world') as ParseError).reason, 'truncated');
+  assert.is((p('hello world') as ParseError).reason, 'format-mismatch');
+  assert.is((p('127.0.0.1 - - [22/Nov/2026:13:03:38 +0000') as ParseError).reason, 'truncated');
   assert.is((p('') as ParseError).reason, 'empty');
   assert.is((p('127.0.0.1 - - [22/Nov/2026:13:03:38 +0000] "GET / HTTP/1.1" abc 7 "-" "c"') as ParseError).reason, 'bad-field');
   assert.is((p('127.0.0.1 - - [22/Nov/1970:13:03:38 +0000] "GET / HTTP/1.1" 200 7 "-" "c"') as ParseError).reason, 'time-out-of-range');
