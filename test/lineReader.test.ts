@@ -33,6 +33,8 @@ function check(lines: Line[]): void {
   assert.is(lines[3]!.text, '');
   assert.is(lines[4]!.text, 'after the long one', 'the good line after it arrives');
   assert.ok(lines[5]!.partial && lines[5]!.text === 'half-writ');
+  for (let i = 0; i + 1 < lines.length; i++) assert.is(lines[i]!.next, lines[i + 1]!.offset, `next of line ${i + 1}`);
+  assert.is(lines[lines.length - 1]!.next, content.length);
   for (const l of lines.filter((x) => !x.tooLong && !x.invalidUtf8)) {
     assert.is(content.subarray(l.offset, l.offset + Buffer.byteLength(l.text)).toString(), l.text, `offset of line ${l.lineNo}`);
   }

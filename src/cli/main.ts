@@ -6,6 +6,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { FORMATS, ERROR_KINDS, LogFormatError } from '../../parsers/index.js';
 import { runParse } from './parseCommand.js';
 import { runDemo } from './demoCommand.js';
+import { runIngest, UsageError } from './ingestCommand.js';
+import { defaultIndexPath } from '../config/paths.js';
+import { IndexOpenError } from '../store/recordIndex.js';
 import { UnknownFormatError } from '../read/parseFile.js';
 
 function positiveInt(v: string): number {
@@ -43,6 +46,25 @@ program
   });
 
 program
+  .command('ingest')
+  .description('backfill log files (plain and .gz) into the index; running it again adds nothing twice')
+  .argument('<files...>', 'files or globs (quote globs: "/var/log/nginx/access.log*")')
+  .option('--db <path>', 'the index', defaultIndexPath())
+  .addOption(new Option('-f, --format <name>', 'the format of new files, instead of detecting it').choices(Object.keys(FORMATS)))
+  .option('--log-format <text>', 'an nginx log_format (directive or bare format string)')
+  .option('--tz <zone>', 'time zone of logs that write none (nginx error log)', 'local')
+  .option('--request-id-header <name>', 'the header that carries the request ID (Caddy)', 'X-Request-Id')
+  .option('--region <label>', 'region label stored with every record')
+  .option('--max-line-bytes <n>', 'longer lines are counted as unreadable, not stored', positiveInt, 256 * 1024)
+  .option('--json', 'print the summary as JSON on stdout (no progress bar)')
+  .action(async (files: string[], o: { db: string; format?: string; logFormat?: string; tz: string; requestIdHeader: string; region?: string; maxLineBytes: number; json?: boolean }) => {
+    process.exitCode = await runIngest(files, {
+      db: o.db, format: o.format ?? (o.logFormat ? 'nginx-access' : undefined), logFormat: o.logFormat, zone: o.tz,
+      requestIdHeader: o.requestIdHeader, region: o.region, maxLineBytes: o.maxLineBytes, json: o.json,
+    }, process.stdout, process.stderr);
+  });
+
+program
   .command('demo')
   .description('read the bundled logs from real nginx, Caddy and OpenClaw runs and show what claw-trace understands of them')
   .action(async () => {
@@ -62,7 +84,7 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   const err = e as NodeJS.ErrnoException;
-  if (e instanceof LogFormatError || e instanceof UnknownFormatError || err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR' || /time zone|unknown format|needs the log_format/.test(err.message)) {
+  if (e instanceof LogFormatError || e instanceof UnknownFormatError || e instanceof UsageError || e instanceof IndexOpenError || err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR' || /time zone|unknown format|needs the log_format/.test(err.message)) {
     process.stderr.write(`claw-trace: ${err.message}\n`);
     process.exit(2);
   }

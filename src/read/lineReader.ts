@@ -19,6 +19,8 @@ export interface Line {
   lineNo: number;
   /** Byte length without the newline. */
   bytes: number;
+  /** Byte offset where the next line starts (after this one's newline). */
+  next: number;
   invalidUtf8: boolean;
   /** Over the limit: `text` is empty and `bytes` says how long the line was. */
   tooLong: boolean;
@@ -46,14 +48,19 @@ export async function openLogStream(path: string): Promise<Readable> {
 }
 
 function makeLine(buf: Buffer, offset: number, lineNo: number, partial: boolean): Line {
+  const next = offset + buf.length + (partial ? 0 : 1);
   let end = buf.length;
   if (end > 0 && buf[end - 1] === 0x0d) end--; // CRLF
   const body = end === buf.length ? buf : buf.subarray(0, end);
   const valid = isUtf8(body);
-  return { text: body.toString('utf8'), offset, lineNo, bytes: body.length, invalidUtf8: !valid, tooLong: false, partial };
+  return { text: body.toString('utf8'), offset, lineNo, bytes: body.length, next, invalidUtf8: !valid, tooLong: false, partial };
 }
 
-export async function* readLines(stream: AsyncIterable<Buffer | string>, maxLineBytes = DEFAULT_MAX_LINE_BYTES): AsyncGenerator<Line> {
+/**
+ * Lines in batches, one batch per chunk read: awaiting once per chunk rather than once per line
+ * is what lets a backfill go at the parser's speed.
+ */
+export async function* readLineBatches(stream: AsyncIterable<Buffer | string>, maxLineBytes = DEFAULT_MAX_LINE_BYTES): AsyncGenerator<Line[]> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let skipping = false; // inside a line that is over the limit
@@ -62,6 +69,7 @@ export async function* readLines(stream: AsyncIterable<Buffer | string>, maxLine
   let pos = 0; // byte offset of the current chunk
   for await (const c of stream) {
     const chunk = typeof c === 'string' ? Buffer.from(c) : c;
+    const batch: Line[] = [];
     let from = 0;
     while (from < chunk.length) {
       const nl = chunk.indexOf(0x0a, from);
@@ -75,10 +83,10 @@ export async function* readLines(stream: AsyncIterable<Buffer | string>, maxLine
       pendingBytes += piece;
       if (nl < 0) break;
       if (skipping) {
-        yield { text: '', offset: lineStart, lineNo, bytes: pendingBytes, invalidUtf8: false, tooLong: true, partial: false };
+        batch.push({ text: '', offset: lineStart, lineNo, bytes: pendingBytes, next: pos + nl + 1, invalidUtf8: false, tooLong: true, partial: false });
       } else {
         const buf = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-        yield makeLine(buf, lineStart, lineNo, false);
+        batch.push(makeLine(buf, lineStart, lineNo, false));
       }
       lineNo++;
       lineStart = pos + nl + 1;
@@ -88,9 +96,15 @@ export async function* readLines(stream: AsyncIterable<Buffer | string>, maxLine
       from = nl + 1;
     }
     pos += chunk.length;
+    if (batch.length > 0) yield batch;
   }
   if (pendingBytes > 0) {
-    if (skipping) yield { text: '', offset: lineStart, lineNo, bytes: pendingBytes, invalidUtf8: false, tooLong: true, partial: true };
-    else yield makeLine(Buffer.concat(pending, pendingBytes), lineStart, lineNo, true);
+    if (skipping) yield [{ text: '', offset: lineStart, lineNo, bytes: pendingBytes, next: pos, invalidUtf8: false, tooLong: true, partial: true }];
+    else yield [makeLine(Buffer.concat(pending, pendingBytes), lineStart, lineNo, true)];
   }
+}
+
+/** Line by line, for callers that do not need the speed. */
+export async function* readLines(stream: AsyncIterable<Buffer | string>, maxLineBytes = DEFAULT_MAX_LINE_BYTES): AsyncGenerator<Line> {
+  for await (const batch of readLineBatches(stream, maxLineBytes)) yield* batch;
 }

@@ -1,0 +1,107 @@
+/**
+ * `claw-trace ingest [--db PATH] <files or globs...>`: backfill logs (plain and .gz) into the
+ * index with the same parsers and the same intake as the agent. Re-running adds nothing twice.
+ */
+import { stat } from 'node:fs/promises';
+import { glob, isDynamicPattern } from 'tinyglobby';
+import cliProgress from 'cli-progress';
+import { RecordIndex } from '../store/recordIndex.js';
+import { intakeFile, type IntakeOptions, type IntakeResult } from '../intake/intakeFile.js';
+import { terminalSafe } from './terminalText.js';
+
+export interface IngestCommandOptions extends IntakeOptions {
+  db: string;
+  json?: boolean;
+}
+
+export class UsageError extends Error {}
+
+/** Files named or matched, oldest first (so rotated archives come before the live file). */
+export async function expandFiles(patterns: string[]): Promise<string[]> {
+  const found = new Set<string>();
+  for (const p of patterns) {
+    if (isDynamicPattern(p)) {
+      const matches = await glob(p, { absolute: true, onlyFiles: true });
+      if (matches.length === 0) throw new UsageError(`no file matches ${p}`);
+      for (const m of matches) found.add(m);
+    } else {
+      const s = await stat(p).catch(() => undefined);
+      if (!s) throw new UsageError(`${p}: no such file`);
+      if (!s.isFile()) throw new UsageError(`${p} is not a file`);
+      found.add(p);
+    }
+  }
+  const withTime = await Promise.all([...found].map(async (f) => ({ f, s: await stat(f) })));
+  return withTime.sort((a, b) => a.s.mtimeMs - b.s.mtimeMs || a.f.localeCompare(b.f)).map((x) => x.f);
+}
+
+export interface IngestSummary {
+  db: string;
+  files: { file: string; format: string; lines: number; records: number; errors: Partial<Record<string, number>>; skipped?: string; gap?: boolean }[];
+  lines: number;
+  records: number;
+  errors: Record<string, number>;
+  bytes: number;
+  seconds: number;
+  linesPerSecond: number;
+}
+
+export async function runIngest(patterns: string[], opts: IngestCommandOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WriteStream | NodeJS.WritableStream): Promise<number> {
+  const files = await expandFiles(patterns);
+  const total = (await Promise.all(files.map((f) => stat(f)))).reduce((n, s) => n + s.size, 0);
+  const index = new RecordIndex(opts.db);
+  const tty = (stderr as NodeJS.WriteStream).isTTY === true && !opts.json;
+  const bar = tty
+    ? new cliProgress.SingleBar({
+      stream: stderr as NodeJS.WriteStream,
+      format: '{bar} {percentage}% | {done}/{size} MB | {lps} lines/s | ETA {eta_formatted} | {file}',
+      hideCursor: true, etaBuffer: 20,
+    }, cliProgress.Presets.shades_classic)
+    : undefined;
+  const started = process.hrtime.bigint();
+  const summary: IngestSummary = { db: opts.db, files: [], lines: 0, records: 0, errors: {}, bytes: 0, seconds: 0, linesPerSecond: 0 };
+  let done = 0;
+  let linesSoFar = 0;
+  bar?.start(Math.max(total, 1), 0, { done: '0.0', size: (total / 1e6).toFixed(1), lps: 0, file: '' });
+  try {
+    for (const file of files) {
+      const size = (await stat(file)).size;
+      let fileDone = 0;
+      const r: IntakeResult = await intakeFile(index, file, {
+        ...opts,
+        onProgress: (bytes) => {
+          // A .gz reports decompressed bytes: scale them to the file's share of the bar.
+          fileDone = Math.min(size, fileDone + bytes);
+          const secs = Number(process.hrtime.bigint() - started) / 1e9;
+          bar?.update(done + fileDone, { done: ((done + fileDone) / 1e6).toFixed(1), lps: Math.round((linesSoFar) / Math.max(secs, 1e-3)), file: terminalSafe(file, 40) });
+        },
+      });
+      done += size;
+      linesSoFar += r.lines;
+      summary.files.push({ file: r.file, format: r.format, lines: r.lines, records: r.records, errors: r.errors, skipped: r.skipped, gap: r.gap });
+      summary.lines += r.lines;
+      summary.records += r.records;
+      summary.bytes += r.bytes;
+      for (const [k, v] of Object.entries(r.errors)) summary.errors[k] = (summary.errors[k] ?? 0) + v!;
+      bar?.update(done, { done: (done / 1e6).toFixed(1) });
+    }
+  } finally {
+    bar?.stop();
+    index.close();
+  }
+  summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  summary.linesPerSecond = Math.round(summary.lines / Math.max(summary.seconds, 1e-6));
+  if (opts.json) {
+    stdout.write(JSON.stringify(summary) + '\n');
+  } else {
+    for (const f of summary.files) {
+      const what = f.skipped === 'empty' ? 'empty' : f.skipped === 'unknown-format'
+        ? 'skipped: no known format reads its first lines (name one with --format)'
+        : `${f.format}, ${f.lines} new lines, ${f.records} records${Object.keys(f.errors).length ? `, unreadable: ${Object.entries(f.errors).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}${f.gap ? ', truncated in place since the last read (lines may be missing)' : ''}`;
+      stderr.write(`${terminalSafe(f.file, 300)}: ${what}\n`);
+    }
+    const errs = Object.entries(summary.errors).map(([k, v]) => `${k} ${v}`).join(', ');
+    stderr.write(`ingested ${summary.lines} lines (${summary.records} records${errs ? `; unreadable: ${errs}` : ''}) from ${files.length} files into ${terminalSafe(opts.db, 300)} in ${summary.seconds.toFixed(2)} s, ${summary.linesPerSecond.toLocaleString('en-US')} lines/s\n`);
+  }
+  return 0;
+}

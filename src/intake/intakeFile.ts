@@ -1,0 +1,151 @@
+/**
+ * Read one log file from its checkpoint to its end into the index. The one intake mechanism:
+ * `claw-trace ingest` calls it per file, and the live tailer calls it when a file changes.
+ *
+ * - Identity: the file row with the same inode and head, or (an archive, a renamed copy) the same
+ *   head anywhere; its checkpoint says where reading resumes, also inside a .gz.
+ * - copytruncate: same inode, other head: a gap is recorded on the old row and the new content
+ *   starts a new row from byte 0.
+ * - A partial last line is left for the next read unless the file is final (an archive).
+ * - Batches of `batchLines` commit with their checkpoint in one transaction.
+ */
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { Transform, type Readable } from 'node:stream';
+import { createParser, detectFormat, LogRecord, ParseError, type ParseErrorReason, type ParserOptions } from '../../parsers/index.js';
+import { readLineBatches, DEFAULT_MAX_LINE_BYTES, type Line } from '../read/lineReader.js';
+import type { BatchError, BatchLine, FileRow, RecordIndex } from '../store/recordIndex.js';
+import { FINGERPRINT_BYTES, identify } from './fileIdentity.js';
+
+export interface IntakeOptions extends ParserOptions {
+  format?: string;
+  region?: string;
+  maxLineBytes?: number;
+  batchLines?: number;
+  /** Treat a last line without a newline as complete (archives always are). */
+  final?: boolean;
+  /** Called after each committed batch with the bytes it covered. */
+  onProgress?: (bytes: number) => void;
+}
+
+export interface IntakeResult {
+  file: string;
+  format: string;
+  /** Lines read in this call. */
+  lines: number;
+  records: number;
+  errors: Partial<Record<ParseErrorReason, number>>;
+  bytes: number;
+  /** Where the checkpoint now stands. */
+  offset: number;
+  skipped?: 'empty' | 'unknown-format';
+  /** The file was truncated in place since the last read (copytruncate). */
+  gap?: boolean;
+}
+
+/** Drops the first `n` bytes of a stream (resuming inside a decompressed archive). */
+function skipBytes(n: number): Transform {
+  let left = n;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      if (left >= chunk.length) { left -= chunk.length; cb(); return; }
+      const rest = left > 0 ? chunk.subarray(left) : chunk;
+      left = 0;
+      cb(null, rest);
+    },
+  });
+}
+
+function openFrom(file: string, gzip: boolean, offset: number): Readable {
+  if (!gzip) return createReadStream(file, { start: offset, highWaterMark: 256 * 1024 });
+  const s = createReadStream(file, { highWaterMark: 256 * 1024 }).pipe(createGunzip());
+  return offset > 0 ? s.pipe(skipBytes(offset)) : s;
+}
+
+const DETECT_LINES = 50;
+
+export async function intakeFile(index: RecordIndex, file: string, opts: IntakeOptions = {}): Promise<IntakeResult> {
+  const id = await identify(file);
+  const result: IntakeResult = { file, format: 'unknown', lines: 0, records: 0, errors: {}, bytes: 0, offset: 0 };
+  if (id.head.length === 0) return { ...result, skipped: 'empty' };
+  const headLen = id.head.length;
+
+  let row: FileRow | undefined = index.findFile(id.dev, id.ino, id.headHash, headLen);
+  if (!id.gzip && row === undefined) {
+    // Same inode, other head: truncated and rewritten in place (copytruncate), or a recycled inode.
+    const prior = index.db.prepare(`SELECT id FROM files WHERE dev = ? AND ino = ? ORDER BY id DESC LIMIT 1`).get(id.dev, id.ino) as { id: number } | undefined;
+    if (prior) { index.recordGap(prior.id); result.gap = true; }
+  }
+  if (row === undefined) {
+    let format = opts.format;
+    if (format === undefined) {
+      const text = id.head.toString('utf8').split('\n');
+      if (id.head.length === FINGERPRINT_BYTES) text.pop(); // the cut last line
+      const found = detectFormat(text.slice(0, DETECT_LINES), opts);
+      if (!found) return { ...result, skipped: 'unknown-format' };
+      format = found.format;
+    }
+    const options: ParserOptions = { logFormat: opts.logFormat, zone: opts.zone, requestIdHeader: opts.requestIdHeader, durationFormat: opts.durationFormat };
+    row = index.addFile({ path: file, dev: id.gzip ? null : id.dev, ino: id.gzip ? null : id.ino, fpLen: headLen, fpHash: id.headHash(headLen), format, region: opts.region ?? null, options });
+  } else if (!id.gzip && (row.path !== file || row.dev !== id.dev || row.ino !== id.ino || row.fp_len < headLen)) {
+    index.moveFile(row.id, { path: file, dev: id.dev, ino: id.ino, fpLen: headLen, fpHash: id.headHash(headLen) });
+  }
+  result.format = row.format;
+  result.offset = row.offset;
+  if (!id.gzip && id.size <= row.offset) return result; // nothing new
+
+  const storedOptions = JSON.parse(row.options) as ParserOptions;
+  const maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const parse = createParser(row.format, { ...storedOptions, maxLineChars: maxLineBytes });
+  const final = opts.final ?? id.gzip;
+  const batchLines = opts.batchLines ?? 5000;
+
+  let offset = row.offset;
+  let lineNo = row.line_no;
+  let cut = 0;
+  let lines: BatchLine[] = [];
+  let errors: BatchError[] = [];
+  let batchStart = offset;
+  const commit = () => {
+    index.commitBatch(row!.id, lines, errors, { offset, lineNo, linesCut: cut });
+    opts.onProgress?.(offset - batchStart);
+    result.bytes += offset - batchStart;
+    batchStart = offset;
+    lines = [];
+    errors = [];
+    cut = 0;
+  };
+
+  const take = (line: Line): boolean => {
+    if (line.partial && !final) return false; // still being written: the next read takes it whole
+    const at = row!.offset + line.offset;
+    const no = row!.line_no + line.lineNo;
+    let r: LogRecord | ParseError;
+    if (line.tooLong) {
+      cut++;
+      r = new ParseError('line-too-long', `${line.bytes} bytes, over the limit of ${maxLineBytes}`);
+    } else {
+      r = parse(line.text);
+    }
+    if (r instanceof ParseError) {
+      errors.push({ error: r, offset: at, lineNo: no, line: line.text });
+      result.errors[r.reason] = (result.errors[r.reason] ?? 0) + 1;
+    } else {
+      r.offset = at;
+      r.lineNo = no;
+      lines.push({ record: r, raw: line.text });
+      result.records++;
+    }
+    result.lines++;
+    offset = row!.offset + line.next;
+    lineNo = no;
+    if (lines.length + errors.length >= batchLines) commit();
+    return true;
+  };
+  read: for await (const batch of readLineBatches(openFrom(file, id.gzip, row.offset), maxLineBytes)) {
+    for (const line of batch) if (!take(line)) break read;
+  }
+  if (lines.length + errors.length > 0 || offset !== batchStart) commit();
+  result.offset = offset;
+  return result;
+}

@@ -1,0 +1,249 @@
+/**
+ * The SQLite index (better-sqlite3, WAL). Guarantee: a batch of records and the checkpoint that
+ * covers it are committed in one transaction, so after a crash or kill -9 the index ends exactly
+ * where the checkpoint says and reading resumes there: no line lost, none twice.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { LogRecord, ParseError } from '../../parsers/index.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+
+export class IndexOpenError extends Error {}
+
+export interface FileRow {
+  id: number;
+  path: string;
+  dev: number | null;
+  ino: number | null;
+  fp_len: number;
+  fp_hash: string;
+  format: string;
+  region: string | null;
+  options: string;
+  offset: number;
+  line_no: number;
+  lines_cut: number;
+  gaps: number;
+}
+
+export interface StoredRecord {
+  id: number;
+  file_id: number;
+  path: string;
+  format: string;
+  options: string;
+  offset: number;
+  line_no: number;
+  time: number;
+  source: string;
+  region: string | null;
+  request_id: string | null;
+  status: number | null;
+  error_kind: string | null;
+  raw: string;
+}
+
+export interface Checkpoint {
+  offset: number;
+  lineNo: number;
+  linesCut: number;
+}
+
+export interface BatchLine {
+  record: LogRecord;
+  raw: string;
+}
+
+export interface BatchError {
+  error: ParseError;
+  offset: number;
+  lineNo: number;
+  line: string;
+}
+
+/** A record's row id: its file and byte offset, so a line can only ever be stored once. */
+export function recordId(fileId: number, offset: number): bigint {
+  return (BigInt(fileId) << 40n) | BigInt(offset);
+}
+const OFFSET_MASK = (1n << 40n) - 1n;
+
+/** Request IDs longer than this are stored cut (they are client-controlled). */
+export const MAX_REQUEST_ID_CHARS = 256;
+
+const INSERT_RECORDS = 'INSERT INTO records (id, line_no, time, source, request_id, trace_id, conn, status, error_kind, raw) VALUES';
+const RECORD_VALUES = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const ROWS_PER_INSERT = 64;
+
+function pushRecord(args: unknown[], fileId: number, { record: r, raw }: BatchLine): void {
+  const rid = r.requestId !== undefined && r.requestId.length > MAX_REQUEST_ID_CHARS ? r.requestId.slice(0, MAX_REQUEST_ID_CHARS) : r.requestId;
+  args.push(recordId(fileId, r.offset!), r.lineNo, Math.round(r.time), r.source, rid ?? null, r.traceId ?? null,
+    r.connection ?? null, r.status ?? null, r.errorKind ?? null, raw);
+}
+const SAMPLES_PER_REASON = 20;
+
+function migrate(db: Database.Database, file: string): void {
+  const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[];
+  let version = 0;
+  if (tables.length > 0) {
+    if (!tables.includes('meta')) {
+      throw new IndexOpenError(`${file} is an SQLite database but not a claw-trace index (no meta table): use another --db path`);
+    }
+    const v = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get() as string | undefined;
+    version = Number(v ?? NaN);
+    if (!Number.isInteger(version)) throw new IndexOpenError(`${file}: the claw-trace index has no readable schema version`);
+  }
+  if (version > SCHEMA_VERSION) {
+    throw new IndexOpenError(`${file} was written by a newer claw-trace (schema ${version}, this one knows ${SCHEMA_VERSION}): upgrade claw-trace or use another --db`);
+  }
+  if (version === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    if (version === 0) db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(SCHEMA_VERSION));
+  })();
+}
+
+export function openDatabase(file: string): Database.Database {
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+    // Both take effect on a new database only.
+    db.pragma('page_size = 16384');
+    db.pragma('auto_vacuum = INCREMENTAL');
+    db.pragma('journal_mode = WAL');
+  } catch (e) {
+    throw new IndexOpenError(`cannot open the index ${file}: ${(e as Error).message}`);
+  }
+  // WAL + NORMAL: a committed transaction survives the process being killed (it is in the WAL);
+  // only a power cut can lose the last ones, and never the database's consistency.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  db.pragma('cache_size = -65536'); // 64 MiB: index pages stay in memory during a backfill
+  db.pragma('wal_autocheckpoint = 10000'); // checkpoint every ~40 MB of WAL, not every 4 MB
+  try {
+    migrate(db, file);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return db;
+}
+
+export class RecordIndex {
+  readonly db: Database.Database;
+  private readonly st;
+
+  /** One transaction: the records, the unreadable lines, and the checkpoint that covers them. */
+  readonly commitBatch: (fileId: number, lines: BatchLine[], errors: BatchError[], cp: Checkpoint) => void;
+
+  constructor(file: string) {
+    this.db = openDatabase(file);
+    const db = this.db;
+    this.st = {
+      fileByInode: db.prepare(`SELECT * FROM files WHERE dev = ? AND ino = ? ORDER BY id DESC`),
+      fileByPrint: db.prepare(`SELECT * FROM files WHERE fp_len = ? AND fp_hash = ? ORDER BY id DESC LIMIT 1`),
+      shortPrintLengths: db.prepare(`SELECT DISTINCT fp_len FROM files WHERE fp_len < ?`).pluck(),
+      insertFile: db.prepare(`INSERT INTO files (path, dev, ino, fp_len, fp_hash, format, region, options, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      moveFile: db.prepare(`UPDATE files SET path = ?, dev = ?, ino = ?, fp_len = ?, fp_hash = ?, updated_at = ? WHERE id = ?`),
+      checkpoint: db.prepare(`UPDATE files SET offset = ?, line_no = ?, lines_cut = lines_cut + ?, updated_at = ? WHERE id = ?`),
+      gap: db.prepare(`UPDATE files SET gaps = gaps + 1 WHERE id = ?`),
+      insertRecord: db.prepare(`${INSERT_RECORDS} ${RECORD_VALUES}`),
+      insertRecords: db.prepare(`${INSERT_RECORDS} ${Array(ROWS_PER_INSERT).fill(RECORD_VALUES).join(', ')}`),
+      countError: db.prepare(`INSERT INTO parse_errors (file_id, reason, count) VALUES (?, ?, 1)
+        ON CONFLICT(file_id, reason) DO UPDATE SET count = count + 1 RETURNING count`).pluck(),
+      insertSample: db.prepare(`INSERT INTO parse_error_samples (file_id, offset, line_no, reason, detail, line) VALUES (?, ?, ?, ?, ?, ?)`),
+    };
+    const st = this.st;
+    this.commitBatch = db.transaction((fileId: number, lines: BatchLine[], errors: BatchError[], cp: Checkpoint) => {
+      // Many rows per statement: binding row by row costs more than SQLite's own work.
+      const args: unknown[] = [];
+      let i = 0;
+      for (; i + ROWS_PER_INSERT <= lines.length; i += ROWS_PER_INSERT) {
+        args.length = 0;
+        for (let k = i; k < i + ROWS_PER_INSERT; k++) pushRecord(args, fileId, lines[k]!);
+        st.insertRecords.run(args);
+      }
+      for (; i < lines.length; i++) {
+        args.length = 0;
+        pushRecord(args, fileId, lines[i]!);
+        st.insertRecord.run(args);
+      }
+      for (const e of errors) {
+        const n = st.countError.get(fileId, e.error.reason) as number;
+        if (n <= SAMPLES_PER_REASON) st.insertSample.run(fileId, e.offset, e.lineNo, e.error.reason, e.error.detail, e.line.slice(0, 512));
+      }
+      st.checkpoint.run(cp.offset, cp.lineNo, cp.linesCut, Date.now(), fileId);
+    });
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** The file this one continues: same inode and head, or (an archive) the same head anywhere. */
+  findFile(dev: number | null, ino: number | null, headHash: (len: number) => string, headLen: number): FileRow | undefined {
+    if (dev !== null && ino !== null) {
+      for (const row of this.st.fileByInode.all(dev, ino) as FileRow[]) {
+        if (row.fp_len <= headLen && headHash(row.fp_len) === row.fp_hash) return row;
+      }
+    }
+    const full = this.st.fileByPrint.get(headLen, headHash(headLen)) as FileRow | undefined;
+    if (full) return full;
+    // A file first seen shorter than the fingerprint length, since grown (or compressed).
+    for (const len of this.st.shortPrintLengths.all(headLen) as number[]) {
+      const row = this.st.fileByPrint.get(len, headHash(len)) as FileRow | undefined;
+      if (row) return row;
+    }
+    return undefined;
+  }
+
+  addFile(f: { path: string; dev: number | null; ino: number | null; fpLen: number; fpHash: string; format: string; region: string | null; options: object }): FileRow {
+    const info = this.st.insertFile.run(f.path, f.dev, f.ino, f.fpLen, f.fpHash, f.format, f.region, JSON.stringify(f.options), Date.now());
+    return this.db.prepare(`SELECT * FROM files WHERE id = ?`).get(info.lastInsertRowid) as FileRow;
+  }
+
+  /** The file was renamed, or its head grew past the old fingerprint length. */
+  moveFile(id: number, f: { path: string; dev: number | null; ino: number | null; fpLen: number; fpHash: string }): void {
+    this.st.moveFile.run(f.path, f.dev, f.ino, f.fpLen, f.fpHash, Date.now(), id);
+  }
+
+  /** copytruncate: the file restarted from zero; lines written between copy and truncate may be gone. */
+  recordGap(id: number): void {
+    this.st.gap.run(id);
+  }
+
+  // ---- lookups ---------------------------------------------------------------------------
+
+  private readonly selectRecords = `SELECT r.id, f.id AS file_id, f.path, f.format, f.options, r.id & ${OFFSET_MASK} AS offset, r.line_no, r.time,
+    r.source, f.region, r.request_id, r.status, r.error_kind, r.raw FROM records r JOIN files f ON f.id = r.id >> 40`;
+
+  byRequestId(id: string, limit = 1000): StoredRecord[] {
+    return this.db.prepare(`${this.selectRecords} WHERE r.request_id = ? ORDER BY r.time LIMIT ?`).all(id.slice(0, MAX_REQUEST_ID_CHARS), limit) as StoredRecord[];
+  }
+
+  byTraceId(id: string, limit = 1000): StoredRecord[] {
+    return this.db.prepare(`${this.selectRecords} WHERE r.trace_id = ? ORDER BY r.time LIMIT ?`).all(id, limit) as StoredRecord[];
+  }
+
+  /** A time window, optionally only failures (status >= minStatus, indexed from 400) and a region. */
+  search(q: { from: number; to: number; minStatus?: number; region?: string; limit?: number }): StoredRecord[] {
+    const where = ['r.time >= ?', 'r.time < ?'];
+    const args: (string | number)[] = [q.from, q.to];
+    if (q.minStatus !== undefined) { where.push('r.status >= ?'); args.push(q.minStatus); }
+    if (q.region !== undefined) { where.push('f.region = ?'); args.push(q.region); }
+    args.push(q.limit ?? 1000);
+    return this.db.prepare(`${this.selectRecords} WHERE ${where.join(' AND ')} ORDER BY r.time LIMIT ?`).all(...args) as StoredRecord[];
+  }
+
+  counts(): { files: number; records: number; errors: number } {
+    return this.db.prepare(`SELECT (SELECT count(*) FROM files) AS files, (SELECT count(*) FROM records) AS records,
+      (SELECT coalesce(sum(count), 0) FROM parse_errors) AS errors`).get() as { files: number; records: number; errors: number };
+  }
+
+  files(): FileRow[] {
+    return this.db.prepare(`SELECT * FROM files ORDER BY id`).all() as FileRow[];
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The index's schema, as numbered migrations. A database records the last one applied in
+ * `meta.schema_version`; opening runs the missing ones in one transaction, and refuses a
+ * database from a newer claw-trace or one that is not claw-trace's.
+ *
+ * Records keep the raw line and the columns lookups use; the full LogRecord is derived again by
+ * the (pure) parser from the raw line with the file's stored format and options, so the index
+ * holds no second copy that could disagree with the line.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: files and their checkpoints, records, bounded parse-error samples, traces and diagnoses.
+  `
+  CREATE TABLE files (
+    id          INTEGER PRIMARY KEY,
+    path        TEXT    NOT NULL,
+    dev         INTEGER,
+    ino         INTEGER,
+    fp_len      INTEGER NOT NULL,            -- bytes of the head that fp_hash covers (<= 1024)
+    fp_hash     TEXT    NOT NULL,            -- sha1 of the first fp_len bytes (decompressed)
+    format      TEXT    NOT NULL,
+    region      TEXT,                        -- the region label of the host the file is from
+    options     TEXT    NOT NULL DEFAULT '{}', -- parser options (log_format, zone, ...) as JSON
+    offset      INTEGER NOT NULL DEFAULT 0,  -- checkpoint: bytes read, always at a line start
+    line_no     INTEGER NOT NULL DEFAULT 0,  -- checkpoint: lines read
+    lines_cut   INTEGER NOT NULL DEFAULT 0,  -- lines over the length limit (counted, not stored)
+    gaps        INTEGER NOT NULL DEFAULT 0,  -- copytruncate resets: lines may be missing here
+    updated_at  INTEGER NOT NULL
+  );
+  CREATE INDEX files_inode ON files(dev, ino);
+  CREATE INDEX files_fingerprint ON files(fp_len, fp_hash);
+
+  -- id = file_id << 40 | byte offset: the line's place, and one row per line by construction.
+  CREATE TABLE records (
+    id          INTEGER PRIMARY KEY,
+    line_no     INTEGER NOT NULL,
+    time        INTEGER NOT NULL,            -- epoch ms (UTC)
+    source      TEXT    NOT NULL,
+    request_id  TEXT,
+    trace_id    TEXT,
+    conn        INTEGER,                     -- nginx $connection / error-log *N
+    status      INTEGER,
+    error_kind  TEXT,
+    raw         TEXT    NOT NULL
+  );
+  CREATE INDEX records_request ON records(request_id) WHERE request_id IS NOT NULL;
+  CREATE INDEX records_trace ON records(trace_id) WHERE trace_id IS NOT NULL;
+  CREATE INDEX records_time ON records(time);
+  -- Lookups by status are for failures.
+  CREATE INDEX records_status ON records(status, time) WHERE status >= 400;
+
+  CREATE TABLE parse_errors (
+    file_id     INTEGER NOT NULL REFERENCES files(id),
+    reason      TEXT    NOT NULL,
+    count       INTEGER NOT NULL,
+    PRIMARY KEY (file_id, reason)
+  ) WITHOUT ROWID;
+  CREATE TABLE parse_error_samples (
+    id          INTEGER PRIMARY KEY,
+    file_id     INTEGER NOT NULL REFERENCES files(id),
+    offset      INTEGER NOT NULL,
+    line_no     INTEGER NOT NULL,
+    reason      TEXT    NOT NULL,
+    detail      TEXT    NOT NULL,
+    line        TEXT    NOT NULL             -- the first 512 characters
+  );
+
+  CREATE TABLE traces (
+    trace_id    TEXT    PRIMARY KEY,
+    request_id  TEXT,
+    start       INTEGER NOT NULL,
+    end         INTEGER NOT NULL,
+    status      INTEGER,
+    region      TEXT,
+    data        TEXT    NOT NULL
+  );
+  CREATE INDEX traces_request ON traces(request_id);
+  CREATE INDEX traces_start ON traces(start);
+  CREATE TABLE diagnoses (
+    trace_id    TEXT    NOT NULL REFERENCES traces(trace_id),
+    cause       TEXT    NOT NULL,
+    confidence  REAL    NOT NULL,
+    data        TEXT    NOT NULL,
+    PRIMARY KEY (trace_id, cause)
+  ) WITHOUT ROWID;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
