@@ -37,3 +37,12 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A well-formed nginx combined line, distinct for each i (its path carries i). */
+export function combinedLine(i: number, status = 200): string {
+  const s = String(i % 60).padStart(2, '0');
+  return `127.0.0.1 - - [22/Nov/2026:13:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${s} +0000] "GET /r/${i} HTTP/1.1" ${status} ${i % 1000} "-" "curl/8"`;
+}
+
+/** The request number a combined line from combinedLine carries. */
+export const lineNumberOf = (raw: string) => Number(/GET \/r\/(\d+)/.exec(raw)?.[1] ?? NaN);

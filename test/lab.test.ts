@@ -8,18 +8,15 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runLab, which } from '../fixtures/lab/lab.js';
+import { runLab } from '../fixtures/lab/lab.js';
 import { checkLab } from './labCheck.js';
+import { assertTools, testNeeding } from './toolCheck.js';
 
-const missing = ['nginx', 'caddy'].filter((cmd) => which(cmd) === undefined);
 const onCI = Boolean(process.env.CI);
-if (missing.length > 0 && !onCI) {
-  process.stderr.write(`SKIP lab.test: ${missing.join(' and ')} not installed (apt-get install -y nginx caddy)\n`);
-}
-const labTest = missing.length > 0 && !onCI ? test.skip : test;
+const { run: labTest, missing } = testNeeding(['nginx', 'caddy'], 'lab.test');
 
 labTest('a live lab run: real nginx and Caddy logs parse and match every case', async () => {
-  assert.equal(missing, [], `nginx and caddy must be installed on CI (.ci/run installs them)`);
+  assertTools(missing);
   const work = mkdtempSync(path.join(tmpdir(), 'claw-lab-test-'));
   try {
     const r = await runLab({ work });

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const uvuBin = path.resolve(here, '../../node_modules/uvu/bin.js');
-const pattern = `${process.argv[2] ?? ''}.*\\.test\\.js$`; // npm test -- parsers: only files matching 'parsers'
+const pattern = `(${process.argv[2] ?? ''}).*\\.test\\.js$`; // npm test -- parsers: only files matching 'parsers'
 const child = spawn(process.execPath, [uvuBin, here, pattern], { stdio: ['ignore', 'pipe', 'inherit'], env: process.stdout.isTTY ? process.env : { ...process.env, NO_COLOR: '1' } });
 let out = '';
 child.stdout.on('data', (d: Buffer) => { out += d.toString(); process.stdout.write(d); });

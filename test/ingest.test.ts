@@ -1,0 +1,138 @@
+/**
+ * Backfill and rotation: every line in the index once, whatever happened to the files: rotation
+ * by the real logrotate (create, copytruncate, compress), partial lines, garbage in the middle,
+ * and kill -9 of the ingesting process at random points.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { RecordIndex } from '../src/store/recordIndex.js';
+import { intakeFile } from '../src/intake/intakeFile.js';
+import { REPO, combinedLine, lineNumberOf, prng } from './helpers.js';
+import { assertTools, testNeeding } from './toolCheck.js';
+
+const t = suite('ingest');
+let dir = '';
+t.before.each(() => { dir = mkdtempSync(path.join(tmpdir(), 'claw-ingest-')); });
+t.after.each(() => rmSync(dir, { recursive: true, force: true }));
+
+const lines = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => combinedLine(from + k)).join('\n') + '\n';
+
+/** The request numbers in the index, sorted; each must appear once. */
+function stored(idx: RecordIndex): number[] {
+  return (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
+}
+const range = (a: number, b: number) => Array.from({ length: b - a }, (_, k) => a + k);
+
+async function ingestAll(idx: RecordIndex): Promise<void> {
+  for (const f of readdirSync(dir).filter((n) => n.startsWith('access.log')).sort().reverse()) await intakeFile(idx, path.join(dir, f));
+}
+
+t('ingesting the same file again adds nothing; appended lines are added once', async () => {
+  const log = path.join(dir, 'access.log');
+  writeFileSync(log, lines(0, 500));
+  const idx = new RecordIndex(path.join(dir, 'i.db'));
+  assert.is((await intakeFile(idx, log)).records, 500);
+  assert.is((await intakeFile(idx, log)).records, 0);
+  appendFileSync(log, lines(500, 520));
+  assert.is((await intakeFile(idx, log)).records, 20);
+  assert.equal(stored(idx), range(0, 520));
+  idx.close();
+});
+
+t('a partial last line waits for its newline; an archive\'s last line is taken as is', async () => {
+  const log = path.join(dir, 'access.log');
+  const next = combinedLine(3);
+  writeFileSync(log, lines(0, 3) + next.slice(0, 30));
+  const idx = new RecordIndex(path.join(dir, 'i.db'));
+  assert.is((await intakeFile(idx, log)).records, 3);
+  appendFileSync(log, next.slice(30) + '\n');
+  assert.is((await intakeFile(idx, log)).records, 1);
+  assert.equal(stored(idx), range(0, 4));
+  idx.close();
+});
+
+t('garbage, invalid UTF-8 and over-long lines in the middle: every good line arrives, the bad are counted with samples', async () => {
+  const log = path.join(dir, 'access.log');
+  writeFileSync(log, Buffer.concat([
+    Buffer.from(lines(0, 100)),
+    Buffer.from('\x00\xff garbage\n', 'latin1'),
+    Buffer.from('9'.repeat(2 * 1024 * 1024) + '\n'),
+    Buffer.from(combinedLine(100).replace('/r/100', '/r/100\xff'), 'latin1'), // a byte that is not UTF-8
+    Buffer.from('\n' + lines(101, 200)),
+  ]));
+  const idx = new RecordIndex(path.join(dir, 'i.db'));
+  const r = await intakeFile(idx, log, { batchLines: 7 });
+  assert.is(r.records, 200);
+  assert.equal(r.errors, { 'format-mismatch': 1, 'line-too-long': 1 });
+  assert.equal(stored(idx), range(0, 200));
+  const f = idx.files()[0]!;
+  assert.is(f.lines_cut, 1);
+  assert.is(f.line_no, 202);
+  assert.ok((idx.db.prepare(`SELECT raw FROM records WHERE raw LIKE '%/r/100%'`).pluck().get() as string).includes('/r/100\uFFFD'), 'kept, the bad byte as U+FFFD');
+  const samples = idx.db.prepare('SELECT reason, line_no FROM parse_error_samples ORDER BY line_no').all();
+  assert.equal(samples, [{ reason: 'format-mismatch', line_no: 101 }, { reason: 'line-too-long', line_no: 102 }]);
+  idx.close();
+});
+
+const rotate = testNeeding(['logrotate'], 'ingest.test (logrotate)');
+
+function logrotate(mode: 'create' | 'copytruncate'): void {
+  const conf = path.join(dir, 'logrotate.conf');
+  writeFileSync(conf, `${path.join(dir, 'access.log')} {\n  rotate 5\n  ${mode}\n  compress\n  delaycompress\n  missingok\n}\n`);
+  const r = spawnSync('logrotate', ['-f', '-s', path.join(dir, 'logrotate.state'), conf], { encoding: 'utf8' });
+  assert.is(r.status, 0, `logrotate: ${r.stderr}`);
+}
+
+for (const mode of ['create', 'copytruncate'] as const) {
+  t(`logrotate ${mode} (with delaycompress and compress): every line once across .1, .2.gz and the new file`, async () => {
+    if (rotate.missing.length) { if (process.env.CI) assertTools(rotate.missing); else return; }
+    const log = path.join(dir, 'access.log');
+    const idx = new RecordIndex(path.join(dir, 'i.db'));
+    writeFileSync(log, lines(0, 300));
+    await ingestAll(idx);
+    appendFileSync(log, lines(300, 400)); // written, not yet read, when the rotation comes
+    logrotate(mode);
+    writeFileSync(log, lines(400, 450), { flag: 'a' });
+    await ingestAll(idx);
+    logrotate(mode); // .1 -> .2.gz, access.log -> .1
+    appendFileSync(log, lines(450, 460));
+    await ingestAll(idx);
+    await ingestAll(idx);
+    assert.ok(readdirSync(dir).includes('access.log.2.gz'), 'logrotate compressed the older archive');
+    assert.equal(stored(idx), range(0, 460), 'every line once');
+    idx.close();
+  });
+}
+
+t('kill -9 of `claw-trace ingest` at random points: the index equals the log line for line', async () => {
+  const N = 150_000;
+  const log = path.join(dir, 'access.log');
+  writeFileSync(log, lines(0, N));
+  const db = path.join(dir, 'i.db');
+  const cli = path.join(REPO, 'dist/src/cli/main.js');
+  const rnd = prng(Number(process.env.KILL_SEED ?? 9));
+  let kills = 0;
+  for (let round = 0; round < 6; round++) {
+    const child = spawn(process.execPath, [cli, 'ingest', '--db', db, '--json', log], { stdio: 'ignore' });
+    const delay = 80 + Math.floor(rnd() * 400);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const timer = setTimeout(() => { if (child.kill('SIGKILL')) kills++; }, delay);
+    await exited;
+    clearTimeout(timer);
+  }
+  const final = spawnSync(process.execPath, [cli, 'ingest', '--db', db, '--json', log], { encoding: 'utf8' });
+  assert.is(final.status, 0, final.stderr);
+  const idx = new RecordIndex(db);
+  const nums = stored(idx);
+  assert.is(nums.length, N, `records (after ${kills} kills)`);
+  assert.equal(nums, range(0, N));
+  assert.is(idx.files()[0]!.line_no, N);
+  idx.close();
+  assert.ok(kills >= 3, `the test did kill the ingest (${kills} times)`);
+});
+
+t.run();

@@ -1,0 +1,62 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { RecordIndex, IndexOpenError, MAX_REQUEST_ID_CHARS } from '../src/store/recordIndex.js';
+import { SCHEMA_VERSION } from '../src/store/schema.js';
+import { intakeFile } from '../src/intake/intakeFile.js';
+
+const t = suite('store');
+let dir = '';
+t.before.each(() => { dir = mkdtempSync(path.join(tmpdir(), 'claw-store-')); });
+t.after.each(() => rmSync(dir, { recursive: true, force: true }));
+
+t('a new index gets the current schema; reopening keeps it', () => {
+  const file = path.join(dir, 'i.db');
+  new RecordIndex(file).close();
+  const idx = new RecordIndex(file);
+  assert.is(idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+  assert.is(idx.db.pragma('journal_mode', { simple: true }), 'wal');
+  idx.close();
+});
+
+t('a newer schema or a foreign database is refused with a clear message, never touched', () => {
+  const newer = path.join(dir, 'newer.db');
+  new RecordIndex(newer).close();
+  const db = new Database(newer);
+  db.prepare(`UPDATE meta SET value = '99' WHERE key = 'schema_version'`).run();
+  db.close();
+  assert.throws(() => new RecordIndex(newer), (e: Error) => e instanceof IndexOpenError && /newer claw-trace \(schema 99/.test(e.message));
+  const foreign = path.join(dir, 'foreign.db');
+  const f = new Database(foreign);
+  f.exec('CREATE TABLE accounts (id INTEGER)');
+  f.close();
+  assert.throws(() => new RecordIndex(foreign), /not a claw-trace index/);
+  const g = new Database(foreign);
+  assert.equal(g.prepare(`SELECT name FROM sqlite_master`).pluck().all(), ['accounts'], 'left as it was');
+  g.close();
+  writeFileSync(path.join(dir, 'garbage.db'), 'this is not sqlite at all, just text '.repeat(200));
+  assert.throws(() => new RecordIndex(path.join(dir, 'garbage.db')), (e: Error) => e instanceof IndexOpenError && /cannot open the index/.test(e.message));
+});
+
+t('hostile request IDs are bound as parameters, stored bounded, and found again', async () => {
+  const hostile = `x'); DROP TABLE records; --${'y'.repeat(400)}`;
+  const log = path.join(dir, 'json.log');
+  writeFileSync(log, [
+    JSON.stringify({ msec: '1795352512.486', req_id: hostile, status: '502', request: 'GET / HTTP/1.1' }),
+    JSON.stringify({ msec: '1795352513.486', req_id: 'plain-id', status: '200', request: 'GET / HTTP/1.1' }),
+  ].join('\n') + '\n');
+  const idx = new RecordIndex(path.join(dir, 'i.db'));
+  await intakeFile(idx, log, { format: 'nginx-json' });
+  const rows = idx.byRequestId(hostile);
+  assert.is(rows.length, 1);
+  assert.is(rows[0]!.request_id!.length, MAX_REQUEST_ID_CHARS);
+  assert.is(rows[0]!.status, 502);
+  assert.is(idx.counts().records, 2, 'the table is still there');
+  assert.is(idx.search({ from: 0, to: 4e12, minStatus: 500 }).length, 1);
+  idx.close();
+});
+
+t.run();
