@@ -45,4 +45,4 @@ export function combinedLine(i: number, status = 200): string {
 }
 
 /** The request number a combined line from combinedLine carries. */
-export const lineNumberOf = (raw: string) => Number(/GET \/r\/(\d+)/.exec(raw)?.[1] ?? NaN);
+export const lineNumberOf = (raw: string) => Number(/\/r\/(\d+)/.exec(raw)?.[1] ?? NaN);

@@ -26,6 +26,13 @@ export interface IntakeOptions extends ParserOptions {
   final?: boolean;
   /** Called after each committed batch with the bytes it covered. */
   onProgress?: (bytes: number) => void;
+  /** Called after each committed batch with its records (the live path: joins, latency). */
+  onCommit?: (records: LogRecord[]) => void;
+  /**
+   * Where to begin in a file the index does not know yet: `start` (backfill, and files that
+   * appear while running) or `end` (an agent's first start: only what is written from now on).
+   */
+  position?: 'start' | 'end';
 }
 
 export interface IntakeResult {
@@ -41,6 +48,23 @@ export interface IntakeResult {
   skipped?: 'empty' | 'unknown-format';
   /** The file was truncated in place since the last read (copytruncate). */
   gap?: boolean;
+  dev: number | null;
+  ino: number | null;
+}
+
+/** Byte offset just after the last newline of a file, and how many lines lie before it. */
+async function endOfLastLine(file: string): Promise<{ offset: number; lines: number }> {
+  let offset = 0;
+  let lines = 0;
+  let pos = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) {
+      lines++;
+      offset = pos + i + 1;
+    }
+    pos += chunk.length;
+  }
+  return { offset, lines };
 }
 
 /** Drops the first `n` bytes of a stream (resuming inside a decompressed archive). */
@@ -66,7 +90,7 @@ const DETECT_LINES = 50;
 
 export async function intakeFile(index: RecordIndex, file: string, opts: IntakeOptions = {}): Promise<IntakeResult> {
   const id = await identify(file);
-  const result: IntakeResult = { file, format: 'unknown', lines: 0, records: 0, errors: {}, bytes: 0, offset: 0 };
+  const result: IntakeResult = { file, format: 'unknown', lines: 0, records: 0, errors: {}, bytes: 0, offset: 0, dev: id.dev, ino: id.ino };
   if (id.head.length === 0) return { ...result, skipped: 'empty' };
   const headLen = id.head.length;
 
@@ -87,6 +111,11 @@ export async function intakeFile(index: RecordIndex, file: string, opts: IntakeO
     }
     const options: ParserOptions = { logFormat: opts.logFormat, zone: opts.zone, requestIdHeader: opts.requestIdHeader, durationFormat: opts.durationFormat };
     row = index.addFile({ path: file, dev: id.gzip ? null : id.dev, ino: id.gzip ? null : id.ino, fpLen: headLen, fpHash: id.headHash(headLen), format, region: opts.region ?? null, options });
+    if (opts.position === 'end' && !id.gzip) {
+      const end = await endOfLastLine(file);
+      index.commitBatch(row.id, [], [], { offset: end.offset, lineNo: end.lines, linesCut: 0 });
+      return { ...result, format, offset: end.offset };
+    }
   } else if (!id.gzip && (row.path !== file || row.dev !== id.dev || row.ino !== id.ino || row.fp_len < headLen)) {
     index.moveFile(row.id, { path: file, dev: id.dev, ino: id.ino, fpLen: headLen, fpHash: id.headHash(headLen) });
   }
@@ -108,6 +137,7 @@ export async function intakeFile(index: RecordIndex, file: string, opts: IntakeO
   let batchStart = offset;
   const commit = () => {
     index.commitBatch(row!.id, lines, errors, { offset, lineNo, linesCut: cut });
+    if (opts.onCommit && lines.length > 0) opts.onCommit(lines.map((l) => l.record));
     opts.onProgress?.(offset - batchStart);
     result.bytes += offset - batchStart;
     batchStart = offset;

@@ -1,0 +1,194 @@
+/**
+ * Live tailing through every kind of rotation, with real writers: a process appending lines,
+ * logrotate, nginx reopening on USR1 while traffic flows, and Caddy rolling its own log.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { RecordIndex } from '../src/store/recordIndex.js';
+import { Tailer, type TailerOptions } from '../src/tail/tailer.js';
+import { freePort } from '../fixtures/lab/upstreams.js';
+import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
+import { combinedLine, lineNumberOf } from './helpers.js';
+import { assertTools, testNeeding } from './toolCheck.js';
+
+const t = suite('tail');
+let dir = '';
+let idx: RecordIndex;
+let tailer: Tailer | undefined;
+t.before.each(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'claw-tail-'));
+  idx = new RecordIndex(path.join(dir, 'i.db'));
+});
+t.after.each(async () => {
+  await tailer?.stop();
+  tailer = undefined;
+  idx.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const lines = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => combinedLine(from + k)).join('\n') + '\n';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const stored = () => (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
+const range = (a: number, b: number) => Array.from({ length: b - a }, (_, k) => a + k);
+
+async function waitFor(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) assert.unreachable(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+async function follow(opts: Partial<TailerOptions> & { sources: TailerOptions['sources'] }): Promise<Tailer> {
+  const errors: string[] = [];
+  tailer = new Tailer(idx, { pollMs: 200, onError: (f, e) => errors.push(`${f}: ${e.message}`), ...opts });
+  await tailer.start();
+  assert.equal(errors, []);
+  return tailer;
+}
+
+t('first start begins at the end of existing files; appended lines and partial lines arrive once', async () => {
+  const log = path.join(dir, 'access.log');
+  writeFileSync(log, lines(0, 100));
+  await follow({ sources: [{ path: log }] });
+  assert.equal(stored(), [], 'existing lines are not backfilled');
+  appendFileSync(log, lines(100, 150) + combinedLine(150).slice(0, 20));
+  await waitFor('appended lines', () => stored().length === 50);
+  appendFileSync(log, combinedLine(150).slice(20) + '\n');
+  await waitFor('the completed line', () => stored().length === 51);
+  assert.equal(stored(), range(100, 151));
+});
+
+t('backfill reads existing files; a file that appears later is read from its start', async () => {
+  writeFileSync(path.join(dir, 'a.log'), lines(0, 10));
+  await follow({ sources: [{ path: path.join(dir, '*.log') }], backfill: true });
+  assert.equal(stored(), range(0, 10));
+  writeFileSync(path.join(dir, 'b.log'), lines(10, 20));
+  await waitFor('the new file', () => stored().length === 20);
+});
+
+t('rename + create while the writer still appends to the old file: every line once', async () => {
+  const log = path.join(dir, 'access.log');
+  writeFileSync(log, '');
+  await follow({ sources: [{ path: log }] });
+  let fd = openSync(log, 'a');
+  let n = 0;
+  const write = (k: number) => { for (let i = 0; i < k; i++) writeSync(fd, combinedLine(n++) + '\n'); };
+  write(200);
+  await sleep(50);
+  renameSync(log, path.join(dir, 'access.log.1')); // rotated away...
+  write(100); // ...the writer has not reopened yet: these land in access.log.1
+  await sleep(300);
+  closeSync(fd);
+  fd = openSync(log, 'a'); // reopen (what nginx does on USR1)
+  write(100);
+  closeSync(fd);
+  await waitFor('all 400 lines', () => stored().length >= 400);
+  await sleep(300);
+  assert.equal(stored(), range(0, 400));
+});
+
+t('a file briefly missing: deleted, then written again from scratch', async () => {
+  const log = path.join(dir, 'access.log');
+  writeFileSync(log, '');
+  await follow({ sources: [{ path: log }] });
+  appendFileSync(log, lines(0, 10));
+  await waitFor('first lines', () => stored().length === 10);
+  unlinkSync(log);
+  await sleep(300);
+  writeFileSync(log, lines(10, 15));
+  await waitFor('lines of the new file', () => stored().length === 15);
+  assert.equal(stored(), range(0, 15));
+});
+
+const rotate = testNeeding(['logrotate'], 'tail.test (logrotate)');
+t('logrotate copytruncate while lines flow: none twice, the gap recorded, at most the lines between copy and truncate lost', async () => {
+  if (rotate.missing.length) { if (process.env.CI) assertTools(rotate.missing); else return; }
+  const log = path.join(dir, 'access.log');
+  writeFileSync(log, '');
+  await follow({ sources: [{ path: path.join(dir, 'access.log*') }] });
+  let n = 0;
+  const writer = setInterval(() => { appendFileSync(log, lines(n, n + 20)); n += 20; }, 10);
+  await sleep(400);
+  writeFileSync(path.join(dir, 'lr.conf'), `${log} {\n  rotate 3\n  copytruncate\n  missingok\n}\n`);
+  const r = spawnSync('logrotate', ['-f', '-s', path.join(dir, 'lr.state'), path.join(dir, 'lr.conf')], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  await sleep(400);
+  clearInterval(writer);
+  await waitFor('the tail after rotation', () => stored().at(-1) === n - 1);
+  await sleep(300);
+  const got = stored();
+  assert.equal(got, [...new Set(got)], 'no line twice');
+  assert.ok(n - got.length <= 40, `lost ${n - got.length} of ${n} (only those between copy and truncate may go)`);
+  assert.ok(idx.files().some((f) => f.gaps > 0) || n === got.length, 'the truncation is recorded as a gap when lines may be missing');
+});
+
+const nginxTest = testNeeding(['nginx'], 'tail.test (nginx)');
+t('nginx reopening its log on USR1 while traffic flows: every request once', async () => {
+  if (nginxTest.missing.length) { if (process.env.CI) assertTools(nginxTest.missing); else return; }
+  const port = await freePort();
+  mkdirSync(path.join(dir, 'tmp'));
+  writeFileSync(path.join(dir, 'nginx.conf'), `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log; user root;
+events { worker_connections 64; }
+http { client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
+  access_log ${dir}/access.log combined;
+  server { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } } }\n`);
+  const nginx = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  try {
+    await waitFor('nginx', () => { try { return readFileSync(path.join(dir, 'nginx.pid'), 'utf8').trim().length > 0; } catch { return false; } });
+    await sleep(200);
+    await follow({ sources: [{ path: path.join(dir, 'access.log') }] });
+    const get = (i: number) => new Promise<void>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: `/r/${i}`, agent: false }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject);
+    });
+    const N = 600;
+    for (let i = 0; i < N; i++) {
+      if (i === 300) {
+        renameSync(path.join(dir, 'access.log'), path.join(dir, 'access.log.1'));
+        process.kill(nginx.pid!, 'SIGUSR1'); // logrotate's postrotate for nginx
+      }
+      await get(i);
+    }
+    await waitFor(`${N} requests in the index`, () => stored().length >= N);
+    await sleep(300);
+    assert.equal(stored(), range(0, N));
+  } finally {
+    await stopProcess(nginx, 'SIGQUIT');
+  }
+});
+
+const caddyTest = testNeeding(['caddy'], 'tail.test (caddy)');
+t("Caddy's own roll (rename to access-<time>.log, then gzip): every request once", async () => {
+  if (caddyTest.missing.length) { if (process.env.CI) assertTools(caddyTest.missing); else return; }
+  const port = await freePort();
+  writeFileSync(path.join(dir, 'Caddyfile'), `{\n\tadmin off\n\tauto_https off\n}\nhttp://:${port} {\n\tbind 127.0.0.1\n\tlog {\n\t\toutput file ${dir}/caddy/access.log {\n\t\t\troll_size 1MiB\n\t\t\troll_keep 10\n\t\t}\n\t\tformat json\n\t}\n\trespond "ok"\n}\n`);
+  mkdirSync(path.join(dir, 'caddy'));
+  const caddy: ChildProcess = spawn('caddy', ['run', '--config', path.join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], {
+    stdio: 'ignore', env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
+  });
+  try {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    const get = (i: number) => new Promise<void>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: `/r/${i}`, agent, headers: { 'user-agent': `roll-test ${'x'.repeat(400)}` } }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject);
+    });
+    await waitForPort(port, caddy, 'caddy');
+    await follow({ sources: [{ path: path.join(dir, 'caddy', 'access*.log*') }] });
+    const N = 2500; // ~2 MB of access lines: at least one roll
+    for (let i = 0; i < N; i += 4) await Promise.all([0, 1, 2, 3].filter((k) => i + k < N).map((k) => get(i + k)));
+    agent.destroy();
+    await waitFor(`${N} requests in the index`, () => stored().length >= N, 20_000);
+    await sleep(500);
+    assert.equal(stored(), range(0, N));
+    const names = spawnSync('ls', [path.join(dir, 'caddy')], { encoding: 'utf8' }).stdout;
+    assert.match(names, /access-.*\.log/, `Caddy rolled the log (${names.trim()})`);
+  } finally {
+    await stopProcess(caddy, 'SIGTERM');
+  }
+});
+
+t.run();
