@@ -69,6 +69,17 @@ t('demo reads every bundled log and names the failures by kind', () => {
   }
 });
 
+t('prune refuses sizes and durations it does not fully understand (it deletes)', () => {
+  const db = path.join(dir, 'p.db');
+  for (const bad of [['--max-size', '10GX'], ['--max-size', '-1GB'], ['--max-age', '7 days'], ['--max-age', 'soon']]) {
+    const r = run('prune', '--db', db, ...bad);
+    assert.is(r.status, 2, bad.join(' '));
+    assert.match(r.stderr, /such as/);
+  }
+  assert.is(run('prune', '--db', db).status, 2, 'nothing to do is a usage error');
+  assert.is(run('prune', '--db', db, '--max-age', '7d', '--max-size', '1.5GB').status, 0);
+});
+
 t('formats lists every format and error kind', () => {
   const r = run('formats');
   assert.is(r.status, 0);

@@ -8,8 +8,26 @@ import { runParse } from './parseCommand.js';
 import { runDemo } from './demoCommand.js';
 import { runIngest, UsageError } from './ingestCommand.js';
 import { defaultIndexPath } from '../config/paths.js';
-import { IndexOpenError } from '../store/recordIndex.js';
+import { IndexOpenError, RecordIndex } from '../store/recordIndex.js';
+import { applyRetention } from '../store/retention.js';
+import ms from 'ms';
+import bytes from 'bytes';
 import { UnknownFormatError } from '../read/parseFile.js';
+
+function duration(v: string): number {
+  if (!/^\d+(\.\d+)?\s*(ms|s|m|h|d|w|y)$/i.test(v.trim())) throw new InvalidArgumentError('a duration such as 7d, 12h or 90m');
+  const n = ms(v as ms.StringValue);
+  if (typeof n !== 'number' || !(n > 0)) throw new InvalidArgumentError('a duration such as 7d, 12h or 90m');
+  return n;
+}
+
+function size(v: string): number {
+  // bytes.parse reads '10GX' as 10 bytes: for a command that deletes, accept only what is clear.
+  if (!/^\d+(\.\d+)?\s*(b|kb|mb|gb|tb)$/i.test(v.trim())) throw new InvalidArgumentError('a size such as 2GB or 500MB');
+  const n = bytes.parse(v);
+  if (n === null || !(n > 0)) throw new InvalidArgumentError('a size such as 2GB or 500MB');
+  return n;
+}
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -62,6 +80,23 @@ program
       db: o.db, format: o.format ?? (o.logFormat ? 'nginx-access' : undefined), logFormat: o.logFormat, zone: o.tz,
       requestIdHeader: o.requestIdHeader, region: o.region, maxLineBytes: o.maxLineBytes, json: o.json,
     }, process.stdout, process.stderr);
+  });
+
+program
+  .command('prune')
+  .description('apply retention to the index: drop records older than --max-age, then the oldest until it fits --max-size')
+  .option('--db <path>', 'the index', defaultIndexPath())
+  .option('--max-age <duration>', 'keep records newer than this (7d, 12h)', duration)
+  .option('--max-size <size>', 'keep the index under this (2GB, 500MB)', size)
+  .action(async (o: { db: string; maxAge?: number; maxSize?: number }) => {
+    if (o.maxAge === undefined && o.maxSize === undefined) throw new UsageError('prune needs --max-age and/or --max-size');
+    const index = new RecordIndex(o.db);
+    try {
+      const r = await applyRetention(index, { maxAgeMs: o.maxAge, maxBytes: o.maxSize });
+      process.stderr.write(`pruned ${r.deleted} records: ${bytes(r.bytesBefore)} -> ${bytes(r.bytesAfter)} in use (longest pause ${r.longestPauseMs.toFixed(0)} ms)\n`);
+    } finally {
+      index.close();
+    }
   });
 
 program
