@@ -44,6 +44,8 @@ export interface IngestSummary {
   bytes: number;
   seconds: number;
   linesPerSecond: number;
+  /** Peak resident memory of this process, MB. */
+  maxRssMB: number;
 }
 
 export async function runIngest(patterns: string[], opts: IngestCommandOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WriteStream | NodeJS.WritableStream): Promise<number> {
@@ -59,7 +61,7 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
     }, cliProgress.Presets.shades_classic)
     : undefined;
   const started = process.hrtime.bigint();
-  const summary: IngestSummary = { db: opts.db, files: [], lines: 0, records: 0, errors: {}, bytes: 0, seconds: 0, linesPerSecond: 0 };
+  const summary: IngestSummary = { db: opts.db, files: [], lines: 0, records: 0, errors: {}, bytes: 0, seconds: 0, linesPerSecond: 0, maxRssMB: 0 };
   let done = 0;
   let linesSoFar = 0;
   bar?.start(Math.max(total, 1), 0, { done: '0.0', size: (total / 1e6).toFixed(1), lps: 0, file: '' });
@@ -91,6 +93,7 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
   }
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   summary.linesPerSecond = Math.round(summary.lines / Math.max(summary.seconds, 1e-6));
+  summary.maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
   if (opts.json) {
     stdout.write(JSON.stringify(summary) + '\n');
   } else {
