@@ -1,10 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { REPO, fixture } from './helpers.js';
+import { REPO, combinedLine, fixture } from './helpers.js';
+import { RecordIndex } from '../src/store/recordIndex.js';
 import { terminalSafe, terminalSafeJson } from '../src/cli/terminalText.js';
 
 const t = suite('cli');
@@ -78,6 +79,25 @@ t('prune refuses sizes and durations it does not fully understand (it deletes)',
   }
   assert.is(run('prune', '--db', db).status, 2, 'nothing to do is a usage error');
   assert.is(run('prune', '--db', db, '--max-age', '7d', '--max-size', '1.5GB').status, 0);
+});
+
+t('follow takes appended lines into the index and stops cleanly on SIGTERM', async () => {
+  const log = path.join(dir, 'follow.log');
+  const db = path.join(dir, 'follow.db');
+  writeFileSync(log, combinedLine(0) + '\n');
+  const child = spawn(process.execPath, [CLI, 'follow', '--db', db, log], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const deadline = Date.now() + 10_000;
+  while (!err.includes('following') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  appendFileSync(log, [1, 2, 3].map((i) => combinedLine(i)).join('\n') + '\n');
+  await new Promise((r) => setTimeout(r, 1500));
+  const exited = new Promise<number | null>((r) => child.on('exit', r));
+  child.kill('SIGTERM');
+  assert.is(await exited, 0, err);
+  const idx = new RecordIndex(db);
+  assert.is(idx.counts().records, 3, 'the appended lines, not the one there before');
+  idx.close();
 });
 
 t('formats lists every format and error kind', () => {

@@ -10,9 +10,11 @@ import { runIngest, UsageError } from './ingestCommand.js';
 import { defaultIndexPath } from '../config/paths.js';
 import { IndexOpenError, RecordIndex } from '../store/recordIndex.js';
 import { applyRetention } from '../store/retention.js';
+import { Tailer } from '../tail/tailer.js';
 import ms from 'ms';
 import bytes from 'bytes';
 import { UnknownFormatError } from '../read/parseFile.js';
+import { terminalSafe } from './terminalText.js';
 
 function duration(v: string): number {
   if (!/^\d+(\.\d+)?\s*(ms|s|m|h|d|w|y)$/i.test(v.trim())) throw new InvalidArgumentError('a duration such as 7d, 12h or 90m');
@@ -80,6 +82,33 @@ program
       db: o.db, format: o.format ?? (o.logFormat ? 'nginx-access' : undefined), logFormat: o.logFormat, zone: o.tz,
       requestIdHeader: o.requestIdHeader, region: o.region, maxLineBytes: o.maxLineBytes, json: o.json,
     }, process.stdout, process.stderr);
+  });
+
+program
+  .command('follow')
+  .description('follow live log files into the index through rotation, until Ctrl-C (the agent of issue 6 builds on this)')
+  .argument('<paths...>', 'files or globs (quote globs: "/var/log/nginx/*.log")')
+  .option('--db <path>', 'the index', defaultIndexPath())
+  .option('--backfill', 'read files the index does not know from their start (default: from their end)')
+  .option('--tz <zone>', 'time zone of logs that write none (nginx error log)', 'local')
+  .option('--region <label>', 'region label stored with every file')
+  .action(async (paths: string[], o: { db: string; backfill?: boolean; tz: string; region?: string }) => {
+    const index = new RecordIndex(o.db);
+    let records = 0;
+    const tailer = new Tailer(index, {
+      sources: paths.map((p) => ({ path: p, zone: o.tz, region: o.region })),
+      backfill: o.backfill,
+      onCommit: (r) => { records += r.length; },
+      onError: (file, e) => process.stderr.write(`claw-trace: ${terminalSafe(file, 300)}: ${terminalSafe(e.message, 300)}\n`),
+    });
+    await tailer.start();
+    process.stderr.write(`following ${tailer.followed().length} files into ${terminalSafe(o.db, 300)}; Ctrl-C to stop\n`);
+    const report = setInterval(() => { if (records) { process.stderr.write(`${records} records\n`); records = 0; } }, 5000);
+    await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve); });
+    clearInterval(report);
+    await tailer.stop(); // finishes the reads in flight: their batches commit with their checkpoints
+    index.close();
+    process.stderr.write(`stopped${records ? ` (${records} records since the last report)` : ''}\n`);
   });
 
 program
