@@ -6,13 +6,17 @@ import { test, type Test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { which } from '../fixtures/lab/lab.js';
 
-export function testNeeding(tools: string[], file: string): { run: Test; missing: string[] } {
+/**
+ * `suite` itself, or its `skip` when a tool is missing off CI (the test then shows as skipped,
+ * not passed). On CI the test runs; start it with `assertTools(missing)` so it fails there.
+ */
+export function testNeeding<T extends Test>(tools: string[], label: string, suite: T = test as T): { run: T; missing: string[] } {
   const missing = tools.filter((t) => which(t) === undefined);
   if (missing.length > 0 && !process.env.CI) {
-    process.stderr.write(`SKIP ${file}: ${missing.join(', ')} not installed (apt-get install -y ${missing.join(' ')})\n`);
-    return { run: test.skip as unknown as Test, missing };
+    process.stderr.write(`SKIP ${label}: ${missing.join(', ')} not installed (apt-get install -y ${missing.join(' ')})\n`);
+    return { run: suite.skip as unknown as T, missing };
   }
-  return { run: test, missing };
+  return { run: suite, missing };
 }
 
 export function assertTools(missing: string[]): void {

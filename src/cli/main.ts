@@ -37,6 +37,25 @@ function positiveInt(v: string): number {
   return n;
 }
 
+interface ParserFlags { format?: string; logFormat?: string; tz: string; requestIdHeader: string; maxLineBytes: number }
+
+/** The options every command that reads logs takes, declared once. */
+function withParserOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('-f, --format <name>', 'the format, instead of detecting it').choices(Object.keys(FORMATS)))
+    .option('--log-format <text>', "an nginx log_format: the directive from nginx.conf ('log_format name ...;') or the bare format string")
+    .option('--tz <zone>', 'time zone of logs that write none (nginx error log): local, UTC, +02:00, Europe/Berlin', 'local')
+    .option('--request-id-header <name>', 'the header that carries the request ID (Caddy)', 'X-Request-Id')
+    .option('--max-line-bytes <n>', 'longer lines are counted as unreadable, not read', positiveInt, 256 * 1024);
+}
+
+function parserOptions(o: ParserFlags) {
+  return {
+    format: o.format ?? (o.logFormat ? 'nginx-access' : undefined),
+    logFormat: o.logFormat, zone: o.tz, requestIdHeader: o.requestIdHeader, maxLineBytes: o.maxLineBytes,
+  };
+}
+
 const program = new Command();
 program
   .name('claw-trace')
@@ -46,57 +65,38 @@ program
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
-program
-  .command('parse')
+withParserOptions(program.command('parse'))
   .description('read log files and print their records as NDJSON; a summary of unreadable lines goes to stderr')
   .argument('<files...>', 'log files (plain or .gz)')
-  .addOption(new Option('-f, --format <name>', 'the format, instead of detecting it').choices(Object.keys(FORMATS)))
-  .option('--log-format <text>', "an nginx log_format: the directive from nginx.conf ('log_format name ...;') or the bare format string")
-  .option('--tz <zone>', 'time zone of logs that write none (nginx error log): local, UTC, +02:00, Europe/Berlin', 'local')
-  .option('--request-id-header <name>', 'the header that carries the request ID (Caddy)', 'X-Request-Id')
-  .option('--max-line-bytes <n>', 'longer lines are counted as unreadable, not read', positiveInt, 256 * 1024)
   .option('--errors', 'print every unreadable line with its place and reason')
   .option('--summary-only', 'print only the summary, no records')
-  .action(async (files: string[], o: { format?: string; logFormat?: string; tz: string; requestIdHeader: string; maxLineBytes: number; errors?: boolean; summaryOnly?: boolean }) => {
-    const format = o.format ?? (o.logFormat ? 'nginx-access' : undefined);
-    process.exitCode = await runParse(files, {
-      format, logFormat: o.logFormat, zone: o.tz, requestIdHeader: o.requestIdHeader,
-      maxLineBytes: o.maxLineBytes, errors: o.errors, summaryOnly: o.summaryOnly,
-    }, process.stdout, process.stderr);
+  .action(async (files: string[], o: ParserFlags & { errors?: boolean; summaryOnly?: boolean }) => {
+    process.exitCode = await runParse(files, { ...parserOptions(o), errors: o.errors, summaryOnly: o.summaryOnly }, process.stdout, process.stderr);
   });
 
-program
-  .command('ingest')
+withParserOptions(program.command('ingest'))
   .description('backfill log files (plain and .gz) into the index; running it again adds nothing twice')
   .argument('<files...>', 'files or globs (quote globs: "/var/log/nginx/access.log*")')
   .option('--db <path>', 'the index', defaultIndexPath())
-  .addOption(new Option('-f, --format <name>', 'the format of new files, instead of detecting it').choices(Object.keys(FORMATS)))
-  .option('--log-format <text>', 'an nginx log_format (directive or bare format string)')
-  .option('--tz <zone>', 'time zone of logs that write none (nginx error log)', 'local')
-  .option('--request-id-header <name>', 'the header that carries the request ID (Caddy)', 'X-Request-Id')
-  .option('--region <label>', 'region label stored with every record')
-  .option('--max-line-bytes <n>', 'longer lines are counted as unreadable, not stored', positiveInt, 256 * 1024)
+  .option('--region <label>', 'region label stored with the files')
   .option('--json', 'print the summary as JSON on stdout (no progress bar)')
-  .action(async (files: string[], o: { db: string; format?: string; logFormat?: string; tz: string; requestIdHeader: string; region?: string; maxLineBytes: number; json?: boolean }) => {
-    process.exitCode = await runIngest(files, {
-      db: o.db, format: o.format ?? (o.logFormat ? 'nginx-access' : undefined), logFormat: o.logFormat, zone: o.tz,
-      requestIdHeader: o.requestIdHeader, region: o.region, maxLineBytes: o.maxLineBytes, json: o.json,
-    }, process.stdout, process.stderr);
+  .action(async (files: string[], o: ParserFlags & { db: string; region?: string; json?: boolean }) => {
+    process.exitCode = await runIngest(files, { ...parserOptions(o), db: o.db, region: o.region, json: o.json }, process.stdout, process.stderr);
   });
 
-program
-  .command('follow')
+withParserOptions(program.command('follow'))
   .description('follow live log files into the index through rotation, until Ctrl-C (the agent of issue 6 builds on this)')
   .argument('<paths...>', 'files or globs (quote globs: "/var/log/nginx/*.log")')
   .option('--db <path>', 'the index', defaultIndexPath())
   .option('--backfill', 'read files the index does not know from their start (default: from their end)')
-  .option('--tz <zone>', 'time zone of logs that write none (nginx error log)', 'local')
-  .option('--region <label>', 'region label stored with every file')
-  .action(async (paths: string[], o: { db: string; backfill?: boolean; tz: string; region?: string }) => {
+  .option('--region <label>', 'region label stored with the files')
+  .action(async (paths: string[], o: ParserFlags & { db: string; backfill?: boolean; region?: string }) => {
     const index = new RecordIndex(o.db);
     let records = 0;
+    const { maxLineBytes, ...parsing } = parserOptions(o);
     const tailer = new Tailer(index, {
-      sources: paths.map((p) => ({ path: p, zone: o.tz, region: o.region })),
+      sources: paths.map((p) => ({ path: p, ...parsing, region: o.region })),
+      maxLineBytes,
       backfill: o.backfill,
       onCommit: (r) => { records += r.length; },
       onError: (file, e) => process.stderr.write(`claw-trace: ${terminalSafe(file, 300)}: ${terminalSafe(e.message, 300)}\n`),

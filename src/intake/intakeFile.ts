@@ -95,9 +95,9 @@ export async function intakeFile(index: RecordIndex, file: string, opts: IntakeO
   const headLen = id.head.length;
 
   let row: FileRow | undefined = index.findFile(id.dev, id.ino, id.headHash, headLen);
-  if (!id.gzip && row === undefined) {
+  if (!id.gzip && row === undefined && id.dev !== null && id.ino !== null) {
     // Same inode, other head: truncated and rewritten in place (copytruncate), or a recycled inode.
-    const prior = index.db.prepare(`SELECT id FROM files WHERE dev = ? AND ino = ? ORDER BY id DESC LIMIT 1`).get(id.dev, id.ino) as { id: number } | undefined;
+    const prior = index.lastFileWithInode(id.dev, id.ino);
     if (prior) { index.recordGap(prior.id); result.gap = true; }
   }
   if (row === undefined) {

@@ -200,6 +200,11 @@ export class RecordIndex {
     return undefined;
   }
 
+  /** The newest file row that had this inode, whatever its head (copytruncate, recycled inode). */
+  lastFileWithInode(dev: number, ino: number): FileRow | undefined {
+    return this.st.fileByInode.get(dev, ino) as FileRow | undefined;
+  }
+
   addFile(f: { path: string; dev: number | null; ino: number | null; fpLen: number; fpHash: string; format: string; region: string | null; options: object }): FileRow {
     const info = this.st.insertFile.run(f.path, f.dev, f.ino, f.fpLen, f.fpHash, f.format, f.region, JSON.stringify(f.options), Date.now());
     return this.db.prepare(`SELECT * FROM files WHERE id = ?`).get(info.lastInsertRowid) as FileRow;
