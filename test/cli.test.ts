@@ -31,7 +31,7 @@ t('parse: garbage between good lines is counted by reason with its place; every 
   const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { lineNo: number; status: number });
   assert.is(out.length, good.length, 'all good lines, none lost around the bad ones');
   assert.equal(out.map((o) => o.status), good.map((l) => Number(/" (\d{3}) /.exec(l)![1])));
-  assert.match(r.stderr, /nginx-combined \(detected\), 25 lines, 22 records, 3 unreadable/);
+  assert.match(r.stderr, new RegExp(`nginx-combined \\(detected\\), ${good.length + 3} lines, ${good.length} records, 3 unreadable`));
   assert.match(r.stderr, new RegExp(`line-too-long\\s+1\\s+first at ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:8`));
   assert.match(r.stderr, /format-mismatch\s+1\s+first at .*:6/);
   assert.match(r.stderr, /truncated\s+1\s+first at .*:7/);
@@ -50,7 +50,7 @@ t('parse --log-format reads a user layout; usage errors exit 2 with a message', 
   const conf = readFileSync(fixture('lab', 'nginx.conf'), 'utf8').match(/log_format custom [\s\S]*?;\n/)![0];
   const ok = run('parse', '--log-format', conf, fixture('nginx', 'custom.log'));
   assert.is(ok.status, 0, ok.stderr);
-  assert.is(ok.stdout.trim().split('\n').length, 22);
+  assert.is(ok.stdout.trim().split('\n').length, readFileSync(fixture('nginx', 'custom.log'), 'utf8').trim().split('\n').length);
   const bad = run('parse', '--log-format', "log_format x '$status';", fixture('nginx', 'custom.log'));
   assert.is(bad.status, 2);
   assert.match(bad.stderr, /logs no time/);

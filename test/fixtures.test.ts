@@ -1,17 +1,23 @@
 import { test } from 'uvu';
 import { readFileSync } from 'node:fs';
-import { checkLab } from './labCheck.js';
+import { checkLab, checkLabDiagnoses } from './labCheck.js';
 import { fixture } from './helpers.js';
 
+const run = JSON.parse(readFileSync(fixture('lab-run.json'), 'utf8')) as { skipped: { name: string }[] };
+const logs = {
+  file: (name: string) => {
+    const [proxy, ...rest] = name.split('-');
+    return fixture(proxy!, rest.join('-'));
+  },
+  skipped: run.skipped.map((s) => s.name),
+};
+
 test('committed fixtures from real nginx and Caddy match the lab case table', () => {
-  const run = JSON.parse(readFileSync(fixture('lab-run.json'), 'utf8')) as { skipped: { name: string }[] };
-  checkLab({
-    file: (name) => {
-      const [proxy, ...rest] = name.split('-');
-      return fixture(proxy!, rest.join('-'));
-    },
-    skipped: run.skipped.map((s) => s.name),
-  });
+  checkLab(logs);
+});
+
+test('every case of the committed fixtures is joined and diagnosed as the case table says', async () => {
+  await checkLabDiagnoses(logs);
 });
 
 test.run();

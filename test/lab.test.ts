@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runLab } from '../fixtures/lab/lab.js';
-import { checkLab } from './labCheck.js';
+import { checkLab, checkLabDiagnoses } from './labCheck.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
 const onCI = Boolean(process.env.CI);
@@ -21,7 +21,9 @@ labTest('a live lab run: real nginx and Caddy logs parse and match every case', 
   try {
     const r = await runLab({ work });
     assert.equal(r.skipped.map((s) => `${s.name}: ${s.why}`), onCI ? [] : r.skipped.map((s) => `${s.name}: ${s.why}`), 'no case skipped on CI');
-    checkLab({ file: (name) => path.join(work, name), skipped: r.skipped.map((s) => s.name) });
+    const logs = { file: (name: string) => path.join(work, name), skipped: r.skipped.map((s) => s.name) };
+    checkLab(logs);
+    await checkLabDiagnoses(logs);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -7,6 +7,14 @@ import * as assert from 'uvu/assert';
 import { LAB_CASES, HOSTILE_ID, type LabCase } from '../fixtures/lab/cases.js';
 import { labCustomLogFormat } from '../fixtures/lab/lab.js';
 import type { LogRecord } from '../parsers/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { RecordIndex } from '../src/store/recordIndex.js';
+import { intakeFile } from '../src/intake/intakeFile.js';
+import { Rehydrator } from '../src/store/rehydrate.js';
+import { assembleTrace } from '../src/correlate/assemble.js';
+import { diagnose } from '../src/diagnose/diagnose.js';
 import { parseLines, pathOf, type ParsedFile } from './helpers.js';
 
 export interface LabLogs {
@@ -94,4 +102,41 @@ export function checkLab(logs: LabLogs): void {
   assert.is(accessFor(access.claw_json, ok).requestId, 'client-abc-123');
   assert.is(accessFor(access.claw_json, ok).inboundRequestId, 'client-abc-123');
   assert.match(accessFor(access.claw_json, LAB_CASES.find((c) => c.name === 'refused')!).requestId ?? '', /^[0-9a-f]{32}$/, 'nginx $request_id when the client sent none');
+}
+
+/**
+ * Every case through the whole chain: the logs ingested into an index, the case's request looked
+ * up by its request ID, joined, and diagnosed: the cause must be the case table's.
+ */
+export async function checkLabDiagnoses(logs: LabLogs): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'claw-diag-'));
+  const idx = new RecordIndex(path.join(dir, 'i.db'));
+  try {
+    for (const name of ['nginx-claw_json.log', 'nginx-error.log', 'caddy-access.log', 'caddy-error.log']) {
+      await intakeFile(idx, logs.file(name), { zone: 'UTC' });
+    }
+    const indexed = new Rehydrator().records(idx.search({ from: 0, to: 4e12, limit: 100_000 }));
+    const access = (proxy: 'nginx' | 'caddy') => indexed.filter((r) => r.source === `${proxy}-access`);
+    for (const c of LAB_CASES) {
+      if (logs.skipped.includes(c.name)) continue;
+      for (const proxy of ['nginx', 'caddy'] as const) {
+        const want = c.expect[proxy]?.cause;
+        if (want === undefined) continue;
+        const rows = access(proxy).filter((r) => sameCase(r.uri, c));
+        assert.ok(rows.length > 0, `${proxy}: an indexed access line for ${c.name}`);
+        const id = rows[rows.length - 1]!.requestId;
+        assert.ok(id, `${proxy}: ${c.name} has a request ID`);
+        const trace = assembleTrace(idx, id!);
+        assert.ok(trace, `${proxy}: ${c.name} assembles`);
+        const d = diagnose(trace!, idx);
+        const got = d.failed ? d.causes.map((x) => x.id) : null;
+        if (want === null) assert.is(got, null, `${proxy}: ${c.name} is not a failure (got ${JSON.stringify(got)})`);
+        else assert.equal(got?.[0], want, `${proxy}: ${c.name} is diagnosed ${want} (got ${JSON.stringify(got)}, missing ${JSON.stringify(d.missing)})`);
+        if (want !== null) assert.ok(d.causes[0]!.evidence.length > 0, `${proxy}: ${c.name}: the cause shows its evidence`);
+      }
+    }
+  } finally {
+    idx.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

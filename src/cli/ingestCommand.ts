@@ -3,6 +3,7 @@
  * index with the same parsers and the same intake as the agent. Re-running adds nothing twice.
  */
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import cliProgress from 'cli-progress';
 import { RecordIndex } from '../store/recordIndex.js';
@@ -28,7 +29,7 @@ export async function expandFiles(patterns: string[]): Promise<string[]> {
       const s = await stat(p).catch(() => undefined);
       if (!s) throw new UsageError(`${p}: no such file`);
       if (!s.isFile()) throw new UsageError(`${p} is not a file`);
-      found.add(p);
+      found.add(path.resolve(p));
     }
   }
   const withTime = await Promise.all([...found].map(async (f) => ({ f, s: await stat(f) })));

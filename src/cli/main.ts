@@ -11,6 +11,7 @@ import { defaultIndexPath } from '../config/paths.js';
 import { IndexOpenError, RecordIndex } from '../store/recordIndex.js';
 import { applyRetention } from '../store/retention.js';
 import { Tailer } from '../tail/tailer.js';
+import { runLookup } from './lookupCommand.js';
 import ms from 'ms';
 import bytes from 'bytes';
 import { UnknownFormatError } from '../read/parseFile.js';
@@ -61,9 +62,38 @@ program
   .name('claw-trace')
   .description('Follow a request through Nginx/Caddy and an OpenClaw gateway, and name the cause of its 5xx.')
   .version('0.1.0')
+  // The lookup's --db/--json belong to the root; subcommands have their own.
+  .enablePositionalOptions()
   .exitOverride((err) => {
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
+
+function lookup(id: string, o: { db: string; json?: boolean }): void {
+  const index = new RecordIndex(o.db);
+  try {
+    const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
+    process.exitCode = runLookup(index, id, { json: o.json, color }, process.stdout, process.stderr);
+  } finally {
+    index.close();
+  }
+}
+
+program
+  .argument('[request-id]', 'show one request across proxies and gateway, with the cause of its failure (a unique prefix works)')
+  .option('--db <path>', 'the index', defaultIndexPath())
+  .option('--json', 'print the trace and diagnosis as JSON')
+  .action((id: string | undefined, o: { db: string; json?: boolean }) => {
+    if (id === undefined) { program.help({ error: true }); return; }
+    lookup(id, o);
+  });
+
+program
+  .command('lookup')
+  .description('the same as claw-trace <request-id>, for an ID that is also a command name')
+  .argument('<request-id>')
+  .option('--db <path>', 'the index', defaultIndexPath())
+  .option('--json', 'print the trace and diagnosis as JSON')
+  .action((id: string, o: { db: string; json?: boolean }) => lookup(id, o));
 
 withParserOptions(program.command('parse'))
   .description('read log files and print their records as NDJSON; a summary of unreadable lines goes to stderr')

@@ -229,6 +229,19 @@ export class RecordIndex {
     return this.db.prepare(`${this.selectRecords} WHERE r.request_id = ? ORDER BY r.time LIMIT ?`).all(id.slice(0, MAX_REQUEST_ID_CHARS), limit) as StoredRecord[];
   }
 
+  /** Request IDs that start with `prefix` (at most `limit`), by index range, never LIKE. */
+  requestIdsWithPrefix(prefix: string, limit = 10): string[] {
+    const p = prefix.slice(0, MAX_REQUEST_ID_CHARS);
+    return this.db.prepare(`SELECT DISTINCT request_id FROM records WHERE request_id >= ? AND request_id < ? LIMIT ?`)
+      .pluck().all(p, p + '\u{10FFFF}', limit) as string[];
+  }
+
+  /** Lines of the given sources in a time window (the material for structural and inferred joins). */
+  window(from: number, to: number, sources: string[], limit = 5000): StoredRecord[] {
+    return this.db.prepare(`${this.selectRecords} WHERE r.time >= ? AND r.time <= ? AND r.source IN (${sources.map(() => '?').join(', ')}) ORDER BY r.time LIMIT ?`)
+      .all(Math.floor(from), Math.ceil(to), ...sources, limit) as StoredRecord[];
+  }
+
   byTraceId(id: string, limit = 1000): StoredRecord[] {
     return this.db.prepare(`${this.selectRecords} WHERE r.trace_id = ? ORDER BY r.time LIMIT ?`).all(id, limit) as StoredRecord[];
   }

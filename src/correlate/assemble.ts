@@ -1,0 +1,237 @@
+/**
+ * One request's trace from the index, assembled when it is asked for (late and out-of-order lines
+ * are simply there the next time). Joins, strongest first:
+ * 1. the request ID: every proxy hop that logged it (one ID across proxies and regions);
+ * 2. structure: nginx error lines by `*connection` = `$connection`, request line and time;
+ *    Caddy error/debug lines by client port, URI and time;
+ * 3. inference: the gateway's WebSocket lines by address, user agent, host and time, with a
+ *    confidence; RPC lines by their connection;
+ * 4. context: gateway lifecycle and trusted-proxy warnings around the request.
+ */
+import type { RecordIndex } from '../store/recordIndex.js';
+import { Rehydrator, type IndexedRecord } from '../store/rehydrate.js';
+import { serviceOf, spanIdFor, traceIdFor, type ContextLine, type Join, type Span, type Trace } from './trace.js';
+
+const ACCESS = new Set(['nginx-access', 'caddy-access']);
+const SURE = (how: string, tier: 1 | 2): Join => ({ tier, how, confidence: 1 });
+/** How far around a request other lines are looked for. */
+const ERROR_SLACK_MS = 1500;
+const GATEWAY_SLACK_MS = 2000;
+const CONTEXT_BEFORE_MS = 120_000;
+
+const pathOf = (uri: string | undefined) => (uri ?? '').split('?')[0];
+const hostPort = (url: string | undefined) => (url ? /^[a-z]+:\/\/([^/]+)/i.exec(url)?.[1] : undefined);
+
+function accessSpan(traceId: string, r: IndexedRecord, requestId: string): Span {
+  const failed = (r.status ?? 0) >= 500 || (r.upgrade?.toLowerCase() === 'websocket' && r.status !== 101);
+  return {
+    spanId: spanIdFor(traceId, r.source, r.file, r.offset),
+    kind: 'SERVER',
+    service: serviceOf(r),
+    name: `${r.method ?? ''} ${pathOf(r.uri)}`.trim(),
+    start: r.start ?? r.time,
+    end: r.time,
+    status: r.status,
+    error: failed,
+    region: r.region,
+    record: r,
+    join: SURE(r.requestId === requestId ? 'request id' : 'trace id', 1),
+    events: [],
+    attrs: {},
+  };
+}
+
+/** One CLIENT span per upstream attempt, laid end to end in the order nginx tried them. */
+function attemptSpans(traceId: string, parent: Span): Span[] {
+  const r = parent.record!;
+  const spans: Span[] = [];
+  let at = parent.start;
+  (r.upstreams ?? []).forEach((u, i) => {
+    const took = u.responseMs ?? 0;
+    spans.push({
+      spanId: spanIdFor(traceId, r.source, r.file, r.offset, 'attempt', i),
+      parentSpanId: parent.spanId,
+      kind: 'CLIENT',
+      service: parent.service,
+      name: `upstream ${u.addr}${u.redirect ? ` (redirect ${u.redirect})` : ''}`,
+      start: at,
+      end: at + took,
+      status: u.status,
+      error: u.status === undefined || u.status >= 500,
+      region: parent.region,
+      join: parent.join,
+      events: [],
+      phases: { connectMs: u.connectMs, headerMs: u.headerMs, responseMs: u.responseMs },
+      attrs: { 'server.address': u.addr },
+    });
+    at += took;
+  });
+  return spans;
+}
+
+/** The attempt an error line is about (by the upstream address it names), else the hop. */
+function eventTarget(hop: Span, attempts: Span[], e: IndexedRecord): Span {
+  const hp = hostPort(e.upstreamUrl) ?? e.upstreams?.[0]?.addr;
+  return (hp && attempts.find((a) => a.attrs['server.address'] === hp)) || hop;
+}
+
+function structuralEvents(index: RecordIndex, rh: Rehydrator, hop: Span, attempts: Span[]): void {
+  const r = hop.record!;
+  if (r.source === 'nginx-access') {
+    if (r.connection === undefined) return;
+    const lines = rh.records(index.window(hop.start - ERROR_SLACK_MS, hop.end + ERROR_SLACK_MS, ['nginx-error']));
+    for (const e of lines) {
+      if (e.connection !== r.connection) continue;
+      if (e.request !== undefined && r.request !== undefined && e.request !== r.request) continue;
+      if (e.request === undefined && e.level !== 'alert' && e.level !== 'crit') continue;
+      const target = eventTarget(hop, attempts, e);
+      target.events.push({ time: e.time, name: e.errorKind ?? e.level ?? 'error', record: e, join: SURE('*connection + request line + time', 2) });
+    }
+  } else {
+    const lines = rh.records(index.window(hop.start - ERROR_SLACK_MS, hop.end + ERROR_SLACK_MS, ['caddy-error', 'caddy-proxy']));
+    for (const e of lines) {
+      if (e.errorKind === undefined) continue;
+      let join: Join;
+      if (e.uri !== undefined) {
+        if (e.uri !== r.uri || (e.clientPort !== undefined && r.clientPort !== undefined && e.clientPort !== r.clientPort)) continue;
+        join = SURE('client port + URI + time', 2);
+      } else if (e.time >= hop.start && e.time <= hop.end + 5) {
+        // Caddy's body-cut lines name no request: the one in flight on this proxy at that moment.
+        join = { tier: 3, how: 'time only (the line names no request)', confidence: 0.6 };
+      } else {
+        continue;
+      }
+      const target = eventTarget(hop, attempts, e);
+      target.events.push({ time: e.time, name: e.errorKind, record: e, join });
+    }
+  }
+}
+
+/** Tier 3: the gateway connection this request became, by address, agent, host and time. */
+function gatewaySpans(traceId: string, hop: Span, parent: Span, gw: IndexedRecord[]): Span[] {
+  const r = hop.record!;
+  const isWs = r.status === 101 || r.status === 0 || r.upgrade?.toLowerCase() === 'websocket';
+  let best: { rec: IndexedRecord; score: number; how: string[] } | undefined;
+  for (const g of gw) {
+    if (g.event !== 'ws-disconnected' && g.event !== 'ws-closed-before-connect') continue;
+    const how: string[] = [];
+    let score = 0;
+    if (g.userAgent !== undefined && g.userAgent === r.userAgent) { score += 0.25; how.push('user agent'); }
+    const client = r.forwardedFor?.split(',')[0]?.trim() ?? r.clientAddr;
+    if (g.forwardedFor !== undefined && client !== undefined && g.forwardedFor.split(',').map((s) => s.trim()).includes(client)) { score += 0.25; how.push('forwarded-for'); }
+    if (g.host !== undefined && r.host !== undefined && g.host === r.host) { score += 0.1; how.push('host'); }
+    const local = g.localAddr;
+    if (local !== undefined && r.upstreams?.some((u) => u.addr === local)) { score += 0.2; how.push('gateway address'); }
+    // A WebSocket's proxy lifetime is the gateway connection's: both end within a second.
+    const gStart = g.durationMs !== undefined ? g.time - g.durationMs : g.time;
+    if (Math.abs(g.time - hop.end) <= 1000 && (!isWs || Math.abs(gStart - hop.start) <= 1500)) { score += 0.3; how.push('open/close times'); }
+    if (score >= 0.5 && (!best || score > best.score)) best = { rec: g, score, how };
+  }
+  if (!best) return [];
+  const g = best.rec;
+  const conn: Span = {
+    spanId: spanIdFor(traceId, g.source, g.file, g.offset),
+    parentSpanId: parent.spanId,
+    kind: 'SERVER',
+    service: 'openclaw-gateway',
+    name: `WebSocket ${g.conn ?? ''}`.trim(),
+    start: g.durationMs !== undefined ? g.time - g.durationMs : g.time,
+    end: g.time,
+    error: g.closeCode !== undefined && g.closeCode !== 1000 && g.closeCode !== 1001,
+    region: hop.region,
+    record: g,
+    join: { tier: 3, how: best.how.join(' + '), confidence: Math.min(0.95, Math.round(best.score * 100) / 100) },
+    events: [],
+    attrs: { ...(g.closeCode !== undefined ? { 'websocket.close_code': g.closeCode } : {}), ...(g.cause ? { 'openclaw.cause': g.cause } : {}) },
+  };
+  const spans = [conn];
+  // RPC lines name their connection as `6f1c2a9b…41d2`.
+  const short = g.conn && g.conn.length > 12 ? `${g.conn.slice(0, 8)}…${g.conn.slice(-4)}` : g.conn;
+  for (const x of gw) {
+    if (x.event !== 'rpc' || short === undefined || x.conn !== short) continue;
+    spans.push({
+      spanId: spanIdFor(traceId, x.source, x.file, x.offset),
+      parentSpanId: conn.spanId,
+      kind: 'INTERNAL',
+      service: 'openclaw-gateway',
+      name: `rpc ${x.rpcMethod ?? ''}`.trim(),
+      start: x.time - (x.durationMs ?? 0),
+      end: x.time,
+      error: x.rpcOk === false,
+      region: hop.region,
+      record: x,
+      join: { tier: 3, how: 'conn= of the joined connection', confidence: conn.join.confidence },
+      events: [],
+      attrs: {},
+    });
+  }
+  return spans;
+}
+
+function contextLines(gw: IndexedRecord[], start: number, end: number): ContextLine[] {
+  const out: ContextLine[] = [];
+  for (const g of gw) {
+    if (g.time < start - CONTEXT_BEFORE_MS || g.time > end + GATEWAY_SLACK_MS) continue;
+    if (g.event === 'lifecycle') out.push({ record: g, join: { tier: 4, how: 'time', confidence: 1 }, what: `gateway ${g.lifecycle}` });
+    else if (g.event === 'trusted-proxy') out.push({ record: g, join: { tier: 4, how: 'time', confidence: 1 }, what: 'trusted-proxy warning' });
+  }
+  return out;
+}
+
+export interface Resolved {
+  requestId?: string;
+  /** Several IDs start with the prefix given. */
+  ambiguous?: string[];
+}
+
+/** An exact request ID, or the one ID that starts with a prefix. */
+export function resolveRequestId(index: RecordIndex, idOrPrefix: string): Resolved {
+  if (index.byRequestId(idOrPrefix, 1).length > 0) return { requestId: idOrPrefix };
+  const ids = index.requestIdsWithPrefix(idOrPrefix, 10);
+  if (ids.length === 1) return { requestId: ids[0] };
+  if (ids.length > 1) return { ambiguous: ids };
+  return {};
+}
+
+export function assembleTrace(index: RecordIndex, requestId: string): Trace | undefined {
+  const rh = new Rehydrator();
+  const own = rh.records(index.byRequestId(requestId));
+  if (own.length === 0) return undefined;
+  const traceId = traceIdFor(requestId);
+  const hops = own.filter((r) => ACCESS.has(r.source)).map((r) => accessSpan(traceId, r, requestId))
+    .sort((a, b) => a.start - b.start || b.end - a.end);
+  const spans: Span[] = [];
+  // Nest hops: a later hop inside an earlier one's time is the next proxy down (edge -> builder).
+  for (const hop of hops) {
+    const outer = [...spans].reverse().find((s) => s.kind === 'CLIENT' && s.start <= hop.start + 5 && s.end >= hop.end - 5)
+      ?? spans.find((s) => s.kind === 'SERVER' && s.service !== 'openclaw-gateway' && s.start <= hop.start && s.end >= hop.end);
+    if (outer) hop.parentSpanId = outer.spanId;
+    const attempts = attemptSpans(traceId, hop);
+    spans.push(hop, ...attempts);
+    structuralEvents(index, rh, hop, attempts);
+  }
+  const from = Math.min(...hops.map((h) => h.start), ...own.map((r) => r.time));
+  const to = Math.max(...hops.map((h) => h.end), ...own.map((r) => r.time));
+  const gw = rh.records(index.window(from - CONTEXT_BEFORE_MS, to + GATEWAY_SLACK_MS, ['openclaw']));
+  // The innermost hops (no other hop below them) are the ones that talked to the gateway.
+  const hopAbove = (spanId: string | undefined) => {
+    const s = spans.find((x) => x.spanId === spanId);
+    return s?.kind === 'CLIENT' ? s.parentSpanId : s?.spanId;
+  };
+  const outerHops = new Set(hops.map((h) => hopAbove(h.parentSpanId)));
+  const innermost = hops.filter((h) => !outerHops.has(h.spanId));
+  for (const hop of innermost) {
+    const parent = [...spans].reverse().find((s) => s.parentSpanId === hop.spanId && s.kind === 'CLIENT') ?? hop;
+    spans.push(...gatewaySpans(traceId, hop, parent, gw.filter((g) => g.time >= hop.start - GATEWAY_SLACK_MS && g.time <= hop.end + GATEWAY_SLACK_MS)));
+  }
+  // Gateway lines that carry the request ID themselves (newer builds with a trace context).
+  for (const g of own.filter((r) => r.source === 'openclaw')) {
+    const top = hops[hops.length - 1];
+    spans.push({
+      spanId: spanIdFor(traceId, g.source, g.file, g.offset), parentSpanId: top?.spanId, kind: 'INTERNAL', service: 'openclaw-gateway',
+      name: g.event ?? 'log', start: g.time, end: g.time, error: g.level === 'error', region: g.region, record: g,
+      join: SURE('request id', 1), events: [], attrs: {},
+    });
+  }
+  return { traceId, requestId, spans, context: contextLines(gw, from, to) };
+}
