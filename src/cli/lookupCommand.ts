@@ -122,6 +122,10 @@ export interface LookupOptions {
 }
 
 export function runLookup(index: RecordIndex, idOrPrefix: string, opts: LookupOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): number {
+  if (idOrPrefix.length === 0) {
+    stderr.write('claw-trace: the request ID is empty\n');
+    return 2;
+  }
   const resolved = resolveRequestId(index, idOrPrefix);
   if (resolved.ambiguous) {
     stderr.write(`claw-trace: ${resolved.ambiguous.length}${resolved.ambiguous.length === 10 ? '+' : ''} request IDs start with ${terminalSafe(idOrPrefix, 80)}: ${resolved.ambiguous.map((i) => terminalSafe(i, 60)).join(', ')}; give more of it\n`);

@@ -18,6 +18,7 @@ const SURE = (how: string, tier: 1 | 2): Join => ({ tier, how, confidence: 1 });
 const ERROR_SLACK_MS = 1500;
 const GATEWAY_SLACK_MS = 2000;
 const CONTEXT_BEFORE_MS = 120_000;
+const NEST_TOLERANCE_MS = 5;
 
 const pathOf = (uri: string | undefined) => (uri ?? '').split('?')[0];
 const hostPort = (url: string | undefined) => (url ? /^[a-z]+:\/\/([^/]+)/i.exec(url)?.[1] : undefined);
@@ -198,13 +199,15 @@ export function assembleTrace(index: RecordIndex, requestId: string): Trace | un
   const own = rh.records(index.byRequestId(requestId));
   if (own.length === 0) return undefined;
   const traceId = traceIdFor(requestId);
+  // Longest first: a hop inside another's time is the next proxy down (edge -> builder). Times of
+  // different proxies differ by rounding (nginx: ms, Caddy: µs), hence the tolerance.
   const hops = own.filter((r) => ACCESS.has(r.source)).map((r) => accessSpan(traceId, r, requestId))
-    .sort((a, b) => a.start - b.start || b.end - a.end);
+    .sort((a, b) => (b.end - b.start) - (a.end - a.start) || a.start - b.start);
   const spans: Span[] = [];
-  // Nest hops: a later hop inside an earlier one's time is the next proxy down (edge -> builder).
+  const inside = (s: Span, hop: Span) => s.start <= hop.start + NEST_TOLERANCE_MS && s.end >= hop.end - NEST_TOLERANCE_MS;
   for (const hop of hops) {
-    const outer = [...spans].reverse().find((s) => s.kind === 'CLIENT' && s.start <= hop.start + 5 && s.end >= hop.end - 5)
-      ?? spans.find((s) => s.kind === 'SERVER' && s.service !== 'openclaw-gateway' && s.start <= hop.start && s.end >= hop.end);
+    const outer = [...spans].reverse().find((s) => s.kind === 'CLIENT' && inside(s, hop))
+      ?? [...spans].reverse().find((s) => s.kind === 'SERVER' && inside(s, hop));
     if (outer) hop.parentSpanId = outer.spanId;
     const attempts = attemptSpans(traceId, hop);
     spans.push(hop, ...attempts);

@@ -1,0 +1,205 @@
+/**
+ * `claw-trace <request-id>` end to end: a real two-hop request (edge Caddy -> builder nginx, two
+ * region labels, one request ID), gateway joins, hostile IDs on the command line.
+ *
+ * The gateway lines here are written in the real gateway's format (tslog, as in fixtures/openclaw)
+ * by the test: they stand in for a running OpenClaw gateway, which issue 7 brings into CI.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { RecordIndex } from '../src/store/recordIndex.js';
+import { intakeFile } from '../src/intake/intakeFile.js';
+import { assembleTrace } from '../src/correlate/assemble.js';
+import { diagnose } from '../src/diagnose/diagnose.js';
+import { freePort } from '../fixtures/lab/upstreams.js';
+import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
+import { BUILTIN_LOG_FORMATS } from '../parsers/index.js';
+import { REPO } from './helpers.js';
+import { assertTools, testNeeding } from './toolCheck.js';
+
+const t = suite('lookup');
+let dir = '';
+t.before.each(() => { dir = mkdtempSync(path.join(tmpdir(), 'claw-lookup-')); });
+t.after.each(() => rmSync(dir, { recursive: true, force: true }));
+const CLI = path.join(REPO, 'dist/src/cli/main.js');
+const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+
+const proxies = testNeeding(['nginx', 'caddy'], 'lookup.test (two hops)', t);
+proxies.run('two proxies in two regions, one request ID: one trace with both hops, the cause from the inner one', async () => {
+  assertTools(proxies.missing);
+  const [edgePort, builderPort, refused] = [await freePort(), await freePort(), await freePort()];
+  mkdirSync(path.join(dir, 'tmp'));
+  writeFileSync(path.join(dir, 'nginx.conf'), `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/builder-error.log info; user root;
+events { worker_connections 64; }
+http { client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
+  map $http_x_request_id $req_id { default $http_x_request_id; "" $request_id; }
+  ${BUILTIN_LOG_FORMATS.claw_json}
+  access_log ${dir}/builder-access.log claw_json;
+  proxy_set_header X-Request-Id $req_id;
+  server { listen 127.0.0.1:${builderPort}; location / { proxy_pass http://127.0.0.1:${refused}; } } }\n`);
+  writeFileSync(path.join(dir, 'Caddyfile'), `{\n\tadmin off\n\tauto_https off\n\tlog errors {\n\t\toutput file ${dir}/edge-error.log\n\t\tformat json\n\t\tinclude http.log.error\n\t}\n}\nhttp://:${edgePort} {\n\tbind 127.0.0.1\n\tlog {\n\t\toutput file ${dir}/edge-access.log\n\t\tformat json\n\t}\n\theader X-Request-Id {http.request.uuid}\n\treverse_proxy 127.0.0.1:${builderPort} {\n\t\theader_up X-Request-Id {http.request.uuid}\n\t}\n}\n`);
+  const children: [ChildProcess, NodeJS.Signals][] = [];
+  try {
+    const nginx = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'ignore' });
+    children.push([nginx, 'SIGQUIT']);
+    const caddy = spawn('caddy', ['run', '--config', path.join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { stdio: 'ignore', env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
+    children.push([caddy, 'SIGTERM']);
+    await waitForPort(builderPort, nginx, 'nginx');
+    await waitForPort(edgePort, caddy, 'caddy');
+    const requestId = await new Promise<string>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: edgePort, path: '/v1/chat', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(String(res.headers['x-request-id'])));
+      }).on('error', reject);
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    for (const [c, sig] of children.splice(0)) await stopProcess(c, sig);
+
+    const idx = new RecordIndex(path.join(dir, 'i.db'));
+    await intakeFile(idx, path.join(dir, 'edge-access.log'), { region: 'eu-edge' }); // no edge error: nginx answered it
+    for (const f of ['builder-access.log', 'builder-error.log']) await intakeFile(idx, path.join(dir, f), { region: 'us-east', zone: 'local' });
+    const trace = assembleTrace(idx, requestId)!;
+    assert.ok(trace, `the trace of ${requestId}`);
+    assert.is(trace.traceId, requestId.replace(/-/g, ''), 'a UUID request ID is the trace ID without hyphens');
+    const hops = trace.spans.filter((s) => s.kind === 'SERVER');
+    assert.equal(hops.map((h) => [h.service, h.region, h.status]), [['caddy', 'eu-edge', 502], ['nginx', 'us-east', 502]]);
+    assert.is(hops[1]!.parentSpanId, hops[0]!.spanId, 'the builder hop is inside the edge hop');
+    const d = diagnose(trace, idx);
+    assert.is(d.causes[0]?.id, 'upstream-refused');
+    assert.ok(d.causes[0]!.evidence.some((e) => e.source === 'nginx-error' && e.region === 'us-east'), 'the evidence is the builder\'s error line');
+    idx.close();
+    const out = run('--db', path.join(dir, 'i.db'), requestId.slice(0, 13));
+    assert.is(out.status, 0, out.stderr);
+    assert.match(out.stdout, /caddy \(eu-edge\)/);
+    assert.match(out.stdout, /nginx \(us-east\)/);
+    assert.match(out.stdout, /cause {2}upstream-refused/);
+  } finally {
+    for (const [c, sig] of children) await stopProcess(c, sig);
+  }
+});
+
+// ---- the gateway side, in the gateway's own format -------------------------------------------
+
+const T0 = Date.UTC(2026, 10, 22, 13, 0, 0);
+const iso = (ms: number) => new Date(ms).toISOString();
+function gatewayLine(ms: number, subsystem: string, message: string, fields?: Record<string, unknown>, level = 'INFO'): string {
+  const o: Record<string, unknown> = { '0': JSON.stringify({ subsystem }) };
+  if (fields) { o['1'] = fields; o['2'] = message; } else o['1'] = message;
+  o._meta = { date: iso(ms), logLevelName: level, name: JSON.stringify({ subsystem }) };
+  o.time = iso(ms);
+  return JSON.stringify(o);
+}
+function nginxJson(o: Record<string, string>): string {
+  return JSON.stringify({ remote_addr: '127.0.0.1', host: 'claw.example.com', request_method: 'GET', server_protocol: 'HTTP/1.1', ...o });
+}
+
+async function index(files: Record<string, string[]>, formats: Record<string, string>): Promise<RecordIndex> {
+  const idx = new RecordIndex(path.join(dir, 'i.db'));
+  for (const [name, lines] of Object.entries(files)) {
+    writeFileSync(path.join(dir, name), lines.join('\n') + '\n');
+    await intakeFile(idx, path.join(dir, name), { format: formats[name], zone: 'UTC' });
+  }
+  return idx;
+}
+
+t('a WebSocket session is joined to its gateway connection (inferred, with a confidence) and its RPCs; a 1006 close is a failure', async () => {
+  const conn = '6f1c2a9b-8d3e-4f5a-9b1c-2d3e4f5a41d2';
+  const ua = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) Safari/605.1.15';
+  const idx = await index({
+    'access.log': [nginxJson({ msec: ((T0 + 90_300) / 1000).toFixed(3), request_time: '90.300', req_id: 'ws-req-1', request_uri: '/ws', status: '101',
+      http_upgrade: 'websocket', http_user_agent: ua, http_x_forwarded_for: '203.0.113.9', upstream_addr: '127.0.0.1:18789', upstream_status: '101', upstream_connect_time: '0.000', upstream_header_time: '0.002', upstream_response_time: '90.300' })],
+    'gateway.log': [
+      gatewayLine(T0 + 5_000, 'gateway/ws', `\u001b[93m⇄\u001b[39m res ✓ chat.send 812ms conn=6f1c2a9b…41d2 id=1b2c3d4e…9f00`),
+      gatewayLine(T0 + 90_310, 'gateway/ws', `webchat disconnected code=1006 reason=n/a conn=${conn}`,
+        { durationMs: 90_290, remoteAddr: '127.0.0.1', forwardedFor: '203.0.113.9', host: 'claw.example.com', userAgent: ua, localAddr: '127.0.0.1', localPort: 18789 }),
+    ],
+  }, { 'access.log': 'nginx-json', 'gateway.log': 'openclaw' });
+  const trace = assembleTrace(idx, 'ws-req-1')!;
+  const gw = trace.spans.find((s) => s.service === 'openclaw-gateway' && s.kind === 'SERVER')!;
+  assert.ok(gw, 'the gateway connection is joined');
+  assert.is(gw.join.tier, 3);
+  assert.ok(gw.join.confidence >= 0.7 && gw.join.confidence < 1, `inferred, never certain (${gw.join.confidence})`);
+  assert.match(gw.join.how, /user agent/);
+  assert.is(gw.attrs['websocket.close_code'], 1006);
+  const rpc = trace.spans.find((s) => s.kind === 'INTERNAL');
+  assert.is(rpc?.name, 'rpc chat.send');
+  assert.is(rpc?.parentSpanId, gw.spanId);
+  const d = diagnose(trace, idx);
+  assert.ok(d.failed, 'a 101 that ended 1006 is a failure');
+  idx.close();
+  const json = JSON.parse(run('--db', path.join(dir, 'i.db'), '--json', 'ws-req-1').stdout) as { spans: { service: string; join: { tier: number } }[] };
+  assert.ok(json.spans.some((s) => s.service === 'openclaw-gateway' && s.join.tier === 3), 'the JSON says the join is tier 3');
+});
+
+t('refused right after the gateway restarted: a startup race, with the lifecycle line as evidence', async () => {
+  const idx = await index({
+    'access.log': [nginxJson({ msec: ((T0 + 1000) / 1000).toFixed(3), request_time: '0.001', req_id: 'deploy-1', request_uri: '/v1/chat', status: '502', connection: '7',
+      request: 'GET /v1/chat HTTP/1.1', upstream_addr: '127.0.0.1:18789', upstream_status: '502', upstream_response_time: '0.000' })],
+    'error.log': ['2026/11/22 13:00:00 [error] 11#11: *7 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: claw, request: "GET /v1/chat HTTP/1.1", upstream: "http://127.0.0.1:18789/v1/chat", host: "claw.example.com"'],
+    'gateway.log': [gatewayLine(T0 + 2500, 'gateway', 'starting HTTP server...'), gatewayLine(T0 + 3900, 'gateway', 'http server listening (2 plugins: browser, memory; 1.4s)')],
+  }, { 'access.log': 'nginx-json', 'error.log': 'nginx-error', 'gateway.log': 'openclaw' });
+  const d = diagnose(assembleTrace(idx, 'deploy-1')!, idx);
+  assert.is(d.causes[0]?.id, 'gateway-startup-race');
+  assert.ok(d.causes[0]!.evidence.some((e) => e.lifecycle === 'http-starting'));
+  assert.not.ok(d.causes.some((c) => c.id === 'upstream-refused'), 'the generic cause it implies is not repeated');
+  idx.close();
+});
+
+t("a 403 next to the gateway's trusted-proxy warning: trustedProxies is missing the proxy", async () => {
+  const idx = await index({
+    'access.log': [nginxJson({ msec: ((T0 + 1000) / 1000).toFixed(3), request_time: '0.004', req_id: 'tp-1', request_uri: '/v1/chat', status: '403',
+      upstream_addr: '127.0.0.1:18789', upstream_status: '403', upstream_connect_time: '0.000', upstream_header_time: '0.004', upstream_response_time: '0.004' })],
+    'gateway.log': [gatewayLine(T0 + 990, 'gateway', 'gateway: observed unattributable proxy-shaped traffic from 127.0.0.1; Configure gateway.trustedProxies narrowly', undefined, 'WARN')],
+  }, { 'access.log': 'nginx-json', 'gateway.log': 'openclaw' });
+  const d = diagnose(assembleTrace(idx, 'tp-1')!, idx);
+  assert.is(d.causes[0]?.id, 'trusted-proxies-missing');
+  idx.close();
+});
+
+t('no evidence: "unknown", saying what was missing', async () => {
+  const idx = await index({
+    'access.log': [nginxJson({ msec: ((T0 + 1000) / 1000).toFixed(3), request_time: '0.004', req_id: 'bare-1', request_uri: '/x', status: '500' })],
+  }, { 'access.log': 'nginx-json' });
+  const d = diagnose(assembleTrace(idx, 'bare-1')!, idx);
+  assert.equal(d.causes, []);
+  assert.ok(d.missing.some((m) => m.includes('error line')) && d.missing.some((m) => m.includes('gateway')));
+  idx.close();
+  const out = run('--db', path.join(dir, 'i.db'), 'bare-1');
+  assert.match(out.stdout, /cause {2}unknown/);
+});
+
+t('hostile request IDs: ANSI, 10 KB and SQL text are escaped, bounded and bound, never executed', async () => {
+  const ansi = 'evil\u001b[2J\u001b]0;pwned\u0007\u009b31m';
+  const sql = "x' OR 1=1; DROP TABLE records; --";
+  const idx = await index({
+    'access.log': [ansi, sql, 'k'.repeat(10_240)].map((id, i) => nginxJson({ msec: ((T0 + i * 1000) / 1000).toFixed(3), request_time: '0.001', req_id: id, request_uri: '/x', status: '502' })),
+  }, { 'access.log': 'nginx-json' });
+  idx.close();
+  const db = path.join(dir, 'i.db');
+  for (const id of [ansi, sql, 'k'.repeat(10_240)]) {
+    const out = run('--db', db, id);
+    assert.is(out.status, 0, `found: ${out.stderr.slice(0, 200)}`);
+    assert.not.match(out.stdout + out.stderr, /[\u001b\u0007\u009b]/, 'no control character reaches the terminal');
+    assert.ok(out.stdout.split('\n')[0]!.length < 400, 'a 10 KB ID is shown bounded');
+  }
+  const json = run('--db', db, '--json', ansi);
+  assert.not.match(json.stdout, /[\u001b\u0007\u009b]/);
+  assert.is((JSON.parse(json.stdout) as { requestId: string }).requestId, ansi, 'JSON keeps the exact ID, escaped');
+  const idx2 = new RecordIndex(db);
+  assert.is(idx2.counts().records, 3, 'the SQL text did nothing');
+  idx2.close();
+  assert.is(run('--db', db, 'no-such-request').status, 1, 'not found: exit 1');
+  assert.is(run('--db', db, 'x').status, 0, 'a unique prefix works');
+  const amb = run('--db', db, 'e');
+  assert.is(amb.status, 0, 'unique: evil...');
+  const empty = run('--db', db, '');
+  assert.is(empty.status, 2);
+  assert.match(empty.stderr, /empty/);
+});
+
+t.run();
