@@ -15,6 +15,7 @@ import { intakeFile } from '../src/intake/intakeFile.js';
 import { Rehydrator } from '../src/store/rehydrate.js';
 import { assembleTrace } from '../src/correlate/assemble.js';
 import { diagnose } from '../src/diagnose/diagnose.js';
+import { failureReport } from '../src/cli/failuresCommand.js';
 import { parseLines, pathOf, type ParsedFile } from './helpers.js';
 
 export interface LabLogs {
@@ -133,6 +134,17 @@ export async function checkLabDiagnoses(logs: LabLogs): Promise<void> {
         if (want === null) assert.is(got, null, `${proxy}: ${c.name} is not a failure (got ${JSON.stringify(got)})`);
         else assert.equal(got?.[0], want, `${proxy}: ${c.name} is diagnosed ${want} (got ${JSON.stringify(got)}, missing ${JSON.stringify(d.missing)})`);
         if (want !== null) assert.ok(d.causes[0]!.evidence.length > 0, `${proxy}: ${c.name}: the cause shows its evidence`);
+      }
+    }
+    // `claw-trace 5xx` over the whole run: each failing case under its cause and path. (Caddy's
+    // body-cut lines name no request, so a 200 cut by Caddy cannot be found from them.)
+    const report = failureReport(idx, { from: 0, to: 4e12 });
+    for (const c of LAB_CASES) {
+      if (logs.skipped.includes(c.name)) continue;
+      for (const proxy of ['nginx', 'caddy'] as const) {
+        const e = c.expect[proxy];
+        if (!e?.cause || (proxy === 'caddy' && e.status === 200)) continue;
+        assert.ok(report.groups.some((g) => g.cause === e.cause && g.path === pathOf(c.path)), `5xx report: ${proxy} ${c.name} under ${e.cause}`);
       }
     }
   } finally {

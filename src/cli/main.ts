@@ -12,6 +12,7 @@ import { IndexOpenError, RecordIndex } from '../store/recordIndex.js';
 import { applyRetention } from '../store/retention.js';
 import { Tailer } from '../tail/tailer.js';
 import { runLookup } from './lookupCommand.js';
+import { runFailures } from './failuresCommand.js';
 import ms from 'ms';
 import bytes from 'bytes';
 import { UnknownFormatError } from '../read/parseFile.js';
@@ -94,6 +95,29 @@ program
   .option('--db <path>', 'the index', defaultIndexPath())
   .option('--json', 'print the trace and diagnosis as JSON')
   .action((id: string, o: { db: string; json?: boolean }) => lookup(id, o));
+
+program
+  .command('5xx')
+  .alias('failures')
+  .description('the failures in a time window, grouped by cause, region, path and upstream, with an example request ID each')
+  .option('--db <path>', 'the index', defaultIndexPath())
+  .option('--since <duration>', 'how far back from now (or from --until)', duration, 3_600_000)
+  .option('--until <time>', 'end of the window (ISO 8601); default now', (v: string) => {
+    const t = Date.parse(v);
+    if (Number.isNaN(t)) throw new InvalidArgumentError('an ISO 8601 time such as 2026-11-22T13:00:00Z');
+    return t;
+  })
+  .option('--region <label>', 'only this region')
+  .option('--json', 'print the report as JSON')
+  .action((o: { db: string; since: number; until?: number; region?: string; json?: boolean }) => {
+    const index = new RecordIndex(o.db);
+    try {
+      const to = o.until ?? Date.now();
+      process.exitCode = runFailures(index, { from: to - o.since, to, region: o.region, json: o.json, color: process.stdout.isTTY === true && !process.env.NO_COLOR }, process.stdout);
+    } finally {
+      index.close();
+    }
+  });
 
 withParserOptions(program.command('parse'))
   .description('read log files and print their records as NDJSON; a summary of unreadable lines goes to stderr')

@@ -199,10 +199,12 @@ export function assembleTrace(index: RecordIndex, requestId: string): Trace | un
   const own = rh.records(index.byRequestId(requestId));
   if (own.length === 0) return undefined;
   const traceId = traceIdFor(requestId);
-  // Longest first: a hop inside another's time is the next proxy down (edge -> builder). Times of
-  // different proxies differ by rounding (nginx: ms, Caddy: µs), hence the tolerance.
+  // Outermost first. Time alone cannot order hops of a fast request (nginx logs whole ms), so the
+  // headers do: a hop that received the ID from its client, or more X-Forwarded-For entries, is
+  // further in; then the longer hop is the outer one. Hence also the tolerance on containment.
+  const depth = (r: IndexedRecord) => (r.inboundRequestId === requestId ? 1 : 0) + (r.forwardedFor ? r.forwardedFor.split(',').length : 0);
   const hops = own.filter((r) => ACCESS.has(r.source)).map((r) => accessSpan(traceId, r, requestId))
-    .sort((a, b) => (b.end - b.start) - (a.end - a.start) || a.start - b.start);
+    .sort((a, b) => depth(a.record!) - depth(b.record!) || (b.end - b.start) - (a.end - a.start) || a.start - b.start);
   const spans: Span[] = [];
   const inside = (s: Span, hop: Span) => s.start <= hop.start + NEST_TOLERANCE_MS && s.end >= hop.end - NEST_TOLERANCE_MS;
   for (const hop of hops) {
