@@ -61,13 +61,15 @@ t('parse --log-format reads a user layout; usage errors exit 2 with a message', 
   assert.match(unknown.stderr, /--format/);
 });
 
-t('demo reads every bundled log and names the failures by kind', () => {
+t('demo replays the bundled logs into an index, groups the failures by cause, and looks one up', () => {
   const r = run('demo');
   assert.is(r.status, 0, r.stderr);
-  assert.not.match(r.stdout, /[1-9]\d* unreadable/, 'every bundled line is read');
-  for (const kind of ['nginx-error  upstream-refused', 'caddy-error  upstream-tls-verify', 'nginx-error  ws-idle-timeout', 'caddy-proxy  upstream-incomplete-response']) {
-    assert.ok(r.stdout.includes(kind), kind);
-  }
+  assert.match(r.stdout, /indexed \d+ lines: nginx\/claw_json\.log/);
+  assert.match(r.stdout, /\d+ failed requests/);
+  for (const cause of ['upstream-refused', 'proxy-timeout', 'ws-upgrade-not-forwarded', 'upstream-tls']) assert.ok(r.stdout.includes(cause), cause);
+  assert.match(r.stdout, /\$ claw-trace [0-9a-f-]+\n/);
+  assert.match(r.stdout, /cause {2}[a-z-]+ \(confidence/);
+  assert.match(r.stdout, /fix\n/);
 });
 
 t('prune refuses sizes and durations it does not fully understand (it deletes)', () => {

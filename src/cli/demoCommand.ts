@@ -1,57 +1,57 @@
 /**
- * `claw-trace demo`: reads the bundled logs that real nginx, Caddy and an OpenClaw gateway wrote
- * (fixtures/) and shows what claw-trace understands of them: per file the format and counts, then
- * the failures the error lines name, by kind, with an example request each.
+ * `claw-trace demo`: replays the bundled logs that real nginx and Caddy wrote (fixtures/, see its
+ * README) into a temporary index, shows the failures they hold grouped by cause, and the lookup of
+ * one failing request: what a newcomer runs first.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pc from 'picocolors';
-import { ERROR_KINDS, type LogRecord } from '../../parsers/index.js';
-import { emptyStats, parseFile } from '../read/parseFile.js';
-import { formatSummary } from './parseCommand.js';
-import { terminalSafe } from './terminalText.js';
+import { RecordIndex } from '../store/recordIndex.js';
+import { intakeFile } from '../intake/intakeFile.js';
+import { assembleTrace } from '../correlate/assemble.js';
+import { diagnose } from '../diagnose/diagnose.js';
+import { renderTrace } from './lookupCommand.js';
+import { failureReport, runFailures } from './failuresCommand.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures');
 
-/** The lab's own layout for nginx/custom.log, as a user would pass it with --log-format. */
-function customLogFormat(): string | undefined {
-  try {
-    return /log_format custom [\s\S]*?;\n/.exec(readFileSync(path.join(FIXTURES, 'lab', 'nginx.conf'), 'utf8'))?.[0];
-  } catch {
-    return undefined;
-  }
-}
+/** The cause the demo shows first, when the fixtures hold it. */
+const SHOWCASE = ['localhost-resolves-to-ipv6', 'proxy-timeout', 'upstream-refused'];
 
 export async function runDemo(out: NodeJS.WritableStream): Promise<number> {
   const color = (out as { isTTY?: boolean }).isTTY === true && !process.env.NO_COLOR;
-  const c = color ? pc : { bold: (s: string) => s, dim: (s: string) => s, red: (s: string) => s, yellow: (s: string) => s };
-  const summary = ERROR_KINDS.reduce<Record<string, string>>((m, k) => ({ ...m, [k.kind]: k.summary }), {});
-  out.write(c.bold('claw-trace demo') + c.dim(` — logs written by real nginx and Caddy (Debian packages) and an OpenClaw gateway, in ${FIXTURES}\n\n`));
-  const failures = new Map<string, { count: number; example: LogRecord }>();
-  for (const dir of ['nginx', 'caddy', 'openclaw']) {
-    for (const name of readdirSync(path.join(FIXTURES, dir)).filter((f) => f.endsWith('.log')).sort()) {
-      const file = path.join(FIXTURES, dir, name);
-      const logFormat = name === 'custom.log' ? customLogFormat() : undefined;
-      const stats = emptyStats(file);
-      for await (const item of parseFile(file, { format: logFormat ? 'nginx-access' : undefined, logFormat, zone: 'UTC' }, stats)) {
-        if (item.kind !== 'record' || item.record.errorKind === undefined) continue;
-        const key = `${item.record.source}  ${item.record.errorKind}`;
-        const f = failures.get(key) ?? { count: 0, example: item.record };
-        f.count++;
-        failures.set(key, f);
+  const c = color ? pc : { bold: (s: string) => s, dim: (s: string) => s };
+  const dir = mkdtempSync(path.join(tmpdir(), 'claw-demo-'));
+  const index = new RecordIndex(path.join(dir, 'demo.db'));
+  try {
+    out.write(`${c.bold('claw-trace demo')} ${c.dim(`— replaying logs written by real nginx 1.22 and Caddy 2.6 (${FIXTURES})`)}\n\n`);
+    let lines = 0;
+    const files: string[] = [];
+    for (const sub of ['nginx', 'caddy', 'openclaw']) {
+      for (const name of readdirSync(path.join(FIXTURES, sub)).filter((f) => f.endsWith('.log')).sort()) {
+        // One access log is enough: combined/main/custom hold the same requests as claw_json.
+        if (sub === 'nginx' && ['combined.log', 'main.log', 'custom.log'].includes(name)) continue;
+        const file = path.join(FIXTURES, sub, name);
+        const r = await intakeFile(index, file, { zone: 'UTC', region: sub === 'caddy' ? 'lab-caddy' : 'lab-nginx' });
+        lines += r.lines;
+        files.push(`${sub}/${name} (${r.format}, ${r.records} records)`);
       }
-      out.write(formatSummary({ ...stats, file: path.relative(process.cwd(), file) || file }, color) + '\n');
     }
+    out.write(`indexed ${lines} lines: ${files.join(', ')}\n\n`);
+    runFailures(index, { from: 0, to: 4_102_444_800_000, color }, out);
+    const report = failureReport(index, { from: 0, to: 4_102_444_800_000 });
+    const pick = SHOWCASE.map((cause) => report.groups.find((g) => g.cause === cause && g.upstream !== '-')).find(Boolean) ?? report.groups[0];
+    if (pick) {
+      out.write(`\n${c.bold(`$ claw-trace ${pick.example}`)}\n\n`);
+      const trace = assembleTrace(index, pick.example)!;
+      out.write(renderTrace(trace, diagnose(trace, index), color ? pc : undefined));
+    }
+    out.write(`\n${c.dim('Next: index your own logs (claw-trace ingest "/var/log/nginx/*.log"), then claw-trace 5xx --since 1h and claw-trace <request-id>.')}\n`);
+    return 0;
+  } finally {
+    index.close();
+    rmSync(dir, { recursive: true, force: true });
   }
-  out.write('\n' + c.bold('what the error lines say went wrong') + '\n');
-  for (const [key, f] of [...failures.entries()].sort()) {
-    const r = f.example;
-    const where = r.uri !== undefined ? `${r.method ?? ''} ${terminalSafe(r.uri, 60)}` : c.dim('(no request on this line)');
-    out.write(`  ${c.yellow(key.padEnd(48))} ${String(f.count).padStart(3)}×  e.g. ${where}\n`);
-    out.write(`  ${' '.repeat(48)} ${c.dim(summary[r.errorKind!] ?? '')}\n`);
-  }
-  out.write(`\nNext: ${c.bold('npx claw-trace parse <your access or error log>')} to check your own logs are understood ` +
-    `(--log-format for your nginx layout, --errors to see each line that is not).\n`);
-  return 0;
 }

@@ -88,7 +88,7 @@ export function runFailures(index: RecordIndex, o: FailuresOptions, stdout: Node
     return 0;
   }
   const c = o.color ? pc : { bold: (s: string) => s, dim: (s: string) => s, red: (s: string) => s };
-  const span = `${new Date(r.from).toISOString()} .. ${new Date(r.to).toISOString()}`;
+  const span = r.from <= 0 ? 'all the index' : `${new Date(r.from).toISOString()} .. ${new Date(r.to).toISOString()}`;
   stdout.write(`${c.bold(`${r.diagnosed} failed requests`)} ${c.dim(`(${span})`)}\n`);
   if (r.groups.length) {
     const head = ['count', 'cause', 'region', 'path', 'upstream', 'example request ID'];

@@ -58,6 +58,7 @@ function ordered(spans: Span[]): Span[] {
 }
 
 export function renderTrace(trace: Trace, d: Diagnosis, c: Colors = plain, width = 28): string {
+  c ??= plain;
   const spans = ordered(trace.spans);
   const t0 = Math.min(...spans.map((s) => s.start));
   const t1 = Math.max(...spans.map((s) => s.end));
