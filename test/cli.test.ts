@@ -68,7 +68,7 @@ t('demo replays the bundled logs into an index, groups the failures by cause, an
   assert.match(r.stdout, /\d+ failed requests/);
   for (const cause of ['upstream-refused', 'proxy-timeout', 'ws-upgrade-not-forwarded', 'upstream-tls']) assert.ok(r.stdout.includes(cause), cause);
   assert.match(r.stdout, /\$ claw-trace [0-9a-f-]+\n/);
-  assert.match(r.stdout, /cause {2}[a-z-]+ \(confidence/);
+  assert.match(r.stdout, /cause {2}[a-z0-9-]+ \(confidence/);
   assert.match(r.stdout, /fix\n/);
 });
 
