@@ -161,6 +161,28 @@ t("a 403 next to the gateway's trusted-proxy warning: trustedProxies is missing 
   idx.close();
 });
 
+t('skewed clocks: the inner hop is placed inside the outer one and the skew is shown; over the cap it is only reported', async () => {
+  const edge = (id: string, end: number) => JSON.stringify({ level: 'error', ts: end / 1000, logger: 'http.log.access.log0', msg: 'handled request', duration: 0.200, status: 502,
+    request: { remote_ip: '198.51.100.7', remote_port: '40000', proto: 'HTTP/1.1', method: 'GET', host: 'claw.example.com', uri: '/v1/chat', headers: {} },
+    resp_headers: { 'X-Request-Id': [id] } });
+  // The builder's clock runs 1.5 s ahead (2nd request: 9 s, over the cap).
+  const builder = (id: string, end: number) => nginxJson({ msec: (end / 1000).toFixed(3), request_time: '0.150', req_id: id, http_x_request_id: id, http_x_forwarded_for: '198.51.100.7',
+    request_uri: '/v1/chat', status: '502', upstream_addr: '127.0.0.1:18789', upstream_status: '502', upstream_response_time: '0.000' });
+  const idx = await index({
+    'edge.log': [edge('0e6a7c1e-5b9e-4f51-a1a8-3f3b7c9d1e22', T0 + 200), edge('1e6a7c1e-5b9e-4f51-a1a8-3f3b7c9d1e22', T0 + 60_200)],
+    'builder.log': [builder('0e6a7c1e-5b9e-4f51-a1a8-3f3b7c9d1e22', T0 + 175 + 1500), builder('1e6a7c1e-5b9e-4f51-a1a8-3f3b7c9d1e22', T0 + 60_175 + 9000)],
+  }, { 'edge.log': 'caddy', 'builder.log': 'nginx-json' });
+  const a = assembleTrace(idx, '0e6a7c1e-5b9e-4f51-a1a8-3f3b7c9d1e22')!;
+  assert.equal(a.skews.map((k) => [k.ms, k.corrected]), [[1500, true]]);
+  const [outer, inner] = a.spans.filter((s) => s.kind === 'SERVER');
+  assert.is(inner!.parentSpanId, outer!.spanId);
+  assert.ok(inner!.start >= outer!.start && inner!.end <= outer!.end, 'corrected into the outer hop');
+  const b = assembleTrace(idx, '1e6a7c1e-5b9e-4f51-a1a8-3f3b7c9d1e22')!;
+  assert.equal(b.skews.map((k) => [k.ms, k.corrected]), [[9000, false]]);
+  idx.close();
+  assert.match(run('--db', path.join(dir, 'i.db'), '0e6a7c1e').stdout, /runs ahead of .* by 1500 ms \(corrected above\)/);
+});
+
 t('no evidence: "unknown", saying what was missing', async () => {
   const idx = await index({
     'access.log': [nginxJson({ msec: ((T0 + 1000) / 1000).toFixed(3), request_time: '0.004', req_id: 'bare-1', request_uri: '/x', status: '500' })],

@@ -30,6 +30,7 @@ export function traceJson(trace: Trace, d: Diagnosis): unknown {
       events: s.events.map((e) => ({ time: e.time, name: e.name, join: e.join, line: line(e.record) })),
     })),
     context: trace.context.map((c) => ({ what: c.what, join: c.join, line: line(c.record) })),
+    clockSkews: trace.skews,
     diagnosis: {
       failed: d.failed, status: d.status, missing: d.missing,
       causes: d.causes.map((c) => ({ id: c.id, title: c.title, confidence: c.confidence, detail: c.detail, fix: c.fix, evidence: c.evidence.map(line) })),
@@ -90,6 +91,9 @@ export function renderTrace(trace: Trace, d: Diagnosis, c: Colors = plain, width
       out.push(`${pad}${c.red('✗')} ${c.bold(e.name)}  ${terminalSafe(e.record.message ?? '', 110)}`);
       out.push(`${pad}  ${c.dim(terminalSafe(lineRef(e.record), 120))}  ${how}`);
     }
+  }
+  for (const k of trace.skews) {
+    out.push(c.yellow(`clock: ${terminalSafe(k.region, 40)} runs ${k.ms >= 0 ? 'ahead of' : 'behind'} ${terminalSafe(k.relativeTo, 40)} by ${msText(Math.abs(k.ms))}${k.corrected ? ' (corrected above)' : ` (over the ${msText(5000)} cap: not corrected)`}`));
   }
   if (trace.context.length) {
     out.push('');

@@ -10,7 +10,7 @@
  */
 import type { RecordIndex } from '../store/recordIndex.js';
 import { Rehydrator, type IndexedRecord } from '../store/rehydrate.js';
-import { serviceOf, spanIdFor, traceIdFor, type ContextLine, type Join, type Span, type Trace } from './trace.js';
+import { serviceOf, spanIdFor, traceIdFor, type ClockSkew, type ContextLine, type Join, type Span, type Trace } from './trace.js';
 
 const ACCESS = new Set(['nginx-access', 'caddy-access']);
 const SURE = (how: string, tier: 1 | 2): Join => ({ tier, how, confidence: 1 });
@@ -19,6 +19,8 @@ const ERROR_SLACK_MS = 1500;
 const GATEWAY_SLACK_MS = 2000;
 const CONTEXT_BEFORE_MS = 120_000;
 const NEST_TOLERANCE_MS = 5;
+/** Clock differences up to this are corrected; larger ones are only reported. */
+export const SKEW_CAP_MS = 5000;
 
 const pathOf = (uri: string | undefined) => (uri ?? '').split('?')[0];
 const hostPort = (url: string | undefined) => (url ? /^[a-z]+:\/\/([^/]+)/i.exec(url)?.[1] : undefined);
@@ -76,11 +78,12 @@ function eventTarget(hop: Span, attempts: Span[], e: IndexedRecord): Span {
   return (hp && attempts.find((a) => a.attrs['server.address'] === hp)) || hop;
 }
 
-function structuralEvents(index: RecordIndex, rh: Rehydrator, hop: Span, attempts: Span[]): void {
+/** `skew`: how far this hop's host clock is ahead; its own error lines are in that clock. */
+function structuralEvents(index: RecordIndex, rh: Rehydrator, hop: Span, attempts: Span[], skew = 0): void {
   const r = hop.record!;
   if (r.source === 'nginx-access') {
     if (r.connection === undefined) return;
-    const lines = rh.records(index.window(hop.start - ERROR_SLACK_MS, hop.end + ERROR_SLACK_MS, ['nginx-error']));
+    const lines = rh.records(index.window(hop.start + skew - ERROR_SLACK_MS, hop.end + skew + ERROR_SLACK_MS, ['nginx-error']));
     for (const e of lines) {
       if (e.connection !== r.connection) continue;
       if (e.request !== undefined && r.request !== undefined && e.request !== r.request) continue;
@@ -89,14 +92,14 @@ function structuralEvents(index: RecordIndex, rh: Rehydrator, hop: Span, attempt
       target.events.push({ time: e.time, name: e.errorKind ?? e.level ?? 'error', record: e, join: SURE('*connection + request line + time', 2) });
     }
   } else {
-    const lines = rh.records(index.window(hop.start - ERROR_SLACK_MS, hop.end + ERROR_SLACK_MS, ['caddy-error', 'caddy-proxy']));
+    const lines = rh.records(index.window(hop.start + skew - ERROR_SLACK_MS, hop.end + skew + ERROR_SLACK_MS, ['caddy-error', 'caddy-proxy']));
     for (const e of lines) {
       if (e.errorKind === undefined) continue;
       let join: Join;
       if (e.uri !== undefined) {
         if (e.uri !== r.uri || (e.clientPort !== undefined && r.clientPort !== undefined && e.clientPort !== r.clientPort)) continue;
         join = SURE('client port + URI + time', 2);
-      } else if (e.time >= hop.start && e.time <= hop.end + 5) {
+      } else if (e.time - skew >= hop.start && e.time - skew <= hop.end + 5) {
         // Caddy's body-cut lines name no request: the one in flight on this proxy at that moment.
         join = { tier: 3, how: 'time only (the line names no request)', confidence: 0.6 };
       } else {
@@ -207,13 +210,24 @@ export function assembleTrace(index: RecordIndex, requestId: string): Trace | un
     .sort((a, b) => depth(a.record!) - depth(b.record!) || (b.end - b.start) - (a.end - a.start) || a.start - b.start);
   const spans: Span[] = [];
   const inside = (s: Span, hop: Span) => s.start <= hop.start + NEST_TOLERANCE_MS && s.end >= hop.end - NEST_TOLERANCE_MS;
+  const skews: ClockSkew[] = [];
   for (const hop of hops) {
-    const outer = [...spans].reverse().find((s) => s.kind === 'CLIENT' && inside(s, hop))
+    let outer = [...spans].reverse().find((s) => s.kind === 'CLIENT' && inside(s, hop))
       ?? [...spans].reverse().find((s) => s.kind === 'SERVER' && inside(s, hop));
+    const above = [...spans].reverse().find((s) => s.kind === 'SERVER' && depth(s.record!) < depth(hop.record!));
+    if (!outer && above) {
+      // The headers say this hop is inside `above`, the clocks disagree: the hosts' clocks differ.
+      const parent = [...spans].reverse().find((s) => s.kind === 'CLIENT' && s.parentSpanId === above.spanId) ?? above;
+      const ms = Math.round((hop.start + hop.end) / 2 - (parent.start + parent.end) / 2);
+      const corrected = Math.abs(ms) <= SKEW_CAP_MS;
+      skews.push({ region: hop.region ?? '-', relativeTo: above.region ?? '-', ms, corrected });
+      if (corrected) { hop.start -= ms; hop.end -= ms; hop.attrs['clock_skew_corrected_ms'] = ms; }
+      outer = parent;
+    }
     if (outer) hop.parentSpanId = outer.spanId;
     const attempts = attemptSpans(traceId, hop);
     spans.push(hop, ...attempts);
-    structuralEvents(index, rh, hop, attempts);
+    structuralEvents(index, rh, hop, attempts, Number(hop.attrs['clock_skew_corrected_ms'] ?? 0));
   }
   const from = Math.min(...hops.map((h) => h.start), ...own.map((r) => r.time));
   const to = Math.max(...hops.map((h) => h.end), ...own.map((r) => r.time));
@@ -238,5 +252,5 @@ export function assembleTrace(index: RecordIndex, requestId: string): Trace | un
       join: SURE('request id', 1), events: [], attrs: {},
     });
   }
-  return { traceId, requestId, spans, context: contextLines(gw, from, to) };
+  return { traceId, requestId, spans, skews, context: contextLines(gw, from, to) };
 }

@@ -52,10 +52,21 @@ export interface ContextLine {
   what: string;
 }
 
+/** A host's clock against the hop around it, estimated from a joined pair of hops. */
+export interface ClockSkew {
+  region: string;
+  relativeTo: string;
+  /** How far ahead the inner host's clock was, ms. */
+  ms: number;
+  /** Applied to the inner hop's spans (only within the cap). */
+  corrected: boolean;
+}
+
 export interface Trace {
   traceId: string;
   requestId: string;
   spans: Span[];
+  skews: ClockSkew[];
   /** Tier 4: gateway lifecycle and trusted-proxy warnings around the request. */
   context: ContextLine[];
 }
