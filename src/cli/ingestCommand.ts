@@ -9,13 +9,13 @@ import cliProgress from 'cli-progress';
 import { RecordIndex } from '../store/recordIndex.js';
 import { intakeFile, type IntakeOptions, type IntakeResult } from '../intake/intakeFile.js';
 import { terminalSafe } from './terminalText.js';
+import { UsageError } from './errors.js';
 
 export interface IngestCommandOptions extends IntakeOptions {
   db: string;
   json?: boolean;
 }
 
-export class UsageError extends Error {}
 
 /** Files named or matched, oldest first (so rotated archives come before the live file). */
 export async function expandFiles(patterns: string[]): Promise<string[]> {

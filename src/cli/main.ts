@@ -2,21 +2,27 @@
 /**
  * claw-trace command line. Exit codes: 0 done, 1 nothing found/read, 2 usage or configuration error.
  */
+// Each command imports what it uses when it runs: a lookup must not pay for the tailer's,
+// the progress bar's and the glob library's start-up (about 100 ms together).
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { FORMATS, ERROR_KINDS, LogFormatError } from '../../parsers/index.js';
-import { runParse } from './parseCommand.js';
-import { runDemo } from './demoCommand.js';
-import { runIngest, UsageError } from './ingestCommand.js';
-import { defaultIndexPath } from '../config/paths.js';
-import { IndexOpenError, RecordIndex } from '../store/recordIndex.js';
-import { applyRetention } from '../store/retention.js';
-import { Tailer } from '../tail/tailer.js';
-import { runLookup } from './lookupCommand.js';
-import { runFailures } from './failuresCommand.js';
 import ms from 'ms';
 import bytes from 'bytes';
+import { FORMATS, ERROR_KINDS, LogFormatError } from '../../parsers/index.js';
+import { defaultIndexPath } from '../config/paths.js';
 import { UnknownFormatError } from '../read/parseFile.js';
+import { UsageError } from './errors.js';
 import { terminalSafe } from './terminalText.js';
+
+/** The index, opened for one command and closed after it. */
+async function withIndex<T>(file: string, f: (index: import('../store/recordIndex.js').RecordIndex) => Promise<T> | T): Promise<T> {
+  const { RecordIndex } = await import('../store/recordIndex.js');
+  const index = new RecordIndex(file);
+  try {
+    return await f(index);
+  } finally {
+    index.close();
+  }
+}
 
 function duration(v: string): number {
   if (!/^\d+(\.\d+)?\s*(ms|s|m|h|d|w|y)$/i.test(v.trim())) throw new InvalidArgumentError('a duration such as 7d, 12h or 90m');
@@ -69,23 +75,19 @@ program
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
-function lookup(id: string, o: { db: string; json?: boolean }): void {
-  const index = new RecordIndex(o.db);
-  try {
-    const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
-    process.exitCode = runLookup(index, id, { json: o.json, color }, process.stdout, process.stderr);
-  } finally {
-    index.close();
-  }
+async function lookup(id: string, o: { db: string; json?: boolean }): Promise<void> {
+  const { runLookup } = await import('./lookupCommand.js');
+  const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
+  process.exitCode = await withIndex(o.db, (index) => runLookup(index, id, { json: o.json, color }, process.stdout, process.stderr));
 }
 
 program
   .argument('[request-id]', 'show one request across proxies and gateway, with the cause of its failure (a unique prefix works)')
   .option('--db <path>', 'the index', defaultIndexPath())
   .option('--json', 'print the trace and diagnosis as JSON')
-  .action((id: string | undefined, o: { db: string; json?: boolean }) => {
+  .action(async (id: string | undefined, o: { db: string; json?: boolean }) => {
     if (id === undefined) { program.help({ error: true }); return; }
-    lookup(id, o);
+    await lookup(id, o);
   });
 
 program
@@ -109,14 +111,10 @@ program
   })
   .option('--region <label>', 'only this region')
   .option('--json', 'print the report as JSON')
-  .action((o: { db: string; since: number; until?: number; region?: string; json?: boolean }) => {
-    const index = new RecordIndex(o.db);
-    try {
-      const to = o.until ?? Date.now();
-      process.exitCode = runFailures(index, { from: to - o.since, to, region: o.region, json: o.json, color: process.stdout.isTTY === true && !process.env.NO_COLOR }, process.stdout);
-    } finally {
-      index.close();
-    }
+  .action(async (o: { db: string; since: number; until?: number; region?: string; json?: boolean }) => {
+    const { runFailures } = await import('./failuresCommand.js');
+    const to = o.until ?? Date.now();
+    process.exitCode = await withIndex(o.db, (index) => runFailures(index, { from: to - o.since, to, region: o.region, json: o.json, color: process.stdout.isTTY === true && !process.env.NO_COLOR }, process.stdout));
   });
 
 withParserOptions(program.command('parse'))
@@ -125,6 +123,7 @@ withParserOptions(program.command('parse'))
   .option('--errors', 'print every unreadable line with its place and reason')
   .option('--summary-only', 'print only the summary, no records')
   .action(async (files: string[], o: ParserFlags & { errors?: boolean; summaryOnly?: boolean }) => {
+    const { runParse } = await import('./parseCommand.js');
     process.exitCode = await runParse(files, { ...parserOptions(o), errors: o.errors, summaryOnly: o.summaryOnly }, process.stdout, process.stderr);
   });
 
@@ -135,6 +134,7 @@ withParserOptions(program.command('ingest'))
   .option('--region <label>', 'region label stored with the files')
   .option('--json', 'print the summary as JSON on stdout (no progress bar)')
   .action(async (files: string[], o: ParserFlags & { db: string; region?: string; json?: boolean }) => {
+    const { runIngest } = await import('./ingestCommand.js');
     process.exitCode = await runIngest(files, { ...parserOptions(o), db: o.db, region: o.region, json: o.json }, process.stdout, process.stderr);
   });
 
@@ -145,6 +145,7 @@ withParserOptions(program.command('follow'))
   .option('--backfill', 'read files the index does not know from their start (default: from their end)')
   .option('--region <label>', 'region label stored with the files')
   .action(async (paths: string[], o: ParserFlags & { db: string; backfill?: boolean; region?: string }) => {
+    const [{ RecordIndex }, { Tailer }] = await Promise.all([import('../store/recordIndex.js'), import('../tail/tailer.js')]);
     const index = new RecordIndex(o.db);
     let records = 0;
     const { maxLineBytes, ...parsing } = parserOptions(o);
@@ -173,19 +174,16 @@ program
   .option('--max-size <size>', 'keep the index under this (2GB, 500MB)', size)
   .action(async (o: { db: string; maxAge?: number; maxSize?: number }) => {
     if (o.maxAge === undefined && o.maxSize === undefined) throw new UsageError('prune needs --max-age and/or --max-size');
-    const index = new RecordIndex(o.db);
-    try {
-      const r = await applyRetention(index, { maxAgeMs: o.maxAge, maxBytes: o.maxSize });
-      process.stderr.write(`pruned ${r.deleted} records: ${bytes(r.bytesBefore)} -> ${bytes(r.bytesAfter)} in use (longest pause ${r.longestPauseMs.toFixed(0)} ms)\n`);
-    } finally {
-      index.close();
-    }
+    const { applyRetention } = await import('../store/retention.js');
+    const r = await withIndex(o.db, (index) => applyRetention(index, { maxAgeMs: o.maxAge, maxBytes: o.maxSize }));
+    process.stderr.write(`pruned ${r.deleted} records: ${bytes(r.bytesBefore)} -> ${bytes(r.bytesAfter)} in use (longest pause ${r.longestPauseMs.toFixed(0)} ms)\n`);
   });
 
 program
   .command('demo')
   .description('read the bundled logs from real nginx, Caddy and OpenClaw runs and show what claw-trace understands of them')
   .action(async () => {
+    const { runDemo } = await import('./demoCommand.js');
     process.exitCode = await runDemo(process.stdout);
   });
 
@@ -202,7 +200,7 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   const err = e as NodeJS.ErrnoException;
-  if (e instanceof LogFormatError || e instanceof UnknownFormatError || e instanceof UsageError || e instanceof IndexOpenError || err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR' || /time zone|unknown format|needs the log_format/.test(err.message)) {
+  if (e instanceof LogFormatError || e instanceof UnknownFormatError || e instanceof UsageError || err.name === 'IndexOpenError' || err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR' || /time zone|unknown format|needs the log_format/.test(err.message)) {
     process.stderr.write(`claw-trace: ${err.message}\n`);
     process.exit(2);
   }

@@ -9,7 +9,9 @@ import path from 'node:path';
 import type { LogRecord, ParseError } from '../../parsers/index.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
-export class IndexOpenError extends Error {}
+export class IndexOpenError extends Error {
+  override name = 'IndexOpenError';
+}
 
 export interface FileRow {
   id: number;
@@ -238,8 +240,10 @@ export class RecordIndex {
 
   /** Lines of the given sources in a time window (the material for structural and inferred joins). */
   window(from: number, to: number, sources: string[], limit = 5000): StoredRecord[] {
-    return this.db.prepare(`${this.selectRecords} WHERE r.time >= ? AND r.time <= ? AND r.source IN (${sources.map(() => '?').join(', ')}) ORDER BY r.time LIMIT ?`)
-      .all(Math.floor(from), Math.ceil(to), ...sources, limit) as StoredRecord[];
+    // The side-lines index holds only error and gateway lines; the repeated condition lets SQLite use it.
+    return this.db.prepare(`${this.selectRecords} WHERE r.source NOT IN ('nginx-access', 'caddy-access') AND r.source IN (${sources.map(() => '?').join(', ')})
+      AND r.time >= ? AND r.time <= ? ORDER BY r.time LIMIT ?`)
+      .all(...sources, Math.floor(from), Math.ceil(to), limit) as StoredRecord[];
   }
 
   byTraceId(id: string, limit = 1000): StoredRecord[] {
