@@ -183,6 +183,25 @@ t('skewed clocks: the inner hop is placed inside the outer one and the skew is s
   assert.match(run('--db', path.join(dir, 'i.db'), '0e6a7c1e').stdout, /runs ahead of .* by 1500 ms \(corrected above\)/);
 });
 
+t('fleet patterns: failures in one region only, on WebSockets only, right after a gateway restart', async () => {
+  const line = (i: number, o: Record<string, string>) => nginxJson({ msec: ((T0 + i * 1000) / 1000).toFixed(3), request_time: '0.001', req_id: `p-${o.file}-${i}`, request_uri: '/ws', ...o });
+  const east = [...[0, 1, 2, 3].map((i) => line(i, { file: 'east', status: '502', http_upgrade: 'websocket' })), line(4, { file: 'east', status: '200' })];
+  const west = [5, 6, 7].map((i) => line(i, { file: 'west', status: '200' }));
+  const idx = new RecordIndex(path.join(dir, 'i.db'));
+  for (const [name, lines, region] of [['east.log', east, 'us-east'], ['west.log', west, 'eu-west']] as const) {
+    writeFileSync(path.join(dir, name), lines.join('\n') + '\n');
+    await intakeFile(idx, path.join(dir, name), { format: 'nginx-json', region });
+  }
+  writeFileSync(path.join(dir, 'gw.log'), gatewayLine(T0 - 500, 'gateway', 'http server listening (0 plugins; 0.9s)') + '\n');
+  await intakeFile(idx, path.join(dir, 'gw.log'), { format: 'openclaw' });
+  const { failureReport } = await import('../src/cli/failuresCommand.js');
+  const r = failureReport(idx, { from: T0 - 10_000, to: T0 + 60_000 });
+  assert.is(r.diagnosed, 4);
+  assert.equal(r.patterns.filter((p) => p.cause === '*').map((p) => p.id).sort(), ['after-restart', 'only-one-region', 'only-websocket']);
+  assert.match(r.patterns.find((p) => p.id === 'only-one-region')!.summary, /us-east.*eu-west served 3 requests/);
+  idx.close();
+});
+
 t('no evidence: "unknown", saying what was missing', async () => {
   const idx = await index({
     'access.log': [nginxJson({ msec: ((T0 + 1000) / 1000).toFixed(3), request_time: '0.004', req_id: 'bare-1', request_uri: '/x', status: '500' })],

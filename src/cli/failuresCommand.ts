@@ -7,6 +7,7 @@ import type { RecordIndex } from '../store/recordIndex.js';
 import { assembleTrace } from '../correlate/assemble.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { terminalSafe, terminalSafeJson } from './terminalText.js';
+import { findPatterns, trafficOf, type FailureFact, type Pattern } from '../diagnose/patterns.js';
 
 export interface FailuresOptions {
   from: number;
@@ -34,6 +35,8 @@ export interface FailuresReport {
   diagnosed: number;
   withoutRequestId: number;
   groups: FailureGroup[];
+  /** What the failures have in common (cause '*': all of them). */
+  patterns: (Pattern & { cause: string })[];
 }
 
 /**
@@ -51,7 +54,8 @@ function candidates(index: RecordIndex, o: FailuresOptions): { requestId: string
 export function failureReport(index: RecordIndex, o: FailuresOptions): FailuresReport {
   const rows = candidates(index, o);
   const limit = o.limit ?? 2000;
-  const report: FailuresReport = { from: o.from, to: o.to, candidates: rows.length, diagnosed: 0, withoutRequestId: 0, groups: [] };
+  const report: FailuresReport = { from: o.from, to: o.to, candidates: rows.length, diagnosed: 0, withoutRequestId: 0, groups: [], patterns: [] };
+  const facts: FailureFact[] = [];
   const groups = new Map<string, FailureGroup>();
   const seen = new Set<string>();
   for (const row of rows) {
@@ -72,12 +76,14 @@ export function failureReport(index: RecordIndex, o: FailuresOptions): FailuresR
       count: 0,
       example: row.requestId,
     };
+    facts.push({ cause: g.cause, region: g.region, time: hop?.end ?? 0, websocket: hop?.record?.upgrade?.toLowerCase() === 'websocket' || hop?.status === 101 });
     const key = [g.cause, g.region, g.path, g.upstream].join('\u0000');
     const have = groups.get(key) ?? g;
     have.count++;
     groups.set(key, have);
   }
   report.groups = [...groups.values()].sort((a, b) => b.count - a.count || a.cause.localeCompare(b.cause));
+  report.patterns = findPatterns(facts, trafficOf(index, o.from, o.to));
   return report;
 }
 
@@ -96,6 +102,9 @@ export function runFailures(index: RecordIndex, o: FailuresOptions, stdout: Node
     const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i]!.length)));
     stdout.write(c.dim(head.map((h, i) => (i === 0 ? h.padStart(w[i]!) : h.padEnd(w[i]!))).join('  ')) + '\n');
     for (const x of rows) stdout.write(x.map((v, i) => (i === 0 ? v.padStart(w[i]!) : i === 1 ? c.red(v.padEnd(w[i]!)) : v.padEnd(w[i]!))).join('  ').trimEnd() + '\n');
+  }
+  for (const p of r.patterns) {
+    stdout.write(`${c.bold('pattern')} ${p.id}${p.cause === '*' ? '' : ` (${p.cause})`}: ${terminalSafe(p.summary, 300)}\n  ${c.dim(`points to ${p.pointsTo}`)}\n`);
   }
   if (r.withoutRequestId) stdout.write(c.dim(`${r.withoutRequestId} failing lines carry no request ID (log $request_id, see the README) and are not joined\n`));
   return 0;

@@ -1,0 +1,125 @@
+/**
+ * Fleet patterns: what the failures of a window have in common that no single request shows.
+ * Each pattern is a row: its test over the failures and the window's traffic, and what it points
+ * to. Reported beside the per-request causes by `claw-trace 5xx`.
+ */
+import type { RecordIndex } from '../store/recordIndex.js';
+import { Rehydrator } from '../store/rehydrate.js';
+
+export interface FailureFact {
+  cause: string;
+  region: string;
+  websocket: boolean;
+  time: number;
+}
+
+export interface Traffic {
+  /** Access lines per region in the window. */
+  byRegion: Map<string, number>;
+  /** Access lines that were not WebSocket upgrades and did not fail (status < 400). */
+  plainOk: number;
+  /** Gateway start/listen/ready lines in the window (and a minute before it). */
+  restarts: number[];
+  /** Access lines per minute (epoch minute -> count). */
+  perMinute: Map<number, number>;
+}
+
+export interface Pattern {
+  id: string;
+  summary: string;
+  pointsTo: string;
+}
+
+interface PatternRule {
+  id: string;
+  test(failures: FailureFact[], t: Traffic): Pattern | undefined;
+}
+
+const MIN_FAILURES = 3;
+
+const RULES: readonly PatternRule[] = [
+  {
+    id: 'only-one-region',
+    test: (f, t) => {
+      const regions = new Set(f.map((x) => x.region));
+      if (regions.size !== 1) return undefined;
+      const [region] = regions;
+      const elsewhere = [...t.byRegion.entries()].filter(([r, n]) => r !== region && n > 0);
+      if (elsewhere.length === 0) return undefined;
+      return {
+        id: 'only-one-region',
+        summary: `every failure is in ${region}, while ${elsewhere.map(([r, n]) => `${r} served ${n} requests`).join(', ')} without one`,
+        pointsTo: 'something only that region or builder has: stale DNS, an old builder image, a config that drifted, its network path',
+      };
+    },
+  },
+  {
+    id: 'only-websocket',
+    test: (f, t) => {
+      if (!f.every((x) => x.websocket) || t.plainOk === 0) return undefined;
+      return {
+        id: 'only-websocket',
+        summary: `every failure is a WebSocket (WSS) request, while ${t.plainOk} plain HTTP requests succeeded`,
+        pointsTo: 'the WebSocket path: Upgrade/Connection forwarding, proxy read timeouts on idle sessions, the CDN or load balancer in front',
+      };
+    },
+  },
+  {
+    id: 'after-restart',
+    test: (f, t) => {
+      if (t.restarts.length === 0) return undefined;
+      const near = f.filter((x) => t.restarts.some((r) => x.time >= r - 5_000 && x.time <= r + 60_000));
+      if (near.length < 0.8 * f.length) return undefined;
+      return {
+        id: 'after-restart',
+        summary: `${near.length} of ${f.length} failures fall within a minute of a gateway restart`,
+        pointsTo: 'the deploy: the proxy sends traffic before the gateway listens; gate the switch on /readyz and let the proxy retry',
+      };
+    },
+  },
+  {
+    id: 'under-load',
+    test: (f, t) => {
+      const counts = [...t.perMinute.values()].sort((a, b) => a - b);
+      if (counts.length < 5) return undefined;
+      const median = counts[Math.floor(counts.length / 2)]!;
+      const busy = f.filter((x) => (t.perMinute.get(Math.floor(x.time / 60_000)) ?? 0) >= 2 * median);
+      if (busy.length < 0.8 * f.length) return undefined;
+      return {
+        id: 'under-load',
+        summary: `${busy.length} of ${f.length} failures fall in minutes with at least twice the median traffic (${median} requests a minute)`,
+        pointsTo: 'capacity: worker_connections and open-file limits, the gateway event loop, accept backlog',
+      };
+    },
+  },
+];
+
+/** The traffic of a window, from the index (counts only: cheap). */
+export function trafficOf(index: RecordIndex, from: number, to: number): Traffic {
+  const db = index.db;
+  const byRegion = new Map((db.prepare(`SELECT coalesce(f.region, '-') AS region, count(*) AS n FROM records r JOIN files f ON f.id = r.id >> 40
+    WHERE r.time >= ? AND r.time < ? AND r.source IN ('nginx-access', 'caddy-access') GROUP BY 1`).all(from, to) as { region: string; n: number }[]).map((x) => [x.region, x.n]));
+  const plainOk = db.prepare(`SELECT count(*) FROM records WHERE time >= ? AND time < ? AND source IN ('nginx-access', 'caddy-access') AND status >= 100 AND status < 400 AND status <> 101`).pluck().get(from, to) as number;
+  const restarts = new Rehydrator().records(index.window(from - 60_000, to, ['openclaw']))
+    .filter((r) => r.event === 'lifecycle' && (r.lifecycle === 'http-starting' || r.lifecycle === 'listening' || r.lifecycle === 'ready' || r.lifecycle === 'starting'))
+    .map((r) => r.time);
+  const perMinute = new Map((db.prepare(`SELECT time / 60000 AS m, count(*) AS n FROM records WHERE time >= ? AND time < ? AND source IN ('nginx-access', 'caddy-access') GROUP BY 1`).all(from, to) as { m: number; n: number }[]).map((x) => [Math.floor(x.m), x.n]));
+  return { byRegion, plainOk, restarts, perMinute };
+}
+
+function matching(failures: FailureFact[], traffic: Traffic): Pattern[] {
+  if (failures.length < MIN_FAILURES) return [];
+  return RULES.map((rule) => rule.test(failures, traffic)).filter((p): p is Pattern => p !== undefined);
+}
+
+/** Patterns of all the failures ('*'), then of each cause's failures where the whole does not show them. */
+export function findPatterns(failures: FailureFact[], traffic: Traffic): (Pattern & { cause: string })[] {
+  const all = matching(failures, traffic).map((p) => ({ ...p, cause: '*' }));
+  const out = [...all];
+  for (const cause of new Set(failures.map((f) => f.cause))) {
+    for (const p of matching(failures.filter((f) => f.cause === cause), traffic)) {
+      if (!all.some((a) => a.id === p.id)) out.push({ ...p, cause });
+    }
+  }
+  return out;
+}
