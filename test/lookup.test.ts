@@ -159,6 +159,12 @@ t("a 403 next to the gateway's trusted-proxy warning: trustedProxies is missing 
   const d = diagnose(assembleTrace(idx, 'tp-1')!, idx);
   assert.is(d.causes[0]?.id, 'trusted-proxies-missing');
   idx.close();
+  // A 403 the proxy decided itself (no upstream) is not a failure of the gateway path.
+  writeFileSync(path.join(dir, 'own.log'), nginxJson({ msec: ((T0 + 2000) / 1000).toFixed(3), request_time: '0.000', req_id: 'deny-1', request_uri: '/admin', status: '403' }) + '\n');
+  const idx2 = new RecordIndex(path.join(dir, 'i.db'));
+  await intakeFile(idx2, path.join(dir, 'own.log'), { format: 'nginx-json' });
+  assert.is(diagnose(assembleTrace(idx2, 'deny-1')!, idx2).failed, false);
+  idx2.close();
 });
 
 t('skewed clocks: the inner hop is placed inside the outer one and the skew is shown; over the cap it is only reported', async () => {

@@ -26,7 +26,8 @@ const pathOf = (uri: string | undefined) => (uri ?? '').split('?')[0];
 const hostPort = (url: string | undefined) => (url ? /^[a-z]+:\/\/([^/]+)/i.exec(url)?.[1] : undefined);
 
 function accessSpan(traceId: string, r: IndexedRecord, requestId: string): Span {
-  const failed = (r.status ?? 0) >= 500 || (r.upgrade?.toLowerCase() === 'websocket' && r.status !== 101);
+  // Caddy 2.6 logs a WebSocket with status 0: for an upgrade, 0 is not a failure by itself.
+  const failed = (r.status ?? 0) >= 500 || (r.upgrade?.toLowerCase() === 'websocket' && r.status !== 101 && r.status !== 0);
   return {
     spanId: spanIdFor(traceId, r.source, r.file, r.offset),
     kind: 'SERVER',

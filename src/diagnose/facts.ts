@@ -25,7 +25,8 @@ export interface Facts {
 
 /**
  * What counts as a failure: a 5xx; an upgrade that did not get its 101; a 101 the proxy cut or
- * that ended abnormally; a 200 whose body was cut; a 499 or status 0 (the client gave up); a 403.
+ * that ended abnormally; a 200 whose body was cut; a 499 or status 0 (the client gave up); a 403
+ * from the gateway.
  */
 export function factsOf(trace: Trace): Facts {
   const hops = trace.spans.filter((s) => s.kind === 'SERVER' && s.service !== 'openclaw-gateway');
@@ -40,7 +41,9 @@ export function factsOf(trace: Trace): Facts {
   const firstBad = attempts.findIndex((a) => a.status === undefined || a.status >= 500);
   const succeededAfter = firstBad >= 0 && attempts.slice(firstBad + 1).some((a) => a.status !== undefined && a.status < 500);
   const bodyCut = errorRecords.some((e) => e.errorKind === 'upstream-body-timeout' || e.errorKind === 'upstream-incomplete-response' || e.errorKind === 'upstream-premature-close');
-  const failed = (status ?? 0) >= 500 || status === 499 || status === 403 || (status === 0 && !upgradeRequested)
+  // A 403 is a failure when the gateway answered it (its proxy checks), not when the proxy's own rules did.
+  const gateway403 = status === 403 && attempts.some((a) => a.status === 403);
+  const failed = (status ?? 0) >= 500 || status === 499 || gateway403 || (status === 0 && !upgradeRequested)
     || (upgradeRequested && status !== 101 && status !== 0)
     || errorRecords.some((e) => e.errorKind === 'ws-idle-timeout') || gatewayClosedAbnormally || bodyCut;
   return {
