@@ -83,6 +83,55 @@ http { client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_tem
   }
 });
 
+/**
+ * nginx 1.22 out of worker_connections resets clients with no access line, logging only
+ * "[warn] N worker_connections are not enough, reusing connections": the 502 is seen one hop out,
+ * by the edge proxy, and the builder's warning is the evidence next to it in time.
+ */
+proxies.run('overload: edge Caddy sees 502s while the builder nginx runs out of worker_connections', async () => {
+  assertTools(proxies.missing);
+  const [edgePort, builderPort] = [await freePort(), await freePort()];
+  const slow = http.createServer((_req, res) => setTimeout(() => res.end('ok\n'), 800));
+  await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
+  const upstream = (slow.address() as { port: number }).port;
+  mkdirSync(path.join(dir, 'tmp'));
+  writeFileSync(path.join(dir, 'nginx.conf'), `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/builder-error.log info; user root;
+events { worker_connections 6; }
+http { client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
+  map $http_x_request_id $req_id { default $http_x_request_id; "" $request_id; }
+  ${BUILTIN_LOG_FORMATS.claw_json}
+  access_log ${dir}/builder-access.log claw_json;
+  server { listen 127.0.0.1:${builderPort}; location / { proxy_pass http://127.0.0.1:${upstream}; } } }\n`);
+  writeFileSync(path.join(dir, 'Caddyfile'), `{\n\tadmin off\n\tauto_https off\n\tlog errors {\n\t\toutput file ${dir}/edge-error.log\n\t\tformat json\n\t\tinclude http.log.error\n\t}\n}\nhttp://:${edgePort} {\n\tbind 127.0.0.1\n\tlog {\n\t\toutput file ${dir}/edge-access.log\n\t\tformat json\n\t}\n\theader X-Request-Id {http.request.uuid}\n\treverse_proxy 127.0.0.1:${builderPort} {\n\t\theader_up X-Request-Id {http.request.uuid}\n\t}\n}\n`);
+  const children: [ChildProcess, NodeJS.Signals][] = [];
+  try {
+    const nginx = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'ignore' });
+    children.push([nginx, 'SIGQUIT']);
+    const caddy = spawn('caddy', ['run', '--config', path.join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { stdio: 'ignore', env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
+    children.push([caddy, 'SIGTERM']);
+    await waitForPort(builderPort, nginx, 'nginx');
+    await waitForPort(edgePort, caddy, 'caddy');
+    await Promise.all(Array.from({ length: 12 }, (_, i) => new Promise<void>((resolve) => {
+      http.get({ host: '127.0.0.1', port: edgePort, path: `/r/${i}`, agent: false }, (res) => { res.resume(); res.on('end', resolve); }).on('error', () => resolve());
+    })));
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    for (const [c, sig] of children) await stopProcess(c, sig);
+    await new Promise((r) => slow.close(r));
+  }
+  const idx = new RecordIndex(path.join(dir, 'i.db'));
+  await intakeFile(idx, path.join(dir, 'edge-access.log'), { region: 'eu-edge' });
+  await intakeFile(idx, path.join(dir, 'edge-error.log'), { region: 'eu-edge' });
+  await intakeFile(idx, path.join(dir, 'builder-access.log'), { region: 'us-east' });
+  await intakeFile(idx, path.join(dir, 'builder-error.log'), { region: 'us-east', zone: 'local' });
+  const failed = idx.db.prepare(`SELECT request_id FROM records WHERE source = 'caddy-access' AND status = 502`).pluck().all() as string[];
+  assert.ok(failed.length > 0, 'the edge logged 502s for the requests the builder reset');
+  const d = diagnose(assembleTrace(idx, failed[0]!)!, idx);
+  assert.is(d.causes[0]?.id, 'overload', JSON.stringify(d.causes.map((c) => c.id)));
+  assert.ok(d.causes[0]!.evidence.some((e) => e.errorKind === 'worker-connections' && e.region === 'us-east'));
+  idx.close();
+});
+
 // ---- the gateway side, in the gateway's own format -------------------------------------------
 
 const T0 = Date.UTC(2026, 10, 22, 13, 0, 0);
