@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import http from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RecordIndex } from '../src/store/recordIndex.js';
@@ -62,6 +63,16 @@ t('first start begins at the end of existing files; appended lines and partial l
   appendFileSync(log, combinedLine(150).slice(20) + '\n');
   await waitFor('the completed line', () => stored().length === 51);
   assert.equal(stored(), range(100, 151));
+});
+
+t('first start without backfill: archives already there are not read either; one rotated in later is', async () => {
+  writeFileSync(path.join(dir, 'access.log.2.gz'), gzipSync(lines(0, 50)));
+  writeFileSync(path.join(dir, 'access.log'), lines(50, 60));
+  await follow({ sources: [{ path: path.join(dir, 'access.log*') }] });
+  assert.equal(stored(), []);
+  writeFileSync(path.join(dir, 'access.log.3.gz'), gzipSync(lines(100, 110)));
+  await waitFor('the new archive', () => stored().length === 10);
+  assert.equal(stored(), range(100, 110));
 });
 
 t('backfill reads existing files; a file that appears later is read from its start', async () => {

@@ -4,7 +4,7 @@
  * and finds an archive's content under its new name.
  */
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { isGzipFile, openLogStream } from '../read/lineReader.js';
 
 export const FINGERPRINT_BYTES = 1024;
@@ -16,6 +16,8 @@ export interface FileIdentity {
   gzip: boolean;
   /** Up to FINGERPRINT_BYTES of the (decompressed) content. */
   head: Buffer;
+  /** For a gzip file: its uncompressed size mod 2^32, from the trailer (ISIZE). */
+  gzipSize: number | undefined;
   headHash(len: number): string;
 }
 
@@ -37,11 +39,24 @@ export async function identify(file: string): Promise<FileIdentity> {
   const gzip = await isGzipFile(file);
   const hashes = new Map<number, string>();
   return {
-    dev: s.dev, ino: s.ino, size: s.size, gzip, head,
+    dev: s.dev, ino: s.ino, size: s.size, gzip, head, gzipSize: gzip ? await gzipTrailerSize(file, s.size) : undefined,
     headHash: (len) => {
       let h = hashes.get(len);
       if (h === undefined) hashes.set(len, (h = hashHead(head, len)));
       return h;
     },
   };
+}
+
+/** The gzip trailer's ISIZE: the uncompressed size mod 2^32 (of the last member). */
+async function gzipTrailerSize(file: string, size: number): Promise<number | undefined> {
+  if (size < 18) return undefined;
+  const fh = await open(file, 'r');
+  try {
+    const b = Buffer.alloc(4);
+    await fh.read(b, 0, 4, size - 4);
+    return b.readUInt32LE(0);
+  } finally {
+    await fh.close();
+  }
 }

@@ -111,8 +111,9 @@ export async function intakeFile(index: RecordIndex, file: string, opts: IntakeO
     }
     const options: ParserOptions = { logFormat: opts.logFormat, zone: opts.zone, requestIdHeader: opts.requestIdHeader, durationFormat: opts.durationFormat };
     row = index.addFile({ path: file, dev: id.gzip ? null : id.dev, ino: id.gzip ? null : id.ino, fpLen: headLen, fpHash: id.headHash(headLen), format, region: opts.region ?? null, options });
-    if (opts.position === 'end' && !id.gzip) {
-      const end = await endOfLastLine(file);
+    if (opts.position === 'end') {
+      // An archive never grows: its end is its uncompressed size (line numbers stay unknown, 0).
+      const end = id.gzip ? { offset: id.gzipSize ?? 0, lines: 0 } : await endOfLastLine(file);
       index.commitBatch(row.id, [], [], { offset: end.offset, lineNo: end.lines, linesCut: 0 });
       return { ...result, format, offset: end.offset };
     }
@@ -121,7 +122,9 @@ export async function intakeFile(index: RecordIndex, file: string, opts: IntakeO
   }
   result.format = row.format;
   result.offset = row.offset;
-  if (!id.gzip && id.size <= row.offset) return result; // nothing new
+  // Nothing new: a plain file no longer than the checkpoint; an archive whose trailer says its
+  // uncompressed size is the checkpoint (so it is not decompressed on every poll).
+  if (id.gzip ? id.gzipSize === row.offset % 2 ** 32 : id.size <= row.offset) return result;
 
   const storedOptions = JSON.parse(row.options) as ParserOptions;
   const maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
