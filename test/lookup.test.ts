@@ -16,9 +16,10 @@ import { RecordIndex } from '../src/store/recordIndex.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
 import { assembleTrace } from '../src/correlate/assemble.js';
 import { diagnose } from '../src/diagnose/diagnose.js';
-import { freePort } from '../fixtures/lab/upstreams.js';
+import { freePorts } from '../fixtures/lab/upstreams.js';
 import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
 import { BUILTIN_LOG_FORMATS } from '../parsers/index.js';
+import { startGatewayStandIn, type StandIn } from './gatewayStandIn.js';
 import { REPO } from './helpers.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
@@ -32,7 +33,7 @@ const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], {
 const proxies = testNeeding(['nginx', 'caddy'], 'lookup.test (two hops)', t);
 proxies.run('two proxies in two regions, one request ID: one trace with both hops, the cause from the inner one', async () => {
   assertTools(proxies.missing);
-  const [edgePort, builderPort, refused] = [await freePort(), await freePort(), await freePort()];
+  const [edgePort, builderPort, refused] = (await freePorts(3)) as [number, number, number];
   mkdirSync(path.join(dir, 'tmp'));
   writeFileSync(path.join(dir, 'nginx.conf'), `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/builder-error.log info; user root;
 events { worker_connections 64; }
@@ -73,6 +74,7 @@ http { client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_tem
     assert.is(d.causes[0]?.id, 'upstream-refused');
     assert.ok(d.causes[0]!.evidence.some((e) => e.source === 'nginx-error' && e.region === 'us-east'), 'the evidence is the builder\'s error line');
     idx.close();
+    assert.is(run('--db', path.join(dir, 'i.db'), '--json', trace.traceId).status, 0, 'the trace ID from Jaeger/Tempo finds the request too');
     const out = run('--db', path.join(dir, 'i.db'), requestId.slice(0, 13));
     assert.is(out.status, 0, out.stderr);
     assert.match(out.stdout, /caddy \(eu-edge\)/);
@@ -83,6 +85,8 @@ http { client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_tem
   }
 });
 
+const nginxOnly = testNeeding(['nginx'], 'lookup.test (gateway stand-in)', t);
+
 /**
  * nginx 1.22 out of worker_connections resets clients with no access line, logging only
  * "[warn] N worker_connections are not enough, reusing connections": the 502 is seen one hop out,
@@ -90,7 +94,7 @@ http { client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_tem
  */
 proxies.run('overload: edge Caddy sees 502s while the builder nginx runs out of worker_connections', async () => {
   assertTools(proxies.missing);
-  const [edgePort, builderPort] = [await freePort(), await freePort()];
+  const [edgePort, builderPort] = (await freePorts(2)) as [number, number];
   const slow = http.createServer((_req, res) => setTimeout(() => res.end('ok\n'), 800));
   await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
   const upstream = (slow.address() as { port: number }).port;
@@ -129,6 +133,69 @@ http { client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_tem
   const d = diagnose(assembleTrace(idx, failed[0]!)!, idx);
   assert.is(d.causes[0]?.id, 'overload', JSON.stringify(d.causes.map((c) => c.id)));
   assert.ok(d.causes[0]!.evidence.some((e) => e.errorKind === 'worker-connections' && e.region === 'us-east'));
+  idx.close();
+});
+
+/** Real nginx in front of the gateway stand-in; returns the request IDs in order and the log paths. */
+async function nginxBeforeGateway(gatewayPort: number, port: number, drive: (get: (p: string) => Promise<string>) => Promise<void>): Promise<void> {
+  mkdirSync(path.join(dir, 'tmp'), { recursive: true });
+  writeFileSync(path.join(dir, 'nginx.conf'), `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log info; user root;
+events { worker_connections 64; }
+http { client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
+  map $http_x_request_id $req_id { default $http_x_request_id; "" $request_id; }
+  ${BUILTIN_LOG_FORMATS.claw_json}
+  access_log ${dir}/access.log claw_json;
+  proxy_set_header X-Request-Id $req_id;
+  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+  add_header X-Request-Id $req_id always;
+  server { listen 127.0.0.1:${port}; location / { proxy_pass http://127.0.0.1:${gatewayPort}; } } }\n`);
+  const nginx = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  try {
+    await waitForPort(port, nginx, 'nginx');
+    await drive((p) => new Promise<string>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => { res.resume(); res.on('end', () => resolve(String(res.headers['x-request-id']))); }).on('error', reject);
+    }));
+    await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    await stopProcess(nginx, 'SIGQUIT');
+  }
+}
+
+async function indexNginxAndGateway(): Promise<RecordIndex> {
+  const idx = new RecordIndex(path.join(dir, 'i.db'));
+  for (const f of ['access.log', 'error.log', 'gateway.log']) await intakeFile(idx, path.join(dir, f), { zone: 'local' });
+  return idx;
+}
+
+nginxOnly.run('startup race: real nginx refused while the gateway (stand-in) was starting, then served', async () => {
+  assertTools(nginxOnly.missing);
+  const [gatewayPort, port] = (await freePorts(2)) as [number, number];
+  let failed = '';
+  let gateway: StandIn | undefined;
+  await nginxBeforeGateway(gatewayPort, port, async (get) => {
+    failed = await get('/v1/chat');
+    gateway = await startGatewayStandIn({ port: gatewayPort, log: path.join(dir, 'gateway.log') });
+    await get('/v1/chat');
+  });
+  await gateway?.close();
+  const idx = await indexNginxAndGateway();
+  const d = diagnose(assembleTrace(idx, failed)!, idx);
+  assert.is(d.causes[0]?.id, 'gateway-startup-race', JSON.stringify(d.causes.map((c) => c.id)));
+  assert.ok(d.causes[0]!.evidence.some((e) => e.source === 'nginx-error') && d.causes[0]!.evidence.some((e) => e.lifecycle === 'http-starting'));
+  idx.close();
+});
+
+nginxOnly.run('trusted proxies: real nginx forwards X-Forwarded-For to a gateway (stand-in) that trusts no proxy: 403 and its warning', async () => {
+  assertTools(nginxOnly.missing);
+  const [gatewayPort, port] = (await freePorts(2)) as [number, number];
+  const gateway = await startGatewayStandIn({ port: gatewayPort, log: path.join(dir, 'gateway.log'), trustedProxies: [] });
+  let id = '';
+  await nginxBeforeGateway(gatewayPort, port, async (get) => { id = await get('/v1/chat'); });
+  await gateway.close();
+  const idx = await indexNginxAndGateway();
+  const d = diagnose(assembleTrace(idx, id)!, idx);
+  assert.is(d.status, 403);
+  assert.is(d.causes[0]?.id, 'trusted-proxies-missing', JSON.stringify(d.causes.map((c) => c.id)));
   idx.close();
 });
 
@@ -254,6 +321,20 @@ t('fleet patterns: failures in one region only, on WebSockets only, right after 
   assert.is(r.diagnosed, 4);
   assert.equal(r.patterns.filter((p) => p.cause === '*').map((p) => p.id).sort(), ['after-restart', 'only-one-region', 'only-websocket']);
   assert.match(r.patterns.find((p) => p.id === 'only-one-region')!.summary, /us-east.*eu-west served 3 requests/);
+  idx.close();
+});
+
+t('fleet pattern: failures only through the CDN while direct requests succeed', async () => {
+  const line = (i: number, o: Record<string, string>) => nginxJson({ msec: ((T0 + i * 1000) / 1000).toFixed(3), request_time: '0.001', req_id: `cdn-${i}`, request_uri: '/v1/chat', ...o });
+  const idx = await index({
+    'access.log': [
+      ...[0, 1, 2].map((i) => line(i, { status: '502', http_x_forwarded_for: '203.0.113.9, 198.51.100.1' })),
+      ...[3, 4].map((i) => line(i, { status: '200' })),
+    ],
+  }, { 'access.log': 'nginx-json' });
+  const { failureReport } = await import('../src/cli/failuresCommand.js');
+  const r = failureReport(idx, { from: T0 - 10_000, to: T0 + 60_000 });
+  assert.ok(r.patterns.some((p) => p.id === 'only-via-cdn' && p.cause === '*'), JSON.stringify(r.patterns.map((p) => p.id)));
   idx.close();
 });
 

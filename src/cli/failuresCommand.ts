@@ -76,7 +76,7 @@ export function failureReport(index: RecordIndex, o: FailuresOptions): FailuresR
       count: 0,
       example: row.requestId,
     };
-    facts.push({ cause: g.cause, region: g.region, time: hop?.end ?? 0, websocket: hop?.record?.upgrade?.toLowerCase() === 'websocket' || hop?.status === 101 });
+    facts.push({ cause: g.cause, region: g.region, time: hop?.end ?? 0, websocket: hop?.record?.upgrade?.toLowerCase() === 'websocket' || hop?.status === 101, viaFront: Boolean(hop?.record?.forwardedFor) });
     const key = [g.cause, g.region, g.path, g.upstream].join('\u0000');
     const have = groups.get(key) ?? g;
     have.count++;

@@ -189,9 +189,19 @@ export interface Resolved {
   ambiguous?: string[];
 }
 
-/** An exact request ID, or the one ID that starts with a prefix. */
+/**
+ * An exact request ID; or a trace ID (from Jaeger/Tempo): the UUID request ID it was made from,
+ * or a W3C trace ID logged with the request; or the one request ID that starts with a prefix.
+ */
 export function resolveRequestId(index: RecordIndex, idOrPrefix: string): Resolved {
   if (index.byRequestId(idOrPrefix, 1).length > 0) return { requestId: idOrPrefix };
+  if (/^[0-9a-f]{32}$/i.test(idOrPrefix)) {
+    const h = idOrPrefix.toLowerCase();
+    const uuid = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    if (index.byRequestId(uuid, 1).length > 0) return { requestId: uuid };
+    const withTrace = index.byTraceId(h, 1)[0]?.request_id;
+    if (withTrace) return { requestId: withTrace };
+  }
   const ids = index.requestIdsWithPrefix(idOrPrefix, 10);
   if (ids.length === 1) return { requestId: ids[0] };
   if (ids.length > 1) return { ambiguous: ids };

@@ -3,13 +3,15 @@
  * Each pattern is a row: its test over the failures and the window's traffic, and what it points
  * to. Reported beside the per-request causes by `claw-trace 5xx`.
  */
-import type { RecordIndex } from '../store/recordIndex.js';
+import type { RecordIndex, StoredRecord } from '../store/recordIndex.js';
 import { Rehydrator } from '../store/rehydrate.js';
 
 export interface FailureFact {
   cause: string;
   region: string;
   websocket: boolean;
+  /** The outermost proxy received X-Forwarded-For: something (a CDN, a load balancer) is in front. */
+  viaFront: boolean;
   time: number;
 }
 
@@ -22,6 +24,8 @@ export interface Traffic {
   restarts: number[];
   /** Access lines per minute (epoch minute -> count). */
   perMinute: Map<number, number>;
+  /** Of a sample of successful requests: how many came straight from clients (no X-Forwarded-For). */
+  directOk: number;
 }
 
 export interface Pattern {
@@ -65,6 +69,17 @@ const RULES: readonly PatternRule[] = [
     },
   },
   {
+    id: 'only-via-cdn',
+    test: (f, t) => {
+      if (!f.every((x) => x.viaFront) || t.directOk === 0) return undefined;
+      return {
+        id: 'only-via-cdn',
+        summary: `every failure came through a CDN or load balancer (X-Forwarded-For set), while requests straight from clients succeeded`,
+        pointsTo: 'the CDN/LB: its timeouts, WebSocket support, the X-Forwarded-For chain against gateway.trustedProxies, its origin address',
+      };
+    },
+  },
+  {
     id: 'after-restart',
     test: (f, t) => {
       if (t.restarts.length === 0) return undefined;
@@ -104,7 +119,12 @@ export function trafficOf(index: RecordIndex, from: number, to: number): Traffic
     .filter((r) => r.event === 'lifecycle' && (r.lifecycle === 'http-starting' || r.lifecycle === 'listening' || r.lifecycle === 'ready' || r.lifecycle === 'starting'))
     .map((r) => r.time);
   const perMinute = new Map((db.prepare(`SELECT time / 60000 AS m, count(*) AS n FROM records WHERE time >= ? AND time < ? AND source IN ('nginx-access', 'caddy-access') GROUP BY 1`).all(from, to) as { m: number; n: number }[]).map((x) => [Math.floor(x.m), x.n]));
-  return { byRegion, plainOk, restarts, perMinute };
+  // X-Forwarded-For is not an indexed column: look at the newest successful lines, a bounded sample.
+  const okRows = index.db.prepare(`SELECT r.id, f.id AS file_id, f.path, f.format, f.options, r.id & ${(2 ** 40 - 1)} AS offset, r.line_no, r.time, r.source,
+    f.region, r.request_id, r.status, r.error_kind, r.raw FROM records r JOIN files f ON f.id = r.id >> 40
+    WHERE r.time >= ? AND r.time < ? AND r.source IN ('nginx-access', 'caddy-access') AND r.status >= 100 AND r.status < 400 ORDER BY r.time DESC LIMIT 2000`).all(from, to) as StoredRecord[];
+  const directOk = new Rehydrator().records(okRows).filter((r) => !r.forwardedFor).length;
+  return { byRegion, plainOk, restarts, perMinute, directOk };
 }
 
 function matching(failures: FailureFact[], traffic: Traffic): Pattern[] {
