@@ -7,7 +7,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -30,59 +30,84 @@ t.after.each(() => rmSync(dir, { recursive: true, force: true }));
 const CLI = path.join(REPO, 'dist/src/cli/main.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 
-const proxies = testNeeding(['nginx', 'caddy'], 'lookup.test (two hops)', t);
-proxies.run('two proxies in two regions, one request ID: one trace with both hops, the cause from the inner one', async () => {
-  assertTools(proxies.missing);
-  const [edgePort, builderPort, refused] = (await freePorts(3)) as [number, number, number];
-  mkdirSync(path.join(dir, 'tmp'));
-  writeFileSync(path.join(dir, 'nginx.conf'), `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/builder-error.log info; user root;
-events { worker_connections 64; }
+/**
+ * A builder nginx: the README's request-ID and logging config, proxying to `upstream`. `front`:
+ * it is the first proxy (answers with X-Request-Id, starts X-Forwarded-For); behind an edge it is not.
+ */
+function builderNginxConf(o: { port: number; upstream: number; workerConnections?: number; log?: string; front?: boolean }): string {
+  const log = o.log ?? '';
+  const front = o.front ? 'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n  add_header X-Request-Id $req_id always;' : '';
+  return `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/${log}error.log info; user root;
+events { worker_connections ${o.workerConnections ?? 64}; }
 http { client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
   map $http_x_request_id $req_id { default $http_x_request_id; "" $request_id; }
   ${BUILTIN_LOG_FORMATS.claw_json}
-  access_log ${dir}/builder-access.log claw_json;
+  access_log ${dir}/${log}access.log claw_json;
   proxy_set_header X-Request-Id $req_id;
-  server { listen 127.0.0.1:${builderPort}; location / { proxy_pass http://127.0.0.1:${refused}; } } }\n`);
-  writeFileSync(path.join(dir, 'Caddyfile'), `{\n\tadmin off\n\tauto_https off\n\tlog errors {\n\t\toutput file ${dir}/edge-error.log\n\t\tformat json\n\t\tinclude http.log.error\n\t}\n}\nhttp://:${edgePort} {\n\tbind 127.0.0.1\n\tlog {\n\t\toutput file ${dir}/edge-access.log\n\t\tformat json\n\t}\n\theader X-Request-Id {http.request.uuid}\n\treverse_proxy 127.0.0.1:${builderPort} {\n\t\theader_up X-Request-Id {http.request.uuid}\n\t}\n}\n`);
-  const children: [ChildProcess, NodeJS.Signals][] = [];
-  try {
-    const nginx = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'ignore' });
-    children.push([nginx, 'SIGQUIT']);
-    const caddy = spawn('caddy', ['run', '--config', path.join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { stdio: 'ignore', env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
-    children.push([caddy, 'SIGTERM']);
-    await waitForPort(builderPort, nginx, 'nginx');
-    await waitForPort(edgePort, caddy, 'caddy');
-    const requestId = await new Promise<string>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: edgePort, path: '/v1/chat', agent: false }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(String(res.headers['x-request-id'])));
-      }).on('error', reject);
-    });
-    await new Promise((r) => setTimeout(r, 300));
-    for (const [c, sig] of children.splice(0)) await stopProcess(c, sig);
+  ${front}
+  server { listen 127.0.0.1:${o.port}; location / { proxy_pass http://127.0.0.1:${o.upstream}; } } }\n`;
+}
 
-    const idx = new RecordIndex(path.join(dir, 'i.db'));
-    await intakeFile(idx, path.join(dir, 'edge-access.log'), { region: 'eu-edge' }); // no edge error: nginx answered it
-    for (const f of ['builder-access.log', 'builder-error.log']) await intakeFile(idx, path.join(dir, f), { region: 'us-east', zone: 'local' });
-    const trace = assembleTrace(idx, requestId)!;
-    assert.ok(trace, `the trace of ${requestId}`);
-    assert.is(trace.traceId, requestId.replace(/-/g, ''), 'a UUID request ID is the trace ID without hyphens');
-    const hops = trace.spans.filter((s) => s.kind === 'SERVER');
-    assert.equal(hops.map((h) => [h.service, h.region, h.status]), [['caddy', 'eu-edge', 502], ['nginx', 'us-east', 502]]);
-    assert.is(hops[1]!.parentSpanId, hops[0]!.spanId, 'the builder hop is inside the edge hop');
-    const d = diagnose(trace, idx);
-    assert.is(d.causes[0]?.id, 'upstream-refused');
-    assert.ok(d.causes[0]!.evidence.some((e) => e.source === 'nginx-error' && e.region === 'us-east'), 'the evidence is the builder\'s error line');
-    idx.close();
-    assert.is(run('--db', path.join(dir, 'i.db'), '--json', trace.traceId).status, 0, 'the trace ID from Jaeger/Tempo finds the request too');
-    const out = run('--db', path.join(dir, 'i.db'), requestId.slice(0, 13));
-    assert.is(out.status, 0, out.stderr);
-    assert.match(out.stdout, /caddy \(eu-edge\)/);
-    assert.match(out.stdout, /nginx \(us-east\)/);
-    assert.match(out.stdout, /cause {2}upstream-refused/);
+/** Starts nginx with `conf`, runs `drive`, stops nginx by PID. */
+async function withNginx(conf: string, port: number, drive: () => Promise<void>): Promise<void> {
+  mkdirSync(path.join(dir, 'tmp'), { recursive: true });
+  writeFileSync(path.join(dir, 'nginx.conf'), conf);
+  const nginx = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  try {
+    await waitForPort(port, nginx, 'nginx');
+    await drive();
+    await new Promise((r) => setTimeout(r, 200));
   } finally {
-    for (const [c, sig] of children) await stopProcess(c, sig);
+    await stopProcess(nginx, 'SIGQUIT');
   }
+}
+
+/** An edge Caddy (its own request uuid, sent on as X-Request-Id) before a builder nginx; logs edge-* and builder-*. */
+async function withTwoHops(o: { upstream: number; workerConnections?: number }, drive: (edgePort: number) => Promise<void>): Promise<void> {
+  const [edgePort, builderPort] = (await freePorts(2)) as [number, number];
+  writeFileSync(path.join(dir, 'Caddyfile'), `{\n\tadmin off\n\tauto_https off\n\tlog errors {\n\t\toutput file ${dir}/edge-error.log\n\t\tformat json\n\t\tinclude http.log.error\n\t}\n}\nhttp://:${edgePort} {\n\tbind 127.0.0.1\n\tlog {\n\t\toutput file ${dir}/edge-access.log\n\t\tformat json\n\t}\n\theader X-Request-Id {http.request.uuid}\n\treverse_proxy 127.0.0.1:${builderPort} {\n\t\theader_up X-Request-Id {http.request.uuid}\n\t}\n}\n`);
+  await withNginx(builderNginxConf({ port: builderPort, upstream: o.upstream, workerConnections: o.workerConnections, log: 'builder-' }), builderPort, async () => {
+    const caddy = spawn('caddy', ['run', '--config', path.join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { stdio: 'ignore', env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
+    try {
+      await waitForPort(edgePort, caddy, 'caddy');
+      await drive(edgePort);
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      await stopProcess(caddy, 'SIGTERM');
+    }
+  });
+}
+
+/** GET through a proxy; resolves with the X-Request-Id it answered with ('' when the connection failed). */
+const getId = (port: number, p: string) => new Promise<string>((resolve) => {
+  http.get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => { res.resume(); res.on('end', () => resolve(String(res.headers['x-request-id']))); }).on('error', () => resolve(''));
+});
+
+const proxies = testNeeding(['nginx', 'caddy'], 'lookup.test (two hops)', t);
+proxies.run('two proxies in two regions, one request ID: one trace with both hops, the cause from the inner one', async () => {
+  assertTools(proxies.missing);
+  const [refused] = await freePorts(1);
+  let requestId = '';
+  await withTwoHops({ upstream: refused! }, async (edgePort) => { requestId = await getId(edgePort, '/v1/chat'); });
+  const idx = new RecordIndex(path.join(dir, 'i.db'));
+  await intakeFile(idx, path.join(dir, 'edge-access.log'), { region: 'eu-edge' }); // no edge error: nginx answered it
+  for (const f of ['builder-access.log', 'builder-error.log']) await intakeFile(idx, path.join(dir, f), { region: 'us-east', zone: 'local' });
+  const trace = assembleTrace(idx, requestId)!;
+  assert.ok(trace, `the trace of ${requestId}`);
+  assert.is(trace.traceId, requestId.replace(/-/g, ''), 'a UUID request ID is the trace ID without hyphens');
+  const hops = trace.spans.filter((s) => s.kind === 'SERVER');
+  assert.equal(hops.map((h) => [h.service, h.region, h.status]), [['caddy', 'eu-edge', 502], ['nginx', 'us-east', 502]]);
+  assert.is(hops[1]!.parentSpanId, hops[0]!.spanId, 'the builder hop is inside the edge hop');
+  const d = diagnose(trace, idx);
+  assert.is(d.causes[0]?.id, 'upstream-refused');
+  assert.ok(d.causes[0]!.evidence.some((e) => e.source === 'nginx-error' && e.region === 'us-east'), 'the evidence is the builder\'s error line');
+  idx.close();
+  assert.is(run('--db', path.join(dir, 'i.db'), '--json', trace.traceId).status, 0, 'the trace ID from Jaeger/Tempo finds the request too');
+  const out = run('--db', path.join(dir, 'i.db'), requestId.slice(0, 13));
+  assert.is(out.status, 0, out.stderr);
+  assert.match(out.stdout, /caddy \(eu-edge\)/);
+  assert.match(out.stdout, /nginx \(us-east\)/);
+  assert.match(out.stdout, /cause {2}upstream-refused/);
 });
 
 const nginxOnly = testNeeding(['nginx'], 'lookup.test (gateway stand-in)', t);
@@ -94,33 +119,13 @@ const nginxOnly = testNeeding(['nginx'], 'lookup.test (gateway stand-in)', t);
  */
 proxies.run('overload: edge Caddy sees 502s while the builder nginx runs out of worker_connections', async () => {
   assertTools(proxies.missing);
-  const [edgePort, builderPort] = (await freePorts(2)) as [number, number];
   const slow = http.createServer((_req, res) => setTimeout(() => res.end('ok\n'), 800));
   await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
-  const upstream = (slow.address() as { port: number }).port;
-  mkdirSync(path.join(dir, 'tmp'));
-  writeFileSync(path.join(dir, 'nginx.conf'), `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/builder-error.log info; user root;
-events { worker_connections 6; }
-http { client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
-  map $http_x_request_id $req_id { default $http_x_request_id; "" $request_id; }
-  ${BUILTIN_LOG_FORMATS.claw_json}
-  access_log ${dir}/builder-access.log claw_json;
-  server { listen 127.0.0.1:${builderPort}; location / { proxy_pass http://127.0.0.1:${upstream}; } } }\n`);
-  writeFileSync(path.join(dir, 'Caddyfile'), `{\n\tadmin off\n\tauto_https off\n\tlog errors {\n\t\toutput file ${dir}/edge-error.log\n\t\tformat json\n\t\tinclude http.log.error\n\t}\n}\nhttp://:${edgePort} {\n\tbind 127.0.0.1\n\tlog {\n\t\toutput file ${dir}/edge-access.log\n\t\tformat json\n\t}\n\theader X-Request-Id {http.request.uuid}\n\treverse_proxy 127.0.0.1:${builderPort} {\n\t\theader_up X-Request-Id {http.request.uuid}\n\t}\n}\n`);
-  const children: [ChildProcess, NodeJS.Signals][] = [];
   try {
-    const nginx = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'ignore' });
-    children.push([nginx, 'SIGQUIT']);
-    const caddy = spawn('caddy', ['run', '--config', path.join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { stdio: 'ignore', env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
-    children.push([caddy, 'SIGTERM']);
-    await waitForPort(builderPort, nginx, 'nginx');
-    await waitForPort(edgePort, caddy, 'caddy');
-    await Promise.all(Array.from({ length: 12 }, (_, i) => new Promise<void>((resolve) => {
-      http.get({ host: '127.0.0.1', port: edgePort, path: `/r/${i}`, agent: false }, (res) => { res.resume(); res.on('end', resolve); }).on('error', () => resolve());
-    })));
-    await new Promise((r) => setTimeout(r, 300));
+    await withTwoHops({ upstream: (slow.address() as { port: number }).port, workerConnections: 6 }, async (edgePort) => {
+      await Promise.all(Array.from({ length: 12 }, (_, i) => getId(edgePort, `/r/${i}`)));
+    });
   } finally {
-    for (const [c, sig] of children) await stopProcess(c, sig);
     await new Promise((r) => slow.close(r));
   }
   const idx = new RecordIndex(path.join(dir, 'i.db'));
@@ -136,31 +141,6 @@ http { client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_tem
   idx.close();
 });
 
-/** Real nginx in front of the gateway stand-in; returns the request IDs in order and the log paths. */
-async function nginxBeforeGateway(gatewayPort: number, port: number, drive: (get: (p: string) => Promise<string>) => Promise<void>): Promise<void> {
-  mkdirSync(path.join(dir, 'tmp'), { recursive: true });
-  writeFileSync(path.join(dir, 'nginx.conf'), `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log info; user root;
-events { worker_connections 64; }
-http { client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
-  map $http_x_request_id $req_id { default $http_x_request_id; "" $request_id; }
-  ${BUILTIN_LOG_FORMATS.claw_json}
-  access_log ${dir}/access.log claw_json;
-  proxy_set_header X-Request-Id $req_id;
-  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-  add_header X-Request-Id $req_id always;
-  server { listen 127.0.0.1:${port}; location / { proxy_pass http://127.0.0.1:${gatewayPort}; } } }\n`);
-  const nginx = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'ignore' });
-  try {
-    await waitForPort(port, nginx, 'nginx');
-    await drive((p) => new Promise<string>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => { res.resume(); res.on('end', () => resolve(String(res.headers['x-request-id']))); }).on('error', reject);
-    }));
-    await new Promise((r) => setTimeout(r, 200));
-  } finally {
-    await stopProcess(nginx, 'SIGQUIT');
-  }
-}
-
 async function indexNginxAndGateway(): Promise<RecordIndex> {
   const idx = new RecordIndex(path.join(dir, 'i.db'));
   for (const f of ['access.log', 'error.log', 'gateway.log']) await intakeFile(idx, path.join(dir, f), { zone: 'local' });
@@ -172,10 +152,10 @@ nginxOnly.run('startup race: real nginx refused while the gateway (stand-in) was
   const [gatewayPort, port] = (await freePorts(2)) as [number, number];
   let failed = '';
   let gateway: StandIn | undefined;
-  await nginxBeforeGateway(gatewayPort, port, async (get) => {
-    failed = await get('/v1/chat');
+  await withNginx(builderNginxConf({ port, upstream: gatewayPort, front: true }), port, async () => {
+    failed = await getId(port, '/v1/chat');
     gateway = await startGatewayStandIn({ port: gatewayPort, log: path.join(dir, 'gateway.log') });
-    await get('/v1/chat');
+    await getId(port, '/v1/chat');
   });
   await gateway?.close();
   const idx = await indexNginxAndGateway();
@@ -190,7 +170,7 @@ nginxOnly.run('trusted proxies: real nginx forwards X-Forwarded-For to a gateway
   const [gatewayPort, port] = (await freePorts(2)) as [number, number];
   const gateway = await startGatewayStandIn({ port: gatewayPort, log: path.join(dir, 'gateway.log'), trustedProxies: [] });
   let id = '';
-  await nginxBeforeGateway(gatewayPort, port, async (get) => { id = await get('/v1/chat'); });
+  await withNginx(builderNginxConf({ port, upstream: gatewayPort, front: true }), port, async () => { id = await getId(port, '/v1/chat'); });
   await gateway.close();
   const idx = await indexNginxAndGateway();
   const d = diagnose(assembleTrace(idx, id)!, idx);
