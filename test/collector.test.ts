@@ -16,8 +16,8 @@ interface Config {
 }
 const config = parse(readFileSync(path.join(REPO, 'otel-collector.yaml'), 'utf8')) as Config;
 
-/** Resource attributes claw-trace puts on every span (README, issue 5); labels via resource_to_telemetry_conversion. */
-const RESOURCE_ATTRIBUTES = ['service.name', 'host.name', 'cloud.region', 'deployment.environment', 'service.version'];
+/** Resource attributes src/export/spans.ts puts on every span; labels via resource_to_telemetry_conversion. */
+const RESOURCE_ATTRIBUTES = ['service.name', 'host.name', 'cloud.region', 'deployment.environment.name', 'service.version'];
 const promName = (s: string) => s.replace(/[^a-zA-Z0-9_]/g, '_');
 
 test('the Collector config: every pipeline uses defined components, every connector links two pipelines, nothing unused', () => {
