@@ -102,6 +102,12 @@ t('follow takes appended lines into the index and stops cleanly on SIGTERM', asy
   idx.close();
 });
 
+t('the built bin is executable (npx claw-trace runs it directly)', () => {
+  const r = spawnSync(CLI, ['--version'], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.error?.message ?? r.stderr);
+  assert.match(r.stdout, /\d+\.\d+\.\d+/);
+});
+
 t('formats lists every format and error kind', () => {
   const r = run('formats');
   assert.is(r.status, 0);
