@@ -3,7 +3,7 @@
  * not be read, by reason, with the first place each reason was met. Bad lines never stop it.
  */
 import { createParser, detectFormat, LogRecord, ParseError, type ParseErrorReason, type ParserOptions } from '../../parsers/index.js';
-import { type Line, readLines, openLogStream, DEFAULT_MAX_LINE_BYTES } from './lineReader.js';
+import { type Line, readLineBatches, openLogStream, DEFAULT_MAX_LINE_BYTES } from './lineReader.js';
 
 export interface ParseFileOptions extends ParserOptions {
   /** A format name; detected from the first lines when absent. */
@@ -41,15 +41,16 @@ const SAMPLE_LINES = 50;
 /** Streams a file's records and errors; `stats` is complete once the iterator is done. */
 export async function* parseFile(file: string, opts: ParseFileOptions, stats: FileStats): AsyncGenerator<FileItem> {
   const maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const lines = readLines(await openLogStream(file), maxLineBytes);
+  // Batches of lines (one await per chunk read, not per line), as the intake reads them.
+  const batches = readLineBatches(await openLogStream(file), maxLineBytes);
   const head: Line[] = [];
   let format = opts.format;
   if (format === undefined) {
     // next(), not for-await: breaking out of for-await would close the generator.
     while (head.length < SAMPLE_LINES) {
-      const n = await lines.next();
+      const n = await batches.next();
       if (n.done) break;
-      head.push(n.value);
+      head.push(...n.value);
     }
     const found = detectFormat(head.filter((l) => !l.tooLong).map((l) => l.text), opts);
     if (!found) {
@@ -92,7 +93,7 @@ export async function* parseFile(file: string, opts: ParseFileOptions, stats: Fi
   }
 
   for (const l of head) yield* handle(l);
-  for await (const l of lines) yield* handle(l);
+  for await (const batch of batches) for (const l of batch) yield* handle(l);
 }
 
 export function emptyStats(file: string): FileStats {
