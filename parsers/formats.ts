@@ -56,6 +56,25 @@ export function createParser(format: string, opts: ParserOptions = {}): LinePars
   return spec.make(opts);
 }
 
+const compiled = new Map<string, LineParser>();
+const MAX_COMPILED = 256;
+
+/**
+ * A compiled parser for a format and its options (as stored JSON), made once and reused: the
+ * intake reads a live file on every change, and lookups re-read stored lines file by file.
+ * Parsers keep no state across lines that matters (only last-value time caches), so sharing is safe.
+ */
+export function parserFor(format: string, optionsJson: string): LineParser {
+  const key = `${format}\u0000${optionsJson}`;
+  let p = compiled.get(key);
+  if (!p) {
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    p = createParser(format, JSON.parse(optionsJson) as ParserOptions);
+    compiled.set(key, p);
+  }
+  return p;
+}
+
 export interface Detection {
   format: string;
   /** Lines of the sample the chosen format read. */

@@ -16,7 +16,7 @@ import { intakeFile } from '../src/intake/intakeFile.js';
 import { assembleTrace } from '../src/correlate/assemble.js';
 import { diagnose } from '../src/diagnose/diagnose.js';
 import { hrTime, toReadableSpans } from '../src/export/spans.js';
-import { Rehydrator } from '../src/store/rehydrate.js';
+import { rehydrate } from '../src/store/rehydrate.js';
 import { fixture } from './helpers.js';
 
 const t = suite('export');
@@ -53,7 +53,7 @@ t('a diagnosed lab trace arrives with its IDs, log timestamps, HTTP attributes, 
   const idx = new RecordIndex(path.join(dir, 'i.db'));
   await intakeFile(idx, fixture('nginx', 'claw_json.log'), { region: 'us-east' });
   await intakeFile(idx, fixture('nginx', 'error.log'), { region: 'us-east', zone: 'UTC' });
-  const refused = new Rehydrator().records(idx.search({ from: 0, to: 4e12, minStatus: 500 })).find((r) => r.uri === '/refused')!;
+  const refused = rehydrate(idx.search({ from: 0, to: 4e12, minStatus: 500 })).find((r) => r.uri === '/refused')!;
   const trace = assembleTrace(idx, refused.requestId!)!;
   const d = diagnose(trace, idx);
   const spans = toReadableSpans(trace, d, { hostName: 'builder-7', environment: 'prod', version: 'build-42' });

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
-import { Rehydrator } from '../src/store/rehydrate.js';
+import { rehydrate } from '../src/store/rehydrate.js';
 import { assembleTrace } from '../src/correlate/assemble.js';
 import { diagnose } from '../src/diagnose/diagnose.js';
 import { failureReport } from '../src/cli/failuresCommand.js';
@@ -116,7 +116,7 @@ export async function checkLabDiagnoses(logs: LabLogs): Promise<void> {
     for (const name of ['nginx-claw_json.log', 'nginx-error.log', 'caddy-access.log', 'caddy-error.log']) {
       await intakeFile(idx, logs.file(name), { zone: 'UTC' });
     }
-    const indexed = new Rehydrator().records(idx.search({ from: 0, to: 4e12, limit: 100_000 }));
+    const indexed = rehydrate(idx.search({ from: 0, to: 4e12, limit: 100_000 }));
     const access = (proxy: 'nginx' | 'caddy') => indexed.filter((r) => r.source === `${proxy}-access`);
     for (const c of LAB_CASES) {
       if (logs.skipped.includes(c.name)) continue;

@@ -9,7 +9,7 @@
  * 4. context: gateway lifecycle and trusted-proxy warnings around the request.
  */
 import type { RecordIndex } from '../store/recordIndex.js';
-import { Rehydrator, type IndexedRecord } from '../store/rehydrate.js';
+import { rehydrate, type IndexedRecord } from '../store/rehydrate.js';
 import { serviceOf, spanIdFor, traceIdFor, type ClockSkew, type ContextLine, type Join, type Span, type Trace } from './trace.js';
 
 const ACCESS = new Set(['nginx-access', 'caddy-access']);
@@ -80,11 +80,11 @@ function eventTarget(hop: Span, attempts: Span[], e: IndexedRecord): Span {
 }
 
 /** `skew`: how far this hop's host clock is ahead; its own error lines are in that clock. */
-function structuralEvents(index: RecordIndex, rh: Rehydrator, hop: Span, attempts: Span[], skew = 0): void {
+function structuralEvents(index: RecordIndex, hop: Span, attempts: Span[], skew = 0): void {
   const r = hop.record!;
   if (r.source === 'nginx-access') {
     if (r.connection === undefined) return;
-    const lines = rh.records(index.window(hop.start + skew - ERROR_SLACK_MS, hop.end + skew + ERROR_SLACK_MS, ['nginx-error']));
+    const lines = rehydrate(index.window(hop.start + skew - ERROR_SLACK_MS, hop.end + skew + ERROR_SLACK_MS, ['nginx-error']));
     for (const e of lines) {
       if (e.connection !== r.connection) continue;
       if (e.request !== undefined && r.request !== undefined && e.request !== r.request) continue;
@@ -93,7 +93,7 @@ function structuralEvents(index: RecordIndex, rh: Rehydrator, hop: Span, attempt
       target.events.push({ time: e.time, name: e.errorKind ?? e.level ?? 'error', record: e, join: SURE('*connection + request line + time', 2) });
     }
   } else {
-    const lines = rh.records(index.window(hop.start + skew - ERROR_SLACK_MS, hop.end + skew + ERROR_SLACK_MS, ['caddy-error', 'caddy-proxy']));
+    const lines = rehydrate(index.window(hop.start + skew - ERROR_SLACK_MS, hop.end + skew + ERROR_SLACK_MS, ['caddy-error', 'caddy-proxy']));
     for (const e of lines) {
       if (e.errorKind === undefined) continue;
       let join: Join;
@@ -209,8 +209,7 @@ export function resolveRequestId(index: RecordIndex, idOrPrefix: string): Resolv
 }
 
 export function assembleTrace(index: RecordIndex, requestId: string): Trace | undefined {
-  const rh = new Rehydrator();
-  const own = rh.records(index.byRequestId(requestId));
+  const own = rehydrate(index.byRequestId(requestId));
   if (own.length === 0) return undefined;
   const traceId = traceIdFor(requestId);
   // Outermost first. Time alone cannot order hops of a fast request (nginx logs whole ms), so the
@@ -238,11 +237,11 @@ export function assembleTrace(index: RecordIndex, requestId: string): Trace | un
     if (outer) hop.parentSpanId = outer.spanId;
     const attempts = attemptSpans(traceId, hop);
     spans.push(hop, ...attempts);
-    structuralEvents(index, rh, hop, attempts, Number(hop.attrs['clock_skew_corrected_ms'] ?? 0));
+    structuralEvents(index, hop, attempts, Number(hop.attrs['clock_skew_corrected_ms'] ?? 0));
   }
   const from = Math.min(...hops.map((h) => h.start), ...own.map((r) => r.time));
   const to = Math.max(...hops.map((h) => h.end), ...own.map((r) => r.time));
-  const gw = rh.records(index.window(from - CONTEXT_BEFORE_MS, to + GATEWAY_SLACK_MS, ['openclaw']));
+  const gw = rehydrate(index.window(from - CONTEXT_BEFORE_MS, to + GATEWAY_SLACK_MS, ['openclaw']));
   // The innermost hops (no other hop below them) are the ones that talked to the gateway.
   const hopAbove = (spanId: string | undefined) => {
     const s = spans.find((x) => x.spanId === spanId);

@@ -1,6 +1,6 @@
 /** Runs the catalog over a trace: the causes proven, or "unknown" with what was missing. */
 import type { RecordIndex } from '../store/recordIndex.js';
-import { Rehydrator, type IndexedRecord } from '../store/rehydrate.js';
+import { rehydrate, type IndexedRecord } from '../store/rehydrate.js';
 import type { Trace } from '../correlate/trace.js';
 import { CAUSES } from './catalog.js';
 import { factsOf, type Facts } from './facts.js';
@@ -17,7 +17,7 @@ export interface Diagnosis {
 function withNearby(index: RecordIndex | undefined, f: Facts): Facts {
   if (!index || f.duration === undefined) return f;
   const rows = index.window(f.start - 5000, f.start + f.duration + 5000, ['nginx-error']);
-  f.nearby = new Rehydrator().records(rows).filter((e) => e.errorKind === 'worker-connections' || e.errorKind === 'too-many-open-files');
+  f.nearby = rehydrate(rows).filter((e) => e.errorKind === 'worker-connections' || e.errorKind === 'too-many-open-files');
   return f;
 }
 

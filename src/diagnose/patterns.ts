@@ -4,7 +4,7 @@
  * to. Reported beside the per-request causes by `claw-trace 5xx`.
  */
 import type { RecordIndex, StoredRecord } from '../store/recordIndex.js';
-import { Rehydrator } from '../store/rehydrate.js';
+import { rehydrate } from '../store/rehydrate.js';
 
 export interface FailureFact {
   cause: string;
@@ -115,7 +115,7 @@ export function trafficOf(index: RecordIndex, from: number, to: number): Traffic
   const byRegion = new Map((db.prepare(`SELECT coalesce(f.region, '-') AS region, count(*) AS n FROM records r JOIN files f ON f.id = r.id >> 40
     WHERE r.time >= ? AND r.time < ? AND r.source IN ('nginx-access', 'caddy-access') GROUP BY 1`).all(from, to) as { region: string; n: number }[]).map((x) => [x.region, x.n]));
   const plainOk = db.prepare(`SELECT count(*) FROM records WHERE time >= ? AND time < ? AND source IN ('nginx-access', 'caddy-access') AND status >= 100 AND status < 400 AND status <> 101`).pluck().get(from, to) as number;
-  const restarts = new Rehydrator().records(index.window(from - 60_000, to, ['openclaw']))
+  const restarts = rehydrate(index.window(from - 60_000, to, ['openclaw']))
     .filter((r) => r.event === 'lifecycle' && (r.lifecycle === 'http-starting' || r.lifecycle === 'listening' || r.lifecycle === 'ready' || r.lifecycle === 'starting'))
     .map((r) => r.time);
   const perMinute = new Map((db.prepare(`SELECT time / 60000 AS m, count(*) AS n FROM records WHERE time >= ? AND time < ? AND source IN ('nginx-access', 'caddy-access') GROUP BY 1`).all(from, to) as { m: number; n: number }[]).map((x) => [Math.floor(x.m), x.n]));
@@ -123,7 +123,7 @@ export function trafficOf(index: RecordIndex, from: number, to: number): Traffic
   const okRows = index.db.prepare(`SELECT r.id, f.id AS file_id, f.path, f.format, f.options, r.id & ${(2 ** 40 - 1)} AS offset, r.line_no, r.time, r.source,
     f.region, r.request_id, r.status, r.error_kind, r.raw FROM records r JOIN files f ON f.id = r.id >> 40
     WHERE r.time >= ? AND r.time < ? AND r.source IN ('nginx-access', 'caddy-access') AND r.status >= 100 AND r.status < 400 ORDER BY r.time DESC LIMIT 2000`).all(from, to) as StoredRecord[];
-  const directOk = new Rehydrator().records(okRows).filter((r) => !r.forwardedFor).length;
+  const directOk = rehydrate(okRows).filter((r) => !r.forwardedFor).length;
   return { byRegion, plainOk, restarts, perMinute, directOk };
 }
 

@@ -12,7 +12,7 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { Transform, type Readable } from 'node:stream';
-import { createParser, detectFormat, LogRecord, ParseError, type ParseErrorReason, type ParserOptions } from '../../parsers/index.js';
+import { parserFor, detectFormat, LogRecord, ParseError, type ParseErrorReason, type ParserOptions } from '../../parsers/index.js';
 import { readLineBatches, DEFAULT_MAX_LINE_BYTES, type Line } from '../read/lineReader.js';
 import type { BatchError, BatchLine, FileRow, RecordIndex } from '../store/recordIndex.js';
 import { FINGERPRINT_BYTES, identify } from './fileIdentity.js';
@@ -126,9 +126,8 @@ export async function intakeFile(index: RecordIndex, file: string, opts: IntakeO
   // uncompressed size is the checkpoint (so it is not decompressed on every poll).
   if (id.gzip ? id.gzipSize === row.offset % 2 ** 32 : id.size <= row.offset) return result;
 
-  const storedOptions = JSON.parse(row.options) as ParserOptions;
   const maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const parse = createParser(row.format, { ...storedOptions, maxLineChars: maxLineBytes });
+  const parse = parserFor(row.format, JSON.stringify({ ...(JSON.parse(row.options) as ParserOptions), maxLineChars: maxLineBytes }));
   const final = opts.final ?? id.gzip;
   const batchLines = opts.batchLines ?? 5000;
 

@@ -1,5 +1,5 @@
 /** Stored rows back into LogRecords: the raw line through the parser its file was read with. */
-import { createParser, LogRecord, ParseError, type LineParser, type ParserOptions } from '../../parsers/index.js';
+import { LogRecord, ParseError, parserFor } from '../../parsers/index.js';
 import type { StoredRecord } from './recordIndex.js';
 
 export interface IndexedRecord extends LogRecord {
@@ -10,33 +10,25 @@ export interface IndexedRecord extends LogRecord {
   raw: string;
 }
 
-export class Rehydrator {
-  private readonly parsers = new Map<number, LineParser>();
+/** A stored row as the record its line parses into (undefined if a changed parser now refuses it). */
+export function rehydrateOne(row: StoredRecord): IndexedRecord | undefined {
+  const r = parserFor(row.format, row.options)(row.raw);
+  if (r instanceof ParseError) return undefined;
+  const rec = r as IndexedRecord;
+  rec.file = row.path;
+  rec.offset = Number(row.offset);
+  rec.lineNo = row.line_no;
+  rec.rowId = row.id;
+  rec.region = row.region ?? undefined;
+  rec.raw = row.raw;
+  return rec;
+}
 
-  record(row: StoredRecord): IndexedRecord | undefined {
-    let parse = this.parsers.get(row.file_id);
-    if (!parse) {
-      parse = createParser(row.format, JSON.parse(row.options) as ParserOptions);
-      this.parsers.set(row.file_id, parse);
-    }
-    const r = parse(row.raw);
-    if (r instanceof ParseError) return undefined; // stored lines parsed once; a parser change may refuse one
-    const rec = r as IndexedRecord;
-    rec.file = row.path;
-    rec.offset = Number(row.offset);
-    rec.lineNo = row.line_no;
-    rec.rowId = row.id;
-    rec.region = row.region ?? undefined;
-    rec.raw = row.raw;
-    return rec;
+export function rehydrate(rows: StoredRecord[]): IndexedRecord[] {
+  const out: IndexedRecord[] = [];
+  for (const row of rows) {
+    const r = rehydrateOne(row);
+    if (r) out.push(r);
   }
-
-  records(rows: StoredRecord[]): IndexedRecord[] {
-    const out: IndexedRecord[] = [];
-    for (const row of rows) {
-      const r = this.record(row);
-      if (r) out.push(r);
-    }
-    return out;
-  }
+  return out;
 }
