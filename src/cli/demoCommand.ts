@@ -13,7 +13,7 @@ import { intakeFile } from '../intake/intakeFile.js';
 import { assembleTrace } from '../correlate/assemble.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { renderTrace } from './lookupCommand.js';
-import { failureReport, runFailures } from './failuresCommand.js';
+import { failureReport, printFailures } from './failuresCommand.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures');
 
@@ -40,8 +40,8 @@ export async function runDemo(out: NodeJS.WritableStream): Promise<number> {
       }
     }
     out.write(`indexed ${lines} lines: ${files.join(', ')}\n\n`);
-    runFailures(index, { from: 0, to: 4_102_444_800_000, color }, out);
     const report = failureReport(index, { from: 0, to: 4_102_444_800_000 });
+    printFailures(report, { color }, out);
     const pick = SHOWCASE.map((cause) => report.groups.find((g) => g.cause === cause && g.upstream !== '-')).find(Boolean) ?? report.groups[0];
     if (pick) {
       out.write(`\n${c.bold(`$ claw-trace ${pick.example}`)}\n\n`);

@@ -88,10 +88,15 @@ export function failureReport(index: RecordIndex, o: FailuresOptions): FailuresR
 }
 
 export function runFailures(index: RecordIndex, o: FailuresOptions, stdout: NodeJS.WritableStream): number {
-  const r = failureReport(index, o);
+  printFailures(failureReport(index, o), o, stdout);
+  return 0;
+}
+
+/** The report as a table (or JSON with `json`), with the fleet patterns under it. */
+export function printFailures(r: FailuresReport, o: Pick<FailuresOptions, 'json' | 'color'>, stdout: NodeJS.WritableStream): void {
   if (o.json) {
     stdout.write(terminalSafeJson(r) + '\n');
-    return 0;
+    return;
   }
   const c = o.color ? pc : { bold: (s: string) => s, dim: (s: string) => s, red: (s: string) => s };
   const span = r.from <= 0 ? 'all the index' : `${new Date(r.from).toISOString()} .. ${new Date(r.to).toISOString()}`;
@@ -107,5 +112,4 @@ export function runFailures(index: RecordIndex, o: FailuresOptions, stdout: Node
     stdout.write(`${c.bold('pattern')} ${p.id}${p.cause === '*' ? '' : ` (${p.cause})`}: ${terminalSafe(p.summary, 300)}\n  ${c.dim(`points to ${p.pointsTo}`)}\n`);
   }
   if (r.withoutRequestId) stdout.write(c.dim(`${r.withoutRequestId} failing lines carry no request ID (log $request_id, see the README) and are not joined\n`));
-  return 0;
 }

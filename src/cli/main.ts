@@ -81,21 +81,24 @@ async function lookup(id: string, o: { db: string; json?: boolean }): Promise<vo
   process.exitCode = await withIndex(o.db, (index) => runLookup(index, id, { json: o.json, color }, process.stdout, process.stderr));
 }
 
-program
-  .argument('[request-id]', 'show one request across proxies and gateway, with the cause of its failure (a unique prefix works)')
-  .option('--db <path>', 'the index', defaultIndexPath())
-  .option('--json', 'print the trace and diagnosis as JSON')
+/** The options of a lookup, for `claw-trace <id>` and `claw-trace lookup <id>` alike. */
+function withLookupOptions(cmd: Command): Command {
+  return cmd
+    .option('--db <path>', 'the index', defaultIndexPath())
+    .option('--json', 'print the trace and diagnosis as JSON');
+}
+
+withLookupOptions(program
+  .argument('[request-id]', 'show one request across proxies and gateway, with the cause of its failure (a unique prefix works)'))
   .action(async (id: string | undefined, o: { db: string; json?: boolean }) => {
     if (id === undefined) { program.help({ error: true }); return; }
     await lookup(id, o);
   });
 
-program
+withLookupOptions(program
   .command('lookup')
   .description('the same as claw-trace <request-id>, for an ID that is also a command name')
-  .argument('<request-id>')
-  .option('--db <path>', 'the index', defaultIndexPath())
-  .option('--json', 'print the trace and diagnosis as JSON')
+  .argument('<request-id>'))
   .action((id: string, o: { db: string; json?: boolean }) => lookup(id, o));
 
 program

@@ -3,7 +3,7 @@
  * Each pattern is a row: its test over the failures and the window's traffic, and what it points
  * to. Reported beside the per-request causes by `claw-trace 5xx`.
  */
-import type { RecordIndex, StoredRecord } from '../store/recordIndex.js';
+import type { RecordIndex } from '../store/recordIndex.js';
 import { rehydrate } from '../store/rehydrate.js';
 
 export interface FailureFact {
@@ -119,10 +119,8 @@ export function trafficOf(index: RecordIndex, from: number, to: number): Traffic
     .filter((r) => r.event === 'lifecycle' && (r.lifecycle === 'http-starting' || r.lifecycle === 'listening' || r.lifecycle === 'ready' || r.lifecycle === 'starting'))
     .map((r) => r.time);
   const perMinute = new Map((db.prepare(`SELECT time / 60000 AS m, count(*) AS n FROM records WHERE time >= ? AND time < ? AND source IN ('nginx-access', 'caddy-access') GROUP BY 1`).all(from, to) as { m: number; n: number }[]).map((x) => [Math.floor(x.m), x.n]));
-  // X-Forwarded-For is not an indexed column: look at the newest successful lines, a bounded sample.
-  const okRows = index.db.prepare(`SELECT r.id, f.id AS file_id, f.path, f.format, f.options, r.id & ${(2 ** 40 - 1)} AS offset, r.line_no, r.time, r.source,
-    f.region, r.request_id, r.status, r.error_kind, r.raw FROM records r JOIN files f ON f.id = r.id >> 40
-    WHERE r.time >= ? AND r.time < ? AND r.source IN ('nginx-access', 'caddy-access') AND r.status >= 100 AND r.status < 400 ORDER BY r.time DESC LIMIT 2000`).all(from, to) as StoredRecord[];
+  // X-Forwarded-For is not an indexed column: look at a bounded sample of the newest successes.
+  const okRows = index.recentSuccesses(from, to);
   const directOk = rehydrate(okRows).filter((r) => !r.forwardedFor).length;
   return { byRegion, plainOk, restarts, perMinute, directOk };
 }

@@ -238,6 +238,12 @@ export class RecordIndex {
       .pluck().all(p, p + '\u{10FFFF}', limit) as string[];
   }
 
+  /** The newest answered access lines (status 100..399) of a window: a sample of healthy traffic. */
+  recentSuccesses(from: number, to: number, limit = 2000): StoredRecord[] {
+    return this.db.prepare(`${this.selectRecords} WHERE r.time >= ? AND r.time < ? AND r.source IN ('nginx-access', 'caddy-access')
+      AND r.status >= 100 AND r.status < 400 ORDER BY r.time DESC LIMIT ?`).all(from, to, limit) as StoredRecord[];
+  }
+
   /** Lines of the given sources in a time window (the material for structural and inferred joins). */
   window(from: number, to: number, sources: string[], limit = 5000): StoredRecord[] {
     // The side-lines index holds only error and gateway lines; the repeated condition lets SQLite use it.
