@@ -18,6 +18,8 @@ export interface Cause {
   title: string;
   /** The config to change: nginx, Caddy and OpenClaw lines. */
   fix: string;
+  /** More general causes this one explains: not listed again when this one is proven. */
+  supersedes?: string[];
   test(f: Facts): Finding | undefined;
 }
 
@@ -27,6 +29,7 @@ export const CAUSES: readonly Cause[] = [
   {
     id: 'localhost-resolves-to-ipv6',
     title: '"localhost" upstream resolved to ::1 while the gateway listens on 127.0.0.1 only',
+    supersedes: ['upstream-refused'],
     fix: 'nginx:  proxy_pass http://127.0.0.1:18789;   (not localhost)\nCaddy:  reverse_proxy 127.0.0.1:18789\nor bind the gateway to both loopbacks.',
     test: (f) => {
       const ev = f.errors('upstream-refused', 'upstream-address-unavailable').filter((e) => (e.upstreamUrl ?? e.message ?? '').includes('[::1]'));
@@ -37,6 +40,7 @@ export const CAUSES: readonly Cause[] = [
   {
     id: 'gateway-startup-race',
     title: 'the gateway was restarting (deploy): the proxy reached it before it listened',
+    supersedes: ['upstream-refused'],
     fix: 'Deploy with a health-gated switch (wait for /readyz) and let the proxy retry:\nnginx:  proxy_next_upstream error timeout; proxy_next_upstream_tries 3;\nCaddy:  reverse_proxy 127.0.0.1:18789 { lb_try_duration 10s }',
     test: (f) => {
       const refused = f.errors('upstream-refused');

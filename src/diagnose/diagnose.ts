@@ -25,12 +25,14 @@ export function diagnose(trace: Trace, index?: RecordIndex): Diagnosis {
   const f = withNearby(index, factsOf(trace));
   const d: Diagnosis = { failed: f.failed, status: f.status, causes: [], missing: [] };
   if (!f.failed) return d;
+  const superseded = new Set<string>();
   for (const c of CAUSES) {
+    if (superseded.has(c.id)) continue; // a more specific cause already explains it
     const found = c.test(f);
-    if (found) d.causes.push({ id: c.id, title: c.title, confidence: found.confidence, detail: found.detail, evidence: found.evidence, fix: c.fix });
+    if (!found) continue;
+    d.causes.push({ id: c.id, title: c.title, confidence: found.confidence, detail: found.detail, evidence: found.evidence, fix: c.fix });
+    for (const s of c.supersedes ?? []) superseded.add(s);
   }
-  // The first proven cause is the most specific; a generic one it implies is not repeated.
-  if (d.causes.some((c) => c.id === 'localhost-resolves-to-ipv6' || c.id === 'gateway-startup-race')) d.causes = d.causes.filter((c) => c.id !== 'upstream-refused');
   if (d.causes.length === 0) {
     if (f.errorRecords.length === 0) d.missing.push('no proxy error line joined this request (is the error log indexed, at level info?)');
     if (!trace.spans.some((s) => s.service === 'openclaw-gateway')) d.missing.push('no gateway line joined this request (is the gateway log indexed?)');
