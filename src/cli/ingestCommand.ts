@@ -4,16 +4,24 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { hostname } from 'node:os';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import cliProgress from 'cli-progress';
 import { RecordIndex } from '../store/recordIndex.js';
 import { intakeFile, type IntakeOptions, type IntakeResult } from '../intake/intakeFile.js';
 import { terminalSafe } from './terminalText.js';
+import { resolveExport, ExportConfigError, type ExportSettings } from '../export/config.js';
+import type { ExportStats } from '../export/pipeline.js';
+import type { ExportThread } from '../export/exportThread.js';
 import { UsageError } from './errors.js';
 
 export interface IngestCommandOptions extends IntakeOptions {
   db: string;
   json?: boolean;
+  /** OTLP export of the ingested requests' traces (off without an endpoint here or in OTEL_*). */
+  export?: ExportSettings;
+  /** How long to wait for the outbox to drain before exiting, ms. */
+  exportWaitMs?: number;
 }
 
 
@@ -47,12 +55,30 @@ export interface IngestSummary {
   linesPerSecond: number;
   /** Peak resident memory of this process, MB. */
   maxRssMB: number;
+  /** The OTLP export of the ingested traces, when an endpoint is configured. */
+  export?: { url: string; exportedTraces: number; deliveredSpans: number; waitingSpans: number; droppedSpans: number; lastError?: string };
 }
 
 export async function runIngest(patterns: string[], opts: IngestCommandOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WriteStream | NodeJS.WritableStream): Promise<number> {
   const files = await expandFiles(patterns);
   const total = (await Promise.all(files.map((f) => stat(f)))).reduce((n, s) => n + s.size, 0);
+  let exportConfig;
+  try {
+    exportConfig = resolveExport(opts.export ?? {}, { hostName: hostname() }).config;
+  } catch (e) {
+    if (e instanceof ExportConfigError) throw new UsageError(e.message);
+    throw e;
+  }
   const index = new RecordIndex(opts.db);
+  let exporting: ExportThread | undefined;
+  if (exportConfig) {
+    const { startExportThread } = await import('../export/exportThread.js');
+    const { lastBatch } = await import('../export/pipeline.js');
+    exporting = startExportThread(opts.db, exportConfig, {
+      startAfter: lastBatch(index),
+      log: (level, msg) => { if (level === 'warn' && !opts.json) stderr.write(`claw-trace: ${terminalSafe(msg, 500)}\n`); },
+    });
+  }
   const tty = (stderr as NodeJS.WriteStream).isTTY === true && !opts.json;
   const bar = tty
     ? new cliProgress.SingleBar({
@@ -88,12 +114,21 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
       for (const [k, v] of Object.entries(r.errors)) summary.errors[k] = (summary.errors[k] ?? 0) + v!;
       bar?.update(done, { done: (done / 1e6).toFixed(1) });
     }
+  } catch (e) {
+    await exporting?.stop().catch(() => undefined);
+    throw e;
   } finally {
     bar?.stop();
     index.close();
   }
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   summary.linesPerSecond = Math.round(summary.lines / Math.max(summary.seconds, 1e-6));
+  if (exporting && exportConfig) {
+    if (tty) stderr.write(`exporting traces to ${terminalSafe(exportConfig.url, 300)} ...\n`);
+    let s: ExportStats = await exporting.drain(opts.exportWaitMs ?? 60_000);
+    s = await exporting.stop();
+    summary.export = { url: exportConfig.url, exportedTraces: s.exportedTraces, deliveredSpans: s.deliveredSpans, waitingSpans: s.spans, droppedSpans: s.droppedSpans, lastError: s.lastError };
+  }
   summary.maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
   if (opts.json) {
     stdout.write(JSON.stringify(summary) + '\n');
@@ -105,6 +140,12 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
       stderr.write(`${terminalSafe(f.file, 300)}: ${what}\n`);
     }
     const errs = Object.entries(summary.errors).map(([k, v]) => `${k} ${v}`).join(', ');
+    const x = summary.export;
+    if (x) {
+      stderr.write(`exported ${x.exportedTraces} traces to ${terminalSafe(x.url, 300)}: ${x.deliveredSpans} spans delivered` +
+        (x.waitingSpans ? `, ${x.waitingSpans} still waiting in the outbox (${terminalSafe(x.lastError ?? 'not accepted in time', 300)}); the agent or the next ingest delivers them` : '') +
+        (x.droppedSpans ? `; ${x.droppedSpans} dropped over the outbox cap` : '') + '\n');
+    }
     stderr.write(`ingested ${summary.lines} lines (${summary.records} records${errs ? `; unreadable: ${errs}` : ''}) from ${files.length} files into ${terminalSafe(opts.db, 300)} in ${summary.seconds.toFixed(2)} s, ${summary.linesPerSecond.toLocaleString('en-US')} lines/s\n`);
   }
   return 0;

@@ -12,6 +12,7 @@ import { defaultIndexPath } from '../config/paths.js';
 import { UnknownFormatError } from '../read/parseFile.js';
 import { UsageError } from './errors.js';
 import { terminalSafe } from './terminalText.js';
+import type { OtlpProtocol } from '../export/config.js';
 
 /** The index, opened for one command and closed after it. */
 async function withIndex<T>(file: string, f: (index: import('../store/recordIndex.js').RecordIndex) => Promise<T> | T): Promise<T> {
@@ -136,9 +137,15 @@ withParserOptions(program.command('ingest'))
   .option('--db <path>', 'the index', defaultIndexPath())
   .option('--region <label>', 'region label stored with the files')
   .option('--json', 'print the summary as JSON on stdout (no progress bar)')
-  .action(async (files: string[], o: ParserFlags & { db: string; region?: string; json?: boolean }) => {
+  .option('--otlp-endpoint <url>', 'export the ingested traces to this OTLP/HTTP receiver (default: OTEL_EXPORTER_OTLP_ENDPOINT; none: no export)')
+  .addOption(new Option('--otlp-protocol <protocol>', 'OTLP encoding (default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)').choices(['http/protobuf', 'http/json']))
+  .option('--export-wait <duration>', 'how long to wait for the endpoint to take every span before exiting (default 60s)', duration, 60_000)
+  .action(async (files: string[], o: ParserFlags & { db: string; region?: string; json?: boolean; otlpEndpoint?: string; otlpProtocol?: OtlpProtocol; exportWait: number }) => {
     const { runIngest } = await import('./ingestCommand.js');
-    process.exitCode = await runIngest(files, { ...parserOptions(o), db: o.db, region: o.region, json: o.json }, process.stdout, process.stderr);
+    process.exitCode = await runIngest(files, {
+      ...parserOptions(o), db: o.db, region: o.region, json: o.json,
+      export: { endpoint: o.otlpEndpoint, protocol: o.otlpProtocol }, exportWaitMs: o.exportWait,
+    }, process.stdout, process.stderr);
   });
 
 withParserOptions(program.command('follow'))

@@ -26,6 +26,8 @@ export interface HostResource {
   version?: string;
   /** Used where a hop's file has no region label. */
   region?: string;
+  /** More resource attributes for every hop (OTEL_RESOURCE_ATTRIBUTES); the hop's own win. */
+  attributes?: Attributes;
 }
 
 const SCOPE = { name: 'claw-trace', version: '0.1.0' };
@@ -77,7 +79,7 @@ export function toReadableSpans(trace: Trace, d: Diagnosis, host: HostResource =
     const key = `${s.service}\u0000${region ?? ''}`;
     let r = resources.get(key);
     if (!r) {
-      const attrs: Attributes = { [ATTR_SERVICE_NAME]: s.service };
+      const attrs: Attributes = { ...host.attributes, [ATTR_SERVICE_NAME]: s.service };
       if (host.hostName) attrs[ATTR_HOST_NAME] = host.hostName;
       if (region) attrs[ATTR_CLOUD_REGION] = region;
       if (host.environment) attrs[ATTR_DEPLOYMENT_ENVIRONMENT_NAME] = host.environment;

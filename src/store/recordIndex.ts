@@ -160,6 +160,7 @@ export class RecordIndex {
       moveFile: db.prepare(`UPDATE files SET path = ?, dev = ?, ino = ?, fp_len = ?, fp_hash = ?, updated_at = ? WHERE id = ?`),
       checkpoint: db.prepare(`UPDATE files SET offset = ?, line_no = ?, lines_cut = lines_cut + ?, updated_at = ? WHERE id = ?`),
       gap: db.prepare(`UPDATE files SET gaps = gaps + 1 WHERE id = ?`),
+      logBatch: db.prepare(`INSERT INTO batches (first_id, last_id, committed_at) VALUES (?, ?, ?)`),
       insertRecord: db.prepare(`${INSERT_RECORDS} ${RECORD_VALUES}`),
       insertRecords: db.prepare(`${INSERT_RECORDS} ${Array(ROWS_PER_INSERT).fill(RECORD_VALUES).join(', ')}`),
       countError: db.prepare(`INSERT INTO parse_errors (file_id, reason, count) VALUES (?, ?, 1)
@@ -186,6 +187,7 @@ export class RecordIndex {
         if (n <= SAMPLES_PER_REASON) st.insertSample.run(fileId, e.offset, e.lineNo, e.error.reason, e.error.detail, e.line.slice(0, 512));
       }
       st.checkpoint.run(cp.offset, cp.lineNo, cp.linesCut, Date.now(), fileId);
+      if (lines.length > 0) st.logBatch.run(recordId(fileId, lines[0]!.record.offset!), recordId(fileId, lines[lines.length - 1]!.record.offset!), Date.now());
     });
   }
 

@@ -1,0 +1,26 @@
+/** The export pipeline in a worker thread (see exportThread.ts for the other side). */
+import { parentPort, workerData } from 'node:worker_threads';
+import { ExportPipeline } from './pipeline.js';
+import type { ExportConfig } from './config.js';
+
+interface Request { id: number; op: 'stats' | 'drain' | 'stop'; ms?: number }
+const { dbPath, config, startAfter } = workerData as { dbPath: string; config: ExportConfig; startAfter?: number };
+const port = parentPort!;
+const pipeline = new ExportPipeline(dbPath, config, { startAfter, log: (level, msg, fields) => port.postMessage({ log: { level, msg, fields } }) });
+pipeline.start();
+port.on('message', (req: Request) => {
+  void (async () => {
+    try {
+      if (req.op === 'stats') port.postMessage({ id: req.id, result: pipeline.stats() });
+      else if (req.op === 'drain') port.postMessage({ id: req.id, result: await pipeline.drain(req.ms ?? 0) });
+      else {
+        const result = pipeline.stats();
+        await pipeline.stop();
+        port.postMessage({ id: req.id, result });
+        port.close();
+      }
+    } catch (e) {
+      port.postMessage({ id: req.id, error: (e as Error).message });
+    }
+  })();
+});

@@ -1,0 +1,171 @@
+/**
+ * The outbox: spans wait in the SQLite index until the OTLP endpoint accepts them, so an outage
+ * or a restart loses nothing. One row per trace; exporting a trace again (a late line) replaces
+ * its waiting row, so the endpoint gets each span ID once with its latest content. Over the cap
+ * the oldest traces are dropped and counted.
+ */
+import { TraceFlags, type Attributes, type HrTime } from '@opentelemetry/api';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { RecordIndex } from '../store/recordIndex.js';
+
+/** A span as stored: the ReadableSpan fields the OTLP serializers read, in plain JSON. */
+interface StoredSpan {
+  n: string; k: number; s: string; p?: string; st: HrTime; et: HrTime; a: Attributes;
+  e: { n: string; t: HrTime; a?: Attributes }[]; c: { code: number; message?: string }; r: number;
+}
+interface StoredTrace { t: string; r: Attributes[]; s: StoredSpan[] }
+
+const SCOPE = { name: 'claw-trace', version: '0.1.0' };
+
+/** One trace's spans as the outbox stores them. */
+export function packSpans(traceId: string, spans: ReadableSpan[]): string {
+  const resources: Resource[] = [];
+  const out: StoredTrace = { t: traceId, r: [], s: [] };
+  for (const sp of spans) {
+    let r = resources.indexOf(sp.resource);
+    if (r < 0) { r = resources.push(sp.resource) - 1; out.r.push(sp.resource.attributes); }
+    out.s.push({
+      n: sp.name, k: sp.kind, s: sp.spanContext().spanId, p: sp.parentSpanContext?.spanId, st: sp.startTime, et: sp.endTime,
+      a: sp.attributes, e: sp.events.map((e) => ({ n: e.name, t: e.time, a: e.attributes })), c: sp.status, r,
+    });
+  }
+  return JSON.stringify(out);
+}
+
+const diff = (a: HrTime, b: HrTime): HrTime => {
+  let s = b[0] - a[0];
+  let ns = b[1] - a[1];
+  if (ns < 0) { s -= 1; ns += 1e9; }
+  return [Math.max(0, s), s < 0 ? 0 : ns];
+};
+
+/** Stored spans back to ReadableSpans; `resources` shares equal resources across traces (one per hop in the request). */
+export function unpackSpans(data: string, resources: Map<string, Resource>): ReadableSpan[] {
+  const t = JSON.parse(data) as StoredTrace;
+  const res = t.r.map((attrs) => {
+    const key = JSON.stringify(attrs);
+    let r = resources.get(key);
+    if (!r) { r = resourceFromAttributes(attrs); resources.set(key, r); }
+    return r;
+  });
+  return t.s.map((s): ReadableSpan => ({
+    name: s.n,
+    kind: s.k,
+    spanContext: () => ({ traceId: t.t, spanId: s.s, traceFlags: TraceFlags.SAMPLED }),
+    parentSpanContext: s.p ? { traceId: t.t, spanId: s.p, traceFlags: TraceFlags.SAMPLED } : undefined,
+    startTime: s.st,
+    endTime: s.et,
+    duration: diff(s.st, s.et),
+    status: s.c,
+    attributes: s.a,
+    links: [],
+    events: s.e.map((e) => ({ name: e.n, time: e.t, attributes: e.a, droppedAttributesCount: 0 })),
+    ended: true,
+    resource: res[s.r]!,
+    instrumentationScope: SCOPE,
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
+  }));
+}
+
+export interface OutboxEntry { traceId: string; spans: number; data: string }
+export interface OutboxRow { id: number; trace_id: string; spans: number; data: string }
+
+export interface OutboxStats {
+  traces: number;
+  spans: number;
+  bytes: number;
+  /** Spans dropped because the outbox was over its cap, since the index was created. */
+  droppedSpans: number;
+  droppedTraces: number;
+}
+
+/** Counters kept in export_state, so they survive restarts. */
+export function stateValue(index: RecordIndex, key: string): number | undefined {
+  return index.prepared(`SELECT value FROM export_state WHERE key = ?`).pluck().get(key) as number | undefined;
+}
+export function setState(index: RecordIndex, key: string, value: number): void {
+  index.prepared(`INSERT INTO export_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(key, value);
+}
+function addState(index: RecordIndex, key: string, n: number): void {
+  index.prepared(`INSERT INTO export_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = value + excluded.value`).run(key, n);
+}
+
+export class Outbox {
+  private traces: number;
+  private spans: number;
+  private bytes: number;
+
+  constructor(private readonly index: RecordIndex, private readonly maxBytes: number) {
+    const s = index.db.prepare(`SELECT count(*) AS n, coalesce(sum(spans), 0) AS spans, coalesce(sum(bytes), 0) AS bytes FROM outbox`).get() as { n: number; spans: number; bytes: number };
+    this.traces = s.n;
+    this.spans = s.spans;
+    this.bytes = s.bytes;
+  }
+
+  /** Adds traces (replacing a waiting older version of each) and enforces the cap, in one transaction. */
+  put(entries: OutboxEntry[], now = Date.now()): void {
+    if (entries.length === 0) return;
+    const del = this.index.prepared(`DELETE FROM outbox WHERE trace_id = ? RETURNING spans, bytes`);
+    const ins = this.index.prepared(`INSERT INTO outbox (trace_id, spans, bytes, created_at, data) VALUES (?, ?, ?, ?, ?)`);
+    this.index.db.transaction(() => {
+      for (const e of entries) {
+        const old = del.get(e.traceId) as { spans: number; bytes: number } | undefined;
+        if (old) { this.traces--; this.spans -= old.spans; this.bytes -= old.bytes; }
+        const bytes = Buffer.byteLength(e.data);
+        ins.run(e.traceId, e.spans, bytes, now, e.data);
+        this.traces++; this.spans += e.spans; this.bytes += bytes;
+      }
+      if (this.bytes > this.maxBytes) this.dropOldest();
+    })();
+  }
+
+  private dropOldest(): void {
+    const oldest = this.index.prepared(`DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT 256) RETURNING spans, bytes`);
+    let spans = 0;
+    let traces = 0;
+    while (this.bytes > this.maxBytes && this.traces > 0) {
+      for (const r of oldest.all() as { spans: number; bytes: number }[]) {
+        this.traces--; this.spans -= r.spans; this.bytes -= r.bytes;
+        spans += r.spans; traces++;
+      }
+    }
+    addState(this.index, 'dropped_spans', spans);
+    addState(this.index, 'dropped_traces', traces);
+  }
+
+  /** The oldest waiting traces after row `afterId`, up to about `maxSpans` spans. */
+  take(maxSpans: number, afterId = 0): OutboxRow[] {
+    const rows: OutboxRow[] = [];
+    let spans = 0;
+    for (const r of this.index.prepared(`SELECT id, trace_id, spans, data FROM outbox WHERE id > ? ORDER BY id LIMIT 1000`).all(afterId) as OutboxRow[]) {
+      if (rows.length > 0 && spans + r.spans > maxSpans) break;
+      rows.push(r);
+      spans += r.spans;
+    }
+    return rows;
+  }
+
+  /** Delivered: these rows go (a row replaced meanwhile by a newer version has another id and stays). */
+  ack(rows: OutboxRow[]): void {
+    const del = this.index.prepared(`DELETE FROM outbox WHERE id = ? RETURNING spans, bytes`);
+    this.index.db.transaction(() => {
+      let spans = 0;
+      for (const r of rows) {
+        const gone = del.get(r.id) as { spans: number; bytes: number } | undefined;
+        if (gone) { this.traces--; this.spans -= gone.spans; this.bytes -= gone.bytes; spans += gone.spans; }
+      }
+      addState(this.index, 'delivered_spans', spans);
+    })();
+  }
+
+  stats(): OutboxStats {
+    return {
+      traces: this.traces, spans: this.spans, bytes: this.bytes,
+      droppedSpans: stateValue(this.index, 'dropped_spans') ?? 0,
+      droppedTraces: stateValue(this.index, 'dropped_traces') ?? 0,
+    };
+  }
+}

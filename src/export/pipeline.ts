@@ -1,0 +1,275 @@
+/**
+ * The export pipeline: follows what the intake commits (the `batches` change log), exports each
+ * request's trace when its join window closes, keeps the spans in the outbox until the OTLP
+ * endpoint accepts them, and retries with backoff when it does not.
+ *
+ * - A request is due when no line of it has arrived for `joinWindowMs`, in log time (the newest
+ *   line seen, so a backfill does not wait on the wall clock) or in wall time (a quiet live file).
+ * - A late line re-exports: one with the request's ID queues the request again; an error or
+ *   gateway line without an ID queues the failed requests exported around its time. The spans
+ *   keep their IDs (they are deterministic), so the backend replaces them.
+ * - The cursor (the last batch whose requests are all in the outbox) is stored with the outbox:
+ *   after a restart the pipeline re-reads at most one join window of batches.
+ *
+ * It runs on its own database connection; `exportThread.ts` runs it in a worker thread so the
+ * assembly and the HTTP work do not slow the intake.
+ */
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { Resource } from '@opentelemetry/resources';
+import { RecordIndex } from '../store/recordIndex.js';
+import { assembleTrace } from '../correlate/assemble.js';
+import { diagnose } from '../diagnose/diagnose.js';
+import { toReadableSpans } from './spans.js';
+import { Outbox, packSpans, setState, stateValue, unpackSpans, type OutboxEntry, type OutboxRow, type OutboxStats } from './outbox.js';
+import type { ExportConfig } from './config.js';
+
+const ACCESS = new Set(['nginx-access', 'caddy-access']);
+/** A side line this close to an exported failed request re-exports it. */
+const LATE_SLACK_MS = 2000;
+/** Failed requests remembered for late lines: this much log time, at most this many. */
+const RECENT_FAILURES_MS = 10 * 60_000;
+const RECENT_FAILURES_MAX = 20_000;
+const BATCHES_PER_TICK = 64;
+const TRACES_PER_TICK = 4000;
+const SPANS_PER_REQUEST = 4096;
+const BACKOFF_BASE_MS = 1000;
+const BACKOFF_MAX_MS = 60_000;
+
+export interface ExportStats extends OutboxStats {
+  /** Traces written to the outbox (exports and re-exports) by this process. */
+  exportedTraces: number;
+  /** Spans the endpoint accepted, by this process. */
+  deliveredSpans: number;
+  /** Failed deliveries (each retried later), by this process. */
+  failures: number;
+  pendingRequests: number;
+  /** The endpoint's state: ok, or retrying after failures (with the last error). */
+  state: 'ok' | 'retrying';
+  lastError?: string;
+  retryInMs?: number;
+}
+
+interface Pending { time: number; seenAt: number; seq: number }
+export type ExportLog = (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
+
+export interface PipelineOptions {
+  /** The OTLP exporter (default: OTLP/HTTP with protobuf or JSON as configured). */
+  exporter?: SpanExporter;
+  log?: ExportLog;
+  now?: () => number;
+  /** On an index that has never exported: the last batch not to export (default: the newest now). */
+  startAfter?: number;
+}
+
+/** The newest committed batch's sequence number (0 if none). */
+export function lastBatch(index: RecordIndex): number {
+  return index.prepared(`SELECT coalesce(max(seq), 0) FROM batches`).pluck().get() as number;
+}
+
+export async function createOtlpExporter(c: ExportConfig): Promise<SpanExporter> {
+  const opts = { url: c.url, headers: c.headers, timeoutMillis: c.timeoutMs };
+  if (c.protocol === 'http/json') return new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter(opts);
+  return new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter(opts);
+}
+
+export class ExportPipeline {
+  readonly index: RecordIndex;
+  readonly outbox: Outbox;
+  private readonly pending = new Map<string, Pending>();
+  private recentFailures: { time: number; requestId: string }[] = [];
+  private cursor: number;
+  private handled: number;
+  private watermark = 0;
+  private final = false;
+  private inFlight = false;
+  private failuresInRow = 0;
+  private nextAttemptAt = 0;
+  private lastError: string | undefined;
+  private readonly resources = new Map<string, Resource>();
+  private exporter: SpanExporter | undefined;
+  private readonly log: ExportLog;
+  private readonly now: () => number;
+  private readonly counts = { exportedTraces: 0, deliveredSpans: 0, failures: 0 };
+
+  constructor(dbPath: string, private readonly config: ExportConfig, private readonly opts: PipelineOptions = {}) {
+    this.index = new RecordIndex(dbPath);
+    this.outbox = new Outbox(this.index, config.outboxMaxBytes);
+    this.log = opts.log ?? (() => {});
+    this.now = opts.now ?? Date.now;
+    // First start: export what is committed from now on, not the index's history.
+    this.cursor = stateValue(this.index, 'cursor') ?? opts.startAfter ?? lastBatch(this.index);
+    this.handled = this.cursor;
+    this.exporter = opts.exporter;
+  }
+
+  /** Export everything pending now, without waiting for join windows (the end of a backfill). */
+  flushAll(): void {
+    this.final = true;
+  }
+
+  /** Reads new batches and writes due traces to the outbox; true if there may be more to do at once. */
+  tick(): boolean {
+    const now = this.now();
+    const batches = this.index.prepared(`SELECT seq, first_id, last_id FROM batches WHERE seq > ? ORDER BY seq LIMIT ${BATCHES_PER_TICK}`)
+      .all(this.cursor) as { seq: number; first_id: number; last_id: number }[];
+    const lines = this.index.prepared(`SELECT time, source, request_id, status FROM records WHERE id BETWEEN ? AND ?`);
+    for (const b of batches) {
+      for (const r of lines.all(b.first_id, b.last_id) as { time: number; source: string; request_id: string | null; status: number | null }[]) {
+        if (r.time > this.watermark) this.watermark = r.time;
+        if (r.request_id !== null) this.queue(r.request_id, r.time, now, b.seq);
+        else if (!ACCESS.has(r.source)) this.lateSideLine(r.time, now, b.seq);
+      }
+      this.cursor = b.seq;
+    }
+
+    const due: [string, Pending][] = [];
+    for (const [id, p] of this.pending) {
+      if (this.final || p.time < this.watermark - this.config.joinWindowMs || p.seenAt + this.config.joinWindowMs <= now) due.push([id, p]);
+      if (due.length >= TRACES_PER_TICK) break;
+    }
+    const entries: OutboxEntry[] = [];
+    for (const [id, p] of due) {
+      this.pending.delete(id);
+      const trace = assembleTrace(this.index, id);
+      if (!trace) continue;
+      const d = diagnose(trace, this.index);
+      const spans = toReadableSpans(trace, d, this.config.host);
+      entries.push({ traceId: trace.traceId, spans: spans.length, data: packSpans(trace.traceId, spans) });
+      if (d.failed) this.rememberFailure(p.time, id);
+    }
+    this.outbox.put(entries);
+    this.counts.exportedTraces += entries.length;
+
+    // Everything up to the oldest batch with a request still waiting is in the outbox.
+    const first = this.pending.values().next();
+    const handled = first.done ? this.cursor : first.value.seq - 1;
+    if (handled !== this.handled) {
+      this.index.db.transaction(() => {
+        setState(this.index, 'cursor', handled);
+        this.index.prepared(`DELETE FROM batches WHERE seq <= ?`).run(handled);
+      })();
+      this.handled = handled;
+    }
+    return batches.length === BATCHES_PER_TICK || due.length === TRACES_PER_TICK || (this.final && this.pending.size > 0);
+  }
+
+  private queue(requestId: string, time: number, now: number, seq: number): void {
+    const p = this.pending.get(requestId);
+    if (p) { if (time > p.time) p.time = time; p.seenAt = now; }
+    else this.pending.set(requestId, { time, seenAt: now, seq });
+  }
+
+  private rememberFailure(time: number, requestId: string): void {
+    const f = this.recentFailures;
+    let i = f.length;
+    while (i > 0 && f[i - 1]!.time > time) i--;
+    f.splice(i, 0, { time, requestId });
+    const horizon = this.watermark - RECENT_FAILURES_MS;
+    let drop = 0;
+    while (drop < f.length && (f[drop]!.time < horizon || f.length - drop > RECENT_FAILURES_MAX)) drop++;
+    if (drop > 0) this.recentFailures = f.slice(drop);
+  }
+
+  /** An error or gateway line: failed requests already exported around it are exported again. */
+  private lateSideLine(time: number, now: number, seq: number): void {
+    const f = this.recentFailures;
+    let lo = 0;
+    let hi = f.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (f[mid]!.time < time - LATE_SLACK_MS) lo = mid + 1; else hi = mid; }
+    for (let i = lo; i < f.length && f[i]!.time <= time + LATE_SLACK_MS; i++) this.queue(f[i]!.requestId, f[i]!.time, now, seq);
+  }
+
+  /** One delivery attempt of the oldest waiting spans, unless one is under way or backing off. */
+  async send(): Promise<'sent' | 'idle' | 'failed' | 'waiting'> {
+    if (this.inFlight || this.now() < this.nextAttemptAt) return 'waiting';
+    const rows = this.outbox.take(SPANS_PER_REQUEST);
+    if (rows.length === 0) return 'idle';
+    this.inFlight = true;
+    try {
+      this.exporter ??= await createOtlpExporter(this.config);
+      const spans = rows.flatMap((r) => unpackSpans(r.data, this.resources));
+      const result = await new Promise<ExportResult>((resolve) => this.exporter!.export(spans, resolve));
+      if (result.code !== ExportResultCode.SUCCESS) throw result.error ?? new Error('export failed');
+      this.delivered(rows, spans.length);
+      return 'sent';
+    } catch (e) {
+      this.failed(e as Error);
+      return 'failed';
+    } finally {
+      this.inFlight = false;
+    }
+  }
+
+  private delivered(rows: OutboxRow[], spans: number): void {
+    this.outbox.ack(rows);
+    this.counts.deliveredSpans += spans;
+    if (this.failuresInRow > 0) {
+      this.log('info', `export: ${this.config.url} accepts spans again after ${this.failuresInRow} failed attempts`, { url: this.config.url });
+    }
+    this.failuresInRow = 0;
+    this.lastError = undefined;
+    this.nextAttemptAt = 0;
+  }
+
+  private failed(e: Error): void {
+    this.counts.failures++;
+    this.failuresInRow++;
+    const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(16, this.failuresInRow - 1));
+    const wait = Math.round(backoff * (0.5 + Math.random() / 2));
+    this.nextAttemptAt = this.now() + wait;
+    const msg = (e.message || String(e)).slice(0, 300);
+    // Said once per outage (and when the reason changes), not on every retry.
+    if (this.failuresInRow === 1 || msg !== this.lastError) {
+      this.log('warn', `export: ${this.config.url} did not accept spans (${msg}); they wait in the outbox (${this.outbox.stats().spans} spans), retrying with backoff`, { url: this.config.url, error: msg });
+    }
+    this.lastError = msg;
+  }
+
+  stats(): ExportStats {
+    const retrying = this.failuresInRow > 0;
+    return {
+      ...this.outbox.stats(), ...this.counts, pendingRequests: this.pending.size,
+      state: retrying ? 'retrying' : 'ok', lastError: this.lastError,
+      retryInMs: retrying ? Math.max(0, this.nextAttemptAt - this.now()) : undefined,
+    };
+  }
+
+  /** True when everything committed so far has been handled and delivered. */
+  idle(): boolean {
+    const more = this.index.prepared(`SELECT 1 FROM batches WHERE seq > ? LIMIT 1`).pluck().get(this.cursor) !== undefined;
+    return !more && this.pending.size === 0 && this.outbox.stats().traces === 0;
+  }
+
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  /** Runs until `stop()`: ticks, and sends while the endpoint accepts (backing off while it does not). */
+  start(intervalMs = 200): void {
+    if (this.loop) return;
+    this.loop = (async () => {
+      while (!this.stopping) {
+        let busy = this.tick();
+        const r = await this.send();
+        if (r === 'sent') busy = true;
+        if (!busy) await new Promise((res) => setTimeout(res, r === 'failed' || r === 'waiting' ? Math.min(intervalMs, 50) : intervalMs));
+        else await new Promise((res) => setImmediate(res));
+      }
+    })();
+  }
+
+  /** Flushes every pending request and waits until the outbox is empty or `timeoutMs` passes. */
+  async drain(timeoutMs: number): Promise<ExportStats> {
+    this.flushAll();
+    this.start();
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && !this.idle()) await new Promise((r) => setTimeout(r, 20));
+    return this.stats();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.loop;
+    await this.exporter?.shutdown().catch(() => {});
+    this.index.close();
+  }
+}
