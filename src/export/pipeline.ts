@@ -180,12 +180,22 @@ export class ExportPipeline {
     for (let i = lo; i < f.length && f[i]!.time <= time + LATE_SLACK_MS; i++) this.queue(f[i]!.requestId, f[i]!.time, now, seq);
   }
 
-  /** One delivery attempt of the oldest waiting spans, unless one is under way or backing off. */
-  async send(): Promise<'sent' | 'idle' | 'failed' | 'waiting'> {
-    if (this.inFlight || this.now() < this.nextAttemptAt) return 'waiting';
+  private sending: Promise<unknown> | undefined;
+  /**
+   * One delivery attempt of the oldest waiting spans, unless one is under way or backing off.
+   * Ticking goes on while it runs (the exporter's own retries can hold an attempt for seconds).
+   */
+  send(): Promise<'sent' | 'idle' | 'failed' | 'waiting'> {
+    if (this.inFlight || this.now() < this.nextAttemptAt) return Promise.resolve('waiting');
     const rows = this.outbox.take(SPANS_PER_REQUEST);
-    if (rows.length === 0) return 'idle';
+    if (rows.length === 0) return Promise.resolve('idle');
     this.inFlight = true;
+    const attempt = this.attempt(rows);
+    this.sending = attempt;
+    return attempt;
+  }
+
+  private async attempt(rows: OutboxRow[]): Promise<'sent' | 'failed'> {
     try {
       this.exporter ??= await createOtlpExporter(this.config);
       const spans = rows.flatMap((r) => unpackSpans(r.data, this.resources));
@@ -248,12 +258,13 @@ export class ExportPipeline {
     if (this.loop) return;
     this.loop = (async () => {
       while (!this.stopping) {
-        let busy = this.tick();
-        const r = await this.send();
-        if (r === 'sent') busy = true;
-        if (!busy) await new Promise((res) => setTimeout(res, r === 'failed' || r === 'waiting' ? Math.min(intervalMs, 50) : intervalMs));
-        else await new Promise((res) => setImmediate(res));
+        const busy = this.tick();
+        void this.send();
+        // A quick next look while spans wait or flow; the interval when there is nothing to do.
+        if (busy) await new Promise((res) => setImmediate(res));
+        else await new Promise((res) => setTimeout(res, this.outbox.stats().traces > 0 ? Math.min(intervalMs, 20) : intervalMs));
       }
+      await this.sending;
     })();
   }
 
@@ -269,6 +280,7 @@ export class ExportPipeline {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.loop;
+    await this.sending;
     await this.exporter?.shutdown().catch(() => {});
     this.index.close();
   }

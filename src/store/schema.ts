@@ -89,7 +89,7 @@ export const MIGRATIONS: readonly string[] = [
   `
   -- One row per committed batch (a range of one file's records): what the exporter follows.
   CREATE TABLE batches (
-    seq          INTEGER PRIMARY KEY,
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: the exporter's cursor points past deleted rows
     first_id     INTEGER NOT NULL,           -- records.id of the batch's first and last line
     last_id      INTEGER NOT NULL,
     committed_at INTEGER NOT NULL
