@@ -5,7 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RecordIndex, IndexOpenError, MAX_REQUEST_ID_CHARS } from '../src/store/recordIndex.js';
-import { SCHEMA_VERSION } from '../src/store/schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/schema.js';
+import { fixture } from './helpers.js';
+const REPO_FIXTURES = path.dirname(fixture('x'));
 import { intakeFile } from '../src/intake/intakeFile.js';
 
 const t = suite('store');
@@ -19,6 +21,23 @@ t('a new index gets the current schema; reopening keeps it', () => {
   const idx = new RecordIndex(file);
   assert.is(idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
   assert.is(idx.db.pragma('journal_mode', { simple: true }), 'wal');
+  idx.close();
+});
+
+t('an index of schema 1 (the first release) is migrated in place: its lines stay, the change log is added', async () => {
+  const file = path.join(dir, 'v1.db');
+  const db = new Database(file);
+  db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+  db.exec(MIGRATIONS[0]!);
+  db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', '1')`).run();
+  db.prepare(`INSERT INTO files (path, fp_len, fp_hash, format, updated_at) VALUES ('/var/log/nginx/access.log', 0, 'x', 'nginx-combined', 0)`).run();
+  db.close();
+  const idx = new RecordIndex(file);
+  assert.is(idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+  assert.is(idx.files().length, 1, 'the old rows are kept');
+  assert.match(idx.indexId, /^[0-9a-f]{32}$/);
+  await intakeFile(idx, path.join(REPO_FIXTURES, 'nginx', 'combined.log'));
+  assert.ok((idx.db.prepare(`SELECT count(*) FROM batches`).pluck().get() as number) > 0, 'commits are logged for the exporter');
   idx.close();
 });
 

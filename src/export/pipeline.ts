@@ -21,7 +21,7 @@ import { RecordIndex } from '../store/recordIndex.js';
 import { assembleTrace } from '../correlate/assemble.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { toReadableSpans } from './spans.js';
-import { Outbox, packSpans, setState, stateValue, unpackSpans, type OutboxEntry, type OutboxRow, type OutboxStats } from './outbox.js';
+import { Outbox, openOutboxDatabase, packSpans, stateValue, unpackSpans, type OutboxEntry, type OutboxRow, type OutboxStats } from './outbox.js';
 import type { ExportConfig } from './config.js';
 
 const ACCESS = new Set(['nginx-access', 'caddy-access']);
@@ -34,6 +34,7 @@ const BATCHES_PER_TICK = 64;
 const TRACES_PER_TICK = 4000;
 const SPANS_PER_REQUEST = 4096;
 const BACKOFF_BASE_MS = 1000;
+const TRIM_EVERY_MS = 5000;
 const BACKOFF_MAX_MS = 60_000;
 
 export interface ExportStats extends OutboxStats {
@@ -81,6 +82,9 @@ export class ExportPipeline {
   private cursor: number;
   private handled: number;
   private watermark = 0;
+  private trimmed = 0;
+  private readonly cursorKey: string;
+  private lastTrim = 0;
   private final = false;
   private inFlight = false;
   private failuresInRow = 0;
@@ -94,11 +98,12 @@ export class ExportPipeline {
 
   constructor(dbPath: string, private readonly config: ExportConfig, private readonly opts: PipelineOptions = {}) {
     this.index = new RecordIndex(dbPath);
-    this.outbox = new Outbox(this.index, config.outboxMaxBytes);
+    this.outbox = new Outbox(openOutboxDatabase(dbPath), config.outboxMaxBytes);
     this.log = opts.log ?? (() => {});
     this.now = opts.now ?? Date.now;
     // First start: export what is committed from now on, not the index's history.
-    this.cursor = stateValue(this.index, 'cursor') ?? opts.startAfter ?? lastBatch(this.index);
+    this.cursorKey = `cursor:${this.index.indexId}`;
+    this.cursor = stateValue(this.outbox.db, this.cursorKey) ?? opts.startAfter ?? lastBatch(this.index);
     this.handled = this.cursor;
     this.exporter = opts.exporter;
   }
@@ -138,18 +143,17 @@ export class ExportPipeline {
       entries.push({ traceId: trace.traceId, spans: spans.length, data: packSpans(trace.traceId, spans) });
       if (d.failed) this.rememberFailure(p.time, id);
     }
-    this.outbox.put(entries);
-    this.counts.exportedTraces += entries.length;
-
     // Everything up to the oldest batch with a request still waiting is in the outbox.
     const first = this.pending.values().next();
     const handled = first.done ? this.cursor : first.value.seq - 1;
-    if (handled !== this.handled) {
-      this.index.db.transaction(() => {
-        setState(this.index, 'cursor', handled);
-        this.index.prepared(`DELETE FROM batches WHERE seq <= ?`).run(handled);
-      })();
-      this.handled = handled;
+    this.outbox.put(entries, handled !== this.handled ? [this.cursorKey, handled] : undefined);
+    this.counts.exportedTraces += entries.length;
+    this.handled = handled;
+    // The change log's handled rows go now and then (a write on the index: kept rare).
+    if (now - this.lastTrim > TRIM_EVERY_MS && this.trimmed < handled) {
+      this.index.prepared(`DELETE FROM batches WHERE seq <= ?`).run(handled);
+      this.trimmed = handled;
+      this.lastTrim = now;
     }
     return batches.length === BATCHES_PER_TICK || due.length === TRACES_PER_TICK || (this.final && this.pending.size > 0);
   }
@@ -282,6 +286,7 @@ export class ExportPipeline {
     await this.loop;
     await this.sending;
     await this.exporter?.shutdown().catch(() => {});
+    this.outbox.db.close();
     this.index.close();
   }
 }

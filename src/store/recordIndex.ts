@@ -195,6 +195,11 @@ export class RecordIndex {
     this.db.close();
   }
 
+  /** A random ID made when the index was created (state kept elsewhere is keyed by it). */
+  get indexId(): string {
+    return this.db.prepare(`SELECT value FROM meta WHERE key = 'index_id'`).pluck().get() as string;
+  }
+
   private readonly statements = new Map<string, Database.Statement>();
   /** A prepared statement, prepared once per SQL text (preparing costs more than most lookups). */
   prepared(sql: string): Database.Statement {

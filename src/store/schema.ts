@@ -85,7 +85,7 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (trace_id, cause)
   ) WITHOUT ROWID;
   `,
-  // 2: the export's change log and outbox.
+  // 2: the export's change log (the outbox is a database of its own: see export/outbox.ts).
   `
   -- One row per committed batch (a range of one file's records): what the exporter follows.
   CREATE TABLE batches (
@@ -94,21 +94,8 @@ export const MIGRATIONS: readonly string[] = [
     last_id      INTEGER NOT NULL,
     committed_at INTEGER NOT NULL
   );
-  -- Spans waiting for the OTLP endpoint to accept them: one row per trace, replaced when the
-  -- trace is exported again (a late line), deleted when delivered, the oldest dropped over the cap.
-  CREATE TABLE outbox (
-    id          INTEGER PRIMARY KEY,
-    trace_id    TEXT    NOT NULL UNIQUE,
-    spans       INTEGER NOT NULL,
-    bytes       INTEGER NOT NULL,
-    created_at  INTEGER NOT NULL,
-    data        TEXT    NOT NULL
-  );
-  -- The exporter's cursor (the last batch handled) and its counters.
-  CREATE TABLE export_state (
-    key         TEXT    PRIMARY KEY,
-    value       INTEGER NOT NULL
-  ) WITHOUT ROWID;
+  -- Names this index, so state kept beside it (the export cursor) is not applied to another one.
+  INSERT INTO meta (key, value) VALUES ('index_id', lower(hex(randomblob(16))));
   `,
 ];
 
