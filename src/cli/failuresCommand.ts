@@ -37,6 +37,8 @@ export interface FailuresReport {
   groups: FailureGroup[];
   /** What the failures have in common (cause '*': all of them). */
   patterns: (Pattern & { cause: string })[];
+  /** Spans of the diagnosed failures by join tier (1 request ID, 2 structure, 3 inference, 4 context). */
+  joinTiers: Record<string, number>;
 }
 
 /**
@@ -54,7 +56,7 @@ function candidates(index: RecordIndex, o: FailuresOptions): { requestId: string
 export function failureReport(index: RecordIndex, o: FailuresOptions): FailuresReport {
   const rows = candidates(index, o);
   const limit = o.limit ?? 2000;
-  const report: FailuresReport = { from: o.from, to: o.to, candidates: rows.length, diagnosed: 0, withoutRequestId: 0, groups: [], patterns: [] };
+  const report: FailuresReport = { from: o.from, to: o.to, candidates: rows.length, diagnosed: 0, withoutRequestId: 0, groups: [], patterns: [], joinTiers: {} };
   const facts: FailureFact[] = [];
   const groups = new Map<string, FailureGroup>();
   const seen = new Set<string>();
@@ -67,6 +69,8 @@ export function failureReport(index: RecordIndex, o: FailuresOptions): FailuresR
     const d = diagnose(trace, index);
     if (!d.failed) continue;
     report.diagnosed++;
+    for (const s of trace.spans) report.joinTiers[s.join.tier] = (report.joinTiers[s.join.tier] ?? 0) + 1;
+    if (trace.context.length) report.joinTiers[4] = (report.joinTiers[4] ?? 0) + trace.context.length;
     const hop = trace.spans.find((s) => s.kind === 'SERVER' && s.service !== 'openclaw-gateway');
     const g: FailureGroup = {
       cause: d.causes[0]?.id ?? 'unknown',

@@ -19,7 +19,7 @@ const lineRef = (r: IndexedRecord) => `${r.file ?? '?'}:${r.lineNo ?? '?'}`;
 const msText = (n: number | undefined) => (n === undefined ? '–' : n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`);
 
 export function traceJson(trace: Trace, d: Diagnosis): unknown {
-  const line = (r: IndexedRecord | undefined) => r && { file: r.file, lineNo: r.lineNo, offset: r.offset, source: r.source, text: r.raw };
+  const line = (r: IndexedRecord | undefined) => r && { file: r.file, lineNo: r.lineNo, offset: r.offset, source: r.source, time: r.time, region: r.region, message: r.message, text: r.raw };
   return {
     requestId: trace.requestId,
     traceId: trace.traceId,
@@ -145,3 +145,21 @@ export function runLookup(index: RecordIndex, idOrPrefix: string, opts: LookupOp
   stdout.write(opts.json ? terminalSafeJson(traceJson(trace, d)) + '\n' : renderTrace(trace, d, opts.color ? pc : plain));
   return 0;
 }
+
+/** `claw-trace <id> --agent URL...`: the regional agents' answers merged into one waterfall. */
+export async function runRemoteLookup(id: string, agents: string[], timeoutMs: number, opts: LookupOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
+  const { askAgents, mergeTraces } = await import('./remoteLookup.js');
+  const answers = await askAgents(agents, id, timeoutMs);
+  for (const a of answers.filter((x) => x.error)) stderr.write(`claw-trace: agent ${terminalSafe(a.agent, 120)} did not answer: ${terminalSafe(a.error!, 200)}\n`);
+  const found = answers.filter((a) => a.trace).map((a) => a.trace!);
+  if (found.length === 0) {
+    stderr.write(`claw-trace: no agent that answered knows request ${terminalSafe(id, 80)}\n`);
+    return 1;
+  }
+  const { trace, diagnosis } = mergeTraces(found);
+  stdout.write(opts.json
+    ? terminalSafeJson({ ...(traceJson(trace, diagnosis) as object), agents: answers.map((a) => ({ agent: a.agent, found: Boolean(a.trace), error: a.error })) }) + '\n'
+    : renderTrace(trace, diagnosis, opts.color ? pc : plain) + `${c(opts).dim(`answered: ${answers.filter((a) => !a.error).map((a) => a.agent).join(', ') || 'none'}`)}\n`);
+  return 0;
+}
+const c = (o: LookupOptions): Colors => (o.color ? pc : plain);

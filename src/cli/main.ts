@@ -76,9 +76,15 @@ program
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
-async function lookup(id: string, o: { db: string; json?: boolean }): Promise<void> {
-  const { runLookup } = await import('./lookupCommand.js');
+interface LookupFlags { db: string; json?: boolean; agent?: string[]; agentTimeout: number }
+async function lookup(id: string, o: LookupFlags): Promise<void> {
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
+  if (o.agent?.length) {
+    const { runRemoteLookup } = await import('./lookupCommand.js');
+    process.exitCode = await runRemoteLookup(id, o.agent, o.agentTimeout, { json: o.json, color }, process.stdout, process.stderr);
+    return;
+  }
+  const { runLookup } = await import('./lookupCommand.js');
   process.exitCode = await withIndex(o.db, (index) => runLookup(index, id, { json: o.json, color }, process.stdout, process.stderr));
 }
 
@@ -86,12 +92,15 @@ async function lookup(id: string, o: { db: string; json?: boolean }): Promise<vo
 function withLookupOptions(cmd: Command): Command {
   return cmd
     .option('--db <path>', 'the index', defaultIndexPath())
-    .option('--json', 'print the trace and diagnosis as JSON');
+    .option('--json', 'print the trace and diagnosis as JSON')
+    .option('--agent <url>', 'ask this regional agent\'s API instead of the local index (repeat for each region; token from $CLAW_TRACE_TOKEN)',
+      (v: string, prev: string[] = []) => { if (!/^https?:\/\//.test(v)) throw new InvalidArgumentError('an http:// or https:// URL'); return [...prev, v]; })
+    .option('--agent-timeout <duration>', 'how long to wait for each agent', duration, 3000);
 }
 
 withLookupOptions(program
   .argument('[request-id]', 'show one request across proxies and gateway, with the cause of its failure (a unique prefix works)'))
-  .action(async (id: string | undefined, o: { db: string; json?: boolean }) => {
+  .action(async (id: string | undefined, o: LookupFlags) => {
     if (id === undefined) { program.help({ error: true }); return; }
     await lookup(id, o);
   });
@@ -100,7 +109,7 @@ withLookupOptions(program
   .command('lookup')
   .description('the same as claw-trace <request-id>, for an ID that is also a command name')
   .argument('<request-id>'))
-  .action((id: string, o: { db: string; json?: boolean }) => lookup(id, o));
+  .action((id: string, o: LookupFlags) => lookup(id, o));
 
 program
   .command('5xx')
@@ -146,6 +155,18 @@ withParserOptions(program.command('ingest'))
       ...parserOptions(o), db: o.db, region: o.region, json: o.json,
       export: { endpoint: o.otlpEndpoint, protocol: o.otlpProtocol }, exportWaitMs: o.exportWait,
     }, process.stdout, process.stderr);
+  });
+
+program.command('agent')
+  .description('the sidecar: follow the proxies\' and the gateway\'s logs into the index, export traces, serve the HTTP API')
+  .option('-c, --config <file>', 'YAML config (default: the built-in defaults, see --print-config)')
+  .option('--db <path>', 'the index (overrides the config)')
+  .option('--port <n>', 'API port (overrides the config; 0: any free port)', (v) => { const n = Number(v); if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port 0..65535'); return n; })
+  .option('--backfill', 'read files the index does not know from their start (default: from their end)')
+  .option('--print-config', 'print the effective config as YAML and exit')
+  .action(async (o: { config?: string; db?: string; port?: number; backfill?: boolean; printConfig?: boolean }) => {
+    const { runAgent } = await import('../agent/run.js');
+    process.exitCode = await runAgent(o);
   });
 
 withParserOptions(program.command('follow'))
@@ -210,7 +231,7 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   const err = e as NodeJS.ErrnoException;
-  if (e instanceof LogFormatError || e instanceof UnknownFormatError || e instanceof UsageError || err.name === 'IndexOpenError' || err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR' || /time zone|unknown format|needs the log_format/.test(err.message)) {
+  if (e instanceof LogFormatError || e instanceof UnknownFormatError || e instanceof UsageError || err.name === 'IndexOpenError' || err.name === 'ConfigError' || err.name === 'ExportConfigError' || err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR' || /time zone|unknown format|needs the log_format/.test(err.message)) {
     process.stderr.write(`claw-trace: ${err.message}\n`);
     process.exit(2);
   }

@@ -27,6 +27,8 @@ export interface FileRow {
   line_no: number;
   lines_cut: number;
   gaps: number;
+  /** When the checkpoint last moved (epoch ms). */
+  updated_at: number;
 }
 
 export interface StoredRecord {

@@ -1,0 +1,160 @@
+/**
+ * The agent: one sidecar per builder. Tails the configured logs into the index, applies
+ * retention, exports traces (when an endpoint is configured) and serves the HTTP API.
+ *
+ * Shutdown (SIGTERM/SIGINT): stop reading, let the batch in hand commit with its checkpoint,
+ * flush the export outbox within a deadline, close. SIGHUP: reload the config (sources, labels,
+ * retention; the API address and index path need a restart, and it says so).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { RecordIndex } from '../store/recordIndex.js';
+import { Tailer } from '../tail/tailer.js';
+import { applyRetention } from '../store/retention.js';
+import { resolveExport } from '../export/config.js';
+import type { ExportThread } from '../export/exportThread.js';
+import type { ExportStats } from '../export/pipeline.js';
+import { ConfigError, type AgentConfig } from './config.js';
+import { AgentMetrics } from './metrics.js';
+import { buildApi } from './api.js';
+import type { FastifyInstance } from 'fastify';
+import ms from 'ms';
+import bytes from 'bytes';
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
+export const isLoopback = (host: string) => LOOPBACK.has(host) || /^127\./.test(host);
+
+/** The API token (file first, then the variable), or undefined. */
+export function readToken(c: AgentConfig, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (c.api.tokenFile) {
+    let t: string;
+    try {
+      t = readFileSync(c.api.tokenFile, 'utf8').trim();
+    } catch (e) {
+      throw new ConfigError(`api.tokenFile: cannot read ${c.api.tokenFile} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    if (t.length < 16) throw new ConfigError(`api.tokenFile: the token in ${c.api.tokenFile} is shorter than 16 characters; use e.g. \`openssl rand -hex 32\``);
+    return t;
+  }
+  const t = env[c.api.tokenEnv]?.trim();
+  if (t && t.length < 16) throw new ConfigError(`${c.api.tokenEnv}: the token is shorter than 16 characters; use e.g. \`openssl rand -hex 32\``);
+  return t || undefined;
+}
+
+/** Constant-time comparison of a presented bearer token with the configured one. */
+export function tokenMatches(presented: string | undefined, token: string): boolean {
+  const a = createHash('sha256').update(presented ?? '').digest();
+  const b = createHash('sha256').update(token).digest();
+  return timingSafeEqual(a, b) && presented !== undefined;
+}
+
+export class Agent {
+  readonly index: RecordIndex;
+  readonly metrics: AgentMetrics;
+  private tailer: Tailer | undefined;
+  private exportThread: ExportThread | undefined;
+  private lastExport: ExportStats | undefined;
+  private api: FastifyInstance | undefined;
+  private retentionTimer: NodeJS.Timeout | undefined;
+  private exportTimer: NodeJS.Timeout | undefined;
+  private readonly token: string | undefined;
+  url = '';
+
+  constructor(private config: AgentConfig, private readonly log: Logger) {
+    this.token = readToken(config);
+    if (!isLoopback(config.api.host) && !this.token) {
+      throw new ConfigError(`api.host is ${config.api.host}, not loopback: the API needs a bearer token there. ` +
+        `Put one in $${config.api.tokenEnv} or a file named by api.tokenFile (e.g. \`openssl rand -hex 32\`), or bind 127.0.0.1`);
+    }
+    this.index = new RecordIndex(config.index);
+    this.metrics = new AgentMetrics(this);
+  }
+
+  get effectiveConfig(): AgentConfig {
+    return this.config;
+  }
+
+  tailing(): string[] {
+    return this.tailer?.followed() ?? [];
+  }
+
+  exportStats(): ExportStats | undefined {
+    return this.lastExport;
+  }
+
+  async start(): Promise<void> {
+    await this.startTailer();
+    this.startExport();
+    this.scheduleRetention();
+    this.api = buildApi(this, { token: this.token, logger: this.log });
+    this.url = await this.api.listen({ host: this.config.api.host, port: this.config.api.port });
+    this.log.info({ index: this.config.index, api: this.url, files: this.tailing() },
+      `watching ${this.tailing().length} files (${this.config.sources.map((s) => s.path).join(', ')}); index ${this.config.index}; API on ${this.url}`);
+  }
+
+  private async startTailer(): Promise<void> {
+    const c = this.config;
+    this.tailer = new Tailer(this.index, {
+      sources: c.sources.map((s) => ({ ...s, region: s.region ?? c.region })),
+      backfill: c.backfill,
+      onCommit: (records) => this.metrics.committed(records),
+      onError: (file, e) => { this.metrics.readError(); this.log.warn({ file, err: e.message }, `cannot read ${file}: ${e.message}`); },
+    });
+    await this.tailer.start();
+  }
+
+  private startExport(): void {
+    const c = this.config;
+    const r = resolveExport(c.export, { hostName: c.builder, region: c.region, environment: c.environment, version: c.tag });
+    if (!r.config) {
+      this.log.info(`export off: ${r.off}`);
+      return;
+    }
+    void import('../export/exportThread.js').then(({ startExportThread }) => {
+      this.exportThread = startExportThread(c.index, r.config, {
+        log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
+      });
+      this.log.info({ url: r.config.url, protocol: r.config.protocol }, `exporting traces to ${r.config.url} (${r.config.protocol})`);
+      this.exportTimer = setInterval(() => { void this.exportThread?.stats().then((s) => { this.lastExport = s; }).catch(() => {}); }, 1000);
+    });
+  }
+
+  private scheduleRetention(): void {
+    const c = this.config.retention;
+    const policy = { maxAgeMs: ms(c.maxAge as ms.StringValue), maxBytes: c.maxSize ? bytes.parse(c.maxSize) ?? undefined : undefined };
+    this.retentionTimer = setInterval(() => {
+      void applyRetention(this.index, policy).then((r) => {
+        if (r.deleted) this.log.info({ deleted: r.deleted, longestPauseMs: r.longestPauseMs }, `retention: ${r.deleted} old records removed`);
+      }).catch((e: Error) => this.log.error({ err: e.message }, `retention failed: ${e.message}`));
+    }, c.everyMinutes * 60_000);
+    this.retentionTimer.unref();
+  }
+
+  /** SIGHUP: sources, labels and retention from the new config; the rest needs a restart. */
+  async reload(next: AgentConfig): Promise<void> {
+    const needRestart = (['index'] as const).filter((k) => next[k] !== this.config[k]);
+    if (next.api.host !== this.config.api.host || next.api.port !== this.config.api.port) needRestart.push('api' as 'index');
+    if (needRestart.length) this.log.warn(`config reloaded; ${needRestart.join(', ')} changed and take effect after a restart`);
+    this.config = { ...next, index: this.config.index, api: this.config.api };
+    await this.tailer?.stop();
+    await this.startTailer();
+    clearInterval(this.retentionTimer);
+    this.scheduleRetention();
+    this.log.info({ files: this.tailing() }, `config reloaded: watching ${this.tailing().length} files`);
+  }
+
+  /** Stop reading, commit what is in hand, flush the outbox within `deadlineMs`, close. */
+  async stop(deadlineMs = 10_000): Promise<void> {
+    await this.api?.close();
+    await this.tailer?.stop();
+    clearInterval(this.retentionTimer);
+    clearInterval(this.exportTimer);
+    if (this.exportThread) {
+      const s = await this.exportThread.drain(deadlineMs).catch(() => undefined);
+      await this.exportThread.stop().catch(() => undefined);
+      if (s && s.spans > 0) this.log.warn(`${s.spans} spans still wait in the outbox; they are sent after the next start`);
+    }
+    this.index.close();
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The agent's HTTP API (fastify, a JSON schema on every route):
+ *   GET /healthz                 the process is alive
+ *   GET /readyz                  tailing and the index writable (503 otherwise)
+ *   GET /metrics                 Prometheus text
+ *   GET /v1/requests/:id         one request, the same JSON as `claw-trace <id> --json`
+ *   GET /v1/failures?from&to&cause&region&limit   failed requests, diagnosed
+ * With a token configured, everything but /healthz and /readyz needs `Authorization: Bearer`.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { assembleTrace, resolveRequestId } from '../correlate/assemble.js';
+import { diagnose } from '../diagnose/diagnose.js';
+import { traceJson } from '../cli/lookupCommand.js';
+import { failureReport } from '../cli/failuresCommand.js';
+import { MAX_REQUEST_ID_CHARS } from '../store/recordIndex.js';
+import { tokenMatches, type Agent } from './agent.js';
+
+/** Longest time window a search may cover, and most results per page. */
+export const MAX_RANGE_MS = 24 * 3600_000;
+export const MAX_LIMIT = 500;
+
+const ERROR = { type: 'object', properties: { error: { type: 'string' } }, required: ['error'] } as const;
+
+export function buildApi(agent: Agent, o: { token?: string; logger: Logger }): FastifyInstance {
+  // Requests are logged at info by fastify: the API's logger says only warnings and errors.
+  const app = Fastify({ loggerInstance: o.logger.child({ component: 'api' }, { level: 'warn' }) as FastifyBaseLogger, routerOptions: { maxParamLength: MAX_REQUEST_ID_CHARS * 3 } });
+  const open = new Set(['/healthz', '/readyz']);
+  if (o.token) {
+    const token = o.token;
+    app.addHook('onRequest', async (req, reply) => {
+      if (open.has(req.routeOptions.url ?? '')) return;
+      const h = req.headers.authorization;
+      const presented = h?.startsWith('Bearer ') ? h.slice(7) : undefined;
+      if (!tokenMatches(presented, token)) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a bearer token is required (Authorization: Bearer <token>)' });
+    });
+  }
+
+  app.get('/healthz', { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', {
+    schema: { response: { '2xx': { type: 'object', properties: { ready: { type: 'boolean' }, files: { type: 'integer' }, reason: { type: 'string' } } } } },
+  }, async (_req, reply) => {
+    let writable = true;
+    try {
+      agent.index.db.prepare(`BEGIN IMMEDIATE`).run();
+      agent.index.db.prepare(`ROLLBACK`).run();
+    } catch {
+      writable = false;
+    }
+    const files = agent.tailing().length;
+    if (!writable) return reply.code(503).send({ ready: false, files, reason: 'the index is not writable' });
+    return { ready: true, files };
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    reply.type(agent.metrics.registry.contentType);
+    return agent.metrics.registry.metrics();
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/requests/:id', {
+    schema: {
+      // Printable ASCII, bounded: what proxies put in request ID headers. Anything else is refused.
+      params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: MAX_REQUEST_ID_CHARS, pattern: '^[\\x21-\\x7e]+$' } }, required: ['id'] },
+      response: { 404: ERROR, 409: { type: 'object', properties: { error: { type: 'string' }, candidates: { type: 'array', items: { type: 'string' } } } } },
+    },
+  }, async (req, reply) => {
+    const r = resolveRequestId(agent.index, req.params.id);
+    if (r.ambiguous) return reply.code(409).send({ error: `${r.ambiguous.length} request IDs start with this prefix; give more of it`, candidates: r.ambiguous });
+    const trace = r.requestId === undefined ? undefined : assembleTrace(agent.index, r.requestId);
+    if (!trace) return reply.code(404).send({ error: 'no such request in this agent\'s index' });
+    return traceJson(trace, diagnose(trace, agent.index));
+  });
+
+  app.get<{ Querystring: { from?: number; to?: number; cause?: string; region?: string; limit: number } }>('/v1/failures', {
+    schema: {
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 },
+          cause: { type: 'string', maxLength: 64 }, region: { type: 'string', maxLength: 64 },
+          limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 100 },
+        },
+      },
+      response: { 400: ERROR },
+    },
+  }, async (req, reply) => {
+    const to = req.query.to ?? Date.now();
+    const from = req.query.from ?? to - 3600_000;
+    if (to <= from || to - from > MAX_RANGE_MS) return reply.code(400).send({ error: `from..to must be a window of at most ${MAX_RANGE_MS / 3600_000} h (epoch ms)` });
+    const report = failureReport(agent.index, { from, to, region: req.query.region, limit: req.query.limit });
+    const groups = req.query.cause ? report.groups.filter((g) => g.cause === req.query.cause) : report.groups;
+    return { ...report, groups, region: agent.effectiveConfig.region ?? null, builder: agent.effectiveConfig.builder };
+  });
+
+  return app;
+}

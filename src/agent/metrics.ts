@@ -1,0 +1,98 @@
+/**
+ * The agent's /metrics (Prometheus text, prom-client): lines read per source, parse errors by
+ * reason, lag per file (bytes and seconds), join tiers and 5xx by cause of recent failures, the
+ * export outbox, and the process's own (RSS, CPU, event loop lag).
+ */
+import { statSync } from 'node:fs';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { LogRecord } from '../../parsers/index.js';
+import { failureReport } from '../cli/failuresCommand.js';
+import type { Agent } from './agent.js';
+
+/** Failures of this recent window are diagnosed for the 5xx-by-cause gauge on each scrape. */
+const RECENT_MS = 5 * 60_000;
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+  private readonly lines: Counter<'source'>;
+  private readonly readErrors: Counter;
+
+  constructor(agent: Agent) {
+    const r = this.registry;
+    collectDefaultMetrics({ register: r, prefix: 'claw_trace_' });
+    this.lines = new Counter({ name: 'claw_trace_lines_parsed_total', help: 'Lines parsed and indexed by this agent, by source', labelNames: ['source'], registers: [r] });
+    this.readErrors = new Counter({ name: 'claw_trace_read_errors_total', help: 'Files that could not be read (permissions, vanished)', registers: [r] });
+    const db = agent.index.db;
+    new Gauge({
+      name: 'claw_trace_parse_errors', help: 'Unreadable lines in the index, by reason', labelNames: ['reason'], registers: [r],
+      collect() {
+        this.reset();
+        for (const row of db.prepare(`SELECT reason, sum(count) AS n FROM parse_errors GROUP BY reason`).all() as { reason: string; n: number }[]) this.set({ reason: row.reason }, row.n);
+      },
+    });
+    new Gauge({
+      name: 'claw_trace_lines_read', help: 'Lines read per followed file (the checkpoint)', labelNames: ['file'], registers: [r],
+      collect() {
+        this.reset();
+        const followed = new Set(agent.tailing());
+        for (const f of agent.index.files()) if (followed.has(f.path)) this.set({ file: f.path }, f.line_no);
+      },
+    });
+    /** Bytes behind and seconds since the checkpoint last moved, per followed file. */
+    const lag = () => {
+      const followed = new Set(agent.tailing());
+      const out: { file: string; bytes: number; seconds: number }[] = [];
+      for (const f of agent.index.files()) {
+        if (!followed.has(f.path)) continue;
+        const st = statSync(f.path, { throwIfNoEntry: false });
+        if (!st) continue;
+        const behind = Math.max(0, st.size - f.offset);
+        out.push({ file: f.path, bytes: behind, seconds: behind > 0 ? Math.max(0, (Date.now() - f.updated_at) / 1000) : 0 });
+      }
+      return out;
+    };
+    new Gauge({
+      name: 'claw_trace_file_lag_bytes', help: 'Bytes written to a followed file and not read yet', labelNames: ['file'], registers: [r],
+      collect() { this.reset(); for (const l of lag()) this.set({ file: l.file }, l.bytes); },
+    });
+    new Gauge({
+      name: 'claw_trace_file_lag_seconds', help: 'How long a followed file has had unread bytes (0 when caught up)', labelNames: ['file'], registers: [r],
+      collect() { this.reset(); for (const l of lag()) this.set({ file: l.file }, l.seconds); },
+    });
+    const joins = new Gauge({ name: 'claw_trace_recent_join_spans', help: 'Spans of the recent failed requests by join tier (1 request ID .. 4 context)', labelNames: ['tier'], registers: [r] });
+    new Gauge({
+      name: 'claw_trace_recent_5xx', help: `Failed requests of the last ${RECENT_MS / 60_000} minutes by diagnosed cause and region`, labelNames: ['cause', 'region'], registers: [r],
+      collect() {
+        this.reset();
+        joins.reset();
+        const now = Date.now();
+        const report = failureReport(agent.index, { from: now - RECENT_MS, to: now, limit: 500 });
+        for (const g of report.groups) this.inc({ cause: g.cause, region: g.region }, g.count);
+        for (const [tier, n] of Object.entries(report.joinTiers)) joins.set({ tier }, n);
+      },
+    });
+    const outboxSpans = new Gauge({ name: 'claw_trace_export_outbox_spans', help: 'Spans waiting in the export outbox', registers: [r] });
+    const delivered = new Gauge({ name: 'claw_trace_export_delivered_spans', help: 'Spans the OTLP endpoint accepted since the agent started', registers: [r] });
+    const dropped = new Gauge({ name: 'claw_trace_export_dropped_spans', help: 'Spans dropped over the outbox cap (ever, for this outbox)', registers: [r] });
+    new Gauge({
+      name: 'claw_trace_export_failures', help: 'Failed OTLP deliveries since the agent started (each retried)', registers: [r],
+      collect() {
+        const s = agent.exportStats();
+        this.set(s?.failures ?? 0);
+        outboxSpans.set(s?.spans ?? 0);
+        delivered.set(s?.deliveredSpans ?? 0);
+        dropped.set(s?.droppedSpans ?? 0);
+      },
+    });
+  }
+
+  committed(records: LogRecord[]): void {
+    const by = new Map<string, number>();
+    for (const rec of records) by.set(rec.source, (by.get(rec.source) ?? 0) + 1);
+    for (const [source, n] of by) this.lines.inc({ source }, n);
+  }
+
+  readError(): void {
+    this.readErrors.inc();
+  }
+}

@@ -1,0 +1,47 @@
+/** `claw-trace agent`: config, logger, signals around the Agent. */
+import { pino } from 'pino';
+import YAML from 'yaml';
+import { Agent } from './agent.js';
+import { loadConfig, type AgentConfig } from './config.js';
+
+export interface AgentFlags { config?: string; db?: string; port?: number; backfill?: boolean; printConfig?: boolean }
+
+function effective(o: AgentFlags): AgentConfig {
+  const c = loadConfig(o.config);
+  return {
+    ...c,
+    index: o.db ?? c.index,
+    backfill: o.backfill ?? c.backfill,
+    api: { ...c.api, port: o.port ?? c.api.port },
+  };
+}
+
+export async function runAgent(o: AgentFlags): Promise<number> {
+  const config = effective(o);
+  if (o.printConfig) {
+    process.stdout.write(YAML.stringify(config));
+    return 0;
+  }
+  // Structured logs (JSON lines) on stderr; `log.level: warn` for a quiet agent.
+  const log = pino({ level: config.log.level, base: { pid: process.pid, builder: config.builder, region: config.region } }, pino.destination(2));
+  const agent = new Agent(config, log);
+  await agent.start();
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`${signal}: stopping (committing what is read, flushing the outbox)`);
+      void agent.stop().then(() => { log.info('stopped'); log.flush(); resolve(0); }, (e: Error) => { log.error({ err: e.message }, 'stop failed'); resolve(1); });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      try {
+        void agent.reload(effective(o)).catch((e: Error) => log.error({ err: e.message }, `reload failed: ${e.message}`));
+      } catch (e) {
+        log.error({ err: (e as Error).message }, `config not reloaded: ${(e as Error).message}`);
+      }
+    });
+  });
+}

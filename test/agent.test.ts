@@ -1,0 +1,204 @@
+/**
+ * `claw-trace agent` as a process, against real nginx writing the files it watches: lines reach
+ * the API within a second, SIGTERM loses nothing, a token is required off loopback, and two
+ * agents in two regions behind two proxies answer one cross-region lookup as one trace.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { RecordIndex } from '../src/store/recordIndex.js';
+import { loadConfig, ConfigError } from '../src/agent/config.js';
+import { tokenMatches } from '../src/agent/agent.js';
+import { freePorts } from '../fixtures/lab/upstreams.js';
+import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
+import { BUILTIN_LOG_FORMATS } from '../parsers/index.js';
+import { REPO, fixture } from './helpers.js';
+import { assertTools, testNeeding } from './toolCheck.js';
+
+const t = suite('agent');
+let dir = '';
+t.before.each(() => { dir = mkdtempSync(path.join(tmpdir(), 'claw-agent-')); });
+t.after.each(() => rmSync(dir, { recursive: true, force: true }));
+const CLI = path.join(REPO, 'dist/src/cli/main.js');
+const TOKEN = 'a'.repeat(8) + '0123456789abcdef';
+
+t('config: defaults work without a file; errors name the key and the fix', () => {
+  const d = loadConfig(undefined, { HOME: '/home/x' });
+  assert.ok(d.sources.some((s) => s.path === '/tmp/openclaw/openclaw-*.log') && d.sources.some((s) => s.path === '/var/log/nginx/access.log') && d.sources.some((s) => s.path.startsWith('/opt/homebrew/')));
+  assert.is(d.api.host, '127.0.0.1');
+  const bad = path.join(dir, 'bad.yaml');
+  writeFileSync(bad, 'regoin: us-east\nsources:\n  - path: /x\n    format: nginx-foo\nretention:\n  maxAge: one week\nagents: [ftp://x]\n');
+  assert.throws(() => loadConfig(bad), (e: Error) => e instanceof ConfigError
+    && /regoin: unknown key \(known: region,/.test(e.message) && /sources\[0\]\.format: must be one of nginx-access/.test(e.message)
+    && /retention\.maxAge: a duration such as 7d/.test(e.message) && /agents\[0\]: an http/.test(e.message));
+  writeFileSync(bad, 'region: [\n');
+  assert.throws(() => loadConfig(bad), /not valid YAML at line \d+/);
+  const r = spawnSync(process.execPath, [CLI, 'agent', '--print-config', '--port', '0'], { encoding: 'utf8' });
+  assert.is(r.status, 0);
+  assert.match(r.stdout, /port: 0/);
+  assert.match(r.stdout, /openclaw-\*\.log/);
+});
+
+t('the token check is constant-time and exact', () => {
+  assert.ok(tokenMatches(TOKEN, TOKEN));
+  assert.not.ok(tokenMatches(TOKEN.slice(0, -1), TOKEN));
+  assert.not.ok(tokenMatches(undefined, TOKEN));
+  assert.not.ok(tokenMatches('', TOKEN));
+});
+
+function nginxConf(o: { name: string; port: number; upstream: number; front: boolean }): string {
+  const d = path.join(dir, o.name);
+  mkdirSync(path.join(d, 'tmp'), { recursive: true });
+  const front = o.front ? 'add_header X-Request-Id $req_id always;' : '';
+  return `daemon off; worker_processes 1; pid ${d}/nginx.pid; error_log ${d}/error.log info; user root;
+events { worker_connections 64; }
+http { client_body_temp_path ${d}/tmp; proxy_temp_path ${d}/tmp; fastcgi_temp_path ${d}/tmp; uwsgi_temp_path ${d}/tmp; scgi_temp_path ${d}/tmp;
+  map $http_x_request_id $req_id { default $http_x_request_id; "" $request_id; }
+  ${BUILTIN_LOG_FORMATS.claw_json}
+  access_log ${d}/access.log claw_json;
+  proxy_set_header X-Request-Id $req_id;
+  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+  ${front}
+  server { listen 127.0.0.1:${o.port}; location / { proxy_pass http://127.0.0.1:${o.upstream}; } } }\n`;
+}
+
+async function startNginx(name: string, conf: string, port: number): Promise<ChildProcess> {
+  const file = path.join(dir, name, 'nginx.conf');
+  writeFileSync(file, conf);
+  const p = spawn('nginx', ['-p', path.join(dir, name), '-c', file], { stdio: 'ignore' });
+  await waitForPort(port, p, `nginx ${name}`);
+  return p;
+}
+
+interface RunningAgent { p: ChildProcess; port: number; stderr: () => string }
+async function startAgent(name: string, yaml: string, env: NodeJS.ProcessEnv = {}): Promise<RunningAgent> {
+  const cfg = path.join(dir, `${name}.yaml`);
+  writeFileSync(cfg, yaml);
+  const [port] = (await freePorts(1)) as [number];
+  let err = '';
+  const p = spawn(process.execPath, [CLI, 'agent', '-c', cfg, '--port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  p.stderr!.on('data', (d: Buffer) => { err += d; });
+  await waitForPort(port, p, `agent ${name}`);
+  return { p, port, stderr: () => err };
+}
+
+const get = (port: number, p: string, headers: Record<string, string> = {}) => new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
+  http.get({ host: '127.0.0.1', port, path: p, headers, agent: false }, (res) => {
+    let body = '';
+    res.on('data', (d: Buffer) => { body += d; });
+    res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+  }).on('error', reject);
+});
+
+const agentYaml = (region: string, files: string[], extra = '') => `region: ${region}\nindex: ${path.join(dir, region + '.db')}\nbackfill: true\nsources:\n${files.map((f) => `  - path: ${f}\n`).join('')}${extra}`;
+
+const live = testNeeding(['nginx'], 'agent.test (agent against nginx)', t);
+
+live.run('lines written by nginx reach the API within a second; /metrics counts them; SIGTERM loses nothing', async () => {
+  assertTools(live.missing);
+  const [np, dead] = (await freePorts(2)) as [number, number];
+  const nginx = await startNginx('a', nginxConf({ name: 'a', port: np, upstream: dead, front: true }), np);
+  const access = path.join(dir, 'a', 'access.log');
+  let agent: RunningAgent | undefined;
+  try {
+    agent = await startAgent('a', agentYaml('us-east', [access, path.join(dir, 'a', 'error.log')]));
+    const res = await get(np, '/refused', { 'x-request-id': 'agent-test-1' });
+    assert.is(res.status, 502);
+    const t0 = Date.now();
+    let found: { status: number; body: string } | undefined;
+    while (Date.now() - t0 < 3000) {
+      found = await get(agent.port, '/v1/requests/agent-test-1');
+      if (found.status === 200 && found.body.includes('upstream-refused')) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const took = Date.now() - t0;
+    assert.is(found!.status, 200);
+    const j = JSON.parse(found!.body) as { spans: { region: string; status: number }[]; diagnosis: { causes: { id: string }[] } };
+    assert.is(j.diagnosis.causes[0]!.id, 'upstream-refused', 'diagnosed with the error line');
+    assert.is(j.spans[0]!.region, 'us-east');
+    assert.ok(took < 1000, `in the API ${took} ms after nginx answered (<= 1 s)`);
+    const metrics = (await get(agent.port, '/metrics')).body;
+    assert.match(metrics, /claw_trace_lines_parsed_total\{source="nginx-access"\} 1/);
+    assert.match(metrics, /claw_trace_recent_5xx\{cause="upstream-refused",region="us-east"\} 1/);
+    assert.match(metrics, /claw_trace_process_resident_memory_bytes \d+/);
+    assert.is((await get(agent.port, '/v1/requests/%1b%5b2J')).status, 400, 'a request ID with control bytes is refused');
+    assert.is((await get(agent.port, '/v1/failures?from=0&to=999999999999999')).status, 400, 'time range limited');
+    assert.is((await get(agent.port, '/readyz')).status, 200);
+
+    // Lines keep coming while the agent is told to stop.
+    for (let i = 0; i < 200; i++) appendFileSync(access, readFileSync(fixture('nginx', 'claw_json.log'), 'utf8').split('\n')[i % 20]! + '\n');
+    await stopProcess(agent.p, 'SIGTERM');
+    assert.is(agent.p.exitCode, 0, 'a clean exit on SIGTERM');
+    assert.match(agent.stderr(), /SIGTERM: stopping/);
+    // What was not read before the stop is read after the restart, from the checkpoint: nothing lost, nothing twice.
+    agent = await startAgent('a', agentYaml('us-east', [access]));
+    await new Promise((r) => setTimeout(r, 1500));
+    await stopProcess(agent.p, 'SIGTERM');
+    agent = undefined;
+    const idx = new RecordIndex(path.join(dir, 'us-east.db'));
+    const lines = readFileSync(access, 'utf8').split('\n').filter(Boolean).length;
+    assert.is(idx.db.prepare(`SELECT count(*) FROM records WHERE source = 'nginx-access'`).pluck().get(), lines, 'every access line once');
+    idx.close();
+  } finally {
+    if (agent) await stopProcess(agent.p, 'SIGKILL');
+    await stopProcess(nginx, 'SIGQUIT');
+  }
+});
+
+t('off loopback the agent refuses to start without a token, and with one every data route needs it', async () => {
+  const log = path.join(dir, 'x.log');
+  writeFileSync(log, '');
+  const cfg = path.join(dir, 'open.yaml');
+  writeFileSync(cfg, agentYaml('x', [log], 'api:\n  host: 0.0.0.0\n'));
+  const r = spawnSync(process.execPath, [CLI, 'agent', '-c', cfg, '--port', '0'], { encoding: 'utf8', env: { ...process.env, CLAW_TRACE_TOKEN: '' }, timeout: 10_000 });
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /api\.host is 0\.0\.0\.0, not loopback: the API needs a bearer token.*CLAW_TRACE_TOKEN/);
+  const agent = await startAgent('tok', agentYaml('x', [log], 'api:\n  host: 0.0.0.0\n'), { CLAW_TRACE_TOKEN: TOKEN });
+  try {
+    assert.is((await get(agent.port, '/healthz')).status, 200, 'liveness needs no token');
+    const no = await get(agent.port, '/metrics');
+    assert.is(no.status, 401);
+    assert.is(no.headers['www-authenticate'], 'Bearer');
+    assert.is((await get(agent.port, '/metrics', { authorization: `Bearer ${TOKEN}x` })).status, 401);
+    assert.is((await get(agent.port, '/metrics', { authorization: `Bearer ${TOKEN}` })).status, 200);
+  } finally {
+    await stopProcess(agent.p, 'SIGTERM');
+  }
+});
+
+live.run('two agents in two regions behind two proxies answer one cross-region lookup as one trace', async () => {
+  assertTools(live.missing);
+  const [edge, inner, dead] = (await freePorts(3)) as [number, number, number];
+  const nInner = await startNginx('inner', nginxConf({ name: 'inner', port: inner, upstream: dead, front: false }), inner);
+  const nEdge = await startNginx('edge', nginxConf({ name: 'edge', port: edge, upstream: inner, front: true }), edge);
+  const agents: RunningAgent[] = [];
+  try {
+    agents.push(await startAgent('edge', agentYaml('eu-west', [path.join(dir, 'edge', 'access.log')])));
+    agents.push(await startAgent('inner', agentYaml('us-east', [path.join(dir, 'inner', 'access.log'), path.join(dir, 'inner', 'error.log')])));
+    const res = await get(edge, '/refused', { 'x-request-id': 'cross-region-1' });
+    assert.is(res.status, 502);
+    await new Promise((r) => setTimeout(r, 1500));
+    const [deadAgent] = (await freePorts(1)) as [number];
+    const r = spawnSync(process.execPath, [CLI, 'cross-region-1', '--json', '--agent-timeout', '2s',
+      '--agent', `http://127.0.0.1:${agents[0]!.port}`, '--agent', `http://127.0.0.1:${agents[1]!.port}`, '--agent', `http://127.0.0.1:${deadAgent}`], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { spans: { kind: string; region: string; service: string; start: number; end: number }[]; diagnosis: { causes: { id: string }[] }; agents: { found: boolean; error?: string }[] };
+    const hops = j.spans.filter((s) => s.kind === 'SERVER');
+    assert.equal(hops.map((h) => h.region).sort(), ['eu-west', 'us-east'], 'both regions\' hops in one trace');
+    assert.is(j.diagnosis.causes[0]!.id, 'upstream-refused', 'the cause from the region where it failed');
+    assert.equal(j.agents.map((a) => a.found), [true, true, false]);
+    assert.match(r.stderr, new RegExp(`agent http://127.0.0.1:${deadAgent} did not answer: ECONNREFUSED`));
+    const text = spawnSync(process.execPath, [CLI, 'cross-region-1', '--agent', `http://127.0.0.1:${agents[0]!.port}`, '--agent', `http://127.0.0.1:${agents[1]!.port}`], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    assert.match(text.stdout, /nginx \(eu-west\)[\s\S]*nginx \(us-east\)[\s\S]*cause\s+upstream-refused/);
+  } finally {
+    for (const a of agents) await stopProcess(a.p, 'SIGTERM');
+    await stopProcess(nEdge, 'SIGQUIT');
+    await stopProcess(nInner, 'SIGQUIT');
+  }
+});
+
+t.run();
