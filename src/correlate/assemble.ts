@@ -194,11 +194,11 @@ export interface Resolved {
  * or a W3C trace ID logged with the request; or the one request ID that starts with a prefix.
  */
 export function resolveRequestId(index: RecordIndex, idOrPrefix: string): Resolved {
-  if (index.byRequestId(idOrPrefix, 1).length > 0) return { requestId: idOrPrefix };
+  if (index.hasRequestId(idOrPrefix)) return { requestId: idOrPrefix };
   if (/^[0-9a-f]{32}$/i.test(idOrPrefix)) {
     const h = idOrPrefix.toLowerCase();
     const uuid = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-    if (index.byRequestId(uuid, 1).length > 0) return { requestId: uuid };
+    if (index.hasRequestId(uuid)) return { requestId: uuid };
     const withTrace = index.byTraceId(h, 1)[0]?.request_id;
     if (withTrace) return { requestId: withTrace };
   }
