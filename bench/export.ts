@@ -16,6 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { clawJson, generate } from './lines.js';
 import { outboxPathFor } from '../src/export/outbox.js';
+import { ExportPipeline } from '../src/export/pipeline.js';
+import { resolveExport } from '../src/export/config.js';
+import { RecordIndex } from '../src/store/recordIndex.js';
+import { intakeFile } from '../src/intake/intakeFile.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(REPO, 'dist/src/cli/main.js');
@@ -52,7 +56,7 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 try {
   const file = path.join(dir, 'claw_json.log');
-  generate(file, clawJson, LINES * 980);
+  generate(file, clawJson, LINES * 980 - 1);
   const plain: number[] = [];
   const withExport: number[] = [];
   const spansPerSec: number[] = [];
@@ -72,6 +76,24 @@ try {
   console.log(`  ingest without export ${fmt(median(plain))} lines/s, with export ${fmt(median(withExport))} lines/s: slowed ${(slow * 100).toFixed(0)}% (target <= 20%: ${slow <= 0.2 ? 'ok' : 'MISSED'})`);
   console.log(`  delivered ${fmt(median(spansPerSec))} spans/s end to end, ingest start to outbox empty (target >= 50,000: ${median(spansPerSec) >= 50_000 ? 'ok' : 'MISSED'}); ${posts} POSTs, ${(bytesIn / 1e6).toFixed(0)} MB`);
   console.log(`  peak RSS with export ${rss} MB (the outbox is in SQLite; memory holds one POST's spans)`);
+
+  // The two stages alone, in this process: assembling traces into the outbox, and the outbox to the receiver.
+  const db = path.join(dir, 'stages.db');
+  const idx = new RecordIndex(db);
+  await intakeFile(idx, file);
+  const config = resolveExport({ endpoint: url, joinWindowMs: 1 }, {}, {}).config!;
+  const p = new ExportPipeline(db, config, { startAfter: 0 });
+  let t = process.hrtime.bigint();
+  p.flushAll();
+  while (p.tick()) { /* until every request is in the outbox */ }
+  const fill = Number(process.hrtime.bigint() - t) / 1e9;
+  const queued = p.stats().spans;
+  t = process.hrtime.bigint();
+  while (p.stats().traces > 0) if (await p.send() === 'failed') throw new Error('the receiver refused');
+  const drain = Number(process.hrtime.bigint() - t) / 1e9;
+  await p.stop();
+  idx.close();
+  console.log(`  stages alone, one thread each: assemble + diagnose + outbox ${fmt(queued / fill)} spans/s; outbox -> receiver ${fmt(queued / drain)} spans/s (target >= 50,000: ${queued / drain >= 50_000 ? 'ok' : 'MISSED'})`);
 } finally {
   server.close();
   rmSync(dir, { recursive: true, force: true });

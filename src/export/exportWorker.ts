@@ -1,4 +1,5 @@
 /** The export pipeline in a worker thread (see exportThread.ts for the other side). */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ExportPipeline } from './pipeline.js';
 import type { ExportConfig } from './config.js';
@@ -6,6 +7,13 @@ import type { ExportConfig } from './config.js';
 interface Request { id: number; op: 'stats' | 'drain' | 'stop'; ms?: number }
 const { dbPath, config, startAfter } = workerData as { dbPath: string; config: ExportConfig; startAfter?: number };
 const port = parentPort!;
+// Export yields the CPU to the intake: on Linux this thread alone gets the lower priority (the
+// intake keeps its speed during a backfill; export catches up while the intake waits for lines).
+try {
+  setPriority(10);
+} catch {
+  // not permitted or not supported: run at the normal priority
+}
 const pipeline = new ExportPipeline(dbPath, config, { startAfter, log: (level, msg, fields) => port.postMessage({ log: { level, msg, fields } }) });
 pipeline.start();
 port.on('message', (req: Request) => {
