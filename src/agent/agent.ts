@@ -85,8 +85,12 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    // Export starts where the index is now, before the tailer commits anything (the worker thread
+    // starts a moment later and would otherwise skip the first batches).
+    const { lastBatch } = await import('../export/pipeline.js');
+    const startAfter = lastBatch(this.index);
     await this.startTailer();
-    this.startExport();
+    this.startExport(startAfter);
     this.scheduleRetention();
     this.api = buildApi(this, { token: this.token, logger: this.log });
     this.url = await this.api.listen({ host: this.config.api.host, port: this.config.api.port });
@@ -105,7 +109,7 @@ export class Agent {
     await this.tailer.start();
   }
 
-  private startExport(): void {
+  private startExport(startAfter: number): void {
     const c = this.config;
     const r = resolveExport(c.export, { hostName: c.builder, region: c.region, environment: c.environment, version: c.tag });
     if (!r.config) {
@@ -114,6 +118,7 @@ export class Agent {
     }
     void import('../export/exportThread.js').then(({ startExportThread }) => {
       this.exportThread = startExportThread(c.index, r.config, {
+        startAfter,
         log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
       });
       this.log.info({ url: r.config.url, protocol: r.config.protocol }, `exporting traces to ${r.config.url} (${r.config.protocol})`);

@@ -43,10 +43,11 @@ export interface FailuresReport {
 
 /**
  * Access lines that may be failures: errors, client aborts, every 101/status 0 (cut WebSockets),
+ * every request that asked for an upgrade (one not forwarded can be answered 200),
  * and nginx lines whose connection has an error line in the window (a 200 whose body was cut).
  */
 function candidates(index: RecordIndex, o: FailuresOptions): { requestId: string | null; raw: string }[] {
-  const where = [`source IN ('nginx-access', 'caddy-access')`, 'time >= ?', 'time < ?', `(status >= 400 OR status IN (0, 101) OR status IS NULL
+  const where = [`source IN ('nginx-access', 'caddy-access')`, 'time >= ?', 'time < ?', `(status >= 400 OR status IN (0, 101) OR status IS NULL OR upgrade = 1
     OR (source = 'nginx-access' AND conn IN (SELECT conn FROM records WHERE source = 'nginx-error' AND error_kind IS NOT NULL AND time >= ? AND time < ?)))`];
   const args: (string | number)[] = [o.from, o.to, o.from - 2000, o.to + 2000];
   if (o.region !== undefined) { where.push('(id >> 40) IN (SELECT id FROM files WHERE region = ?)'); args.push(o.region); }

@@ -25,6 +25,10 @@ export interface Cause {
 
 const ms = (n: number | undefined) => (n === undefined ? '?' : n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`);
 
+/** Gateway lifecycle lines that mean it is coming up, and those that mean it is not listening yet. */
+const STARTS = new Set(['starting', 'http-starting', 'listening', 'ready']);
+const STARTING = new Set(['starting', 'http-starting']);
+
 export const CAUSES: readonly Cause[] = [
   {
     id: 'localhost-resolves-to-ipv6',
@@ -44,9 +48,17 @@ export const CAUSES: readonly Cause[] = [
     fix: 'Deploy with a health-gated switch (wait for /readyz) and let the proxy retry:\nnginx:  proxy_next_upstream error timeout; proxy_next_upstream_tries 3;\nCaddy:  reverse_proxy 127.0.0.1:18789 { lb_try_duration 10s }',
     test: (f) => {
       const refused = f.errors('upstream-refused');
-      const life = f.context.filter((c) => c.record.event === 'lifecycle' && c.record.lifecycle !== 'config' && Math.abs(c.record.time - f.start) <= 60_000);
-      if (refused.length === 0 || life.length === 0) return undefined;
-      return { confidence: 0.85, evidence: [...refused, ...life.map((c) => c.record)], detail: `connection refused ${ms(Math.abs(life[0]!.record.time - f.start))} from a gateway ${life[0]!.record.lifecycle} line` };
+      if (refused.length === 0) return undefined;
+      // A restart, not a stop: refused after the gateway said it was starting and before it said it
+      // listened, or just before it started again. Refused after a shutdown with no start since
+      // (or long after it came up) is a gateway that is down, not a race.
+      const life = f.context.filter((c) => c.record.event === 'lifecycle' && c.record.lifecycle !== 'config' && Math.abs(c.record.time - f.start) <= 60_000)
+        .sort((a, b) => a.record.time - b.record.time);
+      const last = life.filter((c) => c.record.time <= f.start).at(-1);
+      const next = life.find((c) => c.record.time > f.start && STARTS.has(c.record.lifecycle ?? ''));
+      const hit = last && STARTING.has(last.record.lifecycle ?? '') ? last : next;
+      if (!hit) return undefined;
+      return { confidence: 0.85, evidence: [...refused, ...life.filter((c) => c === hit || c === last).map((c) => c.record)], detail: `connection refused ${ms(Math.abs(hit.record.time - f.start))} ${hit.record.time <= f.start ? 'after' : 'before'} the gateway's "${hit.record.lifecycle}" line: it was (re)starting` };
     },
   },
   {

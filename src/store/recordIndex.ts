@@ -75,14 +75,14 @@ const OFFSET_MASK = (1n << 40n) - 1n;
 /** Request IDs longer than this are stored cut (they are client-controlled). */
 export const MAX_REQUEST_ID_CHARS = 256;
 
-const INSERT_RECORDS = 'INSERT INTO records (id, line_no, time, source, request_id, trace_id, conn, status, error_kind, raw) VALUES';
-const RECORD_VALUES = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const INSERT_RECORDS = 'INSERT INTO records (id, line_no, time, source, request_id, trace_id, conn, status, error_kind, upgrade, raw) VALUES';
+const RECORD_VALUES = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const ROWS_PER_INSERT = 64;
 
 function pushRecord(args: unknown[], fileId: number, { record: r, raw }: BatchLine): void {
   const rid = r.requestId !== undefined && r.requestId.length > MAX_REQUEST_ID_CHARS ? r.requestId.slice(0, MAX_REQUEST_ID_CHARS) : r.requestId;
   args.push(recordId(fileId, r.offset!), r.lineNo, Math.round(r.time), r.source, rid ?? null, r.traceId ?? null,
-    r.connection ?? null, r.status ?? null, r.errorKind ?? null, raw);
+    r.connection ?? null, r.status ?? null, r.errorKind ?? null, r.upgrade?.toLowerCase() === 'websocket' ? 1 : null, raw);
 }
 const SAMPLES_PER_REASON = 20;
 

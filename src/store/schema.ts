@@ -97,6 +97,11 @@ export const MIGRATIONS: readonly string[] = [
   -- Names this index, so state kept beside it (the export cursor) is not applied to another one.
   INSERT INTO meta (key, value) VALUES ('index_id', lower(hex(randomblob(16))));
   `,
+  // 3: whether an access line's request asked for a WebSocket upgrade (a failed upgrade can be a
+  // 200: the gateway answers a plain GET on its WebSocket path; `5xx` must still find it).
+  `
+  ALTER TABLE records ADD COLUMN upgrade INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
