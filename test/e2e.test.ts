@@ -15,7 +15,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,8 @@ import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
 import { BUILTIN_LOG_FORMATS } from '../parsers/index.js';
 import { findGateway, startGateway, type Gateway } from './e2e/gateway.js';
 import { OtlpReceiver } from './otlpReceiver.js';
-import { REPO } from './helpers.js';
+import { REPO, fixture, parseLines, pathOf } from './helpers.js';
+import { LAB_CASES, type LabCase } from '../fixtures/lab/cases.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
 const t = suite('e2e');
@@ -280,6 +281,44 @@ run('the gateway stopped, then restarted during a deploy: refused, then a startu
   } finally {
     await stopProcess(agent.p, 'SIGTERM');
     await stopProcess(nginx, 'SIGQUIT');
+  }
+});
+
+// Not gated on the gateway: the failures the real gateway cannot produce on demand.
+t('stand-in failures made by real nginx and Caddy (fixtures/): the agent diagnoses every case, 5xx groups it, the exported span carries it', async () => {
+  // The committed lab logs: real nginx 1.22 and Caddy 2.6 in front of the lab's stand-in
+  // upstreams (a slow answer, a mid-response crash, a reset, a TLS name, [::1], ...; see fixtures/README.md).
+  mkdirSync(path.join(dir, 'lab'), { recursive: true });
+  const files = [['nginx', 'claw_json.log'], ['nginx', 'error.log'], ['caddy', 'access.log'], ['caddy', 'error.log']] as const;
+  for (const [p, f] of files) copyFileSync(fixture(p, f), path.join(dir, 'lab', `${p}-${f}`));
+  const agent = await startAgent('lab', files.map(([p, f]) => ({ path: path.join(dir, 'lab', `${p}-${f}`), region: `lab-${p}`, zone: 'UTC' })));
+  try {
+    const ids = (proxy: 'nginx' | 'caddy', c: LabCase): string | undefined => {
+      const recs = parseLines(fixture(proxy, proxy === 'nginx' ? 'claw_json.log' : 'access.log'), proxy === 'nginx' ? 'nginx-claw_json' : 'caddy').records;
+      const hit = recs.filter((r) => (c.client.kind === 'raw' ? (r.uri ?? '').startsWith(pathOf(c.path)) : pathOf(r.uri) === pathOf(c.path)));
+      return hit.at(-1)?.requestId;
+    };
+    let checked = 0;
+    for (const c of LAB_CASES) {
+      for (const proxy of ['nginx', 'caddy'] as const) {
+        const want = c.expect[proxy]?.cause;
+        if (!want) continue;
+        const id = ids(proxy, c);
+        assert.ok(id, `${proxy} ${c.name}: a request ID in the fixture`);
+        assert.is(causeOf(await lookup(agent, id!, want)), want, `${proxy} ${c.name}: the agent names ${want}`);
+        assert.ok(await exported(id!.slice(0, 256), want), `${proxy} ${c.name}: the exported span carries ${want}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 20, `${checked} cases checked`);
+    const r = spawnSync(process.execPath, [CLI, '5xx', '--db', agent.db, '--since', '100000d', '--json'], { encoding: 'utf8' });
+    const groups = (JSON.parse(r.stdout) as { groups: { cause: string; path: string }[] }).groups;
+    for (const c of LAB_CASES) {
+      const e = c.expect.nginx;
+      if (e?.cause) assert.ok(groups.some((g) => g.cause === e.cause && g.path === pathOf(c.path)), `5xx: nginx ${c.name} under ${e.cause}`);
+    }
+  } finally {
+    await stopProcess(agent.p, 'SIGTERM');
   }
 });
 
