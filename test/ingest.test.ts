@@ -7,11 +7,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
-import { REPO, combinedLine, lineNumberOf, prng } from './helpers.js';
+import { REPO, combinedLine, fixture, lineNumberOf, prng } from './helpers.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
 const t = suite('ingest');
@@ -133,6 +133,51 @@ t('kill -9 of `claw-trace ingest` at random points: the index equals the log lin
   assert.is(idx.files()[0]!.line_no, N);
   idx.close();
   assert.ok(kills >= 3, `the test did kill the ingest (${kills} times)`);
+});
+
+t('bulk load: the request-ID indexes are built at the end; a load killed half-way gets them back from the next opener, a live one is left alone', async () => {
+  const N = 150_000;
+  const log = path.join(dir, 'access.log');
+  writeFileSync(log, lines(0, N));
+  const db = path.join(dir, 'bulk.db');
+  const cli = path.join(REPO, 'dist/src/cli/main.js');
+  const indexes = (idx: RecordIndex) => idx.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('records_request', 'records_trace') ORDER BY name`).pluck().all();
+  let killedMidLoad = 0;
+  for (let round = 0; round < 4; round++) {
+    const child = spawn(process.execPath, [cli, 'ingest', '--db', db, '--json', '--bulk', 'always', log], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const timer = setTimeout(() => { if (child.kill('SIGKILL')) killedMidLoad++; }, 150 + round * 120);
+    await exited;
+    clearTimeout(timer);
+  }
+  assert.ok(killedMidLoad >= 2, `killed during the load (${killedMidLoad} times)`);
+  const final = spawnSync(process.execPath, [cli, 'ingest', '--db', db, '--json', '--bulk', 'always', log], { encoding: 'utf8' });
+  assert.is(final.status, 0, final.stderr);
+  let idx = new RecordIndex(db);
+  assert.equal(stored(idx), range(0, N), 'every line once');
+  assert.equal(indexes(idx), ['records_request', 'records_trace'], 'indexes built at the end');
+  assert.not.ok(idx.bulkLoading());
+
+  // A load that is still running (its process alive) keeps its indexes down; once it is gone, the next opener builds them.
+  const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+  idx.db.exec(`DROP INDEX records_request`);
+  idx.db.prepare(`INSERT INTO meta (key, value) VALUES ('bulk_load', ?)`).run(JSON.stringify({ pid: sleeper.pid, host: hostname(), since: Date.now() }));
+  idx.close();
+  idx = new RecordIndex(db);
+  assert.equal(indexes(idx), ['records_trace'], 'a live load is left alone');
+  idx.close();
+  sleeper.kill('SIGKILL');
+  await new Promise((r) => sleeper.on('exit', r));
+  idx = new RecordIndex(db);
+  assert.equal(indexes(idx), ['records_request', 'records_trace'], 'a dead load\'s indexes are built again');
+  assert.not.ok(idx.bulkLoading());
+  idx.close();
+
+  // Lookups by request ID after a bulk load.
+  const jdb = path.join(dir, 'bulk-json.db');
+  assert.is(spawnSync(process.execPath, [cli, 'ingest', '--db', jdb, '--bulk', 'always', fixture('nginx', 'claw_json.log')]).status, 0);
+  const r = spawnSync(process.execPath, [cli, '0a251a1eb55548acadd21e5ddb31ab82', '--db', jdb, '--json'], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
 });
 
 t.run();

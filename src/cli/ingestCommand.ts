@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import cliProgress from 'cli-progress';
 import { RecordIndex } from '../store/recordIndex.js';
+import { usedBytes } from '../store/retention.js';
 import { intakeFile, type IntakeOptions, type IntakeResult } from '../intake/intakeFile.js';
 import { terminalSafe } from './terminalText.js';
 import { resolveExport, ExportConfigError, type ExportSettings } from '../export/config.js';
@@ -22,7 +23,15 @@ export interface IngestCommandOptions extends IntakeOptions {
   export?: ExportSettings;
   /** How long to wait for the outbox to drain before exiting, ms. */
   exportWaitMs?: number;
+  /**
+   * Bulk load: drop the request/trace-ID indexes for the load and build them at its end. `auto`
+   * (default): when the input is at least BULK_MIN_BYTES and at least as large as the index.
+   */
+  bulk?: 'auto' | 'always' | 'never';
 }
+
+/** Below this much input, keeping the indexes up to date costs less than building them again. */
+export const BULK_MIN_BYTES = 64 * 1024 * 1024;
 
 
 /** Files named or matched, oldest first (so rotated archives come before the live file). */
@@ -70,15 +79,21 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
     throw e;
   }
   const index = new RecordIndex(opts.db);
+  const bulk = opts.bulk === 'always' || ((opts.bulk ?? 'auto') === 'auto' && total >= BULK_MIN_BYTES && total >= usedBytes(index));
   let exporting: ExportThread | undefined;
-  if (exportConfig) {
+  const startExport = async (startAfter: number) => {
+    if (!exportConfig) return;
     const { startExportThread } = await import('../export/exportThread.js');
-    const { lastBatch } = await import('../export/pipeline.js');
     exporting = startExportThread(opts.db, exportConfig, {
-      startAfter: lastBatch(index),
+      startAfter,
       log: (level, msg) => { if (level === 'warn' && !opts.json) stderr.write(`claw-trace: ${terminalSafe(msg, 500)}\n`); },
     });
-  }
+  };
+  const { lastBatch } = await import('../export/pipeline.js');
+  const exportFrom = lastBatch(index);
+  // Export assembles traces by request ID: during a bulk load it waits for the index.
+  if (bulk) index.beginBulkLoad();
+  else await startExport(exportFrom);
   const tty = (stderr as NodeJS.WriteStream).isTTY === true && !opts.json;
   const bar = tty
     ? new cliProgress.SingleBar({
@@ -115,18 +130,24 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
       bar?.update(done, { done: (done / 1e6).toFixed(1) });
     }
   } catch (e) {
-    await exporting?.stop().catch(() => undefined);
+    await (exporting as ExportThread | undefined)?.stop().catch(() => undefined);
     throw e;
   } finally {
     bar?.stop();
+    if (bulk) {
+      if (tty) stderr.write('building the request-ID index...\n');
+      index.endBulkLoad();
+    }
     index.close();
   }
+  if (bulk) await startExport(exportFrom);
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   summary.linesPerSecond = Math.round(summary.lines / Math.max(summary.seconds, 1e-6));
-  if (exporting && exportConfig) {
+  const exportingNow = exporting as ExportThread | undefined;
+  if (exportingNow && exportConfig) {
     if (tty) stderr.write(`exporting traces to ${terminalSafe(exportConfig.url, 300)} ...\n`);
-    let s: ExportStats = await exporting.drain(opts.exportWaitMs ?? 60_000);
-    s = await exporting.stop();
+    let s: ExportStats = await exportingNow.drain(opts.exportWaitMs ?? 60_000);
+    s = await exportingNow.stop();
     summary.export = { url: exportConfig.url, exportedTraces: s.exportedTraces, deliveredSpans: s.deliveredSpans, waitingSpans: s.spans, droppedSpans: s.droppedSpans, lastError: s.lastError };
   }
   summary.maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);

@@ -149,11 +149,12 @@ withParserOptions(program.command('ingest'))
   .option('--otlp-endpoint <url>', 'export the ingested traces to this OTLP/HTTP receiver (default: OTEL_EXPORTER_OTLP_ENDPOINT; none: no export)')
   .addOption(new Option('--otlp-protocol <protocol>', 'OTLP encoding (default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)').choices(['http/protobuf', 'http/json']))
   .option('--export-wait <duration>', 'how long to wait for the endpoint to take every span before exiting (default 60s)', duration, 60_000)
-  .action(async (files: string[], o: ParserFlags & { db: string; region?: string; json?: boolean; otlpEndpoint?: string; otlpProtocol?: OtlpProtocol; exportWait: number }) => {
+  .addOption(new Option('--bulk <mode>', 'build the request-ID index once at the end instead of row by row: auto = for 64 MB or more of input that is at least as large as the index (lookups scan meanwhile)').choices(['auto', 'always', 'never']).default('auto'))
+  .action(async (files: string[], o: ParserFlags & { db: string; region?: string; json?: boolean; otlpEndpoint?: string; otlpProtocol?: OtlpProtocol; exportWait: number; bulk: 'auto' | 'always' | 'never' }) => {
     const { runIngest } = await import('./ingestCommand.js');
     process.exitCode = await runIngest(files, {
       ...parserOptions(o), db: o.db, region: o.region, json: o.json,
-      export: { endpoint: o.otlpEndpoint, protocol: o.otlpProtocol }, exportWaitMs: o.exportWait,
+      export: { endpoint: o.otlpEndpoint, protocol: o.otlpProtocol }, exportWaitMs: o.exportWait, bulk: o.bulk,
     }, process.stdout, process.stderr);
   });
 

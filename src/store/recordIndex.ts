@@ -5,6 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { LogRecord, ParseError } from '../../parsers/index.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -145,6 +146,25 @@ export function openDatabase(file: string, cacheMiB = 32): Database.Database {
   return db;
 }
 
+/**
+ * The indexes on random keys (request and trace IDs), exactly as migration 1 made them. Each
+ * insert into them touches a random page: a bulk load drops them and builds them once at its end
+ * (a sort), which is several times cheaper than keeping them up to date row by row.
+ */
+export const BULK_INDEXES: Record<string, string> = {
+  records_request: `CREATE INDEX IF NOT EXISTS records_request ON records(request_id) WHERE request_id IS NOT NULL`,
+  records_trace: `CREATE INDEX IF NOT EXISTS records_trace ON records(trace_id) WHERE trace_id IS NOT NULL`,
+};
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class RecordIndex {
   readonly db: Database.Database;
   private readonly st;
@@ -155,6 +175,12 @@ export class RecordIndex {
   constructor(file: string, opts: { cacheMiB?: number } = {}) {
     this.db = openDatabase(file, opts.cacheMiB);
     const db = this.db;
+    try {
+      this.restoreIndexes();
+    } catch (e) {
+      db.close();
+      throw e;
+    }
     this.st = {
       fileByInode: db.prepare(`SELECT * FROM files WHERE dev = ? AND ino = ? ORDER BY id DESC`),
       fileByPrint: db.prepare(`SELECT * FROM files WHERE fp_len = ? AND fp_hash = ? ORDER BY id DESC LIMIT 1`),
@@ -196,6 +222,43 @@ export class RecordIndex {
 
   close(): void {
     this.db.close();
+  }
+
+  /**
+   * Starts a bulk load: the random-keyed indexes go until `endBulkLoad()`. Meanwhile lookups by
+   * request ID scan the table (correct, slow); a load killed half-way gets its indexes back from
+   * the next process that opens the index.
+   */
+  beginBulkLoad(): void {
+    this.db.transaction(() => {
+      this.db.prepare(`INSERT INTO meta (key, value) VALUES ('bulk_load', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`)
+        .run(JSON.stringify({ pid: process.pid, host: hostname(), since: Date.now() }));
+      for (const name of Object.keys(BULK_INDEXES)) this.db.exec(`DROP INDEX IF EXISTS ${name}`);
+    })();
+  }
+
+  /** Builds the random-keyed indexes again (one sort each) and ends the bulk load. */
+  endBulkLoad(): void {
+    this.db.transaction(() => {
+      for (const ddl of Object.values(BULK_INDEXES)) this.db.exec(ddl);
+      this.db.prepare(`DELETE FROM meta WHERE key = 'bulk_load'`).run();
+    })();
+  }
+
+  /** True while a bulk load (this process's or a live one's) has the random-keyed indexes down. */
+  bulkLoading(): boolean {
+    return this.db.prepare(`SELECT 1 FROM meta WHERE key = 'bulk_load'`).get() !== undefined;
+  }
+
+  /** Indexes a killed bulk load left out are built again; a load still running is left alone. */
+  private restoreIndexes(): void {
+    const have = new Set(this.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index'`).pluck().all() as string[]);
+    if (Object.keys(BULK_INDEXES).every((n) => have.has(n))) return;
+    const v = this.db.prepare(`SELECT value FROM meta WHERE key = 'bulk_load'`).pluck().get() as string | undefined;
+    let owner: { pid?: number; host?: string } = {};
+    try { owner = v ? JSON.parse(v) as typeof owner : {}; } catch { /* unreadable: treat as gone */ }
+    if (owner.pid !== undefined && owner.host === hostname() && owner.pid !== process.pid && alive(owner.pid)) return;
+    this.endBulkLoad();
   }
 
   /** A random ID made when the index was created (state kept elsewhere is keyed by it). */
