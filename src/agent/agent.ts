@@ -87,8 +87,7 @@ export class Agent {
   async start(): Promise<void> {
     // Export starts where the index is now, before the tailer commits anything (the worker thread
     // starts a moment later and would otherwise skip the first batches).
-    const { lastBatch } = await import('../export/pipeline.js');
-    const startAfter = lastBatch(this.index);
+    const startAfter = this.index.lastBatch();
     await this.startTailer();
     this.startExport(startAfter);
     this.scheduleRetention();

@@ -11,7 +11,7 @@ import { RecordIndex } from '../store/recordIndex.js';
 import { usedBytes } from '../store/retention.js';
 import { intakeFile, type IntakeOptions, type IntakeResult } from '../intake/intakeFile.js';
 import { terminalSafe } from './terminalText.js';
-import { resolveExport, ExportConfigError, type ExportSettings } from '../export/config.js';
+import type { ExportConfig, ExportSettings } from '../export/config.js';
 import type { ExportStats } from '../export/pipeline.js';
 import type { ExportThread } from '../export/exportThread.js';
 import { UsageError } from './errors.js';
@@ -71,12 +71,16 @@ export interface IngestSummary {
 export async function runIngest(patterns: string[], opts: IngestCommandOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WriteStream | NodeJS.WritableStream): Promise<number> {
   const files = await expandFiles(patterns);
   const total = (await Promise.all(files.map((f) => stat(f)))).reduce((n, s) => n + s.size, 0);
-  let exportConfig;
-  try {
-    exportConfig = resolveExport(opts.export ?? {}, { hostName: hostname() }).config;
-  } catch (e) {
-    if (e instanceof ExportConfigError) throw new UsageError(e.message);
-    throw e;
+  // The OTel packages load only when an endpoint may be configured (they cost ~25 MB of memory).
+  let exportConfig: ExportConfig | undefined;
+  if (opts.export?.endpoint || process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
+    const { resolveExport, ExportConfigError } = await import('../export/config.js');
+    try {
+      exportConfig = resolveExport(opts.export ?? {}, { hostName: hostname() }).config;
+    } catch (e) {
+      if (e instanceof ExportConfigError) throw new UsageError(e.message);
+      throw e;
+    }
   }
   const index = new RecordIndex(opts.db);
   const bulk = opts.bulk === 'always' || ((opts.bulk ?? 'auto') === 'auto' && total >= BULK_MIN_BYTES && total >= usedBytes(index));
@@ -89,8 +93,7 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
       log: (level, msg) => { if (level === 'warn' && !opts.json) stderr.write(`claw-trace: ${terminalSafe(msg, 500)}\n`); },
     });
   };
-  const { lastBatch } = await import('../export/pipeline.js');
-  const exportFrom = lastBatch(index);
+  const exportFrom = index.lastBatch();
   // Export assembles traces by request ID: during a bulk load it waits for the index.
   if (bulk) index.beginBulkLoad();
   else await startExport(exportFrom);

@@ -63,11 +63,6 @@ export interface PipelineOptions {
   startAfter?: number;
 }
 
-/** The newest committed batch's sequence number (0 if none). */
-export function lastBatch(index: RecordIndex): number {
-  return index.prepared(`SELECT coalesce(max(seq), 0) FROM batches`).pluck().get() as number;
-}
-
 export async function createOtlpExporter(c: ExportConfig): Promise<SpanExporter> {
   const opts = { url: c.url, headers: c.headers, timeoutMillis: c.timeoutMs };
   if (c.protocol === 'http/json') return new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter(opts);
@@ -103,7 +98,7 @@ export class ExportPipeline {
     this.now = opts.now ?? Date.now;
     // First start: export what is committed from now on, not the index's history.
     this.cursorKey = `cursor:${this.index.indexId}`;
-    this.cursor = stateValue(this.outbox.db, this.cursorKey) ?? opts.startAfter ?? lastBatch(this.index);
+    this.cursor = stateValue(this.outbox.db, this.cursorKey) ?? opts.startAfter ?? this.index.lastBatch();
     this.handled = this.cursor;
     this.exporter = opts.exporter;
   }

@@ -245,6 +245,11 @@ export class RecordIndex {
     })();
   }
 
+  /** The newest committed batch's sequence number in the change log (0 if none). */
+  lastBatch(): number {
+    return this.prepared(`SELECT coalesce(max(seq), 0) FROM batches`).pluck().get() as number;
+  }
+
   /** True while a bulk load (this process's or a live one's) has the random-keyed indexes down. */
   bulkLoading(): boolean {
     return this.db.prepare(`SELECT 1 FROM meta WHERE key = 'bulk_load'`).get() !== undefined;
