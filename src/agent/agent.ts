@@ -80,6 +80,11 @@ export class Agent {
     return this.tailer?.followed() ?? [];
   }
 
+  /** The tailer runs (between start and stop). */
+  isTailing(): boolean {
+    return this.tailer !== undefined && !this.stopping;
+  }
+
   exportStats(): ExportStats | undefined {
     return this.lastExport;
   }
@@ -138,8 +143,9 @@ export class Agent {
 
   /** SIGHUP: sources, labels and retention from the new config; the rest needs a restart. */
   async reload(next: AgentConfig): Promise<void> {
-    const needRestart = (['index'] as const).filter((k) => next[k] !== this.config[k]);
-    if (next.api.host !== this.config.api.host || next.api.port !== this.config.api.port) needRestart.push('api' as 'index');
+    const needRestart: string[] = [];
+    if (next.index !== this.config.index) needRestart.push('index');
+    if (next.api.host !== this.config.api.host || next.api.port !== this.config.api.port) needRestart.push('api');
     if (needRestart.length) this.log.warn(`config reloaded; ${needRestart.join(', ')} changed and take effect after a restart`);
     this.config = { ...next, index: this.config.index, api: this.config.api };
     await this.tailer?.stop();
@@ -150,7 +156,9 @@ export class Agent {
   }
 
   /** Stop reading, commit what is in hand, flush the outbox within `deadlineMs`, close. */
+  private stopping = false;
   async stop(deadlineMs = 10_000): Promise<void> {
+    this.stopping = true;
     await this.api?.close();
     await this.tailer?.stop();
     clearInterval(this.retentionTimer);

@@ -7,6 +7,7 @@
  *   GET /v1/failures?from&to&cause&region&limit   failed requests, diagnosed
  * With a token configured, everything but /healthz and /readyz needs `Authorization: Bearer`.
  */
+import { accessSync, constants } from 'node:fs';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { assembleTrace, resolveRequestId } from '../correlate/assemble.js';
@@ -41,15 +42,17 @@ export function buildApi(agent: Agent, o: { token?: string; logger: Logger }): F
   app.get('/readyz', {
     schema: { response: { '2xx': { type: 'object', properties: { ready: { type: 'boolean' }, files: { type: 'integer' }, reason: { type: 'string' } } } } },
   }, async (_req, reply) => {
-    let writable = true;
+    // Never a write here: a probe must not wait on the intake's lock (that would stall every route).
+    const file = agent.index.db.name;
+    let writable = !agent.index.db.readonly;
     try {
-      agent.index.db.prepare(`BEGIN IMMEDIATE`).run();
-      agent.index.db.prepare(`ROLLBACK`).run();
+      accessSync(file, constants.W_OK);
     } catch {
       writable = false;
     }
     const files = agent.tailing().length;
-    if (!writable) return reply.code(503).send({ ready: false, files, reason: 'the index is not writable' });
+    if (!writable) return reply.code(503).send({ ready: false, files, reason: `the index ${file} is not writable` });
+    if (!agent.isTailing()) return reply.code(503).send({ ready: false, files, reason: 'not tailing (starting or stopping)' });
     return { ready: true, files };
   });
 
