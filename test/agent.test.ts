@@ -194,6 +194,12 @@ live.run('two agents in two regions behind two proxies answer one cross-region l
     assert.match(r.stderr, new RegExp(`agent http://127.0.0.1:${deadAgent} did not answer: ECONNREFUSED`));
     const text = spawnSync(process.execPath, [CLI, 'cross-region-1', '--agent', `http://127.0.0.1:${agents[0]!.port}`, '--agent', `http://127.0.0.1:${agents[1]!.port}`], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
     assert.match(text.stdout, /nginx \(eu-west\)[\s\S]*nginx \(us-east\)[\s\S]*cause\s+upstream-refused/);
+    // The agents from a config file's `agents:` list.
+    const cfg = path.join(dir, 'lookup.yaml');
+    writeFileSync(cfg, `agents:\n  - http://127.0.0.1:${agents[0]!.port}\n  - http://127.0.0.1:${agents[1]!.port}\n`);
+    const fromConfig = spawnSync(process.execPath, [CLI, 'cross-region-1', '-c', cfg, '--json'], { encoding: 'utf8' });
+    assert.is(fromConfig.status, 0, fromConfig.stderr);
+    assert.equal((JSON.parse(fromConfig.stdout) as { agents: { found: boolean }[] }).agents.map((a) => a.found), [true, true]);
   } finally {
     for (const a of agents) await stopProcess(a.p, 'SIGTERM');
     await stopProcess(nEdge, 'SIGQUIT');

@@ -163,3 +163,22 @@ export async function runRemoteLookup(id: string, agents: string[], timeoutMs: n
   return 0;
 }
 const c = (o: LookupOptions): Colors => (o.color ? pc : plain);
+
+/** `claw-trace <id> --otlp-backend URL`: the trace as exported, from Jaeger's or Tempo's query API. */
+export async function runBackendLookup(id: string, url: string, timeoutMs: number, opts: LookupOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
+  const { fetchFromBackend } = await import('./backendLookup.js');
+  let found;
+  try {
+    found = await fetchFromBackend(url, id, timeoutMs);
+  } catch (e) {
+    const err = e as Error & { cause?: { code?: string; message?: string } };
+    stderr.write(`claw-trace: ${terminalSafe(url, 120)} did not answer: ${terminalSafe(err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : err.cause?.code ?? err.cause?.message ?? err.message, 200)}\n`);
+    return 1;
+  }
+  if (!found) {
+    stderr.write(`claw-trace: ${terminalSafe(url, 120)} has no trace for request ${terminalSafe(id, 80)}\n`);
+    return 1;
+  }
+  stdout.write(opts.json ? terminalSafeJson(traceJson(found.trace, found.diagnosis)) + '\n' : renderTrace(found.trace, found.diagnosis, opts.color ? pc : plain));
+  return 0;
+}

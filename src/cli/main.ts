@@ -76,9 +76,16 @@ program
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
-interface LookupFlags { db: string; json?: boolean; agent?: string[]; agentTimeout: number }
+interface LookupFlags { db: string; json?: boolean; agent?: string[]; agentTimeout: number; otlpBackend?: string; config?: string }
 async function lookup(id: string, o: LookupFlags): Promise<void> {
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
+  if (o.otlpBackend) {
+    const { runBackendLookup } = await import('./lookupCommand.js');
+    process.exitCode = await runBackendLookup(id, o.otlpBackend, o.agentTimeout, { json: o.json, color }, process.stdout, process.stderr);
+    return;
+  }
+  // The agents to ask: --agent, else the config's `agents:` (-c).
+  if (!o.agent?.length && o.config) o.agent = (await import('../agent/config.js')).loadConfig(o.config).agents;
   if (o.agent?.length) {
     const { runRemoteLookup } = await import('./lookupCommand.js');
     process.exitCode = await runRemoteLookup(id, o.agent, o.agentTimeout, { json: o.json, color }, process.stdout, process.stderr);
@@ -95,7 +102,9 @@ function withLookupOptions(cmd: Command): Command {
     .option('--json', 'print the trace and diagnosis as JSON')
     .option('--agent <url>', 'ask this regional agent\'s API instead of the local index (repeat for each region; token from $CLAW_TRACE_TOKEN)',
       (v: string, prev: string[] = []) => { if (!/^https?:\/\//.test(v)) throw new InvalidArgumentError('an http:// or https:// URL'); return [...prev, v]; })
-    .option('--agent-timeout <duration>', 'how long to wait for each agent', duration, 3000);
+    .option('-c, --config <file>', 'an agent config: its `agents:` are asked (when no --agent is given)')
+    .option('--otlp-backend <url>', 'ask the tracing backend (Jaeger or Tempo query API) for the exported trace instead')
+    .option('--agent-timeout <duration>', 'how long to wait for each agent or the backend', duration, 3000);
 }
 
 withLookupOptions(program

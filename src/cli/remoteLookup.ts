@@ -31,8 +31,8 @@ export async function askAgents(agents: string[], id: string, timeoutMs: number,
       if (!res.ok) return { agent, error: `HTTP ${res.status}` };
       return { agent, trace: (await res.json()) as TraceJson };
     } catch (e) {
-      const err = e as Error & { cause?: { code?: string } };
-      return { agent, error: err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : err.cause?.code ?? err.message };
+      const err = e as Error & { cause?: { code?: string; message?: string } };
+      return { agent, error: err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : err.cause?.code ?? err.cause?.message ?? err.message };
     }
   }));
 }
