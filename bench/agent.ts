@@ -20,7 +20,7 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const CLI = path.join(REPO, 'dist/src/cli/main.js');
 const arg = (name: string, dflt: number) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
 const SECONDS = arg('seconds', 30);
-const RATE = 5000;
+const RATE = Number(process.env.BENCH_RATE ?? 5000);
 const dir = mkdtempSync(path.join(tmpdir(), 'claw-bench-agent-'));
 const TICK = 100; // USER_HZ: clock ticks per second in /proc/<pid>/stat on Linux
 

@@ -117,7 +117,7 @@ function migrate(db: Database.Database, file: string): void {
   })();
 }
 
-export function openDatabase(file: string, cacheMiB = 32): Database.Database {
+export function openDatabase(file: string, cacheMiB = 32, walCheckpointPages = 10_000): Database.Database {
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   let db: Database.Database;
   try {
@@ -136,7 +136,9 @@ export function openDatabase(file: string, cacheMiB = 32): Database.Database {
   db.pragma('foreign_keys = ON');
   // 32 MiB of page cache by default: room for the hot index pages at backfill speed, peak RSS under 200 MB.
   db.pragma(`cache_size = ${-Math.round(cacheMiB * 1024)}`);
-  db.pragma('wal_autocheckpoint = 10000'); // checkpoint every ~40 MB of WAL, not every 4 MB
+  // A checkpoint runs inside the commit that crosses the threshold: large for a backfill's speed,
+  // small for the agent, whose API shares the thread (10,000 pages took up to ~300 ms there).
+  db.pragma(`wal_autocheckpoint = ${Math.max(100, Math.floor(walCheckpointPages))}`);
   try {
     migrate(db, file);
   } catch (e) {
@@ -172,8 +174,8 @@ export class RecordIndex {
   /** One transaction: the records, the unreadable lines, and the checkpoint that covers them. */
   readonly commitBatch: (fileId: number, lines: BatchLine[], errors: BatchError[], cp: Checkpoint) => void;
 
-  constructor(file: string, opts: { cacheMiB?: number } = {}) {
-    this.db = openDatabase(file, opts.cacheMiB);
+  constructor(file: string, opts: { cacheMiB?: number; walCheckpointPages?: number } = {}) {
+    this.db = openDatabase(file, opts.cacheMiB, opts.walCheckpointPages);
     const db = this.db;
     try {
       this.restoreIndexes();
