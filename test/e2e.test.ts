@@ -221,17 +221,33 @@ run('one builder, the real gateway: healthy, wrong port, WebSocket without Upgra
   }
 });
 
-run('two regions, one gateway healthy behind one of them: the 502 is in one region only', async () => {
+run('two regions: an edge forwarding to a builder, each watched by its own agent, answer one cross-region lookup; a 502 in one region only', async () => {
   assertStack();
-  const [east, west, dead] = (await freePorts(3)) as [number, number, number];
+  const [east, west, dead, edge] = (await freePorts(4)) as [number, number, number, number];
   const nEast = await startNginx('east', east, `http://127.0.0.1:${gatewayPort}`);
   const nWest = await startNginx('west', west, `http://127.0.0.1:${dead}`); // west's gateway is down
+  const nEdge = await startNginx('edge', edge, `http://127.0.0.1:${east}`); // an edge region in front of us-east, same request ID
   const agent = await startAgent('fleet', [
     { path: path.join(dir, 'east', 'access.log'), region: 'us-east' },
     { path: path.join(dir, 'west', 'access.log'), region: 'eu-west' },
     { path: path.join(dir, 'west', 'error.log'), region: 'eu-west', zone: 'local' },
+    { path: gateway!.log, region: 'us-east' },
   ]);
+  const edgeAgent = await startAgent('edge', [{ path: path.join(dir, 'edge', 'access.log'), region: 'eu-edge' }]);
   try {
+    // Through the edge to the builder to the real gateway: one request ID, two agents, one trace.
+    assert.is(await request(edge, '/healthz', 'e2e-via-edge'), 200);
+    assert.ok(await lookup(edgeAgent, 'e2e-via-edge', undefined) && await lookup(agent, 'e2e-via-edge', undefined), 'each agent has its hop');
+    const cross = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
+      const c = spawn(process.execPath, [CLI, 'e2e-via-edge', '--json', '--agent', `http://127.0.0.1:${edgeAgent.port}`, '--agent', `http://127.0.0.1:${agent.port}`]);
+      let out = '';
+      c.stdout.on('data', (d: Buffer) => { out += d; });
+      c.on('close', (status) => resolve({ status, stdout: out }));
+    });
+    assert.is(cross.status, 0);
+    const hops = (JSON.parse(cross.stdout) as LookedUp).spans.filter((x) => x.kind === 'SERVER' && x.service === 'nginx');
+    assert.equal(hops.map((h) => h.region).sort(), ['eu-edge', 'us-east'], 'both regions\' hops in one trace');
+
     for (let i = 0; i < 4; i++) {
       assert.is(await request(east, '/healthz', `e2e-east-${i}`), 200);
       assert.is(await request(west, '/healthz', `e2e-west-${i}`), 502);
@@ -240,10 +256,12 @@ run('two regions, one gateway healthy behind one of them: the 502 is in one regi
     assert.ok(await exported('e2e-west-3', 'upstream-refused'), JSON.stringify(receiver.spans.filter((x) => String(x.attributes['claw.request_id']).startsWith('e2e-west')).map((x) => [x.attributes['claw.request_id'], x.attributes['claw.diagnosis.cause']])));
     const r = spawnSync(process.execPath, [CLI, '5xx', '--db', agent.db, '--since', '1h', '--json'], { encoding: 'utf8' });
     const report = JSON.parse(r.stdout) as { groups: { cause: string; region: string; count: number }[]; patterns: { id: string; cause: string; summary: string }[] };
-    assert.equal(report.groups.map((g) => [g.cause, g.region, g.count]), [['upstream-refused', 'eu-west', 4]]);
+    assert.equal(report.groups.map((g) => [g.cause, g.region, g.count]), [['upstream-refused', 'eu-west', 4]], 'the 502s are eu-west\'s only');
     assert.ok(report.patterns.some((p) => p.id === 'only-one-region'), JSON.stringify(report.patterns));
   } finally {
     await stopProcess(agent.p, 'SIGTERM');
+    await stopProcess(edgeAgent.p, 'SIGTERM');
+    await stopProcess(nEdge, 'SIGQUIT');
     await stopProcess(nEast, 'SIGQUIT');
     await stopProcess(nWest, 'SIGQUIT');
   }
