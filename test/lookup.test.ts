@@ -16,6 +16,10 @@ import { RecordIndex } from '../src/store/recordIndex.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
 import { assembleTrace } from '../src/correlate/assemble.js';
 import { diagnose } from '../src/diagnose/diagnose.js';
+import { failureReport } from '../src/cli/failuresCommand.js';
+import { ExportPipeline } from '../src/export/pipeline.js';
+import { resolveExport } from '../src/export/config.js';
+import { OtlpReceiver } from './otlpReceiver.js';
 import { freePorts } from '../fixtures/lab/upstreams.js';
 import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
 import { BUILTIN_LOG_FORMATS } from '../parsers/index.js';
@@ -138,7 +142,23 @@ proxies.run('overload: edge Caddy sees 502s while the builder nginx runs out of 
   const d = diagnose(assembleTrace(idx, failed[0]!)!, idx);
   assert.is(d.causes[0]?.id, 'overload', JSON.stringify(d.causes.map((c) => c.id)));
   assert.ok(d.causes[0]!.evidence.some((e) => e.errorKind === 'worker-connections' && e.region === 'us-east'));
+  // `claw-trace 5xx` groups them under overload, and the exported spans carry it (the export
+  // pipeline over this index, to an OTLP receiver standing in for the Collector).
+  const report = failureReport(idx, { from: 0, to: 4e12 });
+  assert.ok(report.groups.some((g) => g.cause === 'overload' && g.region === 'eu-edge'), JSON.stringify(report.groups));
   idx.close();
+  const receiver = await new OtlpReceiver().up();
+  const config = resolveExport({ endpoint: receiver.url, joinWindowMs: 1 }, {}, {}).config!;
+  const p = new ExportPipeline(path.join(dir, 'i.db'), config, { startAfter: 0 });
+  p.flushAll();
+  try {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && !p.idle()) { while (p.tick()) { /* all due */ } await p.send(); await new Promise((r) => setTimeout(r, 5)); }
+    assert.ok(receiver.spans.some((x) => x.attributes['claw.request_id'] === failed[0] && x.attributes['claw.diagnosis.cause'] === 'overload'), 'the exported span carries overload');
+  } finally {
+    await p.stop();
+    await receiver.down();
+  }
 });
 
 async function indexNginxAndGateway(): Promise<RecordIndex> {
