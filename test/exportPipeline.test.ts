@@ -5,13 +5,14 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MAX_REQUEST_ID_CHARS, RecordIndex } from '../src/store/recordIndex.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
-import { ExportPipeline } from '../src/export/pipeline.js';
+import { ExportBusyError, ExportPipeline } from '../src/export/pipeline.js';
+import { openOutboxDatabase } from '../src/export/outbox.js';
 import { resolveExport, ExportConfigError, type ExportConfig } from '../src/export/config.js';
 import { traceIdFor } from '../src/correlate/trace.js';
 import { OtlpReceiver } from './otlpReceiver.js';
@@ -175,6 +176,29 @@ t('a late error line re-exports the failed request under the same IDs, now with 
   assert.ok(!receiver.spans.some((s) => s.attributes['url.path'] === '/ok'), 'healthy requests are not re-exported');
   await p.stop();
   idx.close();
+});
+
+t('one exporter per index: while another live process exports it, a pipeline refuses and ingest leaves the export to it', async () => {
+  const db = path.join(dir, 'owned.db');
+  new RecordIndex(db).close();
+  const owner = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    const odb = openOutboxDatabase(db);
+    odb.prepare(`INSERT INTO export_state (key, value) VALUES ('exporter_pid', ?)`).run(owner.pid);
+    odb.close();
+    assert.throws(() => new ExportPipeline(db, configFor()), (e: Error) => e instanceof ExportBusyError && e.message.includes(String(owner.pid)));
+    receiver.spans = [];
+    const r = spawnSync(process.execPath, [path.join(REPO, 'dist/src/cli/main.js'), 'ingest', '--db', db, '--otlp-endpoint', receiver.url, fixture('nginx', 'claw_json.log')], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`process ${owner.pid} \\(the agent\\) exports this index`));
+    assert.is(receiver.spans.length, 0, 'not exported twice');
+  } finally {
+    owner.kill('SIGKILL');
+    await new Promise((r) => owner.on('exit', r));
+  }
+  // Its owner gone, the export is free again.
+  const p = new ExportPipeline(db, configFor());
+  await p.stop();
 });
 
 t('export config: off without an endpoint, the OTEL_* variables, and wrong settings named with the fix', () => {

@@ -59,6 +59,8 @@ export class Agent {
   private retentionTimer: NodeJS.Timeout | undefined;
   private exportTimer: NodeJS.Timeout | undefined;
   private readonly token: string | undefined;
+  private exportRetry: NodeJS.Timeout | undefined;
+  private exportWaitSaid = false;
   url = '';
 
   constructor(private config: AgentConfig, private readonly log: Logger) {
@@ -121,7 +123,19 @@ export class Agent {
       this.log.info(`export off: ${r.off}`);
       return;
     }
-    void import('../export/exportThread.js').then(({ startExportThread }) => {
+    void Promise.all([import('../export/exportThread.js'), import('../export/outbox.js')]).then(([{ startExportThread }, { openOutboxDatabase, otherExporter }]) => {
+      if (this.stopping) return;
+      // One exporter per index: while another process exports it (an `ingest --otlp-endpoint`),
+      // that one sends everything committed, ours included; take over when it is done.
+      const odb = openOutboxDatabase(c.index);
+      const other = otherExporter(odb);
+      odb.close();
+      if (other !== undefined) {
+        if (!this.exportWaitSaid) this.log.info(`export: process ${other} exports this index now; taking over when it stops`);
+        this.exportWaitSaid = true;
+        this.exportRetry = setTimeout(() => this.startExport(startAfter), 10_000);
+        return;
+      }
       this.exportThread = startExportThread(c.index, r.config, {
         startAfter,
         log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
@@ -164,6 +178,7 @@ export class Agent {
     await this.tailer?.stop();
     clearInterval(this.retentionTimer);
     clearInterval(this.exportTimer);
+    clearTimeout(this.exportRetry);
     if (this.exportThread) {
       const s = await this.exportThread.drain(deadlineMs).catch(() => undefined);
       await this.exportThread.stop().catch(() => undefined);

@@ -65,6 +65,7 @@ export interface IngestSummary {
   /** Peak resident memory of this process, MB. */
   maxRssMB: number;
   /** The OTLP export of the ingested traces, when an endpoint is configured. */
+  exportedBy?: number;
   export?: { url: string; exportedTraces: number; deliveredSpans: number; waitingSpans: number; droppedSpans: number; lastError?: string };
 }
 
@@ -85,8 +86,18 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
   const index = new RecordIndex(opts.db);
   const bulk = opts.bulk === 'always' || ((opts.bulk ?? 'auto') === 'auto' && total >= BULK_MIN_BYTES && total >= usedBytes(index));
   let exporting: ExportThread | undefined;
+  let exportedBy: number | undefined;
   const startExport = async (startAfter: number) => {
     if (!exportConfig) return;
+    // An agent exporting this index sends what this ingest commits: a second exporter would not.
+    const { openOutboxDatabase, otherExporter } = await import('../export/outbox.js');
+    const odb = openOutboxDatabase(opts.db);
+    exportedBy = otherExporter(odb);
+    odb.close();
+    if (exportedBy !== undefined) {
+      if (!opts.json) stderr.write(`claw-trace: export: the claw-trace process ${exportedBy} (the agent) exports this index and sends these traces; this ingest does not export them again\n`);
+      return;
+    }
     const { startExportThread } = await import('../export/exportThread.js');
     exporting = startExportThread(opts.db, exportConfig, {
       startAfter,
@@ -146,6 +157,7 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
   if (bulk) await startExport(exportFrom);
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   summary.linesPerSecond = Math.round(summary.lines / Math.max(summary.seconds, 1e-6));
+  summary.exportedBy = exportedBy;
   const exportingNow = exporting as ExportThread | undefined;
   if (exportingNow && exportConfig) {
     if (tty) stderr.write(`exporting traces to ${terminalSafe(exportConfig.url, 300)} ...\n`);

@@ -113,6 +113,30 @@ export function openOutboxDatabase(indexPath: string): Database.Database {
   return db;
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The process that exports this index now, if another one: one exporter per index (two would
+ * share the cursor and the change log). The agent's exporter also sends what `ingest` commits.
+ */
+export function otherExporter(db: Database.Database): number | undefined {
+  const pid = stateValue(db, 'exporter_pid');
+  return pid !== undefined && pid !== process.pid && alive(pid) ? pid : undefined;
+}
+
+/** Claims the index's export for this process (see otherExporter); `release` gives it back. */
+export function claimExport(db: Database.Database, release = false): void {
+  if (release) db.prepare(`DELETE FROM export_state WHERE key = 'exporter_pid' AND value = ?`).run(process.pid);
+  else db.prepare(`INSERT INTO export_state (key, value) VALUES ('exporter_pid', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(process.pid);
+}
+
 /** Counters and the cursor, kept in export_state so they survive restarts. */
 export function stateValue(db: Database.Database, key: string): number | undefined {
   return db.prepare(`SELECT value FROM export_state WHERE key = ?`).pluck().get(key) as number | undefined;

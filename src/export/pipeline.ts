@@ -21,7 +21,7 @@ import { RecordIndex } from '../store/recordIndex.js';
 import { assembleTrace } from '../correlate/assemble.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { toReadableSpans } from './spans.js';
-import { Outbox, openOutboxDatabase, packSpans, stateValue, unpackSpans, type OutboxEntry, type OutboxRow, type OutboxStats } from './outbox.js';
+import { Outbox, claimExport, openOutboxDatabase, otherExporter, packSpans, stateValue, unpackSpans, type OutboxEntry, type OutboxRow, type OutboxStats } from './outbox.js';
 import type { ExportConfig } from './config.js';
 
 const ACCESS = new Set(['nginx-access', 'caddy-access']);
@@ -69,6 +69,13 @@ export async function createOtlpExporter(c: ExportConfig): Promise<SpanExporter>
   return new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter(opts);
 }
 
+export class ExportBusyError extends Error {
+  override name = 'ExportBusyError';
+  constructor(readonly pid: number) {
+    super(`another claw-trace process (pid ${pid}) exports this index; it sends what is committed here too`);
+  }
+}
+
 export class ExportPipeline {
   readonly index: RecordIndex;
   readonly outbox: Outbox;
@@ -92,8 +99,15 @@ export class ExportPipeline {
   private readonly counts = { exportedTraces: 0, deliveredSpans: 0, failures: 0 };
 
   constructor(dbPath: string, private readonly config: ExportConfig, private readonly opts: PipelineOptions = {}) {
+    const outboxDb = openOutboxDatabase(dbPath);
+    const other = otherExporter(outboxDb);
+    if (other !== undefined) {
+      outboxDb.close();
+      throw new ExportBusyError(other);
+    }
+    claimExport(outboxDb);
     this.index = new RecordIndex(dbPath);
-    this.outbox = new Outbox(openOutboxDatabase(dbPath), config.outboxMaxBytes);
+    this.outbox = new Outbox(outboxDb, config.outboxMaxBytes);
     this.log = opts.log ?? (() => {});
     this.now = opts.now ?? Date.now;
     // First start: export what is committed from now on, not the index's history.
@@ -111,6 +125,8 @@ export class ExportPipeline {
   /** Reads new batches and writes due traces to the outbox; true if there may be more to do at once. */
   tick(): boolean {
     const now = this.now();
+    // A bulk load has the request-ID index down: assembling now would scan the table per request.
+    if (this.index.bulkLoading()) return false;
     const batches = this.index.prepared(`SELECT seq, first_id, last_id FROM batches WHERE seq > ? ORDER BY seq LIMIT ${BATCHES_PER_TICK}`)
       .all(this.cursor) as { seq: number; first_id: number; last_id: number }[];
     const lines = this.index.prepared(`SELECT time, source, request_id, status FROM records WHERE id BETWEEN ? AND ?`);
@@ -281,6 +297,7 @@ export class ExportPipeline {
     await this.loop;
     await this.sending;
     await this.exporter?.shutdown().catch(() => {});
+    claimExport(this.outbox.db, true);
     this.outbox.db.close();
     this.index.close();
   }
