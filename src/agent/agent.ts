@@ -101,8 +101,9 @@ export class Agent {
     this.scheduleRetention();
     this.api = buildApi(this, { token: this.token, logger: this.log });
     this.url = await this.api.listen({ host: this.config.api.host, port: this.config.api.port });
-    this.log.info({ index: this.config.index, api: this.url, files: this.tailing() },
-      `watching ${this.tailing().length} files (${this.config.sources.map((s) => s.path).join(', ')}); index ${this.config.index}; API on ${this.url}`);
+    const files = this.tailing();
+    this.log.info({ index: this.config.index, api: this.url, files, patterns: this.config.sources.map((s) => s.path) },
+      `watching ${files.length} file${files.length === 1 ? '' : 's'}${files.length ? `: ${files.join(', ')}` : ''} (of ${this.config.sources.length} paths and patterns; new matches are picked up); index ${this.config.index}; API on ${this.url}`);
   }
 
   private async startTailer(): Promise<void> {

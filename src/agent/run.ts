@@ -1,6 +1,7 @@
 /** `claw-trace agent`: config, logger, signals around the Agent. */
 import { pino } from 'pino';
 import YAML from 'yaml';
+import { terminalSafe } from '../cli/terminalText.js';
 import { Agent } from './agent.js';
 import { loadConfig, type AgentConfig } from './config.js';
 
@@ -16,14 +17,29 @@ function effective(o: AgentFlags): AgentConfig {
   };
 }
 
+const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+/** A pino JSON line as `12:00:01 info  message` (control characters in it made visible). */
+function humanLine(json: string): string {
+  try {
+    const j = JSON.parse(json) as { time: number; level: number; msg?: string };
+    return `${new Date(j.time).toTimeString().slice(0, 8)} ${(LEVELS[j.level] ?? String(j.level)).padEnd(5)} ${terminalSafe(j.msg ?? '', 2000)}\n`;
+  } catch {
+    return json;
+  }
+}
+
 export async function runAgent(o: AgentFlags): Promise<number> {
   const config = effective(o);
   if (o.printConfig) {
     process.stdout.write(YAML.stringify(config));
     return 0;
   }
-  // Structured logs (JSON lines) on stderr; `log.level: warn` for a quiet agent.
-  const log = pino({ level: config.log.level, base: { pid: process.pid, builder: config.builder, region: config.region } }, pino.destination(2));
+  // Structured logs (JSON lines) on stderr for journald/launchd; on a terminal, one readable line
+  // each. `log.level: warn` for a quiet agent.
+  const base = { pid: process.pid, builder: config.builder, region: config.region };
+  const log = process.stderr.isTTY
+    ? pino({ level: config.log.level, base }, { write: (line: string) => process.stderr.write(humanLine(line)) })
+    : pino({ level: config.log.level, base }, pino.destination(2));
   const agent = new Agent(config, log);
   await agent.start();
   return new Promise<number>((resolve) => {
