@@ -33,10 +33,10 @@ t('config: defaults work without a file; errors name the key and the fix', () =>
   const bad = path.join(dir, 'bad.yaml');
   writeFileSync(bad, 'regoin: us-east\nsources:\n  - path: /x\n    format: nginx-foo\nretention:\n  maxAge: one week\nagents: [ftp://x]\n');
   assert.throws(() => loadConfig(bad), (e: Error) => e instanceof ConfigError
-    && /regoin: unknown key \(known: region,/.test(e.message) && /sources\[0\]\.format: must be one of nginx-access/.test(e.message)
-    && /retention\.maxAge: a duration such as 7d/.test(e.message) && /agents\[0\]: an http/.test(e.message));
-  writeFileSync(bad, 'region: [\n');
-  assert.throws(() => loadConfig(bad), /not valid YAML at line \d+/);
+    && /bad\.yaml:1: regoin: unknown key \(known: region,/.test(e.message) && /bad\.yaml:4: sources\[0\]\.format: must be one of nginx-access/.test(e.message)
+    && /bad\.yaml:6: retention\.maxAge: a duration such as 7d/.test(e.message) && /bad\.yaml:7: agents\[0\]: an http/.test(e.message));
+  writeFileSync(bad, 'region: us-east\nsources: [\n');
+  assert.throws(() => loadConfig(bad), /bad\.yaml:\d+: not valid YAML/);
   const r = spawnSync(process.execPath, [CLI, 'agent', '--print-config', '--port', '0'], { encoding: 'utf8' });
   assert.is(r.status, 0);
   assert.match(r.stdout, /port: 0/);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
-import YAML from 'yaml';
+import YAML, { LineCounter } from 'yaml';
 import { FORMATS } from '../../parsers/index.js';
 import { defaultIndexPath } from '../config/paths.js';
 import { OTLP_PROTOCOLS, type ExportSettings } from '../export/config.js';
@@ -157,15 +157,28 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   } catch (e) {
     throw new ConfigError(`${file}: cannot read the config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  let doc: unknown;
-  try {
-    doc = YAML.parse(text) ?? {};
-  } catch (e) {
-    const err = e as Error & { linePos?: { line: number; col: number }[] };
-    const at = err.linePos?.[0] ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : '';
-    throw new ConfigError(`${file}: not valid YAML${at}: ${err.message.split('\n')[0]}`);
+  const lines = new LineCounter();
+  const parsed = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: true });
+  if (parsed.errors.length > 0) {
+    const err = parsed.errors[0]!;
+    const at = err.linePos?.[0] ? `:${err.linePos[0].line}` : '';
+    throw new ConfigError(`${file}${at}: not valid YAML: ${err.message.split('\n')[0]}`);
   }
-  if (!validate(doc)) throw new ConfigError(validate.errors!.map((e) => explain(file, e)).join('\n'));
+  const doc: unknown = parsed.toJS() ?? {};
+  if (!validate(doc)) {
+    // Each error with the line of the key it is about: "agent.yaml:4: sources[0].format: ...".
+    const lineOf = (e: ErrorObject): string => {
+      const keys = e.instancePath.split('/').slice(1).map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+      if (e.keyword === 'additionalProperties') keys.push(String((e.params as { additionalProperty: string }).additionalProperty));
+      for (let n = keys.length; n >= 0; n--) {
+        const node = n === 0 ? parsed.contents : parsed.getIn(keys.slice(0, n), true);
+        const at = (node as { range?: [number, number, number] } | undefined)?.range?.[0];
+        if (at !== undefined) return `:${lines.linePos(at).line}`;
+      }
+      return '';
+    };
+    throw new ConfigError(validate.errors!.map((e) => explain(`${file}${lineOf(e)}`, e)).join('\n'));
+  }
   const c = doc as Partial<AgentConfig>;
   const dir = path.dirname(path.resolve(file));
   return {
