@@ -12,8 +12,9 @@ import type { Logger } from 'pino';
 import { RecordIndex } from '../store/recordIndex.js';
 import { Tailer } from '../tail/tailer.js';
 import { applyRetention } from '../store/retention.js';
-import { resolveExport } from '../export/config.js';
+import { EXPORT_OFF, exportRequested } from '../export/requested.js';
 import type { ExportThread } from '../export/exportThread.js';
+import type { ExportConfig } from '../export/config.js';
 import type { ExportStats } from '../export/pipeline.js';
 import { ConfigError, type AgentConfig } from './config.js';
 import { AgentMetrics } from './metrics.js';
@@ -95,9 +96,10 @@ export class Agent {
   async start(): Promise<void> {
     // Export starts where the index is now, before the tailer commits anything (the worker thread
     // starts a moment later and would otherwise skip the first batches).
+    const exportConfig = await this.exportConfig(); // a wrong export setting stops the start here
     const startAfter = this.index.lastBatch();
     await this.startTailer();
-    this.startExport(startAfter);
+    this.startExport(startAfter, exportConfig);
     this.scheduleRetention();
     this.api = buildApi(this, { token: this.token, logger: this.log });
     this.url = await this.api.listen({ host: this.config.api.host, port: this.config.api.port });
@@ -117,11 +119,22 @@ export class Agent {
     await this.tailer.start();
   }
 
-  private startExport(startAfter: number): void {
+  /** Resolves the export settings (errors are the config's: ConfigError). Undefined: export is off. */
+  private async exportConfig(): Promise<ExportConfig | undefined> {
     const c = this.config;
-    const r = resolveExport(c.export, { hostName: c.builder, region: c.region, environment: c.environment, version: c.tag });
-    if (!r.config) {
-      this.log.info(`export off: ${r.off}`);
+    if (!exportRequested(c.export)) return undefined;
+    const { resolveExport, ExportConfigError } = await import('../export/config.js');
+    try {
+      return resolveExport(c.export, { hostName: c.builder, region: c.region, environment: c.environment, version: c.tag }).config;
+    } catch (e) {
+      throw e instanceof ExportConfigError ? new ConfigError(e.message) : e;
+    }
+  }
+
+  private startExport(startAfter: number, config: ExportConfig | undefined): void {
+    const c = this.config;
+    if (!config) {
+      this.log.info(`export off: ${EXPORT_OFF}`);
       return;
     }
     void Promise.all([import('../export/exportThread.js'), import('../export/outbox.js')]).then(([{ startExportThread }, { openOutboxDatabase, otherExporter }]) => {
@@ -134,14 +147,14 @@ export class Agent {
       if (other !== undefined) {
         if (!this.exportWaitSaid) this.log.info(`export: process ${other} exports this index now; taking over when it stops`);
         this.exportWaitSaid = true;
-        this.exportRetry = setTimeout(() => this.startExport(startAfter), 10_000);
+        this.exportRetry = setTimeout(() => this.startExport(startAfter, config), 10_000);
         return;
       }
-      this.exportThread = startExportThread(c.index, r.config, {
+      this.exportThread = startExportThread(c.index, config, {
         startAfter,
         log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
       });
-      this.log.info({ url: r.config.url, protocol: r.config.protocol }, `exporting traces to ${r.config.url} (${r.config.protocol})`);
+      this.log.info({ url: config.url, protocol: config.protocol }, `exporting traces to ${config.url} (${config.protocol})`);
       this.exportTimer = setInterval(() => { void this.exportThread?.stats().then((s) => { this.lastExport = s; }).catch(() => {}); }, 1000);
     });
   }
@@ -162,8 +175,9 @@ export class Agent {
     const needRestart: string[] = [];
     if (next.index !== this.config.index) needRestart.push('index');
     if (next.api.host !== this.config.api.host || next.api.port !== this.config.api.port) needRestart.push('api');
+    if (JSON.stringify(next.export) !== JSON.stringify(this.config.export)) needRestart.push('export');
     if (needRestart.length) this.log.warn(`config reloaded; ${needRestart.join(', ')} changed and take effect after a restart`);
-    this.config = { ...next, index: this.config.index, api: this.config.api };
+    this.config = { ...next, index: this.config.index, api: this.config.api, export: this.config.export };
     await this.tailer?.stop();
     await this.startTailer();
     clearInterval(this.retentionTimer);

@@ -12,6 +12,7 @@ import { usedBytes } from '../store/retention.js';
 import { intakeFile, type IntakeOptions, type IntakeResult } from '../intake/intakeFile.js';
 import { terminalSafe } from './terminalText.js';
 import type { ExportConfig, ExportSettings } from '../export/config.js';
+import { exportRequested } from '../export/requested.js';
 import type { ExportStats } from '../export/pipeline.js';
 import type { ExportThread } from '../export/exportThread.js';
 import { UsageError } from './errors.js';
@@ -74,7 +75,7 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
   const total = (await Promise.all(files.map((f) => stat(f)))).reduce((n, s) => n + s.size, 0);
   // The OTel packages load only when an endpoint may be configured (they cost ~25 MB of memory).
   let exportConfig: ExportConfig | undefined;
-  if (opts.export?.endpoint || process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
+  if (exportRequested(opts.export ?? {})) {
     const { resolveExport, ExportConfigError } = await import('../export/config.js');
     try {
       exportConfig = resolveExport(opts.export ?? {}, { hostName: hostname() }).config;

@@ -7,6 +7,7 @@ import type { Attributes } from '@opentelemetry/api';
 import { detectResources, envDetector } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_NAMESPACE } from '@opentelemetry/semantic-conventions';
 import type { HostResource } from './spans.js';
+import { EXPORT_OFF } from './requested.js';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
 export const OTLP_PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
@@ -67,7 +68,7 @@ export function resolveExport(settings: ExportSettings, host: HostResource, e: N
   if (settings.endpoint) url = checkUrl(settings.endpoint.replace(/\/+$/, '') + '/v1/traces', 'export endpoint');
   else if (env(e, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')) url = checkUrl(env(e, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')!, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
   else if (env(e, 'OTEL_EXPORTER_OTLP_ENDPOINT')) url = checkUrl(env(e, 'OTEL_EXPORTER_OTLP_ENDPOINT')!.replace(/\/+$/, '') + '/v1/traces', 'OTEL_EXPORTER_OTLP_ENDPOINT');
-  if (!url) return { off: 'no OTLP endpoint configured (set export.endpoint, --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT)' };
+  if (!url) return { off: EXPORT_OFF };
 
   const protoFrom = settings.protocol ? 'export protocol' : env(e, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
   const protocol = settings.protocol ?? env(e, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? env(e, 'OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf';
