@@ -102,6 +102,7 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
     const { startExportThread } = await import('../export/exportThread.js');
     exporting = startExportThread(opts.db, exportConfig, {
       startAfter,
+      split: true, // a backfill: assembling and sending side by side once the files are read
       log: (level, msg) => { if (level === 'warn' && !opts.json) stderr.write(`claw-trace: ${terminalSafe(msg, 500)}\n`); },
     });
   };

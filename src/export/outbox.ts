@@ -142,17 +142,14 @@ export function stateValue(db: Database.Database, key: string): number | undefin
   return db.prepare(`SELECT value FROM export_state WHERE key = ?`).pluck().get(key) as number | undefined;
 }
 
+/**
+ * The outbox's size lives in export_state, updated in the same transactions as its rows: the
+ * thread that fills it and the one that empties it (and a restart) all see the same figures.
+ */
 export class Outbox {
-  private traces: number;
-  private spans: number;
-  private bytes: number;
   private readonly st;
 
   constructor(readonly db: Database.Database, private readonly maxBytes: number) {
-    const s = db.prepare(`SELECT count(*) AS n, coalesce(sum(spans), 0) AS spans, coalesce(sum(bytes), 0) AS bytes FROM outbox`).get() as { n: number; spans: number; bytes: number };
-    this.traces = s.n;
-    this.spans = s.spans;
-    this.bytes = s.bytes;
     this.st = {
       replace: db.prepare(`DELETE FROM outbox WHERE trace_id = ? RETURNING spans, bytes`),
       insert: db.prepare(`INSERT INTO outbox (trace_id, spans, bytes, created_at, data) VALUES (?, ?, ?, ?, ?)`),
@@ -161,7 +158,21 @@ export class Outbox {
       ack: db.prepare(`DELETE FROM outbox WHERE id = ? RETURNING spans, bytes`),
       set: db.prepare(`INSERT INTO export_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
       add: db.prepare(`INSERT INTO export_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = value + excluded.value`),
+      get: db.prepare(`SELECT key, value FROM export_state WHERE key IN ('outbox_traces', 'outbox_spans', 'outbox_bytes', 'dropped_spans', 'dropped_traces')`),
     };
+    db.transaction(() => {
+      if (stateValue(db, 'outbox_traces') !== undefined) return;
+      const t = db.prepare(`SELECT count(*) AS n, coalesce(sum(spans), 0) AS spans, coalesce(sum(bytes), 0) AS bytes FROM outbox`).get() as { n: number; spans: number; bytes: number };
+      this.st.set.run('outbox_traces', t.n);
+      this.st.set.run('outbox_spans', t.spans);
+      this.st.set.run('outbox_bytes', t.bytes);
+    }).immediate();
+  }
+
+  private change(traces: number, spans: number, bytes: number): void {
+    if (traces) this.st.add.run('outbox_traces', traces);
+    if (spans) this.st.add.run('outbox_spans', spans);
+    if (bytes) this.st.add.run('outbox_bytes', bytes);
   }
 
   /**
@@ -171,27 +182,33 @@ export class Outbox {
   put(entries: OutboxEntry[], cursor?: [key: string, seq: number], now = Date.now()): void {
     if (entries.length === 0 && cursor === undefined) return;
     this.db.transaction(() => {
+      let traces = 0;
+      let spans = 0;
+      let bytes = 0;
       for (const e of entries) {
         const old = this.st.replace.get(e.traceId) as { spans: number; bytes: number } | undefined;
-        if (old) { this.traces--; this.spans -= old.spans; this.bytes -= old.bytes; }
-        const bytes = Buffer.byteLength(e.data);
-        this.st.insert.run(e.traceId, e.spans, bytes, now, e.data);
-        this.traces++; this.spans += e.spans; this.bytes += bytes;
+        if (old) { traces--; spans -= old.spans; bytes -= old.bytes; }
+        const size = Buffer.byteLength(e.data);
+        this.st.insert.run(e.traceId, e.spans, size, now, e.data);
+        traces++; spans += e.spans; bytes += size;
       }
-      if (this.bytes > this.maxBytes) this.dropOldest();
+      this.change(traces, spans, bytes);
+      if (this.stats().bytes > this.maxBytes) this.dropOldest();
       if (cursor !== undefined) this.st.set.run(cursor[0], cursor[1]);
-    })();
+    }).immediate();
   }
 
   private dropOldest(): void {
+    let { traces: left, bytes } = this.stats();
     let spans = 0;
     let traces = 0;
-    while (this.bytes > this.maxBytes && this.traces > 0) {
+    let size = 0;
+    while (bytes - size > this.maxBytes && left - traces > 0) {
       for (const r of this.st.oldest.all() as { spans: number; bytes: number }[]) {
-        this.traces--; this.spans -= r.spans; this.bytes -= r.bytes;
-        spans += r.spans; traces++;
+        spans += r.spans; traces++; size += r.bytes;
       }
     }
+    this.change(-traces, -spans, -size);
     this.st.add.run('dropped_spans', spans);
     this.st.add.run('dropped_traces', traces);
   }
@@ -211,20 +228,23 @@ export class Outbox {
   /** Delivered: these rows go (a row replaced meanwhile by a newer version has another id and stays). */
   ack(rows: OutboxRow[]): void {
     this.db.transaction(() => {
+      let traces = 0;
       let spans = 0;
+      let bytes = 0;
       for (const r of rows) {
         const gone = this.st.ack.get(r.id) as { spans: number; bytes: number } | undefined;
-        if (gone) { this.traces--; this.spans -= gone.spans; this.bytes -= gone.bytes; spans += gone.spans; }
+        if (gone) { traces++; spans += gone.spans; bytes += gone.bytes; }
       }
+      this.change(-traces, -spans, -bytes);
       this.st.add.run('delivered_spans', spans);
-    })();
+    }).immediate();
   }
 
   stats(): OutboxStats {
+    const v = new Map((this.st.get.all() as { key: string; value: number }[]).map((r) => [r.key, r.value]));
     return {
-      traces: this.traces, spans: this.spans, bytes: this.bytes,
-      droppedSpans: stateValue(this.db, 'dropped_spans') ?? 0,
-      droppedTraces: stateValue(this.db, 'dropped_traces') ?? 0,
+      traces: v.get('outbox_traces') ?? 0, spans: v.get('outbox_spans') ?? 0, bytes: v.get('outbox_bytes') ?? 0,
+      droppedSpans: v.get('dropped_spans') ?? 0, droppedTraces: v.get('dropped_traces') ?? 0,
     };
   }
 }

@@ -61,6 +61,11 @@ export interface PipelineOptions {
   now?: () => number;
   /** On an index that has never exported: the last batch not to export (default: the newest now). */
   startAfter?: number;
+  /**
+   * What this pipeline does: both stages (default), or one of them, so that two threads can work
+   * side by side (assembling traces into the outbox; sending the outbox).
+   */
+  role?: 'both' | 'assemble' | 'send';
 }
 
 export async function createOtlpExporter(c: ExportConfig): Promise<SpanExporter> {
@@ -106,7 +111,8 @@ export class ExportPipeline {
       throw new ExportBusyError(other);
     }
     claimExport(outboxDb);
-    this.index = new RecordIndex(dbPath);
+    // It reads a few recent pages per trace: a small page cache (each export thread has its own).
+    this.index = new RecordIndex(dbPath, { cacheMiB: 8 });
     this.outbox = new Outbox(outboxDb, config.outboxMaxBytes);
     this.log = opts.log ?? (() => {});
     this.now = opts.now ?? Date.now;
@@ -262,8 +268,9 @@ export class ExportPipeline {
 
   /** True when everything committed so far has been handled and delivered. */
   idle(): boolean {
-    const more = this.index.prepared(`SELECT 1 FROM batches WHERE seq > ? LIMIT 1`).pluck().get(this.cursor) !== undefined;
-    return !more && this.pending.size === 0 && this.outbox.stats().traces === 0;
+    const role = this.opts.role ?? 'both';
+    const assembled = role === 'send' || (this.index.prepared(`SELECT 1 FROM batches WHERE seq > ? LIMIT 1`).pluck().get(this.cursor) === undefined && this.pending.size === 0);
+    return assembled && (role === 'assemble' || this.outbox.stats().traces === 0);
   }
 
   private stopping = false;
@@ -272,12 +279,20 @@ export class ExportPipeline {
   start(intervalMs = 200): void {
     if (this.loop) return;
     this.loop = (async () => {
+      const role = this.opts.role ?? 'both';
       while (!this.stopping) {
-        const busy = this.tick();
-        void this.send();
-        // A quick next look while spans wait or flow; the interval when there is nothing to do.
+        const busy = role !== 'send' && this.tick();
+        if (role !== 'assemble') void this.send();
+        // A quick next look while there is work; the interval when there is none. A delivery that
+        // ends wakes the loop at once, so the next one starts without waiting.
         if (busy) await new Promise((res) => setImmediate(res));
-        else await new Promise((res) => setTimeout(res, this.outbox.stats().traces > 0 ? Math.min(intervalMs, 20) : intervalMs));
+        else {
+          const waiting = role !== 'assemble' && this.outbox.stats().traces > 0;
+          await Promise.race([
+            new Promise((res) => setTimeout(res, waiting ? Math.min(intervalMs, 20) : intervalMs)),
+            ...(this.inFlight && this.sending ? [this.sending] : []),
+          ]);
+        }
       }
       await this.sending;
     })();
