@@ -12,7 +12,7 @@ import path from 'node:path';
 import { MAX_REQUEST_ID_CHARS, RecordIndex } from '../src/store/recordIndex.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
 import { ExportBusyError, ExportPipeline } from '../src/export/pipeline.js';
-import { openOutboxDatabase } from '../src/export/outbox.js';
+import { Outbox, openOutboxDatabase } from '../src/export/outbox.js';
 import { resolveExport, ExportConfigError, type ExportConfig } from '../src/export/config.js';
 import { traceIdFor } from '../src/correlate/trace.js';
 import { OtlpReceiver } from './otlpReceiver.js';
@@ -199,6 +199,21 @@ t('one exporter per index: while another live process exports it, a pipeline ref
   // Its owner gone, the export is free again.
   const p = new ExportPipeline(db, configFor());
   await p.stop();
+});
+
+t('the outbox filled by one thread and emptied by another: both see the same size', () => {
+  const db = path.join(dir, 'shared.db');
+  const a = new Outbox(openOutboxDatabase(db), 1e9);
+  const b = new Outbox(openOutboxDatabase(db), 1e9);
+  a.put([{ traceId: 't1', spans: 3, data: '{"x":1}' }, { traceId: 't2', spans: 2, data: '{"x":22}' }]);
+  assert.equal([b.stats().traces, b.stats().spans, b.stats().bytes], [2, 5, 15]);
+  b.ack(b.take(10));
+  assert.equal([a.stats().traces, a.stats().spans, a.stats().bytes], [0, 0, 0]);
+  a.put([{ traceId: 't3', spans: 1, data: '{}' }]);
+  a.put([{ traceId: 't3', spans: 4, data: '{"y":1}' }]); // re-export replaces
+  assert.equal([b.stats().traces, b.stats().spans], [1, 4]);
+  a.db.close();
+  b.db.close();
 });
 
 t('export config: off without an endpoint, the OTEL_* variables, and wrong settings named with the fix', () => {
