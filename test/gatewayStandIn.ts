@@ -1,7 +1,7 @@
 /**
- * A stand-in for the OpenClaw gateway where the real one cannot run here (it needs Node 24; issue
- * 7 brings it into CI): an HTTP server on 127.0.0.1 that writes its file log in the gateway's own
- * tslog format (as in fixtures/openclaw) with the gateway's own message texts:
+ * A stand-in for the OpenClaw gateway for the quick tests (the real one, on Node 24, takes ~8 s to
+ * start; test/e2e.test.ts runs it): an HTTP server on 127.0.0.1 that writes its file log in the
+ * gateway's own tslog format (as in fixtures/openclaw) with the gateway's own message texts:
  * - lifecycle: `starting HTTP server...`, `http server listening (...)`;
  * - `trustedProxies: []` mode: proxy-shaped traffic (X-Forwarded-For from a peer that is not
  *   trusted) gets 403 `proxy_attribution_required` and the gateway's warning line.

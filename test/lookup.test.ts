@@ -3,7 +3,7 @@
  * region labels, one request ID), gateway joins, hostile IDs on the command line.
  *
  * The gateway lines here are written in the real gateway's format (tslog, as in fixtures/openclaw)
- * by the test: they stand in for a running OpenClaw gateway, which issue 7 brings into CI.
+ * by the test: a stand-in whose failures can be made on demand (test/e2e.test.ts runs the real gateway).
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';

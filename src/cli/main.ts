@@ -180,7 +180,7 @@ program.command('agent')
   });
 
 withParserOptions(program.command('follow'))
-  .description('follow live log files into the index through rotation, until Ctrl-C (the agent of issue 6 builds on this)')
+  .description('follow live log files into the index through rotation, until Ctrl-C (no API, no export: `claw-trace agent` does both)')
   .argument('<paths...>', 'files or globs (quote globs: "/var/log/nginx/*.log")')
   .option('--db <path>', 'the index', defaultIndexPath())
   .option('--backfill', 'read files the index does not know from their start (default: from their end)')
