@@ -128,6 +128,16 @@ live.run('lines written by nginx reach the API within a second; /metrics counts 
     assert.is((await get(agent.port, '/v1/requests/%1b%5b2J')).status, 400, 'a request ID with control bytes is refused');
     assert.is((await get(agent.port, '/v1/failures?from=0&to=999999999999999')).status, 400, 'time range limited');
     assert.is((await get(agent.port, '/readyz')).status, 200);
+    // A bulk load by `ingest` takes the ID and time indexes down: lookups say so rather than scan.
+    const loader = new RecordIndex(path.join(dir, 'us-east.db'));
+    loader.beginBulkLoad();
+    const busy = await get(agent.port, '/v1/requests/agent-test-1');
+    assert.is(busy.status, 503);
+    assert.match(busy.body, /bulk load/);
+    assert.is((await get(agent.port, '/metrics')).status, 200);
+    loader.endBulkLoad();
+    loader.close();
+    assert.is((await get(agent.port, '/v1/requests/agent-test-1')).status, 200, 'back after the load');
 
     // Lines keep coming while the agent is told to stop.
     for (let i = 0; i < 200; i++) appendFileSync(access, readFileSync(fixture('nginx', 'claw_json.log'), 'utf8').split('\n')[i % 20]! + '\n');

@@ -61,6 +61,13 @@ export function buildApi(agent: Agent, o: { token?: string; logger: Logger }): F
     return agent.metrics.registry.metrics();
   });
 
+  // While `ingest` bulk-loads this index its ID and time indexes are down: a lookup would scan the
+  // whole table on this thread. Say so instead (and again when the load is done).
+  const bulkBusy = { error: 'a bulk load (claw-trace ingest) is building this index; lookups come back when it ends' };
+  app.addHook('preHandler', async (req, reply) => {
+    if ((req.routeOptions.url ?? '').startsWith('/v1/') && agent.index.bulkLoading()) return reply.code(503).header('retry-after', '10').send(bulkBusy);
+  });
+
   app.get<{ Params: { id: string } }>('/v1/requests/:id', {
     schema: {
       // Printable ASCII, bounded: what proxies put in request ID headers. Anything else is refused.
