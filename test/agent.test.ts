@@ -128,7 +128,7 @@ live.run('lines written by nginx reach the API within a second; /metrics counts 
     assert.is((await get(agent.port, '/v1/requests/%1b%5b2J')).status, 400, 'a request ID with control bytes is refused');
     assert.is((await get(agent.port, '/v1/failures?from=0&to=999999999999999')).status, 400, 'time range limited');
     assert.is((await get(agent.port, '/readyz')).status, 200);
-    // A bulk load by `ingest` takes the ID and time indexes down: lookups say so rather than scan.
+    // A bulk load by `ingest` takes the ID indexes down: lookups say so rather than scan.
     const loader = new RecordIndex(path.join(dir, 'us-east.db'));
     loader.beginBulkLoad();
     const busy = await get(agent.port, '/v1/requests/agent-test-1');

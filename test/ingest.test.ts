@@ -141,7 +141,7 @@ t('bulk load: the request-ID indexes are built at the end; a load killed half-wa
   writeFileSync(log, lines(0, N));
   const db = path.join(dir, 'bulk.db');
   const cli = path.join(REPO, 'dist/src/cli/main.js');
-  const indexes = (idx: RecordIndex) => idx.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('records_request', 'records_trace', 'records_time') ORDER BY name`).pluck().all();
+  const indexes = (idx: RecordIndex) => idx.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('records_request', 'records_trace') ORDER BY name`).pluck().all();
   let killedMidLoad = 0;
   for (let round = 0; round < 4; round++) {
     const child = spawn(process.execPath, [cli, 'ingest', '--db', db, '--json', '--bulk', 'always', log], { stdio: 'ignore' });
@@ -155,7 +155,7 @@ t('bulk load: the request-ID indexes are built at the end; a load killed half-wa
   assert.is(final.status, 0, final.stderr);
   let idx = new RecordIndex(db);
   assert.equal(stored(idx), range(0, N), 'every line once');
-  assert.equal(indexes(idx), ['records_request', 'records_time', 'records_trace'], 'indexes built at the end');
+  assert.equal(indexes(idx), ['records_request', 'records_trace'], 'indexes built at the end');
   assert.not.ok(idx.bulkLoading());
 
   // A load that is still running (its process alive) keeps its indexes down; once it is gone, the next opener builds them.
@@ -164,12 +164,12 @@ t('bulk load: the request-ID indexes are built at the end; a load killed half-wa
   idx.db.prepare(`INSERT INTO meta (key, value) VALUES ('bulk_load', ?)`).run(JSON.stringify({ pid: sleeper.pid, host: hostname(), since: Date.now() }));
   idx.close();
   idx = new RecordIndex(db);
-  assert.equal(indexes(idx), ['records_time', 'records_trace'], 'a live load is left alone');
+  assert.equal(indexes(idx), ['records_trace'], 'a live load is left alone');
   idx.close();
   sleeper.kill('SIGKILL');
   await new Promise((r) => sleeper.on('exit', r));
   idx = new RecordIndex(db);
-  assert.equal(indexes(idx), ['records_request', 'records_time', 'records_trace'], 'a dead load\'s indexes are built again');
+  assert.equal(indexes(idx), ['records_request', 'records_trace'], 'a dead load\'s indexes are built again');
   assert.not.ok(idx.bulkLoading());
   idx.close();
 

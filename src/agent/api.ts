@@ -61,7 +61,7 @@ export function buildApi(agent: Agent, o: { token?: string; logger: Logger }): F
     return agent.metrics.registry.metrics();
   });
 
-  // While `ingest` bulk-loads this index its ID and time indexes are down: a lookup would scan the
+  // While `ingest` bulk-loads this index its ID indexes are down: a lookup would scan the
   // whole table on this thread. Say so instead (and again when the load is done).
   const bulkBusy = { error: 'a bulk load (claw-trace ingest) is building this index; lookups come back when it ends' };
   app.addHook('preHandler', async (req, reply) => {

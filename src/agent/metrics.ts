@@ -65,7 +65,7 @@ export class AgentMetrics {
       collect() {
         this.reset();
         joins.reset();
-        if (agent.index.bulkLoading()) return; // no time index during a bulk load: not a table scan per scrape
+        if (agent.index.bulkLoading()) return; // no request-ID index during a bulk load: a table scan per failure
         const now = Date.now();
         const report = failureReport(agent.index, { from: now - RECENT_MS, to: now, limit: 500 });
         for (const g of report.groups) this.inc({ cause: g.cause, region: g.region }, g.count);
