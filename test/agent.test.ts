@@ -159,6 +159,31 @@ live.run('lines written by nginx reach the API within a second; /metrics counts 
   }
 });
 
+t('SIGHUP reloads the config: a source added to it is followed without a restart', async () => {
+  const a = path.join(dir, 'a.log');
+  const b = path.join(dir, 'b.log');
+  writeFileSync(a, '');
+  writeFileSync(b, '');
+  const agent = await startAgent('hup', agentYaml('x', [a]));
+  try {
+    const line = readFileSync(fixture('nginx', 'claw_json.log'), 'utf8').split('\n')[1]!; // request 0a251a1e... (/refused)
+    assert.is((await get(agent.port, '/v1/requests/0a251a1eb55548acadd21e5ddb31ab82')).status, 404);
+    writeFileSync(path.join(dir, 'hup.yaml'), agentYaml('x', [a, b]));
+    agent.p.kill('SIGHUP');
+    await new Promise((r) => setTimeout(r, 500));
+    appendFileSync(b, line + '\n');
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await get(agent.port, '/v1/requests/0a251a1eb55548acadd21e5ddb31ab82')).status;
+    }
+    assert.is(status, 200, 'the new source is read after SIGHUP');
+    assert.match(agent.stderr(), /config reloaded/);
+  } finally {
+    await stopProcess(agent.p, 'SIGTERM');
+  }
+});
+
 t('off loopback the agent refuses to start without a token, and with one every data route needs it', async () => {
   const log = path.join(dir, 'x.log');
   writeFileSync(log, '');

@@ -170,7 +170,7 @@ export class Agent {
     this.retentionTimer.unref();
   }
 
-  /** SIGHUP: sources, labels and retention from the new config; the rest needs a restart. */
+  /** SIGHUP: sources, labels, retention and log level from the new config; the rest needs a restart. */
   async reload(next: AgentConfig): Promise<void> {
     const needRestart: string[] = [];
     if (next.index !== this.config.index) needRestart.push('index');
@@ -178,6 +178,7 @@ export class Agent {
     if (JSON.stringify(next.export) !== JSON.stringify(this.config.export)) needRestart.push('export');
     if (needRestart.length) this.log.warn(`config reloaded; ${needRestart.join(', ')} changed and take effect after a restart`);
     this.config = { ...next, index: this.config.index, api: this.config.api, export: this.config.export };
+    this.log.level = next.log.level;
     await this.tailer?.stop();
     await this.startTailer();
     clearInterval(this.retentionTimer);
@@ -185,8 +186,8 @@ export class Agent {
     this.log.info({ files: this.tailing() }, `config reloaded: watching ${this.tailing().length} files`);
   }
 
-  /** Stop reading, commit what is in hand, flush the outbox within `deadlineMs`, close. */
   private stopping = false;
+  /** Stop reading, commit what is in hand, flush the outbox within `deadlineMs`, close. */
   async stop(deadlineMs = 10_000): Promise<void> {
     this.stopping = true;
     await this.api?.close();
