@@ -62,7 +62,7 @@ export function buildApi(agent: Agent, o: { token?: string; logger: Logger }): F
   });
 
   // While `ingest` bulk-loads this index its ID indexes are down: a lookup would scan the
-  // whole table on this thread. Say so instead (and again when the load is done).
+  // whole table on this thread. Say so instead; lookups work again when the load ends.
   const bulkBusy = { error: 'a bulk load (claw-trace ingest) is building this index; lookups come back when it ends' };
   app.addHook('preHandler', async (req, reply) => {
     if ((req.routeOptions.url ?? '').startsWith('/v1/') && agent.index.bulkLoading()) return reply.code(503).header('retry-after', '10').send(bulkBusy);
