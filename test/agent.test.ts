@@ -127,6 +127,14 @@ live.run('lines written by nginx reach the API within a second; /metrics counts 
     assert.match(metrics, /claw_trace_process_resident_memory_bytes \d+/);
     assert.is((await get(agent.port, '/v1/requests/%1b%5b2J')).status, 400, 'a request ID with control bytes is refused');
     assert.is((await get(agent.port, '/v1/failures?from=0&to=999999999999999')).status, 400, 'time range limited');
+    // Search by window, status, region; failures by cause.
+    const bad = JSON.parse((await get(agent.port, '/v1/requests?status=502&region=us-east')).body) as { requests: { requestId: string; status: number; path: string }[] };
+    assert.equal(bad.requests.map((r) => [r.requestId, r.status, r.path]), [['agent-test-1', 502, '/refused']]);
+    assert.equal((JSON.parse((await get(agent.port, '/v1/requests?status=200')).body) as { requests: unknown[] }).requests, []);
+    assert.equal((JSON.parse((await get(agent.port, '/v1/requests?region=eu-west&minStatus=500')).body) as { requests: unknown[] }).requests, []);
+    assert.is((await get(agent.port, '/v1/requests?limit=100000')).status, 400, 'page size limited');
+    const byCause = JSON.parse((await get(agent.port, '/v1/failures?cause=upstream-refused')).body) as { groups: { cause: string; example: string }[] };
+    assert.equal(byCause.groups.map((g) => [g.cause, g.example]), [['upstream-refused', 'agent-test-1']]);
     assert.is((await get(agent.port, '/readyz')).status, 200);
     // A bulk load by `ingest` takes the ID indexes down: lookups say so rather than scan.
     const loader = new RecordIndex(path.join(dir, 'us-east.db'));

@@ -4,7 +4,8 @@
  *   GET /readyz                  tailing and the index writable (503 otherwise)
  *   GET /metrics                 Prometheus text
  *   GET /v1/requests/:id         one request, the same JSON as `claw-trace <id> --json`
- *   GET /v1/failures?from&to&cause&region&limit   failed requests, diagnosed
+ *   GET /v1/requests?from&to&status&minStatus&region&limit   access lines of a window
+ *   GET /v1/failures?from&to&cause&region&limit   failed requests, diagnosed and grouped
  * With a token configured, everything but /healthz and /readyz needs `Authorization: Bearer`.
  */
 import { accessSync, constants } from 'node:fs';
@@ -14,6 +15,7 @@ import { assembleTrace, resolveRequestId } from '../correlate/assemble.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { traceJson } from '../cli/lookupCommand.js';
 import { failureReport } from '../cli/failuresCommand.js';
+import { rehydrate } from '../store/rehydrate.js';
 import { MAX_REQUEST_ID_CHARS } from '../store/recordIndex.js';
 import { tokenMatches, type Agent } from './agent.js';
 
@@ -80,6 +82,34 @@ export function buildApi(agent: Agent, o: { token?: string; logger: Logger }): F
     const trace = r.requestId === undefined ? undefined : assembleTrace(agent.index, r.requestId);
     if (!trace) return reply.code(404).send({ error: 'no such request in this agent\'s index' });
     return traceJson(trace, diagnose(trace, agent.index));
+  });
+
+  app.get<{ Querystring: { from?: number; to?: number; status?: number; minStatus?: number; region?: string; limit: number } }>('/v1/requests', {
+    schema: {
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 },
+          status: { type: 'integer', minimum: 0, maximum: 999 }, minStatus: { type: 'integer', minimum: 0, maximum: 999 },
+          region: { type: 'string', maxLength: 64 },
+          limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 100 },
+        },
+      },
+      response: { 400: ERROR },
+    },
+  }, async (req, reply) => {
+    const to = req.query.to ?? Date.now();
+    const from = req.query.from ?? to - 3600_000;
+    if (to <= from || to - from > MAX_RANGE_MS) return reply.code(400).send({ error: `from..to must be a window of at most ${MAX_RANGE_MS / 3600_000} h (epoch ms)` });
+    const rows = agent.index.search({ from, to, status: req.query.status, minStatus: req.query.minStatus, region: req.query.region, accessOnly: true, limit: req.query.limit });
+    return {
+      from, to,
+      requests: rehydrate(rows).map((r) => ({
+        requestId: r.requestId ?? null, time: r.time, status: r.status ?? null, source: r.source, region: r.region ?? null,
+        method: r.method ?? null, path: (r.uri ?? '').split('?')[0], file: r.file, line: r.lineNo,
+      })),
+    };
   });
 
   app.get<{ Querystring: { from?: number; to?: number; cause?: string; region?: string; limit: number } }>('/v1/failures', {

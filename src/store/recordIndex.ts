@@ -364,10 +364,12 @@ export class RecordIndex {
   }
 
   /** A time window, optionally only failures (status >= minStatus, indexed from 400) and a region. */
-  search(q: { from: number; to: number; minStatus?: number; region?: string; limit?: number }): StoredRecord[] {
+  search(q: { from: number; to: number; minStatus?: number; status?: number; region?: string; accessOnly?: boolean; limit?: number }): StoredRecord[] {
     const where = ['r.time >= ?', 'r.time < ?'];
     const args: (string | number)[] = [q.from, q.to];
     if (q.minStatus !== undefined) { where.push('r.status >= ?'); args.push(q.minStatus); }
+    if (q.status !== undefined) { where.push('r.status = ?'); args.push(q.status); }
+    if (q.accessOnly) where.push(`r.source IN ('nginx-access', 'caddy-access')`);
     if (q.region !== undefined) { where.push('f.region = ?'); args.push(q.region); }
     return this.prepared(`${this.selectRecords} WHERE ${where.join(' AND ')} ORDER BY r.time LIMIT ${limitOf(q.limit ?? 1000)}`).all(...args) as StoredRecord[];
   }
