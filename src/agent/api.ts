@@ -25,6 +25,28 @@ export const MAX_LIMIT = 500;
 
 const ERROR = { type: 'object', properties: { error: { type: 'string' } }, required: ['error'] } as const;
 
+/** The query of the window routes: a time window (epoch ms), a region, a page size; `more` adds a route's own filters. */
+function windowQuery(more: Record<string, object>) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 },
+      region: { type: 'string', maxLength: 64 },
+      limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 100 },
+      ...more,
+    },
+  };
+}
+interface WindowQuery { from?: number; to?: number; region?: string; limit: number }
+const WINDOW_ERROR = `from..to must be a window of at most ${MAX_RANGE_MS / 3600_000} h (epoch ms)`;
+/** The window asked for (default: the last hour), or undefined when it is empty or too long. */
+function windowOf(q: WindowQuery): { from: number; to: number } | undefined {
+  const to = q.to ?? Date.now();
+  const from = q.from ?? to - 3600_000;
+  return to <= from || to - from > MAX_RANGE_MS ? undefined : { from, to };
+}
+
 export function buildApi(agent: Agent, o: { token?: string; logger: Logger }): FastifyInstance {
   // Requests are logged at info by fastify: the API's logger says only warnings and errors.
   const app = Fastify({ loggerInstance: o.logger.child({ component: 'api' }, { level: 'warn' }) as FastifyBaseLogger, routerOptions: { maxParamLength: MAX_REQUEST_ID_CHARS * 3 } });
@@ -84,27 +106,17 @@ export function buildApi(agent: Agent, o: { token?: string; logger: Logger }): F
     return traceJson(trace, diagnose(trace, agent.index));
   });
 
-  app.get<{ Querystring: { from?: number; to?: number; status?: number; minStatus?: number; region?: string; limit: number } }>('/v1/requests', {
+  app.get<{ Querystring: WindowQuery & { status?: number; minStatus?: number } }>('/v1/requests', {
     schema: {
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 },
-          status: { type: 'integer', minimum: 0, maximum: 999 }, minStatus: { type: 'integer', minimum: 0, maximum: 999 },
-          region: { type: 'string', maxLength: 64 },
-          limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 100 },
-        },
-      },
+      querystring: windowQuery({ status: { type: 'integer', minimum: 0, maximum: 999 }, minStatus: { type: 'integer', minimum: 0, maximum: 999 } }),
       response: { 400: ERROR },
     },
   }, async (req, reply) => {
-    const to = req.query.to ?? Date.now();
-    const from = req.query.from ?? to - 3600_000;
-    if (to <= from || to - from > MAX_RANGE_MS) return reply.code(400).send({ error: `from..to must be a window of at most ${MAX_RANGE_MS / 3600_000} h (epoch ms)` });
-    const rows = agent.index.search({ from, to, status: req.query.status, minStatus: req.query.minStatus, region: req.query.region, accessOnly: true, limit: req.query.limit });
+    const w = windowOf(req.query);
+    if (!w) return reply.code(400).send({ error: WINDOW_ERROR });
+    const rows = agent.index.search({ ...w, status: req.query.status, minStatus: req.query.minStatus, region: req.query.region, accessOnly: true, limit: req.query.limit });
     return {
-      from, to,
+      ...w,
       requests: rehydrate(rows).map((r) => ({
         requestId: r.requestId ?? null, time: r.time, status: r.status ?? null, source: r.source, region: r.region ?? null,
         method: r.method ?? null, path: (r.uri ?? '').split('?')[0], file: r.file, line: r.lineNo,
@@ -112,24 +124,12 @@ export function buildApi(agent: Agent, o: { token?: string; logger: Logger }): F
     };
   });
 
-  app.get<{ Querystring: { from?: number; to?: number; cause?: string; region?: string; limit: number } }>('/v1/failures', {
-    schema: {
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 },
-          cause: { type: 'string', maxLength: 64 }, region: { type: 'string', maxLength: 64 },
-          limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 100 },
-        },
-      },
-      response: { 400: ERROR },
-    },
+  app.get<{ Querystring: WindowQuery & { cause?: string } }>('/v1/failures', {
+    schema: { querystring: windowQuery({ cause: { type: 'string', maxLength: 64 } }), response: { 400: ERROR } },
   }, async (req, reply) => {
-    const to = req.query.to ?? Date.now();
-    const from = req.query.from ?? to - 3600_000;
-    if (to <= from || to - from > MAX_RANGE_MS) return reply.code(400).send({ error: `from..to must be a window of at most ${MAX_RANGE_MS / 3600_000} h (epoch ms)` });
-    const report = failureReport(agent.index, { from, to, region: req.query.region, limit: req.query.limit });
+    const w = windowOf(req.query);
+    if (!w) return reply.code(400).send({ error: WINDOW_ERROR });
+    const report = failureReport(agent.index, { ...w, region: req.query.region, limit: req.query.limit });
     const groups = req.query.cause ? report.groups.filter((g) => g.cause === req.query.cause) : report.groups;
     return { ...report, groups, region: agent.effectiveConfig.region ?? null, builder: agent.effectiveConfig.builder };
   });

@@ -9,6 +9,7 @@
  * transactions (measured: ingest 32% slower with export on; see bench/export.ts).
  */
 import Database from 'better-sqlite3';
+import { processAlive } from '../store/recordIndex.js';
 import { TraceFlags, type Attributes, type HrTime } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -113,22 +114,13 @@ export function openOutboxDatabase(indexPath: string): Database.Database {
   return db;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * The process that exports this index now, if another one: one exporter per index (two would
  * share the cursor and the change log). The agent's exporter also sends what `ingest` commits.
  */
 export function otherExporter(db: Database.Database): number | undefined {
   const pid = stateValue(db, 'exporter_pid');
-  return pid !== undefined && pid !== process.pid && alive(pid) ? pid : undefined;
+  return pid !== undefined && pid !== process.pid && processAlive(pid) ? pid : undefined;
 }
 
 /** Claims the index's export for this process (see otherExporter); `release` gives it back. */

@@ -160,7 +160,8 @@ export const BULK_INDEXES: Record<string, string> = {
   // it does (measured: no difference), and time-window queries keep their index during a load.
 };
 
-function alive(pid: number): boolean {
+/** Whether a process with this PID runs on this host (EPERM: it does, as another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -266,7 +267,7 @@ export class RecordIndex {
     const v = this.db.prepare(`SELECT value FROM meta WHERE key = 'bulk_load'`).pluck().get() as string | undefined;
     let owner: { pid?: number; host?: string } = {};
     try { owner = v ? JSON.parse(v) as typeof owner : {}; } catch { /* unreadable: treat as gone */ }
-    if (owner.pid !== undefined && owner.host === hostname() && owner.pid !== process.pid && alive(owner.pid)) return;
+    if (owner.pid !== undefined && owner.host === hostname() && owner.pid !== process.pid && processAlive(owner.pid)) return;
     this.endBulkLoad();
   }
 
