@@ -1,11 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Readable } from 'node:stream';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createGunzip, gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readLines, openLogStream, type Line } from '../src/read/lineReader.js';
+import { chain, readLineBatches, readLines, openLogStream, type Line } from '../src/read/lineReader.js';
 
 const t = suite('line reader');
 
@@ -62,6 +62,18 @@ t('gzip files are read by their magic bytes, offsets in the decompressed stream'
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+t('a compressed file deleted before it is opened: the read rejects with ENOENT (with .pipe() the process died)', async () => {
+  // Caddy gzips a rolled file and removes the plain one at once; CI once caught the tailer between the two.
+  const s = chain(createReadStream(path.join(tmpdir(), `claw-missing-${process.pid}.gz`)), createGunzip());
+  let code = '';
+  try {
+    for await (const batch of readLineBatches(s)) void batch;
+  } catch (e) {
+    code = (e as NodeJS.ErrnoException).code ?? '';
+  }
+  assert.is(code, 'ENOENT');
 });
 
 t.run();

@@ -13,7 +13,7 @@ import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { Transform, type Readable } from 'node:stream';
 import { parserFor, detectFormat, LogRecord, ParseError, type ParseErrorReason, type ParserOptions } from '../../parsers/index.js';
-import { readLineBatches, DEFAULT_MAX_LINE_BYTES, type Line } from '../read/lineReader.js';
+import { chain, readLineBatches, DEFAULT_MAX_LINE_BYTES, type Line } from '../read/lineReader.js';
 import type { BatchError, BatchLine, FileRow, RecordIndex } from '../store/recordIndex.js';
 import { FINGERPRINT_BYTES, identify } from './fileIdentity.js';
 
@@ -82,8 +82,8 @@ function skipBytes(n: number): Transform {
 
 function openFrom(file: string, gzip: boolean, offset: number): Readable {
   if (!gzip) return createReadStream(file, { start: offset, highWaterMark: 256 * 1024 });
-  const s = createReadStream(file, { highWaterMark: 256 * 1024 }).pipe(createGunzip());
-  return offset > 0 ? s.pipe(skipBytes(offset)) : s;
+  const raw = createReadStream(file, { highWaterMark: 256 * 1024 });
+  return offset > 0 ? chain(raw, createGunzip(), skipBytes(offset)) : chain(raw, createGunzip());
 }
 
 const DETECT_LINES = 50;

@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { isUtf8 } from 'node:buffer';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable, type Transform } from 'node:stream';
 
 export interface Line {
   text: string;
@@ -41,10 +41,21 @@ export async function isGzipFile(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * `source` through `steps`, as one stream whose reader sees every error: with `.pipe()`, an error
+ * of the source (the file deleted between its stat and its open: Caddy gzips and removes rolled
+ * files at once) has no listener and ends the process.
+ */
+export function chain(source: Readable, ...steps: Transform[]): Readable {
+  if (steps.length === 0) return source;
+  // The errors reach the last stream, which the caller reads; nothing else to do here.
+  return pipeline([source, ...steps], () => {}) as unknown as Readable;
+}
+
 /** A byte stream of a log file, decompressed when it is gzip. */
 export async function openLogStream(path: string): Promise<Readable> {
   const raw = createReadStream(path, { highWaterMark: 256 * 1024 });
-  return (await isGzipFile(path)) ? raw.pipe(createGunzip()) : raw;
+  return (await isGzipFile(path)) ? chain(raw, createGunzip()) : raw;
 }
 
 function makeLine(buf: Buffer, offset: number, lineNo: number, partial: boolean): Line {
