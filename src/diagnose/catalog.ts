@@ -25,6 +25,12 @@ export interface Cause {
 
 const ms = (n: number | undefined) => (n === undefined ? '?' : n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`);
 
+/** The finding of a cause proven by error lines of these kinds alone (detail: the first line's message unless given). */
+function fromErrors(f: Facts, kinds: string[], confidence: number, detail?: string): Finding | undefined {
+  const ev = f.errors(...kinds);
+  return ev.length ? { confidence, evidence: ev, detail: detail ?? ev[0]!.message ?? '' } : undefined;
+}
+
 /** Gateway lifecycle lines that mean it is coming up, and those that mean it is not listening yet. */
 const STARTS = new Set(['starting', 'http-starting', 'listening', 'ready']);
 const STARTING = new Set(['starting', 'http-starting']);
@@ -87,10 +93,7 @@ export const CAUSES: readonly Cause[] = [
     id: 'upstream-connect-timeout',
     title: 'the gateway did not accept the connection in time (accept queue full, firewall, wrong host)',
     fix: 'Check the gateway is not stalled (event loop blocked, accept backlog full) and the address is local:\nnginx:  proxy_connect_timeout 5s;  Caddy:  transport http { dial_timeout 5s }',
-    test: (f) => {
-      const ev = f.errors('upstream-connect-timeout');
-      return ev.length ? { confidence: 0.9, evidence: ev, detail: `connect timed out after ${ms(f.duration)}` } : undefined;
-    },
+    test: (f) => fromErrors(f, ['upstream-connect-timeout'], 0.9, `connect timed out after ${ms(f.duration)}`),
   },
   {
     id: 'ws-idle-timeout',
@@ -114,10 +117,7 @@ export const CAUSES: readonly Cause[] = [
     id: 'upstream-tls',
     title: 'TLS to the upstream failed (name or CA mismatch, or TLS to a plain-HTTP gateway)',
     fix: 'To a gateway on loopback, use plain HTTP: proxy_pass http://127.0.0.1:18789;\nWith TLS: nginx  proxy_ssl_server_name on; proxy_ssl_name <name in the certificate>;\n          Caddy  transport http { tls_server_name <name> }',
-    test: (f) => {
-      const ev = f.errors('upstream-tls-verify', 'upstream-tls-handshake');
-      return ev.length ? { confidence: 0.95, evidence: ev, detail: ev[0]!.message ?? '' } : undefined;
-    },
+    test: (f) => fromErrors(f, ['upstream-tls-verify', 'upstream-tls-handshake'], 0.95),
   },
   {
     id: 'trusted-proxies-missing',
@@ -142,28 +142,19 @@ export const CAUSES: readonly Cause[] = [
     id: 'upstream-header-too-big',
     title: "the gateway's response headers exceed the proxy's buffer",
     fix: 'nginx:  proxy_buffer_size 16k; proxy_buffers 8 16k;',
-    test: (f) => {
-      const ev = f.errors('upstream-header-too-big');
-      return ev.length ? { confidence: 0.95, evidence: ev, detail: ev[0]!.message ?? '' } : undefined;
-    },
+    test: (f) => fromErrors(f, ['upstream-header-too-big'], 0.95),
   },
   {
     id: 'no-live-upstreams',
     title: 'every upstream was marked down after earlier failures',
     fix: 'Find the first failures (the lines before this one) and fix those; meanwhile:\nnginx:  server 127.0.0.1:18789 max_fails=3 fail_timeout=5s;\nCaddy:  fail_duration 5s',
-    test: (f) => {
-      const ev = f.errors('no-live-upstreams');
-      return ev.length ? { confidence: 0.9, evidence: ev, detail: 'no upstream was tried: all were marked down' } : undefined;
-    },
+    test: (f) => fromErrors(f, ['no-live-upstreams'], 0.9, 'no upstream was tried: all were marked down'),
   },
   {
     id: 'upstream-permission-denied',
     title: 'the proxy may not connect to the upstream (SELinux or a sandbox)',
     fix: 'SELinux:  setsebool -P httpd_can_network_connect 1',
-    test: (f) => {
-      const ev = f.errors('upstream-permission-denied');
-      return ev.length ? { confidence: 0.95, evidence: ev, detail: ev[0]!.message ?? '' } : undefined;
-    },
+    test: (f) => fromErrors(f, ['upstream-permission-denied'], 0.95),
   },
   {
     id: 'upstream-closed-early',
