@@ -76,4 +76,12 @@ t('a compressed file deleted before it is opened: the read rejects with ENOENT (
   assert.is(code, 'ENOENT');
 });
 
+t('openLogStream on a file that is gone: it rejects, and no stream is left behind to fail later', async () => {
+  const gone = path.join(tmpdir(), `claw-gone-${process.pid}.log`);
+  let code = '';
+  await openLogStream(gone).catch((e: NodeJS.ErrnoException) => { code = e.code ?? ''; });
+  assert.is(code, 'ENOENT');
+  await new Promise((r) => setTimeout(r, 50)); // a stray stream's open would fail (and end the process) about now
+});
+
 t.run();

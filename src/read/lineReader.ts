@@ -54,8 +54,11 @@ export function chain(source: Readable, ...steps: Transform[]): Readable {
 
 /** A byte stream of a log file, decompressed when it is gzip. */
 export async function openLogStream(path: string): Promise<Readable> {
+  // The stream is made after the check: made before, a file gone by the check (it throws) left
+  // a stream nobody reads, whose own open then failed with no listener and ended the process.
+  const gzip = await isGzipFile(path);
   const raw = createReadStream(path, { highWaterMark: 256 * 1024 });
-  return (await isGzipFile(path)) ? chain(raw, createGunzip()) : raw;
+  return gzip ? chain(raw, createGunzip()) : raw;
 }
 
 function makeLine(buf: Buffer, offset: number, lineNo: number, partial: boolean): Line {
