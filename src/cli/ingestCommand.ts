@@ -13,7 +13,6 @@ import { intakeFile, type IntakeOptions, type IntakeResult } from '../intake/int
 import { terminalSafe } from './terminalText.js';
 import type { ExportConfig, ExportSettings } from '../export/config.js';
 import { exportRequested } from '../export/requested.js';
-import type { ExportStats } from '../export/pipeline.js';
 import type { ExportThread } from '../export/exportThread.js';
 import { UsageError } from './errors.js';
 
@@ -86,10 +85,9 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
   }
   const index = new RecordIndex(opts.db);
   const bulk = opts.bulk === 'always' || ((opts.bulk ?? 'auto') === 'auto' && total >= BULK_MIN_BYTES && total >= usedBytes(index));
-  let exporting: ExportThread | undefined;
   let exportedBy: number | undefined;
-  const startExport = async (startAfter: number) => {
-    if (!exportConfig) return;
+  const startExport = async (startAfter: number): Promise<ExportThread | undefined> => {
+    if (!exportConfig) return undefined;
     // An agent exporting this index sends what this ingest commits: a second exporter would not.
     const { openOutboxDatabase, otherExporter } = await import('../export/outbox.js');
     const odb = openOutboxDatabase(opts.db);
@@ -97,10 +95,10 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
     odb.close();
     if (exportedBy !== undefined) {
       if (!opts.json) stderr.write(`claw-trace: export: the claw-trace process ${exportedBy} (the agent) exports this index and sends these traces; this ingest does not export them again\n`);
-      return;
+      return undefined;
     }
     const { startExportThread } = await import('../export/exportThread.js');
-    exporting = startExportThread(opts.db, exportConfig, {
+    return startExportThread(opts.db, exportConfig, {
       startAfter,
       split: true, // a backfill: assembling and sending side by side once the files are read
       log: (level, msg) => { if (level === 'warn' && !opts.json) stderr.write(`claw-trace: ${terminalSafe(msg, 500)}\n`); },
@@ -108,8 +106,9 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
   };
   const exportFrom = index.lastBatch();
   // Export assembles traces by request ID: during a bulk load it waits for the index.
+  let exporting: ExportThread | undefined;
   if (bulk) index.beginBulkLoad();
-  else await startExport(exportFrom);
+  else exporting = await startExport(exportFrom);
   const tty = (stderr as NodeJS.WriteStream).isTTY === true && !opts.json;
   const bar = tty
     ? new cliProgress.SingleBar({
@@ -146,7 +145,7 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
       bar?.update(done, { done: (done / 1e6).toFixed(1) });
     }
   } catch (e) {
-    await (exporting as ExportThread | undefined)?.stop().catch(() => undefined);
+    await exporting?.stop().catch(() => undefined);
     throw e;
   } finally {
     bar?.stop();
@@ -156,15 +155,14 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
     }
     index.close();
   }
-  if (bulk) await startExport(exportFrom);
+  if (bulk) exporting = await startExport(exportFrom);
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   summary.linesPerSecond = Math.round(summary.lines / Math.max(summary.seconds, 1e-6));
   summary.exportedBy = exportedBy;
-  const exportingNow = exporting as ExportThread | undefined;
-  if (exportingNow && exportConfig) {
+  if (exporting && exportConfig) {
     if (tty) stderr.write(`exporting traces to ${terminalSafe(exportConfig.url, 300)} ...\n`);
-    let s: ExportStats = await exportingNow.drain(opts.exportWaitMs ?? 60_000);
-    s = await exportingNow.stop();
+    await exporting.drain(opts.exportWaitMs ?? 60_000);
+    const s = await exporting.stop(); // the figures at the stop: what was delivered and what still waits
     summary.export = { url: exportConfig.url, exportedTraces: s.exportedTraces, deliveredSpans: s.deliveredSpans, waitingSpans: s.spans, droppedSpans: s.droppedSpans, lastError: s.lastError };
   }
   summary.maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);

@@ -125,6 +125,7 @@ export interface LookupOptions {
   json?: boolean;
   color?: boolean;
 }
+const colorsOf = (o: LookupOptions): Colors => (o.color ? pc : plain);
 
 export function runLookup(index: RecordIndex, idOrPrefix: string, opts: LookupOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): number {
   if (idOrPrefix.length === 0) {
@@ -142,7 +143,7 @@ export function runLookup(index: RecordIndex, idOrPrefix: string, opts: LookupOp
     return 1;
   }
   const d = diagnose(trace, index);
-  stdout.write(opts.json ? terminalSafeJson(traceJson(trace, d)) + '\n' : renderTrace(trace, d, opts.color ? pc : plain));
+  stdout.write(opts.json ? terminalSafeJson(traceJson(trace, d)) + '\n' : renderTrace(trace, d, colorsOf(opts)));
   return 0;
 }
 
@@ -159,10 +160,9 @@ export async function runRemoteLookup(id: string, agents: string[], timeoutMs: n
   const { trace, diagnosis } = mergeTraces(found);
   stdout.write(opts.json
     ? terminalSafeJson({ ...(traceJson(trace, diagnosis) as object), agents: answers.map((a) => ({ agent: a.agent, found: Boolean(a.trace), error: a.error })) }) + '\n'
-    : renderTrace(trace, diagnosis, opts.color ? pc : plain) + `${c(opts).dim(`answered: ${answers.filter((a) => !a.error).map((a) => a.agent).join(', ') || 'none'}`)}\n`);
+    : renderTrace(trace, diagnosis, colorsOf(opts)) + `${colorsOf(opts).dim(`answered: ${answers.filter((a) => !a.error).map((a) => a.agent).join(', ') || 'none'}`)}\n`);
   return 0;
 }
-const c = (o: LookupOptions): Colors => (o.color ? pc : plain);
 
 /** `claw-trace <id> --otlp-backend URL`: the trace as exported, from Jaeger's or Tempo's query API. */
 export async function runBackendLookup(id: string, url: string, timeoutMs: number, opts: LookupOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
@@ -179,6 +179,6 @@ export async function runBackendLookup(id: string, url: string, timeoutMs: numbe
     stderr.write(`claw-trace: ${terminalSafe(url, 120)} has no trace for request ${terminalSafe(id, 80)}\n`);
     return 1;
   }
-  stdout.write(opts.json ? terminalSafeJson(traceJson(found.trace, found.diagnosis)) + '\n' : renderTrace(found.trace, found.diagnosis, opts.color ? pc : plain));
+  stdout.write(opts.json ? terminalSafeJson(traceJson(found.trace, found.diagnosis)) + '\n' : renderTrace(found.trace, found.diagnosis, colorsOf(opts)));
   return 0;
 }
