@@ -7,7 +7,6 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RecordIndex } from '../src/store/recordIndex.js';
@@ -16,14 +15,14 @@ import { tokenMatches } from '../src/agent/agent.js';
 import { freePorts } from '../fixtures/lab/upstreams.js';
 import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
 import { BUILTIN_LOG_FORMATS } from '../parsers/index.js';
-import { REPO, fixture } from './helpers.js';
+import { fixture } from './helpers.js';
+import { CLI, httpGet, startAgentProcess, type AgentProcess } from './agentProcess.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
 const t = suite('agent');
 let dir = '';
 t.before.each(() => { dir = mkdtempSync(path.join(tmpdir(), 'claw-agent-')); });
 t.after.each(() => rmSync(dir, { recursive: true, force: true }));
-const CLI = path.join(REPO, 'dist/src/cli/main.js');
 const TOKEN = 'a'.repeat(8) + '0123456789abcdef';
 
 t('config: defaults work without a file; errors name the key and the fix', () => {
@@ -74,25 +73,9 @@ async function startNginx(name: string, conf: string, port: number): Promise<Chi
   return p;
 }
 
-interface RunningAgent { p: ChildProcess; port: number; stderr: () => string }
-async function startAgent(name: string, yaml: string, env: NodeJS.ProcessEnv = {}): Promise<RunningAgent> {
-  const cfg = path.join(dir, `${name}.yaml`);
-  writeFileSync(cfg, yaml);
-  const [port] = (await freePorts(1)) as [number];
-  let err = '';
-  const p = spawn(process.execPath, [CLI, 'agent', '-c', cfg, '--port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
-  p.stderr!.on('data', (d: Buffer) => { err += d; });
-  await waitForPort(port, p, `agent ${name}`);
-  return { p, port, stderr: () => err };
-}
-
-const get = (port: number, p: string, headers: Record<string, string> = {}) => new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
-  http.get({ host: '127.0.0.1', port, path: p, headers, agent: false }, (res) => {
-    let body = '';
-    res.on('data', (d: Buffer) => { body += d; });
-    res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-  }).on('error', reject);
-});
+type RunningAgent = AgentProcess;
+const startAgent = (name: string, yaml: string, env: NodeJS.ProcessEnv = {}) => startAgentProcess(dir, name, yaml, env);
+const get = httpGet;
 
 const agentYaml = (region: string, files: string[], extra = '') => `region: ${region}\nindex: ${path.join(dir, region + '.db')}\nbackfill: true\nsources:\n${files.map((f) => `  - path: ${f}\n`).join('')}${extra}`;
 

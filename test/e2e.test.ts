@@ -16,7 +16,6 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,12 +24,12 @@ import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
 import { BUILTIN_LOG_FORMATS } from '../parsers/index.js';
 import { findGateway, startGateway, type Gateway } from './e2e/gateway.js';
 import { OtlpReceiver } from './otlpReceiver.js';
-import { REPO, fixture, parseLines, pathOf } from './helpers.js';
+import { fixture, parseLines, pathOf } from './helpers.js';
+import { CLI, httpGet, startAgentProcess, type AgentProcess } from './agentProcess.js';
 import { LAB_CASES, type LabCase } from '../fixtures/lab/cases.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
 const t = suite('e2e');
-const CLI = path.join(REPO, 'dist/src/cli/main.js');
 let dir = '';
 let receiver: OtlpReceiver;
 let gateway: Gateway | undefined;
@@ -107,22 +106,15 @@ async function startNginx(name: string, port: number, upstream: string): Promise
   return p;
 }
 
-interface Agent { p: ChildProcess; port: number; db: string }
+interface Agent extends AgentProcess { db: string }
 async function startAgent(name: string, sources: { path: string; region: string; zone?: string }[]): Promise<Agent> {
-  const [port] = (await freePorts(1)) as [number];
   const db = path.join(dir, `${name}.db`);
-  const cfg = path.join(dir, `${name}.yaml`);
-  writeFileSync(cfg, `index: ${db}\nbackfill: true\nbuilder: e2e-${name}\nsources:\n${sources.map((s) => `  - path: ${s.path}\n    region: ${s.region}\n${s.zone ? `    zone: ${s.zone}\n` : ''}`).join('')}` +
-    `export: { endpoint: "${receiver.url}", joinWindowMs: 300 }\nlog: { level: warn }\n`);
-  const p = spawn(process.execPath, [CLI, 'agent', '-c', cfg, '--port', String(port)], { stdio: 'ignore' });
-  await waitForPort(port, p, `agent ${name}`);
-  return { p, port, db };
+  const yaml = `index: ${db}\nbackfill: true\nbuilder: e2e-${name}\nsources:\n${sources.map((s) => `  - path: ${s.path}\n    region: ${s.region}\n${s.zone ? `    zone: ${s.zone}\n` : ''}`).join('')}` +
+    `export: { endpoint: "${receiver.url}", joinWindowMs: 300 }\nlog: { level: warn }\n`;
+  return { ...(await startAgentProcess(dir, name, yaml)), db };
 }
 
-const request = (port: number, p: string, id: string) => new Promise<number>((resolve) => {
-  http.get({ host: '127.0.0.1', port, path: p, headers: { 'x-request-id': id }, agent: false }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); })
-    .on('error', () => resolve(0));
-});
+const request = async (port: number, p: string, id: string) => (await httpGet(port, p, { 'x-request-id': id })).status;
 
 /**
  * A WebSocket handshake on a raw socket; resolves with the status line's code after holding the
@@ -150,15 +142,9 @@ async function lookup(agent: Agent, id: string, cause: string | undefined, ms = 
   const deadline = Date.now() + ms;
   let last: LookedUp | undefined;
   while (Date.now() < deadline) {
-    const body = await new Promise<{ status: number; text: string }>((resolve) => {
-      http.get({ host: '127.0.0.1', port: agent.port, path: `/v1/requests/${encodeURIComponent(id)}`, agent: false }, (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => { text += d; });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      }).on('error', () => resolve({ status: 0, text: '' }));
-    });
-    if (body.status === 200) {
-      last = JSON.parse(body.text) as LookedUp;
+    const answer = await httpGet(agent.port, `/v1/requests/${encodeURIComponent(id)}`);
+    if (answer.status === 200) {
+      last = JSON.parse(answer.body) as LookedUp;
       if (cause === undefined ? !last.diagnosis.failed : last.diagnosis.causes[0]?.id === cause) return last;
     }
     await new Promise((r) => setTimeout(r, 100));
