@@ -6,11 +6,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
+import type { IngestSummary } from '../src/cli/ingestCommand.js';
 import { REPO, combinedLine, fixture, lineNumberOf, prng } from './helpers.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
@@ -24,6 +25,14 @@ const lines = (from: number, to: number) => Array.from({ length: to - from }, (_
 /** The request numbers in the index, sorted; each must appear once. */
 function stored(idx: RecordIndex): number[] {
   return (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
+}
+/** Bytes 18-19 of an SQLite file: 2, 2 in WAL mode, 1, 1 with a rollback journal. */
+function walModeOnDisk(db: string): boolean {
+  const fd = openSync(db, 'r');
+  const head = Buffer.alloc(20);
+  readSync(fd, head, 0, 20, 0);
+  closeSync(fd);
+  return head[18] === 2 && head[19] === 2;
 }
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, k) => a + k);
 
@@ -153,10 +162,44 @@ t('bulk load: the request-ID indexes are built at the end; a load killed half-wa
   assert.ok(killedMidLoad >= 2, `killed during the load (${killedMidLoad} times)`);
   const final = spawnSync(process.execPath, [cli, 'ingest', '--db', db, '--json', '--bulk', 'always', log], { encoding: 'utf8' });
   assert.is(final.status, 0, final.stderr);
+  // A load with the index to itself writes through a rollback journal and leaves the index in WAL
+  // mode (the file says so before anyone opens it again), journal file gone.
+  assert.equal((JSON.parse(final.stdout) as IngestSummary).bulk, { journal: 'rollback' });
+  assert.ok(walModeOnDisk(db), 'WAL mode again');
+  assert.not.ok(existsSync(`${db}-journal`), 'no journal file left behind');
   let idx = new RecordIndex(db);
   assert.equal(stored(idx), range(0, N), 'every line once');
   assert.equal(indexes(idx), ['records_request', 'records_trace'], 'indexes built at the end');
   assert.not.ok(idx.bulkLoading());
+
+  // Another process with the index open: the load stays in WAL mode (and does not wait for it).
+  const more = path.join(dir, 'more.log');
+  writeFileSync(more, lines(N, N + 1000));
+  const beside = spawnSync(process.execPath, [cli, 'ingest', '--db', db, '--json', '--bulk', 'always', more], { encoding: 'utf8' });
+  assert.is(beside.status, 0, beside.stderr);
+  assert.equal((JSON.parse(beside.stdout) as IngestSummary).bulk, { journal: 'wal' });
+  assert.equal(stored(idx), range(0, N + 1000));
+  idx.close();
+
+  // Opened while a rollback-journal load runs (an agent starting, a lookup): the index goes back
+  // to WAL mode under the load, which carries on in it; nothing lost, nothing twice.
+  const later = path.join(dir, 'later.log');
+  writeFileSync(later, lines(N + 1000, 2 * N));
+  const loading = spawn(process.execPath, [cli, 'ingest', '--db', db, '--json', '--bulk', 'always', later], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  loading.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  const loaded = new Promise<number | null>((resolve) => loading.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 10_000;
+  while (!existsSync(`${db}-journal`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(existsSync(`${db}-journal`), 'the load writes through a rollback journal');
+  assert.not.ok(walModeOnDisk(db));
+  idx = new RecordIndex(db);
+  assert.ok(walModeOnDisk(db), 'the opener put the index back in WAL mode');
+  assert.is(await loaded, 0);
+  assert.equal((JSON.parse(out) as IngestSummary).bulk, { journal: 'rollback' });
+  assert.equal(stored(idx), range(0, 2 * N));
+  assert.equal(indexes(idx), ['records_request', 'records_trace']);
+  assert.not.ok(existsSync(`${db}-journal`), 'no journal file left behind');
 
   // A load that is still running (its process alive) keeps its indexes down; once it is gone, the next opener builds them.
   const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });

@@ -64,6 +64,11 @@ export interface IngestSummary {
   linesPerSecond: number;
   /** Peak resident memory of this process, MB. */
   maxRssMB: number;
+  /**
+   * Set for a bulk load: `rollback` when the load had the index to itself (pages written once),
+   * `wal` when another process had it open.
+   */
+  bulk?: { journal: 'rollback' | 'wal' };
   /** The OTLP export of the ingested traces, when an endpoint is configured. */
   exportedBy?: number;
   export?: { url: string; exportedTraces: number; deliveredSpans: number; waitingSpans: number; droppedSpans: number; lastError?: string };
@@ -105,9 +110,10 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
     });
   };
   const exportFrom = index.lastBatch();
+  let bulkJournal: 'rollback' | 'wal' | undefined;
   // Export assembles traces by request ID: during a bulk load it waits for the index.
   let exporting: ExportThread | undefined;
-  if (bulk) index.beginBulkLoad();
+  if (bulk) bulkJournal = index.beginBulkLoad();
   else exporting = await startExport(exportFrom);
   const tty = (stderr as NodeJS.WriteStream).isTTY === true && !opts.json;
   const bar = tty
@@ -159,6 +165,7 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   summary.linesPerSecond = Math.round(summary.lines / Math.max(summary.seconds, 1e-6));
   summary.exportedBy = exportedBy;
+  if (bulkJournal) summary.bulk = { journal: bulkJournal };
   if (exporting && exportConfig) {
     if (tty) stderr.write(`exporting traces to ${terminalSafe(exportConfig.url, 300)} ...\n`);
     await exporting.drain(opts.exportWaitMs ?? 60_000);
