@@ -76,7 +76,7 @@ try {
     onCommit: (records) => {
       const now = process.hrtime.bigint();
       for (const r of records) {
-        const seq = Number(/r=(\d+)/.exec(r.uri ?? '')?.[1]);
+        const seq = r.lineNo! - 1; // line n of the file is request n - 1
         const at = written.get(seq);
         if (at !== undefined) latencies.push(Number(now - at) / 1e6);
       }

@@ -17,6 +17,11 @@ export interface ParserOptions {
   requestIdHeader?: string;
   durationFormat?: CaddyOptions['durationFormat'];
   maxLineChars?: number;
+  /**
+   * Fill only what the index stores (the intake's parse); formats whose parse cannot skip the
+   * rest (JSON lines are parsed whole anyway) ignore it.
+   */
+  indexOnly?: boolean;
 }
 
 interface FormatSpec {

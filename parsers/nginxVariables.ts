@@ -131,6 +131,12 @@ export const NGINX_VARIABLES: Record<string, VariableSpec> = {
 };
 
 /**
+ * The targets that fill what the index stores of an access line (time, request and trace ID,
+ * connection, status, upgrade: store/recordIndex.ts's columns): all an `indexOnly` parser reads.
+ */
+export const INDEXED_TARGETS: ReadonlySet<string> = new Set(['time', 'requestId', 'trace', 'connection', 'status', 'upgrade']);
+
+/**
  * nginx's upstream columns (one value per server tried, `, ` between servers, ` : ` between
  * internal redirects, `-` for a phase that never happened) into one attempt per server.
  */

@@ -3,6 +3,8 @@ import * as assert from 'uvu/assert';
 import {
   compileNginxLogFormat, parseLogFormatDirective, LogFormatError, LogRecord, ParseError, createParser, BUILTIN_LOG_FORMATS,
 } from '../../parsers/index.js';
+import { readFileSync } from 'node:fs';
+import { fixture, prng } from '../helpers.js';
 
 const t = suite('nginx access');
 
@@ -113,6 +115,43 @@ t('lines that do not fit say why', () => {
   assert.is((p('127.0.0.1 - - [22/Nov/1970:13:03:38 +0000] "GET / HTTP/1.1" 200 7 "-" "c"') as ParseError).reason, 'time-out-of-range');
   assert.is((p('127.0.0.1 - - [99/Xyz/2026:13:03:38 +0000] "GET / HTTP/1.1" 200 7 "-" "c"') as ParseError).reason, 'bad-time');
   assert.is((p('x'.repeat(300_000)) as ParseError).reason, 'line-too-long');
+});
+
+t('the intake\'s index-only parse: the same lines fail for the same reasons, the indexed values are equal', () => {
+  const custom = readFileSync(fixture('lab', 'nginx.conf'), 'utf8').match(/log_format custom [\s\S]*?;\n/)![0];
+  const cases: [string, string, string][] = [
+    ...(['combined', 'main', 'claw_json'] as const).map((n): [string, string, string] => [n, BUILTIN_LOG_FORMATS[n]!, readFileSync(fixture('nginx', `${n}.log`), 'utf8')]),
+    ['custom', custom, readFileSync(fixture('nginx', 'custom.log'), 'utf8')],
+    ['ids', '$msec $request_id $req_id $http_x_request_id $http_upgrade $connection $status $http_traceparent',
+      '1795352512.486 aaaabbbbccccddddeeeeffff00001111 - client-1 websocket 7 101 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\n' +
+      '1795352512.486 aaaabbbbccccddddeeeeffff00001111 client-2 client-2 - 8 5x2 -\n'],
+  ];
+  const random = prng(7);
+  let compared = 0;
+  for (const [name, format, text] of cases) {
+    const full = compileNginxLogFormat(format);
+    const lean = compileNginxLogFormat(format, { indexOnly: true });
+    for (const line of text.split('\n').filter(Boolean)) {
+      // The line, every cut of it, and a few with one character changed.
+      const variants = [line, ...Array.from({ length: Math.ceil(line.length / 5) }, (_, k) => line.slice(0, k * 5))];
+      for (let k = 0; k < 20; k++) {
+        const at = Math.floor(random() * line.length);
+        variants.push(line.slice(0, at) + ' "-0x:,'[Math.floor(random() * 7)] + line.slice(at + 1));
+      }
+      for (const v of variants) {
+        const a = full(v);
+        const b = lean(v);
+        compared++;
+        if (a instanceof ParseError || b instanceof ParseError) {
+          assert.is(b instanceof ParseError && b.reason, a instanceof ParseError && a.reason, `${name}: ${v}`);
+          continue;
+        }
+        for (const f of ['source', 'time', 'requestId', 'traceId', 'connection', 'status', 'upgrade', 'errorKind'] as const) assert.is(b[f], a[f], `${name} ${f}: ${v}`);
+        assert.is(b.userAgent, undefined, 'what the index does not store is not read');
+      }
+    }
+  }
+  assert.ok(compared > 2000, `${compared} lines compared`);
 });
 
 t.run();
