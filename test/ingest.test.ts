@@ -151,13 +151,23 @@ t('bulk load: the request-ID indexes are built at the end; a load killed half-wa
   const db = path.join(dir, 'bulk.db');
   const cli = path.join(REPO, 'dist/src/cli/main.js');
   const indexes = (idx: RecordIndex) => idx.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('records_request', 'records_trace') ORDER BY name`).pluck().all();
+  // Killed while the load writes through its rollback journal (the journal file is there from
+  // its first commit until the load ends), at a random point within it.
   let killedMidLoad = 0;
+  const random = prng(3);
   for (let round = 0; round < 4; round++) {
     const child = spawn(process.execPath, [cli, 'ingest', '--db', db, '--json', '--bulk', 'always', log], { stdio: 'ignore' });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const timer = setTimeout(() => { if (child.kill('SIGKILL')) killedMidLoad++; }, 150 + round * 120);
+    let running = true;
+    const exited = new Promise<void>((resolve) => child.on('exit', () => { running = false; resolve(); }));
+    while (running && !existsSync(`${db}-journal`)) await new Promise((r) => setTimeout(r, 2));
+    await new Promise((r) => setTimeout(r, random() * 60));
+    const killed = running && existsSync(`${db}-journal`) && child.kill('SIGKILL');
     await exited;
-    clearTimeout(timer);
+    if (!killed) continue;
+    killedMidLoad++;
+    // The next opener rolls the hot journal back and puts the index in WAL mode again.
+    new RecordIndex(db).close();
+    assert.ok(walModeOnDisk(db) && !existsSync(`${db}-journal`), 'recovered by the next opener');
   }
   assert.ok(killedMidLoad >= 2, `killed during the load (${killedMidLoad} times)`);
   const final = spawnSync(process.execPath, [cli, 'ingest', '--db', db, '--json', '--bulk', 'always', log], { encoding: 'utf8' });
