@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 /**
  * claw-trace command line. Exit codes: 0 done, 1 nothing found/read, 2 usage or configuration error.
  */
