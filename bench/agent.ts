@@ -10,14 +10,12 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { clawJson } from './lines.js';
 import { freePort } from '../fixtures/lab/upstreams.js';
 import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
+import { cliArgs, NODE_FLAGS } from './cli.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(REPO, 'dist/src/cli/main.js');
 const arg = (name: string, dflt: number) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
 const SECONDS = arg('seconds', 30);
 const RATE = Number(process.env.BENCH_RATE ?? 5000);
@@ -36,9 +34,7 @@ const file = path.join(dir, 'access.log');
 writeFileSync(file, '');
 writeFileSync(path.join(dir, 'agent.yaml'), `region: bench\nindex: ${dir}/index.db\nsources:\n  - path: ${file}\n    format: nginx-claw_json\nlog: { level: warn }\n`);
 const port = await freePort();
-// Node's flags as the installed `claw-trace` runs with them (its #! line), then BENCH_NODE_ARGS.
-const shebangFlags = /^#!.*\bnode\b(.*)$/m.exec(readFileSync(CLI, 'utf8').split('\n', 1)[0]!)?.[1]!.trim().split(/\s+/).filter(Boolean) ?? [];
-const agent = spawn(process.execPath, [...shebangFlags, ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), CLI, 'agent', '-c', path.join(dir, 'agent.yaml'), '--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
+const agent = spawn(process.execPath, cliArgs('agent', '-c', path.join(dir, 'agent.yaml'), '--port', String(port)), { stdio: ['ignore', 'ignore', 'inherit'] });
 try {
   await waitForPort(port, agent, 'agent');
   let seq = 0;
@@ -63,7 +59,7 @@ try {
   console.log(`  at the end: heap used ${g('claw_trace_nodejs_heap_size_used_bytes').toFixed(0)} MB of ${g('claw_trace_nodejs_heap_size_total_bytes').toFixed(0)} MB, external ${g('claw_trace_nodejs_external_memory_bytes').toFixed(0)} MB`);
   const cpu = ((last.cpuTicks - first.cpuTicks) / TICK) / ((Date.now() - t0) / 1000);
   clearInterval(writer);
-  console.log(`agent at ${fmt(RATE)} lines/s (claw_json) for ${SECONDS} s after a 5 s warm-up, ${fmt(seq)} lines written (node ${[...shebangFlags, process.env.BENCH_NODE_ARGS ?? ''].join(' ').trim()})`);
+  console.log(`agent at ${fmt(RATE)} lines/s (claw_json) for ${SECONDS} s after a 5 s warm-up, ${fmt(seq)} lines written (node ${[...NODE_FLAGS, process.env.BENCH_NODE_ARGS ?? ''].join(' ').trim()})`);
   console.log(`  RSS max ${maxRss.toFixed(0)} MB (target <= 150 MB: ${maxRss <= 150 ? 'ok' : 'MISSED'}), CPU ${(cpu * 100).toFixed(1)}% of one core (target <= 25%: ${cpu <= 0.25 ? 'ok' : 'MISSED'})`);
 
   const ids = Array.from({ length: 1000 }, (_, i) => JSON.parse(clawJson(Math.floor((i / 1000) * seq))).req_id as string);

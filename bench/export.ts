@@ -12,7 +12,6 @@ import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { clawJson, generate } from './lines.js';
 import { outboxPathFor } from '../src/export/outbox.js';
@@ -20,9 +19,8 @@ import { ExportPipeline } from '../src/export/pipeline.js';
 import { resolveExport } from '../src/export/config.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
+import { cliArgs } from './cli.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(REPO, 'dist/src/cli/main.js');
 const arg = (name: string, dflt: number) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
 const LINES = arg('lines', 100_000);
 const ROUNDS = arg('rounds', 3);
@@ -41,7 +39,7 @@ interface Summary { seconds: number; linesPerSecond: number; maxRssMB: number; e
 async function ingest(file: string, exporting: boolean): Promise<Summary & { wall: number }> {
   const db = path.join(dir, 'b.db');
   for (const f of [db, db + '-wal', db + '-shm', outboxPathFor(db), outboxPathFor(db) + '-wal', outboxPathFor(db) + '-shm']) rmSync(f, { force: true });
-  const args = [CLI, 'ingest', '--db', db, '--json', ...(exporting ? ['--otlp-endpoint', url, '--export-wait', '10m'] : []), file];
+  const args = cliArgs('ingest', '--db', db, '--json', ...(exporting ? ['--otlp-endpoint', url, '--export-wait', '10m'] : []), file);
   const t = process.hrtime.bigint();
   // Not spawnSync: the receiver runs in this process.
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -8,14 +8,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { LogRecord } from '../parsers/index.js';
 import { RecordIndex, type BatchLine } from '../src/store/recordIndex.js';
 import { assembleTrace } from '../src/correlate/assemble.js';
 import { diagnose } from '../src/diagnose/diagnose.js';
+import { cliArgs } from './cli.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(REPO, 'dist/src/cli/main.js');
 const arg = (name: string, dflt: number) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
 const N = arg('records', 10_000_000);
 const dir = mkdtempSync(path.join(tmpdir(), 'claw-lookup-bench-'));
@@ -80,7 +78,7 @@ try {
   const proc: number[] = [];
   for (let k = 0; k < 20; k++) {
     const t = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [CLI, '--db', db, '--json', pick(k)], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, cliArgs('--db', db, '--json', pick(k)), { encoding: 'utf8' });
     proc.push(Number(process.hrtime.bigint() - t) / 1e6);
     if (r.status !== 0) throw new Error(r.stderr);
   }

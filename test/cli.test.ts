@@ -23,6 +23,18 @@ t('the installed command runs through its #! line, with the agent\'s young-gener
   assert.match(r.stdout, /^\d+\.\d+\.\d+/);
 });
 
+t('a reader that leaves early (| head) ends the command quietly, exit 0', async () => {
+  const file = path.join(dir, 'many.log');
+  writeFileSync(file, Array.from({ length: 50_000 }, (_, i) => combinedLine(i)).join('\n') + '\n');
+  const child = spawn(process.execPath, [CLI, 'parse', '--format', 'nginx-combined', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.is(stderr, '', 'no EPIPE stack trace');
+  assert.is(code, 0);
+});
+
 t('parse: garbage between good lines is counted by reason with its place; every good line comes out', () => {
   const good = readFileSync(fixture('nginx', 'combined.log'), 'utf8').split('\n').filter(Boolean);
   const file = path.join(dir, 'mixed.log');

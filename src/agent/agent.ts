@@ -50,6 +50,12 @@ export function tokenMatches(presented: string | undefined, token: string): bool
   return timingSafeEqual(a, b) && presented !== undefined;
 }
 
+/**
+ * Live rates need less page cache than a backfill: 16 MiB keeps the agent's RSS under 150 MB;
+ * short WAL checkpoints keep the API's tail latency down (they run in the committing thread).
+ */
+export const AGENT_INDEX_OPTIONS = { cacheMiB: 16, walCheckpointMiB: 4 } as const;
+
 export class Agent {
   readonly index: RecordIndex;
   readonly metrics: AgentMetrics;
@@ -70,9 +76,7 @@ export class Agent {
       throw new ConfigError(`api.host is ${config.api.host}, not loopback: the API needs a bearer token there. ` +
         `Put one in $${config.api.tokenEnv} or a file named by api.tokenFile (e.g. \`openssl rand -hex 32\`), or bind 127.0.0.1`);
     }
-    // Live rates need less page cache than a backfill: 16 MiB keeps the agent's RSS under 150 MB;
-    // short WAL checkpoints keep the API's tail latency down (they run in the committing thread).
-    this.index = new RecordIndex(config.index, { cacheMiB: 16, walCheckpointPages: 1000 });
+    this.index = new RecordIndex(config.index, AGENT_INDEX_OPTIONS);
     this.metrics = new AgentMetrics(this);
   }
 

@@ -237,6 +237,17 @@ program
     for (const k of ERROR_KINDS) process.stdout.write(`${k.kind.padEnd(30)} ${k.summary}\n`);
   });
 
+// `claw-trace parse big.log | head`: a reader that leaves early ends the command quietly, as it
+// would any Unix tool (Node ignores SIGPIPE: the write fails with EPIPE instead). Not the agent:
+// it logs to stdout, and a service manager should see it fail and restart it.
+program.hook('preAction', (_program, command) => {
+  if (command.name() === 'agent') return;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(0);
+  });
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
