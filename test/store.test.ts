@@ -1,12 +1,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RecordIndex, IndexOpenError, MAX_REQUEST_ID_CHARS } from '../src/store/recordIndex.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/schema.js';
-import { fixture } from './helpers.js';
+import { combinedLine, fixture } from './helpers.js';
+import { startCheckpointer } from '../src/store/checkpointer.js';
 const REPO_FIXTURES = path.dirname(fixture('x'));
 import { intakeFile } from '../src/intake/intakeFile.js';
 
@@ -75,6 +76,24 @@ t('hostile request IDs are bound as parameters, stored bounded, and found again'
   assert.is(rows[0]!.status, 502);
   assert.is(idx.counts().records, 2, 'the table is still there');
   assert.is(idx.search({ from: 0, to: 4e12, minStatus: 500 }).length, 1);
+  idx.close();
+});
+
+t('the checkpointer thread moves committed pages from the WAL into the index; the commits do not', async () => {
+  const db = path.join(dir, 'ck.db');
+  const idx = new RecordIndex(db, { walCheckpointMiB: 64 });
+  const log = path.join(dir, 'access.log');
+  writeFileSync(log, Array.from({ length: 20_000 }, (_, i) => combinedLine(i)).join('\n') + '\n');
+  await intakeFile(idx, log);
+  const size = () => statSync(db).size;
+  const before = size();
+  assert.ok(statSync(`${db}-wal`).size > 2_000_000, 'the lines wait in the WAL');
+  const checkpointer = startCheckpointer(db, { intervalMs: 20 });
+  const deadline = Date.now() + 5000;
+  while (size() < before + 1_000_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await checkpointer.stop();
+  assert.ok(size() >= before + 1_000_000, `index file ${before} -> ${size()} bytes`);
+  assert.is(idx.counts().records, 20_000);
   idx.close();
 });
 

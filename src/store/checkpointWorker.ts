@@ -1,0 +1,23 @@
+/** The checkpointer's thread (see checkpointer.ts): a PASSIVE WAL checkpoint every interval. */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+
+const { file, intervalMs } = workerData as { file: string; intervalMs: number };
+const db = new Database(file, { fileMustExist: true });
+db.pragma('busy_timeout = 100');
+let told = false;
+const timer = setInterval(() => {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch (e) {
+    // SQLITE_BUSY: another checkpoint runs (a backstop in the writer); the next tick tries again.
+    if ((e as { code?: string }).code === 'SQLITE_BUSY' || told) return;
+    told = true;
+    parentPort!.postMessage({ error: `WAL checkpoint: ${(e as Error).message}` });
+  }
+}, intervalMs);
+parentPort!.on('message', () => {
+  clearInterval(timer);
+  db.close();
+  parentPort!.close();
+});
