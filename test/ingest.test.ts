@@ -12,7 +12,8 @@ import path from 'node:path';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
 import type { IngestSummary } from '../src/cli/ingestCommand.js';
-import { REPO, combinedLine, fixture, lineNumberOf, prng } from './helpers.js';
+import { combinedLine, fixture, lineNumberOf, prng } from './helpers.js';
+import { CLI } from './agentProcess.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
 const t = suite('ingest');
@@ -122,18 +123,17 @@ t('kill -9 of `claw-trace ingest` at random points: the index equals the log lin
   const log = path.join(dir, 'access.log');
   writeFileSync(log, lines(0, N));
   const db = path.join(dir, 'i.db');
-  const cli = path.join(REPO, 'dist/src/cli/main.js');
   const rnd = prng(Number(process.env.KILL_SEED ?? 9));
   let kills = 0;
   for (let round = 0; round < 6; round++) {
-    const child = spawn(process.execPath, [cli, 'ingest', '--db', db, '--json', log], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'ingest', '--db', db, '--json', log], { stdio: 'ignore' });
     const delay = 80 + Math.floor(rnd() * 400);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const timer = setTimeout(() => { if (child.kill('SIGKILL')) kills++; }, delay);
     await exited;
     clearTimeout(timer);
   }
-  const final = spawnSync(process.execPath, [cli, 'ingest', '--db', db, '--json', log], { encoding: 'utf8' });
+  const final = spawnSync(process.execPath, [CLI, 'ingest', '--db', db, '--json', log], { encoding: 'utf8' });
   assert.is(final.status, 0, final.stderr);
   const idx = new RecordIndex(db);
   const nums = stored(idx);
@@ -149,14 +149,13 @@ t('bulk load: the request-ID indexes are built at the end; a load killed half-wa
   const log = path.join(dir, 'access.log');
   writeFileSync(log, lines(0, N));
   const db = path.join(dir, 'bulk.db');
-  const cli = path.join(REPO, 'dist/src/cli/main.js');
   const indexes = (idx: RecordIndex) => idx.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('records_request', 'records_trace') ORDER BY name`).pluck().all();
   // Killed while the load writes through its rollback journal (the journal file is there from
   // its first commit until the load ends), at a random point within it.
   let killedMidLoad = 0;
   const random = prng(3);
   for (let round = 0; round < 4; round++) {
-    const child = spawn(process.execPath, [cli, 'ingest', '--db', db, '--json', '--bulk', 'always', log], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'ingest', '--db', db, '--json', '--bulk', 'always', log], { stdio: 'ignore' });
     let running = true;
     const exited = new Promise<void>((resolve) => child.on('exit', () => { running = false; resolve(); }));
     while (running && !existsSync(`${db}-journal`)) await new Promise((r) => setTimeout(r, 2));
@@ -170,7 +169,7 @@ t('bulk load: the request-ID indexes are built at the end; a load killed half-wa
     assert.ok(walModeOnDisk(db) && !existsSync(`${db}-journal`), 'recovered by the next opener');
   }
   assert.ok(killedMidLoad >= 2, `killed during the load (${killedMidLoad} times)`);
-  const final = spawnSync(process.execPath, [cli, 'ingest', '--db', db, '--json', '--bulk', 'always', log], { encoding: 'utf8' });
+  const final = spawnSync(process.execPath, [CLI, 'ingest', '--db', db, '--json', '--bulk', 'always', log], { encoding: 'utf8' });
   assert.is(final.status, 0, final.stderr);
   // A load with the index to itself writes through a rollback journal and leaves the index in WAL
   // mode (the file says so before anyone opens it again), journal file gone.
@@ -185,7 +184,7 @@ t('bulk load: the request-ID indexes are built at the end; a load killed half-wa
   // Another process with the index open: the load stays in WAL mode (and does not wait for it).
   const more = path.join(dir, 'more.log');
   writeFileSync(more, lines(N, N + 1000));
-  const beside = spawnSync(process.execPath, [cli, 'ingest', '--db', db, '--json', '--bulk', 'always', more], { encoding: 'utf8' });
+  const beside = spawnSync(process.execPath, [CLI, 'ingest', '--db', db, '--json', '--bulk', 'always', more], { encoding: 'utf8' });
   assert.is(beside.status, 0, beside.stderr);
   assert.equal((JSON.parse(beside.stdout) as IngestSummary).bulk, { journal: 'wal' });
   assert.equal(stored(idx), range(0, N + 1000));
@@ -195,7 +194,7 @@ t('bulk load: the request-ID indexes are built at the end; a load killed half-wa
   // to WAL mode under the load, which carries on in it; nothing lost, nothing twice.
   const later = path.join(dir, 'later.log');
   writeFileSync(later, lines(N + 1000, 2 * N));
-  const loading = spawn(process.execPath, [cli, 'ingest', '--db', db, '--json', '--bulk', 'always', later], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const loading = spawn(process.execPath, [CLI, 'ingest', '--db', db, '--json', '--bulk', 'always', later], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   loading.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   const loaded = new Promise<number | null>((resolve) => loading.on('exit', (code) => resolve(code)));
@@ -228,8 +227,8 @@ t('bulk load: the request-ID indexes are built at the end; a load killed half-wa
 
   // Lookups by request ID after a bulk load.
   const jdb = path.join(dir, 'bulk-json.db');
-  assert.is(spawnSync(process.execPath, [cli, 'ingest', '--db', jdb, '--bulk', 'always', fixture('nginx', 'claw_json.log')]).status, 0);
-  const r = spawnSync(process.execPath, [cli, '0a251a1eb55548acadd21e5ddb31ab82', '--db', jdb, '--json'], { encoding: 'utf8' });
+  assert.is(spawnSync(process.execPath, [CLI, 'ingest', '--db', jdb, '--bulk', 'always', fixture('nginx', 'claw_json.log')]).status, 0);
+  const r = spawnSync(process.execPath, [CLI, '0a251a1eb55548acadd21e5ddb31ab82', '--db', jdb, '--json'], { encoding: 'utf8' });
   assert.is(r.status, 0, r.stderr);
 });
 

@@ -262,10 +262,10 @@ export class RecordIndex {
     if (this.rollbackJournal) {
       this.rollbackJournal = false;
       this.db.pragma('synchronous = NORMAL');
-      // Unless another opener has put the index back in WAL mode already (the switch removes the
-      // journal file). Should a reader hold the index past the busy timeout, the next opener does it.
+      // A no-op if another opener has put the index back in WAL mode already; the switch removes
+      // the journal file. Should a reader hold the index past the busy timeout, the next opener does it.
       try {
-        if (this.db.pragma('journal_mode', { simple: true }) !== 'wal') this.db.pragma('journal_mode = WAL');
+        this.db.pragma('journal_mode = WAL');
       } catch { /* SQLITE_BUSY */ }
     }
   }
