@@ -1,6 +1,8 @@
 /**
  * Caddy's JSON logs (2.6 .. 2.10): access lines (`http.log.access*`), error lines
- * (`http.log.error*`) and the reverse proxy's debug lines (`http.handlers.reverse_proxy`).
+ * (`http.log.error*`), the reverse proxy's debug lines (`http.handlers.reverse_proxy`) and the
+ * runtime's own lines (admin, tls, http server start/stop, config loads: `caddy-runtime`; Caddy's
+ * default logger writes them before any request line, and a config load is a proxy reload).
  * Honours a changed `time_format` (numbers in s/ms/ns, ISO/RFC 3339, wall, common_log) and
  * `duration_format` (seconds, nanoseconds, Go duration text).
  */
@@ -37,11 +39,11 @@ function header(headers: unknown, name: string, lower: string): string | undefin
 
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 
-function sourceOf(logger: string): SourceKind | undefined {
+function sourceOf(logger: string): SourceKind {
   if (logger.startsWith('http.log.access')) return 'caddy-access';
   if (logger.startsWith('http.log.error')) return 'caddy-error';
   if (logger.startsWith('http.handlers.reverse_proxy')) return 'caddy-proxy';
-  return undefined;
+  return 'caddy-runtime';
 }
 
 export function makeCaddyParser(opts: CaddyOptions = {}): LineParser {
@@ -80,9 +82,10 @@ export function makeCaddyParser(opts: CaddyOptions = {}): LineParser {
       return new ParseError(line.trimStart().startsWith('{') ? 'truncated' : 'not-json', `not valid JSON: ${(e as Error).message}`);
     }
     if (!isObject(o)) return new ParseError('not-an-object', 'the JSON line is not an object');
-    if (typeof o.logger !== 'string') return new ParseError('missing-field', 'no "logger": not a Caddy log line');
-    const source = sourceOf(o.logger);
-    if (source === undefined) return new ParseError('unknown-source', `logger "${o.logger.slice(0, 60)}" is not an HTTP access, error or reverse_proxy logger`);
+    // The default logger's own lines ("serving initial configuration") name no logger.
+    const runtime = o.logger === undefined && typeof o.level === 'string' && typeof o.msg === 'string';
+    if (typeof o.logger !== 'string' && !runtime) return new ParseError('missing-field', 'no "logger": not a Caddy log line');
+    const source = typeof o.logger === 'string' ? sourceOf(o.logger) : 'caddy-runtime';
     if (o.ts === undefined) return new ParseError('missing-field', 'no "ts"');
     const time = timeOf(o.ts);
     const bad = checkTime(time, '"ts"');
@@ -134,6 +137,12 @@ export function makeCaddyParser(opts: CaddyOptions = {}): LineParser {
       ?? header(o.resp_headers, idHeader, idLower)
       ?? rec.inboundRequestId;
 
+    if (source === 'caddy-runtime') {
+      if (typeof o.logger === 'string') rec.setField('logger', o.logger);
+      // Config loads (reloads) and errors of the server itself (accept: too many open files).
+      rec.errorKind = classifyCaddyError(typeof o.error === 'string' ? `${rec.message ?? ''}: ${o.error}` : rec.message ?? '');
+      return rec;
+    }
     if (source !== 'caddy-access') {
       const errText = typeof o.error === 'string' ? o.error : source === 'caddy-error' ? rec.message : undefined;
       if (errText !== undefined) {

@@ -144,6 +144,12 @@ export const ERROR_KINDS: readonly ErrorKindRule[] = [
     nginx: /client sent too long header line|client sent too large request|request header or cookie too large/,
   },
   {
+    kind: 'proxy-reload',
+    summary: 'the proxy reloaded its configuration (open WebSockets may be closed)',
+    nginx: /signal 1 \(SIGHUP\) received/,
+    caddy: /^load complete$/,
+  },
+  {
     kind: 'ws-upgrade-failed',
     summary: 'the WebSocket upgrade to the upstream failed',
     caddy: /upgrad(e|ing) (connection )?failed|switching protocols/i,

@@ -12,6 +12,7 @@ export type SourceKind =
   | 'caddy-access'
   | 'caddy-error'
   | 'caddy-proxy'
+  | 'caddy-runtime'
   | 'openclaw';
 
 /** One server tried by the proxy; nginx writes one per server, grouped by internal redirect. */

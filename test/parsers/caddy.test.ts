@@ -1,6 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { makeCaddyParser, LogRecord, ParseError } from '../../parsers/index.js';
+import { readFileSync } from 'node:fs';
+import { detectFormat, makeCaddyParser, LogRecord, ParseError } from '../../parsers/index.js';
+import { fixture } from '../helpers.js';
 
 const t = suite('caddy');
 const parse = makeCaddyParser({ zone: 'UTC' });
@@ -97,11 +99,24 @@ t('wrong types and non-Caddy lines are parse errors with the reason', () => {
   assert.is(reason(JSON.stringify({ ...base, duration: 1e308 })), 'bad-field');
   assert.is(reason(JSON.stringify({ ...base, ts: 'yesterday' })), 'bad-time');
   assert.is(reason(JSON.stringify({ ...base, ts: 12 })), 'time-out-of-range');
-  assert.is(reason(JSON.stringify({ ...base, logger: 'tls.obtain' })), 'unknown-source');
   assert.is(reason(JSON.stringify({ ts: 1 })), 'missing-field');
   assert.is(reason('[1,2]'), 'not-an-object');
   assert.is(reason(JSON.stringify(base).slice(0, 100)), 'truncated');
   assert.is(reason('GET / HTTP/1.1'), 'not-json');
+});
+
+t("the runtime's own lines are records (caddy-runtime): a config load is a reload, and detection reads past them", () => {
+  const file = fixture('caddy', 'runtime-reload.log');
+  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  const recs = lines.map((l) => parse(l));
+  assert.ok(recs.every((r) => r instanceof LogRecord), 'every line of a real runtime log is read');
+  const runtime = recs.filter((r) => (r as LogRecord).source === 'caddy-runtime') as LogRecord[];
+  assert.ok(runtime.length >= 10);
+  assert.equal(runtime.filter((r) => r.errorKind === 'proxy-reload').map((r) => r.message), ['load complete']);
+  assert.is(runtime.find((r) => r.message === 'serving initial configuration')?.fields, undefined, 'a line with no logger is a runtime line too');
+  // The first 9 lines are admin/TLS/server lines before any request: the file is still Caddy's.
+  assert.is(detectFormat(lines.slice(0, 9))?.format, 'caddy');
+  assert.is(detectFormat(lines)?.format, 'caddy');
 });
 
 t.run();
