@@ -114,7 +114,7 @@ async function startAgent(name: string, sources: { path: string; region: string;
   return { ...(await startAgentProcess(dir, name, yaml)), db };
 }
 
-const request = async (port: number, p: string, id: string) => (await httpGet(port, p, { 'x-request-id': id })).status;
+const request = async (port: number, p: string, id: string, headers: Record<string, string> = {}) => (await httpGet(port, p, { 'x-request-id': id, ...headers })).status;
 
 /**
  * A WebSocket handshake on a raw socket; resolves with the status line's code after holding the
@@ -179,7 +179,8 @@ run('one builder, the real gateway: healthy, wrong port, WebSocket without Upgra
     assert.not.equal(await upgrade(np, '/no-upgrade/', 'e2e-no-upgrade', 1000), 101, 'no upgrade without the headers');
     assert.is(await upgrade(np, '/', 'e2e-ws-ok', 500), 101, 'WebSocket through the README config');
     assert.is(await upgrade(np, '/ws-short/', 'e2e-ws-idle', 3500), 101, 'upgraded, then idle');
-    assert.is(await request(np, '/xff/', 'e2e-untrusted'), 403, 'the real gateway refuses proxy-shaped traffic from an untrusted proxy');
+    // A client from outside (a CDN in front says so in X-Forwarded-For), through a proxy the gateway does not trust.
+    assert.is(await request(np, '/xff/', 'e2e-untrusted', { 'x-forwarded-for': '203.0.113.7' }), 403, 'the real gateway refuses proxy-shaped traffic from an untrusted proxy');
 
     const healthy = await lookup(agent, 'e2e-healthy', undefined);
     assert.ok(healthy && !healthy.diagnosis.failed);

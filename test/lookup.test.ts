@@ -83,8 +83,8 @@ async function withTwoHops(o: { upstream: number; workerConnections?: number }, 
 }
 
 /** GET through a proxy; resolves with the X-Request-Id it answered with ('' when the connection failed). */
-const getId = (port: number, p: string) => new Promise<string>((resolve) => {
-  http.get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => { res.resume(); res.on('end', () => resolve(String(res.headers['x-request-id']))); }).on('error', () => resolve(''));
+const getId = (port: number, p: string, headers: Record<string, string> = {}) => new Promise<string>((resolve) => {
+  http.get({ host: '127.0.0.1', port, path: p, agent: false, headers }, (res) => { res.resume(); res.on('end', () => resolve(String(res.headers['x-request-id']))); }).on('error', () => resolve(''));
 });
 
 const proxies = testNeeding(['nginx', 'caddy'], 'lookup.test (two hops)', t);
@@ -190,12 +190,20 @@ nginxOnly.run('trusted proxies: real nginx forwards X-Forwarded-For to a gateway
   const [gatewayPort, port] = (await freePorts(2)) as [number, number];
   const gateway = await startGatewayStandIn({ port: gatewayPort, log: path.join(dir, 'gateway.log'), trustedProxies: [] });
   let id = '';
-  await withNginx(builderNginxConf({ port, upstream: gatewayPort, front: true }), port, async () => { id = await getId(port, '/v1/chat'); });
+  let local = '';
+  await withNginx(builderNginxConf({ port, upstream: gatewayPort, front: true }), port, async () => {
+    // A client from outside, through a CDN that says so; and a check run on the host itself.
+    id = await getId(port, '/v1/chat', { 'x-forwarded-for': '203.0.113.7' });
+    local = await getId(port, '/v1/chat');
+  });
   await gateway.close();
   const idx = await indexNginxAndGateway();
   const d = diagnose(assembleTrace(idx, id)!, idx);
   assert.is(d.status, 403);
   assert.is(d.causes[0]?.id, 'trusted-proxies-missing', JSON.stringify(d.causes.map((c) => c.id)));
+  // Forwarded for a loopback client, the gateway refuses it even through a trusted proxy: that comes first.
+  const l = diagnose(assembleTrace(idx, local)!, idx);
+  assert.equal(l.causes.map((c) => c.id), ['proxy-attribution-loopback', 'trusted-proxies-missing']);
   idx.close();
 });
 
@@ -268,7 +276,7 @@ t('refused right after the gateway restarted: a startup race, with the lifecycle
 
 t("a 403 next to the gateway's trusted-proxy warning: trustedProxies is missing the proxy", async () => {
   const idx = await index({
-    'access.log': [nginxJson({ msec: ((T0 + 1000) / 1000).toFixed(3), request_time: '0.004', req_id: 'tp-1', request_uri: '/v1/chat', status: '403',
+    'access.log': [nginxJson({ msec: ((T0 + 1000) / 1000).toFixed(3), request_time: '0.004', req_id: 'tp-1', request_uri: '/v1/chat', status: '403', xff: '198.51.100.20',
       upstream_addr: '127.0.0.1:18789', upstream_status: '403', upstream_connect_time: '0.000', upstream_header_time: '0.004', upstream_response_time: '0.004' })],
     'gateway.log': [gatewayLine(T0 + 990, 'gateway', 'gateway: observed unattributable proxy-shaped traffic from 127.0.0.1; Configure gateway.trustedProxies narrowly', undefined, 'WARN')],
   }, { 'access.log': 'nginx-json', 'gateway.log': 'openclaw' });

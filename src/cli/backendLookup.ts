@@ -93,6 +93,7 @@ export function traceFromBackend(requestId: string, spans: PlainSpan[]): { trace
     failed, status: root?.status, missing: failed && !causeId ? ['the exported spans carry no diagnosis'] : [],
     causes: causeId && causeId !== 'unknown' ? [{
       id: causeId, title: cause?.title ?? causeId, confidence: Number(root?.attrs['claw.diagnosis.confidence'] ?? 0),
+      basis: root?.attrs['claw.diagnosis.basis'] === 'inferred' || root?.attrs['claw.diagnosis.basis'] === 'shape' ? root.attrs['claw.diagnosis.basis'] : 'direct',
       detail: 'as the agent diagnosed it when it exported the trace', evidence, fix: cause?.fix ?? '',
     }] : [],
   };

@@ -33,7 +33,7 @@ export function traceJson(trace: Trace, d: Diagnosis): unknown {
     clockSkews: trace.skews,
     diagnosis: {
       failed: d.failed, status: d.status, missing: d.missing,
-      causes: d.causes.map((c) => ({ id: c.id, title: c.title, confidence: c.confidence, detail: c.detail, fix: c.fix, evidence: c.evidence.map(line) })),
+      causes: d.causes.map((c) => ({ id: c.id, title: c.title, confidence: c.confidence, basis: c.basis, ...(c.measured ? { measured: c.measured } : {}), detail: c.detail, fix: c.fix, evidence: c.evidence.map(line) })),
     },
   };
 }
@@ -88,7 +88,7 @@ export function renderTrace(trace: Trace, d: Diagnosis, c: Colors = plain, width
     for (const e of r.s.events) {
       const pad = '  '.repeat(depthOf(r.s, trace.spans) + 1);
       const how = e.join.tier >= 3 ? c.yellow(`inferred ${e.join.confidence.toFixed(2)}: ${e.join.how}`) : c.dim(`tier ${e.join.tier}: ${e.join.how}`);
-      out.push(`${pad}${c.red('✗')} ${c.bold(e.name)}  ${terminalSafe(e.record.message ?? '', 110)}`);
+      out.push(`${pad}${e.record.errorKind ? c.red('✗') : c.dim('·')} ${c.bold(terminalSafe(e.name, 60))}  ${terminalSafe(e.record.message ?? '', 110)}`);
       out.push(`${pad}  ${c.dim(terminalSafe(lineRef(e.record), 120))}  ${how}`);
     }
   }
@@ -108,7 +108,8 @@ export function renderTrace(trace: Trace, d: Diagnosis, c: Colors = plain, width
     for (const m of d.missing) out.push(`  missing: ${m}`);
   } else {
     for (const cause of d.causes) {
-      out.push(`${c.bold('cause')}  ${c.red(cause.id)} ${c.dim(`(confidence ${cause.confidence.toFixed(2)})`)}`);
+      const basis = cause.basis === 'direct' ? 'joined lines' : cause.basis === 'inferred' ? 'an inferred join' : 'its shape and what was around it';
+      out.push(`${c.bold('cause')}  ${c.red(cause.id)} ${c.dim(`(confidence ${cause.confidence.toFixed(2)}${cause.measured ? `, right ${cause.measured.right} of ${cause.measured.claimed} on the corpus` : ', not measured'}; decided by ${basis})`)}`);
       out.push(`  ${cause.title}`);
       out.push(`  ${terminalSafe(cause.detail, 200)}`);
       out.push(`  ${c.bold('evidence')}`);

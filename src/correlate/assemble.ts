@@ -5,8 +5,11 @@
  * 2. structure: nginx error lines by `*connection` = `$connection`, request line and time;
  *    Caddy error/debug lines by client port, URI and time;
  * 3. inference: the gateway's WebSocket lines by address, user agent, host and time, with a
- *    confidence; RPC lines by their connection;
- * 4. context: gateway lifecycle and trusted-proxy warnings around the request.
+ *    confidence, assigned over the window (one connection belongs to at most one upgrade
+ *    request); RPC lines by their connection;
+ * 4. context: gateway lifecycle, trusted-proxy warnings and proxy reloads around the request.
+ * Every join stays inside the hop's region: another builder's lines are never evidence.
+ * A request ID seen twice at the same proxy (a client's retry) gives sibling hops, never nested ones.
  */
 import type { RecordIndex } from '../store/recordIndex.js';
 import { rehydrate, type IndexedRecord } from '../store/rehydrate.js';
@@ -18,11 +21,19 @@ const SURE = (how: string, tier: 1 | 2): Join => ({ tier, how, confidence: 1 });
 const ERROR_SLACK_MS = 1500;
 const GATEWAY_SLACK_MS = 2000;
 const CONTEXT_BEFORE_MS = 120_000;
+/** Lifecycle lines after a request (the gateway coming back after a crash takes seconds). */
+const CONTEXT_AFTER_MS = 30_000;
+/** Two gateway connections whose scores are this close are a coin toss, and said to be. */
+const TIE_SCORE = 0.05;
 const NEST_TOLERANCE_MS = 5;
 /** Clock differences up to this are corrected; larger ones are only reported. */
 export const SKEW_CAP_MS = 5000;
 
 const pathOf = (uri: string | undefined) => (uri ?? '').split('?')[0];
+/** Lines of another region are never joined (an index may hold several builders' files). */
+const sameRegion = (a: IndexedRecord, b: IndexedRecord) => (a.region ?? '') === (b.region ?? '');
+/** The request asked for a WebSocket (Caddy 2.6 logs the 101 as status 0, so the header decides). */
+export const isUpgrade = (r: IndexedRecord) => r.upgrade?.toLowerCase() === 'websocket' || r.status === 101;
 const hostPort = (url: string | undefined) => (url ? /^[a-z]+:\/\/([^/]+)/i.exec(url)?.[1] : undefined);
 
 function accessSpan(traceId: string, r: IndexedRecord, requestId: string): Span {
@@ -79,14 +90,22 @@ function eventTarget(hop: Span, attempts: Span[], e: IndexedRecord): Span {
   return (hp && attempts.find((a) => a.attrs['server.address'] === hp)) || hop;
 }
 
-/** `skew`: how far this hop's host clock is ahead; its own error lines are in that clock. */
-function structuralEvents(index: RecordIndex, hop: Span, attempts: Span[], skew = 0): void {
+/** How far a line's time is from a hop's [start, end], ms (0 inside). */
+const distance = (t: number, s: Span) => (t < s.start ? s.start - t : t > s.end ? t - s.end : 0);
+
+/**
+ * `skew`: how far this hop's host clock is ahead; its own error lines are in that clock.
+ * `siblings`: other hops of the same proxy with this request ID (a retry): a line nearer to one
+ * of them is theirs.
+ */
+function structuralEvents(index: RecordIndex, hop: Span, attempts: Span[], siblings: Span[], skew = 0): void {
   const r = hop.record!;
+  const mine = (e: IndexedRecord) => sameRegion(e, r) && !siblings.some((o) => distance(e.time - skew, o) < distance(e.time - skew, hop));
   if (r.source === 'nginx-access') {
     if (r.connection === undefined) return;
     const lines = rehydrate(index.window(hop.start + skew - ERROR_SLACK_MS, hop.end + skew + ERROR_SLACK_MS, ['nginx-error']));
     for (const e of lines) {
-      if (e.connection !== r.connection) continue;
+      if (e.connection !== r.connection || !mine(e)) continue;
       if (e.request !== undefined && r.request !== undefined && e.request !== r.request) continue;
       if (e.request === undefined && e.level !== 'alert' && e.level !== 'crit') continue;
       const target = eventTarget(hop, attempts, e);
@@ -95,7 +114,7 @@ function structuralEvents(index: RecordIndex, hop: Span, attempts: Span[], skew 
   } else {
     const lines = rehydrate(index.window(hop.start + skew - ERROR_SLACK_MS, hop.end + skew + ERROR_SLACK_MS, ['caddy-error', 'caddy-proxy']));
     for (const e of lines) {
-      if (e.errorKind === undefined) continue;
+      if (e.errorKind === undefined || !mine(e) || [hop, ...attempts].some((s) => s.events.some((x) => x.record.rowId === e.rowId))) continue;
       let join: Join;
       if (e.uri !== undefined) {
         if (e.uri !== r.uri || (e.clientPort !== undefined && r.clientPort !== undefined && e.clientPort !== r.clientPort)) continue;
@@ -112,27 +131,62 @@ function structuralEvents(index: RecordIndex, hop: Span, attempts: Span[], skew 
   }
 }
 
-/** Tier 3: the gateway connection this request became, by address, agent, host and time. */
-function gatewaySpans(traceId: string, hop: Span, parent: Span, gw: IndexedRecord[]): Span[] {
-  const r = hop.record!;
-  const isWs = r.status === 101 || r.status === 0 || r.upgrade?.toLowerCase() === 'websocket';
-  let best: { rec: IndexedRecord; score: number; how: string[] } | undefined;
-  for (const g of gw) {
-    if (g.event !== 'ws-disconnected' && g.event !== 'ws-closed-before-connect') continue;
-    const how: string[] = [];
-    let score = 0;
-    if (g.userAgent !== undefined && g.userAgent === r.userAgent) { score += 0.25; how.push('user agent'); }
-    const client = r.forwardedFor?.split(',')[0]?.trim() ?? r.clientAddr;
-    if (g.forwardedFor !== undefined && client !== undefined && g.forwardedFor.split(',').map((s) => s.trim()).includes(client)) { score += 0.25; how.push('forwarded-for'); }
-    if (g.host !== undefined && r.host !== undefined && g.host === r.host) { score += 0.1; how.push('host'); }
-    const local = g.localAddr;
-    if (local !== undefined && r.upstreams?.some((u) => u.addr === local)) { score += 0.2; how.push('gateway address'); }
-    // A WebSocket's proxy lifetime is the gateway connection's: both end within a second.
-    const gStart = g.durationMs !== undefined ? g.time - g.durationMs : g.time;
-    if (Math.abs(g.time - hop.end) <= 1000 && (!isWs || Math.abs(gStart - hop.start) <= 1500)) { score += 0.3; how.push('open/close times'); }
-    if (score >= 0.5 && (!best || score > best.score)) best = { rec: g, score, how };
+interface Candidate { rec: IndexedRecord; score: number; how: string[] }
+
+/** How well a gateway connection line fits an upgrade request (tier 3), from 0.5 up; or nothing. */
+function scoreGateway(r: IndexedRecord, g: IndexedRecord): Candidate | undefined {
+  if ((g.event !== 'ws-disconnected' && g.event !== 'ws-closed-before-connect') || !sameRegion(g, r)) return undefined;
+  const how: string[] = [];
+  let score = 0;
+  if (g.userAgent !== undefined && g.userAgent === r.userAgent) { score += 0.25; how.push('user agent'); }
+  const client = r.forwardedFor?.split(',')[0]?.trim() ?? r.clientAddr;
+  if (g.forwardedFor !== undefined && client !== undefined && g.forwardedFor.split(',').map((x) => x.trim()).includes(client)) { score += 0.25; how.push('forwarded-for'); }
+  if (g.host !== undefined && r.host !== undefined && g.host === r.host) { score += 0.1; how.push('host'); }
+  if (g.localAddr !== undefined && r.upstreams?.some((u) => u.addr === g.localAddr)) { score += 0.2; how.push('gateway address'); }
+  // A WebSocket's proxy lifetime is the gateway connection's: both end within a second.
+  const gStart = g.durationMs !== undefined ? g.time - g.durationMs : g.time;
+  if (Math.abs(g.time - r.time) <= 1000 && Math.abs(gStart - (r.start ?? r.time)) <= 1500) { score += 0.3; how.push('open/close times'); }
+  return score >= 0.5 ? { rec: g, score: Math.round(score * 100) / 100, how } : undefined;
+}
+
+/**
+ * The gateway connection an upgrade request became: every upgrade request of the same proxy and
+ * region in the window competes for the gateway's connection lines, best pairs first, and each
+ * connection goes to one request at most. When another pairing scores alike, `tie` says so.
+ */
+function assignGateway(index: RecordIndex, r: IndexedRecord, gw: IndexedRecord[]): { best: Candidate; tie?: string } | undefined {
+  if (!isUpgrade(r)) return undefined; // only an upgrade request can become a WebSocket connection
+  const mine = gw.map((g) => scoreGateway(r, g)).filter((c): c is Candidate => c !== undefined);
+  if (mine.length === 0) return undefined;
+  const others = rehydrate(index.upgradesBetween(r.time - 2 * GATEWAY_SLACK_MS, r.time + 2 * GATEWAY_SLACK_MS))
+    .filter((o) => o.rowId !== r.rowId && sameRegion(o, r) && ACCESS.has(o.source));
+  const pairs = [...mine.map((c) => ({ req: r, c })), ...others.flatMap((o) => gw.map((g) => scoreGateway(o, g)).filter((c): c is Candidate => c !== undefined).map((c) => ({ req: o, c })))];
+  pairs.sort((a, b) => b.c.score - a.c.score || Math.abs(a.c.rec.time - a.req.time) - Math.abs(b.c.rec.time - b.req.time) || Number(a.c.rec.rowId) - Number(b.c.rec.rowId));
+  const takenReq = new Set<number | bigint>();
+  const takenGw = new Set<number | bigint>();
+  let best: Candidate | undefined;
+  for (const { req, c } of pairs) {
+    if (takenReq.has(req.rowId) || takenGw.has(c.rec.rowId)) continue;
+    takenReq.add(req.rowId);
+    takenGw.add(c.rec.rowId);
+    if (req === r) { best = c; break; }
   }
-  if (!best) return [];
+  if (!best) return undefined; // every connection that fitted went to a request that fitted it better
+  const b = best;
+  const rivalConn = mine.some((c) => c !== b && Math.abs(c.score - b.score) <= TIE_SCORE);
+  const rivalReq = pairs.some((p) => p.req !== r && p.c.rec.rowId === b.rec.rowId && Math.abs(p.c.score - b.score) <= TIE_SCORE);
+  const tie = rivalConn ? 'another gateway connection scored alike' : rivalReq ? 'another request scored alike for this connection' : undefined;
+  return { best, tie };
+}
+
+/** Tier 3: the gateway connection this request became, and its RPC lines. */
+function gatewaySpans(index: RecordIndex, traceId: string, hop: Span, parent: Span, gw: IndexedRecord[]): Span[] {
+  const found = assignGateway(index, hop.record!, gw);
+  if (!found) return [];
+  const best = found.best;
+  // Two candidates alike: the join is a coin toss between them, and its confidence says so.
+  const confidence = Math.min(0.95, best.score) * (found.tie ? 0.6 : 1);
+  if (found.tie) best.how.push(`ambiguous: ${found.tie}`);
   const g = best.rec;
   const conn: Span = {
     spanId: spanIdFor(traceId, g.source, g.file, g.offset),
@@ -145,7 +199,7 @@ function gatewaySpans(traceId: string, hop: Span, parent: Span, gw: IndexedRecor
     error: g.closeCode !== undefined && g.closeCode !== 1000 && g.closeCode !== 1001,
     region: hop.region,
     record: g,
-    join: { tier: 3, how: best.how.join(' + '), confidence: Math.min(0.95, Math.round(best.score * 100) / 100) },
+    join: { tier: 3, how: best.how.join(' + '), confidence: Math.round(confidence * 100) / 100 },
     events: [],
     attrs: { ...(g.closeCode !== undefined ? { 'websocket.close_code': g.closeCode } : {}), ...(g.cause ? { 'openclaw.cause': g.cause } : {}) },
   };
@@ -173,14 +227,19 @@ function gatewaySpans(traceId: string, hop: Span, parent: Span, gw: IndexedRecor
   return spans;
 }
 
-function contextLines(gw: IndexedRecord[], start: number, end: number): ContextLine[] {
+/** Tier 4: the gateway's lifecycle and trusted-proxy warnings, and the proxy's reloads, around the request. */
+function contextLines(index: RecordIndex, gw: IndexedRecord[], regions: Set<string>, start: number, end: number): ContextLine[] {
   const out: ContextLine[] = [];
+  const byTime: Join = { tier: 4, how: 'time', confidence: 1 };
   for (const g of gw) {
-    if (g.time < start - CONTEXT_BEFORE_MS || g.time > end + GATEWAY_SLACK_MS) continue;
-    if (g.event === 'lifecycle') out.push({ record: g, join: { tier: 4, how: 'time', confidence: 1 }, what: `gateway ${g.lifecycle}` });
-    else if (g.event === 'trusted-proxy') out.push({ record: g, join: { tier: 4, how: 'time', confidence: 1 }, what: 'trusted-proxy warning' });
+    if (!regions.has(g.region ?? '') || g.time < start - CONTEXT_BEFORE_MS) continue;
+    if (g.event === 'lifecycle' && g.time <= end + CONTEXT_AFTER_MS) out.push({ record: g, join: byTime, what: `gateway ${g.lifecycle}` });
+    else if (g.event === 'trusted-proxy' && g.time <= end + GATEWAY_SLACK_MS) out.push({ record: g, join: byTime, what: 'trusted-proxy warning' });
   }
-  return out;
+  for (const p of rehydrate(index.window(start - GATEWAY_SLACK_MS, end + GATEWAY_SLACK_MS, ['nginx-error', 'caddy-runtime']))) {
+    if (p.errorKind === 'proxy-reload' && regions.has(p.region ?? '')) out.push({ record: p, join: byTime, what: `${serviceOf(p)} reload` });
+  }
+  return out.sort((a, b) => a.record.time - b.record.time);
 }
 
 export interface Resolved {
@@ -219,12 +278,14 @@ export function assembleTrace(index: RecordIndex, requestId: string): Trace | un
   const hops = own.filter((r) => ACCESS.has(r.source)).map((r) => accessSpan(traceId, r, requestId))
     .sort((a, b) => depth(a.record!) - depth(b.record!) || (b.end - b.start) - (a.end - a.start) || a.start - b.start);
   const spans: Span[] = [];
-  const inside = (s: Span, hop: Span) => s.start <= hop.start + NEST_TOLERANCE_MS && s.end >= hop.end - NEST_TOLERANCE_MS;
+  // The same proxy never nests inside itself: a second line of its own with this ID is a retry.
+  const fileOf = (s: Span) => (s.kind === 'CLIENT' ? spans.find((x) => x.spanId === s.parentSpanId) : s)?.record?.file;
+  const inside = (s: Span, hop: Span) => fileOf(s) !== hop.record!.file && s.start <= hop.start + NEST_TOLERANCE_MS && s.end >= hop.end - NEST_TOLERANCE_MS;
   const skews: ClockSkew[] = [];
   for (const hop of hops) {
     let outer = [...spans].reverse().find((s) => s.kind === 'CLIENT' && inside(s, hop))
       ?? [...spans].reverse().find((s) => s.kind === 'SERVER' && inside(s, hop));
-    const above = [...spans].reverse().find((s) => s.kind === 'SERVER' && depth(s.record!) < depth(hop.record!));
+    const above = [...spans].reverse().find((s) => s.kind === 'SERVER' && s.record!.file !== hop.record!.file && depth(s.record!) < depth(hop.record!));
     if (!outer && above) {
       // The headers say this hop is inside `above`, the clocks disagree: the hosts' clocks differ.
       const parent = [...spans].reverse().find((s) => s.kind === 'CLIENT' && s.parentSpanId === above.spanId) ?? above;
@@ -235,13 +296,22 @@ export function assembleTrace(index: RecordIndex, requestId: string): Trace | un
       outer = parent;
     }
     if (outer) hop.parentSpanId = outer.spanId;
-    const attempts = attemptSpans(traceId, hop);
-    spans.push(hop, ...attempts);
-    structuralEvents(index, hop, attempts, Number(hop.attrs['clock_skew_corrected_ms'] ?? 0));
+    spans.push(hop, ...attemptSpans(traceId, hop));
+  }
+  for (const hop of hops) {
+    const attempts = spans.filter((s) => s.kind === 'CLIENT' && s.parentSpanId === hop.spanId);
+    const siblings = hops.filter((o) => o !== hop && o.record!.file === hop.record!.file);
+    // Caddy's reverse-proxy lines carry the ID it sent upstream: they belong to the hop whatever they say.
+    for (const e of own) {
+      if (e.source !== 'caddy-proxy' || hop.record!.source !== 'caddy-access' || !sameRegion(e, hop.record!)) continue;
+      if (siblings.some((o) => distance(e.time, o) < distance(e.time, hop))) continue;
+      eventTarget(hop, attempts, e).events.push({ time: e.time, name: e.errorKind ?? e.message ?? 'upstream', record: e, join: SURE('request id', 1) });
+    }
+    structuralEvents(index, hop, attempts, siblings, Number(hop.attrs['clock_skew_corrected_ms'] ?? 0));
   }
   const from = Math.min(...hops.map((h) => h.start), ...own.map((r) => r.time));
   const to = Math.max(...hops.map((h) => h.end), ...own.map((r) => r.time));
-  const gw = rehydrate(index.window(from - CONTEXT_BEFORE_MS, to + GATEWAY_SLACK_MS, ['openclaw']));
+  const gw = rehydrate(index.window(from - CONTEXT_BEFORE_MS, to + CONTEXT_AFTER_MS, ['openclaw']));
   // The innermost hops (no other hop below them) are the ones that talked to the gateway.
   const hopAbove = (spanId: string | undefined) => {
     const s = spans.find((x) => x.spanId === spanId);
@@ -251,7 +321,9 @@ export function assembleTrace(index: RecordIndex, requestId: string): Trace | un
   const innermost = hops.filter((h) => !outerHops.has(h.spanId));
   for (const hop of innermost) {
     const parent = [...spans].reverse().find((s) => s.parentSpanId === hop.spanId && s.kind === 'CLIENT') ?? hop;
-    spans.push(...gatewaySpans(traceId, hop, parent, gw.filter((g) => g.time >= hop.start - GATEWAY_SLACK_MS && g.time <= hop.end + GATEWAY_SLACK_MS)));
+    const r = hop.record!;
+    const near = gw.filter((g) => g.time >= (r.start ?? r.time) - 2 * GATEWAY_SLACK_MS && g.time <= r.time + 2 * GATEWAY_SLACK_MS);
+    spans.push(...gatewaySpans(index, traceId, hop, parent, near));
   }
   // Gateway lines that carry the request ID themselves (newer builds with a trace context).
   for (const g of own.filter((r) => r.source === 'openclaw')) {
@@ -262,5 +334,6 @@ export function assembleTrace(index: RecordIndex, requestId: string): Trace | un
       join: SURE('request id', 1), events: [], attrs: {},
     });
   }
-  return { traceId, requestId, spans, skews, context: contextLines(gw, from, to) };
+  const regions = new Set(innermost.map((h) => h.record!.region ?? ''));
+  return { traceId, requestId, spans, skews, context: contextLines(index, gw, regions, from, to) };
 }

@@ -1,64 +1,182 @@
-/** What a diagnosis looks at, read once from a trace. */
+/**
+ * What a diagnosis looks at, read once from a trace: the failure's shape (status, who answered
+ * it, upgrade asked and 101 given, the gateway's close code) and the evidence, each line with the
+ * tier that joined it. Causes are claimed only when this shape fits them (catalog.ts).
+ */
 import type { UpstreamAttempt } from '../../parsers/index.js';
 import type { IndexedRecord } from '../store/rehydrate.js';
-import type { ContextLine, Trace } from '../correlate/trace.js';
+import type { ContextLine, JoinTier, Span, Trace } from '../correlate/trace.js';
+
+/** Who wrote the status the client got: the proxy itself, or the upstream (the gateway) through it. */
+export type Answerer = 'proxy' | 'upstream';
 
 export interface Facts {
   /** The outermost hop's status (what the client got). */
   status: number | undefined;
+  /** The status of the hop that talked to the gateway (what the fit rules read). */
+  innerStatus: number | undefined;
   start: number;
+  end: number;
   duration: number | undefined;
+  region: string | undefined;
+  /** Access lines of the request diagnosed (one sibling when a client reused its request ID). */
   access: IndexedRecord[];
+  /** Upstream attempts of the hop that talked to the gateway. */
   attempts: UpstreamAttempt[];
-  /** Error lines joined to the request (tiers 2 and 3). */
+  /** Error lines joined to the request (tiers 1-3; a Caddy upstream line without an error is not one). */
   errorRecords: IndexedRecord[];
-  /** Error lines of the same proxy near the request that name no request (overload alerts). */
+  /** The tier that joined each line of the request (access lines: 1). */
+  tierOf: Map<IndexedRecord, JoinTier>;
+  /** Error lines of the same proxy near the request that name no request (overload alerts): context. */
   nearby: IndexedRecord[];
   context: ContextLine[];
   upgradeRequested: boolean;
+  /** The upgrade was given its 101 (Caddy 2.6 logs a WebSocket with status 0). */
+  switched: boolean;
+  answeredBy: Answerer | undefined;
+  /** The status the upstream answered, when it answered. */
+  upstreamStatus: number | undefined;
+  /** A connection to the upstream was made (false: refused, unreachable, timed out connecting). */
+  reachedGateway: boolean | undefined;
+  /** The gateway connection joined to the request (tier 3), if any. */
+  gateway: Span | undefined;
+  closeCode: number | undefined;
+  /**
+   * The client the gateway attributes the request to, walking the forwarded chain (X-Forwarded-For
+   * the proxy received, then the address it saw) from the right past loopback proxies, as a gateway
+   * with trustedProxies ["127.0.0.1", "::1"] does: a loopback address only when every hop was one.
+   */
+  forwardedClient: string | undefined;
   /** An earlier attempt failed and a later one answered < 500. */
   succeededAfter: boolean;
-  gatewayClosedAbnormally: boolean;
   failed: boolean;
+  /** Set from the index (diagnose.ts): the gateway crashed around the request. */
+  crash?: Crash;
   errors(...kinds: string[]): IndexedRecord[];
+}
+
+/** A gateway start not preceded by a clean shutdown, after it had been running. */
+export interface Crash {
+  /** The first line of the start that followed. */
+  start: IndexedRecord;
+  /** Gateway lines showing it ran before (the last one). */
+  lastSeen: IndexedRecord;
+  /** Upgrade sessions of the same region that ended within a second of this one (crash cuts). */
+  sessionsCut: number;
+  /** The session ended with no gateway close line: the gateway was killed under it. */
+  cutSession: boolean;
+}
+
+/** Error kinds that mean no connection to the upstream was made. */
+const NO_CONNECTION = new Set(['upstream-refused', 'upstream-no-route', 'upstream-address-unavailable', 'upstream-permission-denied',
+  'upstream-connect-timeout', 'no-live-upstreams', 'upstream-resolve']);
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.|localhost$)/;
+export const isLoopback = (addr: string | undefined) => addr !== undefined && LOOPBACK.test(addr.replace(/^\[|\]$/g, ''));
+
+function forwardedClientOf(r: IndexedRecord | undefined): string | undefined {
+  if (!r) return undefined;
+  const chain = [...(r.forwardedFor?.split(',').map((x) => x.trim()).filter(Boolean) ?? []), ...(r.clientAddr ? [r.clientAddr] : [])];
+  return [...chain].reverse().find((a) => !isLoopback(a)) ?? chain.at(-1);
+}
+
+function subtree(spans: Span[], root: Span): Span[] {
+  const out = [root];
+  for (let i = 0; i < out.length; i++) for (const s of spans) if (s.parentSpanId === out[i]!.spanId) out.push(s);
+  return out;
+}
+
+const isProxyHop = (s: Span) => s.kind === 'SERVER' && s.service !== 'openclaw-gateway';
+
+/** Who answered the innermost hop's status, from its upstream columns or Caddy's upstream lines. */
+function answererOf(inner: IndexedRecord | undefined, events: IndexedRecord[]): { by?: Answerer; status?: number } {
+  if (!inner) return {};
+  if (inner.source === 'caddy-access') {
+    // Caddy's access line does not say; its reverse-proxy "upstream roundtrip" line does.
+    const trip = events.find((e) => e.source === 'caddy-proxy' && e.errorKind === undefined && e.status !== undefined);
+    if (trip) return { by: 'upstream', status: trip.status };
+    if (events.some((e) => e.errorKind !== undefined && (e.source === 'caddy-error' || e.status !== undefined))) return { by: 'proxy' };
+    return {};
+  }
+  const a = inner.upstreams?.at(-1);
+  if (!a) return {};
+  // nginx writes 502/504 as the upstream's status when it never got a header (refused, reset, timed out).
+  if (a.headerMs !== undefined || a.status === 101 || (a.status !== undefined && a.status < 500)) return { by: 'upstream', status: a.status };
+  return { by: 'proxy' };
 }
 
 /**
  * What counts as a failure: a 5xx; an upgrade that did not get its 101; a 101 the proxy cut or
- * that ended abnormally; a 200 whose body was cut; a 499 or status 0 (the client gave up); a 403
- * from the gateway.
+ * that the gateway closed abnormally; a 200 whose body was cut; a 499 or status 0 (the client gave
+ * up); a 403 the gateway answered. Crash cuts and reloads are added from the index (diagnose.ts).
  */
 export function factsOf(trace: Trace): Facts {
-  const hops = trace.spans.filter((s) => s.kind === 'SERVER' && s.service !== 'openclaw-gateway');
-  const outer = hops.find((h) => !hops.some((o) => o.spanId === h.parentSpanId)) ?? hops[0];
+  const hops = trace.spans.filter(isProxyHop);
+  const roots = hops.filter((h) => !hops.some((o) => o !== h && subtree(trace.spans, o).includes(h)));
+  // A client that reused its request ID made siblings: the failing one is diagnosed (the latest).
+  const rootFacts = roots.map((r) => build(trace, r));
+  const failing = rootFacts.filter((f) => f.failed);
+  return failing.at(-1) ?? rootFacts.at(-1) ?? build(trace, undefined);
+}
+
+function build(trace: Trace, root: Span | undefined): Facts {
+  const spans = root ? subtree(trace.spans, root) : trace.spans;
+  const hops = spans.filter(isProxyHop);
+  // The hop that talked to the gateway: no other hop below it (directly, or under one of its attempts).
+  const under = (o: Span, h: Span) => o.parentSpanId === h.spanId || spans.find((s) => s.spanId === o.parentSpanId)?.parentSpanId === h.spanId;
+  const innerHop = hops.filter((h) => !hops.some((o) => under(o, h))).at(-1) ?? root;
+  const inner = innerHop?.record;
   const access = hops.map((h) => h.record!).filter(Boolean);
-  const attempts = access.flatMap((a) => a.upstreams ?? []);
-  const errorRecords = trace.spans.flatMap((s) => s.events.map((e) => e.record));
-  const gateway = trace.spans.filter((s) => s.service === 'openclaw-gateway' && s.kind === 'SERVER');
-  const status = outer?.status;
-  const upgradeRequested = access.some((a) => a.upgrade?.toLowerCase() === 'websocket');
-  const gatewayClosedAbnormally = gateway.some((g) => g.error);
+  const attempts = inner?.upstreams ?? [];
+  const tierOf = new Map<IndexedRecord, JoinTier>();
+  for (const a of access) tierOf.set(a, 1);
+  const events = spans.flatMap((s) => s.events);
+  for (const e of events) tierOf.set(e.record, e.join.tier);
+  const errorRecords = events.map((e) => e.record).filter((e) => e.errorKind !== undefined);
+  const gateway = spans.find((s) => s.service === 'openclaw-gateway' && s.kind === 'SERVER');
+  if (gateway?.record) tierOf.set(gateway.record, gateway.join.tier);
+  const status = root?.status;
+  const innerStatus = innerHop?.status;
+  const upgradeRequested = access.some((a) => a.upgrade?.toLowerCase() === 'websocket') || innerStatus === 101;
+  const switched = innerStatus === 101 || (upgradeRequested && innerStatus === 0);
+  const { by: answeredBy, status: upstreamStatus } = answererOf(inner, events.map((e) => e.record));
+  const closeCode = gateway?.record?.closeCode;
+  const kinds = new Set(errorRecords.map((e) => e.errorKind!));
+  const reachedGateway = answeredBy === 'upstream' || gateway !== undefined || attempts.some((a) => a.connectMs !== undefined) ? true
+    : [...kinds].some((k) => NO_CONNECTION.has(k)) ? false : undefined;
   const firstBad = attempts.findIndex((a) => a.status === undefined || a.status >= 500);
   const succeededAfter = firstBad >= 0 && attempts.slice(firstBad + 1).some((a) => a.status !== undefined && a.status < 500);
   const bodyCut = errorRecords.some((e) => e.errorKind === 'upstream-body-timeout' || e.errorKind === 'upstream-incomplete-response' || e.errorKind === 'upstream-premature-close');
   // A 403 is a failure when the gateway answered it (its proxy checks), not when the proxy's own rules did.
-  const gateway403 = status === 403 && attempts.some((a) => a.status === 403);
-  const failed = (status ?? 0) >= 500 || status === 499 || gateway403 || (status === 0 && !upgradeRequested)
-    || (upgradeRequested && status !== 101 && status !== 0)
-    || errorRecords.some((e) => e.errorKind === 'ws-idle-timeout') || gatewayClosedAbnormally || bodyCut;
+  const gateway403 = innerStatus === 403 && answeredBy === 'upstream';
+  const gatewayClosedAbnormally = closeCode !== undefined && closeCode !== 1000 && closeCode !== 1001;
+  const failed = (status ?? 0) >= 500 || (innerStatus ?? 0) >= 500 || status === 499 || gateway403 || (status === 0 && !upgradeRequested)
+    || (upgradeRequested && !switched)
+    || kinds.has('ws-idle-timeout') || (switched && gatewayClosedAbnormally) || bodyCut;
+  const start = root?.start ?? Math.min(...trace.spans.map((s) => s.start));
+  const end = root?.end ?? Math.max(...trace.spans.map((s) => s.end));
   return {
     status,
-    start: outer?.start ?? 0,
-    duration: outer ? outer.end - outer.start : undefined,
+    innerStatus,
+    start,
+    end,
+    duration: root ? root.end - root.start : undefined,
+    region: inner?.region,
     access,
     attempts,
     errorRecords,
+    tierOf,
     nearby: [],
     context: trace.context,
     upgradeRequested,
+    switched,
+    answeredBy,
+    upstreamStatus,
+    reachedGateway,
+    gateway,
+    closeCode,
+    forwardedClient: forwardedClientOf(inner),
     succeededAfter,
-    gatewayClosedAbnormally,
     failed,
-    errors: (...kinds) => errorRecords.filter((e) => e.errorKind !== undefined && kinds.includes(e.errorKind)),
+    errors: (...ks) => errorRecords.filter((e) => ks.includes(e.errorKind!)),
   };
 }

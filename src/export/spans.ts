@@ -123,7 +123,10 @@ export function toReadableSpans(trace: Trace, d: Diagnosis, host: HostResource =
     if (s.record?.lineNo !== undefined) attributes['claw.log.line'] = s.record.lineNo;
     if (s === root && d.failed) {
       attributes['claw.diagnosis.cause'] = d.causes[0]?.id ?? 'unknown';
-      if (d.causes[0]) attributes['claw.diagnosis.confidence'] = d.causes[0].confidence;
+      if (d.causes[0]) {
+        attributes['claw.diagnosis.confidence'] = d.causes[0].confidence;
+        attributes['claw.diagnosis.basis'] = d.causes[0].basis;
+      }
     }
     const events = s.events.map((e) => ({
       name: e.name,

@@ -404,6 +404,12 @@ export class RecordIndex {
       .all(...sources, Math.floor(from), Math.ceil(to)) as StoredRecord[];
   }
 
+  /** Access lines of requests that asked for a WebSocket, ending in a window (rivals for a gateway connection). */
+  upgradesBetween(from: number, to: number, limit = 500): StoredRecord[] {
+    return this.prepared(`${this.selectRecords} WHERE r.time >= ? AND r.time <= ? AND r.upgrade = 1 AND r.source IN ('nginx-access', 'caddy-access')
+      ORDER BY r.time LIMIT ${limitOf(limit)}`).all(Math.floor(from), Math.ceil(to)) as StoredRecord[];
+  }
+
   byTraceId(id: string, limit = 1000): StoredRecord[] {
     return this.prepared(`${this.selectRecords} WHERE r.trace_id = ? ORDER BY r.time LIMIT ${limitOf(limit)}`).all(id) as StoredRecord[];
   }
