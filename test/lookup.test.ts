@@ -15,6 +15,7 @@ import path from 'node:path';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
 import { assembleTrace } from '../src/correlate/assemble.js';
+import { T0, gatewayLine, indexLines, nginxJson } from './support/logLines.js';
 import { diagnose } from '../src/diagnose/diagnose.js';
 import { failureReport } from '../src/cli/failuresCommand.js';
 import { ExportPipeline } from '../src/export/pipeline.js';
@@ -209,26 +210,8 @@ nginxOnly.run('trusted proxies: real nginx forwards X-Forwarded-For to a gateway
 
 // ---- the gateway side, in the gateway's own format -------------------------------------------
 
-const T0 = Date.UTC(2026, 10, 22, 13, 0, 0);
-const iso = (ms: number) => new Date(ms).toISOString();
-function gatewayLine(ms: number, subsystem: string, message: string, fields?: Record<string, unknown>, level = 'INFO'): string {
-  const o: Record<string, unknown> = { '0': JSON.stringify({ subsystem }) };
-  if (fields) { o['1'] = fields; o['2'] = message; } else o['1'] = message;
-  o._meta = { date: iso(ms), logLevelName: level, name: JSON.stringify({ subsystem }) };
-  o.time = iso(ms);
-  return JSON.stringify(o);
-}
-function nginxJson(o: Record<string, string>): string {
-  return JSON.stringify({ remote_addr: '127.0.0.1', host: 'claw.example.com', request_method: 'GET', server_protocol: 'HTTP/1.1', ...o });
-}
-
 async function index(files: Record<string, string[]>, formats: Record<string, string>): Promise<RecordIndex> {
-  const idx = new RecordIndex(path.join(dir, 'i.db'));
-  for (const [name, lines] of Object.entries(files)) {
-    writeFileSync(path.join(dir, name), lines.join('\n') + '\n');
-    await intakeFile(idx, path.join(dir, name), { format: formats[name], zone: 'UTC' });
-  }
-  return idx;
+  return indexLines(dir, Object.fromEntries(Object.entries(files).map(([name, lines]) => [name, { lines, format: formats[name]! }])));
 }
 
 t('a WebSocket session is joined to its gateway connection (inferred, with a confidence) and its RPCs; a 1006 close is a failure', async () => {

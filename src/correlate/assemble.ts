@@ -90,8 +90,16 @@ function eventTarget(hop: Span, attempts: Span[], e: IndexedRecord): Span {
   return (hp && attempts.find((a) => a.attrs['server.address'] === hp)) || hop;
 }
 
-/** How far a line's time is from a hop's [start, end], ms (0 inside). */
-const distance = (t: number, s: Span) => (t < s.start ? s.start - t : t > s.end ? t - s.end : 0);
+/**
+ * How far a line's time is from a hop's [start, end], ms (0 inside; nginx's error log writes whole
+ * seconds, so the start is taken down to its second). Between siblings in the same second, an error
+ * line is the failed one's: a hop the upstream answered is put a window further away.
+ */
+function distance(t: number, s: Span): number {
+  const from = Math.floor(s.start / 1000) * 1000;
+  const answered = !s.error && (s.status ?? 0) < 400;
+  return (t < from ? from - t : t > s.end ? t - s.end : 0) + (answered ? ERROR_SLACK_MS : 0);
+}
 
 /**
  * `skew`: how far this hop's host clock is ahead; its own error lines are in that clock.

@@ -9,4 +9,39 @@ export const UNMEASURED_CAP = 0.6;
 
 export type CalibrationTable = Record<string, Record<string, { claimed: number; right: number }>>;
 
-export const CALIBRATION: CalibrationTable = {};
+export const CALIBRATION: CalibrationTable = {
+  "client-gave-up": {
+    "direct": { "claimed": 2, "right": 2 }
+  },
+  "localhost-resolves-to-ipv6": {
+    "direct": { "claimed": 2, "right": 2 }
+  },
+  "no-live-upstreams": {
+    "direct": { "claimed": 2, "right": 2 }
+  },
+  "proxy-timeout": {
+    "direct": { "claimed": 2, "right": 2 }
+  },
+  "upstream-closed-early": {
+    "direct": { "claimed": 6, "right": 6 },
+    "inferred": { "claimed": 1, "right": 1 }
+  },
+  "upstream-connect-timeout": {
+    "direct": { "claimed": 2, "right": 2 }
+  },
+  "upstream-header-too-big": {
+    "direct": { "claimed": 1, "right": 1 }
+  },
+  "upstream-refused": {
+    "direct": { "claimed": 2, "right": 2 }
+  },
+  "upstream-tls": {
+    "direct": { "claimed": 4, "right": 4 }
+  },
+  "ws-idle-timeout": {
+    "direct": { "claimed": 1, "right": 1 }
+  },
+  "ws-upgrade-not-forwarded": {
+    "direct": { "claimed": 1, "right": 1 }
+  }
+};
