@@ -63,7 +63,8 @@ const MESSAGE_RULES: readonly MessageRule[] = [
   { test: /^http server listening\b|\blistening on (?:ws|http)s?:\/\//i, event: 'lifecycle', lifecycle: 'listening', subsystem: GATEWAY },
   { test: /^(?:gateway:? )?starting(?:\.\.\.|…)?$/i, event: 'lifecycle', lifecycle: 'starting', subsystem: GATEWAY },
   { test: /^(?:gateway:? )?ready\b/i, event: 'lifecycle', lifecycle: 'ready', subsystem: GATEWAY },
-  { test: /^(?:gateway:? )?(?:gateway )?(?:shutting down|shutdown|stopping|received SIG(?:TERM|INT|HUP))\b/i, event: 'lifecycle', lifecycle: 'shutdown', subsystem: GATEWAY },
+  // "shutdown budget at startup: ..." is a start line (2026.9); a clean stop says "received SIGTERM; shutting down" ... "shutdown completed cleanly".
+  { test: /^(?:gateway:? )?(?:gateway )?(?:shutting down|shutdown(?! budget at startup)|stopping|received SIG(?:TERM|INT|HUP)|admission closed: stop)\b/i, event: 'lifecycle', lifecycle: 'shutdown', subsystem: GATEWAY },
   { test: /^loading configuration/i, event: 'lifecycle', lifecycle: 'config', subsystem: GATEWAY },
 ];
 

@@ -22,7 +22,7 @@ const ERROR_SLACK_MS = 1500;
 const GATEWAY_SLACK_MS = 2000;
 const CONTEXT_BEFORE_MS = 120_000;
 /** Lifecycle lines after a request (the gateway coming back after a crash takes seconds). */
-const CONTEXT_AFTER_MS = 30_000;
+const CONTEXT_AFTER_MS = 60_000;
 /** Two gateway connections whose scores are this close are a coin toss, and said to be. */
 const TIE_SCORE = 0.05;
 const NEST_TOLERANCE_MS = 5;
@@ -34,7 +34,7 @@ const pathOf = (uri: string | undefined) => (uri ?? '').split('?')[0];
 const sameRegion = (a: IndexedRecord, b: IndexedRecord) => (a.region ?? '') === (b.region ?? '');
 /** The request asked for a WebSocket (Caddy 2.6 logs the 101 as status 0, so the header decides). */
 export const isUpgrade = (r: IndexedRecord) => r.upgrade?.toLowerCase() === 'websocket' || r.status === 101;
-const hostPort = (url: string | undefined) => (url ? /^[a-z]+:\/\/([^/]+)/i.exec(url)?.[1] : undefined);
+export const hostPort = (url: string | undefined) => (url ? /^[a-z]+:\/\/([^/]+)/i.exec(url)?.[1] : undefined);
 
 function accessSpan(traceId: string, r: IndexedRecord, requestId: string): Span {
   // Caddy 2.6 logs a WebSocket with status 0: for an upgrade, 0 is not a failure by itself.
@@ -151,9 +151,10 @@ function scoreGateway(r: IndexedRecord, g: IndexedRecord): Candidate | undefined
   if (g.forwardedFor !== undefined && client !== undefined && g.forwardedFor.split(',').map((x) => x.trim()).includes(client)) { score += 0.25; how.push('forwarded-for'); }
   if (g.host !== undefined && r.host !== undefined && g.host === r.host) { score += 0.1; how.push('host'); }
   if (g.localAddr !== undefined && r.upstreams?.some((u) => u.addr === g.localAddr)) { score += 0.2; how.push('gateway address'); }
-  // A WebSocket's proxy lifetime is the gateway connection's: both end within a second.
-  const gStart = g.durationMs !== undefined ? g.time - g.durationMs : g.time;
-  if (Math.abs(g.time - r.time) <= 1000 && Math.abs(gStart - (r.start ?? r.time)) <= 1500) { score += 0.3; how.push('open/close times'); }
+  // A WebSocket's proxy lifetime is the gateway connection's: both end within a second, and last as long.
+  const took = r.time - (r.start ?? r.time);
+  const sameSpan = g.durationMs !== undefined ? Math.abs(g.durationMs - took) <= Math.max(500, took * 0.2) : true;
+  if (Math.abs(g.time - r.time) <= 1000 && sameSpan) { score += 0.3; how.push('open/close times'); }
   return score >= 0.5 ? { rec: g, score: Math.round(score * 100) / 100, how } : undefined;
 }
 
@@ -283,8 +284,20 @@ export function assembleTrace(index: RecordIndex, requestId: string): Trace | un
   // headers do: a hop that received the ID from its client, or more X-Forwarded-For entries, is
   // further in; then the longer hop is the outer one. Hence also the tolerance on containment.
   const depth = (r: IndexedRecord) => (r.inboundRequestId === requestId ? 1 : 0) + (r.forwardedFor ? r.forwardedFor.split(',').length : 0);
+  // A hop that wrote its status itself (its upstream never answered) is the one furthest in.
+  const from = Math.min(...own.map((r) => r.start ?? r.time));
+  const to = Math.max(...own.map((r) => r.time));
+  const gw = rehydrate(index.window(from - CONTEXT_BEFORE_MS, to + CONTEXT_AFTER_MS, ['openclaw']));
+  // Where the headers tie (an edge that sets no X-Forwarded-For), the hop that talked to the gateway
+  // is further in: it proxies to an address the gateway listens on, or sits in a region that has a
+  // gateway; and a hop that wrote its status itself (its upstream never answered) is furthest in.
+  const gatewayAddrs = new Set(gw.map((g) => g.localAddr).filter((a): a is string => a !== undefined));
+  const gatewayRegions = new Set(gw.map((g) => g.region ?? ''));
+  const nearGateway = (r: IndexedRecord) => (r.upstreams?.some((u) => gatewayAddrs.has(u.addr)) ? 2 : 0) + (gatewayRegions.has(r.region ?? '') ? 1 : 0);
+  const madeStatus = (r: IndexedRecord) => { const a = r.upstreams?.at(-1); return a && a.headerMs === undefined && a.status !== 101 && (a.status ?? 500) >= 500 ? 1 : 0; };
   const hops = own.filter((r) => ACCESS.has(r.source)).map((r) => accessSpan(traceId, r, requestId))
-    .sort((a, b) => depth(a.record!) - depth(b.record!) || (b.end - b.start) - (a.end - a.start) || a.start - b.start);
+    .sort((a, b) => depth(a.record!) - depth(b.record!) || madeStatus(a.record!) - madeStatus(b.record!) || nearGateway(a.record!) - nearGateway(b.record!)
+      || (b.end - b.start) - (a.end - a.start) || a.start - b.start);
   const spans: Span[] = [];
   // The same proxy never nests inside itself: a second line of its own with this ID is a retry.
   const fileOf = (s: Span) => (s.kind === 'CLIENT' ? spans.find((x) => x.spanId === s.parentSpanId) : s)?.record?.file;
@@ -317,9 +330,6 @@ export function assembleTrace(index: RecordIndex, requestId: string): Trace | un
     }
     structuralEvents(index, hop, attempts, siblings, Number(hop.attrs['clock_skew_corrected_ms'] ?? 0));
   }
-  const from = Math.min(...hops.map((h) => h.start), ...own.map((r) => r.time));
-  const to = Math.max(...hops.map((h) => h.end), ...own.map((r) => r.time));
-  const gw = rehydrate(index.window(from - CONTEXT_BEFORE_MS, to + CONTEXT_AFTER_MS, ['openclaw']));
   // The innermost hops (no other hop below them) are the ones that talked to the gateway.
   const hopAbove = (spanId: string | undefined) => {
     const s = spans.find((x) => x.spanId === spanId);

@@ -99,11 +99,24 @@ function lifecycle(f: Facts) {
 }
 const STARTING = new Set(['starting', 'http-starting']);
 
+/**
+ * The reload of its proxy that closed a WebSocket: within a second of a reload line. Caddy
+ * closes upgraded connections on every reload; nginx's old workers keep them, so an nginx reload
+ * counts only when the gateway saw an abnormal close.
+ */
+export function reloadOf(f: Facts): IndexedRecord | undefined {
+  if (!f.switched || f.closeCode === 1000) return undefined;
+  // Caddy closes them while it loads the new config: a moment before its "load complete" line.
+  return f.context.map((c) => c.record).find((r) => r.errorKind === 'proxy-reload' && Math.abs(f.end - r.time) <= 1000
+    && (r.source === 'caddy-runtime' || (f.closeCode !== undefined && f.closeCode !== 1001)));
+}
+
 /** Refused between a start line and "listening", or just before a start: the gateway was (re)starting. */
 function restartAround(f: Facts): IndexedRecord | undefined {
   const { last, next } = lifecycle(f);
   if (last && STARTING.has(last.lifecycle ?? '')) return last;
-  if (next && next.time - f.end <= 60_000) return next;
+  // Just before a start: only if the gateway had stopped (refused while it was up is not a restart).
+  if (next && next.time - f.end <= 30_000 && (!last || last.lifecycle === 'shutdown')) return next;
   return undefined;
 }
 
@@ -148,7 +161,7 @@ export const CAUSES: readonly Cause[] = [
     prior: 0.85,
     test: (f) => {
       const refused = f.errors(...REFUSED);
-      const hit = refused.length ? restartAround(f) : undefined;
+      const hit = refused.length && !f.refusedAfterListening ? restartAround(f) : undefined;
       if (!hit) return undefined;
       // Refused after a shutdown with no start since (or long after it came up) is a gateway that is down, not a race.
       return { basis: 'direct', evidence: [...refused, hit], detail: `connection refused ${ms(Math.abs(hit.time - f.end))} ${hit.time <= f.end ? 'after' : 'before'} the gateway's "${hit.lifecycle}" line: it was (re)starting` };
@@ -158,13 +171,17 @@ export const CAUSES: readonly Cause[] = [
     id: 'gateway-not-ready',
     title: 'the gateway was up but not ready yet (just started): /readyz 503, WebSockets closed 1013',
     fix: 'Send traffic only once /readyz answers 200 (health-gated deploys; a load balancer health check on /readyz);\nclients retry on 1013 ("try again later").',
-    fit: [{ status: [503], answeredBy: 'upstream' }, { ...WS_OPEN, closeCodes: [1013] }],
+    fit: [{ status: [503], answeredBy: 'upstream' }, WS_OPEN],
     prior: 0.8,
     test: (f) => {
       const { last } = lifecycle(f);
       const starting = last && (last.lifecycle === 'listening' || STARTING.has(last.lifecycle ?? '')) && f.end - last.time <= 30_000 ? last : undefined;
       if (f.closeCode === 1013 && f.gateway?.record) {
         return { basis: 'inferred', evidence: [...f.access, f.gateway.record, ...(starting ? [starting] : [])], detail: `the gateway closed the WebSocket 1013${f.gateway.record.closeReason ? ` ("${f.gateway.record.closeReason}")` : ''}` };
+      }
+      const w = f.notReadyWindow;
+      if (w && f.switched) {
+        return { basis: 'shape', evidence: [...f.access, w.listening, w.ready], detail: `the WebSocket opened ${ms(f.start - w.listening.time)} after the gateway listened and ended before it was ready (it closes them 1013, "gateway starting", and logs nothing)` };
       }
       if (f.answeredBy !== 'upstream' || f.upstreamStatus !== 503) return undefined;
       return { basis: starting ? 'direct' : 'shape', evidence: [...f.access, ...(starting ? [starting] : [])], detail: `the gateway itself answered 503${starting ? ` ${ms(f.end - starting.time)} after its "${starting.lifecycle}" line` : ''}` };
@@ -224,7 +241,7 @@ export const CAUSES: readonly Cause[] = [
     },
   },
   {
-    id: 'ws-rejected',
+    id: 'ws-rejected-unauthorized',
     title: 'the gateway accepted the WebSocket and then closed it 1008: the client was refused (device identity, pairing, origin, auth)',
     fix: 'Pair the device or fix its credentials: `openclaw devices list` / `openclaw devices approve <id>`;\nfor an origin refusal list the public origin in gateway.controlUi.allowedOrigins.\nNothing to change in the proxy.',
     fit: [{ ...WS_OPEN, closeCodes: [1008] }],
@@ -350,8 +367,8 @@ export const CAUSES: readonly Cause[] = [
     kinds: ['proxy-reload'],
     prior: 0.7,
     test: (f) => {
-      const reload = f.context.find((c) => c.record.errorKind === 'proxy-reload' && Math.abs(c.record.time - f.end) <= 2000)?.record;
-      return reload ? { basis: 'shape', evidence: [...f.access, reload], detail: `the session ended ${ms(Math.abs(f.end - reload.time))} ${f.end >= reload.time ? 'after' : 'before'} a reload of ${reload.source.startsWith('caddy') ? 'Caddy' : 'nginx'}` } : undefined;
+      const reload = reloadOf(f);
+      return reload ? { basis: 'shape', evidence: [...f.access, reload], detail: `the session ended ${ms(Math.abs(f.end - reload.time))} ${f.end >= reload.time ? 'after' : 'before'} the end of a reload of ${reload.source.startsWith('caddy') ? 'Caddy' : 'nginx'}` } : undefined;
     },
   },
   {

@@ -7,7 +7,8 @@
 import type { RecordIndex } from '../store/recordIndex.js';
 import { rehydrate, type IndexedRecord } from '../store/rehydrate.js';
 import type { Trace } from '../correlate/trace.js';
-import { BASIS_RANK, CAUSES, fits, fromErrors, type Basis, type Cause, type Finding } from './catalog.js';
+import { BASIS_RANK, CAUSES, fits, fromErrors, reloadOf, type Basis, type Cause, type Finding } from './catalog.js';
+import { hostPort } from '../correlate/assemble.js';
 import { CALIBRATION, UNMEASURED_CAP } from './calibration.js';
 import { factsOf, type Crash, type Facts } from './facts.js';
 
@@ -33,7 +34,6 @@ export interface Diagnosis {
 }
 
 const sameRegion = (a: IndexedRecord, region: string | undefined) => (a.region ?? '') === (region ?? '');
-const STARTING = new Set(['starting', 'http-starting']);
 
 /**
  * Overload alerts name no request: found around it in the error logs of its own region, or of a
@@ -46,34 +46,68 @@ function nearby(index: RecordIndex, f: Facts, trace: Trace): IndexedRecord[] {
     .filter((e) => (e.errorKind === 'worker-connections' || e.errorKind === 'too-many-open-files') && (sameRegion(e, f.region) || !regions.has(e.region ?? '')));
 }
 
+const lifecycleOf = (f: Facts) => f.context.filter((c) => c.record.event === 'lifecycle').map((c) => c.record);
+const START_LINES = new Set(['config', 'starting', 'http-starting']);
+const UP = new Set(['listening', 'ready']);
+/** The upstream address an error line names (nginx `upstream: "http://A/..."`, Caddy `dial tcp A: ...`). */
+const addrOf = (e: IndexedRecord) => hostPort(e.upstreamUrl) ?? /dial tcp (\S+?):? /.exec(e.message ?? '')?.[1];
+
 /**
- * A gateway crash around the request: a start that no clean shutdown preceded, after the gateway
- * had been running (a line of its own in the two minutes before), and the request failed while it
- * was gone (refused, cut) or was a WebSocket the gateway never closed itself.
+ * A gateway crash around the request: a restart (its first line, "loading configuration") that no
+ * clean shutdown preceded since it last came up, the gateway silent from the request on (it logs
+ * nothing when killed), and the request failed before it listened again: refused, cut, or a
+ * WebSocket the gateway never closed itself, which other sessions or refusals in the same seconds
+ * corroborate.
  */
 function crashAround(index: RecordIndex, f: Facts): Crash | undefined {
+  const failedLines = f.errors('upstream-refused', 'upstream-reset', 'upstream-premature-close', 'upstream-incomplete-response');
   const cutSession = f.switched && f.gateway === undefined;
-  if (!cutSession && f.errors('upstream-refused', 'upstream-reset', 'upstream-premature-close', 'upstream-incomplete-response').length === 0) return undefined;
-  const life = f.context.filter((c) => c.record.event === 'lifecycle' && c.record.lifecycle !== 'config').map((c) => c.record);
-  const before = life.filter((r) => r.time <= f.end);
-  let start: IndexedRecord | undefined;
-  if (before.length && STARTING.has(before.at(-1)!.lifecycle ?? '')) {
-    // Still starting at the request: the start is the first of that run of start lines.
-    let i = before.length - 1;
-    while (i > 0 && STARTING.has(before[i - 1]!.lifecycle ?? '')) i--;
-    start = before[i];
-  } else {
-    start = life.find((r) => r.time > f.end && (STARTING.has(r.lifecycle ?? '') || r.lifecycle === 'listening'));
-  }
+  if ((!cutSession && failedLines.length === 0) || f.refusedAfterListening) return undefined;
+  const life = lifecycleOf(f);
+  const up = life.filter((r) => r.time <= f.end && UP.has(r.lifecycle ?? '')).at(-1);
+  const from = up?.time ?? f.end - 120_000;
+  const start = life.find((r) => r.time > from && START_LINES.has(r.lifecycle ?? ''));
   if (!start) return undefined;
-  const up = life.filter((r) => r.time < start.time && (r.lifecycle === 'listening' || r.lifecycle === 'ready')).at(-1);
-  if (life.some((r) => r.lifecycle === 'shutdown' && r.time <= start.time && (!up || r.time >= up.time))) return undefined; // a clean stop
-  const ran = rehydrate(index.window(start.time - 120_000, start.time - 1, ['openclaw']))
-    .filter((g) => sameRegion(g, f.region) && !(g.event === 'lifecycle' && g.lifecycle !== 'listening' && g.lifecycle !== 'ready'));
-  const lastSeen = ran.at(-1);
+  if (life.some((r) => r.lifecycle === 'shutdown' && r.time >= from && r.time <= start.time)) return undefined; // a clean stop
+  const lastSeen = rehydrate(index.window(start.time - 120_000, start.time - 1, ['openclaw'])).filter((g) => sameRegion(g, f.region)).at(-1) ?? up;
   if (!lastSeen || lastSeen.time > f.end + 1000) return undefined; // it was alive after the request: not killed under it
-  const sessionsCut = cutSession ? rehydrate(index.upgradesBetween(f.end - 1000, f.end + 1000)).filter((r) => sameRegion(r, f.region)).length : 0;
+  const back = life.find((r) => r.time > start.time && r.lifecycle === 'listening');
+  if (back && f.end > back.time + 1000) return undefined;
+  let sessionsCut = 0;
+  if (cutSession) {
+    sessionsCut = rehydrate(index.upgradesBetween(f.end - 1000, f.end + 1000)).filter((r) => sameRegion(r, f.region)).length;
+    const refusedNext = failedLines.length > 0 || rehydrate(index.window(f.end, f.end + 5000, ['nginx-error', 'caddy-error']))
+      .some((e) => e.errorKind === 'upstream-refused' && sameRegion(e, f.region));
+    if (sessionsCut < 2 && !refusedNext) return undefined;
+  }
   return { start, lastSeen, sessionsCut, cutSession };
+}
+
+/**
+ * Refused at the same address after the gateway listened, and never answered there: the port is
+ * wrong (a stale region, a reload to the wrong port), whatever restarted nearby. An answer from
+ * that address in the minute after proves it is the gateway's.
+ */
+function refusedAfterListening(index: RecordIndex, f: Facts): boolean {
+  const addrs = new Set(f.errors('upstream-refused').map(addrOf).filter((a): a is string => a !== undefined));
+  if (addrs.size === 0) return false;
+  const listening = lifecycleOf(f).find((r) => r.lifecycle === 'listening' && r.time > f.end - 1000);
+  if (!listening) return false;
+  const to = listening.time + 60_000;
+  const answered = rehydrate([...index.search({ from: listening.time, to, region: f.region, accessOnly: true, limit: 2000 }), ...index.window(listening.time, to, ['caddy-proxy'])])
+    .some((r) => sameRegion(r, f.region) && r.errorKind === undefined && (r.upstreams ?? []).some((u) => addrs.has(u.addr) && (u.headerMs !== undefined || (u.status !== undefined && u.status < 500))));
+  if (answered) return false;
+  return rehydrate(index.window(listening.time + 2000, to, ['nginx-error', 'caddy-error']))
+    .some((e) => e.errorKind === 'upstream-refused' && sameRegion(e, f.region) && addrs.has(addrOf(e) ?? ''));
+}
+
+/** A WebSocket opened after the gateway listened and ended before it said it was ready. */
+function notReadyWindow(f: Facts): Facts['notReadyWindow'] {
+  if (!f.switched || (f.gateway !== undefined && f.closeCode !== 1013)) return undefined;
+  const life = lifecycleOf(f);
+  const listening = life.filter((r) => r.lifecycle === 'listening' && r.time <= f.start).at(-1);
+  const ready = listening && life.find((r) => r.time > listening.time && (r.lifecycle === 'ready' || r.lifecycle === 'shutdown' || START_LINES.has(r.lifecycle ?? '')));
+  return listening && ready?.lifecycle === 'ready' && ready.time >= f.end ? { listening, ready } : undefined;
 }
 
 function confidenceOf(c: Cause, basis: Basis, first: boolean): Pick<DiagnosedCause, 'confidence' | 'measured'> {
@@ -86,10 +120,12 @@ export function diagnose(trace: Trace, index?: RecordIndex): Diagnosis {
   const f = factsOf(trace);
   if (index) {
     f.nearby = nearby(index, f, trace);
+    f.refusedAfterListening = refusedAfterListening(index, f);
     f.crash = crashAround(index, f);
-    if (f.crash?.cutSession) f.failed = true;
-    // A WebSocket closed by a proxy reload (the gateway's own close line, if any, was not a normal 1000).
-    if (f.switched && f.closeCode !== 1000 && f.context.some((c) => c.record.errorKind === 'proxy-reload' && Math.abs(c.record.time - f.end) <= 2000)) f.failed = true;
+    f.notReadyWindow = notReadyWindow(f);
+    // Failures that leave no error line: a session the gateway died under, one it closed while not
+    // ready, one a proxy reload closed.
+    if (f.crash?.cutSession || f.notReadyWindow || reloadOf(f)) f.failed = true;
   }
   const d: Diagnosis = { failed: f.failed, status: f.status, causes: [], missing: [] };
   if (!f.failed) return d;

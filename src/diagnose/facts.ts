@@ -52,6 +52,10 @@ export interface Facts {
   failed: boolean;
   /** Set from the index (diagnose.ts): the gateway crashed around the request. */
   crash?: Crash;
+  /** Set from the index: the proxy went on being refused at this address after the gateway listened (a wrong port, not a restart). */
+  refusedAfterListening?: boolean;
+  /** Set from the index: a WebSocket that lived between the gateway's "listening" and "ready" lines (it closes them 1013). */
+  notReadyWindow?: { listening: IndexedRecord; ready: IndexedRecord };
   errors(...kinds: string[]): IndexedRecord[];
 }
 
