@@ -37,7 +37,7 @@ t("context never decides: a trusted-proxy warning next to a refused 502, a 500 o
     'access.log': { format: 'nginx-json', lines: [
       access('refused-1', 1000, { ...proxied('502', false), connection: '7' }),
       access('nofile-1', 2000, { status: '500', connection: '8' }),
-      access('starting-1', 46_000, proxied('503')),
+      access('starting-1', 106_000, proxied('503')),
     ] },
     'error.log': { format: 'nginx-error', lines: [
       refused(1000, 7),
@@ -45,8 +45,8 @@ t("context never decides: a trusted-proxy warning next to a refused 502, a 500 o
     ] },
     'gateway.log': { format: 'openclaw', lines: [
       gatewayLine(T0 + 500, 'gateway', WARNING, undefined, 'WARN'),
-      gatewayLine(T0 + 40_000, 'gateway', 'starting...'),
-      gatewayLine(T0 + 45_000, 'gateway', 'http server listening (0 plugins; 0.9s)'),
+      gatewayLine(T0 + 100_000, 'gateway', 'starting...'),
+      gatewayLine(T0 + 105_000, 'gateway', 'http server listening (0 plugins; 0.9s)'),
     ] },
   });
   assert.equal(causesOf(idx, 'refused-1'), ['upstream-refused']);
@@ -72,13 +72,13 @@ t("another region's gateway is never context: a refused 502 in eu-west next to a
   idx.close();
 });
 
-/** Three sessions open, the gateway killed under them at T0+20 s, back at T0+22 s; one request refused meanwhile. */
+/** Three sessions open, the gateway killed under them at T0+20 s, back at T0+22 s; a client's reconnect refused at once. */
 function crashLogs(clean: boolean) {
   const ws = (id: string, i: number) => nginxJson({ msec: sec(T0 + 20_000 + i * 30), request_time: (10 + i).toFixed(3), req_id: id, request_uri: '/ws', status: '101', http_upgrade: 'websocket',
     http_user_agent: `client-${i}`, upstream_addr: '127.0.0.1:18789', upstream_status: '101', upstream_connect_time: '0.000', upstream_header_time: '0.001', upstream_response_time: '10.000' });
   return {
-    'access.log': { format: 'nginx-json', lines: [ws('ws-0', 0), ws('ws-1', 1), ws('ws-2', 2), access('after-1', 23_000, { ...proxied('502', false), connection: '9' })] },
-    'error.log': { format: 'nginx-error', lines: [refused(23_000, 9)] },
+    'access.log': { format: 'nginx-json', lines: [ws('ws-0', 0), ws('ws-1', 1), ws('ws-2', 2), access('after-1', 21_000, { ...proxied('502', false), connection: '9' })] },
+    'error.log': { format: 'nginx-error', lines: [refused(21_000, 9)] },
     'gateway.log': { format: 'openclaw', lines: [
       gatewayLine(T0 + 1000, 'gateway', 'http server listening (0 plugins; 0.9s)'),
       gatewayLine(T0 + 9_000, 'gateway/ws', 'webchat connected conn=11111111-2222-4333-8444-555555555555 remote=127.0.0.1 client=webchat'),

@@ -100,14 +100,15 @@ function lifecycle(f: Facts) {
 const STARTING = new Set(['starting', 'http-starting']);
 
 /**
- * The reload of its proxy that closed a WebSocket: within a second of a reload line. Caddy
+ * The reload of its proxy (same server kind, same region) that closed a WebSocket: within a second of a reload line. Caddy
  * closes upgraded connections on every reload; nginx's old workers keep them, so an nginx reload
  * counts only when the gateway saw an abnormal close.
  */
 export function reloadOf(f: Facts): IndexedRecord | undefined {
   if (!f.switched || f.closeCode === 1000) return undefined;
   // Caddy closes them while it loads the new config: a moment before its "load complete" line.
-  return f.context.map((c) => c.record).find((r) => r.errorKind === 'proxy-reload' && Math.abs(f.end - r.time) <= 1000
+  const proxy = f.access.at(-1)?.source.split('-')[0];
+  return f.context.map((c) => c.record).find((r) => r.errorKind === 'proxy-reload' && r.source.startsWith(`${proxy}-`) && Math.abs(f.end - r.time) <= 1000
     && (r.source === 'caddy-runtime' || (f.closeCode !== undefined && f.closeCode !== 1001)));
 }
 

@@ -56,8 +56,8 @@ const addrOf = (e: IndexedRecord) => hostPort(e.upstreamUrl) ?? /dial tcp (\S+?)
  * A gateway crash around the request: a restart (its first line, "loading configuration") that no
  * clean shutdown preceded since it last came up, the gateway silent from the request on (it logs
  * nothing when killed), and the request failed before it listened again: refused, cut, or a
- * WebSocket the gateway never closed itself, which other sessions or refusals in the same seconds
- * corroborate.
+ * WebSocket the gateway never closed itself, ended when it went silent, with the reconnects refused
+ * within two seconds.
  */
 function crashAround(index: RecordIndex, f: Facts): Crash | undefined {
   const failedLines = f.errors('upstream-refused', 'upstream-reset', 'upstream-premature-close', 'upstream-incomplete-response');
@@ -70,15 +70,17 @@ function crashAround(index: RecordIndex, f: Facts): Crash | undefined {
   if (!start) return undefined;
   if (life.some((r) => r.lifecycle === 'shutdown' && r.time >= from && r.time <= start.time)) return undefined; // a clean stop
   const lastSeen = rehydrate(index.window(start.time - 120_000, start.time - 1, ['openclaw'])).filter((g) => sameRegion(g, f.region)).at(-1) ?? up;
-  if (!lastSeen || lastSeen.time > f.end + 1000) return undefined; // it was alive after the request: not killed under it
+  // It was alive after the request: not killed under it (a session it died under ends when it dies).
+  if (!lastSeen || lastSeen.time > f.end + (failedLines.length ? 1000 : 100)) return undefined;
   const back = life.find((r) => r.time > start.time && r.lifecycle === 'listening');
   if (back && f.end > back.time + 1000) return undefined;
   let sessionsCut = 0;
-  if (cutSession) {
-    sessionsCut = rehydrate(index.upgradesBetween(f.end - 1000, f.end + 1000)).filter((r) => sameRegion(r, f.region)).length;
-    const refusedNext = failedLines.length > 0 || rehydrate(index.window(f.end, f.end + 5000, ['nginx-error', 'caddy-error']))
+  if (failedLines.length === 0) {
+    // Clients closing together look the same; a gateway that died refuses the reconnects at once.
+    const refusedNext = rehydrate(index.window(f.end, f.end + 2000, ['nginx-error', 'caddy-error']))
       .some((e) => e.errorKind === 'upstream-refused' && sameRegion(e, f.region));
-    if (sessionsCut < 2 && !refusedNext) return undefined;
+    if (!refusedNext) return undefined;
+    sessionsCut = rehydrate(index.upgradesBetween(f.end - 1000, f.end + 1000)).filter((r) => sameRegion(r, f.region)).length;
   }
   return { start, lastSeen, sessionsCut, cutSession };
 }
