@@ -154,7 +154,10 @@ function scoreGateway(r: IndexedRecord, g: IndexedRecord): Candidate | undefined
   // A WebSocket's proxy lifetime is the gateway connection's: both end within a second, and last as long.
   const took = r.time - (r.start ?? r.time);
   const sameSpan = g.durationMs !== undefined ? Math.abs(g.durationMs - took) <= Math.max(500, took * 0.2) : true;
-  if (Math.abs(g.time - r.time) <= 1000 && sameSpan) { score += 0.3; how.push('open/close times'); }
+  // Without that, the rest (agent, host, address) fits every session of the same client: no join.
+  if (Math.abs(g.time - r.time) > 1000 || !sameSpan) return undefined;
+  score += 0.3;
+  how.push('open/close times');
   return score >= 0.5 ? { rec: g, score: Math.round(score * 100) / 100, how } : undefined;
 }
 

@@ -13,14 +13,41 @@ export const CALIBRATION: CalibrationTable = {
   "client-gave-up": {
     "direct": { "claimed": 2, "right": 2 }
   },
+  "gateway-crashed": {
+    "direct": { "claimed": 34, "right": 34 },
+    "shape": { "claimed": 7, "right": 7 }
+  },
+  "gateway-not-ready": {
+    "direct": { "claimed": 33, "right": 33 },
+    "shape": { "claimed": 13, "right": 13 }
+  },
+  "gateway-startup-race": {
+    "direct": { "claimed": 25, "right": 25 }
+  },
   "localhost-resolves-to-ipv6": {
     "direct": { "claimed": 2, "right": 2 }
   },
   "no-live-upstreams": {
     "direct": { "claimed": 2, "right": 2 }
   },
+  "overload": {
+    "direct": { "claimed": 7, "right": 7 }
+  },
+  "proxy-attribution-loopback": {
+    "direct": { "claimed": 13, "right": 13 }
+  },
+  "proxy-reload": {
+    "shape": { "claimed": 3, "right": 3 }
+  },
   "proxy-timeout": {
     "direct": { "claimed": 2, "right": 2 }
+  },
+  "trusted-proxies-missing": {
+    "direct": { "claimed": 18, "right": 18 },
+    "shape:secondary": {
+      "claimed": 13,
+      "right": 0
+    }
   },
   "upstream-closed-early": {
     "direct": { "claimed": 6, "right": 6 },
@@ -33,15 +60,21 @@ export const CALIBRATION: CalibrationTable = {
     "direct": { "claimed": 1, "right": 1 }
   },
   "upstream-refused": {
-    "direct": { "claimed": 2, "right": 2 }
+    "direct": { "claimed": 75, "right": 75 }
   },
   "upstream-tls": {
-    "direct": { "claimed": 4, "right": 4 }
+    "direct": { "claimed": 13, "right": 13 }
+  },
+  "ws-handshake-timeout": {
+    "inferred": { "claimed": 2, "right": 2 }
   },
   "ws-idle-timeout": {
-    "direct": { "claimed": 1, "right": 1 }
+    "direct": { "claimed": 4, "right": 4 }
+  },
+  "ws-rejected-unauthorized": {
+    "inferred": { "claimed": 12, "right": 12 }
   },
   "ws-upgrade-not-forwarded": {
-    "direct": { "claimed": 1, "right": 1 }
+    "direct": { "claimed": 5, "right": 5 }
   }
 };

@@ -255,6 +255,18 @@ export const CAUSES: readonly Cause[] = [
     },
   },
   {
+    id: 'ws-handshake-timeout',
+    title: "the WebSocket opened, but the client never completed the gateway's connect handshake in time",
+    fix: 'The gateway closes a session that sends no connect frame within its handshake timeout (10-15 s).\nCheck the client is an OpenClaw client (a health check that opens the socket and waits gets this),\nand that nothing between the client and the gateway holds the client\'s first frame.',
+    fit: [WS_OPEN],
+    prior: 0.8,
+    test: (f) => {
+      const g = f.gateway?.record;
+      if (g?.event !== 'ws-closed-before-connect' || !/handshake.?time/i.test(`${g.cause ?? ''} ${g.closeReason ?? ''}`)) return undefined;
+      return { basis: 'inferred', evidence: [...f.access, g], detail: `the gateway closed it ${g.closeCode ?? ''} after ${ms(g.durationMs)}: no connect frame (${g.cause ?? g.closeReason})` };
+    },
+  },
+  {
     id: 'ws-upgrade-not-forwarded',
     title: 'the WebSocket upgrade was not forwarded: the gateway saw a plain GET (WSS fails, HTTP works)',
     fix: 'nginx:\n  proxy_http_version 1.1;\n  proxy_set_header Upgrade $http_upgrade;\n  proxy_set_header Connection $connection_upgrade;   # map $http_upgrade $connection_upgrade { default upgrade; "" close; }\nCaddy forwards upgrades by itself: check nothing strips the Upgrade/Connection headers.',

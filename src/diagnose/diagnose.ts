@@ -103,13 +103,16 @@ function refusedAfterListening(index: RecordIndex, f: Facts): boolean {
     .some((e) => e.errorKind === 'upstream-refused' && sameRegion(e, f.region) && addrs.has(addrOf(e) ?? ''));
 }
 
-/** A WebSocket opened after the gateway listened and ended before it said it was ready. */
+/**
+ * A WebSocket the gateway took while it was coming up: opened after its "starting HTTP server"
+ * line (it listens a moment before it says so) and ended before its "ready" line.
+ */
 function notReadyWindow(f: Facts): Facts['notReadyWindow'] {
   if (!f.switched || (f.gateway !== undefined && f.closeCode !== 1013)) return undefined;
   const life = lifecycleOf(f);
-  const listening = life.filter((r) => r.lifecycle === 'listening' && r.time <= f.start).at(-1);
-  const ready = listening && life.find((r) => r.time > listening.time && (r.lifecycle === 'ready' || r.lifecycle === 'shutdown' || START_LINES.has(r.lifecycle ?? '')));
-  return listening && ready?.lifecycle === 'ready' && ready.time >= f.end ? { listening, ready } : undefined;
+  const listening = life.filter((r) => (r.lifecycle === 'listening' || r.lifecycle === 'http-starting') && r.time <= f.start + 1000).at(-1);
+  const next = listening && life.find((r) => r.time > listening.time && (r.lifecycle === 'ready' || r.lifecycle === 'shutdown' || START_LINES.has(r.lifecycle ?? '')));
+  return listening && next?.lifecycle === 'ready' && next.time >= f.end ? { listening, ready: next } : undefined;
 }
 
 function confidenceOf(c: Cause, basis: Basis, first: boolean): Pick<DiagnosedCause, 'confidence' | 'measured'> {

@@ -153,9 +153,11 @@ function build(trace: Trace, root: Span | undefined): Facts {
   // A 403 is a failure when the gateway answered it (its proxy checks), not when the proxy's own rules did.
   const gateway403 = innerStatus === 403 && answeredBy === 'upstream';
   const gatewayClosedAbnormally = closeCode !== undefined && closeCode !== 1000 && closeCode !== 1001;
+  // The gateway closed it before its connect handshake completed (refused, timed out): the session never worked.
+  const neverConnected = gateway?.record?.event === 'ws-closed-before-connect';
   const failed = (status ?? 0) >= 500 || (innerStatus ?? 0) >= 500 || status === 499 || gateway403 || (status === 0 && !upgradeRequested)
     || (upgradeRequested && !switched)
-    || kinds.has('ws-idle-timeout') || (switched && gatewayClosedAbnormally) || bodyCut;
+    || kinds.has('ws-idle-timeout') || (switched && (gatewayClosedAbnormally || neverConnected)) || bodyCut;
   const start = root?.start ?? Math.min(...trace.spans.map((s) => s.start));
   const end = root?.end ?? Math.max(...trace.spans.map((s) => s.end));
   return {
