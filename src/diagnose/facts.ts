@@ -153,8 +153,8 @@ function build(trace: Trace, root: Span | undefined): Facts {
   // A 403 is a failure when the gateway answered it (its proxy checks), not when the proxy's own rules did.
   const gateway403 = innerStatus === 403 && answeredBy === 'upstream';
   const gatewayClosedAbnormally = closeCode !== undefined && closeCode !== 1000 && closeCode !== 1001;
-  // The gateway closed it before its connect handshake completed (refused, timed out): the session never worked.
-  const neverConnected = gateway?.record?.event === 'ws-closed-before-connect';
+  // The gateway gave up on a session that never sent its connect frame (a client that leaves first is not a failure).
+  const neverConnected = gateway?.record?.event === 'ws-closed-before-connect' && /handshake.?time/i.test(gateway.record.cause ?? '');
   const failed = (status ?? 0) >= 500 || (innerStatus ?? 0) >= 500 || status === 499 || gateway403 || (status === 0 && !upgradeRequested)
     || (upgradeRequested && !switched)
     || kinds.has('ws-idle-timeout') || (switched && (gatewayClosedAbnormally || neverConnected)) || bodyCut;
