@@ -137,15 +137,19 @@ const upgrade = (port: number, p: string, id: string, holdMs: number) => new Pro
 });
 
 interface LookedUp { spans: { kind: string; service: string; region?: string; status?: number }[]; diagnosis: { failed: boolean; causes: { id: string; evidence: ({ source: string } | undefined)[] }[] } }
-/** The agent's answer for `id` once its diagnosis is `cause` (lines arrive over a poll interval), or the last answer. */
-async function lookup(agent: Agent, id: string, cause: string | undefined, ms = 8000): Promise<LookedUp | undefined> {
+/**
+ * The agent's answer for `id` once its diagnosis is `cause` (lines arrive over a poll interval) and,
+ * with `evidenceFrom`, its evidence shows a line of that source; or the last answer.
+ */
+async function lookup(agent: Agent, id: string, cause: string | undefined, ms = 8000, evidenceFrom?: string): Promise<LookedUp | undefined> {
   const deadline = Date.now() + ms;
   let last: LookedUp | undefined;
   while (Date.now() < deadline) {
     const answer = await httpGet(agent.port, `/v1/requests/${encodeURIComponent(id)}`);
     if (answer.status === 200) {
       last = JSON.parse(answer.body) as LookedUp;
-      if (cause === undefined ? !last.diagnosis.failed : last.diagnosis.causes[0]?.id === cause) return last;
+      const evidence = evidenceFrom === undefined || last.diagnosis.causes[0]?.evidence.some((e) => e?.source === evidenceFrom);
+      if (cause === undefined ? !last.diagnosis.failed : last.diagnosis.causes[0]?.id === cause && evidence) return last;
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -190,7 +194,8 @@ run('one builder, the real gateway: healthy, wrong port, WebSocket without Upgra
     assert.is(causeOf(await lookup(agent, 'e2e-ws-idle', 'ws-idle-timeout')), 'ws-idle-timeout');
     const ok = await lookup(agent, 'e2e-ws-ok', undefined);
     assert.ok(ok && !ok.diagnosis.failed, `a WebSocket the client closed is not a failure: ${JSON.stringify(ok?.diagnosis)}`);
-    const untrusted = await lookup(agent, 'e2e-untrusted', 'trusted-proxies-missing');
+    // The 403 the gateway answered decides; its warning (once per process) supports it once the agent has read it.
+    const untrusted = await lookup(agent, 'e2e-untrusted', 'trusted-proxies-missing', 8000, 'openclaw');
     assert.is(causeOf(untrusted), 'trusted-proxies-missing');
     assert.ok(untrusted!.diagnosis.causes[0]!.evidence.some((e) => e?.source === 'openclaw'), 'the gateway\'s own warning line is the evidence');
 
