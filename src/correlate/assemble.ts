@@ -162,9 +162,9 @@ function scoreGateway(r: IndexedRecord, g: IndexedRecord): Candidate | undefined
 }
 
 /**
- * The gateway connection an upgrade request became: every upgrade request of the same proxy and
- * region in the window competes for the gateway's connection lines, best pairs first, and each
- * connection goes to one request at most. When another pairing scores alike, `tie` says so.
+ * The gateway connection an upgrade request became: every upgrade request of the region (any of
+ * its proxies) in the window competes for the gateway's connection lines, best pairs first, and
+ * each connection goes to one request at most. When another pairing scores alike, `tie` says so.
  */
 function assignGateway(index: RecordIndex, r: IndexedRecord, gw: IndexedRecord[]): { best: Candidate; tie?: string } | undefined {
   if (!isUpgrade(r)) return undefined; // only an upgrade request can become a WebSocket connection
