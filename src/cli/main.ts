@@ -200,7 +200,8 @@ withParserOptions(program.command('follow'))
     await tailer.start();
     process.stderr.write(`following ${tailer.followed().length} files into ${terminalSafe(o.db, 300)}; Ctrl-C to stop\n`);
     const report = setInterval(() => { if (records) { process.stderr.write(`${records} records\n`); records = 0; } }, 5000);
-    await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve); });
+    const { onStop } = await import('./stopSignal.js');
+    await new Promise<void>((resolve) => onStop(() => resolve()));
     clearInterval(report);
     await tailer.stop(); // finishes the reads in flight: their batches commit with their checkpoints
     index.close();
