@@ -5,6 +5,8 @@
 // Each command imports what it uses when it runs: a lookup must not pay for the tailer's,
 // the progress bar's and the glob library's start-up (about 100 ms together).
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import ms from 'ms';
 import bytes from 'bytes';
 import { FORMATS, ERROR_KINDS, LogFormatError } from '../../parsers/index.js';
@@ -14,8 +16,12 @@ import { UsageError } from './errors.js';
 import { terminalSafe } from './terminalText.js';
 import type { OtlpProtocol } from '../export/config.js';
 
-/** The index, opened for one command and closed after it. */
-async function withIndex<T>(file: string, f: (index: import('../store/recordIndex.js').RecordIndex) => Promise<T> | T): Promise<T> {
+/**
+ * The index, opened for one command and closed after it. Commands that only read it (`existing`)
+ * never create one: an empty index would answer "0 failed requests" for a mistyped --db.
+ */
+async function withIndex<T>(file: string, f: (index: import('../store/recordIndex.js').RecordIndex) => Promise<T> | T, o: { existing?: boolean } = {}): Promise<T> {
+  if (o.existing && !existsSync(file)) throw new UsageError(`no index at ${terminalSafe(file, 300)}: run \`claw-trace ingest\` or the agent first (or give its path with --db)`);
   const { RecordIndex } = await import('../store/recordIndex.js');
   const index = new RecordIndex(file);
   try {
@@ -55,7 +61,7 @@ function withParserOptions(cmd: Command): Command {
     .option('--log-format <text>', "an nginx log_format: the directive from nginx.conf ('log_format name ...;') or the bare format string")
     .option('--tz <zone>', 'time zone of logs that write none (nginx error log): local, UTC, +02:00, Europe/Berlin', 'local')
     .option('--request-id-header <name>', 'the header that carries the request ID (Caddy)', 'X-Request-Id')
-    .option('--max-line-bytes <n>', 'longer lines are counted as unreadable, not read', positiveInt, 256 * 1024);
+    .addOption(new Option('--max-line-bytes <n>', 'longer lines are counted as unreadable, not read').argParser(positiveInt).default(256 * 1024, '262144 (256 KiB)'));
 }
 
 function parserOptions(o: ParserFlags) {
@@ -72,6 +78,8 @@ program
   .version('0.1.0')
   // The lookup's --db/--json belong to the root; subcommands have their own.
   .enablePositionalOptions()
+  // `claw-trace help parse`, although a bare word is also a request ID to look up.
+  .helpCommand('help [command]', 'show the help of a command')
   .exitOverride((err) => {
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
@@ -92,7 +100,7 @@ async function lookup(id: string, o: LookupFlags): Promise<void> {
     return;
   }
   const { runLookup } = await import('./lookupCommand.js');
-  process.exitCode = await withIndex(o.db, (index) => runLookup(index, id, { json: o.json, color }, process.stdout, process.stderr));
+  process.exitCode = await withIndex(o.db, (index) => runLookup(index, id, { json: o.json, color }, process.stdout, process.stderr), { existing: true });
 }
 
 /** The options of a lookup, for `claw-trace <id>` and `claw-trace lookup <id>` alike. */
@@ -104,7 +112,7 @@ function withLookupOptions(cmd: Command): Command {
       (v: string, prev: string[] = []) => { if (!/^https?:\/\//.test(v)) throw new InvalidArgumentError('an http:// or https:// URL'); return [...prev, v]; })
     .option('-c, --config <file>', 'an agent config: its `agents:` are asked (when no --agent is given)')
     .option('--otlp-backend <url>', 'ask the tracing backend (Jaeger or Tempo query API) for the exported trace instead')
-    .option('--agent-timeout <duration>', 'how long to wait for each agent or the backend', duration, 3000);
+    .addOption(new Option('--agent-timeout <duration>', 'how long to wait for each agent or the backend').argParser(duration).default(3000, '3s'));
 }
 
 withLookupOptions(program
@@ -125,7 +133,7 @@ program
   .alias('failures')
   .description('the failures in a time window, grouped by cause, region, path and upstream, with an example request ID each')
   .option('--db <path>', 'the index', defaultIndexPath())
-  .option('--since <duration>', 'how far back from now (or from --until)', duration, 3_600_000)
+  .addOption(new Option('--since <duration>', 'how far back from now (or from --until)').argParser(duration).default(3_600_000, '1h'))
   .option('--until <time>', 'end of the window (ISO 8601); default now', (v: string) => {
     const t = Date.parse(v);
     if (Number.isNaN(t)) throw new InvalidArgumentError('an ISO 8601 time such as 2026-11-22T13:00:00Z');
@@ -136,12 +144,12 @@ program
   .action(async (o: { db: string; since: number; until?: number; region?: string; json?: boolean }) => {
     const { runFailures } = await import('./failuresCommand.js');
     const to = o.until ?? Date.now();
-    process.exitCode = await withIndex(o.db, (index) => runFailures(index, { from: to - o.since, to, region: o.region, json: o.json, color: process.stdout.isTTY === true && !process.env.NO_COLOR }, process.stdout));
+    process.exitCode = await withIndex(o.db, (index) => runFailures(index, { from: to - o.since, to, region: o.region, json: o.json, color: process.stdout.isTTY === true && !process.env.NO_COLOR }, process.stdout), { existing: true });
   });
 
 withParserOptions(program.command('parse'))
   .description('read log files and print their records as NDJSON; a summary of unreadable lines goes to stderr')
-  .argument('<files...>', 'log files (plain or .gz)')
+  .argument('<files...>', 'log files (plain or .gz); - reads standard input')
   .option('--errors', 'print every unreadable line with its place and reason')
   .option('--summary-only', 'print only the summary, no records')
   .action(async (files: string[], o: ParserFlags & { errors?: boolean; summaryOnly?: boolean }) => {
@@ -157,7 +165,7 @@ withParserOptions(program.command('ingest'))
   .option('--json', 'print the summary as JSON on stdout (no progress bar)')
   .option('--otlp-endpoint <url>', 'export the ingested traces to this OTLP/HTTP receiver (default: OTEL_EXPORTER_OTLP_ENDPOINT; none: no export)')
   .addOption(new Option('--otlp-protocol <protocol>', 'OTLP encoding (default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)').choices(['http/protobuf', 'http/json']))
-  .option('--export-wait <duration>', 'how long to wait for the endpoint to take every span before exiting (default 60s)', duration, 60_000)
+  .addOption(new Option('--export-wait <duration>', 'how long to wait for the endpoint to take every span before exiting').argParser(duration).default(60_000, '60s'))
   .addOption(new Option('--bulk <mode>', 'build the request-ID index once at the end instead of row by row: auto = for 64 MB or more of input that is at least as large as the index (lookups scan meanwhile)').choices(['auto', 'always', 'never']).default('auto'))
   .action(async (files: string[], o: ParserFlags & { db: string; region?: string; json?: boolean; otlpEndpoint?: string; otlpProtocol?: OtlpProtocol; exportWait: number; bulk: 'auto' | 'always' | 'never' }) => {
     const { runIngest } = await import('./ingestCommand.js');
@@ -186,7 +194,18 @@ withParserOptions(program.command('follow'))
   .option('--backfill', 'read files the index does not know from their start (default: from their end)')
   .option('--region <label>', 'region label stored with the files')
   .action(async (paths: string[], o: ParserFlags & { db: string; backfill?: boolean; region?: string }) => {
-    const [{ RecordIndex }, { Tailer }] = await Promise.all([import('../store/recordIndex.js'), import('../tail/tailer.js')]);
+    const [{ RecordIndex }, { Tailer }, { glob, isDynamicPattern }] = await Promise.all([import('../store/recordIndex.js'), import('../tail/tailer.js'), import('tinyglobby')]);
+    // Paths that name nothing yet are followed (a log appears with its first line), but said.
+    for (const p of paths) {
+      const name = terminalSafe(p, 300);
+      if (isDynamicPattern(p)) {
+        if ((await glob(p, { onlyFiles: true })).length === 0) process.stderr.write(`claw-trace: no file matches ${name} yet; files that appear are read from their start\n`);
+        continue;
+      }
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (st?.isDirectory()) throw new UsageError(`${name} is a directory: give the log files in it (e.g. "${name.replace(/\/$/, '')}/*.log")`);
+      if (!st) process.stderr.write(`claw-trace: ${name}: no such file${existsSync(path.dirname(p)) ? ' yet; it is read from its start when it appears' : ` (nor its directory ${terminalSafe(path.dirname(p), 300)}): a typo?`}\n`);
+    }
     const index = new RecordIndex(o.db);
     let records = 0;
     const { maxLineBytes, ...parsing } = parserOptions(o);
@@ -198,7 +217,7 @@ withParserOptions(program.command('follow'))
       onError: (file, e) => process.stderr.write(`claw-trace: ${terminalSafe(file, 300)}: ${terminalSafe(e.message, 300)}\n`),
     });
     await tailer.start();
-    process.stderr.write(`following ${tailer.followed().length} files into ${terminalSafe(o.db, 300)}; Ctrl-C to stop\n`);
+    process.stderr.write(`following ${tailer.followed().length} file${tailer.followed().length === 1 ? '' : 's'} into ${terminalSafe(o.db, 300)}; Ctrl-C to stop\n`);
     const report = setInterval(() => { if (records) { process.stderr.write(`${records} records\n`); records = 0; } }, 5000);
     const { onStop } = await import('./stopSignal.js');
     await new Promise<void>((resolve) => onStop(() => resolve()));
