@@ -84,7 +84,7 @@ t('parse --log-format reads a user layout; usage errors exit 2 with a message', 
 t('demo replays the bundled logs into an index, groups the failures by cause, and looks one up', () => {
   const r = run('demo');
   assert.is(r.status, 0, r.stderr);
-  assert.match(r.stdout, /indexed \d+ lines: nginx\/claw_json\.log/);
+  assert.match(r.stdout, /indexed \d+ lines from \d+ files:\n  nginx\/claw_json\.log/);
   assert.match(r.stdout, /\d+ failed requests/);
   for (const cause of ['upstream-refused', 'proxy-timeout', 'ws-upgrade-not-forwarded', 'upstream-tls']) assert.ok(r.stdout.includes(cause), cause);
   assert.match(r.stdout, /\$ claw-trace [0-9a-f-]+\n/);

@@ -14,6 +14,7 @@ import { defaultIndexPath } from '../config/paths.js';
 import { UnknownFormatError } from '../read/parseFile.js';
 import { UsageError } from './errors.js';
 import { terminalSafe } from './terminalText.js';
+import { outputWidth } from './terminalWidth.js';
 import type { OtlpProtocol } from '../export/config.js';
 
 /**
@@ -44,6 +45,15 @@ function size(v: string): number {
   const n = bytes.parse(v);
   if (n === null || !(n > 0)) throw new InvalidArgumentError('a size such as 2GB or 500MB');
   return n;
+}
+
+/** `--width N`: the columns to fit to (default: the terminal's; not cut when not a terminal). */
+function widthOption(): Option {
+  return new Option('--width <columns>', 'fit the output to this many columns (default: the terminal\'s width; a pipe gets every line whole)').argParser((v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 40) throw new InvalidArgumentError('a number of columns, 40 or more');
+    return n;
+  });
 }
 
 function positiveInt(v: string): number {
@@ -84,23 +94,24 @@ program
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
-interface LookupFlags { db: string; json?: boolean; agent?: string[]; agentTimeout: number; otlpBackend?: string; config?: string }
+interface LookupFlags { db: string; json?: boolean; width?: number; agent?: string[]; agentTimeout: number; otlpBackend?: string; config?: string }
 async function lookup(id: string, o: LookupFlags): Promise<void> {
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
+  const width = outputWidth(process.stdout, o.width);
   if (o.otlpBackend) {
     const { runBackendLookup } = await import('./lookupCommand.js');
-    process.exitCode = await runBackendLookup(id, o.otlpBackend, o.agentTimeout, { json: o.json, color }, process.stdout, process.stderr);
+    process.exitCode = await runBackendLookup(id, o.otlpBackend, o.agentTimeout, { json: o.json, color, width }, process.stdout, process.stderr);
     return;
   }
   // The agents to ask: --agent, else the config's `agents:` (-c).
   if (!o.agent?.length && o.config) o.agent = (await import('../agent/config.js')).loadConfig(o.config).agents;
   if (o.agent?.length) {
     const { runRemoteLookup } = await import('./lookupCommand.js');
-    process.exitCode = await runRemoteLookup(id, o.agent, o.agentTimeout, { json: o.json, color }, process.stdout, process.stderr);
+    process.exitCode = await runRemoteLookup(id, o.agent, o.agentTimeout, { json: o.json, color, width }, process.stdout, process.stderr);
     return;
   }
   const { runLookup } = await import('./lookupCommand.js');
-  process.exitCode = await withIndex(o.db, (index) => runLookup(index, id, { json: o.json, color }, process.stdout, process.stderr), { existing: true });
+  process.exitCode = await withIndex(o.db, (index) => runLookup(index, id, { json: o.json, color, width }, process.stdout, process.stderr), { existing: true });
 }
 
 /** The options of a lookup, for `claw-trace <id>` and `claw-trace lookup <id>` alike. */
@@ -108,6 +119,7 @@ function withLookupOptions(cmd: Command): Command {
   return cmd
     .option('--db <path>', 'the index', defaultIndexPath())
     .option('--json', 'print the trace and diagnosis as JSON')
+    .addOption(widthOption())
     .option('--agent <url>', 'ask this regional agent\'s API instead of the local index (repeat for each region; token from $CLAW_TRACE_TOKEN)',
       (v: string, prev: string[] = []) => { if (!/^https?:\/\//.test(v)) throw new InvalidArgumentError('an http:// or https:// URL'); return [...prev, v]; })
     .option('-c, --config <file>', 'an agent config: its `agents:` are asked (when no --agent is given)')
@@ -141,10 +153,11 @@ program
   })
   .option('--region <label>', 'only this region')
   .option('--json', 'print the report as JSON')
-  .action(async (o: { db: string; since: number; until?: number; region?: string; json?: boolean }) => {
+  .addOption(widthOption())
+  .action(async (o: { db: string; since: number; until?: number; region?: string; json?: boolean; width?: number }) => {
     const { runFailures } = await import('./failuresCommand.js');
     const to = o.until ?? Date.now();
-    process.exitCode = await withIndex(o.db, (index) => runFailures(index, { from: to - o.since, to, region: o.region, json: o.json, color: process.stdout.isTTY === true && !process.env.NO_COLOR }, process.stdout), { existing: true });
+    process.exitCode = await withIndex(o.db, (index) => runFailures(index, { from: to - o.since, to, region: o.region, json: o.json, color: process.stdout.isTTY === true && !process.env.NO_COLOR, width: outputWidth(process.stdout, o.width) }, process.stdout), { existing: true });
   });
 
 withParserOptions(program.command('parse'))
@@ -243,9 +256,10 @@ program
 program
   .command('demo')
   .description('read the bundled logs from real nginx, Caddy and OpenClaw runs and show what claw-trace understands of them')
-  .action(async () => {
+  .addOption(widthOption())
+  .action(async (o: { width?: number }) => {
     const { runDemo } = await import('./demoCommand.js');
-    process.exitCode = await runDemo(process.stdout);
+    process.exitCode = await runDemo(process.stdout, outputWidth(process.stdout, o.width));
   });
 
 program
