@@ -14,7 +14,8 @@ import { defaultIndexPath } from '../config/paths.js';
 import { UnknownFormatError } from '../read/parseFile.js';
 import { UsageError } from './errors.js';
 import { terminalSafe } from './terminalText.js';
-import { outputWidth } from './terminalWidth.js';
+import { outputWidth } from './outputWidth.js';
+import { onStop } from './stopSignal.js';
 import type { OtlpProtocol } from '../export/config.js';
 
 /**
@@ -229,11 +230,12 @@ withParserOptions(program.command('follow'))
       onCommit: (r) => { records += r.length; },
       onError: (file, e) => process.stderr.write(`claw-trace: ${terminalSafe(file, 300)}: ${terminalSafe(e.message, 300)}\n`),
     });
+    // Stop handlers first: a SIGTERM right after "following" must find them.
+    const stopped = new Promise<void>((resolve) => onStop(() => resolve()));
     await tailer.start();
     process.stderr.write(`following ${tailer.followed().length} file${tailer.followed().length === 1 ? '' : 's'} into ${terminalSafe(o.db, 300)}; Ctrl-C to stop\n`);
     const report = setInterval(() => { if (records) { process.stderr.write(`${records} records\n`); records = 0; } }, 5000);
-    const { onStop } = await import('./stopSignal.js');
-    await new Promise<void>((resolve) => onStop(() => resolve()));
+    await stopped;
     clearInterval(report);
     await tailer.stop(); // finishes the reads in flight: their batches commit with their checkpoints
     index.close();

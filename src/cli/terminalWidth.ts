@@ -8,12 +8,7 @@ import cliTruncate from 'cli-truncate';
 import stringWidth from 'string-width';
 import wrapAnsi from 'wrap-ansi';
 
-/** Columns to fit: `--width`, else the terminal's (80 when it does not say), else unbounded. */
-export function outputWidth(stream: { isTTY?: boolean; columns?: number }, flag?: number): number {
-  if (flag !== undefined) return flag;
-  if (stream.isTTY !== true) return Number.POSITIVE_INFINITY;
-  return stream.columns && stream.columns > 0 ? stream.columns : 80;
-}
+export { outputWidth } from './outputWidth.js';
 
 /** Columns a string takes on a terminal (colour codes take none, wide characters two). */
 export const columns = (s: string): number => stringWidth(s);
