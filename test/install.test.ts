@@ -1,7 +1,7 @@
 /**
  * What an install on a builder's Node meets: every package in the lockfile accepts each Node the
  * project is tested on (npm warns EBADENGINE on every install otherwise), and the suite runs on
- * one of them (`.ci/run` runs it on 20 and on 24).
+ * one of them (`.ci/run` runs it on 20; on 24 as well with CLAW_CI_NODE24=1).
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,7 +11,7 @@ import semver from 'semver';
 import { REPO } from './helpers.js';
 
 const t = suite('install');
-/** The Node versions the README says are tested (.ci/run): the oldest supported 20, and 24. */
+/** The Node versions an install must not warn on: the oldest supported 20, and 24. */
 const TESTED = ['20.19.0', '24.0.0'];
 
 t('every package in the lockfile accepts Node 20.19 and 24: no EBADENGINE warning on install', () => {
@@ -30,7 +30,7 @@ t('every package in the lockfile accepts Node 20.19 and 24: no EBADENGINE warnin
 t('this suite runs on one of the Node versions the README names', () => {
   assert.ok([20, 24].includes(semver.major(process.version)), process.version);
   const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
-  assert.match(readme, /[Tt]ested on Node 20 and 24/);
+  assert.match(readme, /[Tt]ested on Node 20\b/);
 });
 
 t('fastify\'s inject (light-my-request, pinned by an override for Node 20) answers a request', async () => {

@@ -127,9 +127,15 @@ export function renderTrace(trace: Trace, d: Diagnosis, c: Colors = plain, cols 
       const how = e.join.tier >= 3 ? `inferred ${e.join.confidence.toFixed(2)}: ${e.join.how}` : `tier ${e.join.tier}: ${e.join.how}`;
       const message = terminalSafe(e.record.message ?? '', 2000);
       out.push(`${pad}${c.red('✗')} ${c.bold(e.name)}  ${cutMiddle(message, cols - pad.length - 4 - columns(e.name))}`);
-      const ref = cutMiddle(terminalSafe(lineRef(e.record), 500), Math.max(24, cols - pad.length - 4 - columns(how)));
-      const refLine = `${pad}  ${c.dim(ref)}  ${e.join.tier >= 3 ? c.yellow(how) : c.dim(how)}`;
-      out.push(cutMiddle(refLine, cols));
+      // The line's place, then how it was joined: the latter gives way first (cut, then left out).
+      let ref = terminalSafe(lineRef(e.record), 500);
+      const room = cols - pad.length - 2;
+      let joined = how;
+      if (columns(`${ref}  ${how}`) > room) {
+        joined = room - columns(ref) - 2 >= 16 ? cutMiddle(how, room - columns(ref) - 2) : '';
+        if (!joined) ref = cutMiddle(ref, room);
+      }
+      out.push(`${pad}  ${c.dim(ref)}${joined ? `  ${e.join.tier >= 3 ? c.yellow(joined) : c.dim(joined)}` : ''}`);
     }
   }
   for (const k of trace.skews) {
