@@ -144,7 +144,7 @@ withLookupOptions(program
 program
   .command('5xx')
   .alias('failures')
-  .description('the failures in a time window, grouped by cause, region, path and upstream, with an example request ID each')
+  .description('the failures in a time window: each cause with its total and an example request ID, then by region, path and upstream')
   .option('--db <path>', 'the index', defaultIndexPath())
   .addOption(new Option('--since <duration>', 'how far back from now (or from --until)').argParser(duration).default(3_600_000, '1h'))
   .option('--until <time>', 'end of the window (ISO 8601); default now', (v: string) => {
