@@ -1,7 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO, combinedLine, fixture } from './helpers.js';
@@ -83,7 +84,7 @@ t('parse --log-format reads a user layout; usage errors exit 2 with a message', 
 t('demo replays the bundled logs into an index, groups the failures by cause, and looks one up', () => {
   const r = run('demo');
   assert.is(r.status, 0, r.stderr);
-  assert.match(r.stdout, /indexed \d+ lines: nginx\/claw_json\.log/);
+  assert.match(r.stdout, /indexed \d+ lines from \d+ files:\n  nginx\/claw_json\.log/);
   assert.match(r.stdout, /\d+ failed requests/);
   for (const cause of ['upstream-refused', 'proxy-timeout', 'ws-upgrade-not-forwarded', 'upstream-tls']) assert.ok(r.stdout.includes(cause), cause);
   assert.match(r.stdout, /\$ claw-trace [0-9a-f-]+\n/);
@@ -139,6 +140,99 @@ t('terminal text: controls escaped, length bounded; JSON stays JSON without raw 
   const j = terminalSafeJson({ id: 'a\x7f\u009b\u202eb\x1b' });
   assert.not.match(j, /[\x1b\x7f\u009b\u202e]/);
   assert.equal(JSON.parse(j), { id: 'a\x7f\u009b\u202eb\x1b' });
+});
+
+t('help [command] shows the help (not a lookup of a request called "help"); durations in it are durations', () => {
+  const h = run('help');
+  assert.is(h.status, 0, h.stderr);
+  assert.match(h.stdout, /Usage: claw-trace/);
+  assert.match(h.stdout, /help \[command\]/);
+  const p = run('help', 'parse');
+  assert.is(p.status, 0, p.stderr);
+  assert.match(p.stdout, /Usage: claw-trace parse/);
+  const f = run('5xx', '--help');
+  assert.match(f.stdout, /--since <duration>.*\(default: 1h\)/s);
+  assert.not.match(f.stdout, /3600000/);
+  assert.match(run('lookup', '--help').stdout, /\(default: 3s\)/);
+  assert.match(run('ingest', '--help').stdout, /\(default: 60s\)/);
+});
+
+t('read-only commands never create an index: "no index at PATH", exit 2', () => {
+  const db = path.join(dir, 'nowhere', 'typo.db');
+  for (const args of [['5xx'], ['0a251a1eb555'], ['lookup', '0a251a1eb555']]) {
+    const r = run(...args, '--db', db);
+    assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`no index at ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: run \`claw-trace ingest\` or the agent first`));
+    assert.is(r.stdout, '', 'no "0 failed requests"');
+  }
+  assert.not.ok(existsSync(db) || existsSync(path.dirname(db)), 'nothing created');
+});
+
+t('parse a b c reads every file and says each one\'s result; the exit code is the worst file\'s; paths named in every error', () => {
+  const unknown = path.join(dir, 'unknown.log');
+  writeFileSync(unknown, 'hello\nworld\n');
+  const folder = path.join(dir, 'logs');
+  mkdirSync(folder, { recursive: true });
+  const combined = fixture('nginx', 'combined.log');
+  const json = fixture('nginx', 'claw_json.log');
+  const r = run('parse', '--summary-only', combined, unknown, path.join(dir, 'missing.log'), folder, json);
+  assert.is(r.status, 2, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.match(lines[0]!, /combined\.log: nginx-combined \(detected\)/);
+  assert.match(r.stderr, /unknown\.log: no known format reads its first lines; name one with --format/);
+  assert.match(r.stderr, /missing\.log: no such file/);
+  assert.match(r.stderr, new RegExp(`${folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is a directory: give the log files in it`));
+  assert.not.match(r.stderr, /EISDIR/);
+  assert.match(r.stderr, /is a directory[\s\S]*claw_json\.log: nginx-claw_json \(detected\)/, 'the file after the failures is read too');
+  const good = run('parse', combined, json);
+  assert.is(good.status, 0, good.stderr);
+  const files = new Set(good.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { file: string }).file));
+  assert.equal([...files], [combined, json]);
+});
+
+t('parse - reads standard input, plain or gzip', () => {
+  const text = readFileSync(fixture('nginx', 'combined.log'));
+  for (const input of [text, gzipSync(text)]) {
+    const r = spawnSync(process.execPath, [CLI, 'parse', '-'], { input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stdout.trim().split('\n').length, text.toString().trim().split('\n').length);
+    assert.match(r.stderr, /^stdin: nginx-combined \(detected\)/);
+  }
+});
+
+t('ingest exits non-zero when nothing could be read: 2 when no format reads the files, 1 when no line became a record', () => {
+  const db = path.join(dir, 'ingest-codes.db');
+  const unknown = path.join(dir, 'unknown2.log');
+  writeFileSync(unknown, 'hello\nworld\n');
+  const u = run('ingest', '--db', db, unknown);
+  assert.is(u.status, 2, u.stderr);
+  assert.match(u.stderr, /unknown2\.log: skipped: no known format/);
+  const wrong = path.join(dir, 'wrong.log');
+  writeFileSync(wrong, 'not an nginx line\nnor this\n');
+  const w = run('ingest', '--db', db, '--format', 'nginx-combined', wrong);
+  assert.is(w.status, 1, w.stderr);
+  const folder = path.join(dir, 'adir');
+  mkdirSync(folder, { recursive: true });
+  const d = run('ingest', '--db', db, folder);
+  assert.is(d.status, 2);
+  assert.match(d.stderr, /adir is a directory: give the log files in it/);
+  assert.is(run('ingest', '--db', db, fixture('nginx', 'combined.log')).status, 0);
+  assert.is(run('ingest', '--db', db, fixture('nginx', 'combined.log')).status, 0, 'nothing new is not a failure');
+});
+
+t('follow on a path that is not there says so, and still stops cleanly', async () => {
+  const missing = path.join(dir, 'not-yet.log');
+  const child = spawn(process.execPath, [CLI, 'follow', '--db', path.join(dir, 'f2.db'), missing, path.join(dir, 'nodir', '*.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<number | null>((r) => child.on('exit', r));
+  const deadline = Date.now() + 10_000;
+  while (!err.includes('following') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  child.kill('SIGTERM');
+  assert.is(await exited, 0, err);
+  assert.match(err, /not-yet\.log: no such file yet; it is read from its start when it appears/);
+  assert.match(err, /no file matches .*nodir\/\*\.log yet/);
+  assert.match(err, /following 0 files/);
 });
 
 t.run();

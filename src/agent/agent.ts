@@ -51,6 +51,18 @@ export function tokenMatches(presented: string | undefined, token: string): bool
   return timingSafeEqual(a, b) && presented !== undefined;
 }
 
+/** Why the API cannot listen, as one line that says what to change (a ConfigError: exit 2). */
+function listenError(e: NodeJS.ErrnoException, host: string, port: number): Error {
+  const at = `cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}`;
+  switch (e.code) {
+    case 'EADDRINUSE': return new ConfigError(`${at}: the port is in use (another claw-trace agent? \`ss -ltnp 'sport = :${port}'\` shows which process); stop it, or choose another port with --port or api.port`);
+    case 'EADDRNOTAVAIL': return new ConfigError(`${at}: ${host} is not an address of this machine; set api.host to 127.0.0.1 or one of its addresses`);
+    case 'ENOTFOUND': case 'EAI_AGAIN': case 'EAI_NONAME': return new ConfigError(`${at}: ${host} does not resolve to an address; set api.host to an IP address such as 127.0.0.1`);
+    case 'EACCES': return new ConfigError(`${at}: ports below 1024 need privileges; choose a port above 1023 with --port or api.port`);
+    default: return e;
+  }
+}
+
 /**
  * Live rates need less page cache than a backfill: 16 MiB keeps the agent's RSS under 150 MB.
  * WAL checkpoints run on the checkpointer's thread (store/checkpointer.ts); the automatic one,
@@ -112,7 +124,12 @@ export class Agent {
     this.startExport(startAfter, exportConfig);
     this.scheduleRetention();
     this.api = buildApi(this, { token: this.token, logger: this.log });
-    this.url = await this.api.listen({ host: this.config.api.host, port: this.config.api.port });
+    try {
+      this.url = await this.api.listen({ host: this.config.api.host, port: this.config.api.port });
+    } catch (e) {
+      await this.stop();
+      throw listenError(e as NodeJS.ErrnoException, this.config.api.host, this.config.api.port);
+    }
     const files = this.tailing();
     this.log.info({ index: this.config.index, api: this.url, files, patterns: this.config.sources.map((s) => s.path) },
       `watching ${files.length} file${files.length === 1 ? '' : 's'}${files.length ? `: ${files.join(', ')}` : ''} (of ${this.config.sources.length} paths and patterns; new matches are picked up); index ${this.config.index}; API on ${this.url}`);

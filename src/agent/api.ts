@@ -130,8 +130,8 @@ export function buildApi(agent: Agent, o: { token?: string; logger: Logger }): F
     const w = windowOf(req.query);
     if (!w) return reply.code(400).send({ error: WINDOW_ERROR });
     const report = failureReport(agent.index, { ...w, region: req.query.region, limit: req.query.limit });
-    const groups = req.query.cause ? report.groups.filter((g) => g.cause === req.query.cause) : report.groups;
-    return { ...report, groups, region: agent.effectiveConfig.region ?? null, builder: agent.effectiveConfig.builder };
+    const only = <T extends { cause: string }>(xs: T[]) => (req.query.cause ? xs.filter((x) => x.cause === req.query.cause) : xs);
+    return { ...report, causes: only(report.causes), groups: only(report.groups), region: agent.effectiveConfig.region ?? null, builder: agent.effectiveConfig.builder };
   });
 
   return app;

@@ -8,6 +8,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LogRecord } from '../../parsers/index.js';
 import { failureReport } from '../cli/failuresCommand.js';
 import type { Agent } from './agent.js';
+import type { ExportStats } from '../export/pipeline.js';
 
 /** Failures of this recent window are diagnosed for the 5xx-by-cause gauge on each scrape. */
 const RECENT_MS = 5 * 60_000;
@@ -20,6 +21,9 @@ export class AgentMetrics {
   constructor(agent: Agent) {
     const r = this.registry;
     collectDefaultMetrics({ register: r, prefix: 'claw_trace_' });
+    // prom-client's three totals of active handles/requests/resources are gauges named `_total`,
+    // which `promtool check metrics` refuses; the same counts by type stay (sum them).
+    for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) r.removeSingleMetric(`claw_trace_nodejs_${name}`);
     this.lines = new Counter({ name: 'claw_trace_lines_parsed_total', help: 'Lines parsed and indexed by this agent, by source', labelNames: ['source'], registers: [r] });
     this.readErrors = new Counter({ name: 'claw_trace_read_errors_total', help: 'Files that could not be read (permissions, vanished)', registers: [r] });
     const db = agent.index.db;
@@ -72,19 +76,24 @@ export class AgentMetrics {
         for (const [tier, n] of Object.entries(report.joinTiers)) joins.set({ tier }, n);
       },
     });
-    const outboxSpans = new Gauge({ name: 'claw_trace_export_outbox_spans', help: 'Spans waiting in the export outbox', registers: [r] });
-    const delivered = new Gauge({ name: 'claw_trace_export_delivered_spans', help: 'Spans the OTLP endpoint accepted since the agent started', registers: [r] });
-    const dropped = new Gauge({ name: 'claw_trace_export_dropped_spans', help: 'Spans dropped over the outbox cap (ever, for this outbox)', registers: [r] });
-    new Gauge({
-      name: 'claw_trace_export_failures', help: 'Failed OTLP deliveries since the agent started (each retried)', registers: [r],
-      collect() {
-        const s = agent.exportStats();
-        this.set(s?.failures ?? 0);
-        outboxSpans.set(s?.spans ?? 0);
-        delivered.set(s?.deliveredSpans ?? 0);
-        dropped.set(s?.droppedSpans ?? 0);
-      },
-    });
+    // What the export thread counts (since the agent started; dropped: ever, for this outbox),
+    // as counters: each scrape adds what grew since the last one.
+    const stat = (name: string, help: string, read: (s: ExportStats | undefined) => number) => {
+      let last = 0;
+      new Counter({
+        name, help, registers: [r],
+        collect() {
+          const now = read(agent.exportStats());
+          if (now < last) { this.reset(); last = 0; } // the export thread started again
+          if (now > last) this.inc(now - last);
+          last = now;
+        },
+      });
+    };
+    new Gauge({ name: 'claw_trace_export_outbox_spans', help: 'Spans waiting in the export outbox', registers: [r], collect() { this.set(agent.exportStats()?.spans ?? 0); } });
+    stat('claw_trace_export_delivered_spans_total', 'Spans the OTLP endpoint accepted since the agent started', (s) => s?.deliveredSpans ?? 0);
+    stat('claw_trace_export_dropped_spans_total', 'Spans dropped over the outbox cap (ever, for this outbox)', (s) => s?.droppedSpans ?? 0);
+    stat('claw_trace_export_failures_total', 'Failed OTLP deliveries since the agent started (each retried)', (s) => s?.failures ?? 0);
   }
 
   committed(records: LogRecord[]): void {

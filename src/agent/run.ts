@@ -4,6 +4,7 @@ import YAML from 'yaml';
 import { terminalSafe } from '../cli/terminalText.js';
 import { Agent } from './agent.js';
 import { loadConfig, type AgentConfig } from './config.js';
+import { onStop } from '../cli/stopSignal.js';
 
 export interface AgentFlags { config?: string; db?: string; port?: number; backfill?: boolean; printConfig?: boolean }
 
@@ -43,15 +44,11 @@ export async function runAgent(o: AgentFlags): Promise<number> {
   const agent = new Agent(config, log);
   await agent.start();
   return new Promise<number>((resolve) => {
-    let stopping = false;
     const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
       log.info(`${signal}: stopping (committing what is read, flushing the outbox)`);
       void agent.stop().then(() => { log.info('stopped'); log.flush(); resolve(0); }, (e: Error) => { log.error({ err: e.message }, 'stop failed'); resolve(1); });
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    onStop((reason) => stop(reason === 'parent exited' ? 'the shell npm started it from exited (npm was stopped)' : reason));
     process.on('SIGHUP', () => {
       try {
         void agent.reload(effective(o)).catch((e: Error) => log.error({ err: e.message }, `reload failed: ${e.message}`));

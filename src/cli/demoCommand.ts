@@ -14,19 +14,20 @@ import { assembleTrace } from '../correlate/assemble.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { renderTrace } from './lookupCommand.js';
 import { failureReport, printFailures } from './failuresCommand.js';
+import { cutMiddle } from './terminalWidth.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures');
 
 /** The cause the demo shows first, when the fixtures hold it. */
 const SHOWCASE = ['localhost-resolves-to-ipv6', 'proxy-timeout', 'upstream-refused'];
 
-export async function runDemo(out: NodeJS.WritableStream): Promise<number> {
+export async function runDemo(out: NodeJS.WritableStream, width = Number.POSITIVE_INFINITY): Promise<number> {
   const color = (out as { isTTY?: boolean }).isTTY === true && !process.env.NO_COLOR;
   const c = color ? pc : { bold: (s: string) => s, dim: (s: string) => s };
   const dir = mkdtempSync(path.join(tmpdir(), 'claw-demo-'));
   const index = new RecordIndex(path.join(dir, 'demo.db'));
   try {
-    out.write(`${c.bold('claw-trace demo')} ${c.dim(`— replaying logs written by real nginx 1.22 and Caddy 2.6 (${FIXTURES})`)}\n\n`);
+    out.write(`${c.bold('claw-trace demo')} ${c.dim(cutMiddle(`— replaying logs written by real nginx 1.22 and Caddy 2.6 (${FIXTURES})`, width - 16))}\n\n`);
     let lines = 0;
     const files: string[] = [];
     for (const sub of ['nginx', 'caddy', 'openclaw']) {
@@ -39,16 +40,16 @@ export async function runDemo(out: NodeJS.WritableStream): Promise<number> {
         files.push(`${sub}/${name} (${r.format}, ${r.records} records)`);
       }
     }
-    out.write(`indexed ${lines} lines: ${files.join(', ')}\n\n`);
+    out.write(`indexed ${lines} lines from ${files.length} files:\n${files.map((f) => `  ${f}\n`).join('')}\n`);
     const report = failureReport(index, { from: 0, to: 4_102_444_800_000 });
-    printFailures(report, { color }, out);
-    const pick = SHOWCASE.map((cause) => report.groups.find((g) => g.cause === cause && g.upstream !== '-')).find(Boolean) ?? report.groups[0];
+    printFailures(report, { color, width }, out);
+    const pick = SHOWCASE.map((cause) => report.groups.find((g) => g.cause === cause && g.upstream !== '-' && g.region === 'lab-nginx')).find(Boolean) ?? report.groups[0];
     if (pick) {
       out.write(`\n${c.bold(`$ claw-trace ${pick.example}`)}\n\n`);
       const trace = assembleTrace(index, pick.example)!;
-      out.write(renderTrace(trace, diagnose(trace, index), color ? pc : undefined));
+      out.write(renderTrace(trace, diagnose(trace, index), color ? pc : undefined, width));
     }
-    out.write(`\n${c.dim('Next: index your own logs (claw-trace ingest "/var/log/nginx/*.log"), then claw-trace 5xx --since 1h and claw-trace <request-id>.')}\n`);
+    out.write(`\n${c.dim('Next: index your own logs (claw-trace ingest "/var/log/nginx/*.log"),\nthen claw-trace 5xx --since 1h and claw-trace <request-id>.')}\n`);
     return 0;
   } finally {
     index.close();

@@ -5,6 +5,8 @@
 import pc from 'picocolors';
 import type { RecordIndex } from '../store/recordIndex.js';
 import { assembleTrace } from '../correlate/assemble.js';
+import type { Span, Trace } from '../correlate/trace.js';
+import { cutMiddle, padColumns, wrapText } from './terminalWidth.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { terminalSafe, terminalSafeJson } from './terminalText.js';
 import { findPatterns, trafficOf, type FailureFact, type Pattern } from '../diagnose/patterns.js';
@@ -17,6 +19,8 @@ export interface FailuresOptions {
   limit?: number;
   json?: boolean;
   color?: boolean;
+  /** Columns to fit the table to (default: unbounded). */
+  width?: number;
 }
 
 export interface FailureGroup {
@@ -34,6 +38,9 @@ export interface FailuresReport {
   candidates: number;
   diagnosed: number;
   withoutRequestId: number;
+  /** By cause, most first: the total of each, and an example. */
+  causes: { cause: string; count: number; example: string }[];
+  /** By cause, region, path and upstream: the breakdown of each cause. */
   groups: FailureGroup[];
   /** What the failures have in common (cause '*': all of them). */
   patterns: (Pattern & { cause: string })[];
@@ -54,10 +61,27 @@ function candidates(index: RecordIndex, o: FailuresOptions): { requestId: string
   return index.db.prepare(`SELECT request_id AS requestId, raw FROM records WHERE ${where.join(' AND ')} ORDER BY time DESC`).all(...args) as { requestId: string | null; raw: string }[];
 }
 
+/**
+ * The upstream a failed request went to: its access line's first attempt (nginx), else the first
+ * error or debug line joined to it that names one (Caddy's access lines name none; its
+ * reverse_proxy lines do).
+ */
+function upstreamOf(trace: Trace, hop: Span | undefined): string {
+  const own = hop?.record?.upstreams?.[0]?.addr;
+  if (own) return own;
+  for (const s of trace.spans) {
+    for (const e of s.events) {
+      const addr = e.record.upstreams?.[0]?.addr ?? e.record.upstreamUrl;
+      if (addr) return addr;
+    }
+  }
+  return '-';
+}
+
 export function failureReport(index: RecordIndex, o: FailuresOptions): FailuresReport {
   const rows = candidates(index, o);
   const limit = o.limit ?? 2000;
-  const report: FailuresReport = { from: o.from, to: o.to, candidates: rows.length, diagnosed: 0, withoutRequestId: 0, groups: [], patterns: [], joinTiers: {} };
+  const report: FailuresReport = { from: o.from, to: o.to, candidates: rows.length, diagnosed: 0, withoutRequestId: 0, causes: [], groups: [], patterns: [], joinTiers: {} };
   const facts: FailureFact[] = [];
   const groups = new Map<string, FailureGroup>();
   const seen = new Set<string>();
@@ -77,7 +101,7 @@ export function failureReport(index: RecordIndex, o: FailuresOptions): FailuresR
       cause: d.causes[0]?.id ?? 'unknown',
       region: hop?.region ?? '-',
       path: (hop?.record?.uri ?? '-').split('?')[0]!,
-      upstream: hop?.record?.upstreams?.[0]?.addr ?? '-',
+      upstream: upstreamOf(trace, hop),
       count: 0,
       example: row.requestId,
     };
@@ -87,7 +111,15 @@ export function failureReport(index: RecordIndex, o: FailuresOptions): FailuresR
     have.count++;
     groups.set(key, have);
   }
-  report.groups = [...groups.values()].sort((a, b) => b.count - a.count || a.cause.localeCompare(b.cause));
+  const causes = new Map<string, { cause: string; count: number; example: string }>();
+  for (const g of groups.values()) {
+    const have = causes.get(g.cause) ?? { cause: g.cause, count: 0, example: g.example };
+    have.count += g.count;
+    causes.set(g.cause, have);
+  }
+  report.causes = [...causes.values()].sort((a, b) => b.count - a.count || a.cause.localeCompare(b.cause));
+  const rank = new Map(report.causes.map((x, i) => [x.cause, i]));
+  report.groups = [...groups.values()].sort((a, b) => rank.get(a.cause)! - rank.get(b.cause)! || b.count - a.count || a.region.localeCompare(b.region) || a.path.localeCompare(b.path));
   report.patterns = findPatterns(facts, trafficOf(index, o.from, o.to));
   return report;
 }
@@ -98,23 +130,36 @@ export function runFailures(index: RecordIndex, o: FailuresOptions, stdout: Node
 }
 
 /** The report as a table (or JSON with `json`), with the fleet patterns under it. */
-export function printFailures(r: FailuresReport, o: Pick<FailuresOptions, 'json' | 'color'>, stdout: NodeJS.WritableStream): void {
+export function printFailures(r: FailuresReport, o: Pick<FailuresOptions, 'json' | 'color' | 'width'>, stdout: NodeJS.WritableStream): void {
   if (o.json) {
     stdout.write(terminalSafeJson(r) + '\n');
     return;
   }
   const c = o.color ? pc : { bold: (s: string) => s, dim: (s: string) => s, red: (s: string) => s };
+  const cols = o.width ?? Number.POSITIVE_INFINITY;
   const span = r.from <= 0 ? 'all the index' : `${new Date(r.from).toISOString()} .. ${new Date(r.to).toISOString()}`;
   stdout.write(`${c.bold(`${r.diagnosed} failed requests`)} ${c.dim(`(${span})`)}\n`);
-  if (r.groups.length) {
-    const head = ['count', 'cause', 'region', 'path', 'upstream', 'example request ID'];
-    const rows = r.groups.map((g) => [String(g.count), g.cause, terminalSafe(g.region, 20), terminalSafe(g.path, 40), terminalSafe(g.upstream, 28), terminalSafe(g.example, 40)]);
-    const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i]!.length)));
-    stdout.write(c.dim(head.map((h, i) => (i === 0 ? h.padStart(w[i]!) : h.padEnd(w[i]!))).join('  ')) + '\n');
-    for (const x of rows) stdout.write(x.map((v, i) => (i === 0 ? v.padStart(w[i]!) : i === 1 ? c.red(v.padEnd(w[i]!)) : v.padEnd(w[i]!))).join('  ').trimEnd() + '\n');
+  if (r.causes.length) {
+    // One row per cause with its total and an example ID, then its breakdown, indented: region,
+    // path, upstream (and each one's example where the terminal has room). On a narrow terminal
+    // the path and then the upstream are cut in their middle; an ID, to copy into
+    // `claw-trace <id>`, never.
+    const count = Math.max(5, ...r.causes.map((x) => String(x.count).length));
+    const rows = r.groups.map((g) => ({ g, cells: [terminalSafe(g.region, 20), terminalSafe(g.path, 200), terminalSafe(g.upstream, 200), terminalSafe(g.example, 80)] }));
+    const w = [6, 4, 8, 18].map((min, i) => Math.max(min, ...rows.map((x) => x.cells[i]!.length)));
+    const width = (n: number) => count + 4 + w.slice(0, n).reduce((a, b) => a + b, 0) + 2 * (n - 1);
+    const shown = width(4) <= cols ? 4 : 3; // the breakdown's examples go first
+    for (const i of [1, 2]) if (width(shown) > cols) w[i] = Math.max(16, w[i]! - (width(shown) - cols));
+    const line = (cells: string[]) => cells.slice(0, shown).map((v, i) => (i === shown - 1 ? cutMiddle(v, w[i]!) : padColumns(cutMiddle(v, w[i]!), w[i]!))).join('  ');
+    stdout.write(c.dim(`${'count'.padStart(count)}  cause, example request ID`) + '\n');
+    stdout.write(c.dim(`${''.padStart(count)}    ${line(['region', 'path', 'upstream', 'example request ID'])}`.trimEnd()) + '\n');
+    for (const x of r.causes) {
+      stdout.write(`${c.bold(String(x.count).padStart(count))}  ${c.red(x.cause)}  ${c.dim(terminalSafe(x.example, 80))}\n`);
+      for (const row of rows.filter((y) => y.g.cause === x.cause)) stdout.write(`${String(row.g.count).padStart(count)}    ${line(row.cells)}`.trimEnd() + '\n');
+    }
   }
   for (const p of r.patterns) {
-    stdout.write(`${c.bold('pattern')} ${p.id}${p.cause === '*' ? '' : ` (${p.cause})`}: ${terminalSafe(p.summary, 300)}\n  ${c.dim(`points to ${p.pointsTo}`)}\n`);
+    stdout.write(`${wrapText(`${c.bold('pattern')} ${p.id}${p.cause === '*' ? '' : ` (${p.cause})`}: ${terminalSafe(p.summary, 300)}`, cols, '  ')}\n  ${c.dim(wrapText(`points to ${p.pointsTo}`, cols - 2, '  '))}\n`);
   }
-  if (r.withoutRequestId) stdout.write(c.dim(`${r.withoutRequestId} failing lines carry no request ID (log $request_id, see the README) and are not joined\n`));
+  if (r.withoutRequestId) stdout.write(c.dim(wrapText(`${r.withoutRequestId} failing lines carry no request ID (log $request_id, see the README) and are not joined`, cols)) + '\n');
 }

@@ -40,12 +40,13 @@ export async function expandFiles(patterns: string[]): Promise<string[]> {
   for (const p of patterns) {
     if (isDynamicPattern(p)) {
       const matches = await glob(p, { absolute: true, onlyFiles: true });
-      if (matches.length === 0) throw new UsageError(`no file matches ${p}`);
+      if (matches.length === 0) throw new UsageError(`no file matches ${terminalSafe(p, 300)}`);
       for (const m of matches) found.add(m);
     } else {
       const s = await stat(p).catch(() => undefined);
-      if (!s) throw new UsageError(`${p}: no such file`);
-      if (!s.isFile()) throw new UsageError(`${p} is not a file`);
+      if (!s) throw new UsageError(`${terminalSafe(p, 300)}: no such file`);
+      if (s.isDirectory()) throw new UsageError(`${terminalSafe(p, 300)} is a directory: give the log files in it (e.g. "${terminalSafe(p, 300).replace(/\/$/, '')}/*.log")`);
+      if (!s.isFile()) throw new UsageError(`${terminalSafe(p, 300)} is not a file`);
       found.add(path.resolve(p));
     }
   }
@@ -191,5 +192,16 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
     }
     stderr.write(`ingested ${summary.lines} lines (${summary.records} records${errs ? `; unreadable: ${errs}` : ''}) from ${files.length} files into ${terminalSafe(opts.db, 300)} in ${summary.seconds.toFixed(2)} s, ${summary.linesPerSecond.toLocaleString('en-US')} lines/s\n`);
   }
-  return 0;
+  return ingestExitCode(summary);
+}
+
+/**
+ * 0 when something was read (or nothing was new: a second run); 2 when no file could be read
+ * because no format reads it (as `parse` says for the same file); 1 when files had lines but not
+ * one became a record (the wrong --format or --log-format?).
+ */
+export function ingestExitCode(s: Pick<IngestSummary, 'files' | 'lines' | 'records'>): number {
+  if (s.records > 0 || s.files.length === 0) return 0;
+  if (s.files.every((f) => f.skipped === 'unknown-format' || f.skipped === 'empty') && s.files.some((f) => f.skipped === 'unknown-format')) return 2;
+  return s.lines > 0 ? 1 : 0;
 }

@@ -5,6 +5,8 @@
 // Each command imports what it uses when it runs: a lookup must not pay for the tailer's,
 // the progress bar's and the glob library's start-up (about 100 ms together).
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import ms from 'ms';
 import bytes from 'bytes';
 import { FORMATS, ERROR_KINDS, LogFormatError } from '../../parsers/index.js';
@@ -12,10 +14,16 @@ import { defaultIndexPath } from '../config/paths.js';
 import { UnknownFormatError } from '../read/parseFile.js';
 import { UsageError } from './errors.js';
 import { terminalSafe } from './terminalText.js';
+import { outputWidth } from './outputWidth.js';
+import { onStop } from './stopSignal.js';
 import type { OtlpProtocol } from '../export/config.js';
 
-/** The index, opened for one command and closed after it. */
-async function withIndex<T>(file: string, f: (index: import('../store/recordIndex.js').RecordIndex) => Promise<T> | T): Promise<T> {
+/**
+ * The index, opened for one command and closed after it. Commands that only read it (`existing`)
+ * never create one: an empty index would answer "0 failed requests" for a mistyped --db.
+ */
+async function withIndex<T>(file: string, f: (index: import('../store/recordIndex.js').RecordIndex) => Promise<T> | T, o: { existing?: boolean } = {}): Promise<T> {
+  if (o.existing && !existsSync(file)) throw new UsageError(`no index at ${terminalSafe(file, 300)}: run \`claw-trace ingest\` or the agent first (or give its path with --db)`);
   const { RecordIndex } = await import('../store/recordIndex.js');
   const index = new RecordIndex(file);
   try {
@@ -40,6 +48,15 @@ function size(v: string): number {
   return n;
 }
 
+/** `--width N`: the columns to fit to (default: the terminal's; not cut when not a terminal). */
+function widthOption(): Option {
+  return new Option('--width <columns>', 'fit the output to this many columns (default: the terminal\'s width; a pipe gets every line whole)').argParser((v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 40) throw new InvalidArgumentError('a number of columns, 40 or more');
+    return n;
+  });
+}
+
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
@@ -55,7 +72,7 @@ function withParserOptions(cmd: Command): Command {
     .option('--log-format <text>', "an nginx log_format: the directive from nginx.conf ('log_format name ...;') or the bare format string")
     .option('--tz <zone>', 'time zone of logs that write none (nginx error log): local, UTC, +02:00, Europe/Berlin', 'local')
     .option('--request-id-header <name>', 'the header that carries the request ID (Caddy)', 'X-Request-Id')
-    .option('--max-line-bytes <n>', 'longer lines are counted as unreadable, not read', positiveInt, 256 * 1024);
+    .addOption(new Option('--max-line-bytes <n>', 'longer lines are counted as unreadable, not read').argParser(positiveInt).default(256 * 1024, '262144 (256 KiB)'));
 }
 
 function parserOptions(o: ParserFlags) {
@@ -72,27 +89,30 @@ program
   .version('0.1.0')
   // The lookup's --db/--json belong to the root; subcommands have their own.
   .enablePositionalOptions()
+  // `claw-trace help parse`, although a bare word is also a request ID to look up.
+  .helpCommand('help [command]', 'show the help of a command')
   .exitOverride((err) => {
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
-interface LookupFlags { db: string; json?: boolean; agent?: string[]; agentTimeout: number; otlpBackend?: string; config?: string }
+interface LookupFlags { db: string; json?: boolean; width?: number; agent?: string[]; agentTimeout: number; otlpBackend?: string; config?: string }
 async function lookup(id: string, o: LookupFlags): Promise<void> {
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
+  const width = outputWidth(process.stdout, o.width);
   if (o.otlpBackend) {
     const { runBackendLookup } = await import('./lookupCommand.js');
-    process.exitCode = await runBackendLookup(id, o.otlpBackend, o.agentTimeout, { json: o.json, color }, process.stdout, process.stderr);
+    process.exitCode = await runBackendLookup(id, o.otlpBackend, o.agentTimeout, { json: o.json, color, width }, process.stdout, process.stderr);
     return;
   }
   // The agents to ask: --agent, else the config's `agents:` (-c).
   if (!o.agent?.length && o.config) o.agent = (await import('../agent/config.js')).loadConfig(o.config).agents;
   if (o.agent?.length) {
     const { runRemoteLookup } = await import('./lookupCommand.js');
-    process.exitCode = await runRemoteLookup(id, o.agent, o.agentTimeout, { json: o.json, color }, process.stdout, process.stderr);
+    process.exitCode = await runRemoteLookup(id, o.agent, o.agentTimeout, { json: o.json, color, width }, process.stdout, process.stderr);
     return;
   }
   const { runLookup } = await import('./lookupCommand.js');
-  process.exitCode = await withIndex(o.db, (index) => runLookup(index, id, { json: o.json, color }, process.stdout, process.stderr));
+  process.exitCode = await withIndex(o.db, (index) => runLookup(index, id, { json: o.json, color, width }, process.stdout, process.stderr), { existing: true });
 }
 
 /** The options of a lookup, for `claw-trace <id>` and `claw-trace lookup <id>` alike. */
@@ -100,11 +120,12 @@ function withLookupOptions(cmd: Command): Command {
   return cmd
     .option('--db <path>', 'the index', defaultIndexPath())
     .option('--json', 'print the trace and diagnosis as JSON')
+    .addOption(widthOption())
     .option('--agent <url>', 'ask this regional agent\'s API instead of the local index (repeat for each region; token from $CLAW_TRACE_TOKEN)',
       (v: string, prev: string[] = []) => { if (!/^https?:\/\//.test(v)) throw new InvalidArgumentError('an http:// or https:// URL'); return [...prev, v]; })
     .option('-c, --config <file>', 'an agent config: its `agents:` are asked (when no --agent is given)')
     .option('--otlp-backend <url>', 'ask the tracing backend (Jaeger or Tempo query API) for the exported trace instead')
-    .option('--agent-timeout <duration>', 'how long to wait for each agent or the backend', duration, 3000);
+    .addOption(new Option('--agent-timeout <duration>', 'how long to wait for each agent or the backend').argParser(duration).default(3000, '3s'));
 }
 
 withLookupOptions(program
@@ -123,9 +144,9 @@ withLookupOptions(program
 program
   .command('5xx')
   .alias('failures')
-  .description('the failures in a time window, grouped by cause, region, path and upstream, with an example request ID each')
+  .description('the failures in a time window: each cause with its total and an example request ID, then by region, path and upstream')
   .option('--db <path>', 'the index', defaultIndexPath())
-  .option('--since <duration>', 'how far back from now (or from --until)', duration, 3_600_000)
+  .addOption(new Option('--since <duration>', 'how far back from now (or from --until)').argParser(duration).default(3_600_000, '1h'))
   .option('--until <time>', 'end of the window (ISO 8601); default now', (v: string) => {
     const t = Date.parse(v);
     if (Number.isNaN(t)) throw new InvalidArgumentError('an ISO 8601 time such as 2026-11-22T13:00:00Z');
@@ -133,15 +154,16 @@ program
   })
   .option('--region <label>', 'only this region')
   .option('--json', 'print the report as JSON')
-  .action(async (o: { db: string; since: number; until?: number; region?: string; json?: boolean }) => {
+  .addOption(widthOption())
+  .action(async (o: { db: string; since: number; until?: number; region?: string; json?: boolean; width?: number }) => {
     const { runFailures } = await import('./failuresCommand.js');
     const to = o.until ?? Date.now();
-    process.exitCode = await withIndex(o.db, (index) => runFailures(index, { from: to - o.since, to, region: o.region, json: o.json, color: process.stdout.isTTY === true && !process.env.NO_COLOR }, process.stdout));
+    process.exitCode = await withIndex(o.db, (index) => runFailures(index, { from: to - o.since, to, region: o.region, json: o.json, color: process.stdout.isTTY === true && !process.env.NO_COLOR, width: outputWidth(process.stdout, o.width) }, process.stdout), { existing: true });
   });
 
 withParserOptions(program.command('parse'))
   .description('read log files and print their records as NDJSON; a summary of unreadable lines goes to stderr')
-  .argument('<files...>', 'log files (plain or .gz)')
+  .argument('<files...>', 'log files (plain or .gz); - reads standard input')
   .option('--errors', 'print every unreadable line with its place and reason')
   .option('--summary-only', 'print only the summary, no records')
   .action(async (files: string[], o: ParserFlags & { errors?: boolean; summaryOnly?: boolean }) => {
@@ -157,7 +179,7 @@ withParserOptions(program.command('ingest'))
   .option('--json', 'print the summary as JSON on stdout (no progress bar)')
   .option('--otlp-endpoint <url>', 'export the ingested traces to this OTLP/HTTP receiver (default: OTEL_EXPORTER_OTLP_ENDPOINT; none: no export)')
   .addOption(new Option('--otlp-protocol <protocol>', 'OTLP encoding (default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)').choices(['http/protobuf', 'http/json']))
-  .option('--export-wait <duration>', 'how long to wait for the endpoint to take every span before exiting (default 60s)', duration, 60_000)
+  .addOption(new Option('--export-wait <duration>', 'how long to wait for the endpoint to take every span before exiting').argParser(duration).default(60_000, '60s'))
   .addOption(new Option('--bulk <mode>', 'build the request-ID index once at the end instead of row by row: auto = for 64 MB or more of input that is at least as large as the index (lookups scan meanwhile)').choices(['auto', 'always', 'never']).default('auto'))
   .action(async (files: string[], o: ParserFlags & { db: string; region?: string; json?: boolean; otlpEndpoint?: string; otlpProtocol?: OtlpProtocol; exportWait: number; bulk: 'auto' | 'always' | 'never' }) => {
     const { runIngest } = await import('./ingestCommand.js');
@@ -186,7 +208,18 @@ withParserOptions(program.command('follow'))
   .option('--backfill', 'read files the index does not know from their start (default: from their end)')
   .option('--region <label>', 'region label stored with the files')
   .action(async (paths: string[], o: ParserFlags & { db: string; backfill?: boolean; region?: string }) => {
-    const [{ RecordIndex }, { Tailer }] = await Promise.all([import('../store/recordIndex.js'), import('../tail/tailer.js')]);
+    const [{ RecordIndex }, { Tailer }, { glob, isDynamicPattern }] = await Promise.all([import('../store/recordIndex.js'), import('../tail/tailer.js'), import('tinyglobby')]);
+    // Paths that name nothing yet are followed (a log appears with its first line), but said.
+    for (const p of paths) {
+      const name = terminalSafe(p, 300);
+      if (isDynamicPattern(p)) {
+        if ((await glob(p, { onlyFiles: true })).length === 0) process.stderr.write(`claw-trace: no file matches ${name} yet; files that appear are read from their start\n`);
+        continue;
+      }
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (st?.isDirectory()) throw new UsageError(`${name} is a directory: give the log files in it (e.g. "${name.replace(/\/$/, '')}/*.log")`);
+      if (!st) process.stderr.write(`claw-trace: ${name}: no such file${existsSync(path.dirname(p)) ? ' yet; it is read from its start when it appears' : ` (nor its directory ${terminalSafe(path.dirname(p), 300)}): a typo?`}\n`);
+    }
     const index = new RecordIndex(o.db);
     let records = 0;
     const { maxLineBytes, ...parsing } = parserOptions(o);
@@ -197,10 +230,12 @@ withParserOptions(program.command('follow'))
       onCommit: (r) => { records += r.length; },
       onError: (file, e) => process.stderr.write(`claw-trace: ${terminalSafe(file, 300)}: ${terminalSafe(e.message, 300)}\n`),
     });
+    // Stop handlers first: a SIGTERM right after "following" must find them.
+    const stopped = new Promise<void>((resolve) => onStop(() => resolve()));
     await tailer.start();
-    process.stderr.write(`following ${tailer.followed().length} files into ${terminalSafe(o.db, 300)}; Ctrl-C to stop\n`);
+    process.stderr.write(`following ${tailer.followed().length} file${tailer.followed().length === 1 ? '' : 's'} into ${terminalSafe(o.db, 300)}; Ctrl-C to stop\n`);
     const report = setInterval(() => { if (records) { process.stderr.write(`${records} records\n`); records = 0; } }, 5000);
-    await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve); });
+    await stopped;
     clearInterval(report);
     await tailer.stop(); // finishes the reads in flight: their batches commit with their checkpoints
     index.close();
@@ -223,9 +258,10 @@ program
 program
   .command('demo')
   .description('read the bundled logs from real nginx, Caddy and OpenClaw runs and show what claw-trace understands of them')
-  .action(async () => {
+  .addOption(widthOption())
+  .action(async (o: { width?: number }) => {
     const { runDemo } = await import('./demoCommand.js');
-    process.exitCode = await runDemo(process.stdout);
+    process.exitCode = await runDemo(process.stdout, outputWidth(process.stdout, o.width));
   });
 
 program

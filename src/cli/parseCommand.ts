@@ -3,7 +3,8 @@
  * on stderr. How a user checks that their logs are understood before running the agent.
  */
 import pc from 'picocolors';
-import { emptyStats, parseFile, type FileStats, type ParseFileOptions } from '../read/parseFile.js';
+import { emptyStats, parseFile, UnknownFormatError, type FileStats, type ParseFileOptions } from '../read/parseFile.js';
+import { STDIN } from '../read/lineReader.js';
 import { terminalSafe, terminalSafeJson } from './terminalText.js';
 
 export interface ParseCommandOptions extends ParseFileOptions {
@@ -31,7 +32,7 @@ class Output {
 
 export function formatSummary(s: FileStats, color: boolean): string {
   const c = color ? pc : { bold: (x: string) => x, yellow: (x: string) => x, dim: (x: string) => x, red: (x: string) => x, green: (x: string) => x };
-  const file = terminalSafe(s.file, 300);
+  const file = terminalSafe(displayName(s.file), 300);
   const head = `${c.bold(file)}: ${s.format}${s.detected ? ' (detected)' : ''}, ${s.lines} lines, ${c.green(String(s.records))} records, ${s.errors ? c.red(String(s.errors)) : '0'} unreadable`;
   const out = [head];
   for (const [reason, r] of Object.entries(s.byReason)) {
@@ -42,26 +43,52 @@ export function formatSummary(s: FileStats, color: boolean): string {
   return out.join('\n');
 }
 
-/** Returns the exit code: 0 read, 1 lines but no record (wrong format?). */
+/**
+ * Reads every file, each with its own summary (or the reason it could not be read). Returns the
+ * exit code of the worst file: 0 read, 1 lines but no record (wrong format?), 2 not readable at
+ * all (missing, a directory, no format detected).
+ */
 export async function runParse(files: string[], opts: ParseCommandOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
   const out = new Output(stdout);
   const color = (stderr as { isTTY?: boolean }).isTTY === true && !process.env.NO_COLOR;
-  let lines = 0;
-  let records = 0;
+  let code = 0;
   for (const file of files) {
     const stats = emptyStats(file);
-    for await (const item of parseFile(file, opts, stats)) {
-      if (item.kind === 'record') {
-        if (!opts.summaryOnly) await out.write(terminalSafeJson(item.record) + '\n');
-      } else if (opts.errors) {
-        stderr.write(`${terminalSafe(file, 300)}:${item.line.lineNo}: ${item.error.reason}: ${terminalSafe(item.error.detail, 200)}\n`);
+    try {
+      for await (const item of parseFile(file, opts, stats)) {
+        if (item.kind === 'record') {
+          if (!opts.summaryOnly) await out.write(terminalSafeJson(item.record) + '\n');
+        } else if (opts.errors) {
+          stderr.write(`${terminalSafe(displayName(file), 300)}:${item.line.lineNo}: ${item.error.reason}: ${terminalSafe(item.error.detail, 200)}\n`);
+        }
       }
+    } catch (e) {
+      const why = fileError(file, e);
+      if (why === undefined) throw e; // not about this file (a bad --log-format): every file would fail alike
+      await out.flush();
+      stderr.write(`claw-trace: ${why}\n`);
+      code = 2;
+      continue;
     }
     await out.flush();
     stderr.write(formatSummary(stats, color) + '\n');
-    lines += stats.lines;
-    records += stats.records;
+    if (stats.lines > 0 && stats.records === 0) code = Math.max(code, 1);
   }
   await out.flush();
-  return lines > 0 && records === 0 ? 1 : 0;
+  return code;
+}
+
+const displayName = (file: string) => (file === STDIN ? 'stdin' : file);
+
+/** What went wrong with one file, naming it; undefined for errors that are not about the file. */
+export function fileError(file: string, e: unknown): string | undefined {
+  const name = terminalSafe(displayName(file), 300);
+  if (e instanceof UnknownFormatError) return terminalSafe(file === STDIN ? e.message.replace(/^-: /, 'stdin: ') : e.message, 500);
+  switch ((e as NodeJS.ErrnoException).code) {
+    case 'ENOENT': return `${name}: no such file`;
+    case 'EISDIR': return `${name} is a directory: give the log files in it (e.g. "${name.replace(/\/$/, '')}/*.log")`;
+    case 'EACCES': case 'EPERM': return `${name}: permission denied (nginx's logs are readable by the adm group: sudo, or add yourself to adm)`;
+    case 'ENOTDIR': return `${name}: a part of the path is not a directory`;
+    default: return (e as NodeJS.ErrnoException).code ? `${name}: ${terminalSafe((e as Error).message, 300)}` : undefined;
+  }
 }

@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { isUtf8 } from 'node:buffer';
-import { pipeline, type Readable, type Transform } from 'node:stream';
+import { pipeline, Readable, type Transform } from 'node:stream';
 
 export interface Line {
   text: string;
@@ -41,6 +41,23 @@ export async function isGzipFile(path: string): Promise<boolean> {
   }
 }
 
+/** The name that reads standard input (`claw-trace parse -`). */
+export const STDIN = '-';
+
+/** Standard input, plain or gzip (told by its first bytes, which are then read as part of it). */
+async function openStdin(stdin: NodeJS.ReadableStream): Promise<Readable> {
+  const chunks = stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const head = await chunks.next();
+  const first = head.done ? undefined : head.value;
+  async function* all(): AsyncGenerator<Buffer> {
+    if (first === undefined) return;
+    yield first;
+    for (let n = await chunks.next(); !n.done; n = await chunks.next()) yield n.value;
+  }
+  const raw = Readable.from(all(), { objectMode: false });
+  return first !== undefined && first[0] === 0x1f && first[1] === 0x8b ? chain(raw, createGunzip()) : raw;
+}
+
 /**
  * `source` through `steps`, as one stream whose reader sees every error: with `.pipe()`, an error
  * of the source (the file deleted between its stat and its open: Caddy gzips and removes rolled
@@ -54,6 +71,7 @@ export function chain(source: Readable, ...steps: Transform[]): Readable {
 
 /** A byte stream of a log file, decompressed when it is gzip. */
 export async function openLogStream(path: string): Promise<Readable> {
+  if (path === STDIN) return openStdin(process.stdin);
   // The stream is made after the check: made before, a file gone by the check (it throws) left
   // a stream nobody reads, whose own open then failed with no listener and ended the process.
   const gzip = await isGzipFile(path);
