@@ -125,6 +125,12 @@ export class Agent {
       backfill: c.backfill,
       onCommit: (records) => this.metrics.committed(records),
       onError: (file, e) => { this.metrics.readError(); this.log.warn({ file, err: e.message }, `cannot read ${file}: ${e.message}`); },
+      onGap: (g) => {
+        this.metrics.gap(g.unreadBytes);
+        this.log.warn({ file: g.file, fileId: g.fileId, readTo: g.offset, unreadBytes: g.unreadBytes },
+          `${g.file} was truncated in place (copytruncate): lines written between the copy and the truncate are lost; the old content had been read to byte ${g.offset}, ` +
+          `${g.unreadBytes} bytes seen after it are looked for in the copy`);
+      },
     });
     await this.tailer.start();
   }

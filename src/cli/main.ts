@@ -196,6 +196,7 @@ withParserOptions(program.command('follow'))
       backfill: o.backfill,
       onCommit: (r) => { records += r.length; },
       onError: (file, e) => process.stderr.write(`claw-trace: ${terminalSafe(file, 300)}: ${terminalSafe(e.message, 300)}\n`),
+      onGap: (g) => process.stderr.write(`claw-trace: ${terminalSafe(g.file, 300)} was truncated in place (copytruncate): lines written between the copy and the truncate are lost (read to byte ${g.offset}; ${g.unreadBytes} bytes seen after it looked for in the copy)\n`),
     });
     await tailer.start();
     process.stderr.write(`following ${tailer.followed().length} files into ${terminalSafe(o.db, 300)}; Ctrl-C to stop\n`);

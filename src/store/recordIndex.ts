@@ -349,9 +349,31 @@ export class RecordIndex {
     return undefined;
   }
 
-  /** The newest file row that had this inode, whatever its head (copytruncate, recycled inode). */
-  lastFileWithInode(dev: number, ino: number): FileRow | undefined {
-    return this.st.fileByInode.get(dev, ino) as FileRow | undefined;
+  /**
+   * The content last read at this path under this inode, whatever its head now: the file that a
+   * copytruncate cut. A row of the same inode read at another path is a recycled inode (the old
+   * file was renamed, deleted, and its inode given to a new one), not a truncation.
+   */
+  fileAtPathWithInode(file: string, dev: number, ino: number): FileRow | undefined {
+    return this.prepared(`SELECT * FROM files WHERE dev = ? AND ino = ? AND path = ? ORDER BY id DESC LIMIT 1`).get(dev, ino, file) as FileRow | undefined;
+  }
+
+  fileById(id: number): FileRow | undefined {
+    return this.prepared(`SELECT * FROM files WHERE id = ?`).get(id) as FileRow | undefined;
+  }
+
+  /** Plain files last read at this path (newest first): where a rotated-away file is looked for. */
+  filesAtPath(file: string, limit = 3): FileRow[] {
+    return this.prepared(`SELECT * FROM files WHERE path = ? AND dev IS NOT NULL AND ino IS NOT NULL ORDER BY id DESC LIMIT ${limitOf(limit)}`).all(file) as FileRow[];
+  }
+
+  /** A value kept in the index's meta table (undefined if unset). */
+  getMeta(key: string): string | undefined {
+    return this.prepared(`SELECT value FROM meta WHERE key = ?`).pluck().get(key) as string | undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.prepared(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(key, value);
   }
 
   addFile(f: { path: string; dev: number | null; ino: number | null; fpLen: number; fpHash: string; format: string; region: string | null; options: object }): FileRow {

@@ -9,8 +9,13 @@
  *   end, and kept in view for a while because the writer may still append to it until it reopens;
  * - copytruncate and recycled inodes are told apart by the head fingerprint (intakeFile);
  * - a file briefly missing is simply not read until it is back;
- * - on the first start, files the index does not know are taken from their end unless
- *   `backfill` is set; files that appear while running are read from their start.
+ * - only on the very first start on an empty index (the index remembers that it happened), files
+ *   there are taken from their end unless `backfill` is set; any file the index does not know on
+ *   a later start, a SIGHUP, or while running is read from its start;
+ * - the first read of a path in a tailer (a start, a SIGHUP) looks for the content last read at
+ *   that path under another name in its folder (`access.log.1`, `access.log-20261126`, a `.gz`
+ *   of it, by inode or head) and reads its tail: what was written before a rotation that
+ *   happened while stopped is not lost, for a single path either. So does a copytruncate.
  */
 import { watch, type FSWatcher } from 'chokidar';
 import picomatch from 'picomatch';
@@ -18,7 +23,8 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { LogRecord, ParserOptions } from '../../parsers/index.js';
 import type { RecordIndex } from '../store/recordIndex.js';
-import { intakeFile, type IntakeResult } from '../intake/intakeFile.js';
+import { intakeFile, type IntakeGap, type IntakeResult, type IntakeOptions } from '../intake/intakeFile.js';
+import { identify } from '../intake/fileIdentity.js';
 
 export interface TailSource extends ParserOptions {
   /** A path or a glob (`/var/log/nginx/access.log*`, `/tmp/openclaw/openclaw-*.log`). */
@@ -44,7 +50,18 @@ export interface TailerOptions {
   onCommit?: (records: LogRecord[]) => void;
   onRead?: (r: IntakeResult) => void;
   onError?: (file: string, e: Error) => void;
+  /**
+   * A copytruncate was seen: lines written between the copy and the truncate are in neither
+   * file. `unreadBytes`: bytes of the old content this tailer saw at its last read and had not
+   * read yet (what its copy must hold; 0 when it was caught up).
+   */
+  onGap?: (g: IntakeGap & { file: string; unreadBytes: number }) => void;
+  /** Test hook, passed to each intake (called between identifying a file and reading it). */
+  afterIdentify?: IntakeOptions['afterIdentify'];
 }
+
+/** meta key: set once a tailer has finished its first start on this index. */
+export const FOLLOW_STARTED_KEY = 'follow_started';
 
 interface Followed {
   source: TailSource;
@@ -52,8 +69,14 @@ interface Followed {
   again: boolean;
   dev: number | null;
   ino: number | null;
+  /** Size at the last read. */
+  size: number;
   /** For a rotated-away inode: read it until then. */
   drainUntil?: number;
+  /** A rotated-away file: read only if the index knows its content (never an unrelated file). */
+  knownOnly?: boolean;
+  /** Read at least once by this tailer (the first read looks for what was rotated away before). */
+  seen: boolean;
 }
 
 export class Tailer {
@@ -63,6 +86,8 @@ export class Tailer {
   private readonly matchers: { source: TailSource; isMatch: (p: string) => boolean }[];
   private ready = false;
   private stopped = false;
+  /** Files found at the start are positioned at their end (the first start on an empty index). */
+  private startAtEnd = false;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly index: RecordIndex, private readonly opts: TailerOptions) {
@@ -81,6 +106,9 @@ export class Tailer {
       depth: 4,
       ignored: (p: string, stats?: { isFile(): boolean }) => stats?.isFile() === true && this.sourceOf(p) === undefined,
     });
+    // Only the very first start on an empty index begins at the end: a restart or a SIGHUP
+    // never skips what was written while it was stopped.
+    this.startAtEnd = !this.opts.backfill && this.index.getMeta(FOLLOW_STARTED_KEY) === undefined && this.index.counts().files === 0;
     this.watcher = watcher;
     watcher.on('add', (p: string) => this.schedule(p));
     watcher.on('change', (p: string) => this.schedule(p));
@@ -89,6 +117,7 @@ export class Tailer {
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     await this.settle();
     this.ready = true;
+    if (this.index.getMeta(FOLLOW_STARTED_KEY) === undefined) this.index.setMeta(FOLLOW_STARTED_KEY, new Date().toISOString());
     this.poll = setInterval(() => { for (const f of this.files.keys()) this.schedule(f); }, this.opts.pollMs ?? 1000);
   }
 
@@ -115,7 +144,7 @@ export class Tailer {
     if (!f) {
       const source = this.sourceOf(file);
       if (!source) return;
-      f = { source, reading: false, again: false, dev: null, ino: null };
+      f = { source, reading: false, again: false, dev: null, ino: null, size: 0, seen: false };
       this.files.set(file, f);
     }
     if (f.reading) { f.again = true; return; }
@@ -129,24 +158,75 @@ export class Tailer {
       do {
         f.again = false;
         if (f.drainUntil !== undefined && Date.now() > f.drainUntil) { this.files.delete(file); return; }
+        if (!f.seen && f.drainUntil === undefined) {
+          f.seen = true;
+          await this.findRotatedAway(file);
+        }
         const exists = await stat(file).then((s) => s.isFile(), () => false);
         if (!exists) { if (f.drainUntil !== undefined) this.files.delete(file); return; } // rotated, deleted, or briefly missing
         const r = await intakeFile(this.index, file, {
           ...f.source,
-          position: this.ready || this.opts.backfill ? 'start' : 'end',
+          position: this.ready || !this.startAtEnd ? 'start' : 'end',
+          knownOnly: f.knownOnly,
           maxLineBytes: this.opts.maxLineBytes,
           batchLines: this.opts.batchLines ?? 500,
           onCommit: this.opts.onCommit,
+          afterIdentify: this.opts.afterIdentify,
         });
         this.opts.onRead?.(r);
+        if (r.gap) {
+          // copytruncate: the old content's copy is looked for (by head) and read to its end.
+          const sameFile = f.dev === r.dev && f.ino === r.ino;
+          this.opts.onGap?.({ ...r.gap, file, unreadBytes: sameFile ? Math.max(0, f.size - r.gap.offset) : 0 });
+          const row = this.index.fileById(r.gap.fileId);
+          if (row) await this.findElsewhere(file, [row]);
+        }
         if (f.ino !== null && f.dev !== null && (r.ino !== f.ino || r.dev !== f.dev)) await this.drainRotated(file, f.dev, f.ino);
         f.dev = r.dev;
         f.ino = r.ino;
+        f.size = r.size;
       } while (f.again && !this.stopped);
     } catch (e) {
       this.opts.onError?.(file, e as Error);
     } finally {
       f.reading = false;
+    }
+  }
+
+  /**
+   * What was last read at `file` under another inode (rotated while stopped, or between a
+   * SIGHUP's two tailers) is looked for in its folder and read to its end.
+   */
+  private async findRotatedAway(file: string): Promise<void> {
+    const now = await stat(file).catch(() => undefined);
+    const rows = this.index.filesAtPath(file).filter((r) => !now || r.dev !== now.dev || r.ino !== now.ino);
+    if (rows.length > 0) await this.findElsewhere(file, rows);
+  }
+
+  /**
+   * Files in `file`'s folder whose name starts like its own (`access.log.1`, `access.log-2026...`,
+   * `access.log.2.gz`, Caddy's `access-<time>.log`) and that hold one of `rows`: the same inode,
+   * or the same head (a copy, an archive). Each is read (only if the index knows its content).
+   */
+  private async findElsewhere(file: string, rows: { dev: number | null; ino: number | null; fp_len: number; fp_hash: string }[]): Promise<void> {
+    const dir = path.dirname(file);
+    const base = path.basename(file);
+    const stem = base.replace(/\..*$/, '') || base;
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const p = path.join(dir, name);
+      if (p === file || !name.startsWith(stem)) continue;
+      const s = await stat(p).catch(() => undefined);
+      if (!s?.isFile()) continue;
+      let match = rows.some((r) => r.dev === s.dev && r.ino === s.ino);
+      if (!match) {
+        const id = await identify(p).catch(() => undefined);
+        match = id !== undefined && rows.some((r) => id.head.length >= r.fp_len && id.headHash(r.fp_len) === r.fp_hash);
+      }
+      if (!match) continue;
+      const existing = this.files.get(p);
+      if (existing) { this.schedule(p); continue; } // a pattern follows it anyway, or it is being drained
+      this.files.set(p, { source: this.files.get(file)?.source ?? this.sourceOf(file)!, reading: false, again: false, dev: null, ino: null, size: 0, seen: true, knownOnly: true, drainUntil: Date.now() + (this.opts.drainMs ?? 60_000) });
+      this.schedule(p);
     }
   }
 
@@ -160,7 +240,7 @@ export class Tailer {
       if (!s || s.dev !== dev || s.ino !== ino) continue;
       const existing = this.files.get(p);
       if (existing && existing.drainUntil === undefined) return; // a pattern follows it anyway
-      this.files.set(p, { source: this.files.get(file)!.source, reading: false, again: false, dev, ino, drainUntil: Date.now() + (this.opts.drainMs ?? 60_000) });
+      this.files.set(p, { source: this.files.get(file)!.source, reading: false, again: false, dev, ino, size: 0, seen: true, knownOnly: true, drainUntil: Date.now() + (this.opts.drainMs ?? 60_000) });
       this.schedule(p);
       return;
     }
