@@ -175,10 +175,7 @@ async function intakeOpen(index: RecordIndex, file: string, fh: FileHandle, id: 
     // Same inode at the same path, other head: truncated and rewritten in place (copytruncate).
     // A row of this inode read at another path is a recycled inode, not a loss.
     const prior = index.fileAtPathWithInode(file, id.dev, id.ino);
-    if (prior) {
-      index.recordGap(prior.id);
-      result.gap = { fileId: prior.id, offset: prior.offset, path: prior.path };
-    }
+    if (prior) result.gap = { fileId: prior.id, offset: prior.offset, path: prior.path };
   }
   if (row === undefined) {
     let format = opts.format;
@@ -186,11 +183,16 @@ async function intakeOpen(index: RecordIndex, file: string, fh: FileHandle, id: 
       const text = id.head.toString('utf8').split('\n');
       if (id.head.length === FINGERPRINT_BYTES) text.pop(); // the cut last line
       const found = detectFormat(text.slice(0, DETECT_LINES), opts);
-      if (!found) return { ...result, skipped: 'unknown-format' };
+      if (!found) return { ...result, gap: undefined, skipped: 'unknown-format' };
       format = found.format;
     }
     const options: ParserOptions = { logFormat: opts.logFormat, zone: opts.zone, requestIdHeader: opts.requestIdHeader, durationFormat: opts.durationFormat };
-    row = index.addFile({ path: file, dev: id.gzip ? null : id.dev, ino: id.gzip ? null : id.ino, fpLen: headLen, fpHash: id.headHash(headLen), format, region: opts.region ?? null, options });
+    const add = { path: file, dev: id.gzip ? null : id.dev, ino: id.gzip ? null : id.ino, fpLen: headLen, fpHash: id.headHash(headLen), format, region: opts.region ?? null, options };
+    // The gap and the new content's row in one transaction: a kill between them cannot count it twice.
+    row = index.db.transaction(() => {
+      if (result.gap) index.recordGap(result.gap.fileId);
+      return index.addFile(add);
+    })();
     result.fileId = row.id;
     if (opts.position === 'end') {
       // An archive never grows: its end is its uncompressed size (line numbers stay unknown, 0).

@@ -195,20 +195,26 @@ export class Tailer {
 
   /**
    * What was last read at `file` under another inode (rotated while stopped, or between a
-   * SIGHUP's two tailers) is looked for in its folder and read to its end.
+   * SIGHUP's two tailers) is looked for in its folder and read to its end; and files named like
+   * it that were written after the last read here (rotated more than once meanwhile) are read.
    */
   private async findRotatedAway(file: string): Promise<void> {
+    const rows = this.index.filesAtPath(file);
+    if (rows.length === 0) return; // never read here: nothing can have been missed
     const now = await stat(file).catch(() => undefined);
-    const rows = this.index.filesAtPath(file).filter((r) => !now || r.dev !== now.dev || r.ino !== now.ino);
-    if (rows.length > 0) await this.findElsewhere(file, rows);
+    const away = rows.filter((r) => !now || r.dev !== now.dev || r.ino !== now.ino);
+    if (away.length === 0) return;
+    await this.findElsewhere(file, away, Math.max(...rows.map((r) => r.updated_at)));
   }
 
   /**
    * Files in `file`'s folder whose name starts like its own (`access.log.1`, `access.log-2026...`,
    * `access.log.2.gz`, Caddy's `access-<time>.log`) and that hold one of `rows`: the same inode,
    * or the same head (a copy, an archive). Each is read (only if the index knows its content).
+   * With `writtenSince`: also those named `<name>...` last written after it (the epoch ms of
+   * the last read at `file`), read whole if the index does not know them.
    */
-  private async findElsewhere(file: string, rows: { dev: number | null; ino: number | null; fp_len: number; fp_hash: string }[]): Promise<void> {
+  private async findElsewhere(file: string, rows: { dev: number | null; ino: number | null; fp_len: number; fp_hash: string }[], writtenSince?: number): Promise<void> {
     const dir = path.dirname(file);
     const base = path.basename(file);
     const stem = base.replace(/\..*$/, '') || base;
@@ -222,10 +228,11 @@ export class Tailer {
         const id = await identify(p).catch(() => undefined);
         match = id !== undefined && rows.some((r) => id.head.length >= r.fp_len && id.headHash(r.fp_len) === r.fp_hash);
       }
-      if (!match) continue;
+      const newer = writtenSince !== undefined && s.mtimeMs >= writtenSince && (name.startsWith(base) || name.startsWith(`${stem}-`));
+      if (!match && !newer) continue;
       const existing = this.files.get(p);
       if (existing) { this.schedule(p); continue; } // a pattern follows it anyway, or it is being drained
-      this.files.set(p, { source: this.files.get(file)?.source ?? this.sourceOf(file)!, reading: false, again: false, dev: null, ino: null, size: 0, seen: true, knownOnly: true, drainUntil: Date.now() + (this.opts.drainMs ?? 60_000) });
+      this.files.set(p, { source: this.files.get(file)?.source ?? this.sourceOf(file)!, reading: false, again: false, dev: null, ino: null, size: 0, seen: true, knownOnly: !newer, drainUntil: Date.now() + (this.opts.drainMs ?? 60_000) });
       this.schedule(p);
     }
   }
