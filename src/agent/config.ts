@@ -20,7 +20,7 @@ export interface AgentConfig {
   environment?: string;
   index: string;
   sources: TailSource[];
-  /** Read files the index does not know from their start (default: from their end). */
+  /** On the first start on an empty index, read the files there from their start (default: from their end; later starts never skip). */
   backfill: boolean;
   api: { host: string; port: number; tokenFile?: string; tokenEnv: string };
   retention: { maxAge: string; maxSize?: string; everyMinutes: number };

@@ -172,7 +172,7 @@ program.command('agent')
   .option('-c, --config <file>', 'YAML config (default: the built-in defaults, see --print-config)')
   .option('--db <path>', 'the index (overrides the config)')
   .option('--port <n>', 'API port (overrides the config; 0: any free port)', (v) => { const n = Number(v); if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port 0..65535'); return n; })
-  .option('--backfill', 'read files the index does not know from their start (default: from their end)')
+  .option('--backfill', 'on the first start on an empty index, read the files there whole (default: from their end; later starts never skip)')
   .option('--print-config', 'print the effective config as YAML and exit')
   .action(async (o: { config?: string; db?: string; port?: number; backfill?: boolean; printConfig?: boolean }) => {
     const { runAgent } = await import('../agent/run.js');
@@ -183,7 +183,7 @@ withParserOptions(program.command('follow'))
   .description('follow live log files into the index through rotation, until Ctrl-C (no API, no export: `claw-trace agent` does both)')
   .argument('<paths...>', 'files or globs (quote globs: "/var/log/nginx/*.log")')
   .option('--db <path>', 'the index', defaultIndexPath())
-  .option('--backfill', 'read files the index does not know from their start (default: from their end)')
+  .option('--backfill', 'on the first start on an empty index, read the files there whole (default: from their end; later starts never skip)')
   .option('--region <label>', 'region label stored with the files')
   .action(async (paths: string[], o: ParserFlags & { db: string; backfill?: boolean; region?: string }) => {
     const [{ RecordIndex }, { Tailer }] = await Promise.all([import('../store/recordIndex.js'), import('../tail/tailer.js')]);

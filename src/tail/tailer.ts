@@ -35,7 +35,7 @@ export interface TailSource extends ParserOptions {
 
 export interface TailerOptions {
   sources: TailSource[];
-  /** Read files the index does not know from their start on the first start (default: from their end). */
+  /** On the first start on an empty index, read the files there from their start (default: from their end; later starts never skip). */
   backfill?: boolean;
   /** Safety-net poll of every followed file, ms (default 1000). */
   pollMs?: number;
