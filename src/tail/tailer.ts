@@ -77,7 +77,12 @@ interface Followed {
   knownOnly?: boolean;
   /** Read at least once by this tailer (the first read looks for what was rotated away before). */
   seen: boolean;
+  /** Has been read (or found missing) once since it is followed. */
+  readOnce: boolean;
 }
+
+const followed = (source: TailSource, more: Partial<Followed> = {}): Followed =>
+  ({ source, reading: false, again: false, dev: null, ino: null, size: 0, seen: false, readOnce: false, ...more });
 
 export class Tailer {
   private watcher: FSWatcher | undefined;
@@ -115,10 +120,30 @@ export class Tailer {
     watcher.on('unlink', (p: string) => this.schedule(p));
     watcher.on('error', (e: unknown) => this.opts.onError?.('(watcher)', e as Error));
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
-    await this.settle();
+    // Each file read once, not "no read in flight": a file written without pause is read again
+    // and again, and the start would never end (the API would never listen).
+    await this.firstReads();
     this.ready = true;
     if (this.index.getMeta(FOLLOW_STARTED_KEY) === undefined) this.index.setMeta(FOLLOW_STARTED_KEY, new Date().toISOString());
     this.poll = setInterval(() => { for (const f of this.files.keys()) this.schedule(f); }, this.opts.pollMs ?? 1000);
+  }
+
+  private readonly readOnce = new Set<() => void>();
+  private markRead(f: Followed): void {
+    if (f.readOnce) return;
+    f.readOnce = true;
+    for (const check of [...this.readOnce]) check();
+  }
+  private async firstReads(): Promise<void> {
+    for (;;) {
+      const pending = [...this.files.values()].filter((f) => !f.readOnce);
+      if (pending.length === 0) return;
+      await new Promise<void>((resolve) => {
+        const check = () => { if (pending.every((f) => f.readOnce)) { this.readOnce.delete(check); resolve(); } };
+        this.readOnce.add(check);
+        check();
+      });
+    }
   }
 
   /** Resolves when no read is in flight (tests and shutdown). */
@@ -144,7 +169,7 @@ export class Tailer {
     if (!f) {
       const source = this.sourceOf(file);
       if (!source) return;
-      f = { source, reading: false, again: false, dev: null, ino: null, size: 0, seen: false };
+      f = followed(source);
       this.files.set(file, f);
     }
     if (f.reading) { f.again = true; return; }
@@ -185,11 +210,13 @@ export class Tailer {
         f.dev = r.dev;
         f.ino = r.ino;
         f.size = r.size;
+        this.markRead(f);
       } while (f.again && !this.stopped);
     } catch (e) {
       this.opts.onError?.(file, e as Error);
     } finally {
       f.reading = false;
+      this.markRead(f);
     }
   }
 
@@ -232,7 +259,7 @@ export class Tailer {
       if (!match && !newer) continue;
       const existing = this.files.get(p);
       if (existing) { this.schedule(p); continue; } // a pattern follows it anyway, or it is being drained
-      this.files.set(p, { source: this.files.get(file)?.source ?? this.sourceOf(file)!, reading: false, again: false, dev: null, ino: null, size: 0, seen: true, knownOnly: !newer, drainUntil: Date.now() + (this.opts.drainMs ?? 60_000) });
+      this.files.set(p, followed(this.files.get(file)?.source ?? this.sourceOf(file)!, { seen: true, knownOnly: !newer, drainUntil: Date.now() + (this.opts.drainMs ?? 60_000) }));
       this.schedule(p);
     }
   }
@@ -247,7 +274,7 @@ export class Tailer {
       if (!s || s.dev !== dev || s.ino !== ino) continue;
       const existing = this.files.get(p);
       if (existing && existing.drainUntil === undefined) return; // a pattern follows it anyway
-      this.files.set(p, { source: this.files.get(file)!.source, reading: false, again: false, dev, ino, size: 0, seen: true, knownOnly: true, drainUntil: Date.now() + (this.opts.drainMs ?? 60_000) });
+      this.files.set(p, followed(this.files.get(file)!.source, { dev, ino, seen: true, knownOnly: true, drainUntil: Date.now() + (this.opts.drainMs ?? 60_000) }));
       this.schedule(p);
       return;
     }
