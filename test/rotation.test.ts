@@ -59,7 +59,7 @@ async function waitFor(what: string, ok: () => boolean, ms = 15_000): Promise<vo
 
 const agentYaml = (db: string, source: string) => `index: ${db}\nsources:\n  - path: "${source}"\nlog: { level: info }\n`;
 async function agent(db: string, source: string): Promise<AgentProcess> {
-  const a = await startAgentProcess(dir, 'agent', agentYaml(db, source));
+  const a = await startAgentProcess(dir, 'agent', agentYaml(db, source), {}, 30_000);
   agents.push(a);
   return a;
 }

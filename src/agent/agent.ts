@@ -7,7 +7,9 @@
  * retention; the API address and index path need a restart, and it says so).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { RecordIndex } from '../store/recordIndex.js';
 import { Tailer } from '../tail/tailer.js';
@@ -24,8 +26,29 @@ import type { FastifyInstance } from 'fastify';
 import ms from 'ms';
 import bytes from 'bytes';
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
-export const isLoopback = (host: string) => LOOPBACK.has(host) || /^127\./.test(host);
+/** An address (not a name) on the loopback interface: 127.0.0.0/8, ::1, ::ffff:127.x.x.x. */
+export function isLoopbackAddress(addr: string): boolean {
+  if (isIP(addr) === 4) return addr.startsWith('127.');
+  if (isIP(addr) === 6) {
+    const a = addr.toLowerCase();
+    return a === '::1' || a === '0:0:0:0:0:0:0:1' || (a.startsWith('::ffff:') && isIP(a.slice(7)) === 4 && a.slice(7).startsWith('127.'));
+  }
+  return false;
+}
+
+/**
+ * Whether the API host is loopback, decided on what it resolves to (every address), never on
+ * how the name looks: `127.evil.example` is a name like any other.
+ */
+export async function resolvesToLoopback(host: string): Promise<boolean> {
+  if (isIP(host)) return isLoopbackAddress(host);
+  try {
+    const addrs = await lookup(host, { all: true, verbatim: true });
+    return addrs.length > 0 && addrs.every((a) => isLoopbackAddress(a.address));
+  } catch {
+    return false; // not resolvable: not known to be loopback
+  }
+}
 
 /** The API token (file first, then the variable), or undefined. */
 export function readToken(c: AgentConfig, env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -75,9 +98,16 @@ export class Agent {
 
   constructor(private config: AgentConfig, private readonly log: Logger) {
     this.token = readToken(config);
-    if (!isLoopback(config.api.host) && !this.token) {
+    if (isIP(config.api.host) && !isLoopbackAddress(config.api.host) && !this.token) {
       throw new ConfigError(`api.host is ${config.api.host}, not loopback: the API needs a bearer token there. ` +
         `Put one in $${config.api.tokenEnv} or a file named by api.tokenFile (e.g. \`openssl rand -hex 32\`), or bind 127.0.0.1`);
+    }
+    if (config.api.tokenFile) {
+      const mode = statSync(config.api.tokenFile).mode;
+      if ((mode & 0o044) !== 0) {
+        log.warn({ tokenFile: config.api.tokenFile, mode: (mode & 0o777).toString(8) },
+          `api.tokenFile ${config.api.tokenFile} is readable by other users (mode ${(mode & 0o777).toString(8)}): chmod 600 it`);
+      }
     }
     this.index = new RecordIndex(config.index, AGENT_INDEX_OPTIONS);
     this.metrics = new AgentMetrics(this);
@@ -103,6 +133,10 @@ export class Agent {
   async start(): Promise<void> {
     // Export starts where the index is now, before the tailer commits anything (the worker thread
     // starts a moment later and would otherwise skip the first batches).
+    if (!this.token && !(await resolvesToLoopback(this.config.api.host))) {
+      throw new ConfigError(`api.host is ${this.config.api.host}, which does not resolve to loopback addresses only: the API needs a bearer token there. ` +
+        `Put one in $${this.config.api.tokenEnv} or a file named by api.tokenFile (e.g. \`openssl rand -hex 32\`), or bind 127.0.0.1`);
+    }
     const exportConfig = await this.exportConfig(); // a wrong export setting stops the start here
     const startAfter = this.index.lastBatch();
     this.checkpointer = startCheckpointer(this.config.index, {

@@ -9,7 +9,7 @@
  * transactions (measured: ingest 32% slower with export on; see bench/export.ts).
  */
 import Database from 'better-sqlite3';
-import { processAlive } from '../store/recordIndex.js';
+import { createPrivate, processAlive } from '../store/recordIndex.js';
 import { TraceFlags, type Attributes, type HrTime } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -106,6 +106,7 @@ export function outboxPathFor(indexPath: string): string {
 }
 
 export function openOutboxDatabase(indexPath: string): Database.Database {
+  createPrivate(outboxPathFor(indexPath)); // 0600 (its WAL and SHM too), like the index
   const db = new Database(outboxPathFor(indexPath));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');

@@ -17,6 +17,8 @@ export interface FileIdentity {
   dev: number | null;
   ino: number | null;
   size: number;
+  /** When the file was created (epoch ms; 0 where the file system does not say). */
+  birthtimeMs: number;
   gzip: boolean;
   /** Up to FINGERPRINT_BYTES of the (decompressed) content. */
   head: Buffer;
@@ -65,7 +67,7 @@ export async function identifyHandle(fh: FileHandle): Promise<FileIdentity> {
   const gzipSize = gzip && s.size >= 18 ? (await readAt(fh, 4, s.size - 4)).readUInt32LE(0) : undefined;
   const hashes = new Map<number, string>();
   return {
-    dev: s.dev, ino: s.ino, size: s.size, gzip, head, gzipSize,
+    dev: s.dev, ino: s.ino, size: s.size, birthtimeMs: s.birthtimeMs, gzip, head, gzipSize,
     headHash: (len) => {
       let h = hashes.get(len);
       if (h === undefined) hashes.set(len, (h = hashHead(head, len)));

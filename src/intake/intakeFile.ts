@@ -175,7 +175,10 @@ async function intakeOpen(index: RecordIndex, file: string, fh: FileHandle, id: 
     // Same inode at the same path, other head: truncated and rewritten in place (copytruncate).
     // A row of this inode read at another path is a recycled inode, not a loss.
     const prior = index.fileAtPathWithInode(file, id.dev, id.ino);
-    if (prior) result.gap = { fileId: prior.id, offset: prior.offset, path: prior.path };
+    // A file created after the row was last read cannot be that file truncated: its inode was
+    // recycled (the old file renamed away, deleted, the inode given to a new file at this path).
+    const bornAfter = id.birthtimeMs > 0 && prior !== undefined && id.birthtimeMs > prior.updated_at;
+    if (prior && !bornAfter) result.gap = { fileId: prior.id, offset: prior.offset, path: prior.path };
   }
   if (row === undefined) {
     let format = opts.format;
@@ -200,6 +203,10 @@ async function intakeOpen(index: RecordIndex, file: string, fh: FileHandle, id: 
       index.commitBatch(row.id, [], [], { offset: end.offset, lineNo: end.lines, linesCut: 0 });
       return { ...result, format, offset: end.offset };
     }
+  } else if (id.gzip && row.path !== file && !(await stillAtItsPlace(row))) {
+    // The content now lives in an archive (the plain file was compressed and removed): the row
+    // says so, and its old inode, free to be recycled, is no longer taken for it.
+    index.moveFile(row.id, { path: file, dev: null, ino: null, fpLen: row.fp_len, fpHash: row.fp_hash });
   } else if (!id.gzip && (row.path !== file || row.dev !== id.dev || row.ino !== id.ino || row.fp_len < headLen)) {
     // A rename, or a copy (logrotate's copytruncate) read while the original still holds the
     // content: then the row stays with the original, and the copy is read from the checkpoint.

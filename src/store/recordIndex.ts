@@ -4,7 +4,7 @@
  * where the checkpoint says and reading resumes there: no line lost, none twice.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { LogRecord, ParseError } from '../../parsers/index.js';
@@ -95,7 +95,12 @@ function limitOf(n: number): number {
   return Number.isFinite(n) ? Math.min(1_000_000, Math.max(1, Math.floor(n))) : 1000;
 }
 
-function migrate(db: Database.Database, file: string): void {
+/**
+ * The schema version of an opened database (0: empty), read before anything is written to it:
+ * a database that is not a claw-trace index, or a newer one, is refused untouched (not even
+ * switched to WAL mode).
+ */
+function schemaVersion(db: Database.Database, file: string): number {
   const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[];
   let version = 0;
   if (tables.length > 0) {
@@ -109,6 +114,11 @@ function migrate(db: Database.Database, file: string): void {
   if (version > SCHEMA_VERSION) {
     throw new IndexOpenError(`${file} was written by a newer claw-trace (schema ${version}, this one knows ${SCHEMA_VERSION}): upgrade claw-trace or use another --db`);
   }
+  return version;
+}
+
+function migrate(db: Database.Database, file: string): void {
+  const version = schemaVersion(db, file);
   if (version === SCHEMA_VERSION) return;
   db.transaction(() => {
     if (version === 0) db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
@@ -119,11 +129,37 @@ function migrate(db: Database.Database, file: string): void {
 
 const BUSY_TIMEOUT_MS = 5000;
 
+/**
+ * An index holds client IPs, URLs and sample lines: its folder is made 0700 and the file 0600
+ * before SQLite opens it (SQLite gives the WAL and SHM files the database file's mode). Files
+ * and folders that exist already keep theirs.
+ */
+export function createPrivate(file: string): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+  if (!existsSync(file)) {
+    try {
+      closeSync(openSync(file, 'wx', 0o600));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new IndexOpenError(`cannot create the index ${file}: ${(e as Error).message}`);
+    }
+  }
+}
+
 export function openDatabase(file: string, cacheMiB = 32, walCheckpointMiB = 40): Database.Database {
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ':memory:') createPrivate(file);
   let db: Database.Database;
   try {
     db = new Database(file);
+  } catch (e) {
+    throw new IndexOpenError(`cannot open the index ${file}: ${(e as Error).message}`);
+  }
+  try {
+    schemaVersion(db, file);
+  } catch (e) {
+    db.close();
+    throw e instanceof IndexOpenError ? e : new IndexOpenError(`cannot open the index ${file}: ${(e as Error).message}`);
+  }
+  try {
     // Both take effect on a new database only. The page size trades live intake against bulk
     // loads: live, every line's request ID lands on a random leaf of its index and each commit
     // writes every leaf it touched whole (to the WAL, then at the checkpoint). Measured at 5,000

@@ -77,6 +77,10 @@ interface Followed {
   knownOnly?: boolean;
   /** Read at least once by this tailer (the first read looks for what was rotated away before). */
   seen: boolean;
+  /** For a drained file: the followed path it was rotated away from. */
+  origin?: string;
+  /** The index row last read from it. */
+  fileId?: number;
   /** Has been read (or found missing) once since it is followed. */
   readOnce: boolean;
 }
@@ -188,7 +192,10 @@ export class Tailer {
           await this.findRotatedAway(file);
         }
         const exists = await stat(file).then((s) => s.isFile(), () => false);
-        if (!exists) { if (f.drainUntil !== undefined) this.files.delete(file); return; } // rotated, deleted, or briefly missing
+        if (!exists) { // rotated, deleted, or briefly missing
+          if (f.drainUntil !== undefined) { this.files.delete(file); await this.lookForMoved(f); }
+          return;
+        }
         const r = await intakeFile(this.index, file, {
           ...f.source,
           position: this.ready || !this.startAtEnd ? 'start' : 'end',
@@ -210,6 +217,7 @@ export class Tailer {
         f.dev = r.dev;
         f.ino = r.ino;
         f.size = r.size;
+        if (r.fileId !== undefined) f.fileId = r.fileId;
         this.markRead(f);
       } while (f.again && !this.stopped);
     } catch (e) {
@@ -251,32 +259,37 @@ export class Tailer {
       const s = await stat(p).catch(() => undefined);
       if (!s?.isFile()) continue;
       let match = rows.some((r) => r.dev === s.dev && r.ino === s.ino);
-      if (!match) {
+      if (!match && rows.some((r) => r.fp_hash !== '')) {
         const id = await identify(p).catch(() => undefined);
-        match = id !== undefined && rows.some((r) => id.head.length >= r.fp_len && id.headHash(r.fp_len) === r.fp_hash);
+        match = id !== undefined && rows.some((r) => r.fp_hash !== '' && id.head.length >= r.fp_len && id.headHash(r.fp_len) === r.fp_hash);
       }
       const newer = writtenSince !== undefined && s.mtimeMs >= writtenSince && (name.startsWith(base) || name.startsWith(`${stem}-`));
       if (!match && !newer) continue;
       const existing = this.files.get(p);
       if (existing) { this.schedule(p); continue; } // a pattern follows it anyway, or it is being drained
-      this.files.set(p, followed(this.files.get(file)?.source ?? this.sourceOf(file)!, { seen: true, knownOnly: !newer, drainUntil: Date.now() + (this.opts.drainMs ?? 60_000) }));
+      const from = this.files.get(file);
+      this.files.set(p, followed(from?.source ?? this.sourceOf(file)!, { seen: true, knownOnly: !newer, origin: from?.origin ?? file, drainUntil: Date.now() + (this.opts.drainMs ?? 60_000) }));
       this.schedule(p);
     }
   }
 
-  /** The inode that was at `file` now lives elsewhere in its folder (renamed): read it there, for a while. */
+  /**
+   * The inode that was at `file` now lives elsewhere in its folder (renamed; or renamed and
+   * compressed already): read it there, for a while. Found by inode, or by the head of the
+   * content last read from it at `file` (an archive of it).
+   */
   private async drainRotated(file: string, dev: number, ino: number): Promise<void> {
-    const dir = path.dirname(file);
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      const p = path.join(dir, name);
-      if (p === file) continue;
-      const s = await stat(p).catch(() => undefined);
-      if (!s || s.dev !== dev || s.ino !== ino) continue;
-      const existing = this.files.get(p);
-      if (existing && existing.drainUntil === undefined) return; // a pattern follows it anyway
-      this.files.set(p, followed(this.files.get(file)!.source, { dev, ino, seen: true, knownOnly: true, drainUntil: Date.now() + (this.opts.drainMs ?? 60_000) }));
-      this.schedule(p);
-      return;
-    }
+    const row = this.index.fileAtPathWithInode(file, dev, ino);
+    await this.findElsewhere(file, [row ?? { dev, ino, fp_len: 0, fp_hash: '' }]);
+  }
+
+  /**
+   * A drained file is gone from where it was seen (compressed by logrotate, or renamed on): if
+   * its content was not read to its end there, it is looked for by its head in the folder.
+   */
+  private async lookForMoved(f: Followed): Promise<void> {
+    if (f.origin === undefined || f.fileId === undefined) return;
+    const row = this.index.fileById(f.fileId);
+    if (row) await this.findElsewhere(f.origin, [{ dev: null, ino: null, fp_len: row.fp_len, fp_hash: row.fp_hash }]);
   }
 }

@@ -1,0 +1,105 @@
+/**
+ * What an attacker or a bad day brings to the agent (issue 13's hardening list): a config that
+ * cannot work is refused at load with its file and line, a host name that only looks like
+ * loopback is not loopback, a token file others can read is said, `parse` on an endless input
+ * stops.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { ConfigError, loadConfig } from '../src/agent/config.js';
+import { Agent, isLoopbackAddress, resolvesToLoopback } from '../src/agent/agent.js';
+import { CLI } from './agentProcess.js';
+
+const t = suite('hardening');
+let dir = '';
+t.before.each(() => { dir = mkdtempSync(path.join(tmpdir(), 'claw-hard-')); });
+t.after.each(() => rmSync(dir, { recursive: true, force: true }));
+
+const cfg = (name: string, text: string) => { const f = path.join(dir, name); writeFileSync(f, text); return f; };
+
+t('a bad zone or log_format is refused at load with file:line, not retried on every read', () => {
+  const f = cfg('a.yaml', `index: ${dir}/i.db\nsources:\n  - path: /tmp/x.log\n    zone: Mars/Olympus\n  - path: /tmp/y.log\n    logFormat: "log_format x '$remote_addr [$time_local';"\n`);
+  assert.throws(() => loadConfig(f), (e: Error) => e instanceof ConfigError
+    && /a\.yaml:4: sources\[0\]\.zone: unknown time zone "Mars\/Olympus"/.test(e.message)
+    && /a\.yaml:6: sources\[1\]\.logFormat: /.test(e.message));
+  // The agent refuses to start: exit 2, the message, no stack trace.
+  const r = spawnSync(process.execPath, [CLI, 'agent', '-c', f], { encoding: 'utf8', timeout: 30_000 });
+  assert.is(r.status, 2, r.stderr);
+  assert.match(r.stderr, /a\.yaml:4: sources\[0\]\.zone/);
+  assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+  // Good ones pass.
+  const ok = cfg('ok.yaml', `sources:\n  - path: /tmp/x.log\n    zone: Europe/Berlin\n  - path: /tmp/y.log\n    logFormat: "log_format x '$remote_addr [$time_local] \\"$request\\" $status';"\n`);
+  assert.is(loadConfig(ok).sources.length, 2);
+});
+
+t('retention.everyMinutes out of what a timer can hold is refused (43,200 ran retention every 1 ms)', () => {
+  assert.throws(() => loadConfig(cfg('r.yaml', 'retention: { everyMinutes: 43200 }\n')), /r\.yaml:1: retention\.everyMinutes: must be <= 10080/);
+  assert.throws(() => loadConfig(cfg('z.yaml', 'retention: { everyMinutes: 0 }\n')), /retention\.everyMinutes: must be >= 1/);
+  assert.is(loadConfig(cfg('ok.yaml', 'retention: { everyMinutes: 10080 }\n')).retention.everyMinutes, 10080);
+});
+
+t('a YAML alias bomb is a config error, not a stack trace or a hang', () => {
+  const rows = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (const [k, p] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd'], ['f', 'e'], ['g', 'f'], ['h', 'g']]) rows.push(`${k}: &${k} [${Array(9).fill(`*${p}`).join(',')}]`);
+  const f = cfg('bomb.yaml', rows.join('\n') + '\n');
+  assert.throws(() => loadConfig(f), (e: Error) => e instanceof ConfigError && /bomb\.yaml: not a usable config: Excessive alias count/.test(e.message));
+  const r = spawnSync(process.execPath, [CLI, 'agent', '-c', f], { encoding: 'utf8', timeout: 30_000 });
+  assert.is(r.status, 2);
+  assert.not.match(r.stderr, /\n\s+at /);
+});
+
+t('an empty config on SIGHUP is refused (the one in use stays), at start it means the defaults', () => {
+  const f = cfg('empty.yaml', '');
+  assert.is(loadConfig(f).api.port, 18790, 'at start: the defaults');
+  assert.throws(() => loadConfig(f, process.env, { refuseEmpty: true }), /empty\.yaml: the config is empty; kept the one in use/);
+  assert.throws(() => loadConfig(cfg('c.yaml', '# only a comment\n'), process.env, { refuseEmpty: true }), /the config is empty/);
+  assert.ok(loadConfig(cfg('b.yaml', '{}\n'), process.env, { refuseEmpty: true }), '`{}` asks for the defaults on purpose');
+});
+
+t('loopback is decided on resolved addresses: "127.evil.example" is not loopback', async () => {
+  for (const a of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1']) assert.ok(isLoopbackAddress(a), a);
+  for (const a of ['10.0.0.1', '0.0.0.0', '::', '::ffff:10.0.0.1', '127.evil.example', 'localhost.evil']) assert.not.ok(isLoopbackAddress(a), a);
+  assert.is(await resolvesToLoopback('127.evil.example'), false);
+  assert.is(await resolvesToLoopback('127.0.0.1'), true);
+  assert.is(await resolvesToLoopback('localhost'), true);
+  const config = { ...loadConfig(undefined), index: path.join(dir, 'i.db'), sources: [], api: { host: '127.evil.example', port: 0, tokenEnv: 'CLAW_TRACE_TOKEN_UNSET_HERE' } };
+  const agent = new Agent(config, pino({ level: 'silent' }));
+  try {
+    await agent.start().then(() => assert.unreachable('started without a token'), (e: Error) => {
+      assert.instance(e, ConfigError);
+      assert.match(e.message, /127\.evil\.example, which does not resolve to loopback addresses only: the API needs a bearer token/);
+    });
+  } finally {
+    await agent.stop();
+  }
+});
+
+t('a token file others can read is said at warn; a private one is not', async () => {
+  const token = path.join(dir, 'token');
+  writeFileSync(token, 'a'.repeat(32));
+  const run = (mode: number) => {
+    chmodSync(token, mode);
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, { write: (l: string) => { lines.push(l); } });
+    const config = { ...loadConfig(undefined), index: path.join(dir, 'i.db'), sources: [], api: { host: '127.0.0.1', port: 0, tokenFile: token, tokenEnv: 'X' } };
+    new Agent(config, log).index.close();
+    return lines.join('');
+  };
+  assert.match(run(0o644), /"level":40[^\n]*readable by other users \(mode 644\): chmod 600 it/);
+  assert.not.match(run(0o600), /readable by other users/);
+});
+
+t('`parse /dev/zero` stops with an error (exit 2) instead of running forever', () => {
+  const began = Date.now();
+  const r = spawnSync(process.execPath, [CLI, 'parse', '/dev/zero'], { encoding: 'utf8', timeout: 60_000 });
+  assert.is(r.status, 2, `exit ${r.status} ${r.signal ?? ''} ${r.stderr}`);
+  assert.match(r.stderr, /\/dev\/zero: line 1 at byte 0: no newline in 64 MiB: not a line-oriented log/);
+  assert.ok(Date.now() - began < 60_000);
+});
+
+t.run();
