@@ -23,7 +23,7 @@ t.after.each(() => rmSync(dir, { recursive: true, force: true }));
 const cfg = (name: string, text: string) => { const f = path.join(dir, name); writeFileSync(f, text); return f; };
 
 t('a bad zone or log_format is refused at load with file:line, not retried on every read', () => {
-  const f = cfg('a.yaml', `index: ${dir}/i.db\nsources:\n  - path: /tmp/x.log\n    zone: Mars/Olympus\n  - path: /tmp/y.log\n    logFormat: "log_format x '$remote_addr [$time_local';"\n`);
+  const f = cfg('a.yaml', `index: ${dir}/i.db\nsources:\n  - path: /tmp/x.log\n    zone: Mars/Olympus\n  - path: /tmp/y.log\n    logFormat: "log_format x '$remote_addr$remote_user';"\n`);
   assert.throws(() => loadConfig(f), (e: Error) => e instanceof ConfigError
     && /a\.yaml:4: sources\[0\]\.zone: unknown time zone "Mars\/Olympus"/.test(e.message)
     && /a\.yaml:6: sources\[1\]\.logFormat: /.test(e.message));

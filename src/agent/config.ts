@@ -173,7 +173,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   } catch (e) {
     throw new ConfigError(`${file}: not a usable config: ${(e as Error).message}`);
   }
-  if (options.refuseEmpty && (doc === null || typeof doc !== 'object' || Object.keys(doc).length === 0)) {
+  if (options.refuseEmpty && (parsed.contents === null || doc === null)) {
     throw new ConfigError(`${file}: the config is empty; kept the one in use (an empty file would mean all defaults: write \`{}\` for that)`);
   }
   /** The line of a key path in the file: "agent.yaml:4". */

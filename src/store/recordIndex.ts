@@ -403,6 +403,14 @@ export class RecordIndex {
     return this.prepared(`SELECT * FROM files WHERE path = ? AND dev IS NOT NULL AND ino IS NOT NULL ORDER BY id DESC LIMIT ${limitOf(limit)}`).all(file) as FileRow[];
   }
 
+  /**
+   * The rows last read under a path starting with `prefix` (`/var/log/nginx/access`: its
+   * rotated names), most recently read first: what a restart may have left unfinished.
+   */
+  recentFilesUnder(prefix: string, limit = 10): FileRow[] {
+    return this.prepared(`SELECT * FROM files WHERE path >= ? AND path < ? ORDER BY updated_at DESC LIMIT ${limitOf(limit)}`).all(prefix, prefix + '\u{10FFFF}') as FileRow[];
+  }
+
   /** A value kept in the index's meta table (undefined if unset). */
   getMeta(key: string): string | undefined {
     return this.prepared(`SELECT value FROM meta WHERE key = ?`).pluck().get(key) as string | undefined;

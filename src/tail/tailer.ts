@@ -238,6 +238,10 @@ export class Tailer {
     if (rows.length === 0) return; // never read here: nothing can have been missed
     const now = await stat(file).catch(() => undefined);
     const away = rows.filter((r) => !now || r.dev !== now.dev || r.ino !== now.ino);
+    // Also what was being read under a rotated name when the last run ended (a drain that a
+    // kill -9 cut short, an archive read half-way): found again by head, read on if not done.
+    const stem = path.join(path.dirname(file), path.basename(file).replace(/\..*$/, '') || path.basename(file));
+    for (const r of this.index.recentFilesUnder(stem)) if (r.path !== file && !away.some((a) => a.id === r.id)) away.push({ ...r, dev: null, ino: null });
     if (away.length === 0) return;
     await this.findElsewhere(file, away, Math.max(...rows.map((r) => r.updated_at)));
   }
