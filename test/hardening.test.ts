@@ -7,13 +7,14 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../src/agent/config.js';
 import { Agent, isLoopbackAddress, resolvesToLoopback } from '../src/agent/agent.js';
 import { CLI } from './agentProcess.js';
+import { combinedLine } from './helpers.js';
 
 const t = suite('hardening');
 let dir = '';
@@ -100,6 +101,36 @@ t('`parse /dev/zero` stops with an error (exit 2) instead of running forever', (
   assert.is(r.status, 2, `exit ${r.status} ${r.signal ?? ''} ${r.stderr}`);
   assert.match(r.stderr, /\/dev\/zero: line 1 at byte 0: no newline in 64 MiB: not a line-oriented log/);
   assert.ok(Date.now() - began < 60_000);
+});
+
+t('/readyz is 503 while the intake cannot write (the index full), ready again after, nothing lost', async () => {
+  const log = path.join(dir, 'access.log');
+  writeFileSync(log, '');
+  const config = { ...loadConfig(undefined), index: path.join(dir, 'i.db'), sources: [{ path: log }], api: { host: '127.0.0.1', port: 0, tokenEnv: 'X' } };
+  const agent = new Agent(config, pino({ level: 'silent' }));
+  const count = () => agent.index.db.prepare('SELECT count(*) FROM records').pluck().get() as number;
+  const waitFor = async (what: string, ok: () => boolean | Promise<boolean>) => {
+    const end = Date.now() + 20_000;
+    while (!(await ok())) { if (Date.now() > end) assert.unreachable(`timed out waiting for ${what}`); await new Promise((r) => setTimeout(r, 50)); }
+  };
+  const ready = async () => { const r = await fetch(`${agent.url}/readyz`); return { status: r.status, body: await r.json() as { reason?: string } }; };
+  try {
+    await agent.start();
+    appendFileSync(log, Array.from({ length: 10 }, (_, i) => combinedLine(i)).join('\n') + '\n');
+    await waitFor('the first lines', () => count() === 10);
+    assert.is((await ready()).status, 200);
+    // The disk is full: no page can be added to the index.
+    const pages = agent.index.db.pragma('page_count', { simple: true }) as number;
+    agent.index.db.pragma(`max_page_count = ${pages}`);
+    appendFileSync(log, Array.from({ length: 3000 }, (_, i) => combinedLine(10 + i)).join('\n') + '\n');
+    await waitFor('/readyz 503', async () => (await ready()).status === 503);
+    assert.match((await ready()).body.reason ?? '', /the intake cannot write to the index: .*access\.log: database or disk is full/);
+    agent.index.db.pragma('max_page_count = 1073741823'); // space again
+    await waitFor('every line, after the disk has room again', () => count() === 3010);
+    await waitFor('/readyz 200', async () => (await ready()).status === 200);
+  } finally {
+    await agent.stop();
+  }
 });
 
 t.run();

@@ -126,6 +126,13 @@ export class Agent {
     return this.tailer !== undefined && !this.stopping;
   }
 
+  private readonly intakeErrors = new Map<string, string>();
+  /** Why a file's last read could not be committed (the index refused the write), until a read of it succeeds. */
+  intakeProblem(): string | undefined {
+    const first = this.intakeErrors.entries().next();
+    return first.done ? undefined : `${first.value[0]}: ${first.value[1]}`;
+  }
+
   exportStats(): ExportStats | undefined {
     return this.lastExport;
   }
@@ -158,7 +165,13 @@ export class Agent {
       sources: c.sources.map((s) => ({ ...s, region: s.region ?? c.region })),
       backfill: c.backfill,
       onCommit: (records) => this.metrics.committed(records),
-      onError: (file, e) => { this.metrics.readError(); this.log.warn({ file, err: e.message }, `cannot read ${file}: ${e.message}`); },
+      onRead: (r) => { this.intakeErrors.delete(r.file); },
+      onError: (file, e) => {
+        this.metrics.readError();
+        // The index refusing a write (disk full, read-only, I/O error): not ready until a commit succeeds again.
+        if ((e as { code?: string }).code?.startsWith('SQLITE_')) this.intakeErrors.set(file, e.message);
+        this.log.warn({ file, err: e.message }, `cannot read ${file}: ${e.message}`);
+      },
       onGap: (g) => {
         this.metrics.gap(g.unreadBytes);
         this.log.warn({ file: g.file, fileId: g.fileId, readTo: g.offset, unreadBytes: g.unreadBytes },
@@ -230,6 +243,7 @@ export class Agent {
     this.config = { ...next, index: this.config.index, api: this.config.api, export: this.config.export };
     this.log.level = next.log.level;
     await this.tailer?.stop();
+    this.intakeErrors.clear(); // said again by the new tailer's reads if still so
     await this.startTailer();
     clearInterval(this.retentionTimer);
     this.scheduleRetention();
