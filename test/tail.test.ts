@@ -117,6 +117,30 @@ t('a file briefly missing: deleted, then written again from scratch', async () =
   assert.equal(stored(), range(0, 15));
 });
 
+t('a glob matching thousands of files (CLAW_MANY_FILES, default 3,000; 10,000 by hand): idle polls only stat them (no read), a change is read, the count is said', async () => {
+  const many = path.join(dir, 'many');
+  mkdirSync(many);
+  const N = Number(process.env.CLAW_MANY_FILES ?? 3000);
+  for (let i = 0; i < N; i++) writeFileSync(path.join(many, `f${i}.log`), combinedLine(i) + '\n');
+  let reads = 0;
+  let said = 0;
+  const began = Date.now();
+  await follow({ sources: [{ path: path.join(many, '*.log') }], pollMs: 100, backfill: true, onRead: () => { reads++; }, onManyFiles: (n) => { said = n; } });
+  const startMs = Date.now() - began;
+  assert.is(stored().length, N);
+  assert.is(said, 2001, 'the warning, once, when the limit is passed');
+  await tailer!.settle();
+  reads = 0;
+  const cpu = process.cpuUsage();
+  await sleep(1000); // ten polls of every idle file
+  const used = process.cpuUsage(cpu);
+  const idleCpuMs = (used.user + used.system) / 1000;
+  assert.is(reads, 0, 'an idle file is not opened by the poll');
+  appendFileSync(path.join(many, 'f7.log'), combinedLine(N) + '\n');
+  await waitFor('the appended line', () => stored().length === N + 1);
+  process.stdout.write(`\n  ${N} files: start (backfill) ${startMs} ms, idle CPU ${Math.round(idleCpuMs)} ms per s of 10 polls\n`);
+});
+
 const rotate = testNeeding(['logrotate'], 'tail.test (logrotate)', t);
 rotate.run('logrotate copytruncate while lines flow: none twice, the gap recorded, at most the lines between copy and truncate lost', async () => {
   assertTools(rotate.missing);

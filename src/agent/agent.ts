@@ -166,6 +166,7 @@ export class Agent {
       backfill: c.backfill,
       onCommit: (records) => this.metrics.committed(records),
       onRead: (r) => { this.intakeErrors.delete(r.file); },
+      onManyFiles: (n) => this.log.warn({ files: n }, `following more than ${n - 1} files: each costs a watch and a stat per second; narrow the patterns if that is not meant (archives need not be followed: a single path finds its rotated file)`),
       onError: (file, e) => {
         this.metrics.readError();
         // The index refusing a write (disk full, read-only, I/O error): not ready until a commit succeeds again.

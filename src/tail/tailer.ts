@@ -56,6 +56,9 @@ export interface TailerOptions {
    * read yet (what its copy must hold; 0 when it was caught up).
    */
   onGap?: (g: IntakeGap & { file: string; unreadBytes: number }) => void;
+  /** Said once when more files than `manyFiles` (default 2,000) are followed: each costs a watch and a stat per poll. */
+  onManyFiles?: (n: number) => void;
+  manyFiles?: number;
   /** Test hook, passed to each intake (called between identifying a file and reading it). */
   afterIdentify?: IntakeOptions['afterIdentify'];
 }
@@ -77,6 +80,10 @@ interface Followed {
   knownOnly?: boolean;
   /** Read at least once by this tailer (the first read looks for what was rotated away before). */
   seen: boolean;
+  /** A watcher event asked for this read (not only the poll). */
+  event?: boolean;
+  /** The stat taken before the last read: the poll reads again only when it moved. */
+  lastStat?: { ino: number; size: number; mtimeMs: number };
   /** For a drained file: the followed path it was rotated away from. */
   origin?: string;
   /** The index row last read from it. */
@@ -94,6 +101,7 @@ export class Tailer {
   private readonly files = new Map<string, Followed>();
   private readonly matchers: { source: TailSource; isMatch: (p: string) => boolean }[];
   private ready = false;
+  private saidMany = false;
   private stopped = false;
   /** Files found at the start are positioned at their end (the first start on an empty index). */
   private startAtEnd = false;
@@ -129,7 +137,9 @@ export class Tailer {
     await this.firstReads();
     this.ready = true;
     if (this.index.getMeta(FOLLOW_STARTED_KEY) === undefined) this.index.setMeta(FOLLOW_STARTED_KEY, new Date().toISOString());
-    this.poll = setInterval(() => { for (const f of this.files.keys()) this.schedule(f); }, this.opts.pollMs ?? 1000);
+    // The safety net costs a stat per idle file: a file is opened and read only when its inode,
+    // size or mtime moved since its last read (or a watcher event says it changed).
+    this.poll = setInterval(() => { for (const f of this.files.keys()) this.schedule(f, true); }, this.opts.pollMs ?? 1000);
   }
 
   private readonly readOnce = new Set<() => void>();
@@ -167,7 +177,7 @@ export class Tailer {
     return [...this.files.keys()];
   }
 
-  private schedule(file: string): void {
+  private schedule(file: string, fromPoll = false): void {
     if (this.stopped) return;
     let f = this.files.get(file);
     if (!f) {
@@ -175,7 +185,12 @@ export class Tailer {
       if (!source) return;
       f = followed(source);
       this.files.set(file, f);
+      if (!this.saidMany && this.files.size > (this.opts.manyFiles ?? 2000)) {
+        this.saidMany = true;
+        this.opts.onManyFiles?.(this.files.size);
+      }
     }
+    if (!fromPoll) f.event = true;
     if (f.reading) { f.again = true; return; }
     f.reading = true;
     const p: Promise<void> = this.read(file, f).finally(() => this.inFlight.delete(p));
@@ -191,11 +206,16 @@ export class Tailer {
           f.seen = true;
           await this.findRotatedAway(file);
         }
-        const exists = await stat(file).then((s) => s.isFile(), () => false);
-        if (!exists) { // rotated, deleted, or briefly missing
+        const st = await stat(file).catch(() => undefined);
+        if (!st?.isFile()) { // rotated, deleted, or briefly missing
           if (f.drainUntil !== undefined) { this.files.delete(file); await this.lookForMoved(f); }
           return;
         }
+        const event = f.event;
+        f.event = false;
+        const last = f.lastStat;
+        if (!event && last && last.ino === st.ino && last.size === st.size && last.mtimeMs === st.mtimeMs) continue; // a poll, nothing moved
+        f.lastStat = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
         const r = await intakeFile(this.index, file, {
           ...f.source,
           position: this.ready || !this.startAtEnd ? 'start' : 'end',
@@ -221,6 +241,7 @@ export class Tailer {
         this.markRead(f);
       } while (f.again && !this.stopped);
     } catch (e) {
+      f.lastStat = undefined; // the next poll tries again
       this.opts.onError?.(file, e as Error);
     } finally {
       f.reading = false;
@@ -240,8 +261,10 @@ export class Tailer {
     const away = rows.filter((r) => !now || r.dev !== now.dev || r.ino !== now.ino);
     // Also what was being read under a rotated name when the last run ended (a drain that a
     // kill -9 cut short, an archive read half-way): found again by head, read on if not done.
+    // (A glob follows those names itself: only for a single path, so a folder is not scanned per file.)
+    const single = !picomatch.scan(path.resolve(this.files.get(file)?.source.path ?? file)).isGlob;
     const stem = path.join(path.dirname(file), path.basename(file).replace(/\..*$/, '') || path.basename(file));
-    for (const r of this.index.recentFilesUnder(stem)) if (r.path !== file && !away.some((a) => a.id === r.id)) away.push({ ...r, dev: null, ino: null });
+    if (single) for (const r of this.index.recentFilesUnder(stem)) if (r.path !== file && !away.some((a) => a.id === r.id)) away.push({ ...r, dev: null, ino: null });
     if (away.length === 0) return;
     await this.findElsewhere(file, away, Math.max(...rows.map((r) => r.updated_at)));
   }
