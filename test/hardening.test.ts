@@ -7,14 +7,16 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../src/agent/config.js';
 import { Agent, isLoopbackAddress, resolvesToLoopback } from '../src/agent/agent.js';
-import { CLI } from './agentProcess.js';
-import { combinedLine } from './helpers.js';
+import http from 'node:http';
+import { stopProcess } from '../fixtures/lab/lab.js';
+import { CLI, startAgentProcess } from './agentProcess.js';
+import { combinedLine, fixture } from './helpers.js';
 
 const t = suite('hardening');
 let dir = '';
@@ -130,6 +132,32 @@ t('/readyz is 503 while the intake cannot write (the index full), ready again af
     await waitFor('/readyz 200', async () => (await ready()).status === 200);
   } finally {
     await agent.stop();
+  }
+});
+
+t('SIGTERM exits within the 10 s it promises while the OTLP endpoint never answers; the spans stay in the outbox', async () => {
+  const requests: http.IncomingMessage[] = [];
+  const hang = http.createServer((req) => { requests.push(req); }); // accepts, never answers
+  await new Promise<void>((r) => hang.listen(0, '127.0.0.1', () => r()));
+  const port = (hang.address() as { port: number }).port;
+  const log = path.join(dir, 'access.log');
+  writeFileSync(log, '');
+  const a = await startAgentProcess(dir, 'hang', `index: ${dir}/i.db\nsources:\n  - path: ${log}\nexport: { endpoint: "http://127.0.0.1:${port}", timeoutMs: 60000, joinWindowMs: 100 }\n`, {}, 30_000);
+  try {
+    appendFileSync(log, readFileSync(fixture('nginx', 'claw_json.log'), 'utf8')); // lines with request IDs: traces to export
+    const end = Date.now() + 20_000;
+    while (requests.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(requests.length > 0, 'a delivery is hanging on the endpoint');
+    const began = Date.now();
+    await stopProcess(a.p, 'SIGTERM', 30_000);
+    const tookMs = Date.now() - began;
+    assert.is(a.p.exitCode, 0, a.stderr());
+    assert.ok(tookMs < 11_000, `stopped in ${tookMs} ms`);
+    assert.match(a.stderr(), /spans still wait in the outbox; they are sent after the next start/);
+  } finally {
+    await stopProcess(a.p, 'SIGKILL');
+    for (const r of requests) r.socket.destroy();
+    await new Promise((r) => hang.close(r));
   }
 });
 

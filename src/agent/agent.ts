@@ -254,6 +254,7 @@ export class Agent {
   private stopping = false;
   /** Stop reading, commit what is in hand, flush the outbox within `deadlineMs`, close. */
   async stop(deadlineMs = 10_000): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
     this.stopping = true;
     await this.api?.close();
     await this.tailer?.stop();
@@ -261,8 +262,11 @@ export class Agent {
     clearInterval(this.exportTimer);
     clearTimeout(this.exportRetry);
     if (this.exportThread) {
-      const s = await this.exportThread.drain(deadlineMs).catch(() => undefined);
-      await this.exportThread.stop().catch(() => undefined);
+      // Within the deadline whatever the endpoint does (one that never answers holds a delivery
+      // open): the drain gets what is left of it less a second for the stop, then the thread is
+      // stopped, or terminated; spans not acknowledged stay in the outbox.
+      const s = await this.exportThread.drain(Math.max(0, deadline - Date.now() - 1000)).catch(() => undefined);
+      await this.exportThread.stopWithin(Math.max(500, deadline - Date.now())).catch(() => undefined);
       if (s && s.spans > 0) this.log.warn(`${s.spans} spans still wait in the outbox; they are sent after the next start`);
     }
     await this.checkpointer?.stop();
