@@ -16,6 +16,10 @@ import { Agent, isLoopbackAddress, resolvesToLoopback } from '../src/agent/agent
 import http from 'node:http';
 import { stopProcess } from '../fixtures/lab/lab.js';
 import { CLI, startAgentProcess } from './agentProcess.js';
+import { RecordIndex } from '../src/store/recordIndex.js';
+import { intakeFile } from '../src/intake/intakeFile.js';
+import { ExportPipeline } from '../src/export/pipeline.js';
+import { resolveExport } from '../src/export/config.js';
 import { combinedLine, fixture } from './helpers.js';
 
 const t = suite('hardening');
@@ -158,6 +162,34 @@ t('SIGTERM exits within the 10 s it promises while the OTLP endpoint never answe
     await stopProcess(a.p, 'SIGKILL');
     for (const r of requests) r.socket.destroy();
     await new Promise((r) => hang.close(r));
+  }
+});
+
+t('the exporter honours Retry-After on 429 and 503: no delivery sooner than the endpoint asked', async () => {
+  for (const status of [429, 503]) {
+    let posts = 0;
+    const server = http.createServer((req, res) => { posts++; req.resume(); req.on('end', () => { res.writeHead(status, { 'retry-after': '30' }); res.end(); }); });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const db = path.join(dir, `ra${status}.db`);
+    const log = path.join(dir, `ra${status}.log`);
+    writeFileSync(log, readFileSync(fixture('nginx', 'claw_json.log'), 'utf8'));
+    const idx = new RecordIndex(db);
+    const config = resolveExport({ endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`, joinWindowMs: 1, timeoutMs: 800 }, { hostName: 'b' }, {}).config!;
+    const p = new ExportPipeline(db, config, { startAfter: 0 });
+    try {
+      await intakeFile(idx, log);
+      const end = Date.now() + 4000;
+      while (Date.now() < end) { while (p.tick()) { /* more */ } void p.send(); await new Promise((r) => setTimeout(r, 20)); }
+      const s = p.stats();
+      assert.ok(s.failures >= 1 && s.traces > 0, `it tried, and the spans wait (${status})`);
+      assert.is(posts, 1, `one POST in 4 s, then it waits the 30 s asked (${status}); the backoff alone would have tried again within 1 s`);
+      assert.ok((s.retryInMs ?? 0) > 25_000, `next attempt in ${s.retryInMs} ms`);
+    } finally {
+      await p.stop();
+      idx.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   }
 });
 

@@ -74,6 +74,27 @@ export async function createOtlpExporter(c: ExportConfig): Promise<SpanExporter>
   return new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter(opts);
 }
 
+/**
+ * The endpoint's `Retry-After` (429/503) of the last delivery that failed, in ms. The OTLP
+ * exporter honours it between its own retries within one delivery's timeout, then reports a
+ * plain failure without it; the pipeline must not come back sooner either. Read from the
+ * exporter's transport result (@opentelemetry/otlp-exporter-base 0.223, pinned): when the
+ * shape is not there, nothing is read and the pipeline's own backoff applies.
+ */
+function watchRetryAfter(exporter: SpanExporter): () => number | undefined {
+  let last: number | undefined;
+  const transport = (exporter as unknown as { _delegate?: { _transport?: { send?: (...a: unknown[]) => Promise<{ status?: string; retryInMillis?: number }> } } })._delegate?._transport;
+  if (transport?.send) {
+    const send = transport.send.bind(transport);
+    transport.send = async (...a: unknown[]) => {
+      const r = await send(...a);
+      last = r.status === 'retryable' && typeof r.retryInMillis === 'number' && r.retryInMillis > 0 ? r.retryInMillis : undefined;
+      return r;
+    };
+  }
+  return () => last;
+}
+
 export class ExportBusyError extends Error {
   override name = 'ExportBusyError';
   constructor(readonly pid: number) {
@@ -218,7 +239,10 @@ export class ExportPipeline {
 
   private async attempt(rows: OutboxRow[]): Promise<'sent' | 'failed'> {
     try {
-      this.exporter ??= await createOtlpExporter(this.config);
+      if (!this.exporter) {
+        this.exporter = await createOtlpExporter(this.config);
+        this.retryAfter = watchRetryAfter(this.exporter);
+      } else if (!this.retryAfter) this.retryAfter = watchRetryAfter(this.exporter);
       const spans = rows.flatMap((r) => unpackSpans(r.data, this.resources));
       const result = await new Promise<ExportResult>((resolve) => this.exporter!.export(spans, resolve));
       if (result.code !== ExportResultCode.SUCCESS) throw result.error ?? new Error('export failed');
@@ -243,11 +267,15 @@ export class ExportPipeline {
     this.nextAttemptAt = 0;
   }
 
+  private retryAfter: (() => number | undefined) | undefined;
+
   private failed(e: Error): void {
     this.counts.failures++;
     this.failuresInRow++;
     const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(16, this.failuresInRow - 1));
-    const wait = Math.round(backoff * (0.5 + Math.random() / 2));
+    // The endpoint said when to come back (429/503 Retry-After): not sooner (at most an hour).
+    const asked = Math.min(3600_000, this.retryAfter?.() ?? 0);
+    const wait = Math.max(asked, Math.round(backoff * (0.5 + Math.random() / 2)));
     this.nextAttemptAt = this.now() + wait;
     const msg = (e.message || String(e)).slice(0, 300);
     // Said once per outage (and when the reason changes), not on every retry.
