@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
@@ -139,6 +139,28 @@ t('a glob matching thousands of files (CLAW_MANY_FILES, default 3,000; 10,000 by
   await waitFor('the appended line', () => stored().length === N + 1);
   assert.is(said, 2001, 'the warning, once, when the limit is passed');
   process.stdout.write(`\n  ${N} files: start (backfill) ${startMs} ms, idle CPU ${Math.round(idleCpuMs)} ms per s of 10 polls\n`);
+});
+
+t('a source that is a symlink to a file outside the configured folders is not read (said once), unless followSymlinks', async () => {
+  const logs = path.join(dir, 'logs');
+  const outside = path.join(dir, 'outside');
+  mkdirSync(logs);
+  mkdirSync(outside);
+  writeFileSync(path.join(outside, 'secret.log'), lines(0, 5));
+  symlinkSync(path.join(outside, 'secret.log'), path.join(logs, 'access.log'));
+  writeFileSync(path.join(logs, 'real-2026.log'), lines(100, 103));
+  symlinkSync(path.join(logs, 'real-2026.log'), path.join(logs, 'current.log')); // inside: read
+  const errors: string[] = [];
+  tailer = new Tailer(idx, { sources: [{ path: path.join(logs, '*.log') }], backfill: true, pollMs: 100, onError: (f, e) => errors.push(`${f}: ${e.message}`) });
+  await tailer.start();
+  await sleep(300);
+  assert.equal(stored(), [100, 101, 102], 'the inside file (once, by whichever name), not the outside one');
+  assert.is(errors.length, 1, errors.join('\n'));
+  assert.match(errors[0]!, /access\.log: a symlink to .*outside.*secret\.log, outside the configured folders .*: not read \(followSymlinks: true/);
+  await tailer.stop();
+  tailer = new Tailer(idx, { sources: [{ path: path.join(logs, '*.log'), followSymlinks: true }], pollMs: 100 });
+  await tailer.start();
+  await waitFor('the outside file, when asked for', () => stored().length === 8);
 });
 
 const rotate = testNeeding(['logrotate'], 'tail.test (logrotate)', t);

@@ -83,6 +83,7 @@ const SCHEMA = {
           logFormat: { type: 'string' },
           zone: { type: 'string' },
           requestIdHeader: { type: 'string' },
+          followSymlinks: { type: 'boolean' },
         },
       },
     },

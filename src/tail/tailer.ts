@@ -19,7 +19,7 @@
  */
 import { watch, type FSWatcher } from 'chokidar';
 import picomatch from 'picomatch';
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { LogRecord, ParserOptions } from '../../parsers/index.js';
 import type { RecordIndex } from '../store/recordIndex.js';
@@ -31,6 +31,11 @@ export interface TailSource extends ParserOptions {
   path: string;
   format?: string;
   region?: string;
+  /**
+   * Read a matched file that is a symlink to a file outside the configured folders (default:
+   * not: a "log" linked to /etc/shadow would be copied into the index and its samples).
+   */
+  followSymlinks?: boolean;
 }
 
 export interface TailerOptions {
@@ -80,6 +85,8 @@ interface Followed {
   knownOnly?: boolean;
   /** Read at least once by this tailer (the first read looks for what was rotated away before). */
   seen: boolean;
+  /** Said that it is a symlink leading outside (once). */
+  symlinkSaid?: boolean;
   /** A watcher event asked for this read (not only the poll). */
   event?: boolean;
   /** The stat taken before the last read: the poll reads again only when it moved. */
@@ -102,6 +109,8 @@ export class Tailer {
   private readonly matchers: { source: TailSource; isMatch: (p: string) => boolean }[];
   private ready = false;
   private saidMany = false;
+  /** The configured folders, symlinks resolved: where a symlinked source may point. */
+  private realDirs: string[] = [];
   private stopped = false;
   /** Files found at the start are positioned at their end (the first start on an empty index). */
   private startAtEnd = false;
@@ -118,6 +127,7 @@ export class Tailer {
   /** Starts watching; resolves once the existing files have been taken in (or positioned at their end). */
   async start(): Promise<void> {
     const dirs = [...new Set(this.opts.sources.map((s) => picomatch.scan(path.resolve(s.path)).base || '/'))];
+    this.realDirs = await Promise.all(dirs.map((d) => realpath(d).catch(() => d)));
     const watcher = watch(dirs, {
       ignoreInitial: false,
       depth: 4,
@@ -211,6 +221,7 @@ export class Tailer {
           if (f.drainUntil !== undefined) { this.files.delete(file); await this.lookForMoved(f); }
           return;
         }
+        if (!f.source.followSymlinks && !(await this.inside(file, f))) return;
         const event = f.event;
         f.event = false;
         const last = f.lastStat;
@@ -247,6 +258,19 @@ export class Tailer {
       f.reading = false;
       this.markRead(f);
     }
+  }
+
+  /** A symlinked file is read only when it points inside the configured folders (said once if not). */
+  private async inside(file: string, f: Followed): Promise<boolean> {
+    const l = await lstat(file).catch(() => undefined);
+    if (!l?.isSymbolicLink()) return true;
+    const real = await realpath(file).catch(() => undefined);
+    if (real !== undefined && this.realDirs.some((d) => real === d || real.startsWith(d.endsWith(path.sep) ? d : d + path.sep))) return true;
+    if (!f.symlinkSaid) {
+      f.symlinkSaid = true;
+      this.opts.onError?.(file, new Error(`a symlink to ${real ?? '(nothing)'}, outside the configured folders (${this.realDirs.join(', ')}): not read (followSymlinks: true on the source reads it)`));
+    }
+    return false;
   }
 
   /**
