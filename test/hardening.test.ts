@@ -7,7 +7,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { OtlpReceiver } from './otlpReceiver.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -190,6 +191,46 @@ t('the exporter honours Retry-After on 429 and 503: no delivery sooner than the 
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
     }
+  }
+});
+
+t('spans dropped over the outbox cap are said once with the count; a delivered outbox gives its disk space back', async () => {
+  const receiver = await new OtlpReceiver().up();
+  const db = path.join(dir, 'ob.db');
+  const log = path.join(dir, 'ob.log');
+  const template = JSON.parse(readFileSync(fixture('nginx', 'claw_json.log'), 'utf8').split('\n')[0]!) as Record<string, string>;
+  const line = (i: number) => JSON.stringify({ ...template, req_id: `ob-${i}`, nginx_request_id: `ob-${i}`, inbound_request_id: '', msec: (1795358000 + i / 100).toFixed(3) });
+  const logged: string[] = [];
+  const idx = new RecordIndex(db);
+  const config = resolveExport({ endpoint: receiver.url, joinWindowMs: 1, timeoutMs: 500, outboxMaxBytes: 4 * 1024 * 1024 }, { hostName: 'b' }, {}).config!;
+  const p = new ExportPipeline(db, config, { startAfter: 0, log: (_l, m) => logged.push(m) });
+  const pump = async (done: () => boolean, ms: number) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end && !done()) { while (p.tick()) { /* more */ } void p.send(); await new Promise((r) => setTimeout(r, 10)); }
+  };
+  const outboxBytes = () => ['', '-wal'].reduce((n, x) => n + (statSync(`${db.replace(/\.db$/, '')}.outbox.db${x}`, { throwIfNoEntry: false })?.size ?? 0), 0);
+  try {
+    await receiver.down();
+    writeFileSync(log, Array.from({ length: 12_000 }, (_, i) => line(i)).join('\n') + '\n');
+    await intakeFile(idx, log);
+    await pump(() => p.stats().pendingRequests === 0 && p.stats().droppedSpans > 0, 30_000);
+    const s = p.stats();
+    assert.ok(s.droppedSpans > 0, 'over the cap');
+    const said = logged.filter((m) => m.includes('over its cap'));
+    assert.is(said.length, 1, said.join('\n'));
+    assert.match(said[0]!, /spans of the oldest traces dropped/);
+    const full = outboxBytes();
+    assert.ok(full > 3 * 1024 * 1024, `the outbox grew to its cap (${full} bytes)`);
+    await receiver.up();
+    await pump(() => p.stats().traces === 0, 30_000);
+    assert.is(p.stats().traces, 0, 'delivered');
+    const after = outboxBytes();
+    assert.ok(after < 512 * 1024, `disk given back: ${full} -> ${after} bytes`);
+    assert.ok(logged.some((m) => /MiB of disk given back/.test(m)));
+  } finally {
+    await p.stop();
+    idx.close();
+    await receiver.down();
   }
 });
 

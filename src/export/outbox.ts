@@ -233,6 +233,21 @@ export class Outbox {
     }).immediate();
   }
 
+  /**
+   * An emptied outbox gives its disk space back: the free pages (a burst or an outage may have
+   * grown it to its cap) go with a VACUUM (quick: nothing is left to copy), the WAL is truncated.
+   * Returns the bytes given back.
+   */
+  compact(minFreeBytes = 1024 * 1024): number {
+    if (this.stats().traces > 0) return 0;
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    const free = (this.db.pragma('freelist_count', { simple: true }) as number) * pageSize;
+    if (free < minFreeBytes) return 0;
+    this.db.exec('VACUUM');
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return free;
+  }
+
   stats(): OutboxStats {
     const v = new Map((this.st.get.all() as { key: string; value: number }[]).map((r) => [r.key, r.value]));
     return {

@@ -184,7 +184,10 @@ export class ExportPipeline {
     // Everything up to the oldest batch with a request still waiting is in the outbox.
     const first = this.pending.values().next();
     const handled = first.done ? this.cursor : first.value.seq - 1;
+    const droppedBefore = this.outbox.stats().droppedSpans;
     this.outbox.put(entries, handled !== this.handled ? [this.cursorKey, handled] : undefined);
+    const dropped = this.outbox.stats().droppedSpans - droppedBefore;
+    if (dropped > 0) this.droppedSaid(dropped);
     this.counts.exportedTraces += entries.length;
     this.handled = handled;
     // The change log's handled rows go now and then (a write on the index: kept rare).
@@ -259,6 +262,10 @@ export class ExportPipeline {
   private delivered(rows: OutboxRow[], spans: number): void {
     this.outbox.ack(rows);
     this.counts.deliveredSpans += spans;
+    try {
+      const freed = this.outbox.compact();
+      if (freed > 0) this.log('info', `export: outbox delivered; ${Math.round(freed / 1024 / 1024)} MiB of disk given back`, { freedBytes: freed });
+    } catch { /* busy: the next emptying tries again */ }
     if (this.failuresInRow > 0) {
       this.log('info', `export: ${this.config.url} accepts spans again after ${this.failuresInRow} failed attempts`, { url: this.config.url });
     }
@@ -268,6 +275,16 @@ export class ExportPipeline {
   }
 
   private retryAfter: (() => number | undefined) | undefined;
+  private dropped = { since: 0, spans: 0, saidAt: 0 };
+
+  /** Spans dropped over the outbox cap: said once when it starts, then at most once a minute with the count. */
+  private droppedSaid(spans: number): void {
+    const now = this.now();
+    this.dropped.spans += spans;
+    if (this.dropped.saidAt !== 0 && now - this.dropped.saidAt < 60_000) return;
+    this.log('warn', `export: the outbox is over its cap (${this.config.outboxMaxBytes} bytes): ${this.dropped.spans} spans of the oldest traces dropped${this.dropped.saidAt ? ' since the last warning' : ''} (claw_trace_export_dropped_spans counts them all)`, { droppedSpans: this.dropped.spans });
+    this.dropped = { since: now, spans: 0, saidAt: now };
+  }
 
   private failed(e: Error): void {
     this.counts.failures++;
