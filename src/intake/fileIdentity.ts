@@ -50,8 +50,8 @@ async function gzipHead(fh: FileHandle, size: number): Promise<Buffer> {
     try {
       // SYNC_FLUSH: what the bytes so far decompress to, without asking for the end of the stream.
       out = gunzipSync(compressed, { finishFlush: zc.Z_SYNC_FLUSH });
-    } catch {
-      out = Buffer.alloc(0); // corrupt: identified by what could be read (nothing)
+    } catch (e) {
+      throw new Error(`not a readable gzip file (${(e as Error).message}, in its first ${compressed.length} bytes)`);
     }
     if (out.length >= FINGERPRINT_BYTES || compressed.length >= size || raw >= 16 * 1024 * 1024) return out.subarray(0, FINGERPRINT_BYTES);
   }
