@@ -22,7 +22,8 @@ import { assertTools, testNeeding } from './toolCheck.js';
 const t = suite('rotation');
 let dir = '';
 const agents: AgentProcess[] = [];
-t.before.each(() => { dir = mkdtempSync(path.join(tmpdir(), 'claw-rot-')); });
+let dbOfTest = '';
+t.before.each(() => { dir = mkdtempSync(path.join(tmpdir(), 'claw-rot-')); dbOfTest = ''; });
 t.after.each(async () => {
   for (const a of agents.splice(0)) await stopProcess(a.p, 'SIGKILL');
   rmSync(dir, { recursive: true, force: true });
@@ -52,13 +53,17 @@ function look(db: string): { stored: number[]; gaps: number } {
 async function waitFor(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!ok()) {
-    if (Date.now() > end) assert.unreachable(`timed out waiting for ${what}`);
+    if (Date.now() > end) {
+      const got = dbOfTest ? look(dbOfTest).stored : [];
+      assert.unreachable(`timed out waiting for ${what} (${got.length} stored, ${got.length - new Set(got).size} twice)`);
+    }
     await sleep(25);
   }
 }
 
 const agentYaml = (db: string, source: string) => `index: ${db}\nsources:\n  - path: "${source}"\nlog: { level: info }\n`;
 async function agent(db: string, source: string): Promise<AgentProcess> {
+  dbOfTest = db;
   const a = await startAgentProcess(dir, 'agent', agentYaml(db, source), {}, 30_000);
   agents.push(a);
   return a;
