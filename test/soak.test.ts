@@ -5,7 +5,8 @@
  * exactly once, and gaps recorded only for copytruncates.
  *
  * Bounded for `npm test` (CLAW_SOAK_SECONDS, default 15 per source kind); longer by hand:
- * `CLAW_SOAK_SECONDS=180 npm test -- soak`. Seeded (CLAW_SOAK_SEED) so a failure can be replayed.
+ * `CLAW_SOAK_SECONDS=180 npm test -- soak`. Seeded (CLAW_SOAK_SEED) so a failure can be replayed;
+ * CLAW_SOAK_ONLY=single or glob runs one of the two.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -56,7 +57,8 @@ function storedLines(db: string): number[] {
 
 const withLogrotate = testNeeding(['logrotate'], 'soak.test (logrotate)', t);
 
-for (const glob of [false, true]) {
+const ONLY = process.env.CLAW_SOAK_ONLY; // 'single' or 'glob': one of the two
+for (const glob of [false, true].filter((g) => ONLY === undefined || ONLY === (g ? 'glob' : 'single'))) {
   withLogrotate.run(`${SECONDS} s at ${RATE} lines/s, kill -9 and both rotations at random, ${glob ? 'a glob' : 'a single path'}: every line once, gaps only for copytruncates`, async () => {
     assertTools(withLogrotate.missing);
     const random = prng(SEED + (glob ? 1 : 0));

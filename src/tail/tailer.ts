@@ -280,18 +280,23 @@ export class Tailer {
    */
   private async findRotatedAway(file: string): Promise<void> {
     const rows = this.index.filesAtPath(file);
-    if (rows.length === 0) return; // never read here: nothing can have been missed
-    const now = await stat(file).catch(() => undefined);
-    const away = rows.filter((r) => !now || r.dev !== now.dev || r.ino !== now.ino);
     // Also what was being read under a rotated name when the last run ended (a drain that a
     // kill -9 cut short, an archive read half-way): found again by head, read on if not done.
     // (A glob follows those names itself: only for a single path, so a folder is not scanned per file.)
     const single = !picomatch.scan(path.resolve(this.files.get(file)?.source.path ?? file)).isGlob;
     const stem = path.join(path.dirname(file), path.basename(file).replace(/\..*$/, '') || path.basename(file));
-    if (single) for (const r of this.index.recentFilesUnder(stem)) if (r.path !== file && !away.some((a) => a.id === r.id)) away.push({ ...r, dev: null, ino: null });
-    if (away.length === 0) return;
-    await this.findElsewhere(file, away, Math.max(...rows.map((r) => r.updated_at)));
+    const recent = single ? this.index.recentFilesUnder(stem) : [];
+    if (rows.length === 0 && recent.length === 0) return; // never read here: nothing can have been missed
+    const now = await stat(file).catch(() => undefined);
+    const away = rows.filter((r) => !now || r.dev !== now.dev || r.ino !== now.ino);
+    for (const r of recent) if (r.path !== file && !away.some((a) => a.id === r.id)) away.push({ ...r, dev: null, ino: null });
+    // The last read of this source (its rows may all have moved to rotated names): files named
+    // like it written since were rotated away unseen, while it was stopped.
+    const lastRead = Math.max(...rows.map((r) => r.updated_at), ...recent.map((r) => r.updated_at));
+    if (away.length === 0 && !single) return;
+    await this.findElsewhere(file, away, lastRead);
   }
+
 
   /**
    * Files in `file`'s folder whose name starts like its own (`access.log.1`, `access.log-2026...`,
