@@ -12,14 +12,19 @@ export const CLI = path.join(REPO, 'dist/src/cli/main.js');
 export interface AgentProcess { p: ChildProcess; port: number; stderr: () => string }
 
 /** Writes `yaml` to `<dir>/<name>.yaml` and starts an agent with it on a free port; resolves once the API listens. */
-export async function startAgentProcess(dir: string, name: string, yaml: string, env: NodeJS.ProcessEnv = {}): Promise<AgentProcess> {
+export async function startAgentProcess(dir: string, name: string, yaml: string, env: NodeJS.ProcessEnv = {}, listenMs = 10_000): Promise<AgentProcess> {
   const cfg = path.join(dir, `${name}.yaml`);
   writeFileSync(cfg, yaml);
   const [port] = (await freePorts(1)) as [number];
   let err = '';
   const p = spawn(process.execPath, [CLI, 'agent', '-c', cfg, '--port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   p.stderr!.on('data', (d: Buffer) => { err += d; });
-  await waitForPort(port, p, `agent ${name}`);
+  try {
+    await waitForPort(port, p, `agent ${name}`, listenMs);
+  } catch (e) {
+    p.kill('SIGKILL');
+    throw new Error(`${(e as Error).message}\n${err.slice(-2000)}`);
+  }
   return { p, port, stderr: () => err };
 }
 

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RecordIndex, IndexOpenError, MAX_REQUEST_ID_CHARS } from '../src/store/recordIndex.js';
@@ -53,12 +53,34 @@ t('a newer schema or a foreign database is refused with a clear message, never t
   const f = new Database(foreign);
   f.exec('CREATE TABLE accounts (id INTEGER)');
   f.close();
+  const before = readFileSync(foreign);
   assert.throws(() => new RecordIndex(foreign), /not a claw-trace index/);
+  assert.ok(readFileSync(foreign).equals(before), 'byte for byte as it was (not switched to WAL)');
+  assert.not.ok(existsSync(`${foreign}-wal`) || existsSync(`${foreign}-shm`), 'no WAL files made beside it');
+  const newerBytes = readFileSync(newer);
+  assert.throws(() => new RecordIndex(newer), (e: Error) => e instanceof IndexOpenError);
+  assert.ok(readFileSync(newer).equals(newerBytes), 'a newer index is not written either');
   const g = new Database(foreign);
   assert.equal(g.prepare(`SELECT name FROM sqlite_master`).pluck().all(), ['accounts'], 'left as it was');
   g.close();
   writeFileSync(path.join(dir, 'garbage.db'), 'this is not sqlite at all, just text '.repeat(200));
   assert.throws(() => new RecordIndex(path.join(dir, 'garbage.db')), (e: Error) => e instanceof IndexOpenError && /cannot open the index/.test(e.message));
+});
+
+t('the index, the outbox and their WAL/SHM files are 0600, a folder made for them 0700', async () => {
+  const { openOutboxDatabase, outboxPathFor } = await import('../src/export/outbox.js');
+  const sub = path.join(dir, 'private', 'state');
+  const file = path.join(sub, 'index.db');
+  const idx = new RecordIndex(file);
+  await intakeFile(idx, path.join(REPO_FIXTURES, 'nginx', 'combined.log')); // WAL and SHM exist now
+  const ob = openOutboxDatabase(file);
+  ob.exec(`CREATE TABLE IF NOT EXISTS t (x); INSERT INTO t VALUES (1)`);
+  const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
+  assert.is(mode(sub), '700');
+  assert.is(mode(path.join(dir, 'private')), '700');
+  for (const p of [file, `${file}-wal`, `${file}-shm`, outboxPathFor(file), `${outboxPathFor(file)}-wal`, `${outboxPathFor(file)}-shm`]) assert.is(mode(p), '600', p);
+  ob.close();
+  idx.close();
 });
 
 t('hostile request IDs are bound as parameters, stored bounded, and found again', async () => {

@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
@@ -115,6 +115,52 @@ t('a file briefly missing: deleted, then written again from scratch', async () =
   writeFileSync(log, lines(10, 15));
   await waitFor('lines of the new file', () => stored().length === 15);
   assert.equal(stored(), range(0, 15));
+});
+
+t('a glob matching thousands of files (CLAW_MANY_FILES, default 3,000; 10,000 by hand): idle polls only stat them (no read), a change is read, the count is said', async () => {
+  const many = path.join(dir, 'many');
+  mkdirSync(many);
+  const N = Number(process.env.CLAW_MANY_FILES ?? 3000);
+  for (let i = 0; i < N; i++) writeFileSync(path.join(many, `f${i}.log`), combinedLine(i) + '\n');
+  let reads = 0;
+  let said = 0;
+  const began = Date.now();
+  await follow({ sources: [{ path: path.join(many, '*.log') }], pollMs: 100, backfill: true, onRead: () => { reads++; }, onManyFiles: (n) => { said = n; } });
+  const startMs = Date.now() - began;
+  assert.is(stored().length, N);
+  await tailer!.settle();
+  reads = 0;
+  const cpu = process.cpuUsage();
+  await sleep(1000); // ten polls of every idle file
+  const used = process.cpuUsage(cpu);
+  const idleCpuMs = (used.user + used.system) / 1000;
+  assert.is(reads, 0, 'an idle file is not opened by the poll');
+  appendFileSync(path.join(many, 'f7.log'), combinedLine(N) + '\n');
+  await waitFor('the appended line', () => stored().length === N + 1);
+  assert.is(said, 2001, 'the warning, once, when the limit is passed');
+  process.stdout.write(`\n  ${N} files: start (backfill) ${startMs} ms, idle CPU ${Math.round(idleCpuMs)} ms per s of 10 polls\n`);
+});
+
+t('a source that is a symlink to a file outside the configured folders is not read (said once), unless followSymlinks', async () => {
+  const logs = path.join(dir, 'logs');
+  const outside = path.join(dir, 'outside');
+  mkdirSync(logs);
+  mkdirSync(outside);
+  writeFileSync(path.join(outside, 'secret.log'), lines(0, 5));
+  symlinkSync(path.join(outside, 'secret.log'), path.join(logs, 'access.log'));
+  writeFileSync(path.join(logs, 'real-2026.log'), lines(100, 103));
+  symlinkSync(path.join(logs, 'real-2026.log'), path.join(logs, 'current.log')); // inside: read
+  const errors: string[] = [];
+  tailer = new Tailer(idx, { sources: [{ path: path.join(logs, '*.log') }], backfill: true, pollMs: 100, onError: (f, e) => errors.push(`${f}: ${e.message}`) });
+  await tailer.start();
+  await sleep(300);
+  assert.equal(stored(), [100, 101, 102], 'the inside file (once, by whichever name), not the outside one');
+  assert.is(errors.length, 1, errors.join('\n'));
+  assert.match(errors[0]!, /access\.log: a symlink to .*outside.*secret\.log, outside the configured folders .*: not read \(followSymlinks: true/);
+  await tailer.stop();
+  tailer = new Tailer(idx, { sources: [{ path: path.join(logs, '*.log'), followSymlinks: true }], pollMs: 100 });
+  await tailer.start();
+  await waitFor('the outside file, when asked for', () => stored().length === 8);
 });
 
 const rotate = testNeeding(['logrotate'], 'tail.test (logrotate)', t);

@@ -7,7 +7,9 @@
  * retention; the API address and index path need a restart, and it says so).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { RecordIndex } from '../store/recordIndex.js';
 import { Tailer } from '../tail/tailer.js';
@@ -24,8 +26,29 @@ import type { FastifyInstance } from 'fastify';
 import ms from 'ms';
 import bytes from 'bytes';
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
-export const isLoopback = (host: string) => LOOPBACK.has(host) || /^127\./.test(host);
+/** An address (not a name) on the loopback interface: 127.0.0.0/8, ::1, ::ffff:127.x.x.x. */
+export function isLoopbackAddress(addr: string): boolean {
+  if (isIP(addr) === 4) return addr.startsWith('127.');
+  if (isIP(addr) === 6) {
+    const a = addr.toLowerCase();
+    return a === '::1' || a === '0:0:0:0:0:0:0:1' || (a.startsWith('::ffff:') && isIP(a.slice(7)) === 4 && a.slice(7).startsWith('127.'));
+  }
+  return false;
+}
+
+/**
+ * Whether the API host is loopback, decided on what it resolves to (every address), never on
+ * how the name looks: `127.evil.example` is a name like any other.
+ */
+export async function resolvesToLoopback(host: string): Promise<boolean> {
+  if (isIP(host)) return isLoopbackAddress(host);
+  try {
+    const addrs = await lookup(host, { all: true, verbatim: true });
+    return addrs.length > 0 && addrs.every((a) => isLoopbackAddress(a.address));
+  } catch {
+    return false; // not resolvable: not known to be loopback
+  }
+}
 
 /** The API token (file first, then the variable), or undefined. */
 export function readToken(c: AgentConfig, env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -87,9 +110,16 @@ export class Agent {
 
   constructor(private config: AgentConfig, private readonly log: Logger) {
     this.token = readToken(config);
-    if (!isLoopback(config.api.host) && !this.token) {
+    if (isIP(config.api.host) && !isLoopbackAddress(config.api.host) && !this.token) {
       throw new ConfigError(`api.host is ${config.api.host}, not loopback: the API needs a bearer token there. ` +
         `Put one in $${config.api.tokenEnv} or a file named by api.tokenFile (e.g. \`openssl rand -hex 32\`), or bind 127.0.0.1`);
+    }
+    if (config.api.tokenFile) {
+      const mode = statSync(config.api.tokenFile).mode;
+      if ((mode & 0o044) !== 0) {
+        log.warn({ tokenFile: config.api.tokenFile, mode: (mode & 0o777).toString(8) },
+          `api.tokenFile ${config.api.tokenFile} is readable by other users (mode ${(mode & 0o777).toString(8)}): chmod 600 it`);
+      }
     }
     this.index = new RecordIndex(config.index, AGENT_INDEX_OPTIONS);
     this.metrics = new AgentMetrics(this);
@@ -108,6 +138,13 @@ export class Agent {
     return this.tailer !== undefined && !this.stopping;
   }
 
+  private readonly intakeErrors = new Map<string, string>();
+  /** Why a file's last read could not be committed (the index refused the write), until a read of it succeeds. */
+  intakeProblem(): string | undefined {
+    const first = this.intakeErrors.entries().next();
+    return first.done ? undefined : `${first.value[0]}: ${first.value[1]}`;
+  }
+
   exportStats(): ExportStats | undefined {
     return this.lastExport;
   }
@@ -115,6 +152,10 @@ export class Agent {
   async start(): Promise<void> {
     // Export starts where the index is now, before the tailer commits anything (the worker thread
     // starts a moment later and would otherwise skip the first batches).
+    if (!this.token && !(await resolvesToLoopback(this.config.api.host))) {
+      throw new ConfigError(`api.host is ${this.config.api.host}, which does not resolve to loopback addresses only: the API needs a bearer token there. ` +
+        `Put one in $${this.config.api.tokenEnv} or a file named by api.tokenFile (e.g. \`openssl rand -hex 32\`), or bind 127.0.0.1`);
+    }
     const exportConfig = await this.exportConfig(); // a wrong export setting stops the start here
     const startAfter = this.index.lastBatch();
     this.checkpointer = startCheckpointer(this.config.index, {
@@ -141,7 +182,20 @@ export class Agent {
       sources: c.sources.map((s) => ({ ...s, region: s.region ?? c.region })),
       backfill: c.backfill,
       onCommit: (records) => this.metrics.committed(records),
-      onError: (file, e) => { this.metrics.readError(); this.log.warn({ file, err: e.message }, `cannot read ${file}: ${e.message}`); },
+      onRead: (r) => { this.intakeErrors.delete(r.file); },
+      onManyFiles: (n) => this.log.warn({ files: n }, `following more than ${n - 1} files: each costs a watch and a stat per second; narrow the patterns if that is not meant (archives need not be followed: a single path finds its rotated file)`),
+      onError: (file, e) => {
+        this.metrics.readError();
+        // The index refusing a write (disk full, read-only, I/O error): not ready until a commit succeeds again.
+        if ((e as { code?: string }).code?.startsWith('SQLITE_')) this.intakeErrors.set(file, e.message);
+        this.log.warn({ file, err: e.message }, `cannot read ${file}: ${e.message}`);
+      },
+      onGap: (g) => {
+        this.metrics.gap(g.unreadBytes);
+        this.log.warn({ file: g.file, fileId: g.fileId, readTo: g.offset, unreadBytes: g.unreadBytes },
+          `${g.file} was truncated in place (copytruncate): lines written between the copy and the truncate are lost; the old content had been read to byte ${g.offset}, ` +
+          `${g.unreadBytes} bytes seen after it are looked for in the copy`);
+      },
     });
     await this.tailer.start();
   }
@@ -207,6 +261,7 @@ export class Agent {
     this.config = { ...next, index: this.config.index, api: this.config.api, export: this.config.export };
     this.log.level = next.log.level;
     await this.tailer?.stop();
+    this.intakeErrors.clear(); // said again by the new tailer's reads if still so
     await this.startTailer();
     clearInterval(this.retentionTimer);
     this.scheduleRetention();
@@ -216,6 +271,7 @@ export class Agent {
   private stopping = false;
   /** Stop reading, commit what is in hand, flush the outbox within `deadlineMs`, close. */
   async stop(deadlineMs = 10_000): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
     this.stopping = true;
     await this.api?.close();
     await this.tailer?.stop();
@@ -223,8 +279,11 @@ export class Agent {
     clearInterval(this.exportTimer);
     clearTimeout(this.exportRetry);
     if (this.exportThread) {
-      const s = await this.exportThread.drain(deadlineMs).catch(() => undefined);
-      await this.exportThread.stop().catch(() => undefined);
+      // Within the deadline whatever the endpoint does (one that never answers holds a delivery
+      // open): the drain gets what is left of it less a second for the stop, then the thread is
+      // stopped, or terminated; spans not acknowledged stay in the outbox.
+      const s = await this.exportThread.drain(Math.max(0, deadline - Date.now() - 1000)).catch(() => undefined);
+      await this.exportThread.stopWithin(Math.max(500, deadline - Date.now())).catch(() => undefined);
       if (s && s.spans > 0) this.log.warn(`${s.spans} spans still wait in the outbox; they are sent after the next start`);
     }
     await this.checkpointer?.stop();

@@ -77,6 +77,8 @@ export function buildApi(agent: Agent, o: { token?: string; logger: Logger }): F
     const files = agent.tailing().length;
     if (!writable) return reply.code(503).send({ ready: false, files, reason: `the index ${file} is not writable` });
     if (!agent.isTailing()) return reply.code(503).send({ ready: false, files, reason: 'not tailing (starting or stopping)' });
+    const problem = agent.intakeProblem();
+    if (problem !== undefined) return reply.code(503).send({ ready: false, files, reason: `the intake cannot write to the index: ${problem}` });
     return { ready: true, files };
   });
 

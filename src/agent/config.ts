@@ -7,7 +7,8 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import YAML, { LineCounter } from 'yaml';
-import { FORMATS } from '../../parsers/index.js';
+import { FORMATS, createParser } from '../../parsers/index.js';
+import { zoneOffsetResolver } from '../../parsers/time.js';
 import { defaultIndexPath } from '../config/paths.js';
 import { OTLP_PROTOCOLS, type ExportSettings } from '../export/config.js';
 import type { TailSource } from '../tail/tailer.js';
@@ -20,7 +21,7 @@ export interface AgentConfig {
   environment?: string;
   index: string;
   sources: TailSource[];
-  /** Read files the index does not know from their start (default: from their end). */
+  /** On the first start on an empty index, read the files there from their start (default: from their end; later starts never skip). */
   backfill: boolean;
   api: { host: string; port: number; tokenFile?: string; tokenEnv: string };
   retention: { maxAge: string; maxSize?: string; everyMinutes: number };
@@ -82,6 +83,7 @@ const SCHEMA = {
           logFormat: { type: 'string' },
           zone: { type: 'string' },
           requestIdHeader: { type: 'string' },
+          followSymlinks: { type: 'boolean' },
         },
       },
     },
@@ -101,7 +103,8 @@ const SCHEMA = {
       properties: {
         maxAge: { type: 'string', pattern: '^\\d+(\\.\\d+)?\\s*(ms|s|m|h|d|w)$' },
         maxSize: { type: 'string', pattern: '^\\d+(\\.\\d+)?\\s*(b|kb|mb|gb|tb)$' },
-        everyMinutes: { type: 'number', exclusiveMinimum: 0 },
+        // Node's timers hold at most 2^31-1 ms (24.8 days): more ran retention every 1 ms.
+        everyMinutes: { type: 'number', minimum: 1, maximum: 10080 },
       },
     },
     export: {
@@ -148,7 +151,7 @@ function propertiesAt(schemaPath: string): Record<string, unknown> {
 }
 
 /** The effective config: defaults, then the file (if any). Throws ConfigError naming the key. */
-export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env, options: { refuseEmpty?: boolean } = {}): AgentConfig {
   const base = defaults(env);
   if (!file) return base;
   let text: string;
@@ -164,22 +167,48 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     const at = err.linePos?.[0] ? `:${err.linePos[0].line}` : '';
     throw new ConfigError(`${file}${at}: not valid YAML: ${err.message.split('\n')[0]}`);
   }
-  const doc: unknown = parsed.toJS() ?? {};
+  let doc: unknown;
+  try {
+    // The yaml package refuses documents whose aliases expand past a bound (a "billion laughs").
+    doc = parsed.toJS({ maxAliasCount: 1000 }) ?? {};
+  } catch (e) {
+    throw new ConfigError(`${file}: not a usable config: ${(e as Error).message}`);
+  }
+  if (options.refuseEmpty && (parsed.contents === null || doc === null)) {
+    throw new ConfigError(`${file}: the config is empty; kept the one in use (an empty file would mean all defaults: write \`{}\` for that)`);
+  }
+  /** The line of a key path in the file: "agent.yaml:4". */
+  const lineAt = (keys: (string | number)[]): string => {
+    for (let n = keys.length; n >= 0; n--) {
+      const node = n === 0 ? parsed.contents : parsed.getIn(keys.slice(0, n), true);
+      const at = (node as { range?: [number, number, number] } | undefined)?.range?.[0];
+      if (at !== undefined) return `:${lines.linePos(at).line}`;
+    }
+    return '';
+  };
   if (!validate(doc)) {
     // Each error with the line of the key it is about: "agent.yaml:4: sources[0].format: ...".
     const lineOf = (e: ErrorObject): string => {
-      const keys = e.instancePath.split('/').slice(1).map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+      const keys: (string | number)[] = e.instancePath.split('/').slice(1).map((k) => (/^\d+$/.test(k) ? Number(k) : k));
       if (e.keyword === 'additionalProperties') keys.push(String((e.params as { additionalProperty: string }).additionalProperty));
-      for (let n = keys.length; n >= 0; n--) {
-        const node = n === 0 ? parsed.contents : parsed.getIn(keys.slice(0, n), true);
-        const at = (node as { range?: [number, number, number] } | undefined)?.range?.[0];
-        if (at !== undefined) return `:${lines.linePos(at).line}`;
-      }
-      return '';
+      return lineAt(keys);
     };
     throw new ConfigError(validate.errors!.map((e) => explain(`${file}${lineOf(e)}`, e)).join('\n'));
   }
   const c = doc as Partial<AgentConfig>;
+  // What the parsers would refuse on every read, refused here once: a bad zone or log_format.
+  const bad: string[] = [];
+  (c.sources ?? []).forEach((src, i) => {
+    if (src.zone !== undefined) {
+      try { zoneOffsetResolver(src.zone); } catch (e) { bad.push(`${file}${lineAt(['sources', i, 'zone'])}: sources[${i}].zone: ${(e as Error).message}`); }
+    }
+    if (src.logFormat !== undefined || src.format === 'nginx-access') {
+      try { createParser('nginx-access', { logFormat: src.logFormat, zone: src.zone }); } catch (e) {
+        bad.push(`${file}${lineAt(['sources', i, src.logFormat !== undefined ? 'logFormat' : 'format'])}: sources[${i}].${src.logFormat !== undefined ? 'logFormat' : 'format'}: ${(e as Error).message}`);
+      }
+    }
+  });
+  if (bad.length > 0) throw new ConfigError(bad.join('\n'));
   const dir = path.dirname(path.resolve(file));
   return {
     ...base,

@@ -17,6 +17,8 @@ export class AgentMetrics {
   readonly registry = new Registry();
   private readonly lines: Counter<'source'>;
   private readonly readErrors: Counter;
+  private readonly gaps: Counter;
+  private readonly gapBytes: Counter;
 
   constructor(agent: Agent) {
     const r = this.registry;
@@ -26,6 +28,8 @@ export class AgentMetrics {
     for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) r.removeSingleMetric(`claw_trace_nodejs_${name}`);
     this.lines = new Counter({ name: 'claw_trace_lines_parsed_total', help: 'Lines parsed and indexed by this agent, by source', labelNames: ['source'], registers: [r] });
     this.readErrors = new Counter({ name: 'claw_trace_read_errors_total', help: 'Files that could not be read (permissions, vanished)', registers: [r] });
+    this.gaps = new Counter({ name: 'claw_trace_gaps_total', help: 'Files truncated in place (copytruncate) since the agent started: lines written between the copy and the truncate are lost', registers: [r] });
+    this.gapBytes = new Counter({ name: 'claw_trace_gap_unread_bytes_total', help: 'Bytes of truncated files seen and not yet read when the truncate was found (looked for in the copy)', registers: [r] });
     const db = agent.index.db;
     new Gauge({
       name: 'claw_trace_parse_errors', help: 'Unreadable lines in the index, by reason', labelNames: ['reason'], registers: [r],
@@ -100,6 +104,11 @@ export class AgentMetrics {
     const by = new Map<string, number>();
     for (const rec of records) by.set(rec.source, (by.get(rec.source) ?? 0) + 1);
     for (const [source, n] of by) this.lines.inc({ source }, n);
+  }
+
+  gap(unreadBytes: number): void {
+    this.gaps.inc();
+    this.gapBytes.inc(unreadBytes);
   }
 
   readError(): void {

@@ -8,8 +8,8 @@ import { onStop } from '../cli/stopSignal.js';
 
 export interface AgentFlags { config?: string; db?: string; port?: number; backfill?: boolean; printConfig?: boolean }
 
-function effective(o: AgentFlags): AgentConfig {
-  const c = loadConfig(o.config);
+function effective(o: AgentFlags, reload = false): AgentConfig {
+  const c = loadConfig(o.config, process.env, { refuseEmpty: reload });
   return {
     ...c,
     index: o.db ?? c.index,
@@ -51,7 +51,7 @@ export async function runAgent(o: AgentFlags): Promise<number> {
     onStop((reason) => stop(reason === 'parent exited' ? 'the shell npm started it from exited (npm was stopped)' : reason));
     process.on('SIGHUP', () => {
       try {
-        void agent.reload(effective(o)).catch((e: Error) => log.error({ err: e.message }, `reload failed: ${e.message}`));
+        void agent.reload(effective(o, true)).catch((e: Error) => log.error({ err: e.message }, `reload failed: ${e.message}`));
       } catch (e) {
         log.error({ err: (e as Error).message }, `config not reloaded: ${(e as Error).message}`);
       }

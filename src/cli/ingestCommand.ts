@@ -144,7 +144,7 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
       });
       done += size;
       linesSoFar += r.lines;
-      summary.files.push({ file: r.file, format: r.format, lines: r.lines, records: r.records, errors: r.errors, skipped: r.skipped, gap: r.gap });
+      summary.files.push({ file: r.file, format: r.format, lines: r.lines, records: r.records, errors: r.errors, skipped: r.skipped, gap: r.gap !== undefined || undefined });
       summary.lines += r.lines;
       summary.records += r.records;
       summary.bytes += r.bytes;

@@ -194,7 +194,7 @@ program.command('agent')
   .option('-c, --config <file>', 'YAML config (default: the built-in defaults, see --print-config)')
   .option('--db <path>', 'the index (overrides the config)')
   .option('--port <n>', 'API port (overrides the config; 0: any free port)', (v) => { const n = Number(v); if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port 0..65535'); return n; })
-  .option('--backfill', 'read files the index does not know from their start (default: from their end)')
+  .option('--backfill', 'on the first start on an empty index, read the files there whole (default: from their end; later starts never skip)')
   .option('--print-config', 'print the effective config as YAML and exit')
   .action(async (o: { config?: string; db?: string; port?: number; backfill?: boolean; printConfig?: boolean }) => {
     const { runAgent } = await import('../agent/run.js');
@@ -205,7 +205,7 @@ withParserOptions(program.command('follow'))
   .description('follow live log files into the index through rotation, until Ctrl-C (no API, no export: `claw-trace agent` does both)')
   .argument('<paths...>', 'files or globs (quote globs: "/var/log/nginx/*.log")')
   .option('--db <path>', 'the index', defaultIndexPath())
-  .option('--backfill', 'read files the index does not know from their start (default: from their end)')
+  .option('--backfill', 'on the first start on an empty index, read the files there whole (default: from their end; later starts never skip)')
   .option('--region <label>', 'region label stored with the files')
   .action(async (paths: string[], o: ParserFlags & { db: string; backfill?: boolean; region?: string }) => {
     const [{ RecordIndex }, { Tailer }, { glob, isDynamicPattern }] = await Promise.all([import('../store/recordIndex.js'), import('../tail/tailer.js'), import('tinyglobby')]);
@@ -229,6 +229,7 @@ withParserOptions(program.command('follow'))
       backfill: o.backfill,
       onCommit: (r) => { records += r.length; },
       onError: (file, e) => process.stderr.write(`claw-trace: ${terminalSafe(file, 300)}: ${terminalSafe(e.message, 300)}\n`),
+      onGap: (g) => process.stderr.write(`claw-trace: ${terminalSafe(g.file, 300)} was truncated in place (copytruncate): lines written between the copy and the truncate are lost (read to byte ${g.offset}; ${g.unreadBytes} bytes seen after it looked for in the copy)\n`),
     });
     // Stop handlers first: a SIGTERM right after "following" must find them.
     const stopped = new Promise<void>((resolve) => onStop(() => resolve()));

@@ -14,12 +14,31 @@ export interface ExportThread {
   drain(ms: number): Promise<ExportStats>;
   /** Stops the pipeline (what is not delivered stays in the outbox for next time). */
   stop(): Promise<ExportStats>;
+  /**
+   * Stops it within `ms`: a thread that has not stopped by then (a delivery hanging on an
+   * endpoint that never answers) is terminated. The outbox is a database: the spans not
+   * acknowledged are sent after the next start.
+   */
+  stopWithin(ms: number): Promise<ExportStats | undefined>;
 }
 
 type Role = 'both' | 'assemble' | 'send';
 type Op = 'stats' | 'drain' | 'stop';
 
-function startWorker(dbPath: string, config: ExportConfig, role: Role, startAfter: number | undefined, log: ExportLog): (op: Op, ms?: number) => Promise<ExportStats> {
+type Ask = ((op: Op, ms?: number) => Promise<ExportStats>) & { terminate: () => Promise<number> };
+
+/** `ask('stop')`, or the thread terminated when it has not stopped within `ms`. */
+async function stopWithin(ask: Ask, ms: number | undefined): Promise<ExportStats | undefined> {
+  if (ms === undefined) return ask('stop');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), Math.max(0, ms)); });
+  const r = await Promise.race([ask('stop').catch(() => undefined), late]);
+  clearTimeout(timer);
+  if (r === undefined) await ask.terminate();
+  return r;
+}
+
+function startWorker(dbPath: string, config: ExportConfig, role: Role, startAfter: number | undefined, log: ExportLog): Ask {
   const worker = new Worker(new URL('./exportWorker.js', import.meta.url), { workerData: { dbPath, config, startAfter, role } });
   let next = 0;
   const waiting = new Map<number, { resolve: (s: ExportStats) => void; reject: (e: Error) => void }>();
@@ -38,7 +57,7 @@ function startWorker(dbPath: string, config: ExportConfig, role: Role, startAfte
   };
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`the export thread exited (code ${code})`)));
-  return async (op, ms) => {
+  const ask = async (op: Op, ms?: number) => {
     const r = await new Promise<ExportStats>((resolve, reject) => {
       if (dead) { reject(dead); return; }
       const id = next++;
@@ -48,6 +67,7 @@ function startWorker(dbPath: string, config: ExportConfig, role: Role, startAfte
     if (op === 'stop') await worker.terminate();
     return r;
   };
+  return Object.assign(ask, { terminate: () => worker.terminate() });
 }
 
 /** One view of both threads: the assembler's counts, the sender's deliveries and state; the outbox is shared. */
@@ -59,7 +79,7 @@ export function startExportThread(dbPath: string, config: ExportConfig, opts: { 
   const log = opts.log ?? (() => {});
   if (!opts.split) {
     const ask = startWorker(dbPath, config, 'both', opts.startAfter, log);
-    return { stats: () => ask('stats'), drain: (ms) => ask('drain', ms), stop: () => ask('stop') };
+    return { stats: () => ask('stats'), drain: (ms) => ask('drain', ms), stop: () => ask('stop'), stopWithin: (ms) => stopWithin(ask, ms) };
   }
   const assembler = startWorker(dbPath, config, 'assemble', opts.startAfter, log);
   const sender = startWorker(dbPath, config, 'send', opts.startAfter, log);
@@ -71,5 +91,11 @@ export function startExportThread(dbPath: string, config: ExportConfig, opts: { 
       return merge(a, await sender('drain', Math.max(0, deadline - Date.now())));
     },
     stop: async () => merge(await assembler('stop'), await sender('stop')),
+    stopWithin: async (ms) => {
+      const deadline = Date.now() + ms;
+      const a = await stopWithin(assembler, ms);
+      const s = await stopWithin(sender, deadline - Date.now());
+      return a && s ? merge(a, s) : undefined;
+    },
   };
 }

@@ -9,7 +9,7 @@
  * transactions (measured: ingest 32% slower with export on; see bench/export.ts).
  */
 import Database from 'better-sqlite3';
-import { processAlive } from '../store/recordIndex.js';
+import { createPrivate, processAlive } from '../store/recordIndex.js';
 import { TraceFlags, type Attributes, type HrTime } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -106,6 +106,7 @@ export function outboxPathFor(indexPath: string): string {
 }
 
 export function openOutboxDatabase(indexPath: string): Database.Database {
+  createPrivate(outboxPathFor(indexPath)); // 0600 (its WAL and SHM too), like the index
   const db = new Database(outboxPathFor(indexPath));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -230,6 +231,21 @@ export class Outbox {
       this.change(-traces, -spans, -bytes);
       this.st.add.run('delivered_spans', spans);
     }).immediate();
+  }
+
+  /**
+   * An emptied outbox gives its disk space back: the free pages (a burst or an outage may have
+   * grown it to its cap) go with a VACUUM (quick: nothing is left to copy), the WAL is truncated.
+   * Returns the bytes given back.
+   */
+  compact(minFreeBytes = 1024 * 1024): number {
+    if (this.stats().traces > 0) return 0;
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    const free = (this.db.pragma('freelist_count', { simple: true }) as number) * pageSize;
+    if (free < minFreeBytes) return 0;
+    this.db.exec('VACUUM');
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return free;
   }
 
   stats(): OutboxStats {

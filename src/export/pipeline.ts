@@ -74,6 +74,27 @@ export async function createOtlpExporter(c: ExportConfig): Promise<SpanExporter>
   return new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter(opts);
 }
 
+/**
+ * The endpoint's `Retry-After` (429/503) of the last delivery that failed, in ms. The OTLP
+ * exporter honours it between its own retries within one delivery's timeout, then reports a
+ * plain failure without it; the pipeline must not come back sooner either. Read from the
+ * exporter's transport result (@opentelemetry/otlp-exporter-base 0.223, pinned): when the
+ * shape is not there, nothing is read and the pipeline's own backoff applies.
+ */
+function watchRetryAfter(exporter: SpanExporter): () => number | undefined {
+  let last: number | undefined;
+  const transport = (exporter as unknown as { _delegate?: { _transport?: { send?: (...a: unknown[]) => Promise<{ status?: string; retryInMillis?: number }> } } })._delegate?._transport;
+  if (transport?.send) {
+    const send = transport.send.bind(transport);
+    transport.send = async (...a: unknown[]) => {
+      const r = await send(...a);
+      last = r.status === 'retryable' && typeof r.retryInMillis === 'number' && r.retryInMillis > 0 ? r.retryInMillis : undefined;
+      return r;
+    };
+  }
+  return () => last;
+}
+
 export class ExportBusyError extends Error {
   override name = 'ExportBusyError';
   constructor(readonly pid: number) {
@@ -163,7 +184,10 @@ export class ExportPipeline {
     // Everything up to the oldest batch with a request still waiting is in the outbox.
     const first = this.pending.values().next();
     const handled = first.done ? this.cursor : first.value.seq - 1;
+    const droppedBefore = this.outbox.stats().droppedSpans;
     this.outbox.put(entries, handled !== this.handled ? [this.cursorKey, handled] : undefined);
+    const dropped = this.outbox.stats().droppedSpans - droppedBefore;
+    if (dropped > 0) this.droppedSaid(dropped);
     this.counts.exportedTraces += entries.length;
     this.handled = handled;
     // The change log's handled rows go now and then (a write on the index: kept rare).
@@ -218,7 +242,10 @@ export class ExportPipeline {
 
   private async attempt(rows: OutboxRow[]): Promise<'sent' | 'failed'> {
     try {
-      this.exporter ??= await createOtlpExporter(this.config);
+      if (!this.exporter) {
+        this.exporter = await createOtlpExporter(this.config);
+        this.retryAfter = watchRetryAfter(this.exporter);
+      } else if (!this.retryAfter) this.retryAfter = watchRetryAfter(this.exporter);
       const spans = rows.flatMap((r) => unpackSpans(r.data, this.resources));
       const result = await new Promise<ExportResult>((resolve) => this.exporter!.export(spans, resolve));
       if (result.code !== ExportResultCode.SUCCESS) throw result.error ?? new Error('export failed');
@@ -235,6 +262,10 @@ export class ExportPipeline {
   private delivered(rows: OutboxRow[], spans: number): void {
     this.outbox.ack(rows);
     this.counts.deliveredSpans += spans;
+    try {
+      const freed = this.outbox.compact();
+      if (freed > 0) this.log('info', `export: outbox delivered; ${Math.round(freed / 1024 / 1024)} MiB of disk given back`, { freedBytes: freed });
+    } catch { /* busy: the next emptying tries again */ }
     if (this.failuresInRow > 0) {
       this.log('info', `export: ${this.config.url} accepts spans again after ${this.failuresInRow} failed attempts`, { url: this.config.url });
     }
@@ -243,11 +274,25 @@ export class ExportPipeline {
     this.nextAttemptAt = 0;
   }
 
+  private retryAfter: (() => number | undefined) | undefined;
+  private dropped = { since: 0, spans: 0, saidAt: 0 };
+
+  /** Spans dropped over the outbox cap: said once when it starts, then at most once a minute with the count. */
+  private droppedSaid(spans: number): void {
+    const now = this.now();
+    this.dropped.spans += spans;
+    if (this.dropped.saidAt !== 0 && now - this.dropped.saidAt < 60_000) return;
+    this.log('warn', `export: the outbox is over its cap (${this.config.outboxMaxBytes} bytes): ${this.dropped.spans} spans of the oldest traces dropped${this.dropped.saidAt ? ' since the last warning' : ''} (claw_trace_export_dropped_spans counts them all)`, { droppedSpans: this.dropped.spans });
+    this.dropped = { since: now, spans: 0, saidAt: now };
+  }
+
   private failed(e: Error): void {
     this.counts.failures++;
     this.failuresInRow++;
     const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(16, this.failuresInRow - 1));
-    const wait = Math.round(backoff * (0.5 + Math.random() / 2));
+    // The endpoint said when to come back (429/503 Retry-After): not sooner (at most an hour).
+    const asked = Math.min(3600_000, this.retryAfter?.() ?? 0);
+    const wait = Math.max(asked, Math.round(backoff * (0.5 + Math.random() / 2)));
     this.nextAttemptAt = this.now() + wait;
     const msg = (e.message || String(e)).slice(0, 300);
     // Said once per outage (and when the reason changes), not on every retry.

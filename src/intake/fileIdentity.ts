@@ -2,10 +2,14 @@
  * Which file is this? Device + inode follow a file across renames; a hash of its first bytes
  * (decompressed, for .gz archives) tells a recycled inode or a rewritten file from the old one,
  * and finds an archive's content under its new name.
+ *
+ * Everything is taken from one open file handle (fstat, head, gzip magic, trailer), and the
+ * intake then reads through the same handle: a rename between the steps cannot make the
+ * identity of one file and the bytes of another.
  */
 import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
-import { isGzipFile, openLogStream } from '../read/lineReader.js';
+import { open, type FileHandle } from 'node:fs/promises';
+import { constants as zc, gunzipSync } from 'node:zlib';
 
 export const FINGERPRINT_BYTES = 1024;
 
@@ -13,6 +17,8 @@ export interface FileIdentity {
   dev: number | null;
   ino: number | null;
   size: number;
+  /** When the file was created (epoch ms; 0 where the file system does not say). */
+  birthtimeMs: number;
   gzip: boolean;
   /** Up to FINGERPRINT_BYTES of the (decompressed) content. */
   head: Buffer;
@@ -25,21 +31,43 @@ export function hashHead(head: Buffer, len: number): string {
   return createHash('sha1').update(head.subarray(0, len)).digest('hex');
 }
 
-export async function identify(file: string): Promise<FileIdentity> {
-  const s = await stat(file);
-  const stream = await openLogStream(file);
-  const parts: Buffer[] = [];
+async function readAt(fh: FileHandle, len: number, position: number): Promise<Buffer> {
+  const b = Buffer.alloc(len);
   let n = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    parts.push(chunk);
-    n += chunk.length;
-    if (n >= FINGERPRINT_BYTES) break; // leaving the loop destroys the stream
+  while (n < len) {
+    const { bytesRead } = await fh.read(b, n, len - n, position + n);
+    if (bytesRead === 0) break;
+    n += bytesRead;
   }
-  const head = Buffer.concat(parts, n).subarray(0, FINGERPRINT_BYTES);
-  const gzip = await isGzipFile(file);
+  return b.subarray(0, n);
+}
+
+/** The first FINGERPRINT_BYTES of a gzip file's content, from as few compressed bytes as give them. */
+async function gzipHead(fh: FileHandle, size: number): Promise<Buffer> {
+  for (let raw = 64 * 1024; ; raw *= 4) {
+    const compressed = await readAt(fh, Math.min(raw, size), 0);
+    let out: Buffer;
+    try {
+      // SYNC_FLUSH: what the bytes so far decompress to, without asking for the end of the stream.
+      out = gunzipSync(compressed, { finishFlush: zc.Z_SYNC_FLUSH });
+    } catch (e) {
+      throw new Error(`not a readable gzip file (${(e as Error).message}, in its first ${compressed.length} bytes)`);
+    }
+    if (out.length >= FINGERPRINT_BYTES || compressed.length >= size || raw >= 16 * 1024 * 1024) return out.subarray(0, FINGERPRINT_BYTES);
+  }
+}
+
+/** The identity of the file open as `fh`. */
+export async function identifyHandle(fh: FileHandle): Promise<FileIdentity> {
+  const s = await fh.stat();
+  const magic = await readAt(fh, 2, 0);
+  const gzip = magic.length === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  const head = gzip ? await gzipHead(fh, s.size) : await readAt(fh, FINGERPRINT_BYTES, 0);
+  // The trailer's ISIZE (uncompressed size mod 2^32, of the last member).
+  const gzipSize = gzip && s.size >= 18 ? (await readAt(fh, 4, s.size - 4)).readUInt32LE(0) : undefined;
   const hashes = new Map<number, string>();
   return {
-    dev: s.dev, ino: s.ino, size: s.size, gzip, head, gzipSize: gzip ? await gzipTrailerSize(file, s.size) : undefined,
+    dev: s.dev, ino: s.ino, size: s.size, birthtimeMs: s.birthtimeMs, gzip, head, gzipSize,
     headHash: (len) => {
       let h = hashes.get(len);
       if (h === undefined) hashes.set(len, (h = hashHead(head, len)));
@@ -48,14 +76,11 @@ export async function identify(file: string): Promise<FileIdentity> {
   };
 }
 
-/** The gzip trailer's ISIZE: the uncompressed size mod 2^32 (of the last member). */
-async function gzipTrailerSize(file: string, size: number): Promise<number | undefined> {
-  if (size < 18) return undefined;
+/** The identity of the file at `file` (opened once, closed after). */
+export async function identify(file: string): Promise<FileIdentity> {
   const fh = await open(file, 'r');
   try {
-    const b = Buffer.alloc(4);
-    await fh.read(b, 0, 4, size - 4);
-    return b.readUInt32LE(0);
+    return await identifyHandle(fh);
   } finally {
     await fh.close();
   }

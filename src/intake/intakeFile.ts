@@ -9,13 +9,13 @@
  * - A partial last line is left for the next read unless the file is final (an archive).
  * - Batches of `batchLines` (default 1,500) commit with their checkpoint in one transaction.
  */
-import { createReadStream } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { Transform, type Readable } from 'node:stream';
 import { parserFor, detectFormat, LogRecord, ParseError, type ParseErrorReason, type ParserOptions } from '../../parsers/index.js';
 import { chain, readLineBatches, DEFAULT_MAX_LINE_BYTES, type Line } from '../read/lineReader.js';
 import type { BatchError, BatchLine, FileRow, RecordIndex } from '../store/recordIndex.js';
-import { FINGERPRINT_BYTES, identify } from './fileIdentity.js';
+import { FINGERPRINT_BYTES, identifyHandle, identify, type FileIdentity } from './fileIdentity.js';
 
 export interface IntakeOptions extends ParserOptions {
   format?: string;
@@ -37,6 +37,23 @@ export interface IntakeOptions extends ParserOptions {
    * appear while running) or `end` (an agent's first start: only what is written from now on).
    */
   position?: 'start' | 'end';
+  /**
+   * Read the file only if the index knows its content already (by inode and head, or by head):
+   * a rotated-away file looked for by the tailer, never an unrelated file next to it.
+   */
+  knownOnly?: boolean;
+  /** Test hook: called between identifying the open file and reading it. */
+  afterIdentify?: () => void | Promise<void>;
+}
+
+/** A copytruncate seen: the content the index was reading at this path and inode was truncated. */
+export interface IntakeGap {
+  /** The row of the old content (where the lines between copy and truncate are missing). */
+  fileId: number;
+  /** Where its checkpoint stood, in the old content. */
+  offset: number;
+  /** The path it was read at. */
+  path: string;
 }
 
 export interface IntakeResult {
@@ -49,19 +66,23 @@ export interface IntakeResult {
   bytes: number;
   /** Where the checkpoint now stands. */
   offset: number;
-  skipped?: 'empty' | 'unknown-format';
+  skipped?: 'empty' | 'unknown-format' | 'unknown-file';
   /** The file was truncated in place since the last read (copytruncate). */
-  gap?: boolean;
+  gap?: IntakeGap;
   dev: number | null;
   ino: number | null;
+  /** The file's size when it was opened (compressed, for an archive). */
+  size: number;
+  /** The index row the content was read into (absent when skipped). */
+  fileId?: number;
 }
 
 /** Byte offset just after the last newline of a file, and how many lines lie before it. */
-async function endOfLastLine(file: string): Promise<{ offset: number; lines: number }> {
+async function endOfLastLine(fh: FileHandle): Promise<{ offset: number; lines: number }> {
   let offset = 0;
   let lines = 0;
   let pos = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of fh.createReadStream({ start: 0, highWaterMark: 1 << 20, autoClose: false }) as AsyncIterable<Buffer>) {
     for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) {
       lines++;
       offset = pos + i + 1;
@@ -84,25 +105,80 @@ function skipBytes(n: number): Transform {
   });
 }
 
-function openFrom(file: string, gzip: boolean, offset: number): Readable {
-  if (!gzip) return createReadStream(file, { start: offset, highWaterMark: 256 * 1024 });
-  const raw = createReadStream(file, { highWaterMark: 256 * 1024 });
+/** A stream of the open file from `offset` (of the decompressed content, for an archive); the handle stays open. */
+function openFrom(fh: FileHandle, gzip: boolean, offset: number): Readable {
+  if (!gzip) return fh.createReadStream({ start: offset, highWaterMark: 256 * 1024, autoClose: false });
+  const raw = fh.createReadStream({ start: 0, highWaterMark: 256 * 1024, autoClose: false });
   return offset > 0 ? chain(raw, createGunzip(), skipBytes(offset)) : chain(raw, createGunzip());
 }
 
 const DETECT_LINES = 50;
 
+/**
+ * Intakes of one file never overlap within a process (two paths can name one inode during a
+ * rename, and a copy has the content of its original): both would find no row and make two, or
+ * read from the same checkpoint. Keyed by inode, and by head for archives.
+ */
+const locks = new WeakMap<RecordIndex, Map<string, Promise<void>>>();
+async function lock(index: RecordIndex, keys: string[]): Promise<() => void> {
+  let held = locks.get(index);
+  if (!held) locks.set(index, (held = new Map()));
+  for (;;) {
+    const busy = keys.map((k) => held.get(k)).filter((p) => p !== undefined);
+    if (busy.length === 0) break;
+    await Promise.all(busy);
+  }
+  let release!: () => void;
+  const p = new Promise<void>((r) => { release = r; });
+  for (const k of keys) held.set(k, p);
+  return () => { for (const k of keys) if (held.get(k) === p) held.delete(k); release(); };
+}
+
+/**
+ * Whether the row's content is still at its path under its inode (so a copy of it found
+ * elsewhere, logrotate's copy before the truncate, must not take the row away from it).
+ */
+async function stillAtItsPlace(row: FileRow): Promise<boolean> {
+  if (row.dev === null || row.ino === null) return false;
+  const s = await stat(row.path).catch(() => undefined);
+  if (!s || s.dev !== row.dev || s.ino !== row.ino) return false;
+  const there = await identify(row.path).catch(() => undefined);
+  return there !== undefined && there.dev === row.dev && there.ino === row.ino && there.head.length >= row.fp_len && there.headHash(row.fp_len) === row.fp_hash;
+}
+
 export async function intakeFile(index: RecordIndex, file: string, opts: IntakeOptions = {}): Promise<IntakeResult> {
-  const id = await identify(file);
-  const result: IntakeResult = { file, format: 'unknown', lines: 0, records: 0, errors: {}, bytes: 0, offset: 0, dev: id.dev, ino: id.ino };
-  if (id.head.length === 0) return { ...result, skipped: 'empty' };
+  // One open: identity and bytes come from the same file, whatever is renamed meanwhile.
+  const fh = await open(file, 'r');
+  try {
+    const id = await identifyHandle(fh);
+    if (id.head.length === 0) return { file, format: 'unknown', lines: 0, records: 0, errors: {}, bytes: 0, offset: 0, dev: id.dev, ino: id.ino, size: id.size, skipped: 'empty' };
+    const keys = [id.gzip || id.dev === null ? `h:${id.headHash(id.head.length)}` : `i:${id.dev}:${id.ino}`];
+    const unlock = await lock(index, keys);
+    try {
+      return await intakeOpen(index, file, fh, id, opts);
+    } finally {
+      unlock();
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+async function intakeOpen(index: RecordIndex, file: string, fh: FileHandle, id: FileIdentity, opts: IntakeOptions): Promise<IntakeResult> {
+  const result: IntakeResult = { file, format: 'unknown', lines: 0, records: 0, errors: {}, bytes: 0, offset: 0, dev: id.dev, ino: id.ino, size: id.size };
+  await opts.afterIdentify?.();
   const headLen = id.head.length;
 
   let row: FileRow | undefined = index.findFile(id.dev, id.ino, id.headHash, headLen);
+  if (row === undefined && opts.knownOnly) return { ...result, skipped: 'unknown-file' };
   if (!id.gzip && row === undefined && id.dev !== null && id.ino !== null) {
-    // Same inode, other head: truncated and rewritten in place (copytruncate), or a recycled inode.
-    const prior = index.lastFileWithInode(id.dev, id.ino);
-    if (prior) { index.recordGap(prior.id); result.gap = true; }
+    // Same inode at the same path, other head: truncated and rewritten in place (copytruncate).
+    // A row of this inode read at another path is a recycled inode, not a loss.
+    const prior = index.fileAtPathWithInode(file, id.dev, id.ino);
+    // A file created after the row was last read cannot be that file truncated: its inode was
+    // recycled (the old file renamed away, deleted, the inode given to a new file at this path).
+    const bornAfter = id.birthtimeMs > 0 && prior !== undefined && id.birthtimeMs > prior.updated_at;
+    if (prior && !bornAfter) result.gap = { fileId: prior.id, offset: prior.offset, path: prior.path };
   }
   if (row === undefined) {
     let format = opts.format;
@@ -110,20 +186,45 @@ export async function intakeFile(index: RecordIndex, file: string, opts: IntakeO
       const text = id.head.toString('utf8').split('\n');
       if (id.head.length === FINGERPRINT_BYTES) text.pop(); // the cut last line
       const found = detectFormat(text.slice(0, DETECT_LINES), opts);
-      if (!found) return { ...result, skipped: 'unknown-format' };
+      if (!found) return { ...result, gap: undefined, skipped: 'unknown-format' };
       format = found.format;
     }
     const options: ParserOptions = { logFormat: opts.logFormat, zone: opts.zone, requestIdHeader: opts.requestIdHeader, durationFormat: opts.durationFormat };
-    row = index.addFile({ path: file, dev: id.gzip ? null : id.dev, ino: id.gzip ? null : id.ino, fpLen: headLen, fpHash: id.headHash(headLen), format, region: opts.region ?? null, options });
+    const add = { path: file, dev: id.gzip ? null : id.dev, ino: id.gzip ? null : id.ino, fpLen: headLen, fpHash: id.headHash(headLen), format, region: opts.region ?? null, options };
+    // The gap and the new content's row in one transaction: a kill between them cannot count it twice.
+    row = index.db.transaction(() => {
+      if (result.gap) index.recordGap(result.gap.fileId);
+      return index.addFile(add);
+    })();
+    result.fileId = row.id;
     if (opts.position === 'end') {
       // An archive never grows: its end is its uncompressed size (line numbers stay unknown, 0).
-      const end = id.gzip ? { offset: id.gzipSize ?? 0, lines: 0 } : await endOfLastLine(file);
+      const end = id.gzip ? { offset: id.gzipSize ?? 0, lines: 0 } : await endOfLastLine(fh);
       index.commitBatch(row.id, [], [], { offset: end.offset, lineNo: end.lines, linesCut: 0 });
       return { ...result, format, offset: end.offset };
     }
+  } else if (id.gzip && row.path !== file && !(await stillAtItsPlace(row))) {
+    // The content now lives in an archive (the plain file was compressed and removed): the row
+    // says so, and its old inode, free to be recycled, is no longer taken for it.
+    index.moveFile(row.id, { path: file, dev: null, ino: null, fpLen: row.fp_len, fpHash: row.fp_hash });
   } else if (!id.gzip && (row.path !== file || row.dev !== id.dev || row.ino !== id.ino || row.fp_len < headLen)) {
-    index.moveFile(row.id, { path: file, dev: id.dev, ino: id.ino, fpLen: headLen, fpHash: id.headHash(headLen) });
+    // A rename, or a copy (logrotate's copytruncate) read while the original still holds the
+    // content: then the row stays with the original, and the copy is read from the checkpoint.
+    const copy = (row.dev !== id.dev || row.ino !== id.ino) && await stillAtItsPlace(row);
+    if (!copy) index.moveFile(row.id, { path: file, dev: id.dev, ino: id.ino, fpLen: headLen, fpHash: id.headHash(headLen) });
   }
+  result.fileId = row.id;
+  // The original and its copy are two inodes with one row: one read of a row at a time, from
+  // its checkpoint as it is once the other read has committed.
+  const unlock = await lock(index, [`r:${row.id}`]);
+  try {
+    return await readRow(index, fh, id, index.fileById(row.id)!, result, opts);
+  } finally {
+    unlock();
+  }
+}
+
+async function readRow(index: RecordIndex, fh: FileHandle, id: FileIdentity, row: FileRow, result: IntakeResult, opts: IntakeOptions): Promise<IntakeResult> {
   result.format = row.format;
   result.offset = row.offset;
   // Nothing new: a plain file no longer than the checkpoint; an archive whose trailer says its
@@ -181,7 +282,7 @@ export async function intakeFile(index: RecordIndex, file: string, opts: IntakeO
     if (lines.length + errors.length >= batchLines) commit();
     return true;
   };
-  read: for await (const batch of readLineBatches(openFrom(file, id.gzip, row.offset), maxLineBytes)) {
+  read: for await (const batch of readLineBatches(openFrom(fh, id.gzip, row.offset), maxLineBytes)) {
     for (const line of batch) if (!take(line)) break read;
   }
   if (lines.length + errors.length > 0 || offset !== batchStart) commit();

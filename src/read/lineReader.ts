@@ -92,7 +92,15 @@ function makeLine(buf: Buffer, offset: number, lineNo: number, partial: boolean)
  * Lines in batches, one batch per chunk read: awaiting once per chunk rather than once per line
  * is what lets a backfill go at the parser's speed.
  */
-export async function* readLineBatches(stream: AsyncIterable<Buffer | string>, maxLineBytes = DEFAULT_MAX_LINE_BYTES): AsyncGenerator<Line[]> {
+/** A "line" with no newline in `giveUpBytes`: not a line-oriented text (an endless `/dev/zero`). */
+export class NoNewlineError extends Error {
+  override name = 'NoNewlineError';
+  constructor(readonly offset: number, readonly lineNo: number, readonly bytes: number) {
+    super(`line ${lineNo} at byte ${offset}: no newline in ${Math.round(bytes / 1024 / 1024)} MiB: not a line-oriented log`);
+  }
+}
+
+export async function* readLineBatches(stream: AsyncIterable<Buffer | string>, maxLineBytes = DEFAULT_MAX_LINE_BYTES, giveUpBytes = Infinity): AsyncGenerator<Line[]> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let skipping = false; // inside a line that is over the limit
@@ -113,6 +121,7 @@ export async function* readLineBatches(stream: AsyncIterable<Buffer | string>, m
       }
       if (!skipping && piece > 0) pending.push(chunk.subarray(from, end));
       pendingBytes += piece;
+      if (pendingBytes > giveUpBytes) throw new NoNewlineError(lineStart, lineNo, pendingBytes);
       if (nl < 0) break;
       if (skipping) {
         batch.push({ text: '', offset: lineStart, lineNo, bytes: pendingBytes, next: pos + nl + 1, invalidUtf8: false, tooLong: true, partial: false });

@@ -3,7 +3,7 @@
  * not be read, by reason, with the first place each reason was met. Bad lines never stop it.
  */
 import { createParser, detectFormat, LogRecord, ParseError, type ParseErrorReason, type ParserOptions } from '../../parsers/index.js';
-import { type Line, readLineBatches, openLogStream, DEFAULT_MAX_LINE_BYTES } from './lineReader.js';
+import { type Line, readLineBatches, openLogStream, DEFAULT_MAX_LINE_BYTES, NoNewlineError } from './lineReader.js';
 
 export interface ParseFileOptions extends ParserOptions {
   /** A format name; detected from the first lines when absent. */
@@ -37,12 +37,23 @@ export type FileItem =
 export class UnknownFormatError extends Error {}
 
 const SAMPLE_LINES = 50;
+/** A line this long without a newline ends the read (`parse /dev/zero` would run forever). */
+const GIVE_UP_BYTES = 64 * 1024 * 1024;
+
+async function* guard(file: string, batches: AsyncGenerator<Line[]>): AsyncGenerator<Line[]> {
+  try {
+    yield* batches;
+  } catch (e) {
+    if (e instanceof NoNewlineError) throw new UnknownFormatError(`${file}: ${e.message} (an endless input such as /dev/zero?)`);
+    throw e;
+  }
+}
 
 /** Streams a file's records and errors; `stats` is complete once the iterator is done. */
 export async function* parseFile(file: string, opts: ParseFileOptions, stats: FileStats): AsyncGenerator<FileItem> {
   const maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   // Batches of lines (one await per chunk read, not per line), as the intake reads them.
-  const batches = readLineBatches(await openLogStream(file), maxLineBytes);
+  const batches = guard(file, readLineBatches(await openLogStream(file), maxLineBytes, GIVE_UP_BYTES));
   const head: Line[] = [];
   let format = opts.format;
   if (format === undefined) {

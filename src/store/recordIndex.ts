@@ -4,7 +4,7 @@
  * where the checkpoint says and reading resumes there: no line lost, none twice.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { LogRecord, ParseError } from '../../parsers/index.js';
@@ -95,7 +95,12 @@ function limitOf(n: number): number {
   return Number.isFinite(n) ? Math.min(1_000_000, Math.max(1, Math.floor(n))) : 1000;
 }
 
-function migrate(db: Database.Database, file: string): void {
+/**
+ * The schema version of an opened database (0: empty), read before anything is written to it:
+ * a database that is not a claw-trace index, or a newer one, is refused untouched (not even
+ * switched to WAL mode).
+ */
+function schemaVersion(db: Database.Database, file: string): number {
   const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[];
   let version = 0;
   if (tables.length > 0) {
@@ -109,6 +114,11 @@ function migrate(db: Database.Database, file: string): void {
   if (version > SCHEMA_VERSION) {
     throw new IndexOpenError(`${file} was written by a newer claw-trace (schema ${version}, this one knows ${SCHEMA_VERSION}): upgrade claw-trace or use another --db`);
   }
+  return version;
+}
+
+function migrate(db: Database.Database, file: string): void {
+  const version = schemaVersion(db, file);
   if (version === SCHEMA_VERSION) return;
   db.transaction(() => {
     if (version === 0) db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
@@ -119,11 +129,37 @@ function migrate(db: Database.Database, file: string): void {
 
 const BUSY_TIMEOUT_MS = 5000;
 
+/**
+ * An index holds client IPs, URLs and sample lines: its folder is made 0700 and the file 0600
+ * before SQLite opens it (SQLite gives the WAL and SHM files the database file's mode). Files
+ * and folders that exist already keep theirs.
+ */
+export function createPrivate(file: string): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+  if (!existsSync(file)) {
+    try {
+      closeSync(openSync(file, 'wx', 0o600));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new IndexOpenError(`cannot create the index ${file}: ${(e as Error).message}`);
+    }
+  }
+}
+
 export function openDatabase(file: string, cacheMiB = 32, walCheckpointMiB = 40): Database.Database {
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ':memory:') createPrivate(file);
   let db: Database.Database;
   try {
     db = new Database(file);
+  } catch (e) {
+    throw new IndexOpenError(`cannot open the index ${file}: ${(e as Error).message}`);
+  }
+  try {
+    schemaVersion(db, file);
+  } catch (e) {
+    db.close();
+    throw e instanceof IndexOpenError ? e : new IndexOpenError(`cannot open the index ${file}: ${(e as Error).message}`);
+  }
+  try {
     // Both take effect on a new database only. The page size trades live intake against bulk
     // loads: live, every line's request ID lands on a random leaf of its index and each commit
     // writes every leaf it touched whole (to the WAL, then at the checkpoint). Measured at 5,000
@@ -349,9 +385,39 @@ export class RecordIndex {
     return undefined;
   }
 
-  /** The newest file row that had this inode, whatever its head (copytruncate, recycled inode). */
-  lastFileWithInode(dev: number, ino: number): FileRow | undefined {
-    return this.st.fileByInode.get(dev, ino) as FileRow | undefined;
+  /**
+   * The content last read at this path under this inode, whatever its head now: the file that a
+   * copytruncate cut. A row of the same inode read at another path is a recycled inode (the old
+   * file was renamed, deleted, and its inode given to a new one), not a truncation.
+   */
+  fileAtPathWithInode(file: string, dev: number, ino: number): FileRow | undefined {
+    return this.prepared(`SELECT * FROM files WHERE dev = ? AND ino = ? AND path = ? ORDER BY id DESC LIMIT 1`).get(dev, ino, file) as FileRow | undefined;
+  }
+
+  fileById(id: number): FileRow | undefined {
+    return this.prepared(`SELECT * FROM files WHERE id = ?`).get(id) as FileRow | undefined;
+  }
+
+  /** Plain files last read at this path (newest first): where a rotated-away file is looked for. */
+  filesAtPath(file: string, limit = 3): FileRow[] {
+    return this.prepared(`SELECT * FROM files WHERE path = ? AND dev IS NOT NULL AND ino IS NOT NULL ORDER BY id DESC LIMIT ${limitOf(limit)}`).all(file) as FileRow[];
+  }
+
+  /**
+   * The rows last read under a path starting with `prefix` (`/var/log/nginx/access`: its
+   * rotated names), most recently read first: what a restart may have left unfinished.
+   */
+  recentFilesUnder(prefix: string, limit = 10): FileRow[] {
+    return this.prepared(`SELECT * FROM files WHERE path >= ? AND path < ? ORDER BY updated_at DESC LIMIT ${limitOf(limit)}`).all(prefix, prefix + '\u{10FFFF}') as FileRow[];
+  }
+
+  /** A value kept in the index's meta table (undefined if unset). */
+  getMeta(key: string): string | undefined {
+    return this.prepared(`SELECT value FROM meta WHERE key = ?`).pluck().get(key) as string | undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.prepared(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(key, value);
   }
 
   addFile(f: { path: string; dev: number | null; ino: number | null; fpLen: number; fpHash: string; format: string; region: string | null; options: object }): FileRow {

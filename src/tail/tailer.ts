@@ -9,27 +9,38 @@
  *   end, and kept in view for a while because the writer may still append to it until it reopens;
  * - copytruncate and recycled inodes are told apart by the head fingerprint (intakeFile);
  * - a file briefly missing is simply not read until it is back;
- * - on the first start, files the index does not know are taken from their end unless
- *   `backfill` is set; files that appear while running are read from their start.
+ * - only on the very first start on an empty index (the index remembers that it happened), files
+ *   there are taken from their end unless `backfill` is set; any file the index does not know on
+ *   a later start, a SIGHUP, or while running is read from its start;
+ * - the first read of a path in a tailer (a start, a SIGHUP) looks for the content last read at
+ *   that path under another name in its folder (`access.log.1`, `access.log-20261126`, a `.gz`
+ *   of it, by inode or head) and reads its tail: what was written before a rotation that
+ *   happened while stopped is not lost, for a single path either. So does a copytruncate.
  */
 import { watch, type FSWatcher } from 'chokidar';
 import picomatch from 'picomatch';
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { LogRecord, ParserOptions } from '../../parsers/index.js';
 import type { RecordIndex } from '../store/recordIndex.js';
-import { intakeFile, type IntakeResult } from '../intake/intakeFile.js';
+import { intakeFile, type IntakeGap, type IntakeResult, type IntakeOptions } from '../intake/intakeFile.js';
+import { identify } from '../intake/fileIdentity.js';
 
 export interface TailSource extends ParserOptions {
   /** A path or a glob (`/var/log/nginx/access.log*`, `/tmp/openclaw/openclaw-*.log`). */
   path: string;
   format?: string;
   region?: string;
+  /**
+   * Read a matched file that is a symlink to a file outside the configured folders (default:
+   * not: a "log" linked to /etc/shadow would be copied into the index and its samples).
+   */
+  followSymlinks?: boolean;
 }
 
 export interface TailerOptions {
   sources: TailSource[];
-  /** Read files the index does not know from their start on the first start (default: from their end). */
+  /** On the first start on an empty index, read the files there from their start (default: from their end; later starts never skip). */
   backfill?: boolean;
   /** Safety-net poll of every followed file, ms (default 1000). */
   pollMs?: number;
@@ -44,7 +55,21 @@ export interface TailerOptions {
   onCommit?: (records: LogRecord[]) => void;
   onRead?: (r: IntakeResult) => void;
   onError?: (file: string, e: Error) => void;
+  /**
+   * A copytruncate was seen: lines written between the copy and the truncate are in neither
+   * file. `unreadBytes`: bytes of the old content this tailer saw at its last read and had not
+   * read yet (what its copy must hold; 0 when it was caught up).
+   */
+  onGap?: (g: IntakeGap & { file: string; unreadBytes: number }) => void;
+  /** Said once when more files than `manyFiles` (default 2,000) are followed: each costs a watch and a stat per poll. */
+  onManyFiles?: (n: number) => void;
+  manyFiles?: number;
+  /** Test hook, passed to each intake (called between identifying a file and reading it). */
+  afterIdentify?: IntakeOptions['afterIdentify'];
 }
+
+/** meta key: set once a tailer has finished its first start on this index. */
+export const FOLLOW_STARTED_KEY = 'follow_started';
 
 interface Followed {
   source: TailSource;
@@ -52,9 +77,30 @@ interface Followed {
   again: boolean;
   dev: number | null;
   ino: number | null;
+  /** Size at the last read. */
+  size: number;
   /** For a rotated-away inode: read it until then. */
   drainUntil?: number;
+  /** A rotated-away file: read only if the index knows its content (never an unrelated file). */
+  knownOnly?: boolean;
+  /** Read at least once by this tailer (the first read looks for what was rotated away before). */
+  seen: boolean;
+  /** Said that it is a symlink leading outside (once). */
+  symlinkSaid?: boolean;
+  /** A watcher event asked for this read (not only the poll). */
+  event?: boolean;
+  /** The stat taken before the last read: the poll reads again only when it moved. */
+  lastStat?: { ino: number; size: number; mtimeMs: number };
+  /** For a drained file: the followed path it was rotated away from. */
+  origin?: string;
+  /** The index row last read from it. */
+  fileId?: number;
+  /** Has been read (or found missing) once since it is followed. */
+  readOnce: boolean;
 }
+
+const followed = (source: TailSource, more: Partial<Followed> = {}): Followed =>
+  ({ source, reading: false, again: false, dev: null, ino: null, size: 0, seen: false, readOnce: false, ...more });
 
 export class Tailer {
   private watcher: FSWatcher | undefined;
@@ -62,7 +108,12 @@ export class Tailer {
   private readonly files = new Map<string, Followed>();
   private readonly matchers: { source: TailSource; isMatch: (p: string) => boolean }[];
   private ready = false;
+  private saidMany = false;
+  /** The configured folders, symlinks resolved: where a symlinked source may point. */
+  private realDirs: string[] = [];
   private stopped = false;
+  /** Files found at the start are positioned at their end (the first start on an empty index). */
+  private startAtEnd = false;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly index: RecordIndex, private readonly opts: TailerOptions) {
@@ -76,20 +127,47 @@ export class Tailer {
   /** Starts watching; resolves once the existing files have been taken in (or positioned at their end). */
   async start(): Promise<void> {
     const dirs = [...new Set(this.opts.sources.map((s) => picomatch.scan(path.resolve(s.path)).base || '/'))];
+    this.realDirs = await Promise.all(dirs.map((d) => realpath(d).catch(() => d)));
     const watcher = watch(dirs, {
       ignoreInitial: false,
       depth: 4,
       ignored: (p: string, stats?: { isFile(): boolean }) => stats?.isFile() === true && this.sourceOf(p) === undefined,
     });
+    // Only the very first start on an empty index begins at the end: a restart or a SIGHUP
+    // never skips what was written while it was stopped.
+    this.startAtEnd = !this.opts.backfill && this.index.getMeta(FOLLOW_STARTED_KEY) === undefined && this.index.counts().files === 0;
     this.watcher = watcher;
     watcher.on('add', (p: string) => this.schedule(p));
     watcher.on('change', (p: string) => this.schedule(p));
     watcher.on('unlink', (p: string) => this.schedule(p));
     watcher.on('error', (e: unknown) => this.opts.onError?.('(watcher)', e as Error));
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
-    await this.settle();
+    // Each file read once, not "no read in flight": a file written without pause is read again
+    // and again, and the start would never end (the API would never listen).
+    await this.firstReads();
     this.ready = true;
-    this.poll = setInterval(() => { for (const f of this.files.keys()) this.schedule(f); }, this.opts.pollMs ?? 1000);
+    if (this.index.getMeta(FOLLOW_STARTED_KEY) === undefined) this.index.setMeta(FOLLOW_STARTED_KEY, new Date().toISOString());
+    // The safety net costs a stat per idle file: a file is opened and read only when its inode,
+    // size or mtime moved since its last read (or a watcher event says it changed).
+    this.poll = setInterval(() => { for (const f of this.files.keys()) this.schedule(f, true); }, this.opts.pollMs ?? 1000);
+  }
+
+  private readonly readOnce = new Set<() => void>();
+  private markRead(f: Followed): void {
+    if (f.readOnce) return;
+    f.readOnce = true;
+    for (const check of [...this.readOnce]) check();
+  }
+  private async firstReads(): Promise<void> {
+    for (;;) {
+      const pending = [...this.files.values()].filter((f) => !f.readOnce);
+      if (pending.length === 0) return;
+      await new Promise<void>((resolve) => {
+        const check = () => { if (pending.every((f) => f.readOnce)) { this.readOnce.delete(check); resolve(); } };
+        this.readOnce.add(check);
+        check();
+      });
+    }
   }
 
   /** Resolves when no read is in flight (tests and shutdown). */
@@ -109,15 +187,20 @@ export class Tailer {
     return [...this.files.keys()];
   }
 
-  private schedule(file: string): void {
+  private schedule(file: string, fromPoll = false): void {
     if (this.stopped) return;
     let f = this.files.get(file);
     if (!f) {
       const source = this.sourceOf(file);
       if (!source) return;
-      f = { source, reading: false, again: false, dev: null, ino: null };
+      f = followed(source);
       this.files.set(file, f);
+      if (!this.saidMany && this.files.size > (this.opts.manyFiles ?? 2000)) {
+        this.saidMany = true;
+        this.opts.onManyFiles?.(this.files.size);
+      }
     }
+    if (!fromPoll) f.event = true;
     if (f.reading) { f.again = true; return; }
     f.reading = true;
     const p: Promise<void> = this.read(file, f).finally(() => this.inFlight.delete(p));
@@ -129,40 +212,140 @@ export class Tailer {
       do {
         f.again = false;
         if (f.drainUntil !== undefined && Date.now() > f.drainUntil) { this.files.delete(file); return; }
-        const exists = await stat(file).then((s) => s.isFile(), () => false);
-        if (!exists) { if (f.drainUntil !== undefined) this.files.delete(file); return; } // rotated, deleted, or briefly missing
+        if (!f.seen && f.drainUntil === undefined) {
+          f.seen = true;
+          await this.findRotatedAway(file);
+        }
+        const st = await stat(file).catch(() => undefined);
+        if (!st?.isFile()) { // rotated, deleted, or briefly missing
+          if (f.drainUntil !== undefined) { this.files.delete(file); await this.lookForMoved(f); }
+          return;
+        }
+        if (!f.source.followSymlinks && !(await this.inside(file, f))) return;
+        const event = f.event;
+        f.event = false;
+        const last = f.lastStat;
+        if (!event && last && last.ino === st.ino && last.size === st.size && last.mtimeMs === st.mtimeMs) continue; // a poll, nothing moved
+        f.lastStat = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
         const r = await intakeFile(this.index, file, {
           ...f.source,
-          position: this.ready || this.opts.backfill ? 'start' : 'end',
+          position: this.ready || !this.startAtEnd ? 'start' : 'end',
+          knownOnly: f.knownOnly,
           maxLineBytes: this.opts.maxLineBytes,
           batchLines: this.opts.batchLines ?? 500,
           onCommit: this.opts.onCommit,
+          afterIdentify: this.opts.afterIdentify,
         });
         this.opts.onRead?.(r);
+        if (r.gap) {
+          // copytruncate: the old content's copy is looked for (by head) and read to its end.
+          const sameFile = f.dev === r.dev && f.ino === r.ino;
+          this.opts.onGap?.({ ...r.gap, file, unreadBytes: sameFile ? Math.max(0, f.size - r.gap.offset) : 0 });
+          const row = this.index.fileById(r.gap.fileId);
+          if (row) await this.findElsewhere(file, [row]);
+        }
         if (f.ino !== null && f.dev !== null && (r.ino !== f.ino || r.dev !== f.dev)) await this.drainRotated(file, f.dev, f.ino);
         f.dev = r.dev;
         f.ino = r.ino;
+        f.size = r.size;
+        if (r.fileId !== undefined) f.fileId = r.fileId;
+        this.markRead(f);
       } while (f.again && !this.stopped);
     } catch (e) {
+      f.lastStat = undefined; // the next poll tries again
       this.opts.onError?.(file, e as Error);
     } finally {
       f.reading = false;
+      this.markRead(f);
     }
   }
 
-  /** The inode that was at `file` now lives elsewhere in its folder (renamed): read it there, for a while. */
-  private async drainRotated(file: string, dev: number, ino: number): Promise<void> {
+  /** A symlinked file is read only when it points inside the configured folders (said once if not). */
+  private async inside(file: string, f: Followed): Promise<boolean> {
+    const l = await lstat(file).catch(() => undefined);
+    if (!l?.isSymbolicLink()) return true;
+    const real = await realpath(file).catch(() => undefined);
+    if (real !== undefined && this.realDirs.some((d) => real === d || real.startsWith(d.endsWith(path.sep) ? d : d + path.sep))) return true;
+    if (!f.symlinkSaid) {
+      f.symlinkSaid = true;
+      this.opts.onError?.(file, new Error(`a symlink to ${real ?? '(nothing)'}, outside the configured folders (${this.realDirs.join(', ')}): not read (followSymlinks: true on the source reads it)`));
+    }
+    return false;
+  }
+
+  /**
+   * What was last read at `file` under another inode (rotated while stopped, or between a
+   * SIGHUP's two tailers) is looked for in its folder and read to its end; and files named like
+   * it that were written after the last read here (rotated more than once meanwhile) are read.
+   */
+  private async findRotatedAway(file: string): Promise<void> {
+    const rows = this.index.filesAtPath(file);
+    // Also what was being read under a rotated name when the last run ended (a drain that a
+    // kill -9 cut short, an archive read half-way): found again by head, read on if not done.
+    // (A glob follows those names itself: only for a single path, so a folder is not scanned per file.)
+    const single = !picomatch.scan(path.resolve(this.files.get(file)?.source.path ?? file)).isGlob;
+    const stem = path.join(path.dirname(file), path.basename(file).replace(/\..*$/, '') || path.basename(file));
+    const recent = single ? this.index.recentFilesUnder(stem) : [];
+    if (rows.length === 0 && recent.length === 0) return; // never read here: nothing can have been missed
+    const now = await stat(file).catch(() => undefined);
+    const away = rows.filter((r) => !now || r.dev !== now.dev || r.ino !== now.ino);
+    for (const r of recent) if (r.path !== file && !away.some((a) => a.id === r.id)) away.push({ ...r, dev: null, ino: null });
+    // The last read of this source (its rows may all have moved to rotated names): files named
+    // like it written since were rotated away unseen, while it was stopped.
+    const lastRead = Math.max(...rows.map((r) => r.updated_at), ...recent.map((r) => r.updated_at));
+    if (away.length === 0 && !single) return;
+    await this.findElsewhere(file, away, lastRead);
+  }
+
+
+  /**
+   * Files in `file`'s folder whose name starts like its own (`access.log.1`, `access.log-2026...`,
+   * `access.log.2.gz`, Caddy's `access-<time>.log`) and that hold one of `rows`: the same inode,
+   * or the same head (a copy, an archive). Each is read (only if the index knows its content).
+   * With `writtenSince`: also those named `<name>...` last written after it (the epoch ms of
+   * the last read at `file`), read whole if the index does not know them.
+   */
+  private async findElsewhere(file: string, rows: { dev: number | null; ino: number | null; fp_len: number; fp_hash: string }[], writtenSince?: number): Promise<void> {
     const dir = path.dirname(file);
+    const base = path.basename(file);
+    const stem = base.replace(/\..*$/, '') || base;
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       const p = path.join(dir, name);
-      if (p === file) continue;
+      if (p === file || !name.startsWith(stem)) continue;
       const s = await stat(p).catch(() => undefined);
-      if (!s || s.dev !== dev || s.ino !== ino) continue;
+      if (!s?.isFile()) continue;
+      let match = rows.some((r) => r.dev === s.dev && r.ino === s.ino);
+      if (!match && rows.some((r) => r.fp_hash !== '')) {
+        const id = await identify(p).catch(() => undefined);
+        match = id !== undefined && rows.some((r) => r.fp_hash !== '' && id.head.length >= r.fp_len && id.headHash(r.fp_len) === r.fp_hash);
+      }
+      const newer = writtenSince !== undefined && s.mtimeMs >= writtenSince && (name.startsWith(base) || name.startsWith(`${stem}-`));
+      if (!match && !newer) continue;
       const existing = this.files.get(p);
-      if (existing && existing.drainUntil === undefined) return; // a pattern follows it anyway
-      this.files.set(p, { source: this.files.get(file)!.source, reading: false, again: false, dev, ino, drainUntil: Date.now() + (this.opts.drainMs ?? 60_000) });
+      if (existing) { this.schedule(p); continue; } // a pattern follows it anyway, or it is being drained
+      const from = this.files.get(file);
+      this.files.set(p, followed(from?.source ?? this.sourceOf(file)!, { seen: true, knownOnly: !newer, origin: from?.origin ?? file, drainUntil: Date.now() + (this.opts.drainMs ?? 60_000) }));
       this.schedule(p);
-      return;
     }
+  }
+
+  /**
+   * The inode that was at `file` now lives elsewhere in its folder (renamed; or renamed and
+   * compressed already): read it there, for a while. Found by inode, or by the head of the
+   * content last read from it at `file` (an archive of it).
+   */
+  private async drainRotated(file: string, dev: number, ino: number): Promise<void> {
+    const row = this.index.fileAtPathWithInode(file, dev, ino);
+    await this.findElsewhere(file, [row ?? { dev, ino, fp_len: 0, fp_hash: '' }]);
+  }
+
+  /**
+   * A drained file is gone from where it was seen (compressed by logrotate, or renamed on): if
+   * its content was not read to its end there, it is looked for by its head in the folder.
+   */
+  private async lookForMoved(f: Followed): Promise<void> {
+    if (f.origin === undefined || f.fileId === undefined) return;
+    const row = this.index.fileById(f.fileId);
+    if (row) await this.findElsewhere(f.origin, [{ dev: null, ino: null, fp_len: row.fp_len, fp_hash: row.fp_hash }]);
   }
 }
