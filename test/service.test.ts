@@ -62,6 +62,9 @@ async function stopThroughNpm(cmd: string, args: string[], cwd: string): Promise
     const guard = setTimeout(() => { if (alive(agentPid)) process.kill(agentPid, 'SIGKILL'); }, 20_000);
     await closed;
     clearTimeout(guard);
+    // An exiting process closes its files (the pipe) a moment before it turns zombie: under load
+    // (seen once in the whole suite on Node 24) the check below could land in between.
+    for (let i = 0; i < 40 && alive(agentPid); i++) await new Promise((r) => setTimeout(r, 50));
     return { npmCode: await npmExit, agentPid, log, port };
   } finally {
     if (agentPid && alive(agentPid)) process.kill(agentPid, 'SIGKILL');

@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import Database from '../src/store/sqlite.js';
 import { stopProcess } from '../fixtures/lab/lab.js';
 import { combinedLine, lineNumberOf, prng } from './helpers.js';
 import { startAgentProcess, type AgentProcess } from './agentProcess.js';

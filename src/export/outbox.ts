@@ -8,7 +8,7 @@
  * writer per database, and an outbox inside the index made the intake wait on the exporter's
  * transactions (measured: ingest 32% slower with export on; see bench/export.ts).
  */
-import Database from 'better-sqlite3';
+import Database from '../store/sqlite.js';
 import { createPrivate, processAlive } from '../store/recordIndex.js';
 import { TraceFlags, type Attributes, type HrTime } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';

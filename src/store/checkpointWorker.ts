@@ -1,6 +1,6 @@
 /** The checkpointer's thread (see checkpointer.ts): a PASSIVE WAL checkpoint every interval. */
 import { parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+import Database from './sqlite.js';
 
 const { file, intervalMs } = workerData as { file: string; intervalMs: number };
 const db = new Database(file, { fileMustExist: true });

@@ -3,7 +3,7 @@
  * covers it are committed in one transaction, so after a crash or kill -9 the index ends exactly
  * where the checkpoint says and reading resumes there: no line lost, none twice.
  */
-import Database from 'better-sqlite3';
+import Database from './sqlite.js';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
