@@ -31,7 +31,8 @@ export const SKEW_CAP_MS = 5000;
 
 const pathOf = (uri: string | undefined) => (uri ?? '').split('?')[0];
 /** Lines of another region are never joined (an index may hold several builders' files). */
-const sameRegion = (a: IndexedRecord, b: IndexedRecord) => (a.region ?? '') === (b.region ?? '');
+export const inRegion = (a: IndexedRecord, region: string | undefined) => (a.region ?? '') === (region ?? '');
+const sameRegion = (a: IndexedRecord, b: IndexedRecord) => inRegion(a, b.region);
 /** The request asked for a WebSocket (Caddy 2.6 logs the 101 as status 0, so the header decides). */
 export const isUpgrade = (r: IndexedRecord) => r.upgrade?.toLowerCase() === 'websocket' || r.status === 101;
 export const hostPort = (url: string | undefined) => (url ? /^[a-z]+:\/\/([^/]+)/i.exec(url)?.[1] : undefined);

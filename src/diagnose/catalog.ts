@@ -10,7 +10,7 @@
  * Rows are tried in order, specific first; `supersedes` drops the general cause a specific one explains.
  */
 import type { IndexedRecord } from '../store/rehydrate.js';
-import { isLoopback, type Answerer, type Facts } from './facts.js';
+import { isLoopback, lifecycleLines, STARTING, type Answerer, type Facts } from './facts.js';
 
 /**
  * How the claim was decided: `direct` by lines joined to the request (tiers 1-2: its access line's
@@ -92,12 +92,11 @@ const CUT = ['upstream-premature-close', 'upstream-reset', 'upstream-incomplete-
 
 /** Gateway lifecycle around the request (context, tier 4): what the gateway was doing. */
 function lifecycle(f: Facts) {
-  const life = f.context.filter((c) => c.record.event === 'lifecycle' && c.record.lifecycle !== 'config').map((c) => c.record);
+  const life = lifecycleLines(f).filter((r) => r.lifecycle !== 'config');
   const before = life.filter((r) => r.time <= f.end);
   const after = life.filter((r) => r.time > f.end);
   return { life, last: before.at(-1), next: after.find((r) => r.lifecycle !== 'shutdown') };
 }
-const STARTING = new Set(['starting', 'http-starting']);
 
 /**
  * The reload of its proxy (same server kind, same region) that closed a WebSocket: within a second of a reload line. Caddy

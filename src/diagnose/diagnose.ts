@@ -8,9 +8,9 @@ import type { RecordIndex } from '../store/recordIndex.js';
 import { rehydrate, type IndexedRecord } from '../store/rehydrate.js';
 import type { Trace } from '../correlate/trace.js';
 import { BASIS_RANK, CAUSES, fits, fromErrors, reloadOf, type Basis, type Cause, type Finding } from './catalog.js';
-import { hostPort } from '../correlate/assemble.js';
+import { hostPort, inRegion } from '../correlate/assemble.js';
 import { CALIBRATION, UNMEASURED_CAP } from './calibration.js';
-import { factsOf, type Crash, type Facts } from './facts.js';
+import { factsOf, lifecycleLines, START_LINES, type Crash, type Facts } from './facts.js';
 
 export interface DiagnosedCause {
   id: string;
@@ -33,7 +33,6 @@ export interface Diagnosis {
   missing: string[];
 }
 
-const sameRegion = (a: IndexedRecord, region: string | undefined) => (a.region ?? '') === (region ?? '');
 
 /**
  * Overload alerts name no request: found around it in the error logs of its own region, or of a
@@ -43,11 +42,9 @@ function nearby(index: RecordIndex, f: Facts, trace: Trace): IndexedRecord[] {
   if (f.duration === undefined) return [];
   const regions = new Set(trace.spans.map((s) => s.region ?? ''));
   return rehydrate(index.window(f.start - 5000, f.end + 5000, ['nginx-error', 'caddy-runtime']))
-    .filter((e) => (e.errorKind === 'worker-connections' || e.errorKind === 'too-many-open-files') && (sameRegion(e, f.region) || !regions.has(e.region ?? '')));
+    .filter((e) => (e.errorKind === 'worker-connections' || e.errorKind === 'too-many-open-files') && (inRegion(e, f.region) || !regions.has(e.region ?? '')));
 }
 
-const lifecycleOf = (f: Facts) => f.context.filter((c) => c.record.event === 'lifecycle').map((c) => c.record);
-const START_LINES = new Set(['config', 'starting', 'http-starting']);
 const UP = new Set(['listening', 'ready']);
 /** The upstream address an error line names (nginx `upstream: "http://A/..."`, Caddy `dial tcp A: ...`). */
 const addrOf = (e: IndexedRecord) => hostPort(e.upstreamUrl) ?? /dial tcp (\S+?):? /.exec(e.message ?? '')?.[1];
@@ -63,13 +60,13 @@ function crashAround(index: RecordIndex, f: Facts): Crash | undefined {
   const failedLines = f.errors('upstream-refused', 'upstream-reset', 'upstream-premature-close', 'upstream-incomplete-response');
   const cutSession = f.switched && f.gateway === undefined;
   if ((!cutSession && failedLines.length === 0) || f.refusedAfterListening) return undefined;
-  const life = lifecycleOf(f);
+  const life = lifecycleLines(f);
   const up = life.filter((r) => r.time <= f.end && UP.has(r.lifecycle ?? '')).at(-1);
   const from = up?.time ?? f.end - 120_000;
   const start = life.find((r) => r.time > from && START_LINES.has(r.lifecycle ?? ''));
   if (!start) return undefined;
   if (life.some((r) => r.lifecycle === 'shutdown' && r.time >= from && r.time <= start.time)) return undefined; // a clean stop
-  const lastSeen = rehydrate(index.window(start.time - 120_000, start.time - 1, ['openclaw'])).filter((g) => sameRegion(g, f.region)).at(-1) ?? up;
+  const lastSeen = rehydrate(index.window(start.time - 120_000, start.time - 1, ['openclaw'])).filter((g) => inRegion(g, f.region)).at(-1) ?? up;
   // It was alive after the request: not killed under it (a session it died under ends when it dies).
   if (!lastSeen || lastSeen.time > f.end + (failedLines.length ? 1000 : 100)) return undefined;
   const back = life.find((r) => r.time > start.time && r.lifecycle === 'listening');
@@ -78,9 +75,9 @@ function crashAround(index: RecordIndex, f: Facts): Crash | undefined {
   if (failedLines.length === 0) {
     // Clients closing together look the same; a gateway that died refuses the reconnects at once.
     const refusedNext = rehydrate(index.window(f.end, f.end + 2000, ['nginx-error', 'caddy-error']))
-      .some((e) => e.errorKind === 'upstream-refused' && sameRegion(e, f.region));
+      .some((e) => e.errorKind === 'upstream-refused' && inRegion(e, f.region));
     if (!refusedNext) return undefined;
-    sessionsCut = rehydrate(index.upgradesBetween(f.end - 1000, f.end + 1000)).filter((r) => sameRegion(r, f.region)).length;
+    sessionsCut = rehydrate(index.upgradesBetween(f.end - 1000, f.end + 1000)).filter((r) => inRegion(r, f.region)).length;
   }
   return { start, lastSeen, sessionsCut, cutSession };
 }
@@ -93,14 +90,14 @@ function crashAround(index: RecordIndex, f: Facts): Crash | undefined {
 function refusedAfterListening(index: RecordIndex, f: Facts): boolean {
   const addrs = new Set(f.errors('upstream-refused').map(addrOf).filter((a): a is string => a !== undefined));
   if (addrs.size === 0) return false;
-  const listening = lifecycleOf(f).find((r) => r.lifecycle === 'listening' && r.time > f.end - 1000);
+  const listening = lifecycleLines(f).find((r) => r.lifecycle === 'listening' && r.time > f.end - 1000);
   if (!listening) return false;
   const to = listening.time + 60_000;
   const answered = rehydrate([...index.search({ from: listening.time, to, region: f.region, accessOnly: true, limit: 2000 }), ...index.window(listening.time, to, ['caddy-proxy'])])
-    .some((r) => sameRegion(r, f.region) && r.errorKind === undefined && (r.upstreams ?? []).some((u) => addrs.has(u.addr) && (u.headerMs !== undefined || (u.status !== undefined && u.status < 500))));
+    .some((r) => inRegion(r, f.region) && r.errorKind === undefined && (r.upstreams ?? []).some((u) => addrs.has(u.addr) && (u.headerMs !== undefined || (u.status !== undefined && u.status < 500))));
   if (answered) return false;
   return rehydrate(index.window(listening.time + 2000, to, ['nginx-error', 'caddy-error']))
-    .some((e) => e.errorKind === 'upstream-refused' && sameRegion(e, f.region) && addrs.has(addrOf(e) ?? ''));
+    .some((e) => e.errorKind === 'upstream-refused' && inRegion(e, f.region) && addrs.has(addrOf(e) ?? ''));
 }
 
 /**
@@ -109,7 +106,7 @@ function refusedAfterListening(index: RecordIndex, f: Facts): boolean {
  */
 function notReadyWindow(f: Facts): Facts['notReadyWindow'] {
   if (!f.switched || (f.gateway !== undefined && f.closeCode !== 1013)) return undefined;
-  const life = lifecycleOf(f);
+  const life = lifecycleLines(f);
   const listening = life.filter((r) => (r.lifecycle === 'listening' || r.lifecycle === 'http-starting') && r.time <= f.start + 1000).at(-1);
   const next = listening && life.find((r) => r.time > listening.time && (r.lifecycle === 'ready' || r.lifecycle === 'shutdown' || START_LINES.has(r.lifecycle ?? '')));
   return listening && next?.lifecycle === 'ready' && next.time >= f.end ? { listening, ready: next } : undefined;

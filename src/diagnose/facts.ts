@@ -71,6 +71,12 @@ export interface Crash {
   cutSession: boolean;
 }
 
+/** The gateway's lifecycle lines around the request (context, tier 4), oldest first. */
+export const lifecycleLines = (f: Pick<Facts, 'context'>) => f.context.filter((c) => c.record.event === 'lifecycle').map((c) => c.record);
+/** Lines of a gateway starting: before it listens (`config` is the first line a new process writes). */
+export const STARTING = new Set(['starting', 'http-starting']);
+export const START_LINES = new Set(['config', ...STARTING]);
+
 /** Error kinds that mean no connection to the upstream was made. */
 const NO_CONNECTION = new Set(['upstream-refused', 'upstream-no-route', 'upstream-address-unavailable', 'upstream-permission-denied',
   'upstream-connect-timeout', 'no-live-upstreams', 'upstream-resolve']);
