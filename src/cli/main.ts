@@ -257,6 +257,20 @@ program
   });
 
 program
+  .command('doctor')
+  .description('check the proxies\' configs against the gateway\'s: the mistakes behind most 502s, each with file:line, why and the fix (exit 0 none, 1 findings, 2 unreadable)')
+  .option('--nginx <file>', 'nginx.conf (includes followed), or - for `nginx -T` output on stdin (default: runs nginx -T when nginx is installed)')
+  .option('--caddy <file>', 'a Caddyfile (read through `caddy adapt`) or adapted JSON (default: the installed Caddy\'s Caddyfile)')
+  .option('--openclaw <file>', 'the gateway\'s config, JSON5 (default: $OPENCLAW_CONFIG_PATH, else ~/.openclaw/openclaw.json)')
+  .option('--live', 'also ask the running host: listeners on the gateway port, its /healthz, the upstreams, recent failures in the index')
+  .option('--db <path>', 'the index (for --live)', defaultIndexPath())
+  .option('--json', 'print { findings: [...] } as JSON')
+  .action(async (o: { nginx?: string; caddy?: string; openclaw?: string; live?: boolean; db: string; json?: boolean }) => {
+    const { runDoctor } = await import('./doctorCommand.js');
+    process.exitCode = await runDoctor(o, process.stdout, process.stderr);
+  });
+
+program
   .command('demo')
   .description('read the bundled logs from real nginx, Caddy and OpenClaw runs and show what claw-trace understands of them')
   .addOption(widthOption())

@@ -1,0 +1,190 @@
+/**
+ * nginx's configuration as a tree of directives that keep their file:line, read from the files
+ * (following `include`) or from `nginx -T`'s output (its `# configuration file PATH:` headers map
+ * each line back to its file).
+ *
+ * Hand-written over nginx's grammar (words, quotes, `;`, `{`, `}`, `#` comments, `${var}`): the npm
+ * parsers (nginx-conf, @webantic/nginx-config-parser) return trees without line numbers, and a
+ * finding without its file:line is one nobody can act on. The grammar is small; nginx itself
+ * (`nginx -t`) stays the judge of syntax: this reader only needs what nginx accepted.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import picomatch from 'picomatch';
+import { globSync } from 'tinyglobby';
+
+export interface Directive {
+  name: string;
+  args: string[];
+  file: string;
+  line: number;
+  block?: Directive[];
+}
+
+/** A config that cannot be read: the command ends with exit code 2. */
+export class ConfigReadError extends Error {
+  override name = 'ConfigReadError';
+}
+
+interface Token { text: string; line: number; quoted: boolean }
+
+/** nginx's tokens: words and quoted strings, and the punctuation `;`, `{`, `}`. */
+export function tokenize(text: string, file: string): Token[] {
+  const out: Token[] = [];
+  let line = 1;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text[i]!;
+    if (c === '\n') { line++; i++; continue; }
+    if (c === ' ' || c === '\t' || c === '\r') { i++; continue; }
+    if (c === '#') { while (i < n && text[i] !== '\n') i++; continue; }
+    if (c === ';' || c === '{' || c === '}') { out.push({ text: c, line, quoted: false }); i++; continue; }
+    if (c === '"' || c === "'") {
+      const start = line;
+      let s = '';
+      i++;
+      while (i < n && text[i] !== c) {
+        if (text[i] === '\\' && i + 1 < n) { s += text[i + 1]; i += 2; continue; }
+        if (text[i] === '\n') line++;
+        s += text[i++];
+      }
+      if (i >= n) throw new ConfigReadError(`${file}:${start}: unterminated ${c} string`);
+      i++;
+      out.push({ text: s, line: start, quoted: true });
+      continue;
+    }
+    let s = '';
+    while (i < n) {
+      const d = text[i]!;
+      if (d === ' ' || d === '\t' || d === '\r' || d === '\n' || d === ';') break;
+      // `${name}` is a variable inside a word, not a block.
+      if (d === '{' && s.endsWith('$')) {
+        const close = text.indexOf('}', i);
+        if (close < 0) throw new ConfigReadError(`${file}:${line}: unterminated \${ variable`);
+        s += text.slice(i, close + 1);
+        i = close + 1;
+        continue;
+      }
+      if (d === '{' || d === '}') break;
+      if (d === '\\' && i + 1 < n) { s += d + text[i + 1]; i += 2; continue; }
+      s += d;
+      i++;
+    }
+    out.push({ text: s, line, quoted: false });
+  }
+  return out;
+}
+
+/** The directives of one file's text; `include` is left for the caller to expand. */
+export function parseText(text: string, file: string): Directive[] {
+  const tokens = tokenize(text, file);
+  let i = 0;
+  const level = (depth: number): Directive[] => {
+    const list: Directive[] = [];
+    while (i < tokens.length) {
+      const t = tokens[i]!;
+      if (!t.quoted && t.text === '}') {
+        if (depth === 0) throw new ConfigReadError(`${file}:${t.line}: unexpected "}"`);
+        i++;
+        return list;
+      }
+      if (!t.quoted && (t.text === ';' || t.text === '{')) throw new ConfigReadError(`${file}:${t.line}: unexpected "${t.text}"`);
+      const d: Directive = { name: t.text, args: [], file, line: t.line };
+      i++;
+      for (;;) {
+        const a = tokens[i];
+        if (!a) throw new ConfigReadError(`${file}:${t.line}: "${t.text}" has no ending ";" or "{"`);
+        i++;
+        if (!a.quoted && a.text === ';') break;
+        if (!a.quoted && a.text === '{') { d.block = level(depth + 1); break; }
+        if (!a.quoted && a.text === '}') throw new ConfigReadError(`${file}:${a.line}: unexpected "}"`);
+        d.args.push(a.text);
+      }
+      list.push(d);
+    }
+    if (depth > 0) throw new ConfigReadError(`${file}: unexpected end of file: a "}" is missing`);
+    return list;
+  };
+  return level(0);
+}
+
+/** The files of a config and how to find the ones an `include` names. */
+interface Source {
+  main: string;
+  text(file: string): string;
+  resolve(pattern: string, from: string): string[];
+}
+
+function expand(list: Directive[], src: Source, seen: string[]): Directive[] {
+  const out: Directive[] = [];
+  for (const d of list) {
+    if (d.name === 'include' && !d.block && d.args.length === 1) {
+      for (const f of src.resolve(d.args[0]!, d.file)) {
+        if (seen.includes(f)) throw new ConfigReadError(`${d.file}:${d.line}: include ${f} includes itself`);
+        out.push(...expand(parseText(src.text(f), f), src, [...seen, f]));
+      }
+      continue;
+    }
+    out.push(d.block ? { ...d, block: expand(d.block, src, seen) } : d);
+  }
+  return out;
+}
+
+const hasGlob = (p: string) => /[*?[]/.test(p);
+
+/** The config from its files: `include` relative to the main file's directory, as nginx's conf prefix. */
+export function readNginxFile(main: string): { directives: Directive[]; files: string[] } {
+  const files: string[] = [];
+  const dir = path.dirname(path.resolve(main));
+  const text = (f: string) => {
+    try {
+      const t = readFileSync(f, 'utf8');
+      files.push(f);
+      return t;
+    } catch (e) {
+      throw new ConfigReadError(`${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    }
+  };
+  const resolve = (pattern: string) => {
+    const p = path.isAbsolute(pattern) ? pattern : path.join(dir, pattern);
+    // nginx: a glob that matches nothing is fine; a plain path that is missing is an error.
+    return hasGlob(p) ? globSync(p, { onlyFiles: true, absolute: true, expandDirectories: false }).sort() : [p];
+  };
+  const directives = expand(parseText(text(main), main), { main, text, resolve }, [main]);
+  return { directives, files };
+}
+
+/** `nginx -T`'s standard output split into its files (the first is the main one). */
+export function splitDump(dump: string): Map<string, string> {
+  const files = new Map<string, string>();
+  let current: string | undefined;
+  let lines: string[] = [];
+  const flush = () => {
+    // nginx -T writes an empty line after each file.
+    if (current !== undefined) files.set(current, lines.join('\n').replace(/\n$/, ''));
+  };
+  for (const l of dump.split('\n')) {
+    const header = /^# configuration file (.+):$/.exec(l);
+    if (header) { flush(); current = header[1]!; lines = []; continue; }
+    if (current !== undefined) lines.push(l);
+  }
+  flush();
+  return files;
+}
+
+/** The config from `nginx -T`'s output: includes resolved against the files it printed. */
+export function readNginxDump(dump: string, label = 'nginx -T'): { directives: Directive[]; files: string[] } {
+  const files = splitDump(dump);
+  const main = [...files.keys()][0];
+  if (main === undefined) throw new ConfigReadError(`${label}: no "# configuration file PATH:" header: not the output of nginx -T`);
+  const dir = path.dirname(main);
+  const text = (f: string) => files.get(f) ?? '';
+  const resolve = (pattern: string) => {
+    const p = path.isAbsolute(pattern) ? pattern : path.join(dir, pattern);
+    if (!hasGlob(p)) return files.has(p) ? [p] : [];
+    const match = picomatch(p);
+    return [...files.keys()].filter((f) => match(f)).sort();
+  };
+  return { directives: expand(parseText(text(main), main), { main, text, resolve }, [main]), files: [...files.keys()] };
+}

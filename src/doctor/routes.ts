@@ -1,0 +1,229 @@
+/**
+ * What the checks need of a proxy's config, the same for nginx and Caddy: each route that proxies
+ * (an nginx location with proxy_pass, a Caddy reverse_proxy handler) with its upstreams, the
+ * headers it sends and returns, its timeouts and its logs, each with the file:line it comes from.
+ */
+import type { Directive } from './nginxConfig.js';
+
+export interface Place { file: string; line: number }
+
+export interface Upstream { scheme: 'http' | 'https'; host: string; port: number; place: Place }
+
+export interface Timeout { name: string; seconds: number; place: Place }
+
+export interface Route {
+  proxy: 'nginx' | 'caddy';
+  /** `location /ws` or Caddy's `reverse_proxy 127.0.0.1:18789`. */
+  label: string;
+  place: Place;
+  upstreams: Upstream[];
+  /** nginx only: Caddy upgrades WebSockets by itself. */
+  websocket?: { http11: boolean; upgrade: boolean; connection: boolean };
+  timeouts: Timeout[];
+  /** How X-Forwarded-For reaches the upstream: set to the client's address, appended to the client's, or not sent. */
+  xff: 'overwrite' | 'append' | 'none';
+  xffPlace?: Place;
+  /** The request-ID header sent upstream / returned to the client, with the value it carries. */
+  requestIdUp?: string;
+  requestIdBack?: string;
+  /** The access logs that log this route's requests: each format's text (undefined: off). */
+  accessLogs: { format: string; text: string; place: Place }[] | 'off';
+  /** nginx: the error_log level in effect (undefined: nginx's default, error). */
+  errorLog?: { level: string; place?: Place };
+  /** TLS to the upstream: the name sent and verified, and whether the certificate is verified. */
+  tls?: { serverName?: string; sni: boolean; verify: boolean; place?: Place };
+}
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+// nginx's defaults (ngx_http_proxy_module): 60 s for both.
+const NGINX_DEFAULT_TIMEOUT_S = 60;
+
+/** nginx's time syntax: 300, 300s, 5m, 1h30m, 500ms. */
+export function nginxSeconds(v: string): number | undefined {
+  const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, M: 2592000, y: 31536000 };
+  let total = 0;
+  const re = /(\d+)(ms|s|m|h|d|w|M|y)?/g;
+  let used = 0;
+  for (const m of v.matchAll(re)) { total += Number(m[1]) * units[m[2] ?? 's']!; used += m[0].length; }
+  return used === v.length && used > 0 ? total : undefined;
+}
+
+/** `http://127.0.0.1:18789/x`, `https://[::1]`, `http://name` (an upstream block) */
+export function parseUrl(u: string): { scheme: 'http' | 'https'; host: string; port?: number } | undefined {
+  const m = /^(https?):\/\/(\[[^\]]+\]|[^/:$]+)(?::(\d+))?/i.exec(u);
+  if (!m) return undefined;
+  return { scheme: m[1]!.toLowerCase() as 'http' | 'https', host: m[2]!.replace(/^\[|\]$/g, ''), port: m[3] ? Number(m[3]) : undefined };
+}
+
+/** `127.0.0.1:18789`, `[::1]:18789`, `localhost`, `unix:/x` (undefined) */
+function hostPort(addr: string, defaultPort: number): { host: string; port: number } | undefined {
+  if (addr.startsWith('unix:')) return undefined;
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(addr);
+  if (!m) return undefined;
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: m[2] ? Number(m[2]) : defaultPort };
+}
+
+/** The nearest level (innermost first) that has `name`, with all its occurrences there (nginx's inheritance). */
+function nearest(chain: Directive[][], name: string): Directive[] | undefined {
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const here = chain[i]!.filter((d) => d.name === name);
+    if (here.length) return here;
+  }
+  return undefined;
+}
+
+const NGINX_COMBINED = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
+
+/** Every location that proxies, in the http blocks of an nginx config. */
+export function nginxRoutes(directives: Directive[]): Route[] {
+  const routes: Route[] = [];
+  const formats = new Map<string, string>([['combined', NGINX_COMBINED]]);
+  const upstreamBlocks = new Map<string, Directive>();
+  for (const http of directives.filter((d) => d.name === 'http')) {
+    for (const d of http.block ?? []) {
+      if (d.name === 'log_format' && d.args.length >= 2) formats.set(d.args[0]!, d.args.slice(1).filter((a) => !a.startsWith('escape=')).join(''));
+      if (d.name === 'upstream' && d.block) upstreamBlocks.set(d.args[0]!, d);
+    }
+  }
+  const main = directives.filter((d) => !d.block);
+  const walk = (chain: Directive[][], blocks: Directive[], label: string, place: Place) => {
+    const here = blocks;
+    const full = [...chain, here];
+    const pass = here.find((d) => d.name === 'proxy_pass');
+    if (pass && label.startsWith('location')) routes.push(nginxRoute(full, pass, label, place, formats, upstreamBlocks));
+    for (const d of here) {
+      if ((d.name === 'server' || d.name === 'location') && d.block) walk(full, d.block, d.name === 'server' ? `server${serverName(d)}` : `location ${d.args.join(' ')}`, { file: d.file, line: d.line });
+    }
+  };
+  for (const http of directives.filter((d) => d.name === 'http' && d.block)) walk([main], http.block!, 'http', { file: http.file, line: http.line });
+  return routes;
+}
+
+function serverName(server: Directive): string {
+  const listen = server.block?.find((d) => d.name === 'listen');
+  return listen ? ` (listen ${listen.args[0]})` : '';
+}
+
+function nginxRoute(chain: Directive[][], pass: Directive, label: string, place: Place, formats: Map<string, string>, blocks: Map<string, Directive>): Route {
+  const at = (d: Directive): Place => ({ file: d.file, line: d.line });
+  const url = parseUrl(pass.args[0] ?? '');
+  const upstreams: Upstream[] = [];
+  if (url) {
+    const block = url.port === undefined ? blocks.get(url.host) : undefined;
+    if (block) {
+      for (const s of block.block!.filter((d) => d.name === 'server')) {
+        const hp = hostPort(s.args[0] ?? '', url.scheme === 'https' ? 443 : 80);
+        if (hp) upstreams.push({ scheme: url.scheme, ...hp, place: at(s) });
+      }
+    } else {
+      upstreams.push({ scheme: url.scheme, host: url.host, port: url.port ?? (url.scheme === 'https' ? 443 : 80), place: at(pass) });
+    }
+  }
+  // proxy_set_header: the innermost level that has any replaces every outer one.
+  const headers = new Map<string, { value: string; d: Directive }>();
+  for (const d of nearest(chain, 'proxy_set_header') ?? []) headers.set(d.args[0]!.toLowerCase(), { value: d.args[1] ?? '', d });
+  const addHeaders = new Map<string, { value: string; d: Directive }>();
+  for (const d of nearest(chain, 'add_header') ?? []) addHeaders.set(d.args[0]!.toLowerCase(), { value: d.args[1] ?? '', d });
+  const one = (name: string) => nearest(chain, name)?.at(-1);
+  const version = one('proxy_http_version');
+  const timeouts: Timeout[] = ['proxy_read_timeout', 'proxy_send_timeout'].map((name) => {
+    const d = one(name);
+    const seconds = d ? nginxSeconds(d.args[0] ?? '') ?? NGINX_DEFAULT_TIMEOUT_S : NGINX_DEFAULT_TIMEOUT_S;
+    return { name: d ? name : `${name} (unset: nginx's default 60s)`, seconds, place: d ? at(d) : place };
+  });
+  const xff = headers.get('x-forwarded-for');
+  const logs = nearest(chain, 'access_log');
+  let accessLogs: Route['accessLogs'];
+  if (logs?.some((d) => d.args[0] === 'off')) accessLogs = 'off';
+  // No access_log anywhere: nginx's default, logs/access.log in the combined format.
+  else accessLogs = (logs ?? []).map((d) => ({ format: d.args[1] ?? 'combined', text: formats.get(d.args[1] ?? 'combined') ?? '', place: at(d) }));
+  if (!logs) accessLogs = [{ format: 'combined', text: NGINX_COMBINED, place }];
+  const errorLog = one('error_log');
+  const sslName = one('proxy_ssl_name');
+  return {
+    proxy: 'nginx', label, place, upstreams,
+    websocket: {
+      http11: version?.args[0] === '1.1',
+      upgrade: /\$http_upgrade\b/.test(headers.get('upgrade')?.value ?? ''),
+      connection: /upgrade/i.test(headers.get('connection')?.value ?? ''),
+    },
+    timeouts,
+    xff: !xff ? 'none' : /\$proxy_add_x_forwarded_for|\$http_x_forwarded_for/.test(xff.value) ? 'append' : 'overwrite',
+    xffPlace: xff ? at(xff.d) : undefined,
+    requestIdUp: headers.get(REQUEST_ID_HEADER)?.value,
+    requestIdBack: addHeaders.get(REQUEST_ID_HEADER)?.value,
+    accessLogs,
+    errorLog: errorLog ? { level: errorLog.args[1] ?? 'error', place: at(errorLog) } : undefined,
+    tls: upstreams.some((u) => u.scheme === 'https') ? {
+      serverName: sslName?.args[0], sni: one('proxy_ssl_server_name')?.args[0] === 'on', verify: one('proxy_ssl_verify')?.args[0] === 'on', place: sslName ? at(sslName) : at(pass),
+    } : undefined,
+  };
+}
+
+// ---- Caddy: the adapted JSON (`caddy adapt`), mapped back to the Caddyfile's lines by text.
+
+interface CaddyHandler { handler?: string; routes?: CaddyRoute[]; upstreams?: { dial?: string }[]; transport?: Record<string, unknown>; headers?: { request?: { set?: Record<string, string[]> }; response?: { set?: Record<string, string[]> } }; response?: { set?: Record<string, string[]> } }
+interface CaddyRoute { match?: unknown[]; handle?: CaddyHandler[] }
+interface CaddyServer { listen?: string[]; routes?: CaddyRoute[]; logs?: unknown; trusted_proxies?: { ranges?: string[] } }
+export interface CaddyJson { apps?: { http?: { servers?: Record<string, CaddyServer> } }; logging?: unknown }
+
+/** Caddy's durations in JSON: nanoseconds as a number, or a Go duration string. */
+export function caddySeconds(v: unknown): number | undefined {
+  if (typeof v === 'number') return v / 1e9;
+  if (typeof v !== 'string') return undefined;
+  const units: Record<string, number> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400 };
+  let total = 0;
+  let used = 0;
+  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)/g)) { total += Number(m[1]) * units[m[2]!]!; used += m[0].length; }
+  return used === v.length && used > 0 ? total : undefined;
+}
+
+/** The first line of `text` that contains every one of `needles` (1-based), else 0. */
+export function lineOf(text: string, ...needles: string[]): number {
+  const lines = text.split('\n');
+  const i = lines.findIndex((l) => needles.every((n) => l.includes(n)));
+  return i + 1;
+}
+
+/** Every reverse_proxy handler of an adapted Caddy config; `source` is the Caddyfile (or JSON) it came from. */
+export function caddyRoutes(json: CaddyJson, source: { file: string; text: string }): Route[] {
+  const routes: Route[] = [];
+  const place = (...needles: string[]): Place => ({ file: source.file, line: lineOf(source.text, ...needles) || lineOf(source.text, 'reverse_proxy') || 1 });
+  for (const server of Object.values(json.apps?.http?.servers ?? {})) {
+    // Caddy appends to X-Forwarded-For only from trusted_proxies; from anyone when that is everything.
+    const trustsAll = (server.trusted_proxies?.ranges ?? []).some((r) => r === '0.0.0.0/0' || r === '::/0' || r === 'private_ranges');
+    const walk = (list: CaddyRoute[], inherited: { back?: string }) => {
+      for (const r of list) {
+        let back = inherited.back;
+        for (const h of r.handle ?? []) {
+          if (h.handler === 'headers') back = h.response?.set?.['X-Request-Id']?.[0] ?? back;
+          if (h.handler === 'subroute') walk(h.routes ?? [], { back });
+          if (h.handler !== 'reverse_proxy') continue;
+          const dials = (h.upstreams ?? []).map((u) => u.dial ?? '').filter(Boolean);
+          const t = h.transport ?? {};
+          const tls = t.tls as { server_name?: string; insecure_skip_verify?: boolean } | undefined;
+          const scheme: Upstream['scheme'] = tls ? 'https' : 'http';
+          const here = place('reverse_proxy', dials[0] ?? '');
+          const setUp = h.headers?.request?.set ?? {};
+          const idUp = Object.entries(setUp).find(([k]) => k.toLowerCase() === REQUEST_ID_HEADER)?.[1]?.[0];
+          routes.push({
+            proxy: 'caddy', label: `reverse_proxy ${dials.join(' ')}`, place: here,
+            upstreams: dials.map((d) => ({ scheme, ...(hostPort(d, scheme === 'https' ? 443 : 80) ?? { host: d, port: 0 }), place: place(d) })),
+            timeouts: (['read_timeout', 'write_timeout', 'response_header_timeout'] as const).flatMap((name) => {
+              const s = caddySeconds(t[name]);
+              return s === undefined ? [] : [{ name, seconds: s, place: place(name) }];
+            }),
+            xff: trustsAll ? 'append' : 'overwrite',
+            requestIdUp: idUp,
+            requestIdBack: back,
+            accessLogs: server.logs === undefined ? 'off' : [{ format: 'json', text: '', place: place('log') }],
+            tls: tls ? { serverName: tls.server_name, sni: true, verify: tls.insecure_skip_verify !== true, place: place(tls.server_name ?? 'transport') } : undefined,
+          });
+        }
+      }
+    };
+    walk(server.routes ?? [], {});
+  }
+  return routes;
+}
