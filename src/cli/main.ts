@@ -271,6 +271,35 @@ program
   });
 
 program
+  .command('probe')
+  .description('the drill: /healthz, /readyz and a WebSocket upgrade through the public URL and straight to the gateway, each with its own request ID; headers compared; which hops logged each; the cause of a failure (exit 1 when a check fails)')
+  .argument('<public-url>', 'the gateway as users reach it, e.g. https://claw.example.com')
+  .option('--loopback <url>', 'the gateway straight on its port (default: http://127.0.0.1:<gateway.port> from --openclaw)')
+  .option('--openclaw <file>', 'the gateway\'s config, for its port (default: $OPENCLAW_CONFIG_PATH, else ~/.openclaw/openclaw.json)')
+  .option('--agent <url>', 'also ask this regional agent for the checks\' request IDs (repeat for each region; token from $CLAW_TRACE_TOKEN)',
+    (v: string, prev: string[] = []) => { if (!/^https?:\/\//.test(v)) throw new InvalidArgumentError('an http:// or https:// URL'); return [...prev, v]; })
+  .option('--db <path>', 'the local index', defaultIndexPath())
+  .addOption(new Option('--wait <duration>', 'how long to wait for the index and agents to hold the checks').argParser(duration).default(10_000, '10s'))
+  .addOption(new Option('--repeat <n>', 'rounds to run (a health gate: stops at the first failed round)').argParser(positiveInt).default(1))
+  .addOption(new Option('--interval <duration>', 'time between rounds').argParser(duration).default(10_000, '10s'))
+  .option('--json', 'print the rounds as JSON')
+  .action(async (url: string, o: { loopback?: string; openclaw?: string; agent?: string[]; db: string; wait: number; repeat: number; interval: number; json?: boolean }) => {
+    const httpUrl = (v: string, what: string) => {
+      let u: URL;
+      try { u = new URL(v); } catch { throw new UsageError(`${what} ${terminalSafe(v, 200)} is not a URL (http://host:port or https://host)`); }
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`${what} must be http:// or https://`);
+      return u.toString().replace(/\/$/, '');
+    };
+    let loopback = o.loopback;
+    if (!loopback) {
+      const { readGatewayConfig } = await import('../doctor/gatewayConfig.js');
+      loopback = `http://127.0.0.1:${readGatewayConfig(o.openclaw, o.openclaw !== undefined).port}`;
+    }
+    const { runProbe } = await import('./probeCommand.js');
+    process.exitCode = await runProbe(httpUrl(url, 'the public URL'), { loopback: httpUrl(loopback, '--loopback'), agent: o.agent, db: o.db, json: o.json, repeat: o.repeat, intervalMs: o.interval, waitMs: o.wait }, process.stdout);
+  });
+
+program
   .command('demo')
   .description('read the bundled logs from real nginx, Caddy and OpenClaw runs and show what claw-trace understands of them')
   .addOption(widthOption())
@@ -303,7 +332,7 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   const err = e as NodeJS.ErrnoException;
-  if (e instanceof LogFormatError || e instanceof UnknownFormatError || e instanceof UsageError || err.name === 'IndexOpenError' || err.name === 'ConfigError' || err.name === 'ExportConfigError' || err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR' || /time zone|unknown format|needs the log_format/.test(err.message)) {
+  if (e instanceof LogFormatError || e instanceof UnknownFormatError || e instanceof UsageError || err.name === 'IndexOpenError' || err.name === 'ConfigError' || err.name === 'ExportConfigError' || err.name === 'ConfigReadError' || err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR' || /time zone|unknown format|needs the log_format/.test(err.message)) {
     process.stderr.write(`claw-trace: ${err.message}\n`);
     process.exit(2);
   }

@@ -1,0 +1,173 @@
+/**
+ * The drill of `claw-trace probe`: the same HTTP checks (/healthz, /readyz) and a WebSocket
+ * upgrade through the public URL and straight to the gateway on loopback, each with a request ID
+ * of its own, and the response headers of the two compared.
+ */
+import { randomBytes } from 'node:crypto';
+import dns from 'node:dns/promises';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import WebSocket from 'ws';
+
+export const PROBE_ID_HEADER = 'X-Request-ID';
+
+export type CheckName = 'GET /healthz' | 'GET /readyz' | 'WebSocket';
+
+export interface CheckResult {
+  via: 'public' | 'loopback';
+  url: string;
+  check: CheckName;
+  requestId: string;
+  /** HTTP status (101 for an upgrade); 0 when no answer came. */
+  status: number;
+  ms: number;
+  ok: boolean;
+  /** Why it failed (or why an odd answer is fine), in words. */
+  note?: string;
+  /** The WebSocket's first frame: its event name when JSON says one. */
+  firstFrame?: string;
+  headers: Record<string, string>;
+  /** Whether the answer carried the request ID back. */
+  idReturned: boolean;
+}
+
+export const newRequestId = () => `probe-${randomBytes(8).toString('hex')}`;
+
+const TIMEOUT_MS = 5000;
+
+/** Hop-by-hop and per-answer headers: different on every answer, so not a difference of the paths. */
+const VOLATILE = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'sec-websocket-accept', 'etag', 'last-modified', 'age']);
+
+function flat(h: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+/** Whether `url`'s host is this host (a loopback or one of its own addresses): then the proxy sees a local client. */
+export async function isThisHost(url: string): Promise<boolean> {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  let addrs: string[];
+  try { addrs = net.isIP(host) ? [host] : (await dns.lookup(host, { all: true })).map((a) => a.address); } catch { return false; }
+  const own = new Set(Object.values(os.networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address)));
+  return addrs.some((a) => /^127\./.test(a) || a === '::1' || own.has(a));
+}
+
+function join(base: string, p: string): string {
+  const u = new URL(base);
+  u.pathname = `${u.pathname.replace(/\/+$/, '')}${p}`;
+  return u.toString();
+}
+
+export function httpCheck(via: CheckResult['via'], base: string, check: 'GET /healthz' | 'GET /readyz', o: { localClient: boolean }): Promise<CheckResult> {
+  const url = join(base, check.slice(4));
+  const requestId = newRequestId();
+  const started = performance.now();
+  const lib = url.startsWith('https:') ? https : http;
+  return new Promise((resolve) => {
+    const done = (r: Omit<CheckResult, 'via' | 'url' | 'check' | 'requestId' | 'ms'>) => resolve({ via, url, check, requestId, ms: Math.round(performance.now() - started), ...r });
+    const req = lib.get(url, { headers: { [PROBE_ID_HEADER]: requestId }, agent: false, timeout: TIMEOUT_MS }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { if (body.length < 4096) body += d; });
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        const headers = flat(res.headers);
+        const idReturned = headers['x-request-id'] === requestId;
+        if (status === 200) { done({ status, ok: true, headers, idReturned }); return; }
+        const { ok, note } = judge(via, status, body, o.localClient);
+        done({ status, headers, idReturned, ok, note });
+      });
+      res.on('error', (e) => done({ status: res.statusCode ?? 0, ok: false, note: `the answer broke off: ${e.message}`, headers: flat(res.headers), idReturned: false }));
+    });
+    req.on('timeout', () => { req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)); });
+    req.on('error', (e: NodeJS.ErrnoException) => done({ status: 0, ok: false, note: e.code ? `${e.code}: ${e.message}` : e.message, headers: {}, idReturned: false }));
+  });
+}
+
+/**
+ * A refusal that is not a fault: through the proxy from this host itself the gateway sees a
+ * loopback client in X-Forwarded-For and refuses to attribute it (403 proxy_attribution_required),
+ * even when the proxy is trusted. From another host the same answer is a fault.
+ */
+function judge(via: CheckResult['via'], status: number, body: string, localClient: boolean): { ok: boolean; note?: string; known?: boolean } {
+  if (via === 'public' && status === 403 && /proxy_attribution_required/.test(body)) {
+    return localClient
+      ? { ok: true, known: true, note: 'the gateway refuses to attribute a loopback client through the proxy (403 proxy_attribution_required): expected when probing from the proxy\'s own host; run probe from another host to check this path' }
+      : { ok: false, known: true, note: 'the gateway does not trust the proxy (403 proxy_attribution_required): add the proxy\'s address to gateway.trustedProxies' };
+  }
+  return { ok: false, note: body.trim() ? `answered: ${body.trim().slice(0, 200)}` : undefined };
+}
+
+/** A WebSocket upgrade: 101, then the gateway's first frame (its connect.challenge) within the timeout. */
+export function wsCheck(via: CheckResult['via'], base: string, o: { localClient: boolean }): Promise<CheckResult> {
+  const url = base.replace(/^http/, 'ws');
+  const requestId = newRequestId();
+  const started = performance.now();
+  return new Promise((resolve) => {
+    let settled = false;
+    let headers: Record<string, string> = {};
+    let status = 0;
+    const ws = new WebSocket(url, { headers: { [PROBE_ID_HEADER]: requestId }, handshakeTimeout: TIMEOUT_MS });
+    const finish = (r: { ok: boolean; note?: string; firstFrame?: string }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ via, url, check: 'WebSocket', requestId, status, ms: Math.round(performance.now() - started), headers, idReturned: headers['x-request-id'] === requestId, ...r });
+      // A polite close (1000): the proxy logs the upgrade as done, not as cut.
+      if (ws.readyState === WebSocket.OPEN) ws.close(1000); else ws.terminate();
+    };
+    const timer = setTimeout(() => finish({ ok: false, note: status === 101 ? `upgraded, but no frame from the gateway within ${TIMEOUT_MS} ms` : `no answer within ${TIMEOUT_MS} ms` }), TIMEOUT_MS + 500);
+    ws.on('upgrade', (res) => { status = res.statusCode ?? 101; headers = flat(res.headers); });
+    ws.on('message', (data: WebSocket.RawData) => {
+      const text = Buffer.isBuffer(data) ? data.toString('utf8') : String(data);
+      let event: string | undefined;
+      try { event = (JSON.parse(text) as { event?: string; type?: string }).event; } catch { /* not JSON: still a frame */ }
+      finish({ ok: true, firstFrame: event ?? `${text.length} bytes` });
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      status = res.statusCode ?? 0;
+      headers = flat(res.headers);
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { if (body.length < 4096) body += d; });
+      res.on('end', () => {
+        const j = judge(via, status, body, o.localClient);
+        finish(j.known ? j : { ok: false, note: `no upgrade: answered ${status}${body.trim() ? ` (${body.trim().slice(0, 120)})` : ''}` });
+      });
+      res.on('error', () => finish({ ok: false, note: `no upgrade: answered ${status}` }));
+    });
+    ws.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, note: e.code ? `${e.code}: ${e.message}` : e.message }));
+    ws.on('close', (code) => finish({ ok: false, note: `closed (${code}) before the gateway's first frame` }));
+  });
+}
+
+export interface HeaderDiff { check: CheckName; onlyPublic: string[]; onlyLoopback: string[]; differ: string[] }
+
+/** What the proxy adds, drops or changes: headers of the same check through each path. */
+export function diffHeaders(pub: CheckResult, loop: CheckResult): HeaderDiff {
+  const keys = (h: Record<string, string>) => Object.keys(h).filter((k) => !VOLATILE.has(k) && k !== 'x-request-id');
+  const a = keys(pub.headers);
+  const b = keys(loop.headers);
+  return {
+    check: pub.check,
+    onlyPublic: a.filter((k) => !(k in loop.headers)).sort(),
+    onlyLoopback: b.filter((k) => !(k in pub.headers)).sort(),
+    differ: a.filter((k) => k in loop.headers && loop.headers[k] !== pub.headers[k]).sort(),
+  };
+}
+
+/** One round: every check through both paths (the public one first, as a user meets it). */
+export async function runRound(publicUrl: string, loopbackUrl: string): Promise<{ checks: CheckResult[]; diffs: HeaderDiff[] }> {
+  const localClient = await isThisHost(publicUrl);
+  const checks: CheckResult[] = [];
+  for (const [via, base] of [['public', publicUrl], ['loopback', loopbackUrl]] as const) {
+    checks.push(await httpCheck(via, base, 'GET /healthz', { localClient }));
+    checks.push(await httpCheck(via, base, 'GET /readyz', { localClient }));
+    checks.push(await wsCheck(via, base, { localClient }));
+  }
+  const diffs = checks.filter((c) => c.via === 'public').map((p) => diffHeaders(p, checks.find((l) => l.via === 'loopback' && l.check === p.check)!)).filter((d) => d.onlyPublic.length || d.onlyLoopback.length || d.differ.length);
+  return { checks, diffs };
+}
