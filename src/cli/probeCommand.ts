@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { RecordIndex } from '../store/recordIndex.js';
-import { runRound, type CheckResult, type HeaderDiff } from '../probe/drill.js';
+import { loggedId, runRound, type CheckResult, type HeaderDiff } from '../probe/drill.js';
 import type { TraceJson } from './remoteLookup.js';
 import { terminalSafe, terminalSafeJson } from './terminalText.js';
 
@@ -77,7 +77,7 @@ async function joinChecks(checks: CheckResult[], o: ProbeOptions): Promise<Probe
     const deadline = Date.now() + o.waitMs;
     let first = true;
     for (;;) {
-      for (const c of first ? checks : waitFor.filter((x) => !settled(x))) joined.set(c.requestId, joinedOf(await lookupOnce(c.requestId, index, agents)));
+      for (const c of first ? checks : waitFor.filter((x) => !settled(x))) joined.set(c.requestId, joinedOf(await lookupOnce(loggedId(c), index, agents)));
       first = false;
       if (waitFor.every(settled) || Date.now() >= deadline) break;
       await new Promise((r) => setTimeout(r, 250));
@@ -111,7 +111,7 @@ export function renderRound(r: ProbeRound, i: number, of: number, publicUrl: str
   for (const c of r.checks) {
     const status = c.status === 101 && c.firstFrame ? `101+${terminalSafe(c.firstFrame, 40)}` : String(c.status || '-');
     const logged = c.joined.hops.length ? `logged by ${c.joined.hops.map((h) => terminalSafe(h, 80)).join(', ')}` : 'logged by no hop';
-    lines.push(`  ${c.ok ? '✓' : '✗'} ${c.via.padEnd(8)} ${c.check.padEnd(12)} ${status.padEnd(22)} ${`${c.ms} ms`.padStart(7)}  ${c.requestId}  ${logged}`);
+    lines.push(`  ${c.ok ? '✓' : '✗'} ${c.via.padEnd(8)} ${c.check.padEnd(12)} ${status.padEnd(22)} ${`${c.ms} ms`.padStart(7)}  ${c.requestId}${c.proxyId ? ` (the proxy's: ${terminalSafe(c.proxyId, 80)})` : ''}  ${logged}`);
     if (c.note) lines.push(`      ${terminalSafe(c.note, 300)}`);
     if (!c.ok && c.joined.cause) {
       lines.push(`      cause  ${c.joined.cause.id}: ${terminalSafe(c.joined.cause.title, 200)}`);

@@ -189,7 +189,7 @@ export function lineOf(text: string, ...needles: string[]): number {
 /** Every reverse_proxy handler of an adapted Caddy config; `source` is the Caddyfile (or JSON) it came from. */
 export function caddyRoutes(json: CaddyJson, source: { file: string; text: string }): Route[] {
   const routes: Route[] = [];
-  const place = (...needles: string[]): Place => ({ file: source.file, line: lineOf(source.text, ...needles) || lineOf(source.text, 'reverse_proxy') || 1 });
+  const place = (...needles: string[]): Place => ({ file: source.file, line: lineOf(source.text, ...needles) || lineOf(source.text, 'reverse_proxy ') || 1 });
   for (const server of Object.values(json.apps?.http?.servers ?? {})) {
     // Caddy appends to X-Forwarded-For only from trusted_proxies; from anyone when that is everything.
     const trustsAll = (server.trusted_proxies?.ranges ?? []).some((r) => r === '0.0.0.0/0' || r === '::/0' || r === 'private_ranges');
@@ -204,9 +204,12 @@ export function caddyRoutes(json: CaddyJson, source: { file: string; text: strin
           const t = h.transport ?? {};
           const tls = t.tls as { server_name?: string; insecure_skip_verify?: boolean } | undefined;
           const scheme: Upstream['scheme'] = tls ? 'https' : 'http';
-          const here = place('reverse_proxy', dials[0] ?? '');
+          const here = place('reverse_proxy ', dials[0] ?? '');
           const setUp = h.headers?.request?.set ?? {};
           const idUp = Object.entries(setUp).find(([k]) => k.toLowerCase() === REQUEST_ID_HEADER)?.[1]?.[0];
+          // header_up X-Forwarded-For "{http.request.header.X-Forwarded-For}, ..." passes the client's own on.
+          const xffUp = Object.entries(setUp).find(([k]) => k.toLowerCase() === 'x-forwarded-for')?.[1]?.join(',') ?? '';
+          const appends = trustsAll || /\{http\.request\.header\.X-Forwarded-For\}/i.test(xffUp);
           routes.push({
             proxy: 'caddy', label: `reverse_proxy ${dials.join(' ')}`, place: here,
             upstreams: dials.map((d) => ({ scheme, ...(hostPort(d, scheme === 'https' ? 443 : 80) ?? { host: d, port: 0 }), place: place(d) })),
@@ -214,7 +217,8 @@ export function caddyRoutes(json: CaddyJson, source: { file: string; text: strin
               const s = caddySeconds(t[name]);
               return s === undefined ? [] : [{ name, seconds: s, place: place(name) }];
             }),
-            xff: trustsAll ? 'append' : 'overwrite',
+            xff: appends ? 'append' : 'overwrite',
+            xffPlace: appends && xffUp ? place('X-Forwarded-For') : undefined,
             requestIdUp: idUp,
             requestIdBack: back,
             accessLogs: server.logs === undefined ? 'off' : [{ format: 'json', text: '', place: place('log') }],

@@ -29,8 +29,18 @@ export interface CheckResult {
   /** The WebSocket's first frame: its event name when JSON says one. */
   firstFrame?: string;
   headers: Record<string, string>;
-  /** Whether the answer carried the request ID back. */
+  /** Whether the answer carried a request ID back. */
   idReturned: boolean;
+  /** The ID the proxy returned when it is not ours: a proxy that makes its own (Caddy's {http.request.uuid}) logs that one. */
+  proxyId?: string;
+}
+
+/** The ID the proxy's log knows the check by. */
+export const loggedId = (c: CheckResult) => c.proxyId ?? c.requestId;
+
+function returned(headers: Record<string, string>, sent: string): { idReturned: boolean; proxyId?: string } {
+  const back = headers['x-request-id'];
+  return { idReturned: back !== undefined, proxyId: back !== undefined && back !== sent ? back : undefined };
 }
 
 export const newRequestId = () => `probe-${randomBytes(8).toString('hex')}`;
@@ -75,10 +85,10 @@ export function httpCheck(via: CheckResult['via'], base: string, check: 'GET /he
       res.on('end', () => {
         const status = res.statusCode ?? 0;
         const headers = flat(res.headers);
-        const idReturned = headers['x-request-id'] === requestId;
-        if (status === 200) { done({ status, ok: true, headers, idReturned }); return; }
+        const ids = returned(headers, requestId);
+        if (status === 200) { done({ status, ok: true, headers, ...ids }); return; }
         const { ok, note } = judge(via, status, body, o.localClient);
-        done({ status, headers, idReturned, ok, note });
+        done({ status, headers, ...ids, ok, note });
       });
       res.on('error', (e) => done({ status: res.statusCode ?? 0, ok: false, note: `the answer broke off: ${e.message}`, headers: flat(res.headers), idReturned: false }));
     });
@@ -103,7 +113,7 @@ function judge(via: CheckResult['via'], status: number, body: string, localClien
 
 /** A WebSocket upgrade: 101, then the gateway's first frame (its connect.challenge) within the timeout. */
 export function wsCheck(via: CheckResult['via'], base: string, o: { localClient: boolean }): Promise<CheckResult> {
-  const url = base.replace(/^http/, 'ws');
+  const url = join(base, '/').replace(/^http/, 'ws');
   const requestId = newRequestId();
   const started = performance.now();
   return new Promise((resolve) => {
@@ -115,7 +125,7 @@ export function wsCheck(via: CheckResult['via'], base: string, o: { localClient:
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve({ via, url, check: 'WebSocket', requestId, status, ms: Math.round(performance.now() - started), headers, idReturned: headers['x-request-id'] === requestId, ...r });
+      resolve({ via, url, check: 'WebSocket', requestId, status, ms: Math.round(performance.now() - started), headers, ...returned(headers, requestId), ...r });
       // A polite close (1000): the proxy logs the upgrade as done, not as cut.
       if (ws.readyState === WebSocket.OPEN) ws.close(1000); else ws.terminate();
     };
