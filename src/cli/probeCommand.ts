@@ -115,7 +115,8 @@ export function renderRound(r: ProbeRound, i: number, of: number, publicUrl: str
     if (c.note) lines.push(`      ${terminalSafe(c.note, 300)}`);
     if (!c.ok && c.joined.cause) {
       lines.push(`      cause  ${c.joined.cause.id}: ${terminalSafe(c.joined.cause.title, 200)}`);
-      lines.push(`      fix    ${terminalSafe(c.joined.cause.fix.split('\n')[0] ?? '', 200)}`);
+      const fix = c.joined.cause.fix.split('\n').filter((l) => l.trim()).slice(0, 6);
+      lines.push(...fix.map((l, n) => `      ${n === 0 ? 'fix   ' : '      '} ${terminalSafe(l, 200)}`));
     }
     if (c.via === 'public' && c.ok && !c.idReturned && c.check !== 'WebSocket') lines.push('      the request ID did not come back (add_header X-Request-Id ... always / header X-Request-Id)');
   }

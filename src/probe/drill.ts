@@ -108,7 +108,15 @@ function judge(via: CheckResult['via'], status: number, body: string, localClien
       ? { ok: true, known: true, note: 'the gateway refuses to attribute a loopback client through the proxy (403 proxy_attribution_required): expected when probing from the proxy\'s own host; run probe from another host to check this path' }
       : { ok: false, known: true, note: 'the gateway does not trust the proxy (403 proxy_attribution_required): add the proxy\'s address to gateway.trustedProxies' };
   }
-  return { ok: false, note: body.trim() ? `answered: ${body.trim().slice(0, 200)}` : undefined };
+  return { ok: false, note: body.trim() ? `answered${describe({}, body)}` : undefined };
+}
+
+/** A short word on an answer's body: a page is named by its type, a short text is quoted. */
+function describe(headers: Record<string, string>, body: string): string {
+  const type = headers['content-type']?.split(';')[0];
+  if (/html/.test(type ?? '') || /^\s*</.test(body)) return ` (${type ?? 'an HTML page'}, ${body.length}${body.length >= 4096 ? '+' : ''} bytes)`;
+  const text = body.trim().replace(/\s+/g, ' ');
+  return text ? ` (${text.slice(0, 160)})` : '';
 }
 
 /** A WebSocket upgrade: 101, then the gateway's first frame (its connect.challenge) within the timeout. */
@@ -145,7 +153,7 @@ export function wsCheck(via: CheckResult['via'], base: string, o: { localClient:
       res.on('data', (d: string) => { if (body.length < 4096) body += d; });
       res.on('end', () => {
         const j = judge(via, status, body, o.localClient);
-        finish(j.known ? j : { ok: false, note: `no upgrade: answered ${status}${body.trim() ? ` (${body.trim().slice(0, 120)})` : ''}` });
+        finish(j.known ? j : { ok: false, note: `no upgrade: answered ${status}${describe(headers, body)}` });
       });
       res.on('error', () => finish({ ok: false, note: `no upgrade: answered ${status}` }));
     });
