@@ -6,11 +6,14 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO } from './helpers.js';
+import { freePorts } from '../fixtures/lab/upstreams.js';
 import { CLI } from './agentProcess.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 import { CHECKS } from '../src/doctor/checks.js';
@@ -288,6 +291,31 @@ needs.run('configs that cannot be read: exit 2 with the file, line and reason', 
 needs.run('every check of the table was triggered by a case above', () => {
   assertTools(needs.missing);
   assert.equal(CHECKS.map((c) => c.id).filter((id) => !triggered.has(id)), []);
+});
+
+t('--live: a port that listens but does not answer /healthz 200 is a finding; so is an upstream that refuses', async () => {
+  // A stand-in for an unhealthy gateway on 127.0.0.1: it answers every request 503.
+  const server = http.createServer((_req, res) => { res.writeHead(503); res.end('starting'); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  const [refused] = (await freePorts(1)) as [number];
+  try {
+    const conf = path.join(dir, 'live.conf');
+    writeFileSync(conf, `events {}\nhttp {\n  server {\n    location / { proxy_pass http://127.0.0.1:${port}; }\n    location /old/ { proxy_pass http://127.0.0.1:${refused}/; }\n  }\n}\n`);
+    const openclaw = path.join(dir, 'live.json');
+    writeFileSync(openclaw, `{\n  gateway: {\n    port: ${port},\n    trustedProxies: ["127.0.0.1"],\n  },\n}\n`);
+    const r = await new Promise<string>((resolve) => {
+      const c = spawn(process.execPath, [CLI, 'doctor', '--nginx', conf, '--openclaw', openclaw, '--live', '--db', path.join(dir, 'none.db'), '--json']);
+      let out = '';
+      c.stdout.on('data', (d: Buffer) => { out += d; });
+      c.on('close', () => resolve(out));
+    });
+    const live = (JSON.parse(r) as Out).findings.filter((f) => f.id.startsWith('live-'));
+    assert.equal(live.map((f) => `${f.id}@${path.basename(f.file)}:${f.line}`), ['live-gateway-healthz@live.json:3', 'live-upstream-refused@live.conf:5']);
+    assert.match(live[0]!.message, new RegExp(`127\\.0\\.0\\.1:${port}/healthz answered 503`));
+  } finally {
+    server.close();
+  }
 });
 
 t('the nginx reader: quotes, ${var} inside words, comments, and nginx -T headers mapping lines back to files', () => {

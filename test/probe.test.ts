@@ -162,6 +162,16 @@ run('broken: WebSocket without the Upgrade headers fails, and the probe names ws
   assert.match(r.stdout, /1 of 6 checks failed/);
 });
 
+run('--repeat as a health gate: every round runs while healthy; the first failed round stops it', async () => {
+  assertStack();
+  const healthy = await probe([`http://127.0.0.1:${np}`, '--loopback', `http://127.0.0.1:${gp}`, '--repeat', '2', '--interval', '200ms']);
+  assert.is(healthy.status, 0);
+  assert.equal(healthy.rounds.map((r) => r.ok), [true, true]);
+  const broken = await probe([`http://127.0.0.1:${np}/wrong-port`, '--loopback', `http://127.0.0.1:${gp}`, '--repeat', '3', '--interval', '200ms', '--wait', '1s']);
+  assert.is(broken.status, 1);
+  assert.equal(broken.rounds.map((r) => r.ok), [false], 'stopped at the first failed round');
+});
+
 run('broken: the wrong port fails every public check with upstream-refused; doctor --live says the upstream refuses and counts the failures', async () => {
   assertStack();
   const p = await probe([`http://127.0.0.1:${np}/wrong-port`, '--loopback', `http://127.0.0.1:${gp}`, '--agent', `http://127.0.0.1:${agent!.port}`]);
