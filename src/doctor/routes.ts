@@ -86,9 +86,9 @@ export function nginxRoutes(directives: Directive[]): Route[] {
       if (d.name === 'upstream' && d.block) upstreamBlocks.set(d.args[0]!, d);
     }
   }
-  const main = directives.filter((d) => !d.block);
-  const walk = (chain: Directive[][], blocks: Directive[], label: string, place: Place) => {
-    const here = blocks;
+  const main = directives.filter((d) => !d.block); // the main context: error_log can be set there
+  // Each level's directives, outermost first: what nginx inherits from.
+  const walk = (chain: Directive[][], here: Directive[], label: string, place: Place) => {
     const full = [...chain, here];
     const pass = here.find((d) => d.name === 'proxy_pass');
     if (pass && label.startsWith('location')) routes.push(nginxRoute(full, pass, label, place, formats, upstreamBlocks));
@@ -135,10 +135,10 @@ function nginxRoute(chain: Directive[][], pass: Directive, label: string, place:
   const xff = headers.get('x-forwarded-for');
   const logs = nearest(chain, 'access_log');
   let accessLogs: Route['accessLogs'];
-  if (logs?.some((d) => d.args[0] === 'off')) accessLogs = 'off';
   // No access_log anywhere: nginx's default, logs/access.log in the combined format.
-  else accessLogs = (logs ?? []).map((d) => ({ format: d.args[1] ?? 'combined', text: formats.get(d.args[1] ?? 'combined') ?? '', place: at(d) }));
   if (!logs) accessLogs = [{ format: 'combined', text: NGINX_COMBINED, place }];
+  else if (logs.some((d) => d.args[0] === 'off')) accessLogs = 'off';
+  else accessLogs = logs.map((d) => ({ format: d.args[1] ?? 'combined', text: formats.get(d.args[1] ?? 'combined') ?? '', place: at(d) }));
   const errorLog = one('error_log');
   const sslName = one('proxy_ssl_name');
   return {
