@@ -186,7 +186,8 @@ run('broken: the wrong port fails every public check with upstream-refused; doct
     c.stdout.on('data', (x: Buffer) => { out += x; });
     c.on('close', (status) => resolve({ status, stdout: out }));
   });
-  const j = JSON.parse(d.stdout) as { findings: { id: string; line: number; message: string }[]; recent: { cause: string; count: number }[] };
+  const j = JSON.parse(d.stdout) as { findings: { id: string; line: number; message: string }[]; listening: string[]; recent: { cause: string; count: number }[] };
+  assert.ok(j.listening.includes('127.0.0.1'), `the gateway's listeners: ${j.listening.join(', ')}`);
   assert.is(d.status, 1);
   const live = j.findings.filter((f) => f.id.startsWith('live-'));
   assert.equal(live.map((f) => f.id), ['live-upstream-refused'], JSON.stringify(live));

@@ -27,6 +27,7 @@ export async function runDoctor(o: DoctorOptions, stdout: NodeJS.WritableStream,
   const configs: ProxyConfigs = { routes: [], read: [], notes: [] };
   let findings: Finding[];
   let recent: RecentFailure[] = [];
+  let listening: string[] | undefined;
   try {
     const named = o.nginx !== undefined || o.caddy !== undefined;
     if (o.nginx !== undefined || (o.defaults !== false && !named)) readNginx(o.nginx, () => readFileSync(0, 'utf8'), configs);
@@ -36,7 +37,10 @@ export async function runDoctor(o: DoctorOptions, stdout: NodeJS.WritableStream,
     configs.read.push(gateway.file ?? '(no gateway config: the gateway\'s defaults)');
     findings = runChecks({ routes: configs.routes, gateway, selinuxNetworkConnect: selinuxNetworkConnect() });
     if (o.live) {
-      findings.push(...await liveFindings(configs.routes, gateway));
+      const live = await liveFindings(configs.routes, gateway);
+      findings.push(...live.findings);
+      listening = live.listening;
+      configs.notes.push(listening ? `port ${gateway.port} (the gateway's) listens on ${listening.join(', ') || 'nothing'}` : `what listens on port ${gateway.port} is unknown here (no /proc/net/tcp, no lsof)`);
       recent = await recentFailures(o.db);
     }
   } catch (e) {
@@ -45,7 +49,7 @@ export async function runDoctor(o: DoctorOptions, stdout: NodeJS.WritableStream,
     return 2;
   }
   if (o.json) {
-    stdout.write(`${terminalSafeJson({ read: configs.read, findings, ...(o.live ? { recent } : {}) })}\n`);
+    stdout.write(`${terminalSafeJson({ read: configs.read, findings, ...(o.live ? { listening, recent } : {}) })}\n`);
   } else {
     stdout.write(renderFindings(findings, configs, recent));
   }

@@ -75,7 +75,7 @@ function healthz(host: string, port: number): Promise<number | string> {
 
 const place = (g: GatewayConfig) => ({ file: g.file ?? '(no gateway config: its defaults)', line: g.portPlace?.line ?? 0 });
 
-export async function liveFindings(routes: Route[], gateway: GatewayConfig): Promise<Finding[]> {
+export async function liveFindings(routes: Route[], gateway: GatewayConfig): Promise<{ findings: Finding[]; listening?: string[] }> {
   const out: Finding[] = [];
   const listening = listeners(gateway.port);
   const at = place(gateway);
@@ -98,10 +98,10 @@ export async function liveFindings(routes: Route[], gateway: GatewayConfig): Pro
       if (tried.has(key)) continue;
       tried.add(key);
       const err = await connects(u.host, u.port);
-      if (err) out.push({ id: 'live-upstream-refused', severity: 'error', ...u.place, message: `${r.label}: ${u.host}:${u.port} does not accept a connection (${err})`, why: 'every request this route proxies gets 502', fix: `proxy_pass http://127.0.0.1:${gateway.port};` });
+      if (err) out.push({ id: 'live-upstream-refused', severity: 'error', ...u.place, message: `${r.label}: ${u.host}:${u.port} does not accept a connection (${err})`, why: 'every request this route proxies gets 502', fix: r.proxy === 'nginx' ? `proxy_pass http://127.0.0.1:${gateway.port};` : `reverse_proxy 127.0.0.1:${gateway.port}` });
     }
   }
-  return out;
+  return { findings: out, listening };
 }
 
 /** Which checks a diagnosed cause in the index is the symptom of. */

@@ -39,7 +39,8 @@ export interface CheckResult {
 export const loggedId = (c: CheckResult) => c.proxyId ?? c.requestId;
 
 function returned(headers: Record<string, string>, sent: string): { idReturned: boolean; proxyId?: string } {
-  const back = headers['x-request-id'];
+  // Bounded as the index bounds the IDs it stores: the header is whatever the proxy sent.
+  const back = headers['x-request-id']?.slice(0, 256);
   return { idReturned: back !== undefined, proxyId: back !== undefined && back !== sent ? back : undefined };
 }
 
