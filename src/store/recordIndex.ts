@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import type { LogRecord, ParseError } from '../../parsers/index.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { ID_KIND, IdRuns, READABLE_RUNS, retireRunsBefore, type IdEntry } from './idRuns.js';
 
 export class IndexOpenError extends Error {
   override name = 'IndexOpenError';
@@ -80,10 +81,21 @@ const INSERT_RECORDS = 'INSERT INTO records (id, line_no, time, source, request_
 const RECORD_VALUES = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const ROWS_PER_INSERT = 64;
 
-function pushRecord(args: unknown[], fileId: number, { record: r, raw }: BatchLine): void {
+/** A commit's ID entries and the log-time span of its records (the run they make). */
+interface RunDraft { entries: IdEntry[]; minTime: number; maxTime: number }
+
+function pushRecord(args: unknown[], fileId: number, { record: r, raw }: BatchLine, run: RunDraft): void {
   const rid = r.requestId !== undefined && r.requestId.length > MAX_REQUEST_ID_CHARS ? r.requestId.slice(0, MAX_REQUEST_ID_CHARS) : r.requestId;
-  args.push(recordId(fileId, r.offset!), r.lineNo, Math.round(r.time), r.source, rid ?? null, r.traceId ?? null,
+  const id = recordId(fileId, r.offset!);
+  const time = Math.round(r.time);
+  args.push(id, r.lineNo, time, r.source, rid ?? null, r.traceId ?? null,
     r.connection ?? null, r.status ?? null, r.errorKind ?? null, r.upgrade?.toLowerCase() === 'websocket' ? 1 : null, raw);
+  if (rid !== undefined) run.entries.push({ kind: ID_KIND.request, key: rid, record: id });
+  if (r.traceId !== undefined) run.entries.push({ kind: ID_KIND.trace, key: r.traceId, record: id });
+  if (rid !== undefined || r.traceId !== undefined) {
+    if (time < run.minTime) run.minTime = time;
+    if (time > run.maxTime) run.maxTime = time;
+  }
 }
 const SAMPLES_PER_REASON = 20;
 
@@ -193,17 +205,6 @@ export function openDatabase(file: string, cacheMiB = 32, walCheckpointMiB = 40)
   return db;
 }
 
-/**
- * The indexes on random keys (request and trace IDs), exactly as migration 1 made them. Each
- * insert into them touches a random page: a bulk load drops them and builds them once at its end
- * (a sort), which is several times cheaper than keeping them up to date row by row.
- */
-export const BULK_INDEXES: Record<string, string> = {
-  records_request: `CREATE INDEX IF NOT EXISTS records_request ON records(request_id) WHERE request_id IS NOT NULL`,
-  records_trace: `CREATE INDEX IF NOT EXISTS records_trace ON records(trace_id) WHERE trace_id IS NOT NULL`,
-  // records_time stays: log time grows within a file, so keeping it costs about what rebuilding
-  // it does (measured: no difference), and time-window queries keep their index during a load.
-};
 
 /** Whether a process with this PID runs on this host (EPERM: it does, as another user). */
 export function processAlive(pid: number): boolean {
@@ -218,6 +219,7 @@ export function processAlive(pid: number): boolean {
 export class RecordIndex {
   readonly db: Database.Database;
   private readonly st;
+  private readonly runs: IdRuns;
 
   /** One transaction: the records, the unreadable lines, and the checkpoint that covers them. */
   readonly commitBatch: (fileId: number, lines: BatchLine[], errors: BatchError[], cp: Checkpoint) => void;
@@ -231,6 +233,7 @@ export class RecordIndex {
       db.close();
       throw e;
     }
+    this.runs = new IdRuns(db);
     this.st = {
       fileByInode: db.prepare(`SELECT * FROM files WHERE dev = ? AND ino = ? ORDER BY id DESC`),
       fileByPrint: db.prepare(`SELECT * FROM files WHERE fp_len = ? AND fp_hash = ? ORDER BY id DESC LIMIT 1`),
@@ -250,17 +253,20 @@ export class RecordIndex {
     this.commitBatch = db.transaction((fileId: number, lines: BatchLine[], errors: BatchError[], cp: Checkpoint) => {
       // Many rows per statement: binding row by row costs more than SQLite's own work.
       const args: unknown[] = [];
+      const run: RunDraft = { entries: [], minTime: Infinity, maxTime: -Infinity };
       let i = 0;
       for (; i + ROWS_PER_INSERT <= lines.length; i += ROWS_PER_INSERT) {
         args.length = 0;
-        for (let k = i; k < i + ROWS_PER_INSERT; k++) pushRecord(args, fileId, lines[k]!);
+        for (let k = i; k < i + ROWS_PER_INSERT; k++) pushRecord(args, fileId, lines[k]!, run);
         st.insertRecords.run(args);
       }
       for (; i < lines.length; i++) {
         args.length = 0;
-        pushRecord(args, fileId, lines[i]!);
+        pushRecord(args, fileId, lines[i]!, run);
         st.insertRecord.run(args);
       }
+      // The IDs as one sorted run (appended, not scattered over a B-tree), plus a share of merging.
+      this.runs.add(run.entries, run.minTime, run.maxTime);
       for (const e of errors) {
         const n = st.countError.get(fileId, e.error.reason) as number;
         if (n <= SAMPLES_PER_REASON) st.insertSample.run(fileId, e.offset, e.lineNo, e.error.reason, e.error.detail, e.line.slice(0, 512));
@@ -275,24 +281,36 @@ export class RecordIndex {
   }
 
   /**
-   * Starts a bulk load: the random-keyed indexes go until `endBulkLoad()`. Meanwhile lookups by
-   * request ID scan the table (correct, slow); a load killed half-way gets its indexes back from
-   * the next process that opens the index. Says which journal the load writes through.
+   * After records were deleted (retention): retires the ID runs older than every record left and
+   * deletes up to `budget` of their entries; returns the work done (0: none left).
+   */
+  reclaimIds(budget: number): number {
+    return this.db.transaction(() => {
+      const oldest = this.db.prepare(`SELECT min(time) FROM records`).pluck().get() as number | null;
+      retireRunsBefore(this.db, oldest ?? Number.MAX_SAFE_INTEGER);
+      return this.runs.work(budget);
+    })();
+  }
+
+  /**
+   * Starts a bulk load: marks the index as loading until `endBulkLoad()` (the agent's API and the
+   * exporter wait meanwhile) and writes through a rollback journal where it can. Since schema 4
+   * the ID index needs no dropping (each commit appends a sorted run), so lookups stay exact; a
+   * load killed half-way has its mark cleared by the next process that opens the index. Says
+   * which journal the load writes through.
    */
   beginBulkLoad(): 'rollback' | 'wal' {
     this.db.transaction(() => {
       this.db.prepare(`INSERT INTO meta (key, value) VALUES ('bulk_load', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`)
         .run(JSON.stringify({ pid: process.pid, host: hostname(), since: Date.now() }));
-      for (const name of Object.keys(BULK_INDEXES)) this.db.exec(`DROP INDEX IF EXISTS ${name}`);
     })();
     this.rollbackJournal = this.useRollbackJournal();
     return this.rollbackJournal ? 'rollback' : 'wal';
   }
 
-  /** Builds the random-keyed indexes again (one sort each) and ends the bulk load. */
+  /** Ends the bulk load. */
   endBulkLoad(): void {
     this.db.transaction(() => {
-      for (const ddl of Object.values(BULK_INDEXES)) this.db.exec(ddl);
       this.db.prepare(`DELETE FROM meta WHERE key = 'bulk_load'`).run();
     })();
     if (this.rollbackJournal) {
@@ -335,16 +353,15 @@ export class RecordIndex {
     return this.prepared(`SELECT coalesce(max(seq), 0) FROM batches`).pluck().get() as number;
   }
 
-  /** True while a bulk load (this process's or a live one's) has the random-keyed indexes down. */
+  /** True while a bulk load (this process's or a live one's) runs. */
   bulkLoading(): boolean {
     return this.db.prepare(`SELECT 1 FROM meta WHERE key = 'bulk_load'`).get() !== undefined;
   }
 
-  /** Indexes a killed bulk load left out are built again; a load still running is left alone. */
+  /** The mark of a killed bulk load is cleared; a load still running is left alone. */
   private restoreIndexes(): void {
-    const have = new Set(this.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index'`).pluck().all() as string[]);
-    if (Object.keys(BULK_INDEXES).every((n) => have.has(n))) return;
     const v = this.db.prepare(`SELECT value FROM meta WHERE key = 'bulk_load'`).pluck().get() as string | undefined;
+    if (v === undefined) return;
     let owner: { pid?: number; host?: string } = {};
     try { owner = v ? JSON.parse(v) as typeof owner : {}; } catch { /* unreadable: treat as gone */ }
     if (owner.pid !== undefined && owner.host === hostname() && owner.pid !== process.pid && processAlive(owner.pid)) return;
@@ -439,21 +456,42 @@ export class RecordIndex {
 
   private readonly selectRecords = `SELECT r.id, f.id AS file_id, f.path, f.format, f.options, r.id & ${OFFSET_MASK} AS offset, r.line_no, r.time,
     r.source, f.region, r.request_id, r.status, r.error_kind, r.raw FROM records r JOIN files f ON f.id = r.id >> 40`;
+  private readonly selectById = `SELECT r.id, f.id AS file_id, f.path, f.format, f.options, r.id & ${OFFSET_MASK} AS offset, r.line_no, r.time,
+    r.source, f.region, r.request_id, r.status, r.error_kind, r.raw FROM ids i JOIN records r ON r.id = i.record JOIN files f ON f.id = r.id >> 40`;
+
+  /**
+   * Records by one of their IDs: a search in every readable run, joined to the record, which must
+   * still exist and carry that ID (a run partly past retention points at deleted rows).
+   */
+  private byId(kind: number, column: 'request_id' | 'trace_id', id: string, limit: number): StoredRecord[] {
+    return this.prepared(`${this.selectById} WHERE i.run IN (${READABLE_RUNS}) AND i.kind = ${kind} AND i.key = ? AND r.${column} = i.key
+      ORDER BY r.time LIMIT ${limitOf(limit)}`).all(id) as StoredRecord[];
+  }
 
   byRequestId(id: string, limit = 1000): StoredRecord[] {
-    return this.prepared(`${this.selectRecords} WHERE r.request_id = ? ORDER BY r.time LIMIT ${limitOf(limit)}`).all(id.slice(0, MAX_REQUEST_ID_CHARS)) as StoredRecord[];
+    return this.byId(ID_KIND.request, 'request_id', id.slice(0, MAX_REQUEST_ID_CHARS), limit);
   }
 
-  /** Whether any line carries this request ID (an index probe; no row is read). */
+  /** Whether any line carries this request ID (index probes and one row read). */
   hasRequestId(id: string): boolean {
-    return this.prepared(`SELECT 1 FROM records WHERE request_id = ? LIMIT 1`).get(id.slice(0, MAX_REQUEST_ID_CHARS)) !== undefined;
+    return this.prepared(`SELECT 1 FROM ids i JOIN records r ON r.id = i.record WHERE i.run IN (${READABLE_RUNS}) AND i.kind = ${ID_KIND.request}
+      AND i.key = ? AND r.request_id = i.key LIMIT 1`).get(id.slice(0, MAX_REQUEST_ID_CHARS)) !== undefined;
   }
 
-  /** Request IDs that start with `prefix` (at most `limit`), by index range, never LIKE. */
+  /**
+   * Request IDs that start with `prefix` (the first `limit` in order), by index range, never
+   * LIKE: the first `limit` of each run, merged (the overall first are among them).
+   */
   requestIdsWithPrefix(prefix: string, limit = 10): string[] {
     const p = prefix.slice(0, MAX_REQUEST_ID_CHARS);
-    return this.prepared(`SELECT DISTINCT request_id FROM records WHERE request_id >= ? AND request_id < ? LIMIT ${limitOf(limit)}`)
-      .pluck().all(p, p + '\u{10FFFF}') as string[];
+    const n = limitOf(limit);
+    const perRun = this.prepared(`SELECT DISTINCT i.key FROM ids i JOIN records r ON r.id = i.record WHERE i.run = ? AND i.kind = ${ID_KIND.request}
+      AND i.key >= ? AND i.key < ? AND r.request_id = i.key ORDER BY i.key LIMIT ${n}`).pluck();
+    const found = new Set<string>();
+    for (const run of this.prepared(READABLE_RUNS).pluck().all() as number[]) {
+      for (const key of perRun.all(run, p, p + '\u{10FFFF}') as string[]) found.add(key);
+    }
+    return [...found].sort((a, b) => (Buffer.compare(Buffer.from(a), Buffer.from(b)))).slice(0, n);
   }
 
   /** The newest answered access lines (status 100..399) of a window: a sample of healthy traffic. */
@@ -477,7 +515,7 @@ export class RecordIndex {
   }
 
   byTraceId(id: string, limit = 1000): StoredRecord[] {
-    return this.prepared(`${this.selectRecords} WHERE r.trace_id = ? ORDER BY r.time LIMIT ${limitOf(limit)}`).all(id) as StoredRecord[];
+    return this.byId(ID_KIND.trace, 'trace_id', id, limit);
   }
 
   /** A time window, optionally only failures (status >= minStatus, indexed from 400) and a region. */
