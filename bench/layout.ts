@@ -14,6 +14,8 @@
  *     transaction; runs of >= 256k entries are never merged; lookups probe every run.
  * (c) time partitions: a table of IDs per 100,000 rows (random inserts into the current one only).
  * (d) blocks: 64 lines per row, deflated (node:zlib, level 1), with (b)'s runs mapping ID -> block.
+ * (e) what was built from (b): the real RecordIndex (schema 4, the agent's settings), runs merged
+ *     a bounded step at a time inside commits; commits through `commitBatch`, lookups `byRequestId`.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -22,6 +24,9 @@ import path from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import Database from '../src/store/sqlite.js';
+import { RecordIndex } from '../src/store/recordIndex.js';
+import { AGENT_INDEX_OPTIONS } from '../src/agent/agent.js';
+import { LogRecord } from '../parsers/index.js';
 import { clawJson } from './lines.js';
 
 const arg = (name: string, dflt: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1]! : dflt; };
@@ -45,6 +50,8 @@ function row(i: number): Row {
 
 interface Layout {
   ddl: string;
+  /** Opens the database itself (default: a bare connection with `ddl`). */
+  open?(file: string): Database.Database;
   /** Builds n rows fast (not measured). */
   build(db: Database.Database, n: number): void;
   commit(db: Database.Database, rows: Row[]): void;
@@ -97,6 +104,20 @@ function addRun(db: Database.Database, entries: { key: string; record: number }[
 }
 function runsLookup(db: Database.Database, rid: string): number[] {
   return db.prepare(`SELECT record FROM ids WHERE run IN (SELECT run FROM id_runs) AND key = ?`).pluck().all(rid) as number[];
+}
+
+let real: RecordIndex | undefined;
+function realCommit(rows: Row[]): void {
+  const lines = rows.map((r) => {
+    const rec = new LogRecord('nginx-access', r.time);
+    rec.requestId = r.rid;
+    rec.status = 200;
+    rec.offset = r.id * 1100;
+    rec.lineNo = r.id + 1;
+    return { record: rec, raw: r.raw };
+  });
+  const last = rows[rows.length - 1]!;
+  real!.commitBatch(1, lines, [], { offset: (last.id + 1) * 1100, lineNo: last.id + 1, linesCut: 0 });
 }
 
 const layouts: Record<string, Layout> = {
@@ -190,18 +211,31 @@ const layouts: Record<string, Layout> = {
       return n;
     },
   },
+  e: {
+    ddl: '',
+    open(file) {
+      real = new RecordIndex(file, AGENT_INDEX_OPTIONS);
+      real.addFile({ path: '/bench/access.log', dev: 1, ino: 1, fpLen: 1, fpHash: 'x', format: 'nginx-claw_json', region: null, options: {} });
+      return real.db;
+    },
+    build(_db, n) { chunks(n, 5000, realCommit); },
+    commit(_db, rows) { realCommit(rows); },
+    lookup(_db, rid) { return real!.byRequestId(rid).length; },
+  },
 };
 
 function measure(name: string, n: number, dir: string): Record<string, number> {
   const L = layouts[name]!;
   const file = path.join(dir, `${name}-${n}.db`);
-  const db = new Database(file);
-  db.pragma('page_size = 8192');
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('cache_size = -16384');
-  db.pragma(`wal_autocheckpoint = ${(64 * 1024 * 1024) / 8192}`);
-  db.exec(L.ddl);
+  const db = L.open ? L.open(file) : new Database(file);
+  if (!L.open) {
+    db.pragma('page_size = 8192');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('cache_size = -16384');
+    db.pragma(`wal_autocheckpoint = ${(64 * 1024 * 1024) / 8192}`);
+    db.exec(L.ddl);
+  }
   L.build(db, n);
   db.pragma('wal_checkpoint(TRUNCATE)');
   const sizeBefore = statSync(file).size;
@@ -255,7 +289,7 @@ if (process.argv.includes('--child')) {
   }
 } else {
   const sizes = arg('rows', '100000,1000000').split(',').map(Number);
-  const names = arg('layouts', 'a,b,c,d').split(',');
+  const names = arg('layouts', 'a,b,c,d,e').split(',');
   const rounds = Number(arg('rounds', '2'));
   console.log(`layouts, interleaved (${names.join(', ')} in turn, ${rounds} rounds): ${LIVE_LINES.toLocaleString('en-US')} live lines in commits of ${COMMIT}`);
   console.log('layout rows        write-amp  cpu-us/line  commit-p99-ms  lookup-med-ms  lookup-p99-ms  found  db/log  growth/log');
