@@ -192,10 +192,10 @@ async function intakeOpen(index: RecordIndex, file: string, fh: FileHandle, id: 
     const options: ParserOptions = { logFormat: opts.logFormat, zone: opts.zone, requestIdHeader: opts.requestIdHeader, durationFormat: opts.durationFormat };
     const add = { path: file, dev: id.gzip ? null : id.dev, ino: id.gzip ? null : id.ino, fpLen: headLen, fpHash: id.headHash(headLen), format, region: opts.region ?? null, options };
     // The gap and the new content's row in one transaction: a kill between them cannot count it twice.
-    row = index.db.transaction(() => {
+    row = index.transaction(() => {
       if (result.gap) index.recordGap(result.gap.fileId);
       return index.addFile(add);
-    })();
+    });
     result.fileId = row.id;
     if (opts.position === 'end') {
       // An archive never grows: its end is its uncompressed size (line numbers stay unknown, 0).

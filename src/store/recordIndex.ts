@@ -280,6 +280,20 @@ export class RecordIndex {
     this.db.close();
   }
 
+  /** The index's file (as opened). */
+  get file(): string {
+    return this.db.name;
+  }
+
+  get readonly(): boolean {
+    return this.db.readonly;
+  }
+
+  /** Runs `f` in one transaction on the index (for a caller's several writes that go together). */
+  transaction<T>(f: () => T): T {
+    return this.db.transaction(f)();
+  }
+
   /**
    * After records were deleted (retention): retires the ID runs older than every record left and
    * deletes up to `budget` of their entries; returns the work done (0: none left).
