@@ -53,13 +53,16 @@ export interface Checkpoint {
   linesCut: number;
 }
 
+/** What the index stores of a parsed line (a LogRecord is one; a parse thread sends plain ones). */
+export type RecordFields = Pick<LogRecord, 'time' | 'source' | 'requestId' | 'traceId' | 'connection' | 'status' | 'errorKind' | 'upgrade' | 'offset' | 'lineNo'>;
+
 export interface BatchLine {
-  record: LogRecord;
+  record: RecordFields;
   raw: string;
 }
 
 export interface BatchError {
-  error: ParseError;
+  error: Pick<ParseError, 'reason' | 'detail'>;
   offset: number;
   lineNo: number;
   line: string;
