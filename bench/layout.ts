@@ -14,6 +14,7 @@
  *     transaction; runs of >= 256k entries are never merged; lookups probe every run.
  * (c) time partitions: a table of IDs per 100,000 rows (random inserts into the current one only).
  * (d) blocks: 64 lines per row, deflated (node:zlib, level 1), with (b)'s runs mapping ID -> block.
+ * (z) the floor: records and their time index, no ID index at all.
  * (e) what was built from (b): the real RecordIndex (schema 4, the agent's settings), runs merged
  *     a bounded step at a time inside commits; commits through `commitBatch`, lookups `byRequestId`.
  */
@@ -210,6 +211,13 @@ const layouts: Record<string, Layout> = {
       }
       return n;
     },
+  },
+  // The floor: the records and their time index, no ID index at all (what any layout of whole rows writes).
+  z: {
+    ddl: RECORDS,
+    build(db, n) { db.transaction(() => chunks(n, 10_000, (rows) => insertRecords(db, rows)))(); },
+    commit(db, rows) { db.transaction(() => insertRecords(db, rows))(); },
+    lookup() { return 1; },
   },
   e: {
     ddl: '',
