@@ -6,7 +6,7 @@
  *    file through `lnav -n` (load, parse, count) in the same run, and the ratio.
  * 2. Peak RSS on a file of --gb gigabytes (default 1).
  * 3. Live: the tailer follows a file written at 5,000 lines/s; time from write to commit, p50/p99.
- * 4. Live into a large index (`--large 1000000,3000000`: one per size): commit time and CPU,
+ * 4. Live into a large index (`--large 1000000,3000000`: one per size; `--large-only`: only this): commit time and CPU,
  *    write amplification (bytes written to storage / log bytes appended), index size / log size,
  *    lookups by request ID afterwards (issue 14's targets).
  * Backfills print write amplification (the child's /proc/self/io at exit, via ioAtExit.ts) and
@@ -123,9 +123,13 @@ async function liveIntoLargeIndex(rows: number): Promise<void> {
   const w0 = writtenBytes();
   const n = await writeAtRate(live, clawJson, 5000, 20_000);
   await new Promise((r) => setTimeout(r, 500));
-  const w1 = writtenBytes();
   await tailer.stop();
+  // What is still in the WAL is written again by a checkpoint: count it now, not never.
+  idx.db.pragma('wal_checkpoint(TRUNCATE)');
+  const w1 = writtenBytes();
   idx.close();
+  // This process also wrote the log itself (the file the tailer follows): not the index's doing.
+  const logBytes = size(live);
   const indexPerLog = (size(db) + size(db + '-wal')) / (seedBytes + size(live));
   const lookups: number[] = [];
   const reader = new RecordIndex(db);
@@ -143,10 +147,18 @@ async function liveIntoLargeIndex(rows: number): Promise<void> {
   const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))]!.toFixed(0);
   console.log(`  ${fmt(n)} lines in ${fmt(times.length)} commits: commit p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms; commits took ${(cpuMicros / 1e6 / 20 * 100).toFixed(0)}% of a core ` +
     `(${(cpuMicros / n).toFixed(1)} us a line); ` +
-    (w0 !== undefined && w1 !== undefined ? `${fmt((w1 - w0) / 1e6 / 20)} MB/s written to disk (write amplification ${((w1 - w0) / (n * 980)).toFixed(2)}x, target <= 3x)` : 'disk writes not measurable here') +
+    (w0 !== undefined && w1 !== undefined ? `${fmt((w1 - w0 - logBytes) / 1e6 / 20)} MB/s written to disk by the index (write amplification ${((w1 - w0 - logBytes) / logBytes).toFixed(2)}x, target <= 3x)` : 'disk writes not measurable here') +
     `; index ${indexPerLog.toFixed(2)}x the log (target <= 1.0x); lookup by request ID median ${lookups[250]!.toFixed(3)} ms, p99 ${lookups[495]!.toFixed(3)} ms (a new connection; target <= 2 ms)`);
 }
 try {
+  if (!process.argv.includes('--large-only')) await everythingElse();
+  for (const rows of argList('large', '1000000')) await liveIntoLargeIndex(rows);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(`node ${process.version}`);
+
+async function everythingElse(): Promise<void> {
   console.log('backfill, end to end (claw-trace ingest as a process: read + parse + index, one core)');
   for (const [name, make, target, table] of [
     ['nginx combined', combined, 200_000, 'access_log'],
@@ -195,9 +207,4 @@ try {
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
   console.log(`  ${fmt(seq)} lines written, ${fmt(latencies.length)} committed; write to queryable: p50 ${q(0.5).toFixed(0)} ms, p99 ${q(0.99).toFixed(0)} ms, max ${q(1).toFixed(0)} ms (target p99 <= 300 ms: ${q(0.99) <= 300 ? 'ok' : 'MISSED'})`);
-
-  for (const rows of argList('large', '1000000')) await liveIntoLargeIndex(rows);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
 }
-console.log(`node ${process.version}`);
