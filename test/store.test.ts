@@ -10,6 +10,9 @@ import { combinedLine, fixture } from './helpers.js';
 import { startCheckpointer } from '../src/store/checkpointer.js';
 const REPO_FIXTURES = path.dirname(fixture('x'));
 import { intakeFile } from '../src/intake/intakeFile.js';
+import { LogRecord } from '../parsers/index.js';
+import { FANOUT, RUN_CAP, pickMerge, sizeClass } from '../src/store/idRuns.js';
+import { applyRetention } from '../src/store/retention.js';
 
 const t = suite('store');
 let dir = '';
@@ -117,6 +120,97 @@ t('the checkpointer thread moves committed pages from the WAL into the index; th
   assert.ok(size() >= before + 1_000_000, `index file ${before} -> ${size()} bytes`);
   assert.is(idx.counts().records, 20_000);
   idx.close();
+});
+
+/** Commits `n` access lines with request IDs `${prefix}${i}` (and a trace ID on every 7th) to file `fileId`. */
+function commitLines(idx: RecordIndex, fileId: number, from: number, n: number, prefix: string, time = (i: number) => 1_790_000_000_000 + i * 10): void {
+  const lines = [];
+  for (let i = from; i < from + n; i++) {
+    const r = new LogRecord('nginx-access', time(i));
+    r.requestId = `${prefix}${i}`;
+    if (i % 7 === 0) r.traceId = `trace-${i}`;
+    r.status = i % 50 === 0 ? 502 : 200;
+    r.offset = i * 100;
+    r.lineNo = i + 1;
+    lines.push({ record: r, raw: `line ${i} ${prefix}${i}` });
+  }
+  idx.commitBatch(fileId, lines, [], { offset: (from + n) * 100, lineNo: from + n, linesCut: 0 });
+}
+const addTestFile = (idx: RecordIndex) => idx.addFile({ path: '/var/log/x.log', dev: 1, ino: 2, fpLen: 1, fpHash: 'h', format: 'nginx-claw_json', region: null, options: {} });
+
+t('an index of schema 3 is migrated to 4: its request and trace IDs become one run, found as before', () => {
+  const file = path.join(dir, 'v3.db');
+  const db = new Database(file);
+  db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+  for (const m of MIGRATIONS.slice(0, 3)) db.exec(m);
+  db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', '3')`).run();
+  db.prepare(`INSERT INTO files (id, path, fp_len, fp_hash, format, updated_at) VALUES (1, '/var/log/nginx/access.log', 0, 'x', 'nginx-combined', 0)`).run();
+  const ins = db.prepare(`INSERT INTO records (id, line_no, time, source, request_id, trace_id, status, raw) VALUES (?, ?, ?, 'nginx-access', ?, ?, 200, ?)`);
+  for (let i = 0; i < 1000; i++) ins.run((1n << 40n) | BigInt(i * 100), i + 1, 1_790_000_000_000 + i, i % 10 === 9 ? null : `old-${i}`, i % 3 === 0 ? `t-${i}` : null, `raw ${i}`);
+  db.close();
+  const idx = new RecordIndex(file);
+  assert.is(idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+  const indexes = idx.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('records_request', 'records_trace')`).pluck().all();
+  assert.equal(indexes, [], 'the random-keyed B-tree indexes are gone');
+  assert.equal(idx.db.prepare(`SELECT run, entries FROM id_runs`).all(), [{ run: 1, entries: 900 + 334 }]);
+  assert.equal(idx.byRequestId('old-42').map((r) => r.raw), ['raw 42']);
+  assert.equal(idx.byRequestId('old-49'), [], 'a line without an ID');
+  assert.equal(idx.byTraceId('t-42').map((r) => r.raw), ['raw 42']);
+  assert.equal(idx.requestIdsWithPrefix('old-10', 3), ['old-10', 'old-100', 'old-101']);
+  assert.ok(idx.hasRequestId('old-0'));
+  // New lines go on in runs of their own.
+  commitLines(idx, addTestFile(idx).id, 0, 10, 'new-');
+  assert.equal(idx.byRequestId('new-3').map((r) => r.raw), ['line 3 new-3']);
+  assert.equal(idx.byRequestId('old-3').map((r) => r.raw), ['raw 3']);
+  idx.close();
+});
+
+t('ID runs: merge policy (pure): 8 runs of a size class make one of the next; runs at the cap stay', () => {
+  assert.is(sizeClass(1), 0);
+  assert.is(sizeClass(500), 0);
+  assert.is(sizeClass(4000), 1);
+  assert.is(sizeClass(32_000), 2);
+  const runs = (sizes: number[]) => sizes.map((entries, k) => ({ run: k + 1, entries }));
+  assert.is(pickMerge(runs([500, 500, 500, 500, 500, 500, 500])), undefined);
+  assert.equal(pickMerge(runs([4000, 500, 500, 500, 500, 500, 500, 500, 500])), [2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.is(pickMerge(runs(Array(FANOUT).fill(RUN_CAP))), undefined);
+});
+
+t('ID runs: thousands of commits are merged step by step inside them; every ID is found once, the run count stays bounded; retention drops old runs', async () => {
+  const idx = new RecordIndex(path.join(dir, 'runs.db'));
+  const fileId = addTestFile(idx).id;
+  const N = 60_000;
+  let maxRuns = 0;
+  for (let i = 0; i < N; i += 150) {
+    commitLines(idx, fileId, i, 150, 'id-');
+    maxRuns = Math.max(maxRuns, idx.db.prepare(`SELECT count(*) FROM id_runs WHERE state = 0`).pluck().get() as number);
+  }
+  // Readable runs: at most 7 per size class below the cap, plus one being merged.
+  assert.ok(maxRuns <= 3 * (FANOUT - 1) + FANOUT, `runs readable at most ${maxRuns}`);
+  const entries = idx.db.prepare(`SELECT count(*) FROM ids WHERE run IN (SELECT run FROM id_runs WHERE state = 0)`).pluck().get() as number;
+  assert.is(entries, N + Math.ceil(N / 7), 'each ID once among the readable runs');
+  for (let i = 0; i < N; i += 997) {
+    assert.equal(idx.byRequestId(`id-${i}`).map((r) => r.raw), [`line ${i} id-${i}`]);
+  }
+  assert.equal(idx.byTraceId('trace-700').map((r) => r.request_id), ['id-700']);
+  assert.equal(idx.requestIdsWithPrefix('id-5999', 20), ['id-5999', 'id-59990', 'id-59991', 'id-59992', 'id-59993', 'id-59994', 'id-59995', 'id-59996', 'id-59997', 'id-59998', 'id-59999']);
+  // A merge in progress survives a reopen (its cursor is in the index) and goes on with the next commits.
+  idx.close();
+  const again = new RecordIndex(path.join(dir, 'runs.db'));
+  commitLines(again, fileId, N, 150, 'id-');
+  assert.equal(again.byRequestId(`id-${N + 1}`).length, 1);
+  assert.equal(again.byRequestId('id-12345').length, 1);
+  // Retention: records older than the cutoff go; runs only they were in go whole; the rest still answer.
+  const cutoff = 1_790_000_000_000 + 40_000 * 10;
+  const before = again.db.prepare(`SELECT count(*) FROM ids`).pluck().get() as number;
+  await applyRetention(again, { maxAgeMs: 0 }, cutoff);
+  assert.equal(again.byRequestId('id-100'), [], 'expired');
+  assert.equal(again.byRequestId('id-45000').length, 1, 'kept');
+  assert.is(again.hasRequestId('id-100'), false);
+  const after = again.db.prepare(`SELECT count(*) FROM ids`).pluck().get() as number;
+  assert.ok(after < before, `ID entries deleted with their runs (${before} -> ${after})`);
+  assert.is(again.db.prepare(`SELECT count(*) FROM id_runs WHERE state = 2`).pluck().get(), 0, 'no retired run left over');
+  again.close();
 });
 
 t.run();

@@ -67,8 +67,8 @@ export function buildApi(agent: Agent, o: { token?: string; logger: Logger }): F
     schema: { response: { '2xx': { type: 'object', properties: { ready: { type: 'boolean' }, files: { type: 'integer' }, reason: { type: 'string' } } } } },
   }, async (_req, reply) => {
     // Never a write here: a probe must not wait on the intake's lock (that would stall every route).
-    const file = agent.index.db.name;
-    let writable = !agent.index.db.readonly;
+    const file = agent.index.file;
+    let writable = !agent.index.readonly;
     try {
       accessSync(file, constants.W_OK);
     } catch {

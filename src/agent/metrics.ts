@@ -3,6 +3,7 @@
  * reason, lag per file (bytes and seconds), join tiers and 5xx by cause of recent failures, the
  * export outbox, and the process's own (RSS, CPU, event loop lag).
  */
+import { parseErrorsByReason } from '../store/queries.js';
 import { statSync } from 'node:fs';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LogRecord } from '../../parsers/index.js';
@@ -30,12 +31,11 @@ export class AgentMetrics {
     this.readErrors = new Counter({ name: 'claw_trace_read_errors_total', help: 'Files that could not be read (permissions, vanished)', registers: [r] });
     this.gaps = new Counter({ name: 'claw_trace_gaps_total', help: 'Files truncated in place (copytruncate) since the agent started: lines written between the copy and the truncate are lost', registers: [r] });
     this.gapBytes = new Counter({ name: 'claw_trace_gap_unread_bytes_total', help: 'Bytes of truncated files seen and not yet read when the truncate was found (looked for in the copy)', registers: [r] });
-    const db = agent.index.db;
     new Gauge({
       name: 'claw_trace_parse_errors', help: 'Unreadable lines in the index, by reason', labelNames: ['reason'], registers: [r],
       collect() {
         this.reset();
-        for (const row of db.prepare(`SELECT reason, sum(count) AS n FROM parse_errors GROUP BY reason`).all() as { reason: string; n: number }[]) this.set({ reason: row.reason }, row.n);
+        for (const row of parseErrorsByReason(agent.index)) this.set({ reason: row.reason }, row.n);
       },
     });
     new Gauge({

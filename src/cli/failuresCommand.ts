@@ -2,6 +2,7 @@
  * `claw-trace 5xx --since 1h`: the failures in a window, grouped by cause, region, path and
  * upstream, with counts and one example request ID per group (to look up next).
  */
+import { failureCandidates } from '../store/queries.js';
 import pc from 'picocolors';
 import type { RecordIndex } from '../store/recordIndex.js';
 import { assembleTrace } from '../correlate/assemble.js';
@@ -54,11 +55,7 @@ export interface FailuresReport {
  * and nginx lines whose connection has an error line in the window (a 200 whose body was cut).
  */
 function candidates(index: RecordIndex, o: FailuresOptions): { requestId: string | null; raw: string }[] {
-  const where = [`source IN ('nginx-access', 'caddy-access')`, 'time >= ?', 'time < ?', `(status >= 400 OR status IN (0, 101) OR status IS NULL OR upgrade = 1
-    OR (source = 'nginx-access' AND conn IN (SELECT conn FROM records WHERE source = 'nginx-error' AND error_kind IS NOT NULL AND time >= ? AND time < ?)))`];
-  const args: (string | number)[] = [o.from, o.to, o.from - 2000, o.to + 2000];
-  if (o.region !== undefined) { where.push('(id >> 40) IN (SELECT id FROM files WHERE region = ?)'); args.push(o.region); }
-  return index.db.prepare(`SELECT request_id AS requestId, raw FROM records WHERE ${where.join(' AND ')} ORDER BY time DESC`).all(...args) as { requestId: string | null; raw: string }[];
+  return failureCandidates(index, o);
 }
 
 /**

@@ -135,6 +135,8 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
       let fileDone = 0;
       const r: IntakeResult = await intakeFile(index, file, {
         ...opts,
+        // Parsing on its own thread (CLAW_TRACE_PARSE_THREAD=0: on this one, for comparison).
+        parseThread: process.env.CLAW_TRACE_PARSE_THREAD !== '0',
         onProgress: (bytes) => {
           // A .gz reports decompressed bytes: scale them to the file's share of the bar.
           fileDone = Math.min(size, fileDone + bytes);

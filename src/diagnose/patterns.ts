@@ -3,6 +3,7 @@
  * Each pattern is a row: its test over the failures and the window's traffic, and what it points
  * to. Reported beside the per-request causes by `claw-trace 5xx`.
  */
+import { accessByRegion, accessPerMinute, plainSuccesses } from '../store/queries.js';
 import type { RecordIndex } from '../store/recordIndex.js';
 import { rehydrate } from '../store/rehydrate.js';
 
@@ -111,14 +112,12 @@ const RULES: readonly PatternRule[] = [
 
 /** The traffic of a window, from the index (counts only: cheap). */
 export function trafficOf(index: RecordIndex, from: number, to: number): Traffic {
-  const db = index.db;
-  const byRegion = new Map((db.prepare(`SELECT coalesce(f.region, '-') AS region, count(*) AS n FROM records r JOIN files f ON f.id = r.id >> 40
-    WHERE r.time >= ? AND r.time < ? AND r.source IN ('nginx-access', 'caddy-access') GROUP BY 1`).all(from, to) as { region: string; n: number }[]).map((x) => [x.region, x.n]));
-  const plainOk = db.prepare(`SELECT count(*) FROM records WHERE time >= ? AND time < ? AND source IN ('nginx-access', 'caddy-access') AND status >= 100 AND status < 400 AND status <> 101`).pluck().get(from, to) as number;
+  const byRegion = new Map(accessByRegion(index, from, to).map((x) => [x.region, x.n]));
+  const plainOk = plainSuccesses(index, from, to);
   const restarts = rehydrate(index.window(from - 60_000, to, ['openclaw']))
     .filter((r) => r.event === 'lifecycle' && (r.lifecycle === 'http-starting' || r.lifecycle === 'listening' || r.lifecycle === 'ready' || r.lifecycle === 'starting'))
     .map((r) => r.time);
-  const perMinute = new Map((db.prepare(`SELECT time / 60000 AS m, count(*) AS n FROM records WHERE time >= ? AND time < ? AND source IN ('nginx-access', 'caddy-access') GROUP BY 1`).all(from, to) as { m: number; n: number }[]).map((x) => [Math.floor(x.m), x.n]));
+  const perMinute = new Map(accessPerMinute(index, from, to).map((x) => [Math.floor(x.m), x.n]));
   // X-Forwarded-For is not an indexed column: look at a bounded sample of the newest successes.
   const okRows = index.recentSuccesses(from, to);
   const directOk = rehydrate(okRows).filter((r) => !r.forwardedFor).length;

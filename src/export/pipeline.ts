@@ -14,6 +14,7 @@
  * It runs on its own database connection; `exportThread.ts` runs it in a worker thread so the
  * assembly and the HTTP work do not slow the intake.
  */
+import { changesAfter, forgetChangesUpTo, hasChangesAfter, linesOfChange } from '../store/queries.js';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Resource } from '@opentelemetry/resources';
@@ -154,11 +155,9 @@ export class ExportPipeline {
     const now = this.now();
     // A bulk load has the request-ID index down: assembling now would scan the table per request.
     if (this.index.bulkLoading()) return false;
-    const batches = this.index.prepared(`SELECT seq, first_id, last_id FROM batches WHERE seq > ? ORDER BY seq LIMIT ${BATCHES_PER_TICK}`)
-      .all(this.cursor) as { seq: number; first_id: number; last_id: number }[];
-    const lines = this.index.prepared(`SELECT time, source, request_id, status FROM records WHERE id BETWEEN ? AND ?`);
+    const batches = changesAfter(this.index, this.cursor, BATCHES_PER_TICK);
     for (const b of batches) {
-      for (const r of lines.all(b.first_id, b.last_id) as { time: number; source: string; request_id: string | null; status: number | null }[]) {
+      for (const r of linesOfChange(this.index, b)) {
         if (r.time > this.watermark) this.watermark = r.time;
         if (r.request_id !== null) this.queue(r.request_id, r.time, now, b.seq);
         else if (!ACCESS.has(r.source)) this.lateSideLine(r.time, now, b.seq);
@@ -192,7 +191,7 @@ export class ExportPipeline {
     this.handled = handled;
     // The change log's handled rows go now and then (a write on the index: kept rare).
     if (now - this.lastTrim > TRIM_EVERY_MS && this.trimmed < handled) {
-      this.index.prepared(`DELETE FROM batches WHERE seq <= ?`).run(handled);
+      forgetChangesUpTo(this.index, handled);
       this.trimmed = handled;
       this.lastTrim = now;
     }
@@ -314,7 +313,7 @@ export class ExportPipeline {
   /** True when everything committed so far has been handled and delivered. */
   idle(): boolean {
     const role = this.opts.role ?? 'both';
-    const assembled = role === 'send' || (this.index.prepared(`SELECT 1 FROM batches WHERE seq > ? LIMIT 1`).pluck().get(this.cursor) === undefined && this.pending.size === 0);
+    const assembled = role === 'send' || (!hasChangesAfter(this.index, this.cursor) && this.pending.size === 0);
     return assembled && (role === 'assemble' || this.outbox.stats().traces === 0);
   }
 

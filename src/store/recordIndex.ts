@@ -3,16 +3,14 @@
  * covers it are committed in one transaction, so after a crash or kill -9 the index ends exactly
  * where the checkpoint says and reading resumes there: no line lost, none twice.
  */
-import Database from './sqlite.js';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import type Database from './sqlite.js';
 import { hostname } from 'node:os';
-import path from 'node:path';
 import type { LogRecord, ParseError } from '../../parsers/index.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { BUSY_TIMEOUT_MS, openDatabase, processAlive } from './database.js';
+// Where they were before the store was split by concern: callers import them from here.
+export { IndexOpenError, createPrivate, openDatabase, processAlive } from './database.js';
+import { ID_KIND, IdRuns, READABLE_RUNS, retireRunsBefore, type IdEntry } from './idRuns.js';
 
-export class IndexOpenError extends Error {
-  override name = 'IndexOpenError';
-}
 
 export interface FileRow {
   id: number;
@@ -55,13 +53,16 @@ export interface Checkpoint {
   linesCut: number;
 }
 
+/** What the index stores of a parsed line (a LogRecord is one; a parse thread sends plain ones). */
+export type RecordFields = Pick<LogRecord, 'time' | 'source' | 'requestId' | 'traceId' | 'connection' | 'status' | 'errorKind' | 'upgrade' | 'offset' | 'lineNo'>;
+
 export interface BatchLine {
-  record: LogRecord;
+  record: RecordFields;
   raw: string;
 }
 
 export interface BatchError {
-  error: ParseError;
+  error: Pick<ParseError, 'reason' | 'detail'>;
   offset: number;
   lineNo: number;
   line: string;
@@ -80,10 +81,21 @@ const INSERT_RECORDS = 'INSERT INTO records (id, line_no, time, source, request_
 const RECORD_VALUES = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const ROWS_PER_INSERT = 64;
 
-function pushRecord(args: unknown[], fileId: number, { record: r, raw }: BatchLine): void {
+/** A commit's ID entries and the log-time span of its records (the run they make). */
+interface RunDraft { entries: IdEntry[]; minTime: number; maxTime: number }
+
+function pushRecord(args: unknown[], fileId: number, { record: r, raw }: BatchLine, run: RunDraft): void {
   const rid = r.requestId !== undefined && r.requestId.length > MAX_REQUEST_ID_CHARS ? r.requestId.slice(0, MAX_REQUEST_ID_CHARS) : r.requestId;
-  args.push(recordId(fileId, r.offset!), r.lineNo, Math.round(r.time), r.source, rid ?? null, r.traceId ?? null,
+  const id = recordId(fileId, r.offset!);
+  const time = Math.round(r.time);
+  args.push(id, r.lineNo, time, r.source, rid ?? null, r.traceId ?? null,
     r.connection ?? null, r.status ?? null, r.errorKind ?? null, r.upgrade?.toLowerCase() === 'websocket' ? 1 : null, raw);
+  if (rid !== undefined) run.entries.push({ kind: ID_KIND.request, key: rid, record: id });
+  if (r.traceId !== undefined) run.entries.push({ kind: ID_KIND.trace, key: r.traceId, record: id });
+  if (rid !== undefined || r.traceId !== undefined) {
+    if (time < run.minTime) run.minTime = time;
+    if (time > run.maxTime) run.maxTime = time;
+  }
 }
 const SAMPLES_PER_REASON = 20;
 
@@ -95,129 +107,10 @@ function limitOf(n: number): number {
   return Number.isFinite(n) ? Math.min(1_000_000, Math.max(1, Math.floor(n))) : 1000;
 }
 
-/**
- * The schema version of an opened database (0: empty), read before anything is written to it:
- * a database that is not a claw-trace index, or a newer one, is refused untouched (not even
- * switched to WAL mode).
- */
-function schemaVersion(db: Database.Database, file: string): number {
-  const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[];
-  let version = 0;
-  if (tables.length > 0) {
-    if (!tables.includes('meta')) {
-      throw new IndexOpenError(`${file} is an SQLite database but not a claw-trace index (no meta table): use another --db path`);
-    }
-    const v = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get() as string | undefined;
-    version = Number(v ?? NaN);
-    if (!Number.isInteger(version)) throw new IndexOpenError(`${file}: the claw-trace index has no readable schema version`);
-  }
-  if (version > SCHEMA_VERSION) {
-    throw new IndexOpenError(`${file} was written by a newer claw-trace (schema ${version}, this one knows ${SCHEMA_VERSION}): upgrade claw-trace or use another --db`);
-  }
-  return version;
-}
-
-function migrate(db: Database.Database, file: string): void {
-  const version = schemaVersion(db, file);
-  if (version === SCHEMA_VERSION) return;
-  db.transaction(() => {
-    if (version === 0) db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
-    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
-    db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(SCHEMA_VERSION));
-  })();
-}
-
-const BUSY_TIMEOUT_MS = 5000;
-
-/**
- * An index holds client IPs, URLs and sample lines: its folder is made 0700 and the file 0600
- * before SQLite opens it (SQLite gives the WAL and SHM files the database file's mode). Files
- * and folders that exist already keep theirs.
- */
-export function createPrivate(file: string): void {
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
-  if (!existsSync(file)) {
-    try {
-      closeSync(openSync(file, 'wx', 0o600));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new IndexOpenError(`cannot create the index ${file}: ${(e as Error).message}`);
-    }
-  }
-}
-
-export function openDatabase(file: string, cacheMiB = 32, walCheckpointMiB = 40): Database.Database {
-  if (file !== ':memory:') createPrivate(file);
-  let db: Database.Database;
-  try {
-    db = new Database(file);
-  } catch (e) {
-    throw new IndexOpenError(`cannot open the index ${file}: ${(e as Error).message}`);
-  }
-  try {
-    schemaVersion(db, file);
-  } catch (e) {
-    db.close();
-    throw e instanceof IndexOpenError ? e : new IndexOpenError(`cannot open the index ${file}: ${(e as Error).message}`);
-  }
-  try {
-    // Both take effect on a new database only. The page size trades live intake against bulk
-    // loads: live, every line's request ID lands on a random leaf of its index and each commit
-    // writes every leaf it touched whole (to the WAL, then at the checkpoint). Measured at 5,000
-    // lines/s into 1M rows for 20 s: 16 KiB pages wrote 4.3 GB (commit CPU 3.4 s), 8 KiB 2.4 GB
-    // (2.5 s), 4 KiB 1.6 GB (2.3 s); a claw_json bulk load, medians of 5: 167,000, 161,000 and
-    // 134,000 lines/s. 8 KiB.
-    db.pragma('page_size = 8192');
-    db.pragma('auto_vacuum = INCREMENTAL');
-    db.pragma('journal_mode = WAL');
-  } catch (e) {
-    throw new IndexOpenError(`cannot open the index ${file}: ${(e as Error).message}`);
-  }
-  // WAL + NORMAL: a committed transaction survives the process being killed (it is in the WAL);
-  // only a power cut can lose the last ones, and never the database's consistency.
-  db.pragma('synchronous = NORMAL');
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  db.pragma('foreign_keys = ON');
-  // 32 MiB of page cache by default: room for the hot index pages at backfill speed, peak RSS under 200 MB.
-  db.pragma(`cache_size = ${-Math.round(cacheMiB * 1024)}`);
-  // A checkpoint runs inside the commit that crosses the threshold: large for a backfill's speed,
-  // small for the agent, whose API shares the thread (160 MiB took up to ~300 ms there, 16 MiB
-  // made commits of p99 42 ms, 4 MiB 19 ms). In bytes: indexes made before 8 KiB pages have 16 KiB.
-  const pageSize = db.pragma('page_size', { simple: true }) as number;
-  db.pragma(`wal_autocheckpoint = ${Math.max(64, Math.floor((walCheckpointMiB * 1024 * 1024) / pageSize))}`);
-  try {
-    migrate(db, file);
-  } catch (e) {
-    db.close();
-    throw e;
-  }
-  return db;
-}
-
-/**
- * The indexes on random keys (request and trace IDs), exactly as migration 1 made them. Each
- * insert into them touches a random page: a bulk load drops them and builds them once at its end
- * (a sort), which is several times cheaper than keeping them up to date row by row.
- */
-export const BULK_INDEXES: Record<string, string> = {
-  records_request: `CREATE INDEX IF NOT EXISTS records_request ON records(request_id) WHERE request_id IS NOT NULL`,
-  records_trace: `CREATE INDEX IF NOT EXISTS records_trace ON records(trace_id) WHERE trace_id IS NOT NULL`,
-  // records_time stays: log time grows within a file, so keeping it costs about what rebuilding
-  // it does (measured: no difference), and time-window queries keep their index during a load.
-};
-
-/** Whether a process with this PID runs on this host (EPERM: it does, as another user). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export class RecordIndex {
   readonly db: Database.Database;
   private readonly st;
+  private readonly runs: IdRuns;
 
   /** One transaction: the records, the unreadable lines, and the checkpoint that covers them. */
   readonly commitBatch: (fileId: number, lines: BatchLine[], errors: BatchError[], cp: Checkpoint) => void;
@@ -231,6 +124,7 @@ export class RecordIndex {
       db.close();
       throw e;
     }
+    this.runs = new IdRuns(db);
     this.st = {
       fileByInode: db.prepare(`SELECT * FROM files WHERE dev = ? AND ino = ? ORDER BY id DESC`),
       fileByPrint: db.prepare(`SELECT * FROM files WHERE fp_len = ? AND fp_hash = ? ORDER BY id DESC LIMIT 1`),
@@ -250,17 +144,20 @@ export class RecordIndex {
     this.commitBatch = db.transaction((fileId: number, lines: BatchLine[], errors: BatchError[], cp: Checkpoint) => {
       // Many rows per statement: binding row by row costs more than SQLite's own work.
       const args: unknown[] = [];
+      const run: RunDraft = { entries: [], minTime: Infinity, maxTime: -Infinity };
       let i = 0;
       for (; i + ROWS_PER_INSERT <= lines.length; i += ROWS_PER_INSERT) {
         args.length = 0;
-        for (let k = i; k < i + ROWS_PER_INSERT; k++) pushRecord(args, fileId, lines[k]!);
+        for (let k = i; k < i + ROWS_PER_INSERT; k++) pushRecord(args, fileId, lines[k]!, run);
         st.insertRecords.run(args);
       }
       for (; i < lines.length; i++) {
         args.length = 0;
-        pushRecord(args, fileId, lines[i]!);
+        pushRecord(args, fileId, lines[i]!, run);
         st.insertRecord.run(args);
       }
+      // The IDs as one sorted run (appended, not scattered over a B-tree), plus a share of merging.
+      this.runs.add(run.entries, run.minTime, run.maxTime);
       for (const e of errors) {
         const n = st.countError.get(fileId, e.error.reason) as number;
         if (n <= SAMPLES_PER_REASON) st.insertSample.run(fileId, e.offset, e.lineNo, e.error.reason, e.error.detail, e.line.slice(0, 512));
@@ -274,25 +171,51 @@ export class RecordIndex {
     this.db.close();
   }
 
+  /** The index's file (as opened). */
+  get file(): string {
+    return this.db.name;
+  }
+
+  get readonly(): boolean {
+    return this.db.readonly;
+  }
+
+  /** Runs `f` in one transaction on the index (for a caller's several writes that go together). */
+  transaction<T>(f: () => T): T {
+    return this.db.transaction(f)();
+  }
+
   /**
-   * Starts a bulk load: the random-keyed indexes go until `endBulkLoad()`. Meanwhile lookups by
-   * request ID scan the table (correct, slow); a load killed half-way gets its indexes back from
-   * the next process that opens the index. Says which journal the load writes through.
+   * After records were deleted (retention): retires the ID runs older than every record left and
+   * deletes up to `budget` of their entries; returns the work done (0: none left).
+   */
+  reclaimIds(budget: number): number {
+    return this.db.transaction(() => {
+      const oldest = this.db.prepare(`SELECT min(time) FROM records`).pluck().get() as number | null;
+      retireRunsBefore(this.db, oldest ?? Number.MAX_SAFE_INTEGER);
+      return this.runs.work(budget);
+    })();
+  }
+
+  /**
+   * Starts a bulk load: marks the index as loading until `endBulkLoad()` (the agent's API and the
+   * exporter wait meanwhile) and writes through a rollback journal where it can. Since schema 4
+   * the ID index needs no dropping (each commit appends a sorted run), so lookups stay exact; a
+   * load killed half-way has its mark cleared by the next process that opens the index. Says
+   * which journal the load writes through.
    */
   beginBulkLoad(): 'rollback' | 'wal' {
     this.db.transaction(() => {
       this.db.prepare(`INSERT INTO meta (key, value) VALUES ('bulk_load', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`)
         .run(JSON.stringify({ pid: process.pid, host: hostname(), since: Date.now() }));
-      for (const name of Object.keys(BULK_INDEXES)) this.db.exec(`DROP INDEX IF EXISTS ${name}`);
     })();
     this.rollbackJournal = this.useRollbackJournal();
     return this.rollbackJournal ? 'rollback' : 'wal';
   }
 
-  /** Builds the random-keyed indexes again (one sort each) and ends the bulk load. */
+  /** Ends the bulk load. */
   endBulkLoad(): void {
     this.db.transaction(() => {
-      for (const ddl of Object.values(BULK_INDEXES)) this.db.exec(ddl);
       this.db.prepare(`DELETE FROM meta WHERE key = 'bulk_load'`).run();
     })();
     if (this.rollbackJournal) {
@@ -335,16 +258,15 @@ export class RecordIndex {
     return this.prepared(`SELECT coalesce(max(seq), 0) FROM batches`).pluck().get() as number;
   }
 
-  /** True while a bulk load (this process's or a live one's) has the random-keyed indexes down. */
+  /** True while a bulk load (this process's or a live one's) runs. */
   bulkLoading(): boolean {
     return this.db.prepare(`SELECT 1 FROM meta WHERE key = 'bulk_load'`).get() !== undefined;
   }
 
-  /** Indexes a killed bulk load left out are built again; a load still running is left alone. */
+  /** The mark of a killed bulk load is cleared; a load still running is left alone. */
   private restoreIndexes(): void {
-    const have = new Set(this.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index'`).pluck().all() as string[]);
-    if (Object.keys(BULK_INDEXES).every((n) => have.has(n))) return;
     const v = this.db.prepare(`SELECT value FROM meta WHERE key = 'bulk_load'`).pluck().get() as string | undefined;
+    if (v === undefined) return;
     let owner: { pid?: number; host?: string } = {};
     try { owner = v ? JSON.parse(v) as typeof owner : {}; } catch { /* unreadable: treat as gone */ }
     if (owner.pid !== undefined && owner.host === hostname() && owner.pid !== process.pid && processAlive(owner.pid)) return;
@@ -439,21 +361,42 @@ export class RecordIndex {
 
   private readonly selectRecords = `SELECT r.id, f.id AS file_id, f.path, f.format, f.options, r.id & ${OFFSET_MASK} AS offset, r.line_no, r.time,
     r.source, f.region, r.request_id, r.status, r.error_kind, r.raw FROM records r JOIN files f ON f.id = r.id >> 40`;
+  private readonly selectById = `SELECT r.id, f.id AS file_id, f.path, f.format, f.options, r.id & ${OFFSET_MASK} AS offset, r.line_no, r.time,
+    r.source, f.region, r.request_id, r.status, r.error_kind, r.raw FROM ids i JOIN records r ON r.id = i.record JOIN files f ON f.id = r.id >> 40`;
+
+  /**
+   * Records by one of their IDs: a search in every readable run, joined to the record, which must
+   * still exist and carry that ID (a run partly past retention points at deleted rows).
+   */
+  private byId(kind: number, column: 'request_id' | 'trace_id', id: string, limit: number): StoredRecord[] {
+    return this.prepared(`${this.selectById} WHERE i.run IN (${READABLE_RUNS}) AND i.kind = ${kind} AND i.key = ? AND r.${column} = i.key
+      ORDER BY r.time LIMIT ${limitOf(limit)}`).all(id) as StoredRecord[];
+  }
 
   byRequestId(id: string, limit = 1000): StoredRecord[] {
-    return this.prepared(`${this.selectRecords} WHERE r.request_id = ? ORDER BY r.time LIMIT ${limitOf(limit)}`).all(id.slice(0, MAX_REQUEST_ID_CHARS)) as StoredRecord[];
+    return this.byId(ID_KIND.request, 'request_id', id.slice(0, MAX_REQUEST_ID_CHARS), limit);
   }
 
-  /** Whether any line carries this request ID (an index probe; no row is read). */
+  /** Whether any line carries this request ID (index probes and one row read). */
   hasRequestId(id: string): boolean {
-    return this.prepared(`SELECT 1 FROM records WHERE request_id = ? LIMIT 1`).get(id.slice(0, MAX_REQUEST_ID_CHARS)) !== undefined;
+    return this.prepared(`SELECT 1 FROM ids i JOIN records r ON r.id = i.record WHERE i.run IN (${READABLE_RUNS}) AND i.kind = ${ID_KIND.request}
+      AND i.key = ? AND r.request_id = i.key LIMIT 1`).get(id.slice(0, MAX_REQUEST_ID_CHARS)) !== undefined;
   }
 
-  /** Request IDs that start with `prefix` (at most `limit`), by index range, never LIKE. */
+  /**
+   * Request IDs that start with `prefix` (the first `limit` in order), by index range, never
+   * LIKE: the first `limit` of each run, merged (the overall first are among them).
+   */
   requestIdsWithPrefix(prefix: string, limit = 10): string[] {
     const p = prefix.slice(0, MAX_REQUEST_ID_CHARS);
-    return this.prepared(`SELECT DISTINCT request_id FROM records WHERE request_id >= ? AND request_id < ? LIMIT ${limitOf(limit)}`)
-      .pluck().all(p, p + '\u{10FFFF}') as string[];
+    const n = limitOf(limit);
+    const perRun = this.prepared(`SELECT DISTINCT i.key FROM ids i JOIN records r ON r.id = i.record WHERE i.run = ? AND i.kind = ${ID_KIND.request}
+      AND i.key >= ? AND i.key < ? AND r.request_id = i.key ORDER BY i.key LIMIT ${n}`).pluck();
+    const found = new Set<string>();
+    for (const run of this.prepared(READABLE_RUNS).pluck().all() as number[]) {
+      for (const key of perRun.all(run, p, p + '\u{10FFFF}') as string[]) found.add(key);
+    }
+    return [...found].sort((a, b) => (Buffer.compare(Buffer.from(a), Buffer.from(b)))).slice(0, n);
   }
 
   /** The newest answered access lines (status 100..399) of a window: a sample of healthy traffic. */
@@ -477,7 +420,7 @@ export class RecordIndex {
   }
 
   byTraceId(id: string, limit = 1000): StoredRecord[] {
-    return this.prepared(`${this.selectRecords} WHERE r.trace_id = ? ORDER BY r.time LIMIT ${limitOf(limit)}`).all(id) as StoredRecord[];
+    return this.byId(ID_KIND.trace, 'trace_id', id, limit);
   }
 
   /** A time window, optionally only failures (status >= minStatus, indexed from 400) and a region. */

@@ -63,6 +63,8 @@ export async function applyRetention(index: RecordIndex, policy: RetentionPolicy
       await yieldToLoop();
     }
   }
+  // The ID runs that only point at deleted records go whole (and merges pending move on).
+  while (timed(() => index.reclaimIds(chunk * 4)) > 0) await yieldToLoop();
   // The export's change log: a day back is plenty (the exporter deletes what it has handled).
   timed(() => db.prepare(`DELETE FROM batches WHERE committed_at < ?`).run(now - CHANGE_LOG_MS).changes);
   // Give the freed pages back to the file system, a bounded number at a time.

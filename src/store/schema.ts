@@ -102,6 +102,41 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE records ADD COLUMN upgrade INTEGER;
   `,
+  // 4: the request- and trace-ID indexes become sorted runs appended per commit (see idRuns.ts):
+  // a B-tree on a random key rewrote a page per ID at every commit (37x the log bytes written).
+  // What was indexed becomes one run, read in key order from the old index.
+  `
+  CREATE TABLE id_runs (
+    run         INTEGER PRIMARY KEY,         -- in the order they were made
+    entries     INTEGER NOT NULL,
+    min_time    INTEGER,                     -- the log time of its oldest and newest record
+    max_time    INTEGER,
+    state       INTEGER NOT NULL DEFAULT 0   -- 0 readable, 1 being built by a merge, 2 retired (entries being deleted)
+  );
+  -- The merges in progress (one per size class at most): target run, sources, how far copied.
+  CREATE TABLE id_merge (
+    target      INTEGER PRIMARY KEY,
+    sources     TEXT    NOT NULL,            -- JSON array of run numbers
+    kind        INTEGER NOT NULL,
+    key         TEXT    NOT NULL,
+    record      INTEGER NOT NULL
+  );
+  CREATE TABLE ids (
+    run         INTEGER NOT NULL,
+    kind        INTEGER NOT NULL,            -- 0 request ID (cut at 256 characters), 1 trace ID
+    key         TEXT    NOT NULL,
+    record      INTEGER NOT NULL,            -- records.id
+    PRIMARY KEY (run, kind, key, record)
+  ) WITHOUT ROWID;
+  INSERT INTO id_runs (run, entries, min_time, max_time)
+    SELECT 1, count(request_id) + count(trace_id), min(time), max(time) FROM records WHERE request_id IS NOT NULL OR trace_id IS NOT NULL HAVING count(*) > 0;
+  INSERT INTO ids (run, kind, key, record)
+    SELECT 1, 0, request_id, id FROM records WHERE request_id IS NOT NULL ORDER BY request_id, id;
+  INSERT INTO ids (run, kind, key, record)
+    SELECT 1, 1, trace_id, id FROM records WHERE trace_id IS NOT NULL ORDER BY trace_id, id;
+  DROP INDEX IF EXISTS records_request;
+  DROP INDEX IF EXISTS records_trace;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
