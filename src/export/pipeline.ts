@@ -263,6 +263,7 @@ export class ExportPipeline {
    * Ticking goes on while it runs (the exporter's own retries can hold an attempt for seconds).
    */
   send(): Promise<'sent' | 'idle' | 'failed' | 'waiting'> {
+    this.checkOutbox(); // a sending-only thread (ingest's) does not tick: it looks here
     if (this.inFlight || this.now() < this.nextAttemptAt) return Promise.resolve('waiting');
     const rows = this.outbox.take(SPANS_PER_REQUEST);
     if (rows.length === 0) return Promise.resolve('idle');
