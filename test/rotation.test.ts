@@ -7,7 +7,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -320,6 +320,54 @@ t('a restart of a single path reads a file that held the name unseen, even if th
     const stored = (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
     assert.equal(stored, range(0, n), 'W, X and Y, every line once');
   });
+});
+
+withLogrotate.run('logrotate olddir (rotated files moved to another folder): with rotatedDir a single path loses nothing, while stopped or running', async () => {
+  assertTools(withLogrotate.missing);
+  const log = path.join(dir, 'access.log');
+  dbOfTest = path.join(dir, 'i.db');
+  mkdirSync(path.join(dir, 'old'));
+  writeFileSync(log, '');
+  let n = 0;
+  const write = (k: number) => { appendFileSync(log, lines(n, n + k)); n += k; };
+  const count = (idx: RecordIndex) => idx.db.prepare('SELECT count(*) FROM records').pluck().get() as number;
+  const rotate = () => logrotate(log, 'create', `  olddir ${path.join(dir, 'old')}\n  compress\n  delaycompress\n`);
+  const run = async (fn: (idx: RecordIndex) => Promise<void>) => {
+    const idx = new RecordIndex(dbOfTest);
+    const tl = new Tailer(idx, { sources: [{ path: log, rotatedDir: 'old' }], pollMs: 100 });
+    try {
+      await tl.start();
+      await fn(idx);
+      await tl.settle();
+    } finally {
+      await tl.stop();
+      idx.close();
+    }
+  };
+  await run(async (idx) => {
+    write(100);
+    await waitFor('100 lines', () => count(idx) >= 100);
+  });
+  write(100); // while stopped: written, then moved to old/ by the rotation
+  rotate();
+  write(200);
+  await run(async (idx) => {
+    await waitFor('400 lines', () => count(idx) >= 400);
+    write(50);
+    rotate(); // while running: the tail of the old file is read in old/
+    write(50);
+    rotate(); // and again, compressing the first one there
+    write(50);
+    await waitFor(`${n} lines`, () => count(idx) >= n, 5000).catch((e: Error) => {
+      const got = new Set((idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf));
+      const missing = range(0, n).filter((k) => !got.has(k));
+      throw new Error(`${e.message}; missing ${missing[0]}..${missing[missing.length - 1]} (${missing.length})`);
+    });
+    await sleep(300);
+    const stored = (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
+    assert.equal(stored, range(0, n), 'every line once');
+  });
+  assert.ok(existsSync(path.join(dir, 'old', 'access.log.2.gz')), 'logrotate moved and compressed them in old/');
 });
 
 t('a recycled inode is no gap: the newest row of that inode read at another path is not the one truncated', async () => {

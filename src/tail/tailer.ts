@@ -36,6 +36,11 @@ export interface TailSource extends ParserOptions {
    * not: a "log" linked to /etc/shadow would be copied into the index and its samples).
    */
   followSymlinks?: boolean;
+  /**
+   * Where rotated files of this path go when not beside it (logrotate's `olddir`; relative to the
+   * path's folder, as logrotate takes it): the search for what was rotated away looks there too.
+   */
+  rotatedDir?: string;
 }
 
 export interface TailerOptions {
@@ -264,6 +269,13 @@ export class Tailer {
           if (row) await this.findElsewhere(file, [row], this.since(f));
         }
         if (f.ino !== null && f.dev !== null && (r.ino !== f.ino || r.dev !== f.dev)) await this.drainRotated(file, f.dev, f.ino, this.since(f));
+        else if (!r.gap && f.drainUntil === undefined && f.fileId !== undefined && r.fileId !== undefined && r.fileId !== f.fileId) {
+          // Other content under the same inode, and no truncate: rotated twice between two reads,
+          // and logrotate's `create` gave the new file the inode freed by compressing the one
+          // before (the name's inode alternates between two). The old content is looked for by head.
+          const row = this.index.fileById(f.fileId);
+          if (row) await this.findElsewhere(file, [row], this.since(f));
+        }
         f.readAt = readAt;
         f.dev = r.dev;
         f.ino = r.ino;
@@ -334,7 +346,7 @@ export class Tailer {
 
 
   /**
-   * Files in `file`'s folder whose name starts like its own (`access.log.1`, `access.log-2026...`,
+   * Files in `file`'s folder (and its source's `rotatedDir`) whose name starts like its own (`access.log.1`, `access.log-2026...`,
    * `access.log.2.gz`, Caddy's `access-<time>.log`) and that hold one of `rows`: the same inode,
    * or the same head (a copy, an archive). Each is read (only if the index knows its content).
    * With `writtenSince`: also those named `<name>...` last written after it (the epoch ms of
@@ -347,8 +359,14 @@ export class Tailer {
     const dir = path.dirname(file);
     const base = path.basename(file);
     const stem = base.replace(/\..*$/, '') || base;
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      const p = path.join(dir, name);
+    const rotatedDir = (this.files.get(file)?.source ?? this.sourceOf(file))?.rotatedDir;
+    const names = await readdir(dir).then((ns) => ns.map((n) => path.join(dir, n))).catch(() => [] as string[]);
+    if (rotatedDir !== undefined) {
+      const other = path.resolve(dir, rotatedDir);
+      names.push(...await readdir(other).then((ns) => ns.map((n) => path.join(other, n))).catch(() => [] as string[]));
+    }
+    for (const p of names) {
+      const name = path.basename(p);
       if (p === file || !name.startsWith(stem)) continue;
       const s = await stat(p).catch(() => undefined);
       if (!s?.isFile()) continue;
