@@ -16,7 +16,7 @@ import { ConfigError, loadConfig } from '../src/agent/config.js';
 import { Agent, isLoopbackAddress, resolvesToLoopback } from '../src/agent/agent.js';
 import http from 'node:http';
 import { stopProcess } from '../fixtures/lab/lab.js';
-import { CLI, startAgentProcess } from './agentProcess.js';
+import { CLI, httpGet, startAgentProcess } from './agentProcess.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
 import { ExportPipeline } from '../src/export/pipeline.js';
@@ -191,6 +191,48 @@ t('the exporter honours Retry-After on 429 and 503: no delivery sooner than the 
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
     }
+  }
+});
+
+t('the outbox deleted under a running agent (rm index.outbox.db*): said at warn, rebuilt, every trace still arrives after a crash', async () => {
+  const receiver = await new OtlpReceiver().up();
+  await receiver.down(); // spans wait in the outbox
+  const db = path.join(dir, 'i.db');
+  const log = path.join(dir, 'access.log');
+  writeFileSync(log, '');
+  const template = JSON.parse(readFileSync(fixture('nginx', 'claw_json.log'), 'utf8').split('\n')[0]!) as Record<string, string>;
+  const line = (i: number) => JSON.stringify({ ...template, req_id: `del-${i}`, nginx_request_id: `del-${i}`, inbound_request_id: '', msec: (1795358000 + i / 100).toFixed(3) });
+  const write = (from: number, to: number) => appendFileSync(log, Array.from({ length: to - from }, (_, k) => line(from + k)).join('\n') + '\n');
+  const yaml = `index: ${db}\nsources:\n  - path: ${log}\nexport: { endpoint: "${receiver.url}", joinWindowMs: 100, timeoutMs: 1000 }\n`;
+  const outboxSpans = async (port: number) => Number(/^claw_trace_export_outbox_spans (\d+)/m.exec((await httpGet(port, '/metrics')).body)?.[1] ?? 0);
+  const until = async (what: string, ok: () => Promise<boolean> | boolean, ms: number) => {
+    const end = Date.now() + ms;
+    while (!(await ok())) {
+      if (Date.now() > end) assert.unreachable(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  let a = await startAgentProcess(dir, 'del', yaml, {}, 30_000);
+  try {
+    write(0, 1500);
+    await until('1,500 traces waiting in the outbox', async () => (await outboxSpans(a.port)) >= 1500, 30_000);
+    const outbox = `${db.replace(/\.db$/, '')}.outbox.db`;
+    for (const x of ['', '-wal', '-shm']) rmSync(outbox + x, { force: true });
+    write(1500, 3000);
+    await until('the rebuild said at warn', () => /outbox \S+ was deleted while in use; rebuilt from the \d+ spans/.test(a.stderr()), 10_000);
+    assert.match(a.stderr(), /"level":40[^\n]*was deleted while in use/);
+    await until('3,000 traces waiting in the new outbox', async () => (await outboxSpans(a.port)) >= 3000, 30_000);
+    assert.is(statSync(outbox).mode & 0o777, 0o600, 'the rebuilt outbox is private too');
+    // A crash now: what waits is in the rebuilt file, not in the deleted one that died with the process.
+    await stopProcess(a.p, 'SIGKILL');
+    await receiver.up();
+    a = await startAgentProcess(dir, 'del', yaml, {}, 30_000);
+    const traces = () => new Set(receiver.spans.map((s) => s.traceId)).size;
+    await until('every trace delivered', () => traces() >= 3000, 60_000);
+    assert.is(traces(), 3000, 'every trace, none missing');
+  } finally {
+    await stopProcess(a.p, 'SIGKILL');
+    await receiver.down();
   }
 });
 

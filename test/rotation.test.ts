@@ -7,7 +7,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from '../src/store/sqlite.js';
@@ -228,6 +229,145 @@ t('a followed file renamed between identify and read, repeatedly (tailer hook): 
     await tailer.stop();
     idx.close();
   }
+});
+
+// The 180 s soak's lost files: a single path sees only its own name, so a file that held the
+// name between two reads of it (two rotations during one read, which grows as archives pile up
+// and each rotation's search of the folder takes longer) was never read.
+t('two rotations during one read of a single path: the file that held the name in between is read whole', async () => {
+  const log = path.join(dir, 'access.log');
+  dbOfTest = path.join(dir, 'i.db');
+  const idx = new RecordIndex(dbOfTest);
+  writeFileSync(log, '');
+  let n = 0;
+  const write = (k: number) => { appendFileSync(log, lines(n, n + k)); n += k; };
+  let armed = false;
+  const tailer = new Tailer(idx, {
+    sources: [{ path: log }], pollMs: 100,
+    afterIdentify: () => {
+      if (!armed) return;
+      armed = false;
+      // logrotate create + delaycompress, twice, while the read of W is held.
+      renameSync(log, `${log}.1`); // W
+      write(30); // X, created and written...
+      renameSync(`${log}.1`, `${log}.2`);
+      writeFileSync(`${log}.2.gz`, gzipSync(readFileSync(`${log}.2`)));
+      rmSync(`${log}.2`);
+      renameSync(log, `${log}.1`); // ...and rotated away before the tailer looks again
+      write(20); // Y
+    },
+  });
+  try {
+    await tailer.start();
+    write(40);
+    await waitFor('40 lines', () => (idx.db.prepare('SELECT count(*) FROM records').pluck().get() as number) >= 40);
+    armed = true;
+    write(10); // W's last lines: their read is the one held
+    await waitFor('the rotations to happen', () => !armed);
+    await waitFor(`${n} lines`, () => (idx.db.prepare('SELECT count(*) FROM records').pluck().get() as number) >= n, 5000);
+    await sleep(300);
+    await tailer.settle();
+    const stored = (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
+    assert.equal(stored, range(0, n), 'W, X and Y, every line once');
+    assert.is(idx.files().reduce((s, f) => s + f.gaps, 0), 0, 'renames are no gap');
+  } finally {
+    await tailer.stop();
+    idx.close();
+  }
+});
+
+// The same file, when the agent was killed before its next read of the path: the index's newest
+// time (a later commit of another file) is past the file's last write, so "written since the last
+// read" missed it. A restart of a single path reads what was written since the very first start.
+t('a restart of a single path reads a file that held the name unseen, even if the index committed later', async () => {
+  const log = path.join(dir, 'access.log');
+  dbOfTest = path.join(dir, 'i.db');
+  writeFileSync(log, '');
+  let n = 0;
+  const write = (k: number) => { appendFileSync(log, lines(n, n + k)); n += k; };
+  const count = (idx: RecordIndex) => idx.db.prepare('SELECT count(*) FROM records').pluck().get() as number;
+  const run = async (fn: (idx: RecordIndex) => Promise<void>) => {
+    const idx = new RecordIndex(dbOfTest);
+    const tl = new Tailer(idx, { sources: [{ path: log }], pollMs: 100 });
+    try {
+      await tl.start();
+      await fn(idx);
+      await tl.settle();
+    } finally {
+      await tl.stop();
+      idx.close();
+    }
+  };
+  await run(async (idx) => {
+    write(40);
+    await waitFor('40 lines', () => count(idx) >= 40);
+    // The first start was an hour ago; the agent ran since.
+    idx.setMeta('follow_started', new Date(Date.now() - 3_600_000).toISOString());
+  });
+  // Stopped (a kill -9): W rotated, X written and rotated too, Y at the name.
+  renameSync(log, `${log}.1`);
+  write(30);
+  renameSync(`${log}.1`, `${log}.2`);
+  renameSync(log, `${log}.1`);
+  write(20);
+  // X's last write came before the index's last commit (as when the tailer missed it while
+  // running and committed other reads after it, then was killed).
+  const before = new Date(Date.now() - 600_000);
+  utimesSync(`${log}.1`, before, before);
+  await run(async (idx) => {
+    await waitFor(`${n} lines`, () => count(idx) >= n, 5000);
+    await sleep(200);
+    const stored = (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
+    assert.equal(stored, range(0, n), 'W, X and Y, every line once');
+  });
+});
+
+withLogrotate.run('logrotate olddir (rotated files moved to another folder): with rotatedDir a single path loses nothing, while stopped or running', async () => {
+  assertTools(withLogrotate.missing);
+  const log = path.join(dir, 'access.log');
+  dbOfTest = path.join(dir, 'i.db');
+  mkdirSync(path.join(dir, 'old'));
+  writeFileSync(log, '');
+  let n = 0;
+  const write = (k: number) => { appendFileSync(log, lines(n, n + k)); n += k; };
+  const count = (idx: RecordIndex) => idx.db.prepare('SELECT count(*) FROM records').pluck().get() as number;
+  const rotate = () => logrotate(log, 'create', `  olddir ${path.join(dir, 'old')}\n  compress\n  delaycompress\n`);
+  const run = async (fn: (idx: RecordIndex) => Promise<void>) => {
+    const idx = new RecordIndex(dbOfTest);
+    const tl = new Tailer(idx, { sources: [{ path: log, rotatedDir: 'old' }], pollMs: 100 });
+    try {
+      await tl.start();
+      await fn(idx);
+      await tl.settle();
+    } finally {
+      await tl.stop();
+      idx.close();
+    }
+  };
+  await run(async (idx) => {
+    write(100);
+    await waitFor('100 lines', () => count(idx) >= 100);
+  });
+  write(100); // while stopped: written, then moved to old/ by the rotation
+  rotate();
+  write(200);
+  await run(async (idx) => {
+    await waitFor('400 lines', () => count(idx) >= 400);
+    write(50);
+    rotate(); // while running: the tail of the old file is read in old/
+    write(50);
+    rotate(); // and again, compressing the first one there
+    write(50);
+    await waitFor(`${n} lines`, () => count(idx) >= n, 5000).catch((e: Error) => {
+      const got = new Set((idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf));
+      const missing = range(0, n).filter((k) => !got.has(k));
+      throw new Error(`${e.message}; missing ${missing[0]}..${missing[missing.length - 1]} (${missing.length})`);
+    });
+    await sleep(300);
+    const stored = (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
+    assert.equal(stored, range(0, n), 'every line once');
+  });
+  assert.ok(existsSync(path.join(dir, 'old', 'access.log.2.gz')), 'logrotate moved and compressed them in old/');
 });
 
 t('a recycled inode is no gap: the newest row of that inode read at another path is not the one truncated', async () => {

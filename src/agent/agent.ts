@@ -22,6 +22,7 @@ import type { ExportStats } from '../export/pipeline.js';
 import { ConfigError, type AgentConfig } from './config.js';
 import { AgentMetrics } from './metrics.js';
 import { buildApi } from './api.js';
+import { QueryPool } from './queryPool.js';
 import type { FastifyInstance } from 'fastify';
 import ms from 'ms';
 import bytes from 'bytes';
@@ -106,6 +107,8 @@ export class Agent {
   private readonly token: string | undefined;
   private exportRetry: NodeJS.Timeout | undefined;
   private exportWaitSaid = false;
+  /** The API's heavy reads and the recent-5xx gauge run there, not on this thread (queryPool.ts). */
+  queries: QueryPool | undefined;
   url = '';
 
   constructor(private config: AgentConfig, private readonly log: Logger) {
@@ -164,6 +167,9 @@ export class Agent {
     await this.startTailer();
     this.startExport(startAfter, exportConfig);
     this.scheduleRetention();
+    this.queries = new QueryPool(this.config.index, {
+      onError: (e) => this.log.warn({ err: e.message }, `${e.message}; a new query thread takes its place`),
+    });
     this.api = buildApi(this, { token: this.token, logger: this.log });
     try {
       this.url = await this.api.listen({ host: this.config.api.host, port: this.config.api.port });
@@ -274,6 +280,7 @@ export class Agent {
     const deadline = Date.now() + deadlineMs;
     this.stopping = true;
     await this.api?.close();
+    await this.queries?.stop();
     await this.tailer?.stop();
     clearInterval(this.retentionTimer);
     clearInterval(this.exportTimer);

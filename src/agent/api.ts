@@ -14,8 +14,7 @@ import type { Logger } from 'pino';
 import { assembleTrace, resolveRequestId } from '../correlate/assemble.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { traceJson } from '../cli/lookupCommand.js';
-import { failureReport } from '../cli/failuresCommand.js';
-import { rehydrate } from '../store/rehydrate.js';
+import { PoolBusyError } from './queryPool.js';
 import { MAX_REQUEST_ID_CHARS } from '../store/recordIndex.js';
 import { tokenMatches, type Agent } from './agent.js';
 
@@ -48,6 +47,10 @@ function windowOf(q: WindowQuery): { from: number; to: number } | undefined {
 }
 
 export function buildApi(agent: Agent, o: { token?: string; logger: Logger }): FastifyInstance {
+  const queries = () => {
+    if (!agent.queries) throw new Error('the query threads are not started');
+    return agent.queries;
+  };
   // Requests are logged at info by fastify: the API's logger says only warnings and errors.
   const app = Fastify({ loggerInstance: o.logger.child({ component: 'api' }, { level: 'warn' }) as FastifyBaseLogger, routerOptions: { maxParamLength: MAX_REQUEST_ID_CHARS * 3 } });
   const open = new Set(['/healthz', '/readyz']);
@@ -90,6 +93,12 @@ export function buildApi(agent: Agent, o: { token?: string; logger: Logger }): F
   // While `ingest` bulk-loads this index its ID indexes are down: a lookup would scan the
   // whole table on this thread. Say so instead; lookups work again when the load ends.
   const bulkBusy = { error: 'a bulk load (claw-trace ingest) is building this index; lookups come back when it ends' };
+  // The heavy routes run on the query threads: when they are all busy and the line is full,
+  // 503 with Retry-After (the client comes back) instead of work piling up.
+  app.setErrorHandler(async (e, _req, reply) => {
+    if (e instanceof PoolBusyError) return reply.code(503).header('retry-after', String(e.retryAfterS)).send({ error: e.message });
+    throw e;
+  });
   app.addHook('preHandler', async (req, reply) => {
     if ((req.routeOptions.url ?? '').startsWith('/v1/') && agent.index.bulkLoading()) return reply.code(503).header('retry-after', '10').send(bulkBusy);
   });
@@ -116,14 +125,8 @@ export function buildApi(agent: Agent, o: { token?: string; logger: Logger }): F
   }, async (req, reply) => {
     const w = windowOf(req.query);
     if (!w) return reply.code(400).send({ error: WINDOW_ERROR });
-    const rows = agent.index.search({ ...w, status: req.query.status, minStatus: req.query.minStatus, region: req.query.region, accessOnly: true, limit: req.query.limit });
-    return {
-      ...w,
-      requests: rehydrate(rows).map((r) => ({
-        requestId: r.requestId ?? null, time: r.time, status: r.status ?? null, source: r.source, region: r.region ?? null,
-        method: r.method ?? null, path: (r.uri ?? '').split('?')[0], file: r.file, line: r.lineNo,
-      })),
-    };
+    const r = await queries().run<{ json: string }>({ kind: 'requests', args: { ...w, status: req.query.status, minStatus: req.query.minStatus, region: req.query.region, limit: req.query.limit } });
+    return reply.type('application/json; charset=utf-8').send(r.json);
   });
 
   app.get<{ Querystring: WindowQuery & { cause?: string } }>('/v1/failures', {
@@ -131,9 +134,11 @@ export function buildApi(agent: Agent, o: { token?: string; logger: Logger }): F
   }, async (req, reply) => {
     const w = windowOf(req.query);
     if (!w) return reply.code(400).send({ error: WINDOW_ERROR });
-    const report = failureReport(agent.index, { ...w, region: req.query.region, limit: req.query.limit });
-    const only = <T extends { cause: string }>(xs: T[]) => (req.query.cause ? xs.filter((x) => x.cause === req.query.cause) : xs);
-    return { ...report, causes: only(report.causes), groups: only(report.groups), region: agent.effectiveConfig.region ?? null, builder: agent.effectiveConfig.builder };
+    const r = await queries().run<{ json: string }>({
+      kind: 'failures', args: { ...w, region: req.query.region, limit: req.query.limit, cause: req.query.cause },
+      label: { region: agent.effectiveConfig.region ?? null, builder: agent.effectiveConfig.builder },
+    });
+    return reply.type('application/json; charset=utf-8').send(r.json);
   });
 
   return app;

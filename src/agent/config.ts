@@ -84,6 +84,7 @@ const SCHEMA = {
           zone: { type: 'string' },
           requestIdHeader: { type: 'string' },
           followSymlinks: { type: 'boolean' },
+          rotatedDir: { type: 'string', minLength: 1 },
         },
       },
     },

@@ -7,7 +7,7 @@ import { parseErrorsByReason } from '../store/queries.js';
 import { statSync } from 'node:fs';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LogRecord } from '../../parsers/index.js';
-import { failureReport } from '../cli/failuresCommand.js';
+import type { Recent5xx } from './queries.js';
 import type { Agent } from './agent.js';
 import type { ExportStats } from '../export/pipeline.js';
 
@@ -67,17 +67,35 @@ export class AgentMetrics {
       name: 'claw_trace_file_lag_seconds', help: 'How long a followed file has had unread bytes (0 when caught up)', labelNames: ['file'], registers: [r],
       collect() { this.reset(); for (const l of lag()) this.set({ file: l.file }, l.seconds); },
     });
-    const joins = new Gauge({ name: 'claw_trace_recent_join_spans', help: 'Spans of the recent failed requests by join tier (1 request ID .. 4 context)', labelNames: ['tier'], registers: [r] });
+    // Diagnosed on a query thread (diagnosis costs tens of ms per failure; on this thread it held
+    // up the intake and /healthz), once per scrape for both gauges, at the head of the query
+    // threads' line (a scrape waits for a thread at most, it is never refused).
+    let last: Recent5xx = { groups: [], joinTiers: {} };
+    let pending: { at: number; p: Promise<Recent5xx> } | undefined;
+    const recent = (): Promise<Recent5xx> => {
+      const now = Date.now();
+      if (pending && now - pending.at < 1000) return pending.p;
+      const p = agent.queries
+        ? agent.queries.run<Recent5xx>({ kind: 'recent5xx', args: { from: now - RECENT_MS, to: now } }, { first: true })
+          .then((r) => (last = r), () => last) // stopping, or a thread lost: the last figures
+        : Promise.resolve(last);
+      pending = { at: now, p };
+      return p;
+    };
+    new Gauge({
+      name: 'claw_trace_recent_join_spans', help: 'Spans of the recent failed requests by join tier (1 request ID .. 4 context)', labelNames: ['tier'], registers: [r],
+      async collect() {
+        const report = await recent();
+        this.reset();
+        for (const [tier, n] of Object.entries(report.joinTiers)) this.set({ tier }, n);
+      },
+    });
     new Gauge({
       name: 'claw_trace_recent_5xx', help: `Failed requests of the last ${RECENT_MS / 60_000} minutes by diagnosed cause and region`, labelNames: ['cause', 'region'], registers: [r],
-      collect() {
+      async collect() {
+        const report = await recent();
         this.reset();
-        joins.reset();
-        if (agent.index.bulkLoading()) return; // no request-ID index during a bulk load: a table scan per failure
-        const now = Date.now();
-        const report = failureReport(agent.index, { from: now - RECENT_MS, to: now, limit: 500 });
         for (const g of report.groups) this.inc({ cause: g.cause, region: g.region }, g.count);
-        for (const [tier, n] of Object.entries(report.joinTiers)) joins.set({ tier }, n);
       },
     });
     // What the export thread counts (since the agent started; dropped: ever, for this outbox),

@@ -8,6 +8,7 @@
  * writer per database, and an outbox inside the index made the intake wait on the exporter's
  * transactions (measured: ingest 32% slower with export on; see bench/export.ts).
  */
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import Database from '../store/sqlite.js';
 import { createPrivate, processAlive } from '../store/recordIndex.js';
 import { TraceFlags, type Attributes, type HrTime } from '@opentelemetry/api';
@@ -113,6 +114,51 @@ export function openOutboxDatabase(indexPath: string): Database.Database {
   db.pragma('busy_timeout = 5000');
   db.exec(OUTBOX_SCHEMA);
   return db;
+}
+
+/** Which file the outbox is (device + inode of its path), or undefined when it is gone. */
+export function outboxFileId(indexPath: string): string | undefined {
+  const s = statSync(outboxPathFor(indexPath), { throwIfNoEntry: false });
+  return s ? `${s.dev}:${s.ino}` : undefined;
+}
+
+/**
+ * The outbox file was deleted or replaced under an open connection (an operator's `rm`, a
+ * restore, a clean-up script): the connection still holds the old file, unlinked, and every
+ * span it waits for would be gone at the next start (and, for a second connection, at once).
+ * Rebuilt from what the connection still sees: its rows and export_state (the cursor, the
+ * counters) are copied with `VACUUM INTO` to a new file put at the path; a file that replaced
+ * it is moved aside, not overwritten. The old -wal and -shm left at the path belong to the old
+ * file and would be replayed into the new one: removed first. Returns the new connection and
+ * what happened. When the file now at the path is an outbox this process already rebuilt (two
+ * export threads), it is taken as it is and the old connection is left open: closing it could
+ * remove the new file's -wal by name.
+ */
+export function rebuildOutbox(old: Database.Database, indexPath: string): { db: Database.Database; movedAside?: string; adopted: boolean } {
+  const file = outboxPathFor(indexPath);
+  if (existsSync(file)) {
+    let ours = false;
+    try {
+      const other = new Database(file, { readonly: true, fileMustExist: true });
+      try { ours = stateValue(other, 'exporter_pid') === process.pid; } finally { other.close(); }
+    } catch { /* not an outbox */ }
+    if (ours) return { db: openOutboxDatabase(indexPath), adopted: true };
+  }
+  const tmp = `${file}.rebuild-${process.pid}`;
+  rmSync(tmp, { force: true });
+  createPrivate(tmp); // 0600: VACUUM INTO accepts an empty file and keeps its mode
+  old.prepare('VACUUM INTO ?').run(tmp);
+  // Until the new file is in place the old connection stays usable (a failure leaves it as it was).
+  let movedAside: string | undefined;
+  if (existsSync(file)) {
+    movedAside = `${file}.replaced-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(file, movedAside);
+  }
+  for (const x of ['-wal', '-shm', '-journal']) rmSync(file + x, { force: true });
+  renameSync(tmp, file);
+  old.close();
+  for (const x of ['-wal', '-shm']) rmSync(file + x, { force: true }); // in case the close left the old ones again
+  return { db: openOutboxDatabase(indexPath), movedAside, adopted: false };
 }
 
 /**

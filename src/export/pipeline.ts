@@ -22,7 +22,7 @@ import { RecordIndex } from '../store/recordIndex.js';
 import { assembleTrace } from '../correlate/assemble.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { toReadableSpans } from './spans.js';
-import { Outbox, claimExport, openOutboxDatabase, otherExporter, packSpans, stateValue, unpackSpans, type OutboxEntry, type OutboxRow, type OutboxStats } from './outbox.js';
+import { Outbox, claimExport, openOutboxDatabase, otherExporter, outboxFileId, outboxPathFor, rebuildOutbox, packSpans, stateValue, unpackSpans, type OutboxEntry, type OutboxRow, type OutboxStats } from './outbox.js';
 import type { ExportConfig } from './config.js';
 
 const ACCESS = new Set(['nginx-access', 'caddy-access']);
@@ -37,6 +37,8 @@ const SPANS_PER_REQUEST = 4096;
 const BACKOFF_BASE_MS = 1000;
 const TRIM_EVERY_MS = 5000;
 const BACKOFF_MAX_MS = 60_000;
+/** How often the outbox's path is checked to still be the open file (a stat). */
+const OUTBOX_CHECK_MS = 1000;
 
 export interface ExportStats extends OutboxStats {
   /** Traces written to the outbox (exports and re-exports) by this process. */
@@ -105,7 +107,10 @@ export class ExportBusyError extends Error {
 
 export class ExportPipeline {
   readonly index: RecordIndex;
-  readonly outbox: Outbox;
+  /** Replaced when its file is deleted or replaced under it (see checkOutbox). */
+  outbox: Outbox;
+  private outboxFile: string | undefined;
+  private outboxCheckedAt = 0;
   private readonly pending = new Map<string, Pending>();
   private recentFailures: { time: number; requestId: string }[] = [];
   private cursor: number;
@@ -125,7 +130,7 @@ export class ExportPipeline {
   private readonly now: () => number;
   private readonly counts = { exportedTraces: 0, deliveredSpans: 0, failures: 0 };
 
-  constructor(dbPath: string, private readonly config: ExportConfig, private readonly opts: PipelineOptions = {}) {
+  constructor(private readonly dbPath: string, private readonly config: ExportConfig, private readonly opts: PipelineOptions = {}) {
     const outboxDb = openOutboxDatabase(dbPath);
     const other = otherExporter(outboxDb);
     if (other !== undefined) {
@@ -136,6 +141,7 @@ export class ExportPipeline {
     // It reads a few recent pages per trace: a small page cache (each export thread has its own).
     this.index = new RecordIndex(dbPath, { cacheMiB: 8 });
     this.outbox = new Outbox(outboxDb, config.outboxMaxBytes);
+    this.outboxFile = outboxFileId(dbPath);
     this.log = opts.log ?? (() => {});
     this.now = opts.now ?? Date.now;
     // First start: export what is committed from now on, not the index's history.
@@ -153,6 +159,7 @@ export class ExportPipeline {
   /** Reads new batches and writes due traces to the outbox; true if there may be more to do at once. */
   tick(): boolean {
     const now = this.now();
+    this.checkOutbox();
     // A bulk load has the request-ID index down: assembling now would scan the table per request.
     if (this.index.bulkLoading()) return false;
     const batches = changesAfter(this.index, this.cursor, BATCHES_PER_TICK);
@@ -198,6 +205,31 @@ export class ExportPipeline {
     return batches.length === BATCHES_PER_TICK || due.length === TRACES_PER_TICK || (this.final && this.pending.size > 0);
   }
 
+  /**
+   * The outbox file deleted or replaced while this runs: the open connection still writes to
+   * the old file, unlinked, whose waiting spans would be gone at the next start (the issue's
+   * run lost 6,941 of 11,998 traces, dropped_spans 0). Checked once a second (a stat of the
+   * path against the file opened); said at warn and rebuilt from what the connection holds.
+   */
+  checkOutbox(force = false): void {
+    const now = Date.now();
+    if (!force && now - this.outboxCheckedAt < OUTBOX_CHECK_MS) return;
+    this.outboxCheckedAt = now;
+    const found = outboxFileId(this.dbPath);
+    if (found !== undefined && found === this.outboxFile) return;
+    const file = outboxPathFor(this.dbPath);
+    try {
+      const r = rebuildOutbox(this.outbox.db, this.dbPath);
+      this.outbox = new Outbox(r.db, this.config.outboxMaxBytes);
+      this.outboxFile = outboxFileId(this.dbPath);
+      if (r.adopted) return; // another export thread of this process rebuilt it and said so
+      const s = this.outbox.stats();
+      this.log('warn', `export: the outbox ${file} was ${found === undefined ? 'deleted' : 'replaced'} while in use; rebuilt from the ${s.spans} spans (${s.traces} traces) not yet delivered and the export's cursor${r.movedAside ? `; the file found there is kept as ${r.movedAside}` : ''}`, { outbox: file, spans: s.spans, traces: s.traces, movedAside: r.movedAside });
+    } catch (e) {
+      this.log('warn', `export: the outbox ${file} was ${found === undefined ? 'deleted' : 'replaced'} while in use and could not be rebuilt (${(e as Error).message}); spans wait in the open file, tried again in ${OUTBOX_CHECK_MS} ms`, { outbox: file });
+    }
+  }
+
   private queue(requestId: string, time: number, now: number, seq: number): void {
     const p = this.pending.get(requestId);
     if (p) { if (time > p.time) p.time = time; p.seenAt = now; }
@@ -230,6 +262,7 @@ export class ExportPipeline {
    * Ticking goes on while it runs (the exporter's own retries can hold an attempt for seconds).
    */
   send(): Promise<'sent' | 'idle' | 'failed' | 'waiting'> {
+    this.checkOutbox(); // a sending-only thread (ingest's) does not tick: it looks here
     if (this.inFlight || this.now() < this.nextAttemptAt) return Promise.resolve('waiting');
     const rows = this.outbox.take(SPANS_PER_REQUEST);
     if (rows.length === 0) return Promise.resolve('idle');

@@ -36,6 +36,11 @@ export interface TailSource extends ParserOptions {
    * not: a "log" linked to /etc/shadow would be copied into the index and its samples).
    */
   followSymlinks?: boolean;
+  /**
+   * Where rotated files of this path go when not beside it (logrotate's `olddir`; relative to the
+   * path's folder, as logrotate takes it): the search for what was rotated away looks there too.
+   */
+  rotatedDir?: string;
 }
 
 export interface TailerOptions {
@@ -97,7 +102,24 @@ interface Followed {
   fileId?: number;
   /** Has been read (or found missing) once since it is followed. */
   readOnce: boolean;
+  /**
+   * When the last read that found the current inode (and head) at the path began: whatever held
+   * the name after that was created later, so a search for it needs only files written since.
+   */
+  readAt?: number;
+  /**
+   * For a file found by a search: what was found there (its inode and mtime). If another file
+   * holds the name when it is read (the next rotation came first), that one is looked for again.
+   */
+  expect?: { dev: number; ino: number; mtimeMs: number };
 }
+
+/**
+ * File times come from the kernel's coarse clock (a tick behind `Date.now()`), and some file
+ * systems keep whole seconds: a file is "written since" a moment if its mtime is at most this
+ * much before it. Reading too much costs nothing (known content is read from its checkpoint).
+ */
+const MTIME_SLACK_MS = 2000;
 
 const followed = (source: TailSource, more: Partial<Followed> = {}): Followed =>
   ({ source, reading: false, again: false, dev: null, ino: null, size: 0, seen: false, readOnce: false, ...more });
@@ -221,12 +243,14 @@ export class Tailer {
           if (f.drainUntil !== undefined) { this.files.delete(file); await this.lookForMoved(f); }
           return;
         }
+        if (f.expect && f.ino === null && (st.dev !== f.expect.dev || st.ino !== f.expect.ino)) await this.lookForExpected(f);
         if (!f.source.followSymlinks && !(await this.inside(file, f))) return;
         const event = f.event;
         f.event = false;
         const last = f.lastStat;
         if (!event && last && last.ino === st.ino && last.size === st.size && last.mtimeMs === st.mtimeMs) continue; // a poll, nothing moved
         f.lastStat = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+        const readAt = Date.now();
         const r = await intakeFile(this.index, file, {
           ...f.source,
           position: this.ready || !this.startAtEnd ? 'start' : 'end',
@@ -242,9 +266,17 @@ export class Tailer {
           const sameFile = f.dev === r.dev && f.ino === r.ino;
           this.opts.onGap?.({ ...r.gap, file, unreadBytes: sameFile ? Math.max(0, f.size - r.gap.offset) : 0 });
           const row = this.index.fileById(r.gap.fileId);
-          if (row) await this.findElsewhere(file, [row]);
+          if (row) await this.findElsewhere(file, [row], this.since(f));
         }
-        if (f.ino !== null && f.dev !== null && (r.ino !== f.ino || r.dev !== f.dev)) await this.drainRotated(file, f.dev, f.ino);
+        if (f.ino !== null && f.dev !== null && (r.ino !== f.ino || r.dev !== f.dev)) await this.drainRotated(file, f.dev, f.ino, this.since(f));
+        else if (!r.gap && f.drainUntil === undefined && f.fileId !== undefined && r.fileId !== undefined && r.fileId !== f.fileId) {
+          // Other content under the same inode, and no truncate: rotated twice between two reads,
+          // and logrotate's `create` gave the new file the inode freed by compressing the one
+          // before (the name's inode alternates between two). The old content is looked for by head.
+          const row = this.index.fileById(f.fileId);
+          if (row) await this.findElsewhere(file, [row], this.since(f));
+        }
+        f.readAt = readAt;
         f.dev = r.dev;
         f.ino = r.ino;
         f.size = r.size;
@@ -258,6 +290,14 @@ export class Tailer {
       f.reading = false;
       this.markRead(f);
     }
+  }
+
+  /**
+   * For a followed path (not a drained file): files written since the last read that found its
+   * current content began. What held the name after that and is gone from it now was made later.
+   */
+  private since(f: Followed): number | undefined {
+    return f.drainUntil === undefined && f.readAt !== undefined ? f.readAt - MTIME_SLACK_MS : undefined;
   }
 
   /** A symlinked file is read only when it points inside the configured folders (said once if not). */
@@ -290,41 +330,65 @@ export class Tailer {
     const now = await stat(file).catch(() => undefined);
     const away = rows.filter((r) => !now || r.dev !== now.dev || r.ino !== now.ino);
     for (const r of recent) if (r.path !== file && !away.some((a) => a.id === r.id)) away.push({ ...r, dev: null, ino: null });
-    // The last read of this source (its rows may all have moved to rotated names): files named
-    // like it written since were rotated away unseen, while it was stopped.
-    const lastRead = Math.max(...rows.map((r) => r.updated_at), ...recent.map((r) => r.updated_at));
+    // Files named like it written since were rotated away unseen: while it was stopped, or while
+    // it ran and two rotations came between two reads of the path (then a kill before the next
+    // read left no trace of them). For a single path: any written since the very first start
+    // (the index's rows cannot say when the path was last read: a later commit of another file,
+    // a drain, moved the newest time past what was missed; the 180 s soak lost whole files so).
+    // Known content is read from its checkpoint, so this reads nothing twice.
+    const started = Date.parse(this.index.getMeta(FOLLOW_STARTED_KEY) ?? '');
+    const lastRead = single && Number.isFinite(started)
+      ? started - MTIME_SLACK_MS
+      : Math.max(...rows.map((r) => r.updated_at), ...recent.map((r) => r.updated_at));
     if (away.length === 0 && !single) return;
     await this.findElsewhere(file, away, lastRead);
   }
 
 
   /**
-   * Files in `file`'s folder whose name starts like its own (`access.log.1`, `access.log-2026...`,
+   * Files in `file`'s folder (and its source's `rotatedDir`) whose name starts like its own (`access.log.1`, `access.log-2026...`,
    * `access.log.2.gz`, Caddy's `access-<time>.log`) and that hold one of `rows`: the same inode,
    * or the same head (a copy, an archive). Each is read (only if the index knows its content).
    * With `writtenSince`: also those named `<name>...` last written after it (the epoch ms of
-   * the last read at `file`), read whole if the index does not know them.
+   * the last read at `file`), read whole if the index does not know them; and only those are
+   * identified by their head (a content with bytes not yet read was written after its last
+   * read): as archives pile up, opening and decompressing each one on every rotation made the
+   * search so slow that two rotations fitted in one read.
    */
-  private async findElsewhere(file: string, rows: { dev: number | null; ino: number | null; fp_len: number; fp_hash: string }[], writtenSince?: number): Promise<void> {
+  private async findElsewhere(file: string, rows: { dev: number | null; ino: number | null; fp_len: number; fp_hash: string }[], writtenSince?: number, readNewer = true): Promise<void> {
     const dir = path.dirname(file);
     const base = path.basename(file);
     const stem = base.replace(/\..*$/, '') || base;
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      const p = path.join(dir, name);
+    const rotatedDir = (this.files.get(file)?.source ?? this.sourceOf(file))?.rotatedDir;
+    const names = await readdir(dir).then((ns) => ns.map((n) => path.join(dir, n))).catch(() => [] as string[]);
+    if (rotatedDir !== undefined) {
+      const other = path.resolve(dir, rotatedDir);
+      names.push(...await readdir(other).then((ns) => ns.map((n) => path.join(other, n))).catch(() => [] as string[]));
+    }
+    for (const p of names) {
+      const name = path.basename(p);
       if (p === file || !name.startsWith(stem)) continue;
       const s = await stat(p).catch(() => undefined);
       if (!s?.isFile()) continue;
       let match = rows.some((r) => r.dev === s.dev && r.ino === s.ino);
-      if (!match && rows.some((r) => r.fp_hash !== '')) {
+      const recent = writtenSince === undefined || s.mtimeMs >= writtenSince;
+      if (!match && recent && rows.some((r) => r.fp_hash !== '')) {
         const id = await identify(p).catch(() => undefined);
         match = id !== undefined && rows.some((r) => r.fp_hash !== '' && id.head.length >= r.fp_len && id.headHash(r.fp_len) === r.fp_hash);
       }
-      const newer = writtenSince !== undefined && s.mtimeMs >= writtenSince && (name.startsWith(base) || name.startsWith(`${stem}-`));
+      const newer = readNewer && writtenSince !== undefined && s.mtimeMs >= writtenSince && (name.startsWith(base) || name.startsWith(`${stem}-`));
       if (!match && !newer) continue;
       const existing = this.files.get(p);
-      if (existing) { this.schedule(p); continue; } // a pattern follows it anyway, or it is being drained
+      if (existing) { // a pattern follows it anyway, or it is being drained
+        if (newer) existing.knownOnly = false;
+        this.schedule(p);
+        continue;
+      }
       const from = this.files.get(file);
-      this.files.set(p, followed(from?.source ?? this.sourceOf(file)!, { seen: true, knownOnly: !newer, origin: from?.origin ?? file, drainUntil: Date.now() + (this.opts.drainMs ?? 60_000) }));
+      this.files.set(p, followed(from?.source ?? this.sourceOf(file)!, {
+        seen: true, knownOnly: !newer, origin: from?.origin ?? file, drainUntil: Date.now() + (this.opts.drainMs ?? 60_000),
+        expect: { dev: s.dev, ino: s.ino, mtimeMs: s.mtimeMs },
+      }));
       this.schedule(p);
     }
   }
@@ -334,9 +398,9 @@ export class Tailer {
    * compressed already): read it there, for a while. Found by inode, or by the head of the
    * content last read from it at `file` (an archive of it).
    */
-  private async drainRotated(file: string, dev: number, ino: number): Promise<void> {
+  private async drainRotated(file: string, dev: number, ino: number, writtenSince?: number): Promise<void> {
     const row = this.index.fileAtPathWithInode(file, dev, ino);
-    await this.findElsewhere(file, [row ?? { dev, ino, fp_len: 0, fp_hash: '' }]);
+    await this.findElsewhere(file, [row ?? { dev, ino, fp_len: 0, fp_hash: '' }], writtenSince);
   }
 
   /**
@@ -344,8 +408,23 @@ export class Tailer {
    * its content was not read to its end there, it is looked for by its head in the folder.
    */
   private async lookForMoved(f: Followed): Promise<void> {
-    if (f.origin === undefined || f.fileId === undefined) return;
+    if (f.origin === undefined) return;
+    if (f.fileId === undefined) { await this.lookForExpected(f); return; }
     const row = this.index.fileById(f.fileId);
-    if (row) await this.findElsewhere(f.origin, [{ dev: null, ino: null, fp_len: row.fp_len, fp_hash: row.fp_hash }]);
+    // Bytes not read yet were written after its last read began: only files written since are opened.
+    const since = f.readAt !== undefined ? f.readAt - MTIME_SLACK_MS : undefined;
+    if (row) await this.findElsewhere(f.origin, [{ dev: null, ino: null, fp_len: row.fp_len, fp_hash: row.fp_hash }], since, false);
+  }
+
+  /**
+   * A file found by a search moved on before its first read (renamed again, or compressed: an
+   * archive keeps the mtime): looked for by its inode, and files named like its origin written
+   * since it was (read whole if unknown, as the search would have).
+   */
+  private async lookForExpected(f: Followed): Promise<void> {
+    const e = f.expect;
+    f.expect = undefined;
+    if (e === undefined || f.origin === undefined) return;
+    await this.findElsewhere(f.origin, [{ dev: e.dev, ino: e.ino, fp_len: 0, fp_hash: '' }], e.mtimeMs - MTIME_SLACK_MS);
   }
 }

@@ -1,0 +1,132 @@
+/**
+ * Query threads for the API's heavy routes (/v1/failures, the /v1/requests window) and the
+ * recent-5xx gauge of /metrics: diagnosis costs tens of ms per failure, and on the agent's own
+ * thread 10 clients of /v1/failures made /healthz answer after 22.8 s (and the tailer wait).
+ * Each thread has its own read-only connection (WAL: readers never block the intake's writer)
+ * and runs one query at a time; a few more wait in line, and beyond that the caller is told to
+ * come back (the API answers 503 with Retry-After) instead of piling work up.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Query, QueryResult } from './queries.js';
+
+export class PoolBusyError extends Error {
+  override name = 'PoolBusyError';
+  constructor(readonly retryAfterS: number) {
+    super('the query threads are busy; try again shortly');
+  }
+}
+
+export interface QueryPoolOptions {
+  /** Threads (default 2: the agent runs beside the builder's own work). */
+  threads?: number;
+  /** Queries waiting for a thread, over all threads, before callers are refused (default 8). */
+  queue?: number;
+  /** A query that takes longer is abandoned: its thread is replaced (default 60 s). */
+  timeoutMs?: number;
+  onError?: (e: Error) => void;
+}
+
+interface Job { q: Query; resolve: (r: QueryResult) => void; reject: (e: Error) => void }
+interface Slot { worker: Worker; busy?: { id: number; job: Job; timer: NodeJS.Timeout } }
+
+export class QueryPool {
+  private readonly slots: Slot[] = [];
+  private readonly waiting: Job[] = [];
+  private next = 0;
+  private deaths = 0;
+  private stopped = false;
+  private readonly threads: number;
+  private readonly queue: number;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly file: string, private readonly opts: QueryPoolOptions = {}) {
+    this.threads = Math.max(1, opts.threads ?? 2);
+    this.queue = Math.max(0, opts.queue ?? 8);
+    this.timeoutMs = opts.timeoutMs ?? 60_000;
+    for (let i = 0; i < this.threads; i++) this.slots.push(this.spawn());
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(new URL('./queryWorker.js', import.meta.url), { workerData: { file: this.file } });
+    worker.unref();
+    const slot: Slot = { worker };
+    worker.on('message', (m: { id: number; result?: QueryResult; error?: string }) => {
+      const b = slot.busy;
+      if (!b || b.id !== m.id) return;
+      clearTimeout(b.timer);
+      slot.busy = undefined;
+      if (m.error !== undefined) b.job.reject(new Error(m.error));
+      else b.job.resolve(m.result!);
+      this.pump();
+    });
+    const lost = (e: Error) => {
+      const i = this.slots.indexOf(slot);
+      if (i < 0) return;
+      const b = slot.busy;
+      slot.busy = undefined;
+      if (b) { clearTimeout(b.timer); b.job.reject(e); }
+      if (this.stopped) return;
+      this.opts.onError?.(e);
+      // A thread that died is replaced (a query that ran too long, a crash), but not forever: one
+      // that cannot even open the index would die again at once.
+      if (++this.deaths > 20) { this.slots.splice(i, 1); if (this.slots.length === 0) this.failAll(e); return; }
+      this.slots[i] = this.spawn();
+      this.pump();
+    };
+    worker.on('error', lost);
+    worker.on('exit', (code) => lost(new Error(`a query thread exited (code ${code})`)));
+    return slot;
+  }
+
+  private failAll(e: Error): void {
+    for (const j of this.waiting.splice(0)) j.reject(e);
+  }
+
+  /**
+   * Runs `q` on a query thread; rejects with PoolBusyError when every thread is busy and the line
+   * is full. `first`: goes to the head of the line and is never refused (the agent's own
+   * /metrics gauge: one at a time, so it cannot pile up).
+   */
+  run<T extends QueryResult>(q: Query, o: { first?: boolean } = {}): Promise<T> {
+    if (this.stopped || this.slots.length === 0) return Promise.reject(new Error('the query threads are stopped'));
+    const free = this.slots.some((s) => !s.busy);
+    if (!free && !o.first && this.waiting.length >= this.queue) return Promise.reject(new PoolBusyError(1));
+    return new Promise<QueryResult>((resolve, reject) => {
+      if (o.first) this.waiting.unshift({ q, resolve, reject });
+      else this.waiting.push({ q, resolve, reject });
+      this.pump();
+    }) as Promise<T>;
+  }
+
+  /** Queries running and waiting now. */
+  load(): { running: number; waiting: number } {
+    return { running: this.slots.filter((s) => s.busy).length, waiting: this.waiting.length };
+  }
+
+  private pump(): void {
+    for (const slot of this.slots) {
+      if (slot.busy) continue;
+      const job = this.waiting.shift();
+      if (!job) return;
+      const id = ++this.next;
+      const timer = setTimeout(() => {
+        // Abandoned: the thread is ended (its query cannot be interrupted) and replaced.
+        void slot.worker.terminate();
+      }, this.timeoutMs);
+      slot.busy = { id, job, timer };
+      slot.worker.postMessage({ id, q: job.q });
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const j of this.waiting.splice(0)) j.reject(new Error('the agent is stopping'));
+    await Promise.all(this.slots.map(async (s) => {
+      if (s.busy) { clearTimeout(s.busy.timer); s.busy.job.reject(new Error('the agent is stopping')); s.busy = undefined; }
+      const exited = new Promise<void>((resolve) => s.worker.once('exit', () => resolve()));
+      s.worker.postMessage({ id: 0, stop: true });
+      await Promise.race([exited, new Promise<void>((r) => setTimeout(r, 2000).unref())]);
+      await s.worker.terminate();
+    }));
+  }
+}
