@@ -14,7 +14,7 @@ try {
 }
 // A small page cache: the agent's main connection has its own, and RSS adds up per thread.
 const index = new RecordIndex(file, { cacheMiB: 8 });
-index.db.pragma('query_only = ON'); // read-only: a bug here can never write to the index
+index.queryOnly(); // read-only: a bug here can never write to the index
 const port = parentPort!;
 port.on('message', (m: { id: number; q?: Query; stop?: true }) => {
   if (m.stop) {

@@ -180,6 +180,11 @@ export class RecordIndex {
     return this.db.readonly;
   }
 
+  /** From now on this connection refuses every write (SQLite's `query_only`): for readers such as the agent's query threads. */
+  queryOnly(): void {
+    this.db.pragma('query_only = ON');
+  }
+
   /** Runs `f` in one transaction on the index (for a caller's several writes that go together). */
   transaction<T>(f: () => T): T {
     return this.db.transaction(f)();
