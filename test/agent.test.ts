@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { loadConfig, ConfigError } from '../src/agent/config.js';
-import { tokenMatches } from '../src/agent/agent.js';
+import { tokenMatches } from '../src/agent/token.js';
 import { freePorts } from '../fixtures/lab/upstreams.js';
 import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
 import { BUILTIN_LOG_FORMATS } from '../parsers/index.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO, combinedLine, fixture } from './helpers.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
-import { terminalSafe, terminalSafeJson } from '../src/cli/terminalText.js';
+import { terminalSafe, terminalSafeJson } from '../src/util/terminalText.js';
 
 const t = suite('cli');
 const CLI = path.join(REPO, 'dist/src/cli/main.js');

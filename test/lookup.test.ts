@@ -17,7 +17,7 @@ import { intakeFile } from '../src/intake/intakeFile.js';
 import { assembleTrace } from '../src/correlate/assemble.js';
 import { T0, gatewayLine, indexLines, nginxJson } from './support/logLines.js';
 import { diagnose } from '../src/diagnose/diagnose.js';
-import { failureReport } from '../src/cli/failuresCommand.js';
+import { failureReport } from '../src/diagnose/failureReport.js';
 import { ExportPipeline } from '../src/export/pipeline.js';
 import { resolveExport } from '../src/export/config.js';
 import { OtlpReceiver } from './otlpReceiver.js';
@@ -307,7 +307,7 @@ t('fleet patterns: failures in one region only, on WebSockets only, right after 
   }
   writeFileSync(path.join(dir, 'gw.log'), gatewayLine(T0 - 500, 'gateway', 'http server listening (0 plugins; 0.9s)') + '\n');
   await intakeFile(idx, path.join(dir, 'gw.log'), { format: 'openclaw' });
-  const { failureReport } = await import('../src/cli/failuresCommand.js');
+  const { failureReport } = await import('../src/diagnose/failureReport.js');
   const r = failureReport(idx, { from: T0 - 10_000, to: T0 + 60_000 });
   assert.is(r.diagnosed, 4);
   assert.equal(r.patterns.filter((p) => p.cause === '*').map((p) => p.id).sort(), ['after-restart', 'only-one-region', 'only-websocket']);
@@ -323,7 +323,7 @@ t('fleet pattern: failures only through the CDN while direct requests succeed', 
       ...[3, 4].map((i) => line(i, { status: '200' })),
     ],
   }, { 'access.log': 'nginx-json' });
-  const { failureReport } = await import('../src/cli/failuresCommand.js');
+  const { failureReport } = await import('../src/diagnose/failureReport.js');
   const r = failureReport(idx, { from: T0 - 10_000, to: T0 + 60_000 });
   assert.ok(r.patterns.some((p) => p.id === 'only-via-cdn' && p.cause === '*'), JSON.stringify(r.patterns.map((p) => p.id)));
   idx.close();

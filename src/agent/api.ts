@@ -13,11 +13,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { assembleTrace, resolveRequestId } from '../correlate/assemble.js';
 import { diagnose } from '../diagnose/diagnose.js';
-import { traceJson } from '../cli/lookupCommand.js';
-import { failureReport } from '../cli/failuresCommand.js';
+import { traceJson } from '../correlate/traceJson.js';
+import { failureReport } from '../diagnose/failureReport.js';
 import { rehydrate } from '../store/rehydrate.js';
 import { MAX_REQUEST_ID_CHARS } from '../store/recordIndex.js';
-import { tokenMatches, type Agent } from './agent.js';
+import { tokenMatches } from './token.js';
+import type { AgentView } from './view.js';
+import type { AgentMetrics } from './metrics.js';
 
 /** Longest time window a search may cover, and most results per page. */
 export const MAX_RANGE_MS = 24 * 3600_000;
@@ -47,7 +49,7 @@ function windowOf(q: WindowQuery): { from: number; to: number } | undefined {
   return to <= from || to - from > MAX_RANGE_MS ? undefined : { from, to };
 }
 
-export function buildApi(agent: Agent, o: { token?: string; logger: Logger }): FastifyInstance {
+export function buildApi(agent: AgentView & { readonly metrics: AgentMetrics }, o: { token?: string; logger: Logger }): FastifyInstance {
   // Requests are logged at info by fastify: the API's logger says only warnings and errors.
   const app = Fastify({ loggerInstance: o.logger.child({ component: 'api' }, { level: 'warn' }) as FastifyBaseLogger, routerOptions: { maxParamLength: MAX_REQUEST_ID_CHARS * 3 } });
   const open = new Set(['/healthz', '/readyz']);

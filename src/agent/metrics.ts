@@ -6,8 +6,8 @@
 import { statSync } from 'node:fs';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LogRecord } from '../../parsers/index.js';
-import { failureReport } from '../cli/failuresCommand.js';
-import type { Agent } from './agent.js';
+import { failureReport } from '../diagnose/failureReport.js';
+import type { AgentView } from './view.js';
 import type { ExportStats } from '../export/pipeline.js';
 
 /** Failures of this recent window are diagnosed for the 5xx-by-cause gauge on each scrape. */
@@ -20,7 +20,7 @@ export class AgentMetrics {
   private readonly gaps: Counter;
   private readonly gapBytes: Counter;
 
-  constructor(agent: Agent) {
+  constructor(agent: AgentView) {
     const r = this.registry;
     collectDefaultMetrics({ register: r, prefix: 'claw_trace_' });
     // prom-client's three totals of active handles/requests/resources are gauges named `_total`,

@@ -13,9 +13,9 @@ import { FORMATS, ERROR_KINDS, LogFormatError } from '../../parsers/index.js';
 import { defaultIndexPath } from '../config/paths.js';
 import { UnknownFormatError } from '../read/parseFile.js';
 import { UsageError } from './errors.js';
-import { terminalSafe } from './terminalText.js';
+import { terminalSafe } from '../util/terminalText.js';
 import { outputWidth } from './outputWidth.js';
-import { onStop } from './stopSignal.js';
+import { onStop } from '../util/stopSignal.js';
 import type { OtlpProtocol } from '../export/config.js';
 
 /**
