@@ -13,7 +13,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { assembleTrace, resolveRequestId } from '../correlate/assemble.js';
 import { diagnose } from '../diagnose/diagnose.js';
-import { traceJson } from '../correlate/traceJson.js';
+import { traceJson, TraceJsonSchema } from '../correlate/traceJson.js';
 import { failureReport } from '../diagnose/failureReport.js';
 import { rehydrate } from '../store/rehydrate.js';
 import { MAX_REQUEST_ID_CHARS } from '../store/recordIndex.js';
@@ -100,7 +100,7 @@ export function buildApi(agent: AgentView & { readonly metrics: AgentMetrics }, 
     schema: {
       // Printable ASCII, bounded: what proxies put in request ID headers. Anything else is refused.
       params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: MAX_REQUEST_ID_CHARS, pattern: '^[\\x21-\\x7e]+$' } }, required: ['id'] },
-      response: { 404: ERROR, 409: { type: 'object', properties: { error: { type: 'string' }, candidates: { type: 'array', items: { type: 'string' } } } } },
+      response: { 200: TraceJsonSchema, 404: ERROR, 409: { type: 'object', properties: { error: { type: 'string' }, candidates: { type: 'array', items: { type: 'string' } } } } },
     },
   }, async (req, reply) => {
     const r = resolveRequestId(agent.index, req.params.id);

@@ -200,15 +200,17 @@ export async function runRemoteLookup(id: string, agents: string[], timeoutMs: n
   const { askAgents } = await import('./remoteLookup.js');
   const { mergeTraces } = await import('../correlate/merge.js');
   const answers = await askAgents(agents, id, timeoutMs);
-  for (const a of answers.filter((x) => x.error)) stderr.write(`claw-trace: agent ${terminalSafe(a.agent, 120)} did not answer: ${terminalSafe(a.error!, 200)}\n`);
-  const found = answers.filter((a) => a.trace).map((a) => a.trace!);
+  for (const a of answers) {
+    if (a.error !== undefined) stderr.write(`claw-trace: agent ${terminalSafe(a.agent, 120)} ${a.refused ? 'answered, and its answer is left out' : 'did not answer'}: ${terminalSafe(a.error, 200)}\n`);
+  }
+  const found = answers.flatMap((a) => (a.trace ? [a.trace] : []));
   if (found.length === 0) {
     stderr.write(`claw-trace: no agent that answered knows request ${terminalSafe(id, 80)}\n`);
     return 1;
   }
   const { trace, diagnosis } = mergeTraces(found);
   stdout.write(opts.json
-    ? terminalSafeJson({ ...(traceJson(trace, diagnosis) as object), agents: answers.map((a) => ({ agent: a.agent, found: Boolean(a.trace), error: a.error })) }) + '\n'
+    ? terminalSafeJson({ ...traceJson(trace, diagnosis), agents: answers.map((a) => ({ agent: a.agent, found: Boolean(a.trace), error: a.error })) }) + '\n'
     : renderTrace(trace, diagnosis, colorsOf(opts), opts.width) + `${colorsOf(opts).dim(`answered: ${answers.filter((a) => !a.error).map((a) => a.agent).join(', ') || 'none'}`)}\n`);
   return 0;
 }

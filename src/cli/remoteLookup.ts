@@ -3,11 +3,17 @@
  * in parallel (with a timeout) and says which agents did not answer (the merge of their answers:
  * src/correlate/merge.ts). The token comes from $CLAW_TRACE_TOKEN.
  */
-import type { TraceJson } from '../correlate/traceJson.js';
+import { TraceJsonSchema, type TraceJson } from '../correlate/traceJson.js';
+import { boundedJson, checker } from '../util/schema.js';
 
-export interface AgentAnswer { agent: string; trace?: TraceJson; error?: string }
+const checkTrace = checker(TraceJsonSchema);
+/** An answer larger than this is refused (a trace with thousands of lines is a few MB). */
+export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
-export async function askAgents(agents: string[], id: string, timeoutMs: number, token = process.env.CLAW_TRACE_TOKEN): Promise<AgentAnswer[]> {
+/** An agent's answer: its trace, or why there is none (`refused`: it answered, but not a trace). */
+export interface AgentAnswer { agent: string; trace?: TraceJson; error?: string; refused?: boolean }
+
+export async function askAgents(agents: string[], id: string, timeoutMs: number, token = process.env.CLAW_TRACE_TOKEN, maxBytes = MAX_ANSWER_BYTES): Promise<AgentAnswer[]> {
   return Promise.all(agents.map(async (agent): Promise<AgentAnswer> => {
     try {
       const res = await fetch(`${agent.replace(/\/+$/, '')}/v1/requests/${encodeURIComponent(id)}`, {
@@ -15,7 +21,10 @@ export async function askAgents(agents: string[], id: string, timeoutMs: number,
       });
       if (res.status === 404) return { agent };
       if (!res.ok) return { agent, error: `HTTP ${res.status}` };
-      return { agent, trace: (await res.json()) as TraceJson };
+      const body = await boundedJson(res, maxBytes).catch((e: Error) => e);
+      if (body instanceof Error) return { agent, error: body.message, refused: true };
+      const checked = checkTrace(body);
+      return checked.ok ? { agent, trace: checked.value } : { agent, error: `the answer is not claw-trace's trace JSON: ${checked.why}`, refused: true };
     } catch (e) {
       const err = e as Error & { cause?: { code?: string; message?: string } };
       return { agent, error: err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : err.cause?.code ?? err.cause?.message ?? err.message };

@@ -1,14 +1,11 @@
 /**
- * Lookups across regions: the regional agents' answers (trace JSON) merged into one trace ordered
- * by skew-corrected time.
+ * Lookups across regions: the regional agents' answers (trace JSON, checked against its schema
+ * by the caller) merged into one trace ordered by skew-corrected time.
  */
 import type { ClockSkew, Span, Trace } from './trace.js';
 import { SKEW_CAP_MS } from './assemble.js';
-import type { LineJson, TraceJson } from './traceJson.js';
+import { lineRecord, type TraceJson } from './traceJson.js';
 import type { Diagnosis } from '../diagnose/diagnose.js';
-import type { IndexedRecord } from '../store/rehydrate.js';
-
-const record = (l: LineJson | undefined): IndexedRecord => ({ ...(l ?? { source: '?', time: 0, text: '' }), raw: l?.text ?? '' }) as unknown as IndexedRecord;
 
 /** One trace from several agents' answers: hops of later regions shifted into the outer hop's attempt when the clocks disagree. */
 export function mergeTraces(traces: TraceJson[]): { trace: Trace; diagnosis: Diagnosis } {
@@ -31,21 +28,24 @@ export function mergeTraces(traces: TraceJson[]): { trace: Trace; diagnosis: Dia
     for (const s of t.spans) {
       if (spans.has(s.spanId)) continue;
       spans.set(s.spanId, {
-        ...s, start: s.start + shift, end: s.end + shift, attrs: s.attributes, record: s.line ? record(s.line) : undefined,
-        events: s.events.map((e) => ({ time: e.time + shift, name: e.name, join: e.join, record: record(e.line) })),
-      } as Span);
+        spanId: s.spanId, parentSpanId: s.parentSpanId, kind: s.kind, service: s.service, name: s.name,
+        start: s.start + shift, end: s.end + shift, status: s.status, error: s.error, region: s.region,
+        record: s.line && lineRecord(s.line), join: s.join, phases: s.phases, attrs: s.attributes,
+        events: s.events.map((e) => ({ time: e.time + shift, name: e.name, join: e.join, record: lineRecord(e.line) })),
+      });
     }
     skews.push(...t.clockSkews);
   }
   // The diagnosis: the failed one with the most confident cause (the region where it failed).
-  const best = [...traces].sort((a, b) => score(b) - score(a))[0]!;
+  const best = [...traces].sort((a, b) => score(b) - score(a))[0];
+  if (!best) throw new Error('mergeTraces needs at least one trace');
   const d = best.diagnosis;
   return {
     trace: {
       traceId: best.traceId, requestId: best.requestId, spans: [...spans.values()], skews,
-      context: traces.flatMap((t) => t.context.map((c) => ({ what: c.what, join: c.join, record: record(c.line) }))),
-    } as Trace,
-    diagnosis: { ...d, causes: d.causes.map((c) => ({ ...c, evidence: c.evidence.map(record) })) } as unknown as Diagnosis,
+      context: traces.flatMap((t) => t.context.map((c) => ({ what: c.what, join: c.join, record: lineRecord(c.line) }))),
+    },
+    diagnosis: { failed: d.failed, status: d.status, missing: d.missing, causes: d.causes.map((c) => ({ ...c, evidence: c.evidence.map(lineRecord) })) },
   };
 }
 
