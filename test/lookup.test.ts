@@ -23,7 +23,7 @@ import { resolveExport } from '../src/export/config.js';
 import { OtlpReceiver } from './otlpReceiver.js';
 import { freePorts } from '../fixtures/lab/upstreams.js';
 import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
-import { BUILTIN_LOG_FORMATS } from '../parsers/index.js';
+import { nginxConf, startNginx } from './support/nginx.js';
 import { startGatewayStandIn, type StandIn } from './gatewayStandIn.js';
 import { REPO } from './helpers.js';
 import { assertTools, testNeeding } from './toolCheck.js';
@@ -39,27 +39,13 @@ const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], {
  * A builder nginx: the README's request-ID and logging config, proxying to `upstream`. `front`:
  * it is the first proxy (answers with X-Request-Id, starts X-Forwarded-For); behind an edge it is not.
  */
-function builderNginxConf(o: { port: number; upstream: number; workerConnections?: number; log?: string; front?: boolean }): string {
-  const log = o.log ?? '';
-  const front = o.front ? 'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n  add_header X-Request-Id $req_id always;' : '';
-  return `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/${log}error.log info; user root;
-events { worker_connections ${o.workerConnections ?? 64}; }
-http { client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
-  map $http_x_request_id $req_id { default $http_x_request_id; "" $request_id; }
-  ${BUILTIN_LOG_FORMATS.claw_json}
-  access_log ${dir}/${log}access.log claw_json;
-  proxy_set_header X-Request-Id $req_id;
-  ${front}
-  server { listen 127.0.0.1:${o.port}; location / { proxy_pass http://127.0.0.1:${o.upstream}; } } }\n`;
-}
+const builderNginxConf = (o: { port: number; upstream: number; workerConnections?: number; log?: string; front?: boolean }) =>
+  nginxConf({ dir, port: o.port, upstream: o.upstream, workerConnections: o.workerConnections, logPrefix: o.log, front: o.front });
 
 /** Starts nginx with `conf`, runs `drive`, stops nginx by PID. */
 async function withNginx(conf: string, port: number, drive: () => Promise<void>): Promise<void> {
-  mkdirSync(path.join(dir, 'tmp'), { recursive: true });
-  writeFileSync(path.join(dir, 'nginx.conf'), conf);
-  const nginx = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  const nginx = await startNginx(dir, conf, port);
   try {
-    await waitForPort(port, nginx, 'nginx');
     await drive();
     await new Promise((r) => setTimeout(r, 200));
   } finally {
