@@ -99,25 +99,35 @@ export function row<T>(from: string, r: Reader<T>, set: (rec: LogRecord, v: T) =
 
 /** A table as a function of (object, record): fills the record, or says which field is wrong. */
 export function compileTable(rows: readonly FieldRow[]): (o: JsonObject, rec: LogRecord) => ParseError | undefined {
-  // Each object the rows read from is found once per line: rows grouped by the path of their parent.
-  const parents: string[][] = [];
-  const compiled = rows.map((r) => {
+  // Each object the rows read from is found once per line: rows grouped by the path of their
+  // parent (the line itself first), in parallel arrays for a tight loop over them.
+  const parents: string[][] = [[]];
+  const parentOf: number[] = [];
+  const leaves: string[] = [];
+  for (const r of rows) {
     const path = r.from.split('.');
-    const leaf = path.pop() ?? '';
+    leaves.push(path.pop() ?? '');
     let p = parents.findIndex((x) => x.join('.') === path.join('.'));
     if (p < 0) p = parents.push(path) - 1;
-    return { r, parent: p, leaf };
-  });
+    parentOf.push(p);
+  }
+  const n = rows.length;
   const objects: (JsonObject | undefined)[] = new Array(parents.length);
   return (o, rec) => {
-    for (let i = 0; i < parents.length; i++) {
+    objects[0] = o;
+    for (let i = 1; i < parents.length; i++) {
+      const path = parents[i] ?? [];
       let v: unknown = o;
-      for (const k of parents[i] ?? []) v = isJsonObject(v) ? v[k] : undefined;
+      for (let k = 0; k < path.length && v !== undefined; k++) v = isJsonObject(v) ? v[path[k] ?? ''] : undefined;
       objects[i] = isJsonObject(v) ? v : undefined;
     }
-    for (const { r, parent, leaf } of compiled) {
-      const raw = objects[parent]?.[leaf];
-      if (raw !== undefined && !r.apply(raw, rec) && r.strict) return badField(r.from, raw, r.what);
+    for (let i = 0; i < n; i++) {
+      const parent = objects[parentOf[i] ?? 0];
+      if (parent === undefined) continue;
+      const raw = parent[leaves[i] ?? ''];
+      if (raw === undefined) continue;
+      const r = rows[i];
+      if (r && !r.apply(raw, rec) && r.strict) return badField(r.from, raw, r.what);
     }
     return undefined;
   };
