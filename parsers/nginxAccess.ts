@@ -9,6 +9,7 @@ import {
 import { INDEXED_TARGETS, NGINX_VARIABLES, UPSTREAM_COLUMNS, upstreamAttempts, type LineState, type TimeParsers, type VariableSpec } from './nginxVariables.js';
 import { makeIsoParser, makeTimeLocalParser } from './time.js';
 import { readJsonLine } from './jsonLine.js';
+import { UserError } from './userError.js';
 
 export type NginxEscape = 'default' | 'json' | 'none';
 
@@ -19,7 +20,9 @@ export interface LogFormat {
   format: string;
 }
 
-export class LogFormatError extends Error {}
+export class LogFormatError extends UserError {
+  override name = 'LogFormatError';
+}
 
 /**
  * Reads `log_format NAME [escape=default|json|none] 'part' "part" ...;` as written in nginx.conf

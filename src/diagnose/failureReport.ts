@@ -4,6 +4,7 @@
  * request ID per group, and what they have in common.
  */
 import type { RecordIndex } from '../store/recordIndex.js';
+import { asksForWebSocket } from '../../parsers/record.js';
 import { assembleTrace } from '../correlate/assemble.js';
 import type { Span, Trace } from '../correlate/trace.js';
 import { diagnose } from './diagnose.js';
@@ -99,7 +100,7 @@ export function failureReport(index: RecordIndex, o: FailuresWindow): FailuresRe
       count: 0,
       example: row.requestId,
     };
-    facts.push({ cause: g.cause, region: g.region, time: hop?.end ?? 0, websocket: hop?.record?.upgrade?.toLowerCase() === 'websocket' || hop?.status === 101, viaFront: Boolean(hop?.record?.forwardedFor) });
+    facts.push({ cause: g.cause, region: g.region, time: hop?.end ?? 0, websocket: (hop?.record !== undefined && asksForWebSocket(hop.record)) || hop?.status === 101, viaFront: Boolean(hop?.record?.forwardedFor) });
     const key = [g.cause, g.region, g.path, g.upstream].join('\u0000');
     const have = groups.get(key) ?? g;
     have.count++;

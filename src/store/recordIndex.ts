@@ -8,9 +8,11 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { LogRecord, ParseError } from '../../parsers/index.js';
+import { asksForWebSocket } from '../../parsers/record.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { UserError } from '../../parsers/userError.js';
 
-export class IndexOpenError extends Error {
+export class IndexOpenError extends UserError {
   override name = 'IndexOpenError';
 }
 
@@ -83,7 +85,7 @@ const ROWS_PER_INSERT = 64;
 function pushRecord(args: unknown[], fileId: number, { record: r, raw }: BatchLine): void {
   const rid = r.requestId !== undefined && r.requestId.length > MAX_REQUEST_ID_CHARS ? r.requestId.slice(0, MAX_REQUEST_ID_CHARS) : r.requestId;
   args.push(recordId(fileId, r.offset!), r.lineNo, Math.round(r.time), r.source, rid ?? null, r.traceId ?? null,
-    r.connection ?? null, r.status ?? null, r.errorKind ?? null, r.upgrade?.toLowerCase() === 'websocket' ? 1 : null, raw);
+    r.connection ?? null, r.status ?? null, r.errorKind ?? null, asksForWebSocket(r) ? 1 : null, raw);
 }
 const SAMPLES_PER_REASON = 20;
 
