@@ -17,7 +17,7 @@ import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
 import { nginxConf, startNginx as startNginxIn } from './support/nginx.js';
 import { waitFor } from './support/wait.js';
 import { fixture } from './helpers.js';
-import { CLI, httpGet, startAgentProcess, type AgentProcess } from './agentProcess.js';
+import { CLI, httpGet, startAgentProcess, type AgentProcess } from './support/agent.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
 const t = suite('agent');

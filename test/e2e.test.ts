@@ -25,7 +25,7 @@ import { nginxConf, startNginx as startNginxIn } from './support/nginx.js';
 import { findGateway, startGateway, type Gateway } from './e2e/gateway.js';
 import { OtlpReceiver } from './otlpReceiver.js';
 import { fixture, parseLines, pathOf } from './helpers.js';
-import { CLI, httpGet, startAgentProcess, type AgentProcess } from './agentProcess.js';
+import { CLI, httpGet, startAgentProcess, type AgentProcess } from './support/agent.js';
 import { LAB_CASES, type LabCase } from '../fixtures/lab/cases.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
