@@ -7,6 +7,7 @@
  * `duration_format` (seconds, nanoseconds, Go duration text).
  */
 import { LogRecord, ParseError, type LineParser, type ParseResult, checkTime, DEFAULT_MAX_LINE_CHARS, type SourceKind, saneDuration } from './record.js';
+import { compileTable, isJsonObject, read, readJsonLine, row, type FieldRow } from './jsonLine.js';
 import { classifyCaddyError } from './errorKinds.js';
 import { epochNumberToMs, goDurationToMs, makeIsoParser, makeSlashWallParser, makeTimeLocalParser } from './time.js';
 
@@ -20,23 +21,6 @@ export interface CaddyOptions {
   maxLineChars?: number;
 }
 
-type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-/** First value of a Caddy header map (`{"X-Request-Id": ["abc"]}`), any letter case. */
-function header(headers: unknown, name: string, lower: string): string | undefined {
-  if (!isObject(headers)) return undefined;
-  let v = headers[name];
-  if (v === undefined) {
-    for (const k in headers) if (k.toLowerCase() === lower) { v = headers[k]; break; }
-  }
-  if (Array.isArray(v)) v = v[0];
-  return typeof v === 'string' && v.length > 0 ? v : undefined;
-}
-
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 
 function sourceOf(logger: string): SourceKind {
@@ -45,6 +29,36 @@ function sourceOf(logger: string): SourceKind {
   if (logger.startsWith('http.handlers.reverse_proxy')) return 'caddy-proxy';
   return 'caddy-runtime';
 }
+
+/** The fields a table can say: where each is in Caddy's JSON, its type, the record field it sets. */
+function caddyTable(idHeader: string): FieldRow[] {
+  const header = read.header;
+  const id = header(idHeader);
+  return [
+    row('status', read.integer, (r, v) => (r.status ??= v), true), // 0 = nothing written (client gone; WebSocket on 2.6)
+    row('level', read.string, (r, v) => (r.level ??= v)),
+    row('msg', read.string, (r, v) => (r.message ??= v)),
+    row('size', read.number, (r, v) => (r.bytesSent ??= v)),
+    row('bytes_read', read.number, (r, v) => (r.bytesRead ??= v)),
+    row('user_id', read.text, (r, v) => (r.user ??= v)),
+    row('request.remote_ip', read.string, (r, v) => (r.clientAddr ??= v)),
+    row('request.remote_port', read.integerOrText, (r, v) => (r.clientPort ??= v)),
+    row('request.proto', read.string, (r, v) => (r.protocol ??= v)),
+    row('request.method', read.string, (r, v) => (r.method ??= v)),
+    row('request.host', read.string, (r, v) => (r.host ??= v)),
+    row('request.uri', read.string, (r, v) => (r.uri ??= v)),
+    row('request.headers', header('User-Agent'), (r, v) => (r.userAgent ??= v)),
+    row('request.headers', header('Referer'), (r, v) => (r.referer ??= v)),
+    row('request.headers', header('X-Forwarded-For'), (r, v) => (r.forwardedFor ??= v)),
+    row('request.headers', header('Upgrade'), (r, v) => (r.upgrade ??= v)),
+    row('request.headers', id, (r, v) => (r.inboundRequestId ??= v)),
+    // The ID Caddy made (uuid, 2.8+) or set as a response header beats the client's own (see the parser).
+    row('uuid', read.text, (r, v) => (r.requestId ??= v)),
+    row('resp_headers', id, (r, v) => (r.requestId ??= v)),
+    row('request.tls', read.present, (r, v) => r.setField('tls', v)),
+  ];
+}
+const traceparent = read.header('Traceparent');
 
 export function makeCaddyParser(opts: CaddyOptions = {}): LineParser {
   const idHeader = opts.requestIdHeader ?? 'X-Request-Id';
@@ -72,16 +86,11 @@ export function makeCaddyParser(opts: CaddyOptions = {}): LineParser {
     return saneDuration(nano ? d / 1e6 : d * 1000);
   }
 
+  const table = compileTable(caddyTable(idHeader));
+
   return (line): ParseResult => {
-    if (line.length === 0) return new ParseError('empty', 'empty line');
-    if (line.length > maxLen) return new ParseError('line-too-long', `${line.length} characters, over the limit of ${maxLen}`);
-    let o: unknown;
-    try {
-      o = JSON.parse(line);
-    } catch (e) {
-      return new ParseError(line.trimStart().startsWith('{') ? 'truncated' : 'not-json', `not valid JSON: ${(e as Error).message}`);
-    }
-    if (!isObject(o)) return new ParseError('not-an-object', 'the JSON line is not an object');
+    const o = readJsonLine(line, maxLen);
+    if (o instanceof ParseError) return o;
     // The default logger's own lines ("serving initial configuration") name no logger.
     const runtime = o.logger === undefined && typeof o.level === 'string' && typeof o.msg === 'string';
     if (typeof o.logger !== 'string' && !runtime) return new ParseError('missing-field', 'no "logger": not a Caddy log line');
@@ -91,51 +100,26 @@ export function makeCaddyParser(opts: CaddyOptions = {}): LineParser {
     const bad = checkTime(time, '"ts"');
     if (bad) return bad;
     const rec = new LogRecord(source, time);
-    if (typeof o.level === 'string') rec.level = o.level;
-    if (typeof o.msg === 'string') rec.message = o.msg;
+    const wrong = table(o, rec);
+    if (wrong) return wrong;
 
-    if (o.status !== undefined) {
-      if (typeof o.status !== 'number' || !Number.isInteger(o.status)) return new ParseError('bad-field', `"status" is ${JSON.stringify(o.status).slice(0, 40)}, not a number`);
-      rec.status = o.status; // 0 = nothing written (client gone; WebSocket on 2.6)
-    }
+    // What the table cannot say: the duration in the configured format, the shapes refused, the
+    // client IP only when it differs, the trace context split in two.
     if (o.duration !== undefined) {
       rec.durationMs = durationOf(o.duration);
       if (rec.durationMs === undefined) return new ParseError('bad-field', `"duration" is ${JSON.stringify(o.duration).slice(0, 40)}, not a duration`);
       rec.start = Math.round((time - rec.durationMs) * 1000) / 1000;
     }
-    if (typeof o.size === 'number') rec.bytesSent = o.size;
-    if (typeof o.bytes_read === 'number') rec.bytesRead = o.bytes_read;
-    if (typeof o.user_id === 'string' && o.user_id !== '') rec.user = o.user_id;
-
     const req = o.request;
     if (req !== undefined) {
-      if (!isObject(req)) return new ParseError('bad-field', '"request" is not an object');
-      if (typeof req.remote_ip === 'string') rec.clientAddr = req.remote_ip;
+      if (!isJsonObject(req)) return new ParseError('bad-field', '"request" is not an object');
       if (typeof req.client_ip === 'string' && req.client_ip !== req.remote_ip) rec.setField('client_ip', req.client_ip);
-      const port = typeof req.remote_port === 'string' ? Number(req.remote_port) : req.remote_port;
-      if (typeof port === 'number' && Number.isInteger(port)) rec.clientPort = port;
-      if (typeof req.proto === 'string') rec.protocol = req.proto;
-      if (typeof req.method === 'string') rec.method = req.method;
-      if (typeof req.host === 'string') rec.host = req.host;
-      if (typeof req.uri === 'string') rec.uri = req.uri;
-      const h = req.headers;
-      if (h !== undefined) {
-        if (!isObject(h)) return new ParseError('bad-field', '"request.headers" is not an object');
-        rec.userAgent = header(h, 'User-Agent', 'user-agent');
-        rec.referer = header(h, 'Referer', 'referer');
-        rec.forwardedFor = header(h, 'X-Forwarded-For', 'x-forwarded-for');
-        rec.upgrade = header(h, 'Upgrade', 'upgrade');
-        rec.inboundRequestId = header(h, idHeader, idLower);
-        const tp = header(h, 'Traceparent', 'traceparent');
-        const m = tp === undefined ? null : TRACEPARENT.exec(tp);
-        if (m) { rec.traceId = m[1]; rec.spanId = m[2]; }
-      }
-      if (isObject(req.tls)) rec.setField('tls', true);
+      if (req.headers !== undefined && !isJsonObject(req.headers)) return new ParseError('bad-field', '"request.headers" is not an object');
+      const tp = traceparent(req.headers);
+      const m = tp === undefined ? null : TRACEPARENT.exec(tp);
+      if (m) { rec.traceId = m[1]; rec.spanId = m[2]; }
     }
-    // The ID Caddy made (uuid, 2.8+) or set as a response header beats the client's own.
-    rec.requestId = (typeof o.uuid === 'string' && o.uuid !== '' ? o.uuid : undefined)
-      ?? header(o.resp_headers, idHeader, idLower)
-      ?? rec.inboundRequestId;
+    rec.requestId ??= rec.inboundRequestId;
 
     if (source === 'caddy-runtime') {
       if (typeof o.logger === 'string') rec.setField('logger', o.logger);

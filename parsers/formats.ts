@@ -4,6 +4,7 @@
  * shape of the lines and keeps the one that reads the most of them.
  */
 import { ParseError, type LineParser } from './record.js';
+import { UserError } from './userError.js';
 import { BUILTIN_LOG_FORMATS, compileNginxLogFormat, makeNginxJsonParser } from './nginxAccess.js';
 import { makeNginxErrorParser } from './nginxError.js';
 import { makeCaddyParser, type CaddyOptions } from './caddy.js';
@@ -33,7 +34,7 @@ export const FORMATS: Record<string, FormatSpec> = {
   'nginx-access': {
     describe: 'nginx access log in the log_format given with --log-format',
     make: (o) => {
-      if (!o.logFormat) throw new Error('nginx-access needs the log_format: pass --log-format \'log_format name ...\' (or use nginx-combined, nginx-main, nginx-claw_json)');
+      if (!o.logFormat) throw new UserError('nginx-access needs the log_format: pass --log-format \'log_format name ...\' (or use nginx-combined, nginx-main, nginx-claw_json)');
       return compileNginxLogFormat(o.logFormat, o);
     },
   },
@@ -57,7 +58,7 @@ export function formatNames(): string[] {
 /** A parser for a named format; throws a user-facing error for an unknown name or bad log_format. */
 export function createParser(format: string, opts: ParserOptions = {}): LineParser {
   const spec = FORMATS[format];
-  if (!spec) throw new Error(`unknown format "${format}": one of ${formatNames().join(', ')}`);
+  if (!spec) throw new UserError(`unknown format "${format}": one of ${formatNames().join(', ')}`);
   return spec.make(opts);
 }
 

@@ -1,4 +1,5 @@
 export * from './record.js';
+export { UserError } from './userError.js';
 export * from './formats.js';
 export { compileNginxLogFormat, parseLogFormatDirective, makeNginxJsonParser, BUILTIN_LOG_FORMATS, LogFormatError } from './nginxAccess.js';
 export { makeNginxErrorParser } from './nginxError.js';

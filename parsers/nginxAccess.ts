@@ -8,6 +8,8 @@ import {
 } from './record.js';
 import { INDEXED_TARGETS, NGINX_VARIABLES, UPSTREAM_COLUMNS, upstreamAttempts, type LineState, type TimeParsers, type VariableSpec } from './nginxVariables.js';
 import { makeIsoParser, makeTimeLocalParser } from './time.js';
+import { readJsonLine } from './jsonLine.js';
+import { UserError } from './userError.js';
 
 export type NginxEscape = 'default' | 'json' | 'none';
 
@@ -18,7 +20,9 @@ export interface LogFormat {
   format: string;
 }
 
-export class LogFormatError extends Error {}
+export class LogFormatError extends UserError {
+  override name = 'LogFormatError';
+}
 
 /**
  * Reads `log_format NAME [escape=default|json|none] 'part' "part" ...;` as written in nginx.conf
@@ -278,19 +282,12 @@ export function makeNginxJsonParser(opts: NginxAccessOptions = {}): LineParser {
   const maxLen = opts.maxLineChars ?? DEFAULT_MAX_LINE_CHARS;
   const parsers = timeParsers();
   return (line) => {
-    if (line.length === 0) return new ParseError('empty', 'empty line');
-    if (line.length > maxLen) return new ParseError('line-too-long', `${line.length} characters, over the limit of ${maxLen}`);
-    let obj: unknown;
-    try {
-      obj = JSON.parse(line);
-    } catch (e) {
-      return new ParseError(line.trimStart().startsWith('{') ? 'truncated' : 'not-json', `not valid JSON: ${(e as Error).message}`);
-    }
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return new ParseError('not-an-object', 'the JSON line is not an object');
+    const obj = readJsonLine(line, maxLen);
+    if (obj instanceof ParseError) return obj;
     const rec = new LogRecord('nginx-access', NaN);
     const st: LineState = { timeMs: NaN, upstream: new Array(UPSTREAM_COLUMNS.length) };
     const entries: [VariableSpec | undefined, string, string][] = [];
-    for (const [key, value] of Object.entries(obj as Record<string, unknown>)) {
+    for (const [key, value] of Object.entries(obj)) {
       if (value === null || value === '' || value === '-') continue;
       if (typeof value === 'object') {
         rec.setField(key, JSON.stringify(value));

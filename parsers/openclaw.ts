@@ -6,12 +6,11 @@
  */
 import { LogRecord, ParseError, type LineParser, type ParseResult, checkTime, DEFAULT_MAX_LINE_CHARS, type GatewayEvent, type Lifecycle, saneDuration } from './record.js';
 import { parseIso } from './time.js';
+import { compileTable, isJsonObject, readJsonLine, read, row, type FieldRow, type JsonObject, type Reader } from './jsonLine.js';
 
 export interface OpenClawOptions {
   maxLineChars?: number;
 }
-
-type Json = Record<string, unknown>;
 
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
 
@@ -71,8 +70,6 @@ const MESSAGE_RULES: readonly MessageRule[] = [
 const RPC = /⇄ res ([✓✗])(?: ([^\s=]+(?= |$)))?(?: (\d+(?:\.\d+)?)ms\b)?/;
 const LISTEN_ADDR = /((?:\d{1,3}\.){3}\d{1,3}|\[[0-9a-fA-F:]+\]|localhost|0\.0\.0\.0):(\d{1,5})/;
 const FROM_ADDR = /\bfrom ((?:\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F:]*:[0-9a-fA-F:]+)/;
-const HEX32 = /^[0-9a-f]{32}$/;
-const HEX16 = /^[0-9a-f]{16}$/;
 const REQUEST_ID_KEYS = ['requestId', 'request_id', 'reqId', 'xRequestId', 'x-request-id'];
 
 /** `{"subsystem":"gateway/ws"}` (tslog logger name) or a plain name into the subsystem. */
@@ -80,8 +77,8 @@ function subsystemOf(name: unknown): string | undefined {
   if (typeof name !== 'string') return undefined;
   if (name.startsWith('{')) {
     try {
-      const o = JSON.parse(name) as unknown;
-      if (o !== null && typeof o === 'object' && typeof (o as Json).subsystem === 'string') return (o as Json).subsystem as string;
+      const o: unknown = JSON.parse(name);
+      if (isJsonObject(o) && typeof o.subsystem === 'string') return o.subsystem;
     } catch {
       return name;
     }
@@ -89,34 +86,50 @@ function subsystemOf(name: unknown): string | undefined {
   return name;
 }
 
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' && v !== 'n/a' ? v : typeof v === 'number' ? String(v) : undefined;
-}
-
-function num(v: unknown): number | undefined {
+/** The gateway writes `n/a` for nothing, and numbers where text is meant (IDs, hosts). */
+const str = Object.assign((v: unknown): string | undefined => (typeof v === 'string' && v !== '' && v !== 'n/a' ? v : typeof v === 'number' ? String(v) : undefined), { what: 'text' });
+/** A number, or the text of one. */
+const num: Reader<number> = Object.assign((v: unknown): number | undefined => {
   const n = typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : NaN;
   return Number.isFinite(n) ? n : undefined;
-}
+}, { what: 'a number' });
+const duration: Reader<number> = Object.assign((v: unknown) => {
+  const d = num(v);
+  return d === undefined ? undefined : saneDuration(d);
+}, { what: 'a duration' });
 
-const MAPPED_FIELD_KEYS = new Set(['cause', 'durationMs', 'remoteAddr', 'remotePort', 'host', 'userAgent', 'forwardedFor', 'code', 'reason', 'connId', 'conn', 'localAddr', 'localPort', ...REQUEST_ID_KEYS]);
+/** The structured object a gateway call passed (`"1"` in tslog): its keys that are record fields. */
+const FIELDS_TABLE: readonly FieldRow[] = [
+  row('cause', str, (r, v) => (r.cause ??= v)),
+  row('durationMs', duration, (r, v) => (r.durationMs ??= v)),
+  row('remoteAddr', str, (r, v) => (r.clientAddr ??= v)),
+  row('remotePort', num, (r, v) => (r.clientPort ??= v)),
+  row('host', str, (r, v) => (r.host ??= v)),
+  row('userAgent', str, (r, v) => (r.userAgent ??= v)),
+  row('forwardedFor', str, (r, v) => (r.forwardedFor ??= v)),
+  row('code', num, (r, v) => (r.closeCode ??= v)),
+  row('reason', str, (r, v) => (r.closeReason ??= v)),
+  row('connId', str, (r, v) => (r.conn ??= v)),
+  row('conn', str, (r, v) => (r.conn ??= v)),
+  ...REQUEST_ID_KEYS.map((k) => row(k, str, (r, v) => (r.requestId ??= v))),
+];
+/** The line's own keys, read after its message (a request ID in the fields comes first). */
+const LINE_TABLE: readonly FieldRow[] = [
+  row('traceId', read.hex(32), (r, v) => (r.traceId ??= v)),
+  row('spanId', read.hex(16), (r, v) => (r.spanId ??= v)),
+  ...REQUEST_ID_KEYS.map((k) => row(k, str, (r, v) => (r.requestId ??= v))),
+];
+const fieldsTable = compileTable(FIELDS_TABLE);
+const lineTable = compileTable(LINE_TABLE);
+/** Keys of the fields object that are not kept again under `fields`. */
+const MAPPED_FIELD_KEYS = new Set([...FIELDS_TABLE.map((r) => r.from), 'localAddr', 'localPort']);
 
-/** The structured object a gateway call passed (`"1"` in tslog). */
-function applyFields(rec: LogRecord, f: Json): void {
-  rec.cause ??= str(f.cause);
-  const d = num(f.durationMs);
-  rec.durationMs ??= d === undefined ? undefined : saneDuration(d);
-  rec.clientAddr ??= str(f.remoteAddr);
-  rec.clientPort ??= num(f.remotePort);
-  rec.host ??= str(f.host);
-  rec.userAgent ??= str(f.userAgent);
-  rec.forwardedFor ??= str(f.forwardedFor);
-  rec.closeCode ??= num(f.code);
-  rec.closeReason ??= str(f.reason);
-  rec.conn ??= str(f.connId) ?? str(f.conn);
+function applyFields(rec: LogRecord, f: JsonObject): void {
+  fieldsTable(f, rec);
+  // The local address is two keys.
   const la = str(f.localAddr);
   const lp = num(f.localPort);
   if (la !== undefined) rec.localAddr ??= lp !== undefined ? (la.includes(':') ? `[${la}]:${lp}` : `${la}:${lp}`) : la;
-  for (const k of REQUEST_ID_KEYS) if (rec.requestId === undefined) rec.requestId = str(f[k]);
   for (const [k, v] of Object.entries(f)) {
     if (MAPPED_FIELD_KEYS.has(k)) continue;
     if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') rec.setField(k, v);
@@ -181,17 +194,9 @@ function applyMessage(rec: LogRecord, msg: string): void {
 export function makeOpenClawParser(opts: OpenClawOptions = {}): LineParser {
   const maxLen = opts.maxLineChars ?? DEFAULT_MAX_LINE_CHARS;
   return (line): ParseResult => {
-    if (line.length === 0) return new ParseError('empty', 'empty line');
-    if (line.length > maxLen) return new ParseError('line-too-long', `${line.length} characters, over the limit of ${maxLen}`);
-    let o: unknown;
-    try {
-      o = JSON.parse(line);
-    } catch (e) {
-      return new ParseError(line.trimStart().startsWith('{') ? 'truncated' : 'not-json', `not valid JSON: ${(e as Error).message}`);
-    }
-    if (o === null || typeof o !== 'object' || Array.isArray(o)) return new ParseError('not-an-object', 'the JSON line is not an object');
-    const j = o as Json;
-    const meta = j._meta !== null && typeof j._meta === 'object' ? (j._meta as Json) : undefined;
+    const j = readJsonLine(line, maxLen);
+    if (j instanceof ParseError) return j;
+    const meta = isJsonObject(j._meta) ? j._meta : undefined;
     const timeText = typeof meta?.date === 'string' ? meta.date : typeof j.time === 'string' ? j.time : undefined;
     if (timeText === undefined) {
       return new ParseError(j._meta !== undefined || j.time !== undefined ? 'bad-field' : 'missing-field', 'no time: neither _meta.date nor "time" is a timestamp string');
@@ -228,14 +233,10 @@ export function makeOpenClawParser(opts: OpenClawOptions = {}): LineParser {
     if (message !== undefined && typeof message !== 'string') return new ParseError('bad-field', `the message is ${typeof message}, not text`);
     const msg = message === undefined ? '' : stripAnsi(message);
     rec.message = msg;
-    if (fields !== undefined && !Array.isArray(fields)) applyFields(rec, fields as Json);
+    if (isJsonObject(fields)) applyFields(rec, fields);
     applyMessage(rec, msg);
 
-    const traceId = j.traceId;
-    if (typeof traceId === 'string' && HEX32.test(traceId)) rec.traceId = traceId;
-    const spanId = j.spanId;
-    if (typeof spanId === 'string' && HEX16.test(spanId)) rec.spanId = spanId;
-    for (const k of REQUEST_ID_KEYS) if (rec.requestId === undefined) rec.requestId = str(j[k]);
+    lineTable(j, rec);
     return rec;
   };
 }

@@ -6,14 +6,14 @@
  * never invents a value. Provenance (`file`, `offset`, `lineNo`) is filled by whoever read the line.
  */
 
-export type SourceKind =
-  | 'nginx-access'
-  | 'nginx-error'
-  | 'caddy-access'
-  | 'caddy-error'
-  | 'caddy-proxy'
-  | 'caddy-runtime'
-  | 'openclaw';
+export const SOURCE_KINDS = ['nginx-access', 'nginx-error', 'caddy-access', 'caddy-error', 'caddy-proxy', 'caddy-runtime', 'openclaw'] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+/** The sources whose lines are requests (one per request, with a status): the rest are what happened around them. */
+export const ACCESS_SOURCES = ['nginx-access', 'caddy-access'] as const satisfies readonly SourceKind[];
+const ACCESS_SET: ReadonlySet<string> = new Set(ACCESS_SOURCES);
+export const isAccessSource = (source: string): boolean => ACCESS_SET.has(source);
+/** The client asked for a WebSocket (the Upgrade header it sent), whatever the answer was. */
+export const asksForWebSocket = (r: { upgrade?: string }): boolean => r.upgrade?.toLowerCase() === 'websocket';
 
 /** One server tried by the proxy; nginx writes one per server, grouped by internal redirect. */
 export interface UpstreamAttempt {

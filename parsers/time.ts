@@ -2,6 +2,7 @@
  * Timestamp layouts the proxies write. Every parser caches the last text it converted: log
  * lines come in time order, so most lines repeat the previous second.
  */
+import { UserError } from './userError.js';
 
 const MONTHS: Record<string, number> = {
   Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
@@ -98,7 +99,7 @@ export function zoneOffsetResolver(zone: string): (utcGuessMs: number) => number
       year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
     });
   } catch {
-    throw new Error(`unknown time zone "${zone}": use local, UTC, an offset like +02:00, or an IANA name like Europe/Berlin`);
+    throw new UserError(`unknown time zone "${zone}": use local, UTC, an offset like +02:00, or an IANA name like Europe/Berlin`);
   }
   return (ms) => {
     const p: Record<string, number> = {};

@@ -11,12 +11,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { loadConfig, ConfigError } from '../src/agent/config.js';
-import { tokenMatches } from '../src/agent/agent.js';
+import { tokenMatches } from '../src/agent/token.js';
 import { freePorts } from '../fixtures/lab/upstreams.js';
 import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
-import { BUILTIN_LOG_FORMATS } from '../parsers/index.js';
+import { nginxConf, startNginx as startNginxIn } from './support/nginx.js';
+import { waitFor } from './support/wait.js';
 import { fixture } from './helpers.js';
-import { CLI, httpGet, startAgentProcess, type AgentProcess } from './agentProcess.js';
+import { CLI, httpGet, startAgentProcess, type AgentProcess } from './support/agent.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
 const t = suite('agent');
@@ -49,28 +50,10 @@ t('the token check is constant-time and exact', () => {
   assert.not.ok(tokenMatches('', TOKEN));
 });
 
-function nginxConf(o: { name: string; port: number; upstream: number; front: boolean }): string {
-  const d = path.join(dir, o.name);
-  mkdirSync(path.join(d, 'tmp'), { recursive: true });
-  const front = o.front ? 'add_header X-Request-Id $req_id always;' : '';
-  return `daemon off; worker_processes 1; pid ${d}/nginx.pid; error_log ${d}/error.log info; user root;
-events { worker_connections 64; }
-http { client_body_temp_path ${d}/tmp; proxy_temp_path ${d}/tmp; fastcgi_temp_path ${d}/tmp; uwsgi_temp_path ${d}/tmp; scgi_temp_path ${d}/tmp;
-  map $http_x_request_id $req_id { default $http_x_request_id; "" $request_id; }
-  ${BUILTIN_LOG_FORMATS.claw_json}
-  access_log ${d}/access.log claw_json;
-  proxy_set_header X-Request-Id $req_id;
-  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-  ${front}
-  server { listen 127.0.0.1:${o.port}; location / { proxy_pass http://127.0.0.1:${o.upstream}; } } }\n`;
-}
-
-async function startNginx(name: string, conf: string, port: number): Promise<ChildProcess> {
-  const file = path.join(dir, name, 'nginx.conf');
-  writeFileSync(file, conf);
-  const p = spawn('nginx', ['-p', path.join(dir, name), '-c', file], { stdio: 'ignore' });
-  await waitForPort(port, p, `nginx ${name}`);
-  return p;
+/** A proxy of the README's config in <dir>/<name>, to 127.0.0.1:upstream; `front`: the first hop. */
+function startNginx(name: string, port: number, upstream: number, front: boolean): Promise<ChildProcess> {
+  const d = path.join(dir, name);
+  return startNginxIn(d, nginxConf({ dir: d, port, upstream, front, forwardedFor: true }), port, `nginx ${name}`);
 }
 
 type RunningAgent = AgentProcess;
@@ -84,7 +67,7 @@ const live = testNeeding(['nginx'], 'agent.test (agent against nginx)', t);
 live.run('lines written by nginx reach the API within a second; /metrics counts them; SIGTERM loses nothing', async () => {
   assertTools(live.missing);
   const [np, dead] = (await freePorts(2)) as [number, number];
-  const nginx = await startNginx('a', nginxConf({ name: 'a', port: np, upstream: dead, front: true }), np);
+  const nginx = await startNginx('a', np, dead, true);
   const access = path.join(dir, 'a', 'access.log');
   let agent: RunningAgent | undefined;
   try {
@@ -137,7 +120,8 @@ live.run('lines written by nginx reach the API within a second; /metrics counts 
     assert.match(agent.stderr(), /SIGTERM: stopping/);
     // What was not read before the stop is read after the restart, from the checkpoint: nothing lost, nothing twice.
     agent = await startAgent('a', agentYaml('us-east', [access]));
-    await new Promise((r) => setTimeout(r, 1500));
+    const running = agent;
+    await waitFor('the agent to catch up with the access log', async () => (await get(running.port, '/metrics')).body.includes(`claw_trace_file_lag_bytes{file="${access}"} 0\n`));
     await stopProcess(agent.p, 'SIGTERM');
     agent = undefined;
     const idx = new RecordIndex(path.join(dir, 'us-east.db'));
@@ -161,15 +145,9 @@ t('SIGHUP reloads the config: a source added to it is followed without a restart
     assert.is((await get(agent.port, '/v1/requests/0a251a1eb55548acadd21e5ddb31ab82')).status, 404);
     writeFileSync(path.join(dir, 'hup.yaml'), agentYaml('x', [a, b]));
     agent.p.kill('SIGHUP');
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor('the reload', () => /config reloaded/.test(agent.stderr()));
     appendFileSync(b, line + '\n');
-    let status = 0;
-    for (let i = 0; i < 50 && status !== 200; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      status = (await get(agent.port, '/v1/requests/0a251a1eb55548acadd21e5ddb31ab82')).status;
-    }
-    assert.is(status, 200, 'the new source is read after SIGHUP');
-    assert.match(agent.stderr(), /config reloaded/);
+    await waitFor('the line of the new source in the API', async () => (await get(agent.port, '/v1/requests/0a251a1eb55548acadd21e5ddb31ab82')).status === 200, 5000);
   } finally {
     await stopProcess(agent.p, 'SIGTERM');
   }
@@ -199,15 +177,16 @@ t('off loopback the agent refuses to start without a token, and with one every d
 live.run('two agents in two regions behind two proxies answer one cross-region lookup as one trace', async () => {
   assertTools(live.missing);
   const [edge, inner, dead] = (await freePorts(3)) as [number, number, number];
-  const nInner = await startNginx('inner', nginxConf({ name: 'inner', port: inner, upstream: dead, front: false }), inner);
-  const nEdge = await startNginx('edge', nginxConf({ name: 'edge', port: edge, upstream: inner, front: true }), edge);
+  const nInner = await startNginx('inner', inner, dead, false);
+  const nEdge = await startNginx('edge', edge, inner, true);
   const agents: RunningAgent[] = [];
   try {
     agents.push(await startAgent('edge', agentYaml('eu-west', [path.join(dir, 'edge', 'access.log')])));
     agents.push(await startAgent('inner', agentYaml('us-east', [path.join(dir, 'inner', 'access.log'), path.join(dir, 'inner', 'error.log')])));
     const res = await get(edge, '/refused', { 'x-request-id': 'cross-region-1' });
     assert.is(res.status, 502);
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitFor('both regions\' agents to have the request, the inner one with its error line', async () =>
+      (await get(agents[0]!.port, '/v1/requests/cross-region-1')).status === 200 && (await get(agents[1]!.port, '/v1/requests/cross-region-1')).body.includes('upstream-refused'));
     const [deadAgent] = (await freePorts(1)) as [number];
     const r = spawnSync(process.execPath, [CLI, 'cross-region-1', '--json', '--agent-timeout', '2s',
       '--agent', `http://127.0.0.1:${agents[0]!.port}`, '--agent', `http://127.0.0.1:${agents[1]!.port}`, '--agent', `http://127.0.0.1:${deadAgent}`], { encoding: 'utf8' });

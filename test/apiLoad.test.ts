@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stopProcess } from '../fixtures/lab/lab.js';
-import { httpGet, startAgentProcess, type AgentProcess } from './agentProcess.js';
+import { httpGet, startAgentProcess, type AgentProcess } from './support/agent.js';
 import { fixture } from './helpers.js';
 
 const t = suite('apiLoad');

@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO, combinedLine, fixture } from './helpers.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
-import { terminalSafe, terminalSafeJson } from '../src/cli/terminalText.js';
+import Database from '../src/store/sqlite.js';
+import { waitFor } from './support/wait.js';
+import { terminalSafe, terminalSafeJson } from '../src/util/terminalText.js';
 
 const t = suite('cli');
 const CLI = path.join(REPO, 'dist/src/cli/main.js');
@@ -113,7 +115,14 @@ t('follow takes appended lines into the index and stops cleanly on SIGTERM', asy
   const deadline = Date.now() + 10_000;
   while (!err.includes('following') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   appendFileSync(log, [1, 2, 3].map((i) => combinedLine(i)).join('\n') + '\n');
-  await new Promise((r) => setTimeout(r, 1500));
+  await waitFor('the appended lines in the index', () => {
+    const read = new Database(db, { readonly: true });
+    try {
+      return read.prepare('SELECT count(*) FROM records').pluck().get() === 3;
+    } finally {
+      read.close();
+    }
+  });
   const exited = new Promise<number | null>((r) => child.on('exit', r));
   child.kill('SIGTERM');
   assert.is(await exited, 0, err);

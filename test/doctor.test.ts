@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO } from './helpers.js';
 import { freePorts } from '../fixtures/lab/upstreams.js';
-import { CLI } from './agentProcess.js';
+import { CLI } from './support/agent.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 import { CHECKS } from '../src/doctor/checks.js';
 import { parseText, readNginxDump, splitDump } from '../src/doctor/nginxConfig.js';

@@ -21,11 +21,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePorts } from '../fixtures/lab/upstreams.js';
 import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
-import { BUILTIN_LOG_FORMATS } from '../parsers/index.js';
+import { nginxConf, startNginx as startNginxIn } from './support/nginx.js';
 import { findGateway, startGateway, type Gateway } from './e2e/gateway.js';
 import { OtlpReceiver } from './otlpReceiver.js';
 import { fixture, parseLines, pathOf } from './helpers.js';
-import { CLI, httpGet, startAgentProcess, type AgentProcess } from './agentProcess.js';
+import { CLI, httpGet, startAgentProcess, type AgentProcess } from './support/agent.js';
 import { LAB_CASES, type LabCase } from '../fixtures/lab/cases.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
@@ -58,20 +58,13 @@ t.after(async () => {
 });
 
 /** A builder nginx with the README's logging and request-ID propagation, plus the broken variants as locations. */
-function nginxConf(name: string, port: number, upstream: string, wrongPort: number): string {
+async function startNginx(name: string, port: number, upstream: string): Promise<ChildProcess> {
   const d = path.join(dir, name);
-  mkdirSync(path.join(d, 'tmp'), { recursive: true });
-  return `daemon off; worker_processes 1; pid ${d}/nginx.pid; error_log ${d}/error.log info; user root;
-events { worker_connections 128; }
-http { client_body_temp_path ${d}/tmp; proxy_temp_path ${d}/tmp; fastcgi_temp_path ${d}/tmp; uwsgi_temp_path ${d}/tmp; scgi_temp_path ${d}/tmp;
-  map $http_x_request_id $req_id { default $http_x_request_id; "" $request_id; }
-  map $http_upgrade $connection_upgrade { default upgrade; "" close; }
-  ${BUILTIN_LOG_FORMATS.claw_json}
-  access_log ${d}/access.log claw_json;
-  server {
-    listen 127.0.0.1:${port};
-    add_header X-Request-Id $req_id always;
-    proxy_set_header X-Request-Id $req_id;
+  const [wrongPort] = (await freePorts(1)) as [number];
+  const conf = nginxConf({
+    dir: d, port, front: true, workerConnections: 128,
+    http: 'map $http_upgrade $connection_upgrade { default upgrade; "" close; }',
+    server: `
     proxy_http_version 1.1;
     location / {                      # the README's config: upgrades forwarded, long read timeout
       proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;
@@ -91,19 +84,10 @@ http { client_body_temp_path ${d}/tmp; proxy_temp_path ${d}/tmp; fastcgi_temp_pa
     }
     location /wrong-port/ {           # broken: the gateway is not on this port
       proxy_pass http://127.0.0.1:${wrongPort}/;
-    }
-  }
-}\n`;
-}
-
-async function startNginx(name: string, port: number, upstream: string): Promise<ChildProcess> {
-  const file = path.join(dir, name, 'nginx.conf');
-  mkdirSync(path.dirname(file), { recursive: true });
-  const [wrongPort] = (await freePorts(1)) as [number];
-  writeFileSync(file, nginxConf(name, port, upstream, wrongPort));
-  const p = spawn('nginx', ['-p', path.join(dir, name), '-c', file], { stdio: 'ignore' });
-  await waitForPort(port, p, `nginx ${name}`);
-  return p;
+    }`,
+    forwardedFor: false,
+  });
+  return startNginxIn(d, conf, port, `nginx ${name}`);
 }
 
 interface Agent extends AgentProcess { db: string }

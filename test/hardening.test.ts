@@ -16,7 +16,7 @@ import { ConfigError, loadConfig } from '../src/agent/config.js';
 import { Agent, isLoopbackAddress, resolvesToLoopback } from '../src/agent/agent.js';
 import http from 'node:http';
 import { stopProcess } from '../fixtures/lab/lab.js';
-import { CLI, httpGet, startAgentProcess } from './agentProcess.js';
+import { CLI, httpGet, startAgentProcess } from './support/agent.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
 import { ExportPipeline } from '../src/export/pipeline.js';

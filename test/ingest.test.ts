@@ -12,9 +12,9 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
-import type { IngestSummary } from '../src/cli/ingestCommand.js';
+import type { IngestSummary } from '../src/intake/backfill.js';
 import { combinedLine, fixture, lineNumberOf, prng } from './helpers.js';
-import { CLI } from './agentProcess.js';
+import { CLI } from './support/agent.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
 const t = suite('ingest');

@@ -15,7 +15,7 @@ import { intakeFile } from '../src/intake/intakeFile.js';
 import { rehydrate } from '../src/store/rehydrate.js';
 import { assembleTrace } from '../src/correlate/assemble.js';
 import { diagnose } from '../src/diagnose/diagnose.js';
-import { failureReport } from '../src/cli/failuresCommand.js';
+import { failureReport } from '../src/diagnose/failureReport.js';
 import { parseLines, pathOf, type ParsedFile } from './helpers.js';
 
 export interface LabLogs {

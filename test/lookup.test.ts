@@ -17,13 +17,13 @@ import { intakeFile } from '../src/intake/intakeFile.js';
 import { assembleTrace } from '../src/correlate/assemble.js';
 import { T0, gatewayLine, indexLines, nginxJson } from './support/logLines.js';
 import { diagnose } from '../src/diagnose/diagnose.js';
-import { failureReport } from '../src/cli/failuresCommand.js';
+import { failureReport } from '../src/diagnose/failureReport.js';
 import { ExportPipeline } from '../src/export/pipeline.js';
 import { resolveExport } from '../src/export/config.js';
 import { OtlpReceiver } from './otlpReceiver.js';
 import { freePorts } from '../fixtures/lab/upstreams.js';
 import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
-import { BUILTIN_LOG_FORMATS } from '../parsers/index.js';
+import { nginxConf, startNginx } from './support/nginx.js';
 import { startGatewayStandIn, type StandIn } from './gatewayStandIn.js';
 import { REPO } from './helpers.js';
 import { assertTools, testNeeding } from './toolCheck.js';
@@ -39,27 +39,13 @@ const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], {
  * A builder nginx: the README's request-ID and logging config, proxying to `upstream`. `front`:
  * it is the first proxy (answers with X-Request-Id, starts X-Forwarded-For); behind an edge it is not.
  */
-function builderNginxConf(o: { port: number; upstream: number; workerConnections?: number; log?: string; front?: boolean }): string {
-  const log = o.log ?? '';
-  const front = o.front ? 'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n  add_header X-Request-Id $req_id always;' : '';
-  return `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/${log}error.log info; user root;
-events { worker_connections ${o.workerConnections ?? 64}; }
-http { client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
-  map $http_x_request_id $req_id { default $http_x_request_id; "" $request_id; }
-  ${BUILTIN_LOG_FORMATS.claw_json}
-  access_log ${dir}/${log}access.log claw_json;
-  proxy_set_header X-Request-Id $req_id;
-  ${front}
-  server { listen 127.0.0.1:${o.port}; location / { proxy_pass http://127.0.0.1:${o.upstream}; } } }\n`;
-}
+const builderNginxConf = (o: { port: number; upstream: number; workerConnections?: number; log?: string; front?: boolean }) =>
+  nginxConf({ dir, port: o.port, upstream: o.upstream, workerConnections: o.workerConnections, logPrefix: o.log, front: o.front });
 
 /** Starts nginx with `conf`, runs `drive`, stops nginx by PID. */
 async function withNginx(conf: string, port: number, drive: () => Promise<void>): Promise<void> {
-  mkdirSync(path.join(dir, 'tmp'), { recursive: true });
-  writeFileSync(path.join(dir, 'nginx.conf'), conf);
-  const nginx = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  const nginx = await startNginx(dir, conf, port);
   try {
-    await waitForPort(port, nginx, 'nginx');
     await drive();
     await new Promise((r) => setTimeout(r, 200));
   } finally {
@@ -307,7 +293,7 @@ t('fleet patterns: failures in one region only, on WebSockets only, right after 
   }
   writeFileSync(path.join(dir, 'gw.log'), gatewayLine(T0 - 500, 'gateway', 'http server listening (0 plugins; 0.9s)') + '\n');
   await intakeFile(idx, path.join(dir, 'gw.log'), { format: 'openclaw' });
-  const { failureReport } = await import('../src/cli/failuresCommand.js');
+  const { failureReport } = await import('../src/diagnose/failureReport.js');
   const r = failureReport(idx, { from: T0 - 10_000, to: T0 + 60_000 });
   assert.is(r.diagnosed, 4);
   assert.equal(r.patterns.filter((p) => p.cause === '*').map((p) => p.id).sort(), ['after-restart', 'only-one-region', 'only-websocket']);
@@ -323,7 +309,7 @@ t('fleet pattern: failures only through the CDN while direct requests succeed', 
       ...[3, 4].map((i) => line(i, { status: '200' })),
     ],
   }, { 'access.log': 'nginx-json' });
-  const { failureReport } = await import('../src/cli/failuresCommand.js');
+  const { failureReport } = await import('../src/diagnose/failureReport.js');
   const r = failureReport(idx, { from: T0 - 10_000, to: T0 + 60_000 });
   assert.ok(r.patterns.some((p) => p.id === 'only-via-cdn' && p.cause === '*'), JSON.stringify(r.patterns.map((p) => p.id)));
   idx.close();

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { freePorts } from '../fixtures/lab/upstreams.js';
 import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
 import { fixture } from './helpers.js';
-import { httpGet, startAgentProcess, type AgentProcess } from './agentProcess.js';
+import { httpGet, startAgentProcess, type AgentProcess } from './support/agent.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
 const t = suite('metrics');

@@ -14,7 +14,7 @@ import { freePorts } from '../fixtures/lab/upstreams.js';
 import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
 import { BUILTIN_LOG_FORMATS } from '../parsers/index.js';
 import { findGateway, startGateway, type Gateway } from './e2e/gateway.js';
-import { CLI, startAgentProcess, type AgentProcess } from './agentProcess.js';
+import { CLI, startAgentProcess, type AgentProcess } from './support/agent.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 import { listeners, procAddress } from '../src/doctor/live.js';
 

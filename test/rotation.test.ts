@@ -17,7 +17,7 @@ import { intakeFile } from '../src/intake/intakeFile.js';
 import { Tailer } from '../src/tail/tailer.js';
 import { stopProcess } from '../fixtures/lab/lab.js';
 import { combinedLine, lineNumberOf } from './helpers.js';
-import { httpGet, startAgentProcess, type AgentProcess } from './agentProcess.js';
+import { httpGet, startAgentProcess, type AgentProcess } from './support/agent.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
 const t = suite('rotation');

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { freePorts } from '../fixtures/lab/upstreams.js';
 import { waitForPort } from '../fixtures/lab/lab.js';
 import { REPO } from './helpers.js';
-import { CLI } from './agentProcess.js';
+import { CLI } from './support/agent.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
 const t = suite('service');

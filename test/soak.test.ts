@@ -17,7 +17,7 @@ import path from 'node:path';
 import Database from '../src/store/sqlite.js';
 import { stopProcess } from '../fixtures/lab/lab.js';
 import { combinedLine, lineNumberOf, prng } from './helpers.js';
-import { startAgentProcess, type AgentProcess } from './agentProcess.js';
+import { startAgentProcess, type AgentProcess } from './support/agent.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
 const t = suite('soak');

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import stringWidth from 'string-width';
 import { fixture } from './helpers.js';
-import { CLI } from './agentProcess.js';
+import { CLI } from './support/agent.js';
 import { cutMiddle, fitParts } from '../src/cli/terminalWidth.js';
 
 const t = suite('terminalOutput');

@@ -6,7 +6,6 @@
  * flush the export outbox within a deadline, close. SIGHUP: reload the config (sources, labels,
  * retention; the API address and index path need a restart, and it says so).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -23,6 +22,7 @@ import { ConfigError, type AgentConfig } from './config.js';
 import { AgentMetrics } from './metrics.js';
 import { buildApi } from './api.js';
 import { QueryPool } from './queryPool.js';
+import type { AgentView } from './view.js';
 import type { FastifyInstance } from 'fastify';
 import ms from 'ms';
 import bytes from 'bytes';
@@ -68,13 +68,6 @@ export function readToken(c: AgentConfig, env: NodeJS.ProcessEnv = process.env):
   return t || undefined;
 }
 
-/** Constant-time comparison of a presented bearer token with the configured one. */
-export function tokenMatches(presented: string | undefined, token: string): boolean {
-  const a = createHash('sha256').update(presented ?? '').digest();
-  const b = createHash('sha256').update(token).digest();
-  return timingSafeEqual(a, b) && presented !== undefined;
-}
-
 /** Why the API cannot listen, as one line that says what to change (a ConfigError: exit 2). */
 function listenError(e: NodeJS.ErrnoException, host: string, port: number): Error {
   const at = `cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -94,7 +87,7 @@ function listenError(e: NodeJS.ErrnoException, host: string, port: number): Erro
  */
 export const AGENT_INDEX_OPTIONS = { cacheMiB: 16, walCheckpointMiB: 64 } as const;
 
-export class Agent {
+export class Agent implements AgentView {
   readonly index: RecordIndex;
   readonly metrics: AgentMetrics;
   private tailer: Tailer | undefined;

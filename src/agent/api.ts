@@ -13,10 +13,12 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { assembleTrace, resolveRequestId } from '../correlate/assemble.js';
 import { diagnose } from '../diagnose/diagnose.js';
-import { traceJson } from '../cli/lookupCommand.js';
+import { traceJson, TraceJsonSchema } from '../correlate/traceJson.js';
 import { PoolBusyError } from './queryPool.js';
 import { MAX_REQUEST_ID_CHARS } from '../store/recordIndex.js';
-import { tokenMatches, type Agent } from './agent.js';
+import { tokenMatches } from './token.js';
+import type { AgentView } from './view.js';
+import type { AgentMetrics } from './metrics.js';
 
 /** Longest time window a search may cover, and most results per page. */
 export const MAX_RANGE_MS = 24 * 3600_000;
@@ -46,7 +48,7 @@ function windowOf(q: WindowQuery): { from: number; to: number } | undefined {
   return to <= from || to - from > MAX_RANGE_MS ? undefined : { from, to };
 }
 
-export function buildApi(agent: Agent, o: { token?: string; logger: Logger }): FastifyInstance {
+export function buildApi(agent: AgentView & { readonly metrics: AgentMetrics }, o: { token?: string; logger: Logger }): FastifyInstance {
   const queries = () => {
     if (!agent.queries) throw new Error('the query threads are not started');
     return agent.queries;
@@ -107,7 +109,7 @@ export function buildApi(agent: Agent, o: { token?: string; logger: Logger }): F
     schema: {
       // Printable ASCII, bounded: what proxies put in request ID headers. Anything else is refused.
       params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: MAX_REQUEST_ID_CHARS, pattern: '^[\\x21-\\x7e]+$' } }, required: ['id'] },
-      response: { 404: ERROR, 409: { type: 'object', properties: { error: { type: 'string' }, candidates: { type: 'array', items: { type: 'string' } } } } },
+      response: { 200: TraceJsonSchema, 404: ERROR, 409: { type: 'object', properties: { error: { type: 'string' }, candidates: { type: 'array', items: { type: 'string' } } } } },
     },
   }, async (req, reply) => {
     const r = resolveRequestId(agent.index, req.params.id);

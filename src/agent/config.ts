@@ -9,6 +9,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import YAML, { LineCounter } from 'yaml';
 import { FORMATS, createParser } from '../../parsers/index.js';
 import { zoneOffsetResolver } from '../../parsers/time.js';
+import { UserError } from '../../parsers/userError.js';
 import { defaultIndexPath } from '../config/paths.js';
 import { OTLP_PROTOCOLS, type ExportSettings } from '../export/config.js';
 import type { TailSource } from '../tail/tailer.js';
@@ -128,7 +129,7 @@ const SCHEMA = {
 const ajv = new Ajv({ allErrors: true });
 const validate = ajv.compile(SCHEMA);
 
-export class ConfigError extends Error {
+export class ConfigError extends UserError {
   override name = 'ConfigError';
 }
 

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LogRecord } from '../../parsers/index.js';
 import type { Recent5xx } from './queries.js';
-import type { Agent } from './agent.js';
+import type { AgentView } from './view.js';
 import type { ExportStats } from '../export/pipeline.js';
 
 /** Failures of this recent window are diagnosed for the 5xx-by-cause gauge on each scrape. */
@@ -21,7 +21,7 @@ export class AgentMetrics {
   private readonly gaps: Counter;
   private readonly gapBytes: Counter;
 
-  constructor(agent: Agent) {
+  constructor(agent: AgentView) {
     const r = this.registry;
     collectDefaultMetrics({ register: r, prefix: 'claw_trace_' });
     // prom-client's three totals of active handles/requests/resources are gauges named `_total`,

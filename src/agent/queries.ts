@@ -5,7 +5,7 @@
  * that reads the logs and answers /healthz.
  */
 import type { RecordIndex } from '../store/recordIndex.js';
-import { failureReport, type FailuresReport } from '../cli/failuresCommand.js';
+import { failureReport, type FailuresReport } from '../diagnose/failureReport.js';
 import { rehydrate } from '../store/rehydrate.js';
 
 export interface WindowArgs { from: number; to: number; region?: string; limit: number }

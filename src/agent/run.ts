@@ -1,10 +1,10 @@
 /** `claw-trace agent`: config, logger, signals around the Agent. */
 import { pino } from 'pino';
 import YAML from 'yaml';
-import { terminalSafe } from '../cli/terminalText.js';
+import { terminalSafe } from '../util/terminalText.js';
 import { Agent } from './agent.js';
 import { loadConfig, type AgentConfig } from './config.js';
-import { onStop } from '../cli/stopSignal.js';
+import { onStop } from '../util/stopSignal.js';
 
 export interface AgentFlags { config?: string; db?: string; port?: number; backfill?: boolean; printConfig?: boolean }
 

@@ -13,7 +13,8 @@ import { intakeFile } from '../intake/intakeFile.js';
 import { assembleTrace } from '../correlate/assemble.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { renderTrace } from './lookupCommand.js';
-import { failureReport, printFailures } from './failuresCommand.js';
+import { printFailures } from './failuresCommand.js';
+import { failureReport } from '../diagnose/failureReport.js';
 import { cutMiddle } from './terminalWidth.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures');

@@ -8,7 +8,7 @@ import { readGatewayConfig } from '../doctor/gatewayConfig.js';
 import { CAUSE_OF_CHECK, liveFindings } from '../doctor/live.js';
 import { ConfigReadError } from '../doctor/nginxConfig.js';
 import { readCaddy, readNginx, selinuxNetworkConnect, type ProxyConfigs } from '../doctor/readConfigs.js';
-import { terminalSafe, terminalSafeJson } from './terminalText.js';
+import { terminalSafe, terminalSafeJson } from '../util/terminalText.js';
 
 export interface DoctorOptions {
   nginx?: string;
@@ -60,7 +60,7 @@ export async function runDoctor(o: DoctorOptions, stdout: NodeJS.WritableStream,
 async function recentFailures(db: string): Promise<RecentFailure[]> {
   if (!existsSync(db)) return [];
   // Loaded here: without --live, doctor never opens the index.
-  const [{ RecordIndex }, { failureReport }] = await Promise.all([import('../store/recordIndex.js'), import('./failuresCommand.js')]);
+  const [{ RecordIndex }, { failureReport }] = await Promise.all([import('../store/recordIndex.js'), import('../diagnose/failureReport.js')]);
   const index = new RecordIndex(db);
   try {
     const to = Date.now();

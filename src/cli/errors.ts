@@ -1,2 +1,6 @@
-/** Errors that end a command with a message and exit code 2 (usage or configuration). */
-export class UsageError extends Error {}
+/** Errors of a command's arguments: the message and exit code 2. */
+import { UserError } from '../../parsers/userError.js';
+
+export class UsageError extends UserError {
+  override name = 'UsageError';
+}

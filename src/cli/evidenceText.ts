@@ -4,7 +4,7 @@
  * upstream attempts and the upgrade it asked for. The request line and the rest may give way.
  */
 import type { IndexedRecord } from '../store/rehydrate.js';
-import { terminalSafe } from './terminalText.js';
+import { terminalSafe } from '../util/terminalText.js';
 import type { Part } from './terminalWidth.js';
 
 const safe = (s: string) => terminalSafe(s, 2000);

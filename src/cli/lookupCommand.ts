@@ -9,7 +9,8 @@ import type { IndexedRecord } from '../store/rehydrate.js';
 import { assembleTrace, resolveRequestId } from '../correlate/assemble.js';
 import type { Span, Trace } from '../correlate/trace.js';
 import { diagnose, type Diagnosis } from '../diagnose/diagnose.js';
-import { terminalSafe, terminalSafeJson } from './terminalText.js';
+import { traceJson } from '../correlate/traceJson.js';
+import { terminalSafe, terminalSafeJson } from '../util/terminalText.js';
 import { columns, cutMiddle, fitParts, padColumns, wrapText } from './terminalWidth.js';
 import { proofParts } from './evidenceText.js';
 
@@ -19,26 +20,6 @@ const plain: Colors = { bold: (s) => s, dim: (s) => s, red: (s) => s, green: (s)
 
 const lineRef = (r: IndexedRecord) => `${r.file ?? '?'}:${r.lineNo ?? '?'}`;
 const msText = (n: number | undefined) => (n === undefined ? '–' : n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`);
-
-export function traceJson(trace: Trace, d: Diagnosis): unknown {
-  const line = (r: IndexedRecord | undefined) => r && { file: r.file, lineNo: r.lineNo, offset: r.offset, source: r.source, time: r.time, region: r.region, message: r.message, text: r.raw };
-  return {
-    requestId: trace.requestId,
-    traceId: trace.traceId,
-    spans: trace.spans.map((s) => ({
-      spanId: s.spanId, parentSpanId: s.parentSpanId, kind: s.kind, service: s.service, name: s.name,
-      start: s.start, end: s.end, durationMs: s.end - s.start, status: s.status, error: s.error, region: s.region,
-      join: s.join, phases: s.phases, attributes: s.attrs, line: line(s.record),
-      events: s.events.map((e) => ({ time: e.time, name: e.name, join: e.join, line: line(e.record) })),
-    })),
-    context: trace.context.map((c) => ({ what: c.what, join: c.join, line: line(c.record) })),
-    clockSkews: trace.skews,
-    diagnosis: {
-      failed: d.failed, status: d.status, missing: d.missing,
-      causes: d.causes.map((c) => ({ id: c.id, title: c.title, confidence: c.confidence, basis: c.basis, ...(c.measured ? { measured: c.measured } : {}), detail: c.detail, fix: c.fix, evidence: c.evidence.map(line) })),
-    },
-  };
-}
 
 function depthOf(s: Span, spans: Span[]): number {
   let d = 0;
@@ -216,17 +197,20 @@ export function runLookup(index: RecordIndex, idOrPrefix: string, opts: LookupOp
 
 /** `claw-trace <id> --agent URL...`: the regional agents' answers merged into one waterfall. */
 export async function runRemoteLookup(id: string, agents: string[], timeoutMs: number, opts: LookupOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
-  const { askAgents, mergeTraces } = await import('./remoteLookup.js');
+  const { askAgents } = await import('./remoteLookup.js');
+  const { mergeTraces } = await import('../correlate/merge.js');
   const answers = await askAgents(agents, id, timeoutMs);
-  for (const a of answers.filter((x) => x.error)) stderr.write(`claw-trace: agent ${terminalSafe(a.agent, 120)} did not answer: ${terminalSafe(a.error!, 200)}\n`);
-  const found = answers.filter((a) => a.trace).map((a) => a.trace!);
+  for (const a of answers) {
+    if (a.error !== undefined) stderr.write(`claw-trace: agent ${terminalSafe(a.agent, 120)} ${a.refused ? 'answered, and its answer is left out' : 'did not answer'}: ${terminalSafe(a.error, 200)}\n`);
+  }
+  const found = answers.flatMap((a) => (a.trace ? [a.trace] : []));
   if (found.length === 0) {
     stderr.write(`claw-trace: no agent that answered knows request ${terminalSafe(id, 80)}\n`);
     return 1;
   }
   const { trace, diagnosis } = mergeTraces(found);
   stdout.write(opts.json
-    ? terminalSafeJson({ ...(traceJson(trace, diagnosis) as object), agents: answers.map((a) => ({ agent: a.agent, found: Boolean(a.trace), error: a.error })) }) + '\n'
+    ? terminalSafeJson({ ...traceJson(trace, diagnosis), agents: answers.map((a) => ({ agent: a.agent, found: Boolean(a.trace), error: a.error })) }) + '\n'
     : renderTrace(trace, diagnosis, colorsOf(opts), opts.width) + `${colorsOf(opts).dim(`answered: ${answers.filter((a) => !a.error).map((a) => a.agent).join(', ') || 'none'}`)}\n`);
   return 0;
 }

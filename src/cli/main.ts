@@ -9,13 +9,13 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import ms from 'ms';
 import bytes from 'bytes';
-import { FORMATS, ERROR_KINDS, LogFormatError } from '../../parsers/index.js';
+import { FORMATS, ERROR_KINDS, UserError } from '../../parsers/index.js';
 import { defaultIndexPath } from '../config/paths.js';
-import { UnknownFormatError } from '../read/parseFile.js';
 import { UsageError } from './errors.js';
-import { terminalSafe } from './terminalText.js';
+import { terminalSafe } from '../util/terminalText.js';
+import { VERSION } from '../util/version.js';
 import { outputWidth } from './outputWidth.js';
-import { onStop } from './stopSignal.js';
+import { onStop } from '../util/stopSignal.js';
 import type { OtlpProtocol } from '../export/config.js';
 
 /**
@@ -86,7 +86,7 @@ const program = new Command();
 program
   .name('claw-trace')
   .description('Follow a request through Nginx/Caddy and an OpenClaw gateway, and name the cause of its 5xx.')
-  .version('0.1.0')
+  .version(VERSION)
   // The lookup's --db/--json belong to the root; subcommands have their own.
   .enablePositionalOptions()
   // `claw-trace help parse`, although a bare word is also a request ID to look up.
@@ -331,8 +331,13 @@ program.hook('preAction', (_program, command) => {
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
+  if (e instanceof UserError) {
+    process.stderr.write(`claw-trace: ${e.message}\n`);
+    process.exit(e.exitCode);
+  }
+  // A file named on the command line that cannot be read: the user's to fix as well.
   const err = e as NodeJS.ErrnoException;
-  if (e instanceof LogFormatError || e instanceof UnknownFormatError || e instanceof UsageError || err.name === 'IndexOpenError' || err.name === 'ConfigError' || err.name === 'ExportConfigError' || err.name === 'ConfigReadError' || err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR' || /time zone|unknown format|needs the log_format/.test(err.message)) {
+  if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR') {
     process.stderr.write(`claw-trace: ${err.message}\n`);
     process.exit(2);
   }

@@ -5,7 +5,7 @@
 import pc from 'picocolors';
 import { emptyStats, parseFile, UnknownFormatError, type FileStats, type ParseFileOptions } from '../read/parseFile.js';
 import { STDIN } from '../read/lineReader.js';
-import { terminalSafe, terminalSafeJson } from './terminalText.js';
+import { terminalSafe, terminalSafeJson } from '../util/terminalText.js';
 
 export interface ParseCommandOptions extends ParseFileOptions {
   /** Print every unreadable line's place and reason on stderr, not only the first per reason. */

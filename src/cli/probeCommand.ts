@@ -8,8 +8,8 @@
 import { existsSync } from 'node:fs';
 import type { RecordIndex } from '../store/recordIndex.js';
 import { loggedId, runRound, type CheckResult, type HeaderDiff } from '../probe/drill.js';
-import type { TraceJson } from './remoteLookup.js';
-import { terminalSafe, terminalSafeJson } from './terminalText.js';
+import type { TraceJson } from '../correlate/traceJson.js';
+import { terminalSafe, terminalSafeJson } from '../util/terminalText.js';
 
 export interface ProbeOptions {
   loopback: string;
@@ -43,9 +43,9 @@ function joinedOf(traces: TraceJson[]): Joined {
 async function lookupOnce(id: string, index: RecordIndex | undefined, agents: string[]): Promise<TraceJson[]> {
   const traces: TraceJson[] = [];
   if (index) {
-    const [{ assembleTrace }, { diagnose }, { traceJson }] = await Promise.all([import('../correlate/assemble.js'), import('../diagnose/diagnose.js'), import('./lookupCommand.js')]);
+    const [{ assembleTrace }, { diagnose }, { traceJson }] = await Promise.all([import('../correlate/assemble.js'), import('../diagnose/diagnose.js'), import('../correlate/traceJson.js')]);
     const trace = assembleTrace(index, id);
-    if (trace) traces.push(traceJson(trace, diagnose(trace, index)) as TraceJson);
+    if (trace) traces.push(traceJson(trace, diagnose(trace, index)));
   }
   if (agents.length) {
     const { askAgents } = await import('./remoteLookup.js');

@@ -12,10 +12,10 @@
  * A request ID seen twice at the same proxy (a client's retry) gives sibling hops, never nested ones.
  */
 import type { RecordIndex } from '../store/recordIndex.js';
+import { asksForWebSocket, isAccessSource } from '../../parsers/record.js';
 import { rehydrate, type IndexedRecord } from '../store/rehydrate.js';
 import { serviceOf, spanIdFor, traceIdFor, type ClockSkew, type ContextLine, type Join, type Span, type Trace } from './trace.js';
 
-const ACCESS = new Set(['nginx-access', 'caddy-access']);
 const SURE = (how: string, tier: 1 | 2): Join => ({ tier, how, confidence: 1 });
 /** How far around a request other lines are looked for. */
 const ERROR_SLACK_MS = 1500;
@@ -34,12 +34,12 @@ const pathOf = (uri: string | undefined) => (uri ?? '').split('?')[0];
 export const inRegion = (a: IndexedRecord, region: string | undefined) => (a.region ?? '') === (region ?? '');
 const sameRegion = (a: IndexedRecord, b: IndexedRecord) => inRegion(a, b.region);
 /** The request asked for a WebSocket (Caddy 2.6 logs the 101 as status 0, so the header decides). */
-export const isUpgrade = (r: IndexedRecord) => r.upgrade?.toLowerCase() === 'websocket' || r.status === 101;
+export const isUpgrade = (r: IndexedRecord) => asksForWebSocket(r) || r.status === 101;
 export const hostPort = (url: string | undefined) => (url ? /^[a-z]+:\/\/([^/]+)/i.exec(url)?.[1] : undefined);
 
 function accessSpan(traceId: string, r: IndexedRecord, requestId: string): Span {
   // Caddy 2.6 logs a WebSocket with status 0: for an upgrade, 0 is not a failure by itself.
-  const failed = (r.status ?? 0) >= 500 || (r.upgrade?.toLowerCase() === 'websocket' && r.status !== 101 && r.status !== 0);
+  const failed = (r.status ?? 0) >= 500 || (asksForWebSocket(r) && r.status !== 101 && r.status !== 0);
   return {
     spanId: spanIdFor(traceId, r.source, r.file, r.offset),
     kind: 'SERVER',
@@ -172,7 +172,7 @@ function assignGateway(index: RecordIndex, r: IndexedRecord, gw: IndexedRecord[]
   const mine = gw.map((g) => scoreGateway(r, g)).filter((c): c is Candidate => c !== undefined);
   if (mine.length === 0) return undefined;
   const others = rehydrate(index.upgradesBetween(r.time - 2 * GATEWAY_SLACK_MS, r.time + 2 * GATEWAY_SLACK_MS))
-    .filter((o) => o.rowId !== r.rowId && sameRegion(o, r) && ACCESS.has(o.source));
+    .filter((o) => o.rowId !== r.rowId && sameRegion(o, r) && isAccessSource(o.source));
   const pairs = [...mine.map((c) => ({ req: r, c })), ...others.flatMap((o) => gw.map((g) => scoreGateway(o, g)).filter((c): c is Candidate => c !== undefined).map((c) => ({ req: o, c })))];
   pairs.sort((a, b) => b.c.score - a.c.score || Math.abs(a.c.rec.time - a.req.time) - Math.abs(b.c.rec.time - b.req.time) || Number(a.c.rec.rowId) - Number(b.c.rec.rowId));
   const takenReq = new Set<number | bigint>();
@@ -299,7 +299,7 @@ export function assembleTrace(index: RecordIndex, requestId: string): Trace | un
   const gatewayRegions = new Set(gw.map((g) => g.region ?? ''));
   const nearGateway = (r: IndexedRecord) => (r.upstreams?.some((u) => gatewayAddrs.has(u.addr)) ? 2 : 0) + (gatewayRegions.has(r.region ?? '') ? 1 : 0);
   const madeStatus = (r: IndexedRecord) => { const a = r.upstreams?.at(-1); return a && a.headerMs === undefined && a.status !== 101 && (a.status ?? 500) >= 500 ? 1 : 0; };
-  const hops = own.filter((r) => ACCESS.has(r.source)).map((r) => accessSpan(traceId, r, requestId))
+  const hops = own.filter((r) => isAccessSource(r.source)).map((r) => accessSpan(traceId, r, requestId))
     .sort((a, b) => depth(a.record!) - depth(b.record!) || madeStatus(a.record!) - madeStatus(b.record!) || nearGateway(a.record!) - nearGateway(b.record!)
       || (b.end - b.start) - (a.end - a.start) || a.start - b.start);
   const spans: Span[] = [];

@@ -3,7 +3,7 @@
  * it, upgrade asked and 101 given, the gateway's close code) and the evidence, each line with the
  * tier that joined it. Causes are claimed only when this shape fits them (catalog.ts).
  */
-import type { UpstreamAttempt } from '../../parsers/index.js';
+import { asksForWebSocket, type UpstreamAttempt } from '../../parsers/record.js';
 import type { IndexedRecord } from '../store/rehydrate.js';
 import type { ContextLine, JoinTier, Span, Trace } from '../correlate/trace.js';
 
@@ -146,7 +146,7 @@ function build(trace: Trace, root: Span | undefined): Facts {
   if (gateway?.record) tierOf.set(gateway.record, gateway.join.tier);
   const status = root?.status;
   const innerStatus = innerHop?.status;
-  const upgradeRequested = access.some((a) => a.upgrade?.toLowerCase() === 'websocket') || innerStatus === 101;
+  const upgradeRequested = access.some(asksForWebSocket) || innerStatus === 101;
   const switched = innerStatus === 101 || (upgradeRequested && innerStatus === 0);
   const { by: answeredBy, status: upstreamStatus } = answererOf(inner, events.map((e) => e.record));
   const closeCode = gateway?.record?.closeCode;

@@ -8,6 +8,7 @@
  * finding without its file:line is one nobody can act on. The grammar is small; nginx itself
  * (`nginx -t`) stays the judge of syntax: this reader only needs what nginx accepted.
  */
+import { UserError } from '../../parsers/userError.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
@@ -22,7 +23,7 @@ export interface Directive {
 }
 
 /** A config that cannot be read: the command ends with exit code 2. */
-export class ConfigReadError extends Error {
+export class ConfigReadError extends UserError {
   override name = 'ConfigReadError';
 }
 

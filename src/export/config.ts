@@ -8,6 +8,7 @@ import { detectResources, envDetector } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_NAMESPACE } from '@opentelemetry/semantic-conventions';
 import type { HostResource } from './spans.js';
 import { EXPORT_OFF } from './requested.js';
+import { UserError } from '../../parsers/userError.js';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
 export const OTLP_PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
@@ -39,7 +40,7 @@ export interface ExportConfig {
 
 export const EXPORT_DEFAULTS = { outboxMaxBytes: 256 * 1024 * 1024, joinWindowMs: 5000, timeoutMs: 10_000 } as const;
 
-export class ExportConfigError extends Error {
+export class ExportConfigError extends UserError {
   override name = 'ExportConfigError';
 }
 

@@ -14,6 +14,7 @@ import { createPrivate, processAlive } from '../store/recordIndex.js';
 import { TraceFlags, type Attributes, type HrTime } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { VERSION } from '../util/version.js';
 
 /** A span as stored: the ReadableSpan fields the OTLP serializers read, in plain JSON. */
 interface StoredSpan {
@@ -22,7 +23,7 @@ interface StoredSpan {
 }
 interface StoredTrace { t: string; r: Attributes[]; s: StoredSpan[] }
 
-const SCOPE = { name: 'claw-trace', version: '0.1.0' };
+const SCOPE = { name: 'claw-trace', version: VERSION };
 
 /** One trace's spans as the outbox stores them. */
 export function packSpans(traceId: string, spans: ReadableSpan[]): string {

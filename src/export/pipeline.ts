@@ -19,13 +19,13 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Resource } from '@opentelemetry/resources';
 import { RecordIndex } from '../store/recordIndex.js';
+import { isAccessSource } from '../../parsers/record.js';
 import { assembleTrace } from '../correlate/assemble.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { toReadableSpans } from './spans.js';
 import { Outbox, claimExport, openOutboxDatabase, otherExporter, outboxFileId, outboxPathFor, rebuildOutbox, packSpans, stateValue, unpackSpans, type OutboxEntry, type OutboxRow, type OutboxStats } from './outbox.js';
 import type { ExportConfig } from './config.js';
 
-const ACCESS = new Set(['nginx-access', 'caddy-access']);
 /** A side line this close to an exported failed request re-exports it. */
 const LATE_SLACK_MS = 2000;
 /** Failed requests remembered for late lines: this much log time, at most this many. */
@@ -167,7 +167,7 @@ export class ExportPipeline {
       for (const r of linesOfChange(this.index, b)) {
         if (r.time > this.watermark) this.watermark = r.time;
         if (r.request_id !== null) this.queue(r.request_id, r.time, now, b.seq);
-        else if (!ACCESS.has(r.source)) this.lateSideLine(r.time, now, b.seq);
+        else if (!isAccessSource(r.source)) this.lateSideLine(r.time, now, b.seq);
       }
       this.cursor = b.seq;
     }

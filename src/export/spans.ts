@@ -17,6 +17,7 @@ import { ATTR_CLOUD_REGION, ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_HOST_NAME } f
 import type { Span, Trace } from '../correlate/trace.js';
 import type { Diagnosis } from '../diagnose/diagnose.js';
 import { spanIdFor } from '../correlate/trace.js';
+import { VERSION } from '../util/version.js';
 
 /** What the agent knows about where it runs (agent config, OTEL_RESOURCE_ATTRIBUTES). */
 export interface HostResource {
@@ -30,7 +31,7 @@ export interface HostResource {
   attributes?: Attributes;
 }
 
-const SCOPE = { name: 'claw-trace', version: '0.1.0' };
+const SCOPE = { name: 'claw-trace', version: VERSION };
 const KIND: Record<Span['kind'], SpanKind> = { SERVER: SpanKind.SERVER, CLIENT: SpanKind.CLIENT, INTERNAL: SpanKind.INTERNAL };
 
 /** Epoch ms (fractions kept) to [seconds, nanoseconds]. */

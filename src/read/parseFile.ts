@@ -3,6 +3,7 @@
  * not be read, by reason, with the first place each reason was met. Bad lines never stop it.
  */
 import { createParser, detectFormat, LogRecord, ParseError, type ParseErrorReason, type ParserOptions } from '../../parsers/index.js';
+import { UserError } from '../../parsers/userError.js';
 import { type Line, readLineBatches, openLogStream, DEFAULT_MAX_LINE_BYTES, NoNewlineError } from './lineReader.js';
 
 export interface ParseFileOptions extends ParserOptions {
@@ -34,7 +35,9 @@ export type FileItem =
   | { kind: 'record'; record: LogRecord }
   | { kind: 'error'; error: ParseError; line: Line };
 
-export class UnknownFormatError extends Error {}
+export class UnknownFormatError extends UserError {
+  override name = 'UnknownFormatError';
+}
 
 const SAMPLE_LINES = 50;
 /** A line this long without a newline ends the read (`parse /dev/zero` would run forever). */

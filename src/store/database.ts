@@ -2,12 +2,13 @@
  * The index's database: opening it (private file modes, WAL, pragmas) and the schema migrations
  * from every earlier version. Refuses a newer or a foreign database untouched.
  */
+import { UserError } from '../../parsers/userError.js';
 import Database from './sqlite.js';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
-export class IndexOpenError extends Error {
+export class IndexOpenError extends UserError {
   override name = 'IndexOpenError';
 }
 

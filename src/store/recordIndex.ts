@@ -10,6 +10,7 @@ import { BUSY_TIMEOUT_MS, openDatabase, processAlive } from './database.js';
 // Where they were before the store was split by concern: callers import them from here.
 export { IndexOpenError, createPrivate, openDatabase, processAlive } from './database.js';
 import { ID_KIND, IdRuns, READABLE_RUNS, retireRunsBefore, type IdEntry } from './idRuns.js';
+import { asksForWebSocket } from '../../parsers/record.js';
 
 
 export interface FileRow {
@@ -89,7 +90,7 @@ function pushRecord(args: unknown[], fileId: number, { record: r, raw }: BatchLi
   const id = recordId(fileId, r.offset!);
   const time = Math.round(r.time);
   args.push(id, r.lineNo, time, r.source, rid ?? null, r.traceId ?? null,
-    r.connection ?? null, r.status ?? null, r.errorKind ?? null, r.upgrade?.toLowerCase() === 'websocket' ? 1 : null, raw);
+    r.connection ?? null, r.status ?? null, r.errorKind ?? null, asksForWebSocket(r) ? 1 : null, raw);
   if (rid !== undefined) run.entries.push({ kind: ID_KIND.request, key: rid, record: id });
   if (r.traceId !== undefined) run.entries.push({ kind: ID_KIND.trace, key: r.traceId, record: id });
   if (rid !== undefined || r.traceId !== undefined) {

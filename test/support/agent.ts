@@ -3,9 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { freePorts } from '../fixtures/lab/upstreams.js';
-import { waitForPort } from '../fixtures/lab/lab.js';
-import { REPO } from './helpers.js';
+import { freePorts } from '../../fixtures/lab/upstreams.js';
+import { waitForPort } from '../../fixtures/lab/lab.js';
+import { REPO } from '../helpers.js';
 
 export const CLI = path.join(REPO, 'dist/src/cli/main.js');
 

@@ -1,0 +1,58 @@
+/**
+ * Real nginx for the tests: a config builder (the README's request-ID propagation and claw_json
+ * logging; the variants the tests need as options) and a start that waits for the port.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { BUILTIN_LOG_FORMATS } from '../../parsers/index.js';
+import { waitForPort } from '../../fixtures/lab/lab.js';
+
+export interface NginxConfOptions {
+  /** nginx's prefix: pid, temp files and (with `logPrefix`) the logs go here. */
+  dir: string;
+  port: number;
+  /** Port on 127.0.0.1 that `location /` proxies to (ignored with `server`). */
+  upstream?: number;
+  /** The access and error logs are `<dir>/<logPrefix>access.log` and `...error.log`. */
+  logPrefix?: string;
+  workerConnections?: number;
+  /** The first proxy: answers with X-Request-Id. */
+  front?: boolean;
+  /** Sends X-Forwarded-For upstream (default: when `front`). */
+  forwardedFor?: boolean;
+  /** More `http` block lines (maps). */
+  http?: string;
+  /** The server block's body after `listen` (default: `location /` to `upstream`). */
+  server?: string;
+}
+
+export function nginxConf(o: NginxConfOptions): string {
+  const d = o.dir;
+  mkdirSync(path.join(d, 'tmp'), { recursive: true });
+  const log = o.logPrefix ?? '';
+  const xff = o.forwardedFor ?? o.front ? 'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;' : '';
+  const front = o.front ? 'add_header X-Request-Id $req_id always;' : '';
+  const server = o.server ?? `location / { proxy_pass http://127.0.0.1:${o.upstream ?? 9}; }`;
+  return `daemon off; worker_processes 1; pid ${d}/nginx.pid; error_log ${d}/${log}error.log info; user root;
+events { worker_connections ${o.workerConnections ?? 64}; }
+http { client_body_temp_path ${d}/tmp; proxy_temp_path ${d}/tmp; fastcgi_temp_path ${d}/tmp; uwsgi_temp_path ${d}/tmp; scgi_temp_path ${d}/tmp;
+  map $http_x_request_id $req_id { default $http_x_request_id; "" $request_id; }
+  ${o.http ?? ''}
+  ${BUILTIN_LOG_FORMATS.claw_json}
+  access_log ${d}/${log}access.log claw_json;
+  proxy_set_header X-Request-Id $req_id;
+  ${xff}
+  ${front}
+  server { listen 127.0.0.1:${o.port}; ${server} } }\n`;
+}
+
+/** Starts nginx with `conf` written to `<dir>/nginx.conf`; resolves when it listens on `port`. Stop it with stopProcess. */
+export async function startNginx(dir: string, conf: string, port: number, what = 'nginx'): Promise<ChildProcess> {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'nginx.conf');
+  writeFileSync(file, conf);
+  const p = spawn('nginx', ['-p', dir, '-c', file], { stdio: 'ignore' });
+  await waitForPort(port, p, what);
+  return p;
+}
