@@ -129,12 +129,15 @@ function serverName(server: Directive): string {
   return name ?? (listen ? `listen ${listen.args[0]}` : 'server');
 }
 
-/** `$upstream` in proxy_pass: the value of the nearest `set $upstream ...` (nginx's rewrite module). */
-function substituteSet(chain: Directive[][], value: string): string {
-  return value.replace(/\$\{?(\w+)\}?/g, (all, name: string) => {
+/** `$upstream` in proxy_pass: the value of the nearest `set $upstream ...` (nginx's rewrite module), and that `set`. */
+function substituteSet(chain: Directive[][], value: string): { value: string; set?: Directive } {
+  let used: Directive | undefined;
+  const out = value.replace(/\$\{?(\w+)\}?/g, (all, name: string) => {
     const set = chain.flat().filter((d) => d.name === 'set' && d.args[0] === `$${name}`).at(-1);
+    if (set) used = set;
     return set?.args[1] ?? all;
   });
+  return { value: out, set: used };
 }
 
 /** Whether a Connection header value carries "upgrade" for a WebSocket request. */
@@ -150,7 +153,8 @@ function connectionUpgrades(value: string, maps: Maps): boolean {
 
 function nginxRoute(chain: Directive[][], pass: Directive, label: string, place: Place, server: string, formats: Map<string, string>, blocks: Map<string, Directive>, maps: Maps): Route {
   const at = (d: Directive): Place => ({ file: d.file, line: d.line });
-  const url = parseUrl(substituteSet(chain, pass.args[0] ?? ''));
+  const target = substituteSet(chain, pass.args[0] ?? '');
+  const url = parseUrl(target.value);
   const upstreams: Upstream[] = [];
   if (url && !url.host.includes('$')) {
     const block = url.port === undefined ? blocks.get(url.host) : undefined;
@@ -160,7 +164,7 @@ function nginxRoute(chain: Directive[][], pass: Directive, label: string, place:
         if (hp) upstreams.push({ scheme: url.scheme, ...hp, place: at(s) });
       }
     } else {
-      upstreams.push({ scheme: url.scheme, host: url.host, port: url.port ?? (url.scheme === 'https' ? 443 : 80), place: at(pass) });
+      upstreams.push({ scheme: url.scheme, host: url.host, port: url.port ?? (url.scheme === 'https' ? 443 : 80), place: at(target.set ?? pass) });
     }
   }
   // proxy_set_header: the innermost level that has any replaces every outer one.
