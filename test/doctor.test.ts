@@ -207,7 +207,7 @@ needs.run('each nginx/gateway mistake gives its finding and only it, from the fi
     const f = writeNginx(`case-${i}`, c.change(base()));
     const got = doctor(['--nginx', f.conf, '--openclaw', f.openclaw]);
     assert.equal(where(got), c.expect(f), `${c.name}: ${JSON.stringify(got.findings, null, 1)}`);
-    assert.is(got.status, 1, c.name);
+    assert.is(got.status, c.expect(f).length ? 1 : 0, c.name);
     for (const finding of got.findings) assert.ok(finding.why && finding.fix && finding.message && finding.severity, `${c.name}: a finding says why and how to fix it`);
     const dump = spawnSync('nginx', ['-T', '-p', path.dirname(f.conf), '-c', f.conf], { encoding: 'utf8' });
     assert.equal(where(doctor(['--nginx', '-', '--openclaw', f.openclaw], { input: dump.stdout })), c.expect(f), `${c.name} through nginx -T`);

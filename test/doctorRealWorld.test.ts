@@ -144,11 +144,14 @@ proxy_send_timeout 600s;
 `,
       'snippets/ws.conf': 'proxy_http_version 1.1;\nproxy_set_header Upgrade $http_upgrade;\nproxy_set_header Connection $http_connection;\n',
     }),
-    // IPv6 loopback upstream; the gateway trusts 127.0.0.0/8 (loopback only: not "too wide").
-    'IPv6 [::1] upstream, nested location, trustedProxies 127.0.0.0/8': nginxSetup('ipv6', `
+    // IPv6 loopback upstream; the gateway trusts 127.0.0.0/8 (loopback only: not "too wide");
+    // the server logs errors twice, at info to a file and at warn to stderr: info is in effect.
+    'IPv6 [::1] upstream, nested location, trustedProxies 127.0.0.0/8, two error_log': nginxSetup('ipv6', `
 map $http_upgrade $connection_upgrade { default upgrade; "" close; }
 server {
   listen 8080;
+  error_log logs/claw-error.log info;
+  error_log stderr warn;
   ${WS}
   proxy_set_header X-Forwarded-For $remote_addr;
   proxy_set_header X-Request-Id $req_id;
@@ -229,6 +232,23 @@ server {
   got = nginxDoctor(typo);
   assert.equal(where(got), [`upstream-port-mismatch@nginx.conf:${lineOf(typo.conf, 'server 127.0.0.1:18798')}`]);
   assert.match(got.findings[0]!.message, /18798/);
+
+  // One server for the gateway and Grafana under /grafana/, and a typo'd port on /v1/: only the typo is named.
+  const beside = nginxSetup('typo-beside', `
+map $http_upgrade $connection_upgrade { default upgrade; "" close; }
+server {
+  listen 8080;
+  ${WS}
+  proxy_set_header X-Forwarded-For $remote_addr;
+  proxy_set_header X-Request-Id $req_id;
+  add_header X-Request-Id $req_id always;
+  proxy_read_timeout 300s; proxy_send_timeout 300s;
+  location / { proxy_pass http://127.0.0.1:18789; }
+  location /v1/ { proxy_pass http://127.0.0.1:18798; }
+  location /grafana/ { proxy_pass http://127.0.0.1:3000/; }
+}`);
+  got = nginxDoctor(beside);
+  assert.equal(where(got), [`upstream-port-mismatch@nginx.conf:${lineOf(beside.conf, '18798')}`]);
 
   // The upgrade only on ~ ^/ws: the Control UI opens its WebSocket at /, which location / serves without it.
   const ws = nginxSetup('ws-only-regex', `

@@ -62,7 +62,14 @@ const GATEWAY_NAME = /openclaw|claw|gateway/i;
  */
 export function gatewayRoutes(routes: Route[], gateway: GatewayConfig): { routes: Route[]; mismatch: boolean } {
   const at = routes.filter((r) => r.upstreams.some((u) => u.port === gateway.port));
-  if (at.length) return { routes: at, mismatch: false };
+  if (at.length) {
+    // Beside the gateway's routes, in the same server: one named for the gateway or a port off by a
+    // few (18798, 18780) is a typo; any other port is another service's (/grafana/ on 3000).
+    const servers = new Set(at.map((r) => r.server));
+    const typo = routes.filter((r) => !at.includes(r) && servers.has(r.server)
+      && r.upstreams.some((u) => isLocal(u.host) && (GATEWAY_NAME.test(r.target) || Math.abs(u.port - gateway.port) <= 10)));
+    return { routes: [...at, ...typo], mismatch: typo.length > 0 };
+  }
   const localRoutes = routes.filter((r) => r.upstreams.some((u) => isLocal(u.host)));
   const named = localRoutes.filter((r) => GATEWAY_NAME.test(r.target) || r.upstreams.some((u) => u.port === GATEWAY_DEFAULT_PORT));
   if (named.length) return { routes: named, mismatch: true };

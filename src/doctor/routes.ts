@@ -191,7 +191,10 @@ function nginxRoute(chain: Directive[][], pass: Directive, label: string, place:
   if (!logs) accessLogs = [{ format: 'combined', text: NGINX_COMBINED, place }];
   else if (logs.some((d) => d.args[0] === 'off')) accessLogs = 'off';
   else accessLogs = logs.map((d) => ({ format: d.args[1] ?? 'combined', text: formats.get(d.args[1] ?? 'combined') ?? '', place: at(d) }));
-  const errorLog = one('error_log');
+  // Several error_log at one level log to each (a file and syslog): the most verbose one counts.
+  const LEVELS = ['debug', 'info', 'notice', 'warn', 'error', 'crit', 'alert', 'emerg'];
+  const rank = (d: Directive) => { const i = LEVELS.indexOf(d.args[1] ?? 'error'); return i < 0 ? LEVELS.indexOf('error') : i; };
+  const errorLog = nearest(chain, 'error_log')?.reduce((a, b) => (rank(b) < rank(a) ? b : a));
   const sslName = one('proxy_ssl_name');
   return {
     proxy: 'nginx', label, place, upstreams, server, path: label.replace(/ \(server .*\)$/, '').split(' ').slice(1), target: pass.args[0] ?? '',
