@@ -61,12 +61,23 @@ const GATEWAY_NAME = /openclaw|claw|gateway/i;
  * when they all go to one port (a proxy for the gateway alone).
  */
 export function gatewayRoutes(routes: Route[], gateway: GatewayConfig): { routes: Route[]; mismatch: boolean } {
+  // Every check asks: computed once per config (a config of thousands of servers stays fast).
+  const cached = gatewayRoutesCache.get(routes);
+  if (cached?.gateway === gateway) return cached.result;
+  const result = findGatewayRoutes(routes, gateway);
+  gatewayRoutesCache.set(routes, { gateway, result });
+  return result;
+}
+const gatewayRoutesCache = new WeakMap<Route[], { gateway: GatewayConfig; result: { routes: Route[]; mismatch: boolean } }>();
+
+function findGatewayRoutes(routes: Route[], gateway: GatewayConfig): { routes: Route[]; mismatch: boolean } {
   const at = routes.filter((r) => r.upstreams.some((u) => u.port === gateway.port));
   if (at.length) {
     // Beside the gateway's routes, in the same server: one named for the gateway or a port off by a
     // few (18798, 18780) is a typo; any other port is another service's (/grafana/ on 3000).
     const servers = new Set(at.map((r) => r.server));
-    const typo = routes.filter((r) => !at.includes(r) && servers.has(r.server)
+    const atSet = new Set(at);
+    const typo = routes.filter((r) => !atSet.has(r) && servers.has(r.server)
       && r.upstreams.some((u) => isLocal(u.host) && (GATEWAY_NAME.test(r.target) || Math.abs(u.port - gateway.port) <= 10)));
     return { routes: [...at, ...typo], mismatch: typo.length > 0 };
   }
@@ -145,14 +156,18 @@ export const CHECKS: Check[] = [
     severity: 'error',
     why: 'nginx speaks HTTP/1.0 upstream and drops hop-by-hop headers: without HTTP/1.1 and the Upgrade/Connection headers the gateway never sees the upgrade, so WebSocket clients (the Control UI, nodes) get no 101 and keep reconnecting',
     fix: { nginx: NGINX_WS },
-    find: ({ routes, gateway }) => gatewayRoutes(routes, gateway).routes.filter((r) => r.websocket).flatMap((r, _, all) => {
-      const w = r.websocket!;
+    find: ({ routes, gateway }) => {
+      const all = gatewayRoutes(routes, gateway).routes.filter((r) => r.websocket);
       const upgrades = (x: Route) => x.websocket!.http11 && x.websocket!.upgrade && x.websocket!.connection;
+      const upgrading = new Set(all.filter(upgrades).map((r) => r.server));
+      return all.flatMap((r) => {
+      const w = r.websocket!;
       // A location that cannot match / (`/v1/`, `= /healthz`) next to one that forwards upgrades is plain HTTP.
-      if (!matchesRoot(r.path) && all.some((o) => o.server === r.server && upgrades(o))) return [];
+      if (!matchesRoot(r.path) && upgrading.has(r.server)) return [];
       const missing = [!w.http11 && 'proxy_http_version 1.1', !w.upgrade && 'Upgrade $http_upgrade', !w.connection && 'Connection upgrade'].filter(Boolean);
       return missing.length ? [{ proxy: r.proxy, place: r.place, message: `${r.label}: reaches the gateway without ${missing.join(', ')}` }] : [];
-    }),
+      });
+    },
   },
   {
     id: 'timeout-below-keepalive',
