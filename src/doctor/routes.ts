@@ -297,7 +297,8 @@ export function caddyRoutes(json: CaddyJson, source: { file: string; text: strin
             xffPlace: xffUp ? place('X-Forwarded-For') : undefined,
             requestIdUp: idUp,
             requestIdBack: back,
-            accessLogs: server.logs === undefined ? 'off' : [{ format: 'json', text: '', place: place('log') }],
+            // The `log` directive's line: a line that starts with it, not one that contains "blog.example.com".
+            accessLogs: server.logs === undefined ? 'off' : [{ format: 'json', text: '', place: { file: source.file, line: source.text.split('\n').findIndex((l) => /^\s*log(\s|\{|$)/.test(l)) + 1 || here.line } }],
             tls: tls ? { serverName: tls.server_name, sni: true, verify: tls.insecure_skip_verify !== true, place: place(tls.server_name ?? 'transport') } : undefined,
           });
         }
