@@ -30,10 +30,64 @@ export function defaultGatewayConfigPath(env: NodeJS.ProcessEnv = process.env): 
   return env.OPENCLAW_CONFIG_PATH ?? path.join(env.OPENCLAW_STATE_DIR ?? path.join(os.homedir(), '.openclaw'), 'openclaw.json');
 }
 
-/** The line of the first `key:` (quoted or not) after the line of `after`. */
-function keyLine(text: string, key: string): number | undefined {
-  const m = new RegExp(`(^|[\\s{,])["']?${key}["']?\\s*:`, 'm').exec(text);
-  return m ? text.slice(0, m.index + m[1]!.length).split('\n').length : undefined;
+/**
+ * The line of each key of the `gateway` object (`gateway.port` -> line). Keys are found by walking
+ * the JSON5 text itself, past comments and strings, so a comment that says `port: 18789` or a
+ * `port` of another section is not taken for the gateway's.
+ */
+export function gatewayKeyLines(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const path: (string | undefined)[] = []; // the key of each open object/array
+  let line = 1;
+  let pendingKey: string | undefined; // the last key read at this depth, before its value
+  let last: { text: string; line: number } | undefined; // the last string or identifier
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text[i]!;
+    if (c === '\n') { line++; i++; continue; }
+    if (c === '/' && text[i + 1] === '/') { while (i < n && text[i] !== '\n') i++; continue; }
+    if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      const stop = end < 0 ? n : end + 2;
+      for (let j = i; j < stop; j++) if (text[j] === '\n') line++;
+      i = stop;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      const start = line;
+      let s = '';
+      i++;
+      while (i < n && text[i] !== c) {
+        if (text[i] === '\\') { s += text[i + 1] ?? ''; i += 2; continue; }
+        if (text[i] === '\n') line++;
+        s += text[i++];
+      }
+      i++;
+      last = { text: s, line: start };
+      continue;
+    }
+    if (/[A-Za-z_$]/.test(c)) {
+      let s = '';
+      while (i < n && /[\w$]/.test(text[i]!)) s += text[i++];
+      last = { text: s, line };
+      continue;
+    }
+    if (c === ':' && last) {
+      pendingKey = last.text;
+      if (path.length === 2 && path[1] === 'gateway' && !out.has(last.text)) out.set(last.text, last.line);
+    } else if (c === '{' || c === '[') {
+      path.push(pendingKey);
+      pendingKey = undefined;
+    } else if (c === '}' || c === ']') {
+      path.pop();
+    } else if (c === ',') {
+      pendingKey = undefined;
+    }
+    last = undefined;
+    i++;
+  }
+  return out;
 }
 
 export function readGatewayConfig(file: string | undefined, required: boolean): GatewayConfig {
@@ -52,8 +106,9 @@ export function readGatewayConfig(file: string | undefined, required: boolean): 
     throw new ConfigReadError(`${at}:${err.lineNumber ?? 1}: not JSON5: ${err.message.replace(/^JSON5: /, '')}`);
   }
   const g = json?.gateway ?? {};
+  const lines = gatewayKeyLines(text);
   const place = (key: string): Place | undefined => {
-    const line = keyLine(text, key);
+    const line = lines.get(key);
     return line ? { file: at, line } : undefined;
   };
   const port = typeof g.port === 'number' && Number.isInteger(g.port) ? g.port : GATEWAY_DEFAULT_PORT;

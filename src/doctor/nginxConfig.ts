@@ -79,6 +79,7 @@ export function tokenize(text: string, file: string): Token[] {
 
 /** The directives of one file's text; `include` is left for the caller to expand. */
 export function parseText(text: string, file: string): Directive[] {
+  if (text.includes('\0')) throw new ConfigReadError(`${file}: not a text file (it holds NUL bytes): not an nginx config`);
   const tokens = tokenize(text, file);
   let i = 0;
   const level = (depth: number): Directive[] => {
@@ -123,7 +124,12 @@ function expand(list: Directive[], src: Source, seen: string[]): Directive[] {
     if (d.name === 'include' && !d.block && d.args.length === 1) {
       for (const f of src.resolve(d.args[0]!, d.file)) {
         if (seen.includes(f)) throw new ConfigReadError(`${d.file}:${d.line}: include ${f} includes itself`);
-        out.push(...expand(parseText(src.text(f), f), src, [...seen, f]));
+        let text: string;
+        // Said where the include is: "no such file" alone does not say which line names it.
+        try { text = src.text(f); } catch (e) {
+          throw e instanceof ConfigReadError ? new ConfigReadError(`${d.file}:${d.line}: include ${d.args[0]}: ${e.message}`) : e;
+        }
+        out.push(...expand(parseText(text, f), src, [...seen, f]));
       }
       continue;
     }
@@ -165,7 +171,8 @@ export function splitDump(dump: string): Map<string, string> {
     // nginx -T writes an empty line after each file.
     if (current !== undefined) files.set(current, lines.join('\n').replace(/\n$/, ''));
   };
-  for (const l of dump.split('\n')) {
+  // A dump saved on Windows or through a terminal has CRLF line ends.
+  for (const l of dump.split(/\r?\n/)) {
     const header = /^# configuration file (.+):$/.exec(l);
     if (header) { flush(); current = header[1]!; lines = []; continue; }
     if (current !== undefined) lines.push(l);

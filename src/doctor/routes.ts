@@ -13,6 +13,12 @@ export interface Timeout { name: string; seconds: number; place: Place }
 
 export interface Route {
   proxy: 'nginx' | 'caddy';
+  /** The server (nginx: server block; Caddy: server) the route belongs to: its siblings share it. */
+  server: string;
+  /** nginx: the location's match (`/`, `~ ^/ws`): whether it can carry the gateway's WebSocket at `/`. */
+  path?: string[];
+  /** The target as written: an upstream block's or variable's name says what it is for. */
+  target: string;
   /** `location /ws` or Caddy's `reverse_proxy 127.0.0.1:18789`. */
   label: string;
   place: Place;
@@ -20,8 +26,12 @@ export interface Route {
   /** nginx only: Caddy upgrades WebSockets by itself. */
   websocket?: { http11: boolean; upgrade: boolean; connection: boolean };
   timeouts: Timeout[];
-  /** How X-Forwarded-For reaches the upstream: set to the client's address, appended to the client's, or not sent. */
-  xff: 'overwrite' | 'append' | 'none';
+  /**
+   * How X-Forwarded-For reaches the upstream: set to the client's address; the client's own with its
+   * address appended (safe: the gateway takes the rightmost address it does not trust); only the
+   * client's own (anyone can claim any address); or not sent.
+   */
+  xff: 'overwrite' | 'append' | 'client' | 'none';
   xffPlace?: Place;
   /** The request-ID header sent upstream / returned to the client, with the value it carries. */
   requestIdUp?: string;
@@ -51,6 +61,8 @@ export function nginxSeconds(v: string): number | undefined {
 
 /** `http://127.0.0.1:18789/x`, `https://[::1]`, `http://name` (an upstream block) */
 export function parseUrl(u: string): { scheme: 'http' | 'https'; host: string; port?: number } | undefined {
+  // `http://unix:/run/x.sock:/`: a unix socket, no host or port to check.
+  if (/^https?:\/\/unix:/i.test(u)) return undefined;
   const m = /^(https?):\/\/(\[[^\]]+\]|[^/:$]+)(?::(\d+))?/i.exec(u);
   if (!m) return undefined;
   return { scheme: m[1]!.toLowerCase() as 'http' | 'https', host: m[2]!.replace(/^\[|\]$/g, ''), port: m[3] ? Number(m[3]) : undefined };
@@ -75,41 +87,76 @@ function nearest(chain: Directive[][], name: string): Directive[] | undefined {
 
 const NGINX_COMBINED = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
 
+/** The http block's `map` variables: name (without `$`) to the source variable and every value it can take. */
+type Maps = Map<string, { source: string; values: string[] }>;
+
 /** Every location that proxies, in the http blocks of an nginx config. */
 export function nginxRoutes(directives: Directive[]): Route[] {
   const routes: Route[] = [];
   const formats = new Map<string, string>([['combined', NGINX_COMBINED]]);
   const upstreamBlocks = new Map<string, Directive>();
+  const maps: Maps = new Map();
   for (const http of directives.filter((d) => d.name === 'http')) {
     for (const d of http.block ?? []) {
       if (d.name === 'log_format' && d.args.length >= 2) formats.set(d.args[0]!, d.args.slice(1).filter((a) => !a.startsWith('escape=')).join(''));
       if (d.name === 'upstream' && d.block) upstreamBlocks.set(d.args[0]!, d);
+      if (d.name === 'map' && d.block && d.args.length === 2) {
+        maps.set(d.args[1]!.replace(/^\$/, ''), { source: d.args[0]!, values: d.block.filter((e) => e.args.length).map((e) => e.args.at(-1)!) });
+      }
     }
   }
   const main = directives.filter((d) => !d.block); // the main context: error_log can be set there
+  let servers = 0;
   // Each level's directives, outermost first: what nginx inherits from.
-  const walk = (chain: Directive[][], here: Directive[], label: string, place: Place) => {
+  const walk = (chain: Directive[][], here: Directive[], label: string, place: Place, server: string) => {
     const full = [...chain, here];
     const pass = here.find((d) => d.name === 'proxy_pass');
-    if (pass && label.startsWith('location')) routes.push(nginxRoute(full, pass, label, place, formats, upstreamBlocks));
+    if (pass && label.startsWith('location')) routes.push(nginxRoute(full, pass, label, place, server, formats, upstreamBlocks, maps));
     for (const d of here) {
-      if ((d.name === 'server' || d.name === 'location') && d.block) walk(full, d.block, d.name === 'server' ? `server${serverName(d)}` : `location ${d.args.join(' ')}`, { file: d.file, line: d.line });
+      if (!d.block) continue;
+      if (d.name === 'server') walk(full, d.block, 'server', { file: d.file, line: d.line }, `${serverName(d)}#${++servers}`);
+      if (d.name === 'location') walk(full, d.block, `location ${d.args.join(' ')}${server ? ` (server ${server.replace(/#\d+$/, '')})` : ''}`, { file: d.file, line: d.line }, server);
     }
   };
-  for (const http of directives.filter((d) => d.name === 'http' && d.block)) walk([main], http.block!, 'http', { file: http.file, line: http.line });
+  for (const http of directives.filter((d) => d.name === 'http' && d.block)) walk([main], http.block!, 'http', { file: http.file, line: http.line }, '');
   return routes;
 }
 
+/** A server block as people name it: its first server_name, else its first listen. */
 function serverName(server: Directive): string {
+  const name = server.block?.find((d) => d.name === 'server_name')?.args.find((a) => a && a !== '_' && a !== '""');
   const listen = server.block?.find((d) => d.name === 'listen');
-  return listen ? ` (listen ${listen.args[0]})` : '';
+  return name ?? (listen ? `listen ${listen.args[0]}` : 'server');
 }
 
-function nginxRoute(chain: Directive[][], pass: Directive, label: string, place: Place, formats: Map<string, string>, blocks: Map<string, Directive>): Route {
+/** `$upstream` in proxy_pass: the value of the nearest `set $upstream ...` (nginx's rewrite module), and that `set`. */
+function substituteSet(chain: Directive[][], value: string): { value: string; set?: Directive } {
+  let used: Directive | undefined;
+  const out = value.replace(/\$\{?(\w+)\}?/g, (all, name: string) => {
+    const set = chain.flat().filter((d) => d.name === 'set' && d.args[0] === `$${name}`).at(-1);
+    if (set) used = set;
+    return set?.args[1] ?? all;
+  });
+  return { value: out, set: used };
+}
+
+/** Whether a Connection header value carries "upgrade" for a WebSocket request. */
+function connectionUpgrades(value: string, maps: Maps): boolean {
+  if (/upgrade/i.test(value.replace(/\$\{?\w+\}?/g, ''))) return true;
+  // The client's own Connection header: "Upgrade" on a WebSocket request.
+  if (/^\$\{?http_connection\}?$/.test(value)) return true;
+  const v = /^\$\{?(\w+)\}?$/.exec(value)?.[1];
+  const map = v ? maps.get(v) : undefined;
+  // map $http_upgrade $x { default upgrade; "" close; }: whatever the name, it upgrades when asked to.
+  return !!map && /^\$\{?http_upgrade\}?$/.test(map.source) && map.values.some((x) => /upgrade/i.test(x));
+}
+
+function nginxRoute(chain: Directive[][], pass: Directive, label: string, place: Place, server: string, formats: Map<string, string>, blocks: Map<string, Directive>, maps: Maps): Route {
   const at = (d: Directive): Place => ({ file: d.file, line: d.line });
-  const url = parseUrl(pass.args[0] ?? '');
+  const target = substituteSet(chain, pass.args[0] ?? '');
+  const url = parseUrl(target.value);
   const upstreams: Upstream[] = [];
-  if (url) {
+  if (url && !url.host.includes('$')) {
     const block = url.port === undefined ? blocks.get(url.host) : undefined;
     if (block) {
       for (const s of block.block!.filter((d) => d.name === 'server')) {
@@ -117,7 +164,7 @@ function nginxRoute(chain: Directive[][], pass: Directive, label: string, place:
         if (hp) upstreams.push({ scheme: url.scheme, ...hp, place: at(s) });
       }
     } else {
-      upstreams.push({ scheme: url.scheme, host: url.host, port: url.port ?? (url.scheme === 'https' ? 443 : 80), place: at(pass) });
+      upstreams.push({ scheme: url.scheme, host: url.host, port: url.port ?? (url.scheme === 'https' ? 443 : 80), place: at(target.set ?? pass) });
     }
   }
   // proxy_set_header: the innermost level that has any replaces every outer one.
@@ -133,23 +180,31 @@ function nginxRoute(chain: Directive[][], pass: Directive, label: string, place:
     return { name: d ? name : `${name} (unset: nginx's default 60s)`, seconds, place: d ? at(d) : place };
   });
   const xff = headers.get('x-forwarded-for');
+  const xffKind = (v: string): Route['xff'] => {
+    if (/\$\{?proxy_add_x_forwarded_for\b/.test(v)) return 'append';
+    if (/\$\{?http_x_forwarded_for\b/.test(v)) return /\$\{?(remote_addr|realip_remote_addr)\}?\s*$/.test(v) ? 'append' : 'client';
+    return 'overwrite';
+  };
   const logs = nearest(chain, 'access_log');
   let accessLogs: Route['accessLogs'];
   // No access_log anywhere: nginx's default, logs/access.log in the combined format.
   if (!logs) accessLogs = [{ format: 'combined', text: NGINX_COMBINED, place }];
   else if (logs.some((d) => d.args[0] === 'off')) accessLogs = 'off';
   else accessLogs = logs.map((d) => ({ format: d.args[1] ?? 'combined', text: formats.get(d.args[1] ?? 'combined') ?? '', place: at(d) }));
-  const errorLog = one('error_log');
+  // Several error_log at one level log to each (a file and syslog): the most verbose one counts.
+  const LEVELS = ['debug', 'info', 'notice', 'warn', 'error', 'crit', 'alert', 'emerg'];
+  const rank = (d: Directive) => { const i = LEVELS.indexOf(d.args[1] ?? 'error'); return i < 0 ? LEVELS.indexOf('error') : i; };
+  const errorLog = nearest(chain, 'error_log')?.reduce((a, b) => (rank(b) < rank(a) ? b : a));
   const sslName = one('proxy_ssl_name');
   return {
-    proxy: 'nginx', label, place, upstreams,
+    proxy: 'nginx', label, place, upstreams, server, path: label.replace(/ \(server .*\)$/, '').split(' ').slice(1), target: pass.args[0] ?? '',
     websocket: {
       http11: version?.args[0] === '1.1',
-      upgrade: /\$http_upgrade\b/.test(headers.get('upgrade')?.value ?? ''),
-      connection: /upgrade/i.test(headers.get('connection')?.value ?? ''),
+      upgrade: /\$\{?http_upgrade\b/.test(headers.get('upgrade')?.value ?? ''),
+      connection: connectionUpgrades(headers.get('connection')?.value ?? '', maps),
     },
     timeouts,
-    xff: !xff ? 'none' : /\$proxy_add_x_forwarded_for|\$http_x_forwarded_for/.test(xff.value) ? 'append' : 'overwrite',
+    xff: !xff ? 'none' : xffKind(xff.value),
     xffPlace: xff ? at(xff.d) : undefined,
     requestIdUp: headers.get(REQUEST_ID_HEADER)?.value,
     requestIdBack: addHeaders.get(REQUEST_ID_HEADER)?.value,
@@ -181,47 +236,69 @@ export function caddySeconds(v: unknown): number | undefined {
 
 /** The first line of `text` that contains every one of `needles` (1-based), else 0. */
 export function lineOf(text: string, ...needles: string[]): number {
-  const lines = text.split('\n');
-  const i = lines.findIndex((l) => needles.every((n) => l.includes(n)));
-  return i + 1;
+  return linesOf(text, ...needles)[0] ?? 0;
+}
+
+/** Every line of `text` (1-based) that contains every one of `needles`. */
+function linesOf(text: string, ...needles: string[]): number[] {
+  return text.split('\n').flatMap((l, i) => (needles.every((n) => l.includes(n)) ? [i + 1] : []));
 }
 
 /** Every reverse_proxy handler of an adapted Caddy config; `source` is the Caddyfile (or JSON) it came from. */
 export function caddyRoutes(json: CaddyJson, source: { file: string; text: string }): Route[] {
   const routes: Route[] = [];
   const place = (...needles: string[]): Place => ({ file: source.file, line: lineOf(source.text, ...needles) || lineOf(source.text, 'reverse_proxy ') || 1 });
-  for (const server of Object.values(json.apps?.http?.servers ?? {})) {
+  // The same `reverse_proxy 127.0.0.1:18789` written twice (two handle blocks): the nth handler gets the nth line.
+  const taken = new Map<string, number>();
+  const nextPlace = (...needles: string[]): Place => {
+    const key = needles.join('\u0000');
+    const lines = linesOf(source.text, ...needles);
+    const n = taken.get(key) ?? 0;
+    taken.set(key, n + 1);
+    return lines.length ? { file: source.file, line: lines[Math.min(n, lines.length - 1)]! } : place(...needles);
+  };
+  for (const [name, server] of Object.entries(json.apps?.http?.servers ?? {})) {
     // Caddy appends to X-Forwarded-For only from trusted_proxies; from anyone when that is everything.
     const trustsAll = (server.trusted_proxies?.ranges ?? []).some((r) => r === '0.0.0.0/0' || r === '::/0' || r === 'private_ranges');
     const walk = (list: CaddyRoute[], inherited: { back?: string }) => {
       for (const r of list) {
         let back = inherited.back;
         for (const h of r.handle ?? []) {
-          if (h.handler === 'headers') back = h.response?.set?.['X-Request-Id']?.[0] ?? back;
+          if (h.handler === 'headers') {
+            const set = Object.entries(h.response?.set ?? {}).find(([k]) => k.toLowerCase() === REQUEST_ID_HEADER)?.[1]?.[0];
+            back = set ?? back;
+            // A `header` with no matcher is a route of its own that applies to every later sibling
+            // (Caddy chains routes until a terminal handler): the reverse_proxy after it returns the ID.
+            if (set && !r.match) inherited.back = set;
+          }
           if (h.handler === 'subroute') walk(h.routes ?? [], { back });
           if (h.handler !== 'reverse_proxy') continue;
           const dials = (h.upstreams ?? []).map((u) => u.dial ?? '').filter(Boolean);
           const t = h.transport ?? {};
           const tls = t.tls as { server_name?: string; insecure_skip_verify?: boolean } | undefined;
           const scheme: Upstream['scheme'] = tls ? 'https' : 'http';
-          const here = place('reverse_proxy ', dials[0] ?? '');
+          const here = nextPlace('reverse_proxy ', dials[0] ?? '');
           const setUp = h.headers?.request?.set ?? {};
           const idUp = Object.entries(setUp).find(([k]) => k.toLowerCase() === REQUEST_ID_HEADER)?.[1]?.[0];
-          // header_up X-Forwarded-For "{http.request.header.X-Forwarded-For}, ..." passes the client's own on.
+          // header_up X-Forwarded-For "{http.request.header.X-Forwarded-For}" passes the client's own on;
+          // with ", {remote_host}" after it, Caddy's address for the client is the last (what the gateway takes).
           const xffUp = Object.entries(setUp).find(([k]) => k.toLowerCase() === 'x-forwarded-for')?.[1]?.join(',') ?? '';
-          const appends = trustsAll || /\{http\.request\.header\.X-Forwarded-For\}/i.test(xffUp);
+          const xff: Route['xff'] = !xffUp ? (trustsAll ? 'append' : 'overwrite')
+            : !/\{http\.request\.header\.X-Forwarded-For\}/i.test(xffUp) ? 'overwrite'
+              : /\{(remote_host|remote|client_ip|http\.request\.remote\.host)\}\s*$/.test(xffUp) ? 'append' : 'client';
           routes.push({
-            proxy: 'caddy', label: `reverse_proxy ${dials.join(' ')}`, place: here,
+            proxy: 'caddy', label: `reverse_proxy ${dials.join(' ')}`, place: here, server: name, target: dials.join(' '),
             upstreams: dials.map((d) => ({ scheme, ...(hostPort(d, scheme === 'https' ? 443 : 80) ?? { host: d, port: 0 }), place: place(d) })),
             timeouts: (['read_timeout', 'write_timeout', 'response_header_timeout'] as const).flatMap((name) => {
               const s = caddySeconds(t[name]);
               return s === undefined ? [] : [{ name, seconds: s, place: place(name) }];
             }),
-            xff: appends ? 'append' : 'overwrite',
-            xffPlace: appends && xffUp ? place('X-Forwarded-For') : undefined,
+            xff,
+            xffPlace: xffUp ? place('X-Forwarded-For') : undefined,
             requestIdUp: idUp,
             requestIdBack: back,
-            accessLogs: server.logs === undefined ? 'off' : [{ format: 'json', text: '', place: place('log') }],
+            // The `log` directive's line: a line that starts with it, not one that contains "blog.example.com".
+            accessLogs: server.logs === undefined ? 'off' : [{ format: 'json', text: '', place: { file: source.file, line: source.text.split('\n').findIndex((l) => /^\s*log(\s|\{|$)/.test(l)) + 1 || here.line } }],
             tls: tls ? { serverName: tls.server_name, sni: true, verify: tls.insecure_skip_verify !== true, place: place(tls.server_name ?? 'transport') } : undefined,
           });
         }

@@ -47,6 +47,8 @@ function returned(headers: Record<string, string>, sent: string): { idReturned: 
 export const newRequestId = () => `probe-${randomBytes(8).toString('hex')}`;
 
 const TIMEOUT_MS = 5000;
+/** An answer that has begun but not ended: a probe answer is a few bytes, so this is a trickle. */
+const WHOLE_ANSWER_MS = TIMEOUT_MS + 1000;
 
 /** Hop-by-hop and per-answer headers: different on every answer, so not a difference of the paths. */
 const VOLATILE = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'sec-websocket-accept', 'etag', 'last-modified', 'age']);
@@ -87,14 +89,22 @@ export function httpCheck(via: CheckResult['via'], base: string, check: 'GET /he
         const status = res.statusCode ?? 0;
         const headers = flat(res.headers);
         const ids = returned(headers, requestId);
-        if (status === 200) { done({ status, ok: true, headers, ...ids }); return; }
-        const { ok, note } = judge(via, status, body, o.localClient);
+        if (status === 200 && gatewayProbeAnswer(headers, body)) { done({ status, ok: true, headers, ...ids }); return; }
+        if (status === 200) {
+          // A catch-all page (a static site, the proxy's default server) answers 200 to anything.
+          done({ status, ok: false, headers, ...ids, note: `answered 200 but not as the gateway does (JSON)${describe(headers, body)}: the request did not reach the gateway's ${check.slice(4)}` });
+          return;
+        }
+        const { ok, note } = judge(via, status, body, o.localClient, headers);
         done({ status, headers, ...ids, ok, note });
       });
       res.on('error', (e) => done({ status: res.statusCode ?? 0, ok: false, note: `the answer broke off: ${e.message}`, headers: flat(res.headers), idReturned: false }));
     });
     req.on('timeout', () => { req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)); });
-    req.on('error', (e: NodeJS.ErrnoException) => done({ status: 0, ok: false, note: e.code ? `${e.code}: ${e.message}` : e.message, headers: {}, idReturned: false }));
+    // The socket timeout is for silence only: an answer that trickles a byte a second never ends.
+    const whole = setTimeout(() => req.destroy(new Error(`no whole answer within ${WHOLE_ANSWER_MS} ms`)), WHOLE_ANSWER_MS);
+    req.on('close', () => clearTimeout(whole));
+    req.on('error', (e: NodeJS.ErrnoException) => done({ status: 0, ok: false, note: errorNote(e), headers: {}, idReturned: false }));
   });
 }
 
@@ -103,13 +113,27 @@ export function httpCheck(via: CheckResult['via'], base: string, check: 'GET /he
  * loopback client in X-Forwarded-For and refuses to attribute it (403 proxy_attribution_required),
  * even when the proxy is trusted. From another host the same answer is a fault.
  */
-function judge(via: CheckResult['via'], status: number, body: string, localClient: boolean): { ok: boolean; note?: string; known?: boolean } {
+function judge(via: CheckResult['via'], status: number, body: string, localClient: boolean, headers: Record<string, string> = {}): { ok: boolean; note?: string; known?: boolean } {
   if (via === 'public' && status === 403 && /proxy_attribution_required/.test(body)) {
     return localClient
       ? { ok: true, known: true, note: 'the gateway refuses to attribute a loopback client through the proxy (403 proxy_attribution_required): expected when probing from the proxy\'s own host; run probe from another host to check this path' }
       : { ok: false, known: true, note: 'the gateway does not trust the proxy (403 proxy_attribution_required): add the proxy\'s address to gateway.trustedProxies' };
   }
-  return { ok: false, note: body.trim() ? `answered${describe({}, body)}` : undefined };
+  return { ok: false, note: body.trim() ? `answered${describe(headers, body)}` : undefined };
+}
+
+/** A connection's failure in words; a certificate this host does not trust says how to trust it. */
+function errorNote(e: NodeJS.ErrnoException): string {
+  const text = e.code ? `${e.code}: ${e.message}` : e.message;
+  const untrusted = ['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'];
+  if (e.code && untrusted.includes(e.code)) return `${text} (a private CA or self-signed certificate: run probe with NODE_EXTRA_CA_CERTS=/path/to/ca.pem)`;
+  return text;
+}
+
+/** The gateway answers its probes (/healthz, /readyz) with a JSON object. */
+function gatewayProbeAnswer(headers: Record<string, string>, body: string): boolean {
+  if (/json/i.test(headers['content-type'] ?? '')) return true;
+  try { return typeof JSON.parse(body) === 'object'; } catch { return false; }
 }
 
 /** A short word on an answer's body: a page is named by its type, a short text is quoted. */
@@ -138,7 +162,11 @@ export function wsCheck(via: CheckResult['via'], base: string, o: { localClient:
       // A polite close (1000): the proxy logs the upgrade as done, not as cut.
       if (ws.readyState === WebSocket.OPEN) ws.close(1000); else ws.terminate();
     };
-    const timer = setTimeout(() => finish({ ok: false, note: status === 101 ? `upgraded, but no frame from the gateway within ${TIMEOUT_MS} ms` : `no answer within ${TIMEOUT_MS} ms` }), TIMEOUT_MS + 500);
+    const timer = setTimeout(() => finish({
+      ok: false,
+      note: status === 101 ? `upgraded, but no frame from the gateway within ${TIMEOUT_MS} ms`
+        : status ? `no upgrade: answered ${status}, and the answer did not end within ${TIMEOUT_MS} ms` : `no answer within ${TIMEOUT_MS} ms`,
+    }), TIMEOUT_MS + 500);
     ws.on('upgrade', (res) => { status = res.statusCode ?? 101; headers = flat(res.headers); });
     ws.on('message', (data: WebSocket.RawData) => {
       const text = Buffer.isBuffer(data) ? data.toString('utf8') : String(data);
@@ -158,7 +186,7 @@ export function wsCheck(via: CheckResult['via'], base: string, o: { localClient:
       });
       res.on('error', () => finish({ ok: false, note: `no upgrade: answered ${status}` }));
     });
-    ws.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, note: e.code ? `${e.code}: ${e.message}` : e.message }));
+    ws.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, note: errorNote(e) }));
     ws.on('close', (code) => finish({ ok: false, note: `closed (${code}) before the gateway's first frame` }));
   });
 }
