@@ -11,12 +11,15 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { clawJson } from './lines.js';
-import { freePort } from '../fixtures/lab/upstreams.js';
 import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
+import { freePort } from '../fixtures/lab/upstreams.js';
 import { cliArgs, NODE_FLAGS } from './cli.js';
+import { clawJson } from './lines.js';
 
-const arg = (name: string, dflt: number) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
 const SECONDS = arg('seconds', 30);
 const RATE = Number(process.env.BENCH_RATE ?? 5000);
 const dir = mkdtempSync(path.join(tmpdir(), 'claw-bench-agent-'));
@@ -32,9 +35,14 @@ function sample(pid: number): { cpuTicks: number; rssMB: number } {
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const file = path.join(dir, 'access.log');
 writeFileSync(file, '');
-writeFileSync(path.join(dir, 'agent.yaml'), `region: bench\nindex: ${dir}/index.db\nsources:\n  - path: ${file}\n    format: nginx-claw_json\nlog: { level: warn }\n`);
+writeFileSync(
+  path.join(dir, 'agent.yaml'),
+  `region: bench\nindex: ${dir}/index.db\nsources:\n  - path: ${file}\n    format: nginx-claw_json\nlog: { level: warn }\n`,
+);
 const port = await freePort();
-const agent = spawn(process.execPath, cliArgs('agent', '-c', path.join(dir, 'agent.yaml'), '--port', String(port)), { stdio: ['ignore', 'ignore', 'inherit'] });
+const agent = spawn(process.execPath, cliArgs('agent', '-c', path.join(dir, 'agent.yaml'), '--port', String(port)), {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 try {
   await waitForPort(port, agent, 'agent');
   let seq = 0;
@@ -43,7 +51,7 @@ try {
     const due = Math.floor(((Date.now() - started) / 1000) * RATE);
     const batch: string[] = [];
     for (; seq < due; seq++) batch.push(clawJson(seq));
-    if (batch.length) appendFileSync(file, batch.join('\n') + '\n');
+    if (batch.length) appendFileSync(file, `${batch.join('\n')}\n`);
   }, 10);
   await new Promise((r) => setTimeout(r, 5000));
   const first = sample(agent.pid!);
@@ -56,20 +64,33 @@ try {
   const last = sample(agent.pid!);
   const m = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const g = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(m)?.[1] ?? NaN) / 1048576;
-  console.log(`  at the end: heap used ${g('claw_trace_nodejs_heap_size_used_bytes').toFixed(0)} MB of ${g('claw_trace_nodejs_heap_size_total_bytes').toFixed(0)} MB, external ${g('claw_trace_nodejs_external_memory_bytes').toFixed(0)} MB`);
-  const cpu = ((last.cpuTicks - first.cpuTicks) / TICK) / ((Date.now() - t0) / 1000);
+  console.log(
+    `  at the end: heap used ${g('claw_trace_nodejs_heap_size_used_bytes').toFixed(0)} MB of ${g('claw_trace_nodejs_heap_size_total_bytes').toFixed(0)} MB, external ${g('claw_trace_nodejs_external_memory_bytes').toFixed(0)} MB`,
+  );
+  const cpu = (last.cpuTicks - first.cpuTicks) / TICK / ((Date.now() - t0) / 1000);
   clearInterval(writer);
-  console.log(`agent at ${fmt(RATE)} lines/s (claw_json) for ${SECONDS} s after a 5 s warm-up, ${fmt(seq)} lines written (node ${[...NODE_FLAGS, process.env.BENCH_NODE_ARGS ?? ''].join(' ').trim()})`);
-  console.log(`  RSS max ${maxRss.toFixed(0)} MB (target <= 150 MB: ${maxRss <= 150 ? 'ok' : 'MISSED'}), CPU ${(cpu * 100).toFixed(1)}% of one core (target <= 25%: ${cpu <= 0.25 ? 'ok' : 'MISSED'})`);
+  console.log(
+    `agent at ${fmt(RATE)} lines/s (claw_json) for ${SECONDS} s after a 5 s warm-up, ${fmt(seq)} lines written (node ${[...NODE_FLAGS, process.env.BENCH_NODE_ARGS ?? ''].join(' ').trim()})`,
+  );
+  console.log(
+    `  RSS max ${maxRss.toFixed(0)} MB (target <= 150 MB: ${maxRss <= 150 ? 'ok' : 'MISSED'}), CPU ${(cpu * 100).toFixed(1)}% of one core (target <= 25%: ${cpu <= 0.25 ? 'ok' : 'MISSED'})`,
+  );
 
-  const ids = Array.from({ length: 1000 }, (_, i) => JSON.parse(clawJson(Math.floor((i / 1000) * seq))).req_id as string);
+  const ids = Array.from(
+    { length: 1000 },
+    (_, i) => JSON.parse(clawJson(Math.floor((i / 1000) * seq))).req_id as string,
+  );
   let k = 0;
   const result = await autocannon({
-    url: `http://127.0.0.1:${port}`, connections: 50, duration: 10,
+    url: `http://127.0.0.1:${port}`,
+    connections: 50,
+    duration: 10,
     requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/requests/${ids[k++ % ids.length]}` }) }],
   });
   const l = result.latency;
-  console.log(`API lookup, 50 concurrent clients for 10 s: ${fmt(result.requests.average)} req/s, p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms (target p99 <= 10 ms: ${l.p99 <= 10 ? 'ok' : 'MISSED'}); ${result.non2xx} non-2xx, ${result.errors} errors`);
+  console.log(
+    `API lookup, 50 concurrent clients for 10 s: ${fmt(result.requests.average)} req/s, p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms (target p99 <= 10 ms: ${l.p99 <= 10 ? 'ok' : 'MISSED'}); ${result.non2xx} non-2xx, ${result.errors} errors`,
+  );
 } finally {
   await stopProcess(agent, 'SIGTERM');
   rmSync(dir, { recursive: true, force: true });

@@ -7,7 +7,8 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const CLI = path.join(REPO, 'dist/src/cli/main.js');
 
 /** Node's flags from the command's `#!/usr/bin/env -S node ...` line. */
-export const NODE_FLAGS: readonly string[] = /\bnode\b(.*)$/.exec(readFileSync(CLI, 'utf8').split('\n', 1)[0]!)?.[1]!.trim().split(/\s+/).filter(Boolean) ?? [];
+export const NODE_FLAGS: readonly string[] =
+  /\bnode\b(.*)$/.exec(readFileSync(CLI, 'utf8').split('\n', 1)[0]!)?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
 
 /** process.execPath's arguments for `claw-trace ...args`: the #! line's flags, then BENCH_NODE_ARGS. */
 export function cliArgs(...args: string[]): string[] {

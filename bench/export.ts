@@ -7,21 +7,23 @@
  * nothing, so the figure is claw-trace's, not the receiver's). Prints the ingest rate both ways,
  * the slowdown, spans/s delivered, and peak RSS (the outbox lives in SQLite, not in memory).
  */
-import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:http';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { clawJson, generate } from './lines.js';
+import { resolveExport } from '../src/export/config.js';
 import { outboxPathFor } from '../src/export/outbox.js';
 import { ExportPipeline } from '../src/export/pipeline.js';
-import { resolveExport } from '../src/export/config.js';
-import { RecordIndex } from '../src/store/recordIndex.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
+import { RecordIndex } from '../src/store/recordIndex.js';
 import { cliArgs } from './cli.js';
+import { clawJson, generate } from './lines.js';
 
-const arg = (name: string, dflt: number) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
 const LINES = arg('lines', 100_000);
 const ROUNDS = arg('rounds', 3);
 const dir = mkdtempSync(path.join(tmpdir(), 'claw-bench-export-'));
@@ -29,22 +31,50 @@ const dir = mkdtempSync(path.join(tmpdir(), 'claw-bench-export-'));
 let bytesIn = 0;
 let posts = 0;
 const server = createServer((req, res) => {
-  req.on('data', (d: Buffer) => { bytesIn += d.length; });
-  req.on('end', () => { posts++; res.writeHead(200, { 'content-type': String(req.headers['content-type'] ?? 'application/json') }); res.end(); });
+  req.on('data', (d: Buffer) => {
+    bytesIn += d.length;
+  });
+  req.on('end', () => {
+    posts++;
+    res.writeHead(200, { 'content-type': String(req.headers['content-type'] ?? 'application/json') });
+    res.end();
+  });
 });
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
-interface Summary { seconds: number; linesPerSecond: number; maxRssMB: number; export?: { exportedTraces: number; deliveredSpans: number; waitingSpans: number } }
+interface Summary {
+  seconds: number;
+  linesPerSecond: number;
+  maxRssMB: number;
+  export?: { exportedTraces: number; deliveredSpans: number; waitingSpans: number };
+}
 async function ingest(file: string, exporting: boolean): Promise<Summary & { wall: number }> {
   const db = path.join(dir, 'b.db');
-  for (const f of [db, db + '-wal', db + '-shm', outboxPathFor(db), outboxPathFor(db) + '-wal', outboxPathFor(db) + '-shm']) rmSync(f, { force: true });
-  const args = cliArgs('ingest', '--db', db, '--json', ...(exporting ? ['--otlp-endpoint', url, '--export-wait', '10m'] : []), file);
+  for (const f of [
+    db,
+    `${db}-wal`,
+    `${db}-shm`,
+    outboxPathFor(db),
+    `${outboxPathFor(db)}-wal`,
+    `${outboxPathFor(db)}-shm`,
+  ])
+    rmSync(f, { force: true });
+  const args = cliArgs(
+    'ingest',
+    '--db',
+    db,
+    '--json',
+    ...(exporting ? ['--otlp-endpoint', url, '--export-wait', '10m'] : []),
+    file,
+  );
   const t = process.hrtime.bigint();
   // Not spawnSync: the receiver runs in this process.
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => { out += d; });
+  child.stdout.on('data', (d: Buffer) => {
+    out += d;
+  });
   const code = await new Promise<number | null>((r) => child.on('exit', r));
   if (code !== 0) throw new Error(`ingest exited ${code}`);
   return { ...(JSON.parse(out) as Summary), wall: Number(process.hrtime.bigint() - t) / 1e9 };
@@ -70,9 +100,15 @@ try {
     rss = Math.max(rss, s.maxRssMB);
   }
   const slow = 1 - median(withExport) / median(plain);
-  console.log(`export: ${fmt(LINES)} requests (claw_json), ${fmt(spans)} spans per run, median of ${ROUNDS} interleaved rounds`);
-  console.log(`  ingest without export ${fmt(median(plain))} lines/s, with export ${fmt(median(withExport))} lines/s: slowed ${(slow * 100).toFixed(0)}% (target <= 20%: ${slow <= 0.2 ? 'ok' : 'MISSED'})`);
-  console.log(`  delivered ${fmt(median(spansPerSec))} spans/s end to end, ingest start to outbox empty (target >= 50,000: ${median(spansPerSec) >= 50_000 ? 'ok' : 'MISSED'}); ${posts} POSTs, ${(bytesIn / 1e6).toFixed(0)} MB`);
+  console.log(
+    `export: ${fmt(LINES)} requests (claw_json), ${fmt(spans)} spans per run, median of ${ROUNDS} interleaved rounds`,
+  );
+  console.log(
+    `  ingest without export ${fmt(median(plain))} lines/s, with export ${fmt(median(withExport))} lines/s: slowed ${(slow * 100).toFixed(0)}% (target <= 20%: ${slow <= 0.2 ? 'ok' : 'MISSED'})`,
+  );
+  console.log(
+    `  delivered ${fmt(median(spansPerSec))} spans/s end to end, ingest start to outbox empty (target >= 50,000: ${median(spansPerSec) >= 50_000 ? 'ok' : 'MISSED'}); ${posts} POSTs, ${(bytesIn / 1e6).toFixed(0)} MB`,
+  );
   console.log(`  peak RSS with export ${rss} MB (the outbox is in SQLite; memory holds one POST's spans)`);
 
   // The two stages alone, in this process: assembling traces into the outbox, and the outbox to the receiver.
@@ -83,15 +119,19 @@ try {
   const p = new ExportPipeline(db, config, { startAfter: 0 });
   let t = process.hrtime.bigint();
   p.flushAll();
-  while (p.tick()) { /* until every request is in the outbox */ }
+  while (p.tick()) {
+    /* until every request is in the outbox */
+  }
   const fill = Number(process.hrtime.bigint() - t) / 1e9;
   const queued = p.stats().spans;
   t = process.hrtime.bigint();
-  while (p.stats().traces > 0) if (await p.send() === 'failed') throw new Error('the receiver refused');
+  while (p.stats().traces > 0) if ((await p.send()) === 'failed') throw new Error('the receiver refused');
   const drain = Number(process.hrtime.bigint() - t) / 1e9;
   await p.stop();
   idx.close();
-  console.log(`  stages alone, one thread each: assemble + diagnose + outbox ${fmt(queued / fill)} spans/s; outbox -> receiver ${fmt(queued / drain)} spans/s (target >= 50,000: ${queued / drain >= 50_000 ? 'ok' : 'MISSED'})`);
+  console.log(
+    `  stages alone, one thread each: assemble + diagnose + outbox ${fmt(queued / fill)} spans/s; outbox -> receiver ${fmt(queued / drain)} spans/s (target >= 50,000: ${queued / drain >= 50_000 ? 'ok' : 'MISSED'})`,
+  );
 } finally {
   server.close();
   rmSync(dir, { recursive: true, force: true });

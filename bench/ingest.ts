@@ -16,44 +16,70 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { AGENT_INDEX_OPTIONS } from '../src/agent/agent.js';
+import { intakeFile } from '../src/intake/intakeFile.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { Tailer } from '../src/tail/tailer.js';
-import { intakeFile } from '../src/intake/intakeFile.js';
-import { AGENT_INDEX_OPTIONS } from '../src/agent/agent.js';
-import { combined, clawJson, generate } from './lines.js';
 import { cliArgs } from './cli.js';
-import { pathToFileURL } from 'node:url';
+import { clawJson, combined, generate } from './lines.js';
 
-const arg = (name: string, dflt: number) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
-const argList = (name: string, dflt: string) => { const i = process.argv.indexOf(`--${name}`); return (i > 0 ? process.argv[i + 1]! : dflt).split(',').map(Number); };
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const argList = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return (i > 0 ? process.argv[i + 1]! : dflt).split(',').map(Number);
+};
 const GB = arg('gb', 1);
 const dir = mkdtempSync(path.join(tmpdir(), 'claw-bench-'));
-interface Summary { lines: number; seconds: number; linesPerSecond: number; maxRssMB: number; writeAmp?: number; indexPerLog: number }
+interface Summary {
+  lines: number;
+  seconds: number;
+  linesPerSecond: number;
+  maxRssMB: number;
+  writeAmp?: number;
+  indexPerLog: number;
+}
 const IO_AT_EXIT = pathToFileURL(path.resolve(path.dirname(new URL(import.meta.url).pathname), 'ioAtExit.js')).href;
-const size = (f: string) => { try { return statSync(f).size; } catch { return 0; } };
+const size = (f: string) => {
+  try {
+    return statSync(f).size;
+  } catch {
+    return 0;
+  }
+};
 /** `claw-trace ingest` as a process; with what it wrote to storage and the index's size, per log byte. */
 function ingest(file: string, extra: string[] = []): Summary {
   const db = path.join(dir, `${path.basename(file)}.db`);
   const io = path.join(dir, 'io.txt');
   rmSync(db, { force: true });
   rmSync(io, { force: true });
-  const r = spawnSync(process.execPath, ['--import', IO_AT_EXIT, ...cliArgs('ingest', '--db', db, '--json', ...extra, file)],
-    { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, BENCH_IO_OUT: io } });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', IO_AT_EXIT, ...cliArgs('ingest', '--db', db, '--json', ...extra, file)],
+    { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, BENCH_IO_OUT: io } },
+  );
   if (r.status !== 0) throw new Error(`ingest failed: ${r.stderr}`);
   const logBytes = size(file);
   const written = Number(readFileSync(io, 'utf8'));
-  const indexPerLog = (size(db) + size(db + '-wal')) / logBytes;
+  const indexPerLog = (size(db) + size(`${db}-wal`)) / logBytes;
   rmSync(db, { force: true });
-  rmSync(db + '-wal', { force: true });
-  rmSync(db + '-shm', { force: true });
+  rmSync(`${db}-wal`, { force: true });
+  rmSync(`${db}-shm`, { force: true });
   return { ...(JSON.parse(r.stdout) as Summary), writeAmp: written > 0 ? written / logBytes : undefined, indexPerLog };
 }
-const amp = (s: Summary) => `writes ${s.writeAmp?.toFixed(2) ?? '?'}x the log, index ${s.indexPerLog.toFixed(2)}x the log`;
+const amp = (s: Summary) =>
+  `writes ${s.writeAmp?.toFixed(2) ?? '?'}x the log, index ${s.indexPerLog.toFixed(2)}x the log`;
 
 function lnav(file: string, table: string): number | undefined {
   if (spawnSync('sh', ['-c', 'command -v lnav']).status !== 0) return undefined;
   const t = process.hrtime.bigint();
-  const r = spawnSync('lnav', ['-n', '-c', `;SELECT count(*) FROM ${table}`, file], { encoding: 'utf8', env: { ...process.env, HOME: dir } });
+  const r = spawnSync('lnav', ['-n', '-c', `;SELECT count(*) FROM ${table}`, file], {
+    encoding: 'utf8',
+    env: { ...process.env, HOME: dir },
+  });
   if (r.status !== 0) return undefined;
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
@@ -61,7 +87,13 @@ function lnav(file: string, table: string): number | undefined {
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /** Appends `make(i)` lines to `file` at `rate` lines/s for `ms`; returns how many were written. */
-async function writeAtRate(file: string, make: (i: number) => string, rate: number, ms: number, onWrite?: (i: number, at: bigint) => void): Promise<number> {
+async function writeAtRate(
+  file: string,
+  make: (i: number) => string,
+  rate: number,
+  ms: number,
+  onWrite?: (i: number, at: bigint) => void,
+): Promise<number> {
   let seq = 0;
   const started = Date.now();
   await new Promise<void>((resolve) => {
@@ -69,9 +101,15 @@ async function writeAtRate(file: string, make: (i: number) => string, rate: numb
       const due = Math.floor(((Date.now() - started) / 1000) * rate);
       const batch: string[] = [];
       const now = process.hrtime.bigint();
-      for (; seq < due; seq++) { batch.push(make(seq)); onWrite?.(seq, now); }
-      if (batch.length) appendFileSync(file, batch.join('\n') + '\n');
-      if (Date.now() - started >= ms) { clearInterval(timer); resolve(); }
+      for (; seq < due; seq++) {
+        batch.push(make(seq));
+        onWrite?.(seq, now);
+      }
+      if (batch.length) appendFileSync(file, `${batch.join('\n')}\n`);
+      if (Date.now() - started >= ms) {
+        clearInterval(timer);
+        resolve();
+      }
     }, 10);
   });
   return seq;
@@ -92,7 +130,9 @@ function writtenBytes(): number | undefined {
  * settings. Commit time is time the agent's API thread is blocked.
  */
 async function liveIntoLargeIndex(rows: number): Promise<void> {
-  console.log(`live into a large index: ${fmt(rows)} claw_json rows, then 5,000 lines/s for 20 s (the agent's cache and checkpoint settings)`);
+  console.log(
+    `live into a large index: ${fmt(rows)} claw_json rows, then 5,000 lines/s for 20 s (the agent's cache and checkpoint settings)`,
+  );
   const seed = path.join(dir, 'seed.log');
   generate(seed, (i) => clawJson(i + 100_000_000), rows * 980);
   const seedBytes = size(seed);
@@ -130,7 +170,7 @@ async function liveIntoLargeIndex(rows: number): Promise<void> {
   idx.close();
   // This process also wrote the log itself (the file the tailer follows): not the index's doing.
   const logBytes = size(live);
-  const indexPerLog = (size(db) + size(db + '-wal')) / (seedBytes + size(live));
+  const indexPerLog = (size(db) + size(`${db}-wal`)) / (seedBytes + size(live));
   const lookups: number[] = [];
   const reader = new RecordIndex(db);
   for (let k = 0; k < 500; k++) {
@@ -141,14 +181,18 @@ async function liveIntoLargeIndex(rows: number): Promise<void> {
   }
   reader.close();
   rmSync(db, { force: true });
-  rmSync(db + '-wal', { force: true });
+  rmSync(`${db}-wal`, { force: true });
   lookups.sort((a, b) => a - b);
   times.sort((a, b) => a - b);
   const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))]!.toFixed(0);
-  console.log(`  ${fmt(n)} lines in ${fmt(times.length)} commits: commit p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms; commits took ${(cpuMicros / 1e6 / 20 * 100).toFixed(0)}% of a core ` +
-    `(${(cpuMicros / n).toFixed(1)} us a line); ` +
-    (w0 !== undefined && w1 !== undefined ? `${fmt((w1 - w0 - logBytes) / 1e6 / 20)} MB/s written to disk by the index (write amplification ${((w1 - w0 - logBytes) / logBytes).toFixed(2)}x, target <= 3x)` : 'disk writes not measurable here') +
-    `; index ${indexPerLog.toFixed(2)}x the log (target <= 1.0x); lookup by request ID median ${lookups[250]!.toFixed(3)} ms, p99 ${lookups[495]!.toFixed(3)} ms (a new connection; target <= 2 ms)`);
+  console.log(
+    `  ${fmt(n)} lines in ${fmt(times.length)} commits: commit p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms; commits took ${((cpuMicros / 1e6 / 20) * 100).toFixed(0)}% of a core ` +
+      `(${(cpuMicros / n).toFixed(1)} us a line); ` +
+      (w0 !== undefined && w1 !== undefined
+        ? `${fmt((w1 - w0 - logBytes) / 1e6 / 20)} MB/s written to disk by the index (write amplification ${((w1 - w0 - logBytes) / logBytes).toFixed(2)}x, target <= 3x)`
+        : 'disk writes not measurable here') +
+      `; index ${indexPerLog.toFixed(2)}x the log (target <= 1.0x); lookup by request ID median ${lookups[250]!.toFixed(3)} ms, p99 ${lookups[495]!.toFixed(3)} ms (a new connection; target <= 2 ms)`,
+  );
 }
 try {
   if (!process.argv.includes('--large-only')) await everythingElse();
@@ -168,9 +212,13 @@ async function everythingElse(): Promise<void> {
     const n = generate(file, make, 170e6);
     const s = ingest(file);
     const l = lnav(file, table);
-    console.log(`  ${name.padEnd(16)} ${fmt(s.linesPerSecond).padStart(9)} lines/s (target >= ${fmt(target)}: ${s.linesPerSecond >= target ? 'ok' : 'MISSED'}), ` +
-      `${fmt(n)} lines, ${(statSync(file).size / 1e6).toFixed(0)} MB, peak RSS ${s.maxRssMB} MB, ${amp(s)}` +
-      (l !== undefined ? `; lnav ${fmt(n / l)} lines/s, claw-trace/lnav ${((n / s.seconds) / (n / l)).toFixed(2)}x` : '; lnav not installed'));
+    console.log(
+      `  ${name.padEnd(16)} ${fmt(s.linesPerSecond).padStart(9)} lines/s (target >= ${fmt(target)}: ${s.linesPerSecond >= target ? 'ok' : 'MISSED'}), ` +
+        `${fmt(n)} lines, ${(statSync(file).size / 1e6).toFixed(0)} MB, peak RSS ${s.maxRssMB} MB, ${amp(s)}` +
+        (l !== undefined
+          ? `; lnav ${fmt(n / l)} lines/s, claw-trace/lnav ${(n / s.seconds / (n / l)).toFixed(2)}x`
+          : '; lnav not installed'),
+    );
     rmSync(file);
   }
 
@@ -178,7 +226,9 @@ async function everythingElse(): Promise<void> {
   const big = path.join(dir, 'big.log');
   const n = generate(big, combined, GB * 1e9);
   const s = ingest(big);
-  console.log(`  ${fmt(n)} lines, ${(statSync(big).size / 1e9).toFixed(2)} GB: ${fmt(s.linesPerSecond)} lines/s, peak RSS ${s.maxRssMB} MB (target <= 200 MB: ${s.maxRssMB <= 200 ? 'ok' : 'MISSED'}), ${amp(s)}`);
+  console.log(
+    `  ${fmt(n)} lines, ${(statSync(big).size / 1e9).toFixed(2)} GB: ${fmt(s.linesPerSecond)} lines/s, peak RSS ${s.maxRssMB} MB (target <= 200 MB: ${s.maxRssMB <= 200 ? 'ok' : 'MISSED'}), ${amp(s)}`,
+  );
   rmSync(big);
 
   console.log('live: a file written at 5,000 lines/s for 10 s, followed by the tailer');
@@ -206,5 +256,7 @@ async function everythingElse(): Promise<void> {
   idx.close();
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
-  console.log(`  ${fmt(seq)} lines written, ${fmt(latencies.length)} committed; write to queryable: p50 ${q(0.5).toFixed(0)} ms, p99 ${q(0.99).toFixed(0)} ms, max ${q(1).toFixed(0)} ms (target p99 <= 300 ms: ${q(0.99) <= 300 ? 'ok' : 'MISSED'})`);
+  console.log(
+    `  ${fmt(seq)} lines written, ${fmt(latencies.length)} committed; write to queryable: p50 ${q(0.5).toFixed(0)} ms, p99 ${q(0.99).toFixed(0)} ms, max ${q(1).toFixed(0)} ms (target p99 <= 300 ms: ${q(0.99) <= 300 ? 'ok' : 'MISSED'})`,
+  );
 }

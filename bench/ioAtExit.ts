@@ -10,6 +10,8 @@ if (out) {
   process.on('exit', () => {
     try {
       writeFileSync(out, /write_bytes: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? '');
-    } catch { /* not Linux: no figure */ }
+    } catch {
+      /* not Linux: no figure */
+    }
   });
 }

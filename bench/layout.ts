@@ -22,15 +22,18 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import Database from '../src/store/sqlite.js';
-import { RecordIndex } from '../src/store/recordIndex.js';
-import { AGENT_INDEX_OPTIONS } from '../src/agent/agent.js';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { LogRecord } from '../parsers/index.js';
+import { AGENT_INDEX_OPTIONS } from '../src/agent/agent.js';
+import { RecordIndex } from '../src/store/recordIndex.js';
+import Database from '../src/store/sqlite.js';
 import { clawJson } from './lines.js';
 
-const arg = (name: string, dflt: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1]! : dflt; };
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : dflt;
+};
 const LIVE_LINES = 100_000;
 const COMMIT = 500;
 const BLOCK = 64;
@@ -41,11 +44,21 @@ const PARTITION = 100_000;
 function writtenBytes(): number {
   return Number(/write_bytes: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
 }
-const idOf = (i: number) => (Math.imul(i, 2654435761) >>> 0).toString(16).padStart(8, '0') + (Math.imul(i + 7, 40503) >>> 0).toString(16).padStart(8, '0').repeat(3);
-interface Row { id: number; time: number; rid: string; raw: string }
+const idOf = (i: number) =>
+  (Math.imul(i, 2654435761) >>> 0).toString(16).padStart(8, '0') +
+  (Math.imul(i + 7, 40503) >>> 0).toString(16).padStart(8, '0').repeat(3);
+interface Row {
+  id: number;
+  time: number;
+  rid: string;
+  raw: string;
+}
 // Line i of the generated log: a fresh random ID (idOf), so lookups can pick known ones.
 function row(i: number): Row {
-  const raw = clawJson(i).replace(/"req_id":"[0-9a-f]+","nginx_request_id":"[0-9a-f]+"/, `"req_id":"${idOf(i)}","nginx_request_id":"${idOf(i)}"`);
+  const raw = clawJson(i).replace(
+    /"req_id":"[0-9a-f]+","nginx_request_id":"[0-9a-f]+"/,
+    `"req_id":"${idOf(i)}","nginx_request_id":"${idOf(i)}"`,
+  );
   return { id: i, time: 1_790_000_000_000 + i * 50, rid: idOf(i), raw };
 }
 
@@ -77,13 +90,25 @@ function chunks(n: number, size: number, f: (rows: Row[]) => void): void {
 }
 
 /** (b)'s runs: append one sorted run, then merge while 8 runs of one size class exist. */
-function addRun(db: Database.Database, entries: { key: string; record: number }[], minTime: number, maxTime: number): void {
+function addRun(
+  db: Database.Database,
+  entries: { key: string; record: number }[],
+  minTime: number,
+  maxTime: number,
+): void {
   entries.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : x.record - y.record));
-  const run = Number(db.prepare(`INSERT INTO id_runs (entries, min_time, max_time) VALUES (?, ?, ?)`).run(entries.length, minTime, maxTime).lastInsertRowid);
+  const run = Number(
+    db
+      .prepare(`INSERT INTO id_runs (entries, min_time, max_time) VALUES (?, ?, ?)`)
+      .run(entries.length, minTime, maxTime).lastInsertRowid,
+  );
   const st = db.prepare(`INSERT INTO ids (run, key, record) VALUES (?, ?, ?)`);
   for (const e of entries) st.run(run, e.key, e.record);
   for (;;) {
-    const runs = db.prepare(`SELECT run, entries FROM id_runs WHERE entries < ? ORDER BY run`).all(RUN_CAP) as { run: number; entries: number }[];
+    const runs = db.prepare(`SELECT run, entries FROM id_runs WHERE entries < ? ORDER BY run`).all(RUN_CAP) as {
+      run: number;
+      entries: number;
+    }[];
     const cls = (n: number) => Math.floor(Math.log(Math.max(1, n / COMMIT)) / Math.log(FANOUT));
     const byClass = new Map<number, number[]>();
     let merge: number[] | undefined;
@@ -92,19 +117,32 @@ function addRun(db: Database.Database, entries: { key: string; record: number }[
       const l = byClass.get(c) ?? [];
       l.push(r.run);
       byClass.set(c, l);
-      if (l.length >= FANOUT) { merge = l; break; }
+      if (l.length >= FANOUT) {
+        merge = l;
+        break;
+      }
     }
     if (!merge) return;
     const list = merge.join(', ');
-    const agg = db.prepare(`SELECT sum(entries) AS n, min(min_time) AS lo, max(max_time) AS hi FROM id_runs WHERE run IN (${list})`).get() as { n: number; lo: number; hi: number };
-    const to = Number(db.prepare(`INSERT INTO id_runs (entries, min_time, max_time) VALUES (?, ?, ?)`).run(agg.n, agg.lo, agg.hi).lastInsertRowid);
-    db.prepare(`INSERT INTO ids (run, key, record) SELECT ?, key, record FROM ids WHERE run IN (${list}) ORDER BY key, record`).run(to);
+    const agg = db
+      .prepare(`SELECT sum(entries) AS n, min(min_time) AS lo, max(max_time) AS hi FROM id_runs WHERE run IN (${list})`)
+      .get() as { n: number; lo: number; hi: number };
+    const to = Number(
+      db.prepare(`INSERT INTO id_runs (entries, min_time, max_time) VALUES (?, ?, ?)`).run(agg.n, agg.lo, agg.hi)
+        .lastInsertRowid,
+    );
+    db.prepare(
+      `INSERT INTO ids (run, key, record) SELECT ?, key, record FROM ids WHERE run IN (${list}) ORDER BY key, record`,
+    ).run(to);
     db.prepare(`DELETE FROM ids WHERE run IN (${list})`).run();
     db.prepare(`DELETE FROM id_runs WHERE run IN (${list})`).run();
   }
 }
 function runsLookup(db: Database.Database, rid: string): number[] {
-  return db.prepare(`SELECT record FROM ids WHERE run IN (SELECT run FROM id_runs) AND key = ?`).pluck().all(rid) as number[];
+  return db
+    .prepare(`SELECT record FROM ids WHERE run IN (SELECT run FROM id_runs) AND key = ?`)
+    .pluck()
+    .all(rid) as number[];
 }
 
 let real: RecordIndex | undefined;
@@ -128,9 +166,11 @@ const layouts: Record<string, Layout> = {
       db.transaction(() => chunks(n, 10_000, (rows) => insertRecords(db, rows)))();
       db.exec(`CREATE INDEX records_request ON records(request_id) WHERE request_id IS NOT NULL`);
     },
-    commit(db, rows) { db.transaction(() => insertRecords(db, rows))(); },
+    commit(db, rows) {
+      db.transaction(() => insertRecords(db, rows))();
+    },
     lookup(db, rid) {
-      return (db.prepare(`SELECT id, raw FROM records WHERE request_id = ?`).all(rid)).length;
+      return db.prepare(`SELECT id, raw FROM records WHERE request_id = ?`).all(rid).length;
     },
   },
   b: {
@@ -148,7 +188,12 @@ const layouts: Record<string, Layout> = {
     commit(db, rows) {
       db.transaction(() => {
         insertRecords(db, rows);
-        addRun(db, rows.map((r) => ({ key: r.rid, record: r.id })), rows[0]!.time, rows[rows.length - 1]!.time);
+        addRun(
+          db,
+          rows.map((r) => ({ key: r.rid, record: r.id })),
+          rows[0]!.time,
+          rows[rows.length - 1]!.time,
+        );
       })();
     },
     lookup(db, rid) {
@@ -157,21 +202,27 @@ const layouts: Record<string, Layout> = {
     },
   },
   c: {
-    ddl: RECORDS + `CREATE TABLE parts (part INTEGER PRIMARY KEY);`,
+    ddl: `${RECORDS}CREATE TABLE parts (part INTEGER PRIMARY KEY);`,
     build(db, n) {
-      db.transaction(() => chunks(n, PARTITION, (rows) => {
-        insertRecords(db, rows);
-        const p = Math.floor(rows[0]!.id / PARTITION);
-        db.exec(`CREATE TABLE ids_${p} (key TEXT NOT NULL, record INTEGER NOT NULL, PRIMARY KEY (key, record)) WITHOUT ROWID; INSERT INTO parts VALUES (${p})`);
-        const st = db.prepare(`INSERT INTO ids_${p} VALUES (?, ?)`);
-        for (const r of [...rows].sort((x, y) => (x.rid < y.rid ? -1 : 1))) st.run(r.rid, r.id);
-      }))();
+      db.transaction(() =>
+        chunks(n, PARTITION, (rows) => {
+          insertRecords(db, rows);
+          const p = Math.floor(rows[0]!.id / PARTITION);
+          db.exec(
+            `CREATE TABLE ids_${p} (key TEXT NOT NULL, record INTEGER NOT NULL, PRIMARY KEY (key, record)) WITHOUT ROWID; INSERT INTO parts VALUES (${p})`,
+          );
+          const st = db.prepare(`INSERT INTO ids_${p} VALUES (?, ?)`);
+          for (const r of [...rows].sort((x, y) => (x.rid < y.rid ? -1 : 1))) st.run(r.rid, r.id);
+        }),
+      )();
     },
     commit(db, rows) {
       db.transaction(() => {
         insertRecords(db, rows);
         const p = Math.floor(rows[0]!.id / PARTITION);
-        db.exec(`CREATE TABLE IF NOT EXISTS ids_${p} (key TEXT NOT NULL, record INTEGER NOT NULL, PRIMARY KEY (key, record)) WITHOUT ROWID; INSERT OR IGNORE INTO parts VALUES (${p})`);
+        db.exec(
+          `CREATE TABLE IF NOT EXISTS ids_${p} (key TEXT NOT NULL, record INTEGER NOT NULL, PRIMARY KEY (key, record)) WITHOUT ROWID; INSERT OR IGNORE INTO parts VALUES (${p})`,
+        );
         const st = db.prepare(`INSERT INTO ids_${p} VALUES (?, ?)`);
         for (const r of rows) st.run(r.rid, r.id);
       })();
@@ -180,12 +231,16 @@ const layouts: Record<string, Layout> = {
       const parts = db.prepare(`SELECT part FROM parts`).pluck().all() as number[];
       const st = db.prepare(`SELECT id, raw FROM records WHERE id = ?`);
       let n = 0;
-      for (const p of parts) for (const id of db.prepare(`SELECT record FROM ids_${p} WHERE key = ?`).pluck().all(rid) as number[]) if (st.get(id)) n++;
+      for (const p of parts)
+        for (const id of db.prepare(`SELECT record FROM ids_${p} WHERE key = ?`).pluck().all(rid) as number[])
+          if (st.get(id)) n++;
       return n;
     },
   },
   d: {
-    ddl: `CREATE TABLE blocks (id INTEGER PRIMARY KEY, first_time INTEGER NOT NULL, data BLOB NOT NULL); CREATE INDEX blocks_time ON blocks(first_time);` + RUNS,
+    ddl:
+      `CREATE TABLE blocks (id INTEGER PRIMARY KEY, first_time INTEGER NOT NULL, data BLOB NOT NULL); CREATE INDEX blocks_time ON blocks(first_time);` +
+      RUNS,
     build(db, n) {
       db.transaction(() => chunks(n, BLOCK * 100, (rows) => layouts.d!.commit(db, rows)))();
     },
@@ -200,13 +255,16 @@ const layouts: Record<string, Layout> = {
         }
         addRun(db, e, rows[0]!.time, rows[rows.length - 1]!.time);
       };
-      if (db.inTransaction) write(); else db.transaction(write)();
+      if (db.inTransaction) write();
+      else db.transaction(write)();
     },
     lookup(db, rid) {
       const st = db.prepare(`SELECT data FROM blocks WHERE id = ?`).pluck();
       let n = 0;
       for (const b of new Set(runsLookup(db, rid))) {
-        const lines = inflateRawSync(st.get(b) as Buffer).toString().split('\n');
+        const lines = inflateRawSync(st.get(b) as Buffer)
+          .toString()
+          .split('\n');
         n += lines.filter((l) => l.includes(rid)).length;
       }
       return n;
@@ -215,20 +273,41 @@ const layouts: Record<string, Layout> = {
   // The floor: the records and their time index, no ID index at all (what any layout of whole rows writes).
   z: {
     ddl: RECORDS,
-    build(db, n) { db.transaction(() => chunks(n, 10_000, (rows) => insertRecords(db, rows)))(); },
-    commit(db, rows) { db.transaction(() => insertRecords(db, rows))(); },
-    lookup() { return 1; },
+    build(db, n) {
+      db.transaction(() => chunks(n, 10_000, (rows) => insertRecords(db, rows)))();
+    },
+    commit(db, rows) {
+      db.transaction(() => insertRecords(db, rows))();
+    },
+    lookup() {
+      return 1;
+    },
   },
   e: {
     ddl: '',
     open(file) {
       real = new RecordIndex(file, AGENT_INDEX_OPTIONS);
-      real.addFile({ path: '/bench/access.log', dev: 1, ino: 1, fpLen: 1, fpHash: 'x', format: 'nginx-claw_json', region: null, options: {} });
+      real.addFile({
+        path: '/bench/access.log',
+        dev: 1,
+        ino: 1,
+        fpLen: 1,
+        fpHash: 'x',
+        format: 'nginx-claw_json',
+        region: null,
+        options: {},
+      });
       return real.db;
     },
-    build(_db, n) { chunks(n, 5000, realCommit); },
-    commit(_db, rows) { realCommit(rows); },
-    lookup(_db, rid) { return real!.byRequestId(rid).length; },
+    build(_db, n) {
+      chunks(n, 5000, realCommit);
+    },
+    commit(_db, rows) {
+      realCommit(rows);
+    },
+    lookup(_db, rid) {
+      return real!.byRequestId(rid).length;
+    },
   },
 };
 
@@ -254,7 +333,11 @@ function measure(name: string, n: number, dir: string): Record<string, number> {
   const c0 = process.cpuUsage();
   for (let i = n; i < n + LIVE_LINES; i += COMMIT) {
     const rows: Row[] = [];
-    for (let k = i; k < i + COMMIT; k++) { const r = row(k); rows.push(r); logBytes += r.raw.length + 1; }
+    for (let k = i; k < i + COMMIT; k++) {
+      const r = row(k);
+      rows.push(r);
+      logBytes += r.raw.length + 1;
+    }
     const t = performance.now();
     L.commit(db, rows);
     commitMs.push(performance.now() - t);
@@ -299,16 +382,29 @@ if (process.argv.includes('--child')) {
   const sizes = arg('rows', '100000,1000000').split(',').map(Number);
   const names = arg('layouts', 'a,b,c,d,e').split(',');
   const rounds = Number(arg('rounds', '2'));
-  console.log(`layouts, interleaved (${names.join(', ')} in turn, ${rounds} rounds): ${LIVE_LINES.toLocaleString('en-US')} live lines in commits of ${COMMIT}`);
-  console.log('layout rows        write-amp  cpu-us/line  commit-p99-ms  lookup-med-ms  lookup-p99-ms  found  db/log  growth/log');
+  console.log(
+    `layouts, interleaved (${names.join(', ')} in turn, ${rounds} rounds): ${LIVE_LINES.toLocaleString('en-US')} live lines in commits of ${COMMIT}`,
+  );
+  console.log(
+    'layout rows        write-amp  cpu-us/line  commit-p99-ms  lookup-med-ms  lookup-p99-ms  found  db/log  growth/log',
+  );
   for (const n of sizes) {
     for (let r = 0; r < rounds; r++) {
       for (const name of names) {
-        const out = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', '--layout', name, '--rows', String(n)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-        if (out.status !== 0) { console.log(`${name} ${n}: failed ${out.stderr}`); continue; }
+        const out = spawnSync(
+          process.execPath,
+          [fileURLToPath(import.meta.url), '--child', '--layout', name, '--rows', String(n)],
+          { encoding: 'utf8', maxBuffer: 1 << 24 },
+        );
+        if (out.status !== 0) {
+          console.log(`${name} ${n}: failed ${out.stderr}`);
+          continue;
+        }
         const m = JSON.parse(out.stdout) as Record<string, number>;
-        console.log(`${name.padEnd(6)} ${String(n).padEnd(12)} ${m.writeAmp!.toFixed(2).padStart(9)}  ${m.cpuUsPerLine!.toFixed(1).padStart(11)}  ${m.commitP99Ms!.toFixed(1).padStart(13)}  ` +
-          `${m.lookupMedianMs!.toFixed(3).padStart(13)}  ${m.lookupP99Ms!.toFixed(3).padStart(13)}  ${m.found!.toFixed(2).padStart(5)}  ${m.dbBytesPerLogByte!.toFixed(2).padStart(6)}  ${m.growthPerLogByte!.toFixed(2).padStart(10)}`);
+        console.log(
+          `${name.padEnd(6)} ${String(n).padEnd(12)} ${m.writeAmp!.toFixed(2).padStart(9)}  ${m.cpuUsPerLine!.toFixed(1).padStart(11)}  ${m.commitP99Ms!.toFixed(1).padStart(13)}  ` +
+            `${m.lookupMedianMs!.toFixed(3).padStart(13)}  ${m.lookupP99Ms!.toFixed(3).padStart(13)}  ${m.found!.toFixed(2).padStart(5)}  ${m.dbBytesPerLogByte!.toFixed(2).padStart(6)}  ${m.growthPerLogByte!.toFixed(2).padStart(10)}`,
+        );
       }
     }
   }

@@ -9,35 +9,69 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LogRecord } from '../parsers/index.js';
-import { RecordIndex, type BatchLine } from '../src/store/recordIndex.js';
 import { assembleTrace } from '../src/correlate/assemble.js';
 import { diagnose } from '../src/diagnose/diagnose.js';
+import { type BatchLine, RecordIndex } from '../src/store/recordIndex.js';
 import { cliArgs } from './cli.js';
 
-const arg = (name: string, dflt: number) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
 const N = arg('records', 10_000_000);
 const dir = mkdtempSync(path.join(tmpdir(), 'claw-lookup-bench-'));
 const db = path.join(dir, 'index.db');
 const T0 = Date.UTC(2026, 10, 22);
-const idOf = (i: number) => ((i * 2654435761) >>> 0).toString(16).padStart(8, '0') + ((i * 40503) >>> 0).toString(16).padStart(8, '0') + 'c1a3'.repeat(4);
+const idOf = (i: number) =>
+  ((i * 2654435761) >>> 0).toString(16).padStart(8, '0') +
+  ((i * 40503) >>> 0).toString(16).padStart(8, '0') +
+  'c1a3'.repeat(4);
 const p2 = (n: number) => String(n).padStart(2, '0');
-const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+const q = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
 try {
   const started = Date.now();
   const index = new RecordIndex(db);
-  const access = index.addFile({ path: '/var/log/nginx/access.json', dev: 1, ino: 1, fpLen: 1, fpHash: 'a', format: 'nginx-json', region: 'us-east', options: {} });
-  const errors = index.addFile({ path: '/var/log/nginx/error.log', dev: 1, ino: 2, fpLen: 1, fpHash: 'b', format: 'nginx-error', region: 'us-east', options: { zone: 'UTC' } });
+  const access = index.addFile({
+    path: '/var/log/nginx/access.json',
+    dev: 1,
+    ino: 1,
+    fpLen: 1,
+    fpHash: 'a',
+    format: 'nginx-json',
+    region: 'us-east',
+    options: {},
+  });
+  const errors = index.addFile({
+    path: '/var/log/nginx/error.log',
+    dev: 1,
+    ino: 2,
+    fpLen: 1,
+    fpHash: 'b',
+    format: 'nginx-error',
+    region: 'us-east',
+    options: { zone: 'UTC' },
+  });
   let offset = 0;
   let eoff = 0;
-  for (let i = 0; i < N;) {
+  for (let i = 0; i < N; ) {
     const lines: BatchLine[] = [];
     const errs: BatchLine[] = [];
     for (const end = Math.min(N, i + 5000); i < end; i++) {
       const t = T0 + i * 2; // 500 requests a second
       const failed = i % 100 === 0;
-      const raw = JSON.stringify({ msec: (t / 1000).toFixed(3), request_time: '0.012', req_id: idOf(i), connection: String(i), request: `GET /v1/chat/${i % 977} HTTP/1.1`,
-        status: failed ? '502' : '200', upstream: '127.0.0.1:18789', upstream_status: failed ? '502' : '200', upstream_response_time: failed ? '0.000' : '0.012' });
+      const raw = JSON.stringify({
+        msec: (t / 1000).toFixed(3),
+        request_time: '0.012',
+        req_id: idOf(i),
+        connection: String(i),
+        request: `GET /v1/chat/${i % 977} HTTP/1.1`,
+        status: failed ? '502' : '200',
+        upstream: '127.0.0.1:18789',
+        upstream_status: failed ? '502' : '200',
+        upstream_response_time: failed ? '0.000' : '0.012',
+      });
       const r = new LogRecord('nginx-access', t);
       Object.assign(r, { requestId: idOf(i), connection: i, status: failed ? 502 : 200, offset, lineNo: i + 1 });
       lines.push({ record: r, raw });
@@ -57,9 +91,11 @@ try {
   }
   index.db.pragma('wal_checkpoint(TRUNCATE)');
   index.db.exec('ANALYZE');
-  console.log(`index: ${N.toLocaleString('en-US')} access records + ${(N / 100).toLocaleString('en-US')} error lines, ${(statSync(db).size / 1e9).toFixed(2)} GB, built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(
+    `index: ${N.toLocaleString('en-US')} access records + ${(N / 100).toLocaleString('en-US')} error lines, ${(statSync(db).size / 1e9).toFixed(2)} GB, built in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
 
-  const pick = (k: number) => idOf(Math.floor(((k * 7919) % 997) / 997 * N / 100) * 100); // failing requests
+  const pick = (k: number) => idOf(Math.floor(((((k * 7919) % 997) / 997) * N) / 100) * 100); // failing requests
   const query: number[] = [];
   for (let k = 0; k < 1000; k++) {
     const t = process.hrtime.bigint();
@@ -83,9 +119,13 @@ try {
     if (r.status !== 0) throw new Error(r.stderr);
   }
   const f = (n: number) => n.toFixed(n < 10 ? 2 : 0);
-  console.log(`query by request ID:           median ${f(q(query, 0.5))} ms, p99 ${f(q(query, 0.99))} ms (target <= 2 ms: ${q(query, 0.5) <= 2 ? 'ok' : 'MISSED'})`);
+  console.log(
+    `query by request ID:           median ${f(q(query, 0.5))} ms, p99 ${f(q(query, 0.99))} ms (target <= 2 ms: ${q(query, 0.5) <= 2 ? 'ok' : 'MISSED'})`,
+  );
   console.log(`assemble + diagnose (process): median ${f(q(whole, 0.5))} ms, p99 ${f(q(whole, 0.99))} ms`);
-  console.log(`claw-trace <id> --json:        median ${f(q(proc, 0.5))} ms, max ${f(q(proc, 1))} ms (target <= 150 ms: ${q(proc, 0.5) <= 150 ? 'ok' : 'MISSED'})`);
+  console.log(
+    `claw-trace <id> --json:        median ${f(q(proc, 0.5))} ms, max ${f(q(proc, 1))} ms (target <= 150 ms: ${q(proc, 0.5) <= 150 ? 'ok' : 'MISSED'})`,
+  );
   console.log(`node ${process.version}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

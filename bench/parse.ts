@@ -19,7 +19,12 @@ const SECONDS = Number(process.argv[2] ?? 1);
 const ROUNDS = Number(process.argv[3] ?? 5);
 const CORPUS_LINES = 200_000;
 
-interface Case { format: string; file: string; target: number; opts?: ParserOptions }
+interface Case {
+  format: string;
+  file: string;
+  target: number;
+  opts?: ParserOptions;
+}
 const CASES: Case[] = [
   { format: 'nginx-combined', file: 'fixtures/nginx/combined.log', target: 1_000_000 },
   { format: 'nginx-claw_json', file: 'fixtures/nginx/claw_json.log', target: 300_000 },
@@ -43,7 +48,8 @@ function advance(line: string, k: number): string {
 function corpus(file: string): string[] {
   const lines = readFileSync(path.join(REPO, file), 'utf8').split('\n').filter(Boolean);
   const out: string[] = [];
-  for (let i = 0; out.length < CORPUS_LINES; i++) out.push(advance(lines[i % lines.length]!, Math.floor(out.length / 50) % 3600));
+  for (let i = 0; out.length < CORPUS_LINES; i++)
+    out.push(advance(lines[i % lines.length]!, Math.floor(out.length / 50) % 3600));
   return out;
 }
 
@@ -70,7 +76,14 @@ const prepared = CASES.filter((c) => !only || c.format.includes(only)).map((c) =
   const lines = corpus(c.file);
   const parse = createParser(c.format, c.opts);
   for (const l of lines.slice(0, 20_000)) parse(l); // warm up
-  return { c, lines, parse, bytesPerLine: lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0) / lines.length, runs: [] as number[], wall: [] as number[] };
+  return {
+    c,
+    lines,
+    parse,
+    bytesPerLine: lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0) / lines.length,
+    runs: [] as number[],
+    wall: [] as number[],
+  };
 });
 for (let r = 0; r < ROUNDS; r++) {
   for (const p of prepared) {
@@ -89,10 +102,20 @@ for (const { c, runs, wall, bytesPerLine } of prepared) {
   const lps = median(runs);
   const ok = c.target === 0 || lps >= c.target;
   if (!ok) missed++;
-  rows.push([c.format, fmt(lps), `${fmt(runs[0]!)}..${fmt(runs[runs.length - 1]!)}`, (lps * bytesPerLine / 1e6).toFixed(1), fmt(median(wall)),
-    c.target ? `>= ${fmt(c.target)}` : '-', c.target ? (ok ? 'ok' : 'MISSED') : '']);
+  rows.push([
+    c.format,
+    fmt(lps),
+    `${fmt(runs[0]!)}..${fmt(runs[runs.length - 1]!)}`,
+    ((lps * bytesPerLine) / 1e6).toFixed(1),
+    fmt(median(wall)),
+    c.target ? `>= ${fmt(c.target)}` : '-',
+    c.target ? (ok ? 'ok' : 'MISSED') : '',
+  ]);
 }
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-for (const r of rows) console.log(r.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  '));
-console.log(`node ${process.version}, ${ROUNDS} rounds of ${SECONDS}s per format, ${CORPUS_LINES.toLocaleString('en-US')}-line corpus from fixtures/`);
+for (const r of rows)
+  console.log(r.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  '));
+console.log(
+  `node ${process.version}, ${ROUNDS} rounds of ${SECONDS}s per format, ${CORPUS_LINES.toLocaleString('en-US')}-line corpus from fixtures/`,
+);
 process.exitCode = missed ? 1 : 0;

@@ -6,9 +6,19 @@
  * Honours a changed `time_format` (numbers in s/ms/ns, ISO/RFC 3339, wall, common_log) and
  * `duration_format` (seconds, nanoseconds, Go duration text).
  */
-import { LogRecord, ParseError, type LineParser, type ParseResult, checkTime, DEFAULT_MAX_LINE_CHARS, type SourceKind, saneDuration } from './record.js';
-import { compileTable, isJsonObject, read, readJsonLine, row, type FieldRow } from './jsonLine.js';
+
 import { classifyCaddyError } from './errorKinds.js';
+import { compileTable, type FieldRow, isJsonObject, read, readJsonLine, row } from './jsonLine.js';
+import {
+  checkTime,
+  DEFAULT_MAX_LINE_CHARS,
+  type LineParser,
+  LogRecord,
+  ParseError,
+  type ParseResult,
+  type SourceKind,
+  saneDuration,
+} from './record.js';
 import { epochNumberToMs, goDurationToMs, makeIsoParser, makeSlashWallParser, makeTimeLocalParser } from './time.js';
 
 export interface CaddyOptions {
@@ -62,7 +72,6 @@ const traceparent = read.header('Traceparent');
 
 export function makeCaddyParser(opts: CaddyOptions = {}): LineParser {
   const idHeader = opts.requestIdHeader ?? 'X-Request-Id';
-  const idLower = idHeader.toLowerCase();
   const maxLen = opts.maxLineChars ?? DEFAULT_MAX_LINE_CHARS;
   const durationFormat = opts.durationFormat ?? 'auto';
   const iso = makeIsoParser();
@@ -75,7 +84,7 @@ export function makeCaddyParser(opts: CaddyOptions = {}): LineParser {
     if (/^\d+(\.\d+)?$/.test(ts)) return epochNumberToMs(Number(ts));
     const t = iso(ts);
     if (!Number.isNaN(t)) return t;
-    if (ts[4] === '/') return wall(ts.slice(0, 19)) + (ts[19] === '.' ? Number('0' + ts.slice(19)) * 1000 : 0);
+    if (ts[4] === '/') return wall(ts.slice(0, 19)) + (ts[19] === '.' ? Number(`0${ts.slice(19)}`) * 1000 : 0);
     return common(ts);
   }
 
@@ -93,7 +102,8 @@ export function makeCaddyParser(opts: CaddyOptions = {}): LineParser {
     if (o instanceof ParseError) return o;
     // The default logger's own lines ("serving initial configuration") name no logger.
     const runtime = o.logger === undefined && typeof o.level === 'string' && typeof o.msg === 'string';
-    if (typeof o.logger !== 'string' && !runtime) return new ParseError('missing-field', 'no "logger": not a Caddy log line');
+    if (typeof o.logger !== 'string' && !runtime)
+      return new ParseError('missing-field', 'no "logger": not a Caddy log line');
     const source = typeof o.logger === 'string' ? sourceOf(o.logger) : 'caddy-runtime';
     if (o.ts === undefined) return new ParseError('missing-field', 'no "ts"');
     const time = timeOf(o.ts);
@@ -107,24 +117,32 @@ export function makeCaddyParser(opts: CaddyOptions = {}): LineParser {
     // client IP only when it differs, the trace context split in two.
     if (o.duration !== undefined) {
       rec.durationMs = durationOf(o.duration);
-      if (rec.durationMs === undefined) return new ParseError('bad-field', `"duration" is ${JSON.stringify(o.duration).slice(0, 40)}, not a duration`);
+      if (rec.durationMs === undefined)
+        return new ParseError('bad-field', `"duration" is ${JSON.stringify(o.duration).slice(0, 40)}, not a duration`);
       rec.start = Math.round((time - rec.durationMs) * 1000) / 1000;
     }
     const req = o.request;
     if (req !== undefined) {
       if (!isJsonObject(req)) return new ParseError('bad-field', '"request" is not an object');
-      if (typeof req.client_ip === 'string' && req.client_ip !== req.remote_ip) rec.setField('client_ip', req.client_ip);
-      if (req.headers !== undefined && !isJsonObject(req.headers)) return new ParseError('bad-field', '"request.headers" is not an object');
+      if (typeof req.client_ip === 'string' && req.client_ip !== req.remote_ip)
+        rec.setField('client_ip', req.client_ip);
+      if (req.headers !== undefined && !isJsonObject(req.headers))
+        return new ParseError('bad-field', '"request.headers" is not an object');
       const tp = traceparent(req.headers);
       const m = tp === undefined ? null : TRACEPARENT.exec(tp);
-      if (m) { rec.traceId = m[1]; rec.spanId = m[2]; }
+      if (m) {
+        rec.traceId = m[1];
+        rec.spanId = m[2];
+      }
     }
     rec.requestId ??= rec.inboundRequestId;
 
     if (source === 'caddy-runtime') {
       if (typeof o.logger === 'string') rec.setField('logger', o.logger);
       // Config loads (reloads) and errors of the server itself (accept: too many open files).
-      rec.errorKind = classifyCaddyError(typeof o.error === 'string' ? `${rec.message ?? ''}: ${o.error}` : rec.message ?? '');
+      rec.errorKind = classifyCaddyError(
+        typeof o.error === 'string' ? `${rec.message ?? ''}: ${o.error}` : (rec.message ?? ''),
+      );
       return rec;
     }
     if (source !== 'caddy-access') {
@@ -137,12 +155,14 @@ export function makeCaddyParser(opts: CaddyOptions = {}): LineParser {
       if (typeof o.err_id === 'string') rec.errorId = o.err_id;
       if (typeof o.err_trace === 'string') rec.setField('err_trace', o.err_trace);
       if (typeof o.upstream === 'string') {
-        rec.upstreams = [{
-          addr: o.upstream,
-          status: rec.status,
-          responseMs: rec.durationMs,
-          redirect: 0,
-        }];
+        rec.upstreams = [
+          {
+            addr: o.upstream,
+            status: rec.status,
+            responseMs: rec.durationMs,
+            redirect: 0,
+          },
+        ];
         if (source === 'caddy-proxy') rec.upstreamUrl = o.upstream;
       }
     }

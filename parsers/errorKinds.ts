@@ -112,7 +112,8 @@ export const ERROR_KINDS: readonly ErrorKindRule[] = [
   {
     kind: 'upstream-tls-handshake',
     summary: 'TLS to the upstream failed (plain HTTP upstream, protocol or SNI mismatch)',
-    nginx: /SSL_do_handshake\(\) failed|peer closed connection in SSL handshake|SSL_read\(\) failed|SSL_write\(\) failed/,
+    nginx:
+      /SSL_do_handshake\(\) failed|peer closed connection in SSL handshake|SSL_read\(\) failed|SSL_write\(\) failed/,
     caddy: /tls: |remote error: tls|first record does not look like a TLS handshake/,
   },
   {

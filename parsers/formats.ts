@@ -3,12 +3,13 @@
  * `--format NAME` selects one; without it, `detectFormat` tries the candidates that fit the
  * shape of the lines and keeps the one that reads the most of them.
  */
-import { ParseError, type LineParser } from './record.js';
-import { UserError } from './userError.js';
+
+import { type CaddyOptions, makeCaddyParser } from './caddy.js';
 import { BUILTIN_LOG_FORMATS, compileNginxLogFormat, makeNginxJsonParser } from './nginxAccess.js';
 import { makeNginxErrorParser } from './nginxError.js';
-import { makeCaddyParser, type CaddyOptions } from './caddy.js';
 import { makeOpenClawParser } from './openclaw.js';
+import { type LineParser, ParseError } from './record.js';
+import { UserError } from './userError.js';
 
 export interface ParserOptions {
   /** An nginx `log_format` directive or bare format string, for `nginx-access`. */
@@ -34,14 +35,22 @@ export const FORMATS: Record<string, FormatSpec> = {
   'nginx-access': {
     describe: 'nginx access log in the log_format given with --log-format',
     make: (o) => {
-      if (!o.logFormat) throw new UserError('nginx-access needs the log_format: pass --log-format \'log_format name ...\' (or use nginx-combined, nginx-main, nginx-claw_json)');
+      if (!o.logFormat)
+        throw new UserError(
+          "nginx-access needs the log_format: pass --log-format 'log_format name ...' (or use nginx-combined, nginx-main, nginx-claw_json)",
+        );
       return compileNginxLogFormat(o.logFormat, o);
     },
   },
-  ...Object.fromEntries(Object.entries(BUILTIN_LOG_FORMATS).map(([name, text]) => [`nginx-${name}`, {
-    describe: `nginx access log, log_format ${name}`,
-    make: (o: ParserOptions) => compileNginxLogFormat(text, o),
-  }])),
+  ...Object.fromEntries(
+    Object.entries(BUILTIN_LOG_FORMATS).map(([name, text]) => [
+      `nginx-${name}`,
+      {
+        describe: `nginx access log, log_format ${name}`,
+        make: (o: ParserOptions) => compileNginxLogFormat(text, o),
+      },
+    ]),
+  ),
   'nginx-json': {
     describe: 'nginx access log in a JSON log_format not given: keys read by name',
     make: (o) => makeNginxJsonParser(o),
@@ -90,7 +99,8 @@ export interface Detection {
 
 /** Candidates in order of preference: a specific layout before the generic one that also reads it. */
 function candidates(firstChar: string, opts: ParserOptions): string[] {
-  if (firstChar === '{') return ['caddy', 'openclaw', 'nginx-claw_json', ...(opts.logFormat ? ['nginx-access'] : []), 'nginx-json'];
+  if (firstChar === '{')
+    return ['caddy', 'openclaw', 'nginx-claw_json', ...(opts.logFormat ? ['nginx-access'] : []), 'nginx-json'];
   return [...(opts.logFormat ? ['nginx-access'] : []), 'nginx-error', 'nginx-main', 'nginx-combined'];
 }
 
@@ -104,7 +114,8 @@ export function detectFormat(lines: readonly string[], opts: ParserOptions = {})
     const parse = createParser(format, opts);
     let matched = 0;
     for (const l of sample) if (!(parse(l) instanceof ParseError)) matched++;
-    if (matched > 0 && (best === undefined || matched > best.matched)) best = { format, matched, sampled: sample.length };
+    if (matched > 0 && (best === undefined || matched > best.matched))
+      best = { format, matched, sampled: sample.length };
   }
   return best;
 }

@@ -1,8 +1,14 @@
+export { makeCaddyParser } from './caddy.js';
+export { classifyCaddyError, classifyNginxError, ERROR_KINDS } from './errorKinds.js';
+export * from './formats.js';
+export {
+  BUILTIN_LOG_FORMATS,
+  compileNginxLogFormat,
+  LogFormatError,
+  makeNginxJsonParser,
+  parseLogFormatDirective,
+} from './nginxAccess.js';
+export { makeNginxErrorParser } from './nginxError.js';
+export { makeOpenClawParser, stripAnsi } from './openclaw.js';
 export * from './record.js';
 export { UserError } from './userError.js';
-export * from './formats.js';
-export { compileNginxLogFormat, parseLogFormatDirective, makeNginxJsonParser, BUILTIN_LOG_FORMATS, LogFormatError } from './nginxAccess.js';
-export { makeNginxErrorParser } from './nginxError.js';
-export { makeCaddyParser } from './caddy.js';
-export { makeOpenClawParser, stripAnsi } from './openclaw.js';
-export { ERROR_KINDS, classifyNginxError, classifyCaddyError } from './errorKinds.js';

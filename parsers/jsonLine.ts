@@ -5,7 +5,7 @@
  * a table cannot say (Caddy's time and duration formats, OpenClaw's message classes); nginx's
  * `log_format` compiler over its variable table (nginxVariables.ts) is the same idea for text.
  */
-import { LogRecord, ParseError } from './record.js';
+import { type LogRecord, ParseError } from './record.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -16,12 +16,16 @@ export function isJsonObject(v: unknown): v is JsonObject {
 /** The line's object, or why there is none: empty, too long, not JSON (cut short or not), not an object. */
 export function readJsonLine(line: string, maxLen: number): JsonObject | ParseError {
   if (line.length === 0) return new ParseError('empty', 'empty line');
-  if (line.length > maxLen) return new ParseError('line-too-long', `${line.length} characters, over the limit of ${maxLen}`);
+  if (line.length > maxLen)
+    return new ParseError('line-too-long', `${line.length} characters, over the limit of ${maxLen}`);
   let o: unknown;
   try {
     o = JSON.parse(line);
   } catch (e) {
-    return new ParseError(line.trimStart().startsWith('{') ? 'truncated' : 'not-json', `not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+    return new ParseError(
+      line.trimStart().startsWith('{') ? 'truncated' : 'not-json',
+      `not valid JSON: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
   return isJsonObject(o) ? o : new ParseError('not-an-object', 'the JSON line is not an object');
 }
@@ -61,7 +65,11 @@ export const read = {
       if (!isJsonObject(headers)) return undefined;
       let v = headers[name];
       if (v === undefined) {
-        for (const k in headers) if (k.length === lower.length && k.toLowerCase() === lower) { v = headers[k]; break; }
+        for (const k in headers)
+          if (k.length === lower.length && k.toLowerCase() === lower) {
+            v = headers[k];
+            break;
+          }
       }
       if (Array.isArray(v)) v = v[0];
       return typeof v === 'string' && v.length > 0 ? v : undefined;
@@ -87,7 +95,9 @@ export interface FieldRow {
 
 export function row<T>(from: string, r: Reader<T>, set: (rec: LogRecord, v: T) => void, strict = false): FieldRow {
   return {
-    from, strict, what: r.what,
+    from,
+    strict,
+    what: r.what,
     apply: (raw, rec) => {
       const v = r(raw);
       if (v === undefined) return false;

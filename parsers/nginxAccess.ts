@@ -3,12 +3,26 @@
  * walks a line by the format's literal separators (no regex per line), decodes nginx's escaping
  * and maps each variable through the table in nginxVariables.ts.
  */
-import {
-  LogRecord, ParseError, type LineParser, type ParseResult, checkTime, DEFAULT_MAX_LINE_CHARS,
-} from './record.js';
-import { INDEXED_TARGETS, NGINX_VARIABLES, UPSTREAM_COLUMNS, upstreamAttempts, type LineState, type TimeParsers, type VariableSpec } from './nginxVariables.js';
-import { makeIsoParser, makeTimeLocalParser } from './time.js';
+
 import { readJsonLine } from './jsonLine.js';
+import {
+  INDEXED_TARGETS,
+  type LineState,
+  NGINX_VARIABLES,
+  type TimeParsers,
+  UPSTREAM_COLUMNS,
+  upstreamAttempts,
+  type VariableSpec,
+} from './nginxVariables.js';
+import {
+  checkTime,
+  DEFAULT_MAX_LINE_CHARS,
+  type LineParser,
+  LogRecord,
+  ParseError,
+  type ParseResult,
+} from './record.js';
+import { makeIsoParser, makeTimeLocalParser } from './time.js';
 import { UserError } from './userError.js';
 
 export type NginxEscape = 'default' | 'json' | 'none';
@@ -38,16 +52,25 @@ export function parseLogFormatDirective(text: string): LogFormat {
   let i = 'log_format'.length;
   while (i < t.length) {
     const c = t[i]!;
-    if (/\s/.test(c)) { i++; continue; }
-    if (c === ';') { i++; break; }
-    if (c === '#') { while (i < t.length && t[i] !== '\n') i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === ';') {
+      i++;
+      break;
+    }
+    if (c === '#') {
+      while (i < t.length && t[i] !== '\n') i++;
+      continue;
+    }
     if (c === "'" || c === '"') {
       let s = '';
       let j = i + 1;
       for (; j < t.length && t[j] !== c; j++) {
         if (t[j] === '\\' && j + 1 < t.length) {
           const n = t[++j]!;
-          s += n === 't' ? '\t' : n === 'n' ? '\n' : n === 'r' ? '\r' : n === c || n === '\\' ? n : '\\' + n;
+          s += n === 't' ? '\t' : n === 'n' ? '\n' : n === 'r' ? '\r' : n === c || n === '\\' ? n : `\\${n}`;
         } else {
           s += t[j];
         }
@@ -64,16 +87,16 @@ export function parseLogFormatDirective(text: string): LogFormat {
   }
   const name = tokens.shift();
   if (!name) throw new LogFormatError('log_format has no name');
-  let escape: NginxEscape = 'default';
+  let escapeMode: NginxEscape = 'default';
   if (tokens[0]?.startsWith('escape=')) {
     const e = tokens.shift()!.slice('escape='.length);
     if (e !== 'default' && e !== 'json' && e !== 'none') {
       throw new LogFormatError(`log_format ${name}: escape=${e} is not one of default, json, none`);
     }
-    escape = e;
+    escapeMode = e;
   }
   if (tokens.length === 0) throw new LogFormatError(`log_format ${name} has no format string`);
-  return { name, escape, format: tokens.join('') };
+  return { name, escape: escapeMode, format: tokens.join('') };
 }
 
 interface Template {
@@ -101,7 +124,9 @@ function splitTemplate(format: string): Template {
   literals.push(format.slice(last));
   for (let i = 0; i < vars.length - 1; i++) {
     if (literals[i] === '') {
-      throw new LogFormatError(`$${vars[i]} and $${vars[i + 1]} have nothing between them: the line cannot be split there`);
+      throw new LogFormatError(
+        `$${vars[i]} and $${vars[i + 1]} have nothing between them: the line cannot be split there`,
+      );
     }
   }
   return { prefix: prefix ?? '', vars, literals };
@@ -121,7 +146,7 @@ export function decodeDefaultEscape(v: string): string {
 export function decodeJsonEscape(v: string): string {
   if (v.indexOf('\\') === -1) return v;
   try {
-    return JSON.parse('"' + v + '"') as string;
+    return JSON.parse(`"${v}"`) as string;
   } catch {
     return v;
   }
@@ -176,18 +201,24 @@ function groupSlots(slots: Slot[]): number[][] {
 }
 
 /** Compiles a log_format (directive text or bare format string) into a line parser. */
-export function compileNginxLogFormat(formatOrDirective: string | LogFormat, opts: NginxAccessOptions = {}): LineParser {
+export function compileNginxLogFormat(
+  formatOrDirective: string | LogFormat,
+  opts: NginxAccessOptions = {},
+): LineParser {
   const lf = typeof formatOrDirective === 'string' ? parseLogFormatDirective(formatOrDirective) : formatOrDirective;
   const tpl = splitTemplate(lf.format);
   if (!tpl.vars.some((v) => TIME_VARIABLES.includes(v))) {
     throw new LogFormatError(`log_format ${lf.name} logs no time ($msec, $time_iso8601 or $time_local): add $msec`);
   }
   const maxLen = opts.maxLineChars ?? DEFAULT_MAX_LINE_CHARS;
-  const decode = lf.escape === 'json' ? decodeJsonEscape : lf.escape === 'default' ? decodeDefaultEscape : (v: string) => v;
+  const decode =
+    lf.escape === 'json' ? decodeJsonEscape : lf.escape === 'default' ? decodeDefaultEscape : (v: string) => v;
   const slots: Slot[] = tpl.vars.map((name) => ({ name, spec: NGINX_VARIABLES[name] }));
   // The intake stores the raw line and a few columns; lookups parse the stored line in full. At
   // ingest, slicing, unescaping and converting the values nobody reads was ~half the parse.
-  const groups = opts.indexOnly ? groupSlots(slots).filter((g) => INDEXED_TARGETS.has(slots[g[0]!]!.spec?.target ?? '')) : groupSlots(slots);
+  const groups = opts.indexOnly
+    ? groupSlots(slots).filter((g) => INDEXED_TARGETS.has(slots[g[0]!]!.spec?.target ?? ''))
+    : groupSlots(slots);
   const hasUpstream = !opts.indexOnly && tpl.vars.some((v) => (UPSTREAM_COLUMNS as readonly string[]).includes(v));
   const { prefix, literals } = tpl;
   const n = slots.length;
@@ -201,8 +232,13 @@ export function compileNginxLogFormat(formatOrDirective: string | LogFormat, opt
 
   return (line: string): ParseResult => {
     if (line.length === 0) return new ParseError('empty', 'empty line');
-    if (line.length > maxLen) return new ParseError('line-too-long', `${line.length} characters, over the limit of ${maxLen}`);
-    if (!line.startsWith(prefix)) return new ParseError('format-mismatch', `line does not start with ${JSON.stringify(prefix)} (log_format ${lf.name})`);
+    if (line.length > maxLen)
+      return new ParseError('line-too-long', `${line.length} characters, over the limit of ${maxLen}`);
+    if (!line.startsWith(prefix))
+      return new ParseError(
+        'format-mismatch',
+        `line does not start with ${JSON.stringify(prefix)} (log_format ${lf.name})`,
+      );
     let pos = prefix.length;
     for (let i = 0; i < n; i++) {
       const lit = literals[i]!;
@@ -228,8 +264,14 @@ export function compileNginxLogFormat(formatOrDirective: string | LogFormat, opt
         if (end < 0) {
           // Nothing matched past the first value: another format. Some matched: cut short.
           return i === 0
-            ? new ParseError('format-mismatch', `no ${JSON.stringify(lit)} after $${slots[i]!.name}: not log_format ${lf.name}`)
-            : new ParseError('truncated', `no ${JSON.stringify(lit)} after $${slots[i]!.name}: the line is cut short (log_format ${lf.name})`);
+            ? new ParseError(
+                'format-mismatch',
+                `no ${JSON.stringify(lit)} after $${slots[i]!.name}: not log_format ${lf.name}`,
+              )
+            : new ParseError(
+                'truncated',
+                `no ${JSON.stringify(lit)} after $${slots[i]!.name}: the line is cut short (log_format ${lf.name})`,
+              );
         }
       }
       starts[i] = pos;
@@ -256,7 +298,10 @@ export function compileNginxLogFormat(formatOrDirective: string | LogFormat, opt
     }
     if (rec.status === undefined && tpl.vars.includes('status')) {
       const i = tpl.vars.indexOf('status');
-      return new ParseError('bad-field', `$status is not a number: ${JSON.stringify(line.slice(starts[i]!, Math.min(ends[i]!, starts[i]! + 40)))}`);
+      return new ParseError(
+        'bad-field',
+        `$status is not a number: ${JSON.stringify(line.slice(starts[i]!, Math.min(ends[i]!, starts[i]! + 40)))}`,
+      );
     }
     return finish(rec, st, hasUpstream);
   };
@@ -268,13 +313,27 @@ export function compileNginxLogFormat(formatOrDirective: string | LogFormat, opt
  * name); other keys are kept in `fields`.
  */
 const JSON_KEY_ALIASES: Record<string, string> = {
-  ts: 'time_iso8601', time: 'time_iso8601', timestamp: 'time_iso8601', '@timestamp': 'time_iso8601',
-  req_id: 'req_id', nginx_request_id: 'request_id', request_id: 'request_id',
-  xff: 'http_x_forwarded_for', x_forwarded_for: 'http_x_forwarded_for',
-  upstream: 'upstream_addr', user_agent: 'http_user_agent', ua: 'http_user_agent',
-  referer: 'http_referer', referrer: 'http_referer', method: 'request_method', uri: 'request_uri',
-  protocol: 'server_protocol', upgrade: 'http_upgrade', traceparent: 'http_traceparent',
-  inbound_request_id: 'http_x_request_id', client_request_id: 'http_x_request_id',
+  ts: 'time_iso8601',
+  time: 'time_iso8601',
+  timestamp: 'time_iso8601',
+  '@timestamp': 'time_iso8601',
+  req_id: 'req_id',
+  nginx_request_id: 'request_id',
+  request_id: 'request_id',
+  xff: 'http_x_forwarded_for',
+  x_forwarded_for: 'http_x_forwarded_for',
+  upstream: 'upstream_addr',
+  user_agent: 'http_user_agent',
+  ua: 'http_user_agent',
+  referer: 'http_referer',
+  referrer: 'http_referer',
+  method: 'request_method',
+  uri: 'request_uri',
+  protocol: 'server_protocol',
+  upgrade: 'http_upgrade',
+  traceparent: 'http_traceparent',
+  inbound_request_id: 'http_x_request_id',
+  client_request_id: 'http_x_request_id',
 };
 
 /** nginx access lines written as JSON by a format we were not given: keys mapped by name. */
@@ -306,7 +365,8 @@ export function makeNginxJsonParser(opts: NginxAccessOptions = {}): LineParser {
       if (spec) spec.apply(rec, v, st, parsers);
       else rec.setField(key, v);
     }
-    if (Number.isNaN(st.timeMs)) return new ParseError('missing-field', 'no time field (msec, ts, time_iso8601, time_local)');
+    if (Number.isNaN(st.timeMs))
+      return new ParseError('missing-field', 'no time field (msec, ts, time_iso8601, time_local)');
     return finish(rec, st, true);
   };
 }

@@ -4,9 +4,10 @@
  *  server: S, request: "LINE"[, upstream: "URL"], host: "H"[, referrer: "R"]`
  * The time has no zone (nginx writes local time): the zone comes from configuration.
  */
-import { LogRecord, ParseError, type LineParser, checkTime, DEFAULT_MAX_LINE_CHARS } from './record.js';
-import { applyRequestLine } from './nginxVariables.js';
+
 import { classifyNginxError } from './errorKinds.js';
+import { applyRequestLine } from './nginxVariables.js';
+import { checkTime, DEFAULT_MAX_LINE_CHARS, type LineParser, LogRecord, ParseError } from './record.js';
 import { makeSlashWallParser } from './time.js';
 
 export interface NginxErrorOptions {
@@ -35,10 +36,19 @@ function scanContext(tail: string, out: Partial<Record<ContextKey, string>>): vo
       v++;
       let end = -1;
       for (let q = tail.indexOf('"', v); q >= 0; q = tail.indexOf('"', q + 1)) {
-        if (q === tail.length - 1 || CONTEXT_KEYS.some((k) => tail.startsWith(`, ${k}: `, q + 1))) { end = q; break; }
+        if (q === tail.length - 1 || CONTEXT_KEYS.some((k) => tail.startsWith(`, ${k}: `, q + 1))) {
+          end = q;
+          break;
+        }
       }
-      if (end < 0) { value = tail.slice(v); pos = tail.length; } // cut at 2048 bytes
-      else { value = tail.slice(v, end); pos = end + 3; }
+      if (end < 0) {
+        value = tail.slice(v);
+        pos = tail.length;
+      } // cut at 2048 bytes
+      else {
+        value = tail.slice(v, end);
+        pos = end + 3;
+      }
     } else {
       let end = tail.indexOf(', ', v);
       if (end < 0) end = tail.length;
@@ -90,12 +100,16 @@ export function makeNginxErrorParser(opts: NginxErrorOptions = {}): LineParser {
   const maxLen = opts.maxLineChars ?? DEFAULT_MAX_LINE_CHARS;
   return (line) => {
     if (line.length === 0) return new ParseError('empty', 'empty line');
-    if (line.length > maxLen) return new ParseError('line-too-long', `${line.length} characters, over the limit of ${maxLen}`);
+    if (line.length > maxLen)
+      return new ParseError('line-too-long', `${line.length} characters, over the limit of ${maxLen}`);
     const h = HEAD.exec(line);
     if (!h) {
       return /^\d{4}\/\d\d\/\d\d/.test(line) && line.length < 40
         ? new ParseError('truncated', 'the line ends inside the time/level/pid header')
-        : new ParseError('format-mismatch', 'not an nginx error line (expected "YYYY/MM/DD HH:MM:SS [level] PID#TID: ...")');
+        : new ParseError(
+            'format-mismatch',
+            'not an nginx error line (expected "YYYY/MM/DD HH:MM:SS [level] PID#TID: ...")',
+          );
     }
     const time = wall(h[1]!);
     const bad = checkTime(time, 'the error time');
@@ -124,7 +138,8 @@ export function makeNginxErrorParser(opts: NginxErrorOptions = {}): LineParser {
       rec.host = c.host;
       rec.referer = c.referrer;
     }
-    if (line.length >= NGINX_ERROR_LINE_MAX / 4 && Buffer.byteLength(line) >= NGINX_ERROR_LINE_MAX) rec.setField('truncatedByNginx', true);
+    if (line.length >= NGINX_ERROR_LINE_MAX / 4 && Buffer.byteLength(line) >= NGINX_ERROR_LINE_MAX)
+      rec.setField('truncatedByNginx', true);
     return rec;
   };
 }

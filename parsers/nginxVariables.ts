@@ -7,7 +7,7 @@
  * `$req_id` over `$request_id`); targets are applied in order of prio, so `$request_uri`
  * overwrites the URI taken from the request line.
  */
-import { LogRecord, secondsToMs, toInt } from './record.js';
+import { type LogRecord, secondsToMs, toInt } from './record.js';
 
 /** Per-line scratch space a variable can write to (times and upstream columns are combined at the end). */
 export interface LineState {
@@ -40,23 +40,84 @@ export interface TimeParsers {
   iso(s: string): number;
 }
 
-type StrField = 'clientAddr' | 'user' | 'forwardedFor' | 'userAgent' | 'referer' | 'upgrade' | 'host' | 'serverName' | 'method' | 'uri' | 'protocol' | 'requestId' | 'inboundRequestId';
+type StrField =
+  | 'clientAddr'
+  | 'user'
+  | 'forwardedFor'
+  | 'userAgent'
+  | 'referer'
+  | 'upgrade'
+  | 'host'
+  | 'serverName'
+  | 'method'
+  | 'uri'
+  | 'protocol'
+  | 'requestId'
+  | 'inboundRequestId';
 type IntField = 'clientPort' | 'status' | 'bytesSent' | 'bytesRead' | 'connection' | 'pid';
 
 // One setter per field, written out: a shared `rec[field] = v` would be one megamorphic store
 // for every field of every line.
 const STR_SETTERS: Record<StrField, (rec: LogRecord, v: string) => void> = {
-  clientAddr: (r, v) => { r.clientAddr = v; }, user: (r, v) => { r.user = v; },
-  forwardedFor: (r, v) => { r.forwardedFor = v; }, userAgent: (r, v) => { r.userAgent = v; },
-  referer: (r, v) => { r.referer = v; }, upgrade: (r, v) => { r.upgrade = v; },
-  host: (r, v) => { r.host = v; }, serverName: (r, v) => { r.serverName = v; },
-  method: (r, v) => { r.method = v; }, uri: (r, v) => { r.uri = v; }, protocol: (r, v) => { r.protocol = v; },
-  requestId: (r, v) => { r.requestId = v; }, inboundRequestId: (r, v) => { r.inboundRequestId = v; },
+  clientAddr: (r, v) => {
+    r.clientAddr = v;
+  },
+  user: (r, v) => {
+    r.user = v;
+  },
+  forwardedFor: (r, v) => {
+    r.forwardedFor = v;
+  },
+  userAgent: (r, v) => {
+    r.userAgent = v;
+  },
+  referer: (r, v) => {
+    r.referer = v;
+  },
+  upgrade: (r, v) => {
+    r.upgrade = v;
+  },
+  host: (r, v) => {
+    r.host = v;
+  },
+  serverName: (r, v) => {
+    r.serverName = v;
+  },
+  method: (r, v) => {
+    r.method = v;
+  },
+  uri: (r, v) => {
+    r.uri = v;
+  },
+  protocol: (r, v) => {
+    r.protocol = v;
+  },
+  requestId: (r, v) => {
+    r.requestId = v;
+  },
+  inboundRequestId: (r, v) => {
+    r.inboundRequestId = v;
+  },
 };
 const INT_SETTERS: Record<IntField, (rec: LogRecord, v: string) => void> = {
-  clientPort: (r, v) => { r.clientPort = toInt(v); }, status: (r, v) => { r.status = toInt(v); },
-  bytesSent: (r, v) => { r.bytesSent = toInt(v); }, bytesRead: (r, v) => { r.bytesRead = toInt(v); },
-  connection: (r, v) => { r.connection = toInt(v); }, pid: (r, v) => { r.pid = toInt(v); },
+  clientPort: (r, v) => {
+    r.clientPort = toInt(v);
+  },
+  status: (r, v) => {
+    r.status = toInt(v);
+  },
+  bytesSent: (r, v) => {
+    r.bytesSent = toInt(v);
+  },
+  bytesRead: (r, v) => {
+    r.bytesRead = toInt(v);
+  },
+  connection: (r, v) => {
+    r.connection = toInt(v);
+  },
+  pid: (r, v) => {
+    r.pid = toInt(v);
+  },
 };
 
 function str(field: StrField, prio = 0): VariableSpec {
@@ -68,7 +129,14 @@ function int(field: IntField, prio = 0): VariableSpec {
 }
 
 function upstreamColumn(i: number): VariableSpec {
-  return { target: UPSTREAM_COLUMNS[i]!, prio: 0, multi: true, apply: (_rec, v, st) => { st.upstream[i] = v; } };
+  return {
+    target: UPSTREAM_COLUMNS[i]!,
+    prio: 0,
+    multi: true,
+    apply: (_rec, v, st) => {
+      st.upstream[i] = v;
+    },
+  };
 }
 
 /** `GET /path?q HTTP/1.1` into method, uri, protocol; the raw line is kept as is. */
@@ -95,9 +163,28 @@ export const NGINX_VARIABLES: Record<string, VariableSpec> = {
   remote_addr: str('clientAddr'),
   remote_port: int('clientPort'),
   remote_user: str('user'),
-  time_local: { target: 'time', prio: 0, spaces: 1, apply: (_r, v, st, p) => { st.timeMs = p.local(v); } },
-  time_iso8601: { target: 'time', prio: 1, apply: (_r, v, st, p) => { st.timeMs = p.iso(v); } },
-  msec: { target: 'time', prio: 2, apply: (_r, v, st) => { st.timeMs = Math.round(Number(v) * 1000); } },
+  time_local: {
+    target: 'time',
+    prio: 0,
+    spaces: 1,
+    apply: (_r, v, st, p) => {
+      st.timeMs = p.local(v);
+    },
+  },
+  time_iso8601: {
+    target: 'time',
+    prio: 1,
+    apply: (_r, v, st, p) => {
+      st.timeMs = p.iso(v);
+    },
+  },
+  msec: {
+    target: 'time',
+    prio: 2,
+    apply: (_r, v, st) => {
+      st.timeMs = Math.round(Number(v) * 1000);
+    },
+  },
   request: { target: 'request', prio: 1, spaces: 2, apply: applyRequestLine },
   request_method: str('method', 2),
   uri: str('uri', 0),
@@ -106,7 +193,13 @@ export const NGINX_VARIABLES: Record<string, VariableSpec> = {
   status: int('status'),
   body_bytes_sent: int('bytesSent'),
   request_length: int('bytesRead'),
-  request_time: { target: 'durationMs', prio: 0, apply: (rec, v) => { rec.durationMs = secondsToMs(v); } },
+  request_time: {
+    target: 'durationMs',
+    prio: 0,
+    apply: (rec, v) => {
+      rec.durationMs = secondsToMs(v);
+    },
+  },
   http_referer: str('referer'),
   http_user_agent: str('userAgent'),
   http_x_forwarded_for: str('forwardedFor'),
@@ -123,7 +216,10 @@ export const NGINX_VARIABLES: Record<string, VariableSpec> = {
     prio: 0,
     apply: (rec, v) => {
       const m = TRACEPARENT.exec(v);
-      if (m) { rec.traceId = m[1]; rec.spanId = m[2]; }
+      if (m) {
+        rec.traceId = m[1];
+        rec.spanId = m[2];
+      }
     },
   },
   ...Object.fromEntries(UPSTREAM_COLUMNS.map((name, i) => [name, upstreamColumn(i)])),
@@ -134,7 +230,14 @@ export const NGINX_VARIABLES: Record<string, VariableSpec> = {
  * The targets that fill what the index stores of an access line (time, request and trace ID,
  * connection, status, upgrade: store/recordIndex.ts's columns): all an `indexOnly` parser reads.
  */
-export const INDEXED_TARGETS: ReadonlySet<string> = new Set(['time', 'requestId', 'trace', 'connection', 'status', 'upgrade']);
+export const INDEXED_TARGETS: ReadonlySet<string> = new Set([
+  'time',
+  'requestId',
+  'trace',
+  'connection',
+  'status',
+  'upgrade',
+]);
 
 /**
  * nginx's upstream columns (one value per server tried, `, ` between servers, ` : ` between
@@ -145,16 +248,18 @@ export function upstreamAttempts(cols: readonly (string | undefined)[]): Upstrea
   if (addr === undefined || addr === '-' || addr === '') return undefined;
   // Almost every request tries one server: no lists to split.
   if (addr.indexOf(', ') < 0 && addr.indexOf(' : ') < 0) {
-    return [{
-      addr,
-      status: toInt(cols[1]),
-      connectMs: secondsToMs(cols[2]),
-      headerMs: secondsToMs(cols[3]),
-      responseMs: secondsToMs(cols[4]),
-      bytesReceived: toInt(cols[5]),
-      bytesSent: toInt(cols[6]),
-      redirect: 0,
-    }];
+    return [
+      {
+        addr,
+        status: toInt(cols[1]),
+        connectMs: secondsToMs(cols[2]),
+        headerMs: secondsToMs(cols[3]),
+        responseMs: secondsToMs(cols[4]),
+        bytesReceived: toInt(cols[5]),
+        bytesSent: toInt(cols[6]),
+        redirect: 0,
+      },
+    ];
   }
   const split = cols.map((c) => (c === undefined ? undefined : c.split(' : ').map((g) => g.split(', '))));
   const attempts: UpstreamAttemptList = [];

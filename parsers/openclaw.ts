@@ -4,9 +4,29 @@
  * Messages are read into structured events: WebSocket lifecycle, RPC results, gateway
  * lifecycle and trusted-proxy warnings. The message patterns are data (MESSAGE_RULES).
  */
-import { LogRecord, ParseError, type LineParser, type ParseResult, checkTime, DEFAULT_MAX_LINE_CHARS, type GatewayEvent, type Lifecycle, saneDuration } from './record.js';
+
+import {
+  compileTable,
+  type FieldRow,
+  isJsonObject,
+  type JsonObject,
+  type Reader,
+  read,
+  readJsonLine,
+  row,
+} from './jsonLine.js';
+import {
+  checkTime,
+  DEFAULT_MAX_LINE_CHARS,
+  type GatewayEvent,
+  type Lifecycle,
+  type LineParser,
+  LogRecord,
+  ParseError,
+  type ParseResult,
+  saneDuration,
+} from './record.js';
 import { parseIso } from './time.js';
-import { compileTable, isJsonObject, readJsonLine, read, row, type FieldRow, type JsonObject, type Reader } from './jsonLine.js';
 
 export interface OpenClawOptions {
   maxLineChars?: number;
@@ -19,7 +39,26 @@ export function stripAnsi(s: string): string {
 }
 
 /** Keys of `key=value` pairs the gateway writes in its WebSocket and RPC messages. */
-const KV_KEYS = ['conn', 'peer', 'remote', 'fwd', 'origin', 'host', 'ua', 'code', 'reason', 'phase', 'client', 'id', 'mode', 'platform', 'version', 'cause', 'durationMs', 'user'];
+const KV_KEYS = [
+  'conn',
+  'peer',
+  'remote',
+  'fwd',
+  'origin',
+  'host',
+  'ua',
+  'code',
+  'reason',
+  'phase',
+  'client',
+  'id',
+  'mode',
+  'platform',
+  'version',
+  'cause',
+  'durationMs',
+  'user',
+];
 const KV_START = new RegExp(`(?:^| )(${KV_KEYS.join('|')})=`, 'g');
 
 /**
@@ -59,11 +98,21 @@ const MESSAGE_RULES: readonly MessageRule[] = [
   { test: /\bconnected\b.*\bconn=/, event: 'ws-connected' },
   { test: /trustedProxies|proxy-shaped traffic|proxy_attribution_required/, event: 'trusted-proxy' },
   { test: /^starting HTTP server/i, event: 'lifecycle', lifecycle: 'http-starting', subsystem: GATEWAY },
-  { test: /^http server listening\b|\blistening on (?:ws|http)s?:\/\//i, event: 'lifecycle', lifecycle: 'listening', subsystem: GATEWAY },
+  {
+    test: /^http server listening\b|\blistening on (?:ws|http)s?:\/\//i,
+    event: 'lifecycle',
+    lifecycle: 'listening',
+    subsystem: GATEWAY,
+  },
   { test: /^(?:gateway:? )?starting(?:\.\.\.|…)?$/i, event: 'lifecycle', lifecycle: 'starting', subsystem: GATEWAY },
   { test: /^(?:gateway:? )?ready\b/i, event: 'lifecycle', lifecycle: 'ready', subsystem: GATEWAY },
   // "shutdown budget at startup: ..." is a start line (2026.9); a clean stop says "received SIGTERM; shutting down" ... "shutdown completed cleanly".
-  { test: /^(?:gateway:? )?(?:gateway )?(?:shutting down|shutdown(?! budget at startup)|stopping|received SIG(?:TERM|INT|HUP)|admission closed: stop)\b/i, event: 'lifecycle', lifecycle: 'shutdown', subsystem: GATEWAY },
+  {
+    test: /^(?:gateway:? )?(?:gateway )?(?:shutting down|shutdown(?! budget at startup)|stopping|received SIG(?:TERM|INT|HUP)|admission closed: stop)\b/i,
+    event: 'lifecycle',
+    lifecycle: 'shutdown',
+    subsystem: GATEWAY,
+  },
   { test: /^loading configuration/i, event: 'lifecycle', lifecycle: 'config', subsystem: GATEWAY },
 ];
 
@@ -87,16 +136,26 @@ function subsystemOf(name: unknown): string | undefined {
 }
 
 /** The gateway writes `n/a` for nothing, and numbers where text is meant (IDs, hosts). */
-const str = Object.assign((v: unknown): string | undefined => (typeof v === 'string' && v !== '' && v !== 'n/a' ? v : typeof v === 'number' ? String(v) : undefined), { what: 'text' });
+const str = Object.assign(
+  (v: unknown): string | undefined =>
+    typeof v === 'string' && v !== '' && v !== 'n/a' ? v : typeof v === 'number' ? String(v) : undefined,
+  { what: 'text' },
+);
 /** A number, or the text of one. */
-const num: Reader<number> = Object.assign((v: unknown): number | undefined => {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : NaN;
-  return Number.isFinite(n) ? n : undefined;
-}, { what: 'a number' });
-const duration: Reader<number> = Object.assign((v: unknown) => {
-  const d = num(v);
-  return d === undefined ? undefined : saneDuration(d);
-}, { what: 'a duration' });
+const num: Reader<number> = Object.assign(
+  (v: unknown): number | undefined => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : NaN;
+    return Number.isFinite(n) ? n : undefined;
+  },
+  { what: 'a number' },
+);
+const duration: Reader<number> = Object.assign(
+  (v: unknown) => {
+    const d = num(v);
+    return d === undefined ? undefined : saneDuration(d);
+  },
+  { what: 'a duration' },
+);
 
 /** The structured object a gateway call passed (`"1"` in tslog): its keys that are record fields. */
 const FIELDS_TABLE: readonly FieldRow[] = [
@@ -140,7 +199,10 @@ function applyMessage(rec: LogRecord, msg: string): void {
   let rule: MessageRule | undefined;
   for (const r of MESSAGE_RULES) {
     if (r.subsystem !== undefined && !r.subsystem.test(rec.subsystem ?? 'gateway')) continue;
-    if (r.test.test(msg)) { rule = r; break; }
+    if (r.test.test(msg)) {
+      rule = r;
+      break;
+    }
   }
   rec.event = rule?.event ?? 'log';
   rec.lifecycle = rule?.lifecycle;
@@ -199,7 +261,10 @@ export function makeOpenClawParser(opts: OpenClawOptions = {}): LineParser {
     const meta = isJsonObject(j._meta) ? j._meta : undefined;
     const timeText = typeof meta?.date === 'string' ? meta.date : typeof j.time === 'string' ? j.time : undefined;
     if (timeText === undefined) {
-      return new ParseError(j._meta !== undefined || j.time !== undefined ? 'bad-field' : 'missing-field', 'no time: neither _meta.date nor "time" is a timestamp string');
+      return new ParseError(
+        j._meta !== undefined || j.time !== undefined ? 'bad-field' : 'missing-field',
+        'no time: neither _meta.date nor "time" is a timestamp string',
+      );
     }
     const time = parseIso(timeText);
     const bad = checkTime(time, `the time "${timeText.slice(0, 40)}"`);
@@ -230,7 +295,8 @@ export function makeOpenClawParser(opts: OpenClawOptions = {}): LineParser {
       rec.hostname = str(j.hostname);
       fields = j.fields;
     }
-    if (message !== undefined && typeof message !== 'string') return new ParseError('bad-field', `the message is ${typeof message}, not text`);
+    if (message !== undefined && typeof message !== 'string')
+      return new ParseError('bad-field', `the message is ${typeof message}, not text`);
     const msg = message === undefined ? '' : stripAnsi(message);
     rec.message = msg;
     if (isJsonObject(fields)) applyFields(rec, fields);

@@ -6,7 +6,15 @@
  * never invents a value. Provenance (`file`, `offset`, `lineNo`) is filled by whoever read the line.
  */
 
-export const SOURCE_KINDS = ['nginx-access', 'nginx-error', 'caddy-access', 'caddy-error', 'caddy-proxy', 'caddy-runtime', 'openclaw'] as const;
+export const SOURCE_KINDS = [
+  'nginx-access',
+  'nginx-error',
+  'caddy-access',
+  'caddy-error',
+  'caddy-proxy',
+  'caddy-runtime',
+  'openclaw',
+] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 /** The sources whose lines are requests (one per request, with a status): the rest are what happened around them. */
 export const ACCESS_SOURCES = ['nginx-access', 'caddy-access'] as const satisfies readonly SourceKind[];

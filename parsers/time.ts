@@ -5,7 +5,18 @@
 import { UserError } from './userError.js';
 
 const MONTHS: Record<string, number> = {
-  Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
+  Jan: 0,
+  Feb: 1,
+  Mar: 2,
+  Apr: 3,
+  May: 4,
+  Jun: 5,
+  Jul: 6,
+  Aug: 7,
+  Sep: 8,
+  Oct: 9,
+  Nov: 10,
+  Dec: 11,
 };
 
 function digits(s: string, from: number, len: number): number {
@@ -38,7 +49,14 @@ export function makeTimeLocalParser(): (s: string) => number {
     if (s.length === 26 && s[2] === '/' && s[6] === '/' && s[11] === ':' && s[20] === ' ') {
       const month = MONTHS[s.slice(3, 6)];
       if (month !== undefined) {
-        const utc = Date.UTC(digits(s, 7, 4), month, digits(s, 0, 2), digits(s, 12, 2), digits(s, 15, 2), digits(s, 18, 2));
+        const utc = Date.UTC(
+          digits(s, 7, 4),
+          month,
+          digits(s, 0, 2),
+          digits(s, 12, 2),
+          digits(s, 15, 2),
+          digits(s, 18, 2),
+        );
         ms = utc - offsetMinutes(s.slice(21)) * 60_000;
       }
     }
@@ -54,7 +72,15 @@ export function makeTimeLocalParser(): (s: string) => number {
  */
 export function parseIso(s: string): number {
   const n = s.length;
-  if (n < 20 || s[4] !== '-' || s[7] !== '-' || (s[10] !== 'T' && s[10] !== 't' && s[10] !== ' ') || s[13] !== ':' || s[16] !== ':') return NaN;
+  if (
+    n < 20 ||
+    s[4] !== '-' ||
+    s[7] !== '-' ||
+    (s[10] !== 'T' && s[10] !== 't' && s[10] !== ' ') ||
+    s[13] !== ':' ||
+    s[16] !== ':'
+  )
+    return NaN;
   let i = 19;
   let frac = 0;
   if (s[i] === '.' || s[i] === ',') {
@@ -67,7 +93,14 @@ export function parseIso(s: string): number {
     }
   }
   const off = offsetMinutes(s.slice(i));
-  const utc = Date.UTC(digits(s, 0, 4), digits(s, 5, 2) - 1, digits(s, 8, 2), digits(s, 11, 2), digits(s, 14, 2), digits(s, 17, 2));
+  const utc = Date.UTC(
+    digits(s, 0, 4),
+    digits(s, 5, 2) - 1,
+    digits(s, 8, 2),
+    digits(s, 11, 2),
+    digits(s, 14, 2),
+    digits(s, 17, 2),
+  );
   return utc + frac - off * 60_000;
 }
 
@@ -95,11 +128,19 @@ export function zoneOffsetResolver(zone: string): (utcGuessMs: number) => number
   let fmt: Intl.DateTimeFormat;
   try {
     fmt = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone, hourCycle: 'h23',
-      year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
     });
   } catch {
-    throw new UserError(`unknown time zone "${zone}": use local, UTC, an offset like +02:00, or an IANA name like Europe/Berlin`);
+    throw new UserError(
+      `unknown time zone "${zone}": use local, UTC, an offset like +02:00, or an IANA name like Europe/Berlin`,
+    );
   }
   return (ms) => {
     const p: Record<string, number> = {};
@@ -110,7 +151,9 @@ export function zoneOffsetResolver(zone: string): (utcGuessMs: number) => number
 }
 
 /** Wall-clock fields in `zone` to epoch ms (DST-correct: the offset is checked at the result). */
-export function makeWallTimeConverter(zone: string): (y: number, mo: number, d: number, h: number, mi: number, s: number) => number {
+export function makeWallTimeConverter(
+  zone: string,
+): (y: number, mo: number, d: number, h: number, mi: number, s: number) => number {
   const offsetAt = zoneOffsetResolver(zone);
   return (y, mo, d, h, mi, s) => {
     const wall = Date.UTC(y, mo - 1, d, h, mi, s);
@@ -129,7 +172,14 @@ export function makeSlashWallParser(zone: string): (s: string) => number {
     lastText = s;
     lastMs =
       s.length >= 19 && s[4] === '/' && s[7] === '/' && s[10] === ' ' && s[13] === ':' && s[16] === ':'
-        ? convert(digits(s, 0, 4), digits(s, 5, 2), digits(s, 8, 2), digits(s, 11, 2), digits(s, 14, 2), digits(s, 17, 2))
+        ? convert(
+            digits(s, 0, 4),
+            digits(s, 5, 2),
+            digits(s, 8, 2),
+            digits(s, 11, 2),
+            digits(s, 14, 2),
+            digits(s, 17, 2),
+          )
         : NaN;
     return lastMs;
   };
@@ -146,7 +196,16 @@ export function epochNumberToMs(n: number): number {
 
 /** Go `time.Duration` text (`1.5s`, `350ms`, `2m3s`, `1.2µs`) to ms; NaN when malformed. */
 export function goDurationToMs(s: string): number {
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const units: Record<string, number> = {
+    ns: 1e-6,
+    us: 1e-3,
+    µs: 1e-3,
+    μs: 1e-3,
+    ms: 1,
+    s: 1000,
+    m: 60_000,
+    h: 3_600_000,
+  };
   const re = /(\d+(?:\.\d+)?)(ns|us|µs|μs|ms|s|m|h)/gy;
   let total = 0;
   let i = 0;

@@ -5,16 +5,17 @@
  * processes}]}` and Tempo's OTLP JSON (`batches`, IDs in base64), built from the spans that
  * `claw-trace ingest` really exported to test/otlpReceiver.ts.
  */
-import { suite } from 'uvu';
-import * as assert from 'uvu/assert';
+
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { OtlpReceiver, type ReceivedSpan } from './otlpReceiver.js';
-import { REPO, fixture } from './helpers.js';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 import { freePorts } from '../fixtures/lab/upstreams.js';
+import { fixture, REPO } from './helpers.js';
+import { OtlpReceiver, type ReceivedSpan } from './otlpReceiver.js';
 
 const t = suite('backend lookup');
 const CLI = path.join(REPO, 'dist/src/cli/main.js');
@@ -23,8 +24,20 @@ let receiver: OtlpReceiver;
 let backend: FastifyInstance;
 let style: 'jaeger' | 'tempo' = 'jaeger';
 
-const kv = (a: ReceivedSpan['attributes']) => Object.entries(a).filter(([, v]) => v !== undefined).map(([key, v]) =>
-  ({ key, value: typeof v === 'number' ? (Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v }) : typeof v === 'boolean' ? { boolValue: v } : { stringValue: String(v) } }));
+const kv = (a: ReceivedSpan['attributes']) =>
+  Object.entries(a)
+    .filter(([, v]) => v !== undefined)
+    .map(([key, v]) => ({
+      key,
+      value:
+        typeof v === 'number'
+          ? Number.isInteger(v)
+            ? { intValue: String(v) }
+            : { doubleValue: v }
+          : typeof v === 'boolean'
+            ? { boolValue: v }
+            : { stringValue: String(v) },
+    }));
 const b64 = (hex: string | undefined) => (hex ? Buffer.from(hex, 'hex').toString('base64') : undefined);
 
 function jaeger(spans: ReceivedSpan[]) {
@@ -34,16 +47,43 @@ function jaeger(spans: ReceivedSpan[]) {
     if (!procs.has(key)) procs.set(key, r);
     return `p${[...procs.keys()].indexOf(key) + 1}`;
   };
-  const tag = ([key, v]: [string, unknown]) => ({ key, type: typeof v === 'number' ? 'int64' : typeof v === 'boolean' ? 'bool' : 'string', value: v });
+  const tag = ([key, v]: [string, unknown]) => ({
+    key,
+    type: typeof v === 'number' ? 'int64' : typeof v === 'boolean' ? 'bool' : 'string',
+    value: v,
+  });
   const data = spans.map((s) => ({
-    traceID: s.traceId, spanID: s.spanId, operationName: s.name,
+    traceID: s.traceId,
+    spanID: s.spanId,
+    operationName: s.name,
     references: s.parentSpanId ? [{ refType: 'CHILD_OF', traceID: s.traceId, spanID: s.parentSpanId }] : [],
-    startTime: Number(BigInt(s.startNs) / 1000n), duration: Number((BigInt(s.endNs) - BigInt(s.startNs)) / 1000n),
-    tags: [...Object.entries(s.attributes).map(tag), tag(['span.kind', s.kind === 2 ? 'server' : s.kind === 3 ? 'client' : 'internal']), ...(s.status === 2 ? [tag(['error', true])] : [])],
-    logs: s.events.map((e) => ({ timestamp: Number(BigInt(s.endNs) / 1000n), fields: [tag(['event', e.name]), ...Object.entries(e.attributes).map(tag)] })),
+    startTime: Number(BigInt(s.startNs) / 1000n),
+    duration: Number((BigInt(s.endNs) - BigInt(s.startNs)) / 1000n),
+    tags: [
+      ...Object.entries(s.attributes).map(tag),
+      tag(['span.kind', s.kind === 2 ? 'server' : s.kind === 3 ? 'client' : 'internal']),
+      ...(s.status === 2 ? [tag(['error', true])] : []),
+    ],
+    logs: s.events.map((e) => ({
+      timestamp: Number(BigInt(s.endNs) / 1000n),
+      fields: [tag(['event', e.name]), ...Object.entries(e.attributes).map(tag)],
+    })),
     processID: pid(s.resource),
   }));
-  return { data: [{ traceID: spans[0]!.traceId, spans: data, processes: Object.fromEntries([...procs.values()].map((r, i) => [`p${i + 1}`, { serviceName: r['service.name'], tags: Object.entries(r).map(tag) }])) }] };
+  return {
+    data: [
+      {
+        traceID: spans[0]!.traceId,
+        spans: data,
+        processes: Object.fromEntries(
+          [...procs.values()].map((r, i) => [
+            `p${i + 1}`,
+            { serviceName: r['service.name'], tags: Object.entries(r).map(tag) },
+          ]),
+        ),
+      },
+    ],
+  };
 }
 
 function tempo(spans: ReceivedSpan[]) {
@@ -52,13 +92,23 @@ function tempo(spans: ReceivedSpan[]) {
   return {
     batches: [...byRes.values()].map((ss) => ({
       resource: { attributes: kv(ss[0]!.resource) },
-      scopeSpans: [{ scope: { name: 'claw-trace' }, spans: ss.map((s) => ({
-        traceId: b64(s.traceId), spanId: b64(s.spanId), parentSpanId: b64(s.parentSpanId), name: s.name,
-        kind: s.kind === 2 ? 'SPAN_KIND_SERVER' : s.kind === 3 ? 'SPAN_KIND_CLIENT' : 'SPAN_KIND_INTERNAL',
-        startTimeUnixNano: s.startNs, endTimeUnixNano: s.endNs, attributes: kv(s.attributes),
-        events: s.events.map((e) => ({ name: e.name, timeUnixNano: s.endNs, attributes: kv(e.attributes) })),
-        status: s.status === 2 ? { code: 'STATUS_CODE_ERROR' } : {},
-      })) }],
+      scopeSpans: [
+        {
+          scope: { name: 'claw-trace' },
+          spans: ss.map((s) => ({
+            traceId: b64(s.traceId),
+            spanId: b64(s.spanId),
+            parentSpanId: b64(s.parentSpanId),
+            name: s.name,
+            kind: s.kind === 2 ? 'SPAN_KIND_SERVER' : s.kind === 3 ? 'SPAN_KIND_CLIENT' : 'SPAN_KIND_INTERNAL',
+            startTimeUnixNano: s.startNs,
+            endTimeUnixNano: s.endNs,
+            attributes: kv(s.attributes),
+            events: s.events.map((e) => ({ name: e.name, timeUnixNano: s.endNs, attributes: kv(e.attributes) })),
+            status: s.status === 2 ? { code: 'STATUS_CODE_ERROR' } : {},
+          })),
+        },
+      ],
     })),
   };
 }
@@ -74,8 +124,24 @@ t.before(async () => {
   });
   await backend.listen({ host: '127.0.0.1', port: 0 });
   // What the agent would have exported: the lab's nginx logs, backfilled with export on.
-  const child = spawn(process.execPath, [CLI, 'ingest', '--db', path.join(dir, 'i.db'), '--otlp-endpoint', receiver.url, '--otlp-protocol', 'http/json', '--region', 'us-east',
-    fixture('nginx', 'claw_json.log'), fixture('nginx', 'error.log')], { stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'ingest',
+      '--db',
+      path.join(dir, 'i.db'),
+      '--otlp-endpoint',
+      receiver.url,
+      '--otlp-protocol',
+      'http/json',
+      '--region',
+      'us-east',
+      fixture('nginx', 'claw_json.log'),
+      fixture('nginx', 'error.log'),
+    ],
+    { stdio: 'ignore' },
+  );
   await new Promise((r) => child.on('exit', r));
 });
 t.after(async () => {
@@ -90,8 +156,12 @@ function cli(args: string[]): Promise<{ status: number | null; stdout: string; s
     const c = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1' } });
     let stdout = '';
     let stderr = '';
-    c.stdout.on('data', (d: Buffer) => { stdout += d; });
-    c.stderr.on('data', (d: Buffer) => { stderr += d; });
+    c.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+    });
+    c.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
     c.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
@@ -102,15 +172,35 @@ for (const s of ['jaeger', 'tempo'] as const) {
   t(`${s}: the exported trace of a request ID, with its diagnosis and evidence, without any index`, async () => {
     style = s;
     assert.ok(receiver.spans.length > 0, 'spans were exported');
-    const r = await cli(['0a251a1eb55548acadd21e5ddb31ab82', '--otlp-backend', url(), '--json', '--db', path.join(dir, 'none.db')]);
+    const r = await cli([
+      '0a251a1eb55548acadd21e5ddb31ab82',
+      '--otlp-backend',
+      url(),
+      '--json',
+      '--db',
+      path.join(dir, 'none.db'),
+    ]);
     assert.is(r.status, 0, r.stderr);
-    const j = JSON.parse(r.stdout) as { traceId: string; spans: { kind: string; service: string; region: string; status: number; name: string }[]; diagnosis: { failed: boolean; causes: { id: string; evidence: { text: string }[] }[] } };
+    const j = JSON.parse(r.stdout) as {
+      traceId: string;
+      spans: { kind: string; service: string; region: string; status: number; name: string }[];
+      diagnosis: { failed: boolean; causes: { id: string; evidence: { text: string }[] }[] };
+    };
     assert.is(j.traceId, '0a251a1eb55548acadd21e5ddb31ab82');
-    assert.equal(j.spans.filter((x) => x.kind === 'SERVER').map((x) => [x.service, x.region, x.status, x.name]), [['nginx', 'us-east', 502, 'GET /refused']]);
-    assert.ok(j.spans.some((x) => x.kind === 'CLIENT'), 'the upstream attempt');
+    assert.equal(
+      j.spans.filter((x) => x.kind === 'SERVER').map((x) => [x.service, x.region, x.status, x.name]),
+      [['nginx', 'us-east', 502, 'GET /refused']],
+    );
+    assert.ok(
+      j.spans.some((x) => x.kind === 'CLIENT'),
+      'the upstream attempt',
+    );
     assert.ok(!j.spans.some((x) => x.name.startsWith('upstream connect')), 'phase spans fold back into their attempt');
     assert.is(j.diagnosis.causes[0]?.id, 'upstream-refused');
-    assert.ok(j.diagnosis.causes[0]!.evidence.some((e) => e.text.includes('Connection refused')), 'the error line, from the span event');
+    assert.ok(
+      j.diagnosis.causes[0]!.evidence.some((e) => e.text.includes('Connection refused')),
+      'the error line, from the span event',
+    );
     const text = await cli(['0a251a1eb55548acadd21e5ddb31ab82', '--otlp-backend', url()]);
     assert.match(text.stdout, /GET \/refused 502[\s\S]*cause\s+upstream-refused/);
   });

@@ -8,12 +8,13 @@
  * files and (nginx) through `nginx -T`, and its findings are asserted exactly. The correct ones
  * must give no finding: each of them once gave a false alarm.
  */
-import { suite } from 'uvu';
-import * as assert from 'uvu/assert';
+
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 import { CLI } from './support/agent.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
@@ -21,7 +22,9 @@ const t = suite('doctor real-world');
 const needs = testNeeding(['nginx', 'caddy'], 'doctorRealWorld.test (real nginx -t and caddy adapt)', t);
 
 let dir = '';
-t.before(() => { dir = mkdtempSync(path.join(tmpdir(), 'claw-doctor-rw-')); });
+t.before(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'claw-doctor-rw-'));
+});
 t.after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** What every correct nginx config here shares in http { }: the README's request ID, log format and error_log. */
@@ -34,14 +37,24 @@ access_log logs/access.json claw_json;
 
 const GATEWAY = '{ gateway: { port: 18789, bind: "loopback", trustedProxies: ["127.0.0.1", "::1"] } }\n';
 
-interface Out { status: number | null; findings: { id: string; file: string; line: number; message: string }[]; stderr: string }
+interface Out {
+  status: number | null;
+  findings: { id: string; file: string; line: number; message: string }[];
+  stderr: string;
+}
 function doctor(args: string[], input?: string): Out {
   const r = spawnSync(process.execPath, [CLI, 'doctor', '--json', ...args], { encoding: 'utf8', input });
-  return { status: r.status, findings: r.stdout ? (JSON.parse(r.stdout) as Pick<Out, 'findings'>).findings : [], stderr: r.stderr };
+  return {
+    status: r.status,
+    findings: r.stdout ? (JSON.parse(r.stdout) as Pick<Out, 'findings'>).findings : [],
+    stderr: r.stderr,
+  };
 }
 const where = (o: Out) => o.findings.map((f) => `${f.id}@${path.basename(f.file)}:${f.line}`);
 const lineOf = (file: string, needle: string, nth = 1) => {
-  const lines = readFileSync(file, 'utf8').split('\n').flatMap((l, i) => (l.includes(needle) ? [i + 1] : []));
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((l, i) => (l.includes(needle) ? [i + 1] : []));
   assert.ok(lines.length >= nth, `${needle} in ${file}`);
   return lines[nth - 1]!;
 };
@@ -55,7 +68,10 @@ function nginxSetup(name: string, http: string, files: Record<string, string> = 
     writeFileSync(path.join(d, f), text);
   }
   const conf = path.join(d, 'nginx.conf');
-  writeFileSync(conf, `error_log logs/error.log info;\npid ${d}/nginx.pid;\nevents {}\nhttp {\n${HTTP_COMMON}${http}\n}\n`);
+  writeFileSync(
+    conf,
+    `error_log logs/error.log info;\npid ${d}/nginx.pid;\nevents {}\nhttp {\n${HTTP_COMMON}${http}\n}\n`,
+  );
   const openclaw = path.join(d, 'openclaw.json');
   writeFileSync(openclaw, gateway);
   const check = spawnSync('nginx', ['-t', '-p', d, '-c', conf], { encoding: 'utf8' });
@@ -83,7 +99,9 @@ needs.run('correct nginx configs as people write them give no finding', () => {
     // An upstream block with keepalive (Connection "" when not upgrading), every proxy header set at
     // server level and inherited, X-Forwarded-For appended (the gateway takes the rightmost address
     // it does not trust: the one nginx appends), times in hours.
-    'upstream block, keepalive, headers inherited from server, $proxy_add_x_forwarded_for': nginxSetup('keepalive', `
+    'upstream block, keepalive, headers inherited from server, $proxy_add_x_forwarded_for': nginxSetup(
+      'keepalive',
+      `
 upstream openclaw { server 127.0.0.1:18789 max_fails=3 fail_timeout=10s; keepalive 32; }
 map $http_upgrade $connection_upgrade { default upgrade; "" ""; }
 server {
@@ -99,10 +117,13 @@ server {
   proxy_read_timeout 1h;
   proxy_send_timeout 1h;
   location / { proxy_pass http://openclaw; }
-}`),
+}`,
+    ),
     // Three servers: a redirect, Grafana on 127.0.0.1:3000 (not the gateway: no finding about it),
     // the gateway through `set $upstream` and a Connection map named as jwilder/nginx-proxy names it.
-    'several servers, one for the gateway through set $upstream, $proxy_connection': nginxSetup('servers', `
+    'several servers, one for the gateway through set $upstream, $proxy_connection': nginxSetup(
+      'servers',
+      `
 map $http_upgrade $proxy_connection { default upgrade; "" close; }
 server { listen 8080 default_server; server_name _; return 301 https://$host$request_uri; }
 server {
@@ -124,29 +145,37 @@ server {
     add_header X-Request-Id $req_id always;
     proxy_read_timeout 300; proxy_send_timeout 300;
   }
-}`),
+}`,
+    ),
     // The proxy headers in a snippet included inside each location; the WebSocket at / and ~ ^/ws;
     // the OpenAI-compatible /v1/ as plain HTTP beside them (no Upgrade needed there);
     // Connection passed on from the client ($http_connection: "Upgrade" on a WebSocket request).
-    'include snippets in locations, regex /ws, plain-HTTP /v1/, $http_connection': nginxSetup('snippets', `
+    'include snippets in locations, regex /ws, plain-HTTP /v1/, $http_connection': nginxSetup(
+      'snippets',
+      `
 server {
   listen 8080;
   location / { include snippets/proxy.conf; include snippets/ws.conf; proxy_pass http://127.0.0.1:18789; }
   location ~ ^/ws { include snippets/proxy.conf; include snippets/ws.conf; proxy_pass http://127.0.0.1:18789; }
   location /v1/ { include snippets/proxy.conf; proxy_pass http://127.0.0.1:18789; }
-}`, {
-      'snippets/proxy.conf': `proxy_set_header Host $host;
+}`,
+      {
+        'snippets/proxy.conf': `proxy_set_header Host $host;
 proxy_set_header X-Forwarded-For $remote_addr;
 proxy_set_header X-Request-Id $req_id;
 add_header X-Request-Id $req_id always;
 proxy_read_timeout 600s;
 proxy_send_timeout 600s;
 `,
-      'snippets/ws.conf': 'proxy_http_version 1.1;\nproxy_set_header Upgrade $http_upgrade;\nproxy_set_header Connection $http_connection;\n',
-    }),
+        'snippets/ws.conf':
+          'proxy_http_version 1.1;\nproxy_set_header Upgrade $http_upgrade;\nproxy_set_header Connection $http_connection;\n',
+      },
+    ),
     // IPv6 loopback upstream; the gateway trusts 127.0.0.0/8 (loopback only: not "too wide");
     // the server logs errors twice, at info to a file and at warn to stderr: info is in effect.
-    'IPv6 [::1] upstream, nested location, trustedProxies 127.0.0.0/8, two error_log': nginxSetup('ipv6', `
+    'IPv6 [::1] upstream, nested location, trustedProxies 127.0.0.0/8, two error_log': nginxSetup(
+      'ipv6',
+      `
 map $http_upgrade $connection_upgrade { default upgrade; "" close; }
 server {
   listen 8080;
@@ -162,9 +191,14 @@ server {
     proxy_pass http://[::1]:18789;
     location /assets/ { proxy_pass http://[::1]:18789; expires 1h; }
   }
-}`, {}, '// the gateway\n{\n  gateway: {\n    port: 18789,\n    trustedProxies: ["127.0.0.0/8", "::1",],\n  },\n}\n'),
+}`,
+      {},
+      '// the gateway\n{\n  gateway: {\n    port: 18789,\n    trustedProxies: ["127.0.0.0/8", "::1",],\n  },\n}\n',
+    ),
     // https to the gateway with its name sent and checked.
-    'https upstream with proxy_ssl_server_name and proxy_ssl_name': nginxSetup('https', `
+    'https upstream with proxy_ssl_server_name and proxy_ssl_name': nginxSetup(
+      'https',
+      `
 map $http_upgrade $connection_upgrade { default upgrade; "" close; }
 server {
   listen 8080;
@@ -179,10 +213,14 @@ server {
     proxy_read_timeout 300s;
     proxy_send_timeout 300s;
   }
-}`),
+}`,
+    ),
     // A proxy to a unix socket only: nothing here reaches the gateway's port; nothing to say, no crash.
-    'unix socket upstream': nginxSetup('unix', `
-server { listen 8080; location / { proxy_pass http://unix:/run/app.sock:/; } }`),
+    'unix socket upstream': nginxSetup(
+      'unix',
+      `
+server { listen 8080; location / { proxy_pass http://unix:/run/app.sock:/; } }`,
+    ),
   };
   for (const [name, s] of Object.entries(cases)) {
     const got = nginxDoctor(s);
@@ -191,10 +229,12 @@ server { listen 8080; location / { proxy_pass http://unix:/run/app.sock:/; } }`)
   }
 });
 
-needs.run('nginx mistakes among real-world layouts: only the gateway\'s route is named, at the line to change', () => {
+needs.run("nginx mistakes among real-world layouts: only the gateway's route is named, at the line to change", () => {
   assertTools(needs.missing);
   // set $upstream with the wrong port: the finding is at the set, where the port is written.
-  const set = nginxSetup('set-port', `
+  const set = nginxSetup(
+    'set-port',
+    `
 map $http_upgrade $connection_upgrade { default upgrade; "" close; }
 server {
   listen 8080;
@@ -207,13 +247,16 @@ server {
     add_header X-Request-Id $req_id always;
     proxy_read_timeout 300s; proxy_send_timeout 300s;
   }
-}`);
+}`,
+  );
   let got = nginxDoctor(set);
   assert.equal(where(got), [`upstream-port-mismatch@nginx.conf:${lineOf(set.conf, 'set $gw')}`]);
   assert.is(got.status, 1);
 
   // Grafana and the gateway's upstream block with a typo'd port: the block named openclaw is the one meant.
-  const typo = nginxSetup('typo-port', `
+  const typo = nginxSetup(
+    'typo-port',
+    `
 map $http_upgrade $connection_upgrade { default upgrade; "" close; }
 upstream grafana { server 127.0.0.1:3000; }
 upstream openclaw { server 127.0.0.1:18798; }
@@ -228,13 +271,16 @@ server {
     add_header X-Request-Id $req_id always;
     proxy_read_timeout 300s; proxy_send_timeout 300s;
   }
-}`);
+}`,
+  );
   got = nginxDoctor(typo);
   assert.equal(where(got), [`upstream-port-mismatch@nginx.conf:${lineOf(typo.conf, 'server 127.0.0.1:18798')}`]);
   assert.match(got.findings[0]!.message, /18798/);
 
   // One server for the gateway and Grafana under /grafana/, and a typo'd port on /v1/: only the typo is named.
-  const beside = nginxSetup('typo-beside', `
+  const beside = nginxSetup(
+    'typo-beside',
+    `
 map $http_upgrade $connection_upgrade { default upgrade; "" close; }
 server {
   listen 8080;
@@ -246,12 +292,15 @@ server {
   location / { proxy_pass http://127.0.0.1:18789; }
   location /v1/ { proxy_pass http://127.0.0.1:18798; }
   location /grafana/ { proxy_pass http://127.0.0.1:3000/; }
-}`);
+}`,
+  );
   got = nginxDoctor(beside);
   assert.equal(where(got), [`upstream-port-mismatch@nginx.conf:${lineOf(beside.conf, '18798')}`]);
 
   // The upgrade only on ~ ^/ws: the Control UI opens its WebSocket at /, which location / serves without it.
-  const ws = nginxSetup('ws-only-regex', `
+  const ws = nginxSetup(
+    'ws-only-regex',
+    `
 map $http_upgrade $connection_upgrade { default upgrade; "" close; }
 server {
   listen 8080;
@@ -267,15 +316,22 @@ server {
     proxy_set_header X-Forwarded-For $remote_addr;
     proxy_set_header X-Request-Id $req_id;
   }
-}`);
+}`,
+  );
   got = nginxDoctor(ws);
   assert.equal(where(got), [`websocket-upgrade-not-forwarded@nginx.conf:${lineOf(ws.conf, 'location / {')}`]);
-  assert.match(got.findings[0]!.message, /location \/ \(server claw\.example\.com\)/, 'the server is named: several have a location /');
+  assert.match(
+    got.findings[0]!.message,
+    /location \/ \(server claw\.example\.com\)/,
+    'the server is named: several have a location /',
+  );
 });
 
-needs.run('gateway configs with comments: the finding is at the gateway\'s own key, not a comment\'s or another section\'s', () => {
-  assertTools(needs.missing);
-  const http = `
+needs.run(
+  "gateway configs with comments: the finding is at the gateway's own key, not a comment's or another section's",
+  () => {
+    assertTools(needs.missing);
+    const http = `
 map $http_upgrade $connection_upgrade { default upgrade; "" close; }
 server {
   listen 8080;
@@ -288,7 +344,11 @@ server {
     proxy_read_timeout 300s; proxy_send_timeout 300s;
   }
 }`;
-  const s = nginxSetup('gateway-comments', http, {}, `// OpenClaw, by hand
+    const s = nginxSetup(
+      'gateway-comments',
+      http,
+      {},
+      `// OpenClaw, by hand
 // the old setup had bind: "loopback" and trustedProxies: ["127.0.0.1"]
 {
   browser: { port: 9222, bind: "x" },
@@ -301,41 +361,55 @@ server {
     ],
   },
 }
-`);
-  const got = doctor(['--nginx', s.conf, '--openclaw', s.openclaw]);
-  assert.equal(where(got), [`gateway-bind-beyond-loopback@openclaw.json:${lineOf(s.openclaw, "bind: 'lan'")}`]);
-});
+`,
+    );
+    const got = doctor(['--nginx', s.conf, '--openclaw', s.openclaw]);
+    assert.equal(where(got), [`gateway-bind-beyond-loopback@openclaw.json:${lineOf(s.openclaw, "bind: 'lan'")}`]);
+  },
+);
 
-needs.run('unreadable input exits 2 with file:line and reason: JSON5 error, missing include, binary file; nginx -T with CRLF is read', () => {
-  assertTools(needs.missing);
-  const d = path.join(dir, 'bad');
-  mkdirSync(d, { recursive: true });
-  const good = nginxSetup('bad-good', 'server { listen 8080; location / { proxy_pass http://127.0.0.1:18789; } }');
-  const json5 = path.join(d, 'openclaw.json');
-  writeFileSync(json5, '{\n  gateway: {\n    port: 18789,\n    bind: "loopback"\n    trustedProxies: ["127.0.0.1"],\n  },\n}\n');
-  let got = doctor(['--nginx', good.conf, '--openclaw', json5]);
-  assert.equal([got.status, got.findings], [2, []]);
-  assert.match(got.stderr, `${json5}:5: not JSON5`);
-  assert.not.match(got.stderr, /\n\s+at /, 'no stack trace');
+needs.run(
+  'unreadable input exits 2 with file:line and reason: JSON5 error, missing include, binary file; nginx -T with CRLF is read',
+  () => {
+    assertTools(needs.missing);
+    const d = path.join(dir, 'bad');
+    mkdirSync(d, { recursive: true });
+    const good = nginxSetup('bad-good', 'server { listen 8080; location / { proxy_pass http://127.0.0.1:18789; } }');
+    const json5 = path.join(d, 'openclaw.json');
+    writeFileSync(
+      json5,
+      '{\n  gateway: {\n    port: 18789,\n    bind: "loopback"\n    trustedProxies: ["127.0.0.1"],\n  },\n}\n',
+    );
+    let got = doctor(['--nginx', good.conf, '--openclaw', json5]);
+    assert.equal([got.status, got.findings], [2, []]);
+    assert.match(got.stderr, `${json5}:5: not JSON5`);
+    assert.not.match(got.stderr, /\n\s+at /, 'no stack trace');
 
-  const missing = path.join(d, 'missing.conf');
-  writeFileSync(missing, 'events {}\nhttp {\n  server {\n    location / {\n      include snippets/gone.conf;\n      proxy_pass http://127.0.0.1:18789;\n    }\n  }\n}\n');
-  got = doctor(['--nginx', missing, '--openclaw', good.openclaw]);
-  assert.is(got.status, 2);
-  assert.match(got.stderr, `${missing}:5: include snippets/gone.conf: ${path.join(d, 'snippets/gone.conf')}: no such file`);
+    const missing = path.join(d, 'missing.conf');
+    writeFileSync(
+      missing,
+      'events {}\nhttp {\n  server {\n    location / {\n      include snippets/gone.conf;\n      proxy_pass http://127.0.0.1:18789;\n    }\n  }\n}\n',
+    );
+    got = doctor(['--nginx', missing, '--openclaw', good.openclaw]);
+    assert.is(got.status, 2);
+    assert.match(
+      got.stderr,
+      `${missing}:5: include snippets/gone.conf: ${path.join(d, 'snippets/gone.conf')}: no such file`,
+    );
 
-  const binary = path.join(d, 'binary.conf');
-  writeFileSync(binary, readFileSync(process.execPath).subarray(0, 4096));
-  got = doctor(['--nginx', binary, '--openclaw', good.openclaw]);
-  assert.is(got.status, 2);
-  assert.match(got.stderr, `${binary}: not a text file`);
+    const binary = path.join(d, 'binary.conf');
+    writeFileSync(binary, readFileSync(process.execPath).subarray(0, 4096));
+    got = doctor(['--nginx', binary, '--openclaw', good.openclaw]);
+    assert.is(got.status, 2);
+    assert.match(got.stderr, `${binary}: not a text file`);
 
-  const dump = spawnSync('nginx', ['-T', '-p', good.d, '-c', good.conf], { encoding: 'utf8' });
-  got = doctor(['--nginx', '-', '--openclaw', good.openclaw], dump.stdout.replaceAll('\n', '\r\n'));
-  const plain = doctor(['--nginx', '-', '--openclaw', good.openclaw], dump.stdout);
-  assert.ok(plain.findings.length > 0);
-  assert.equal(where(got), where(plain), 'CRLF nginx -T output reads as the plain one');
-});
+    const dump = spawnSync('nginx', ['-T', '-p', good.d, '-c', good.conf], { encoding: 'utf8' });
+    got = doctor(['--nginx', '-', '--openclaw', good.openclaw], dump.stdout.replaceAll('\n', '\r\n'));
+    const plain = doctor(['--nginx', '-', '--openclaw', good.openclaw], dump.stdout);
+    assert.ok(plain.findings.length > 0);
+    assert.equal(where(got), where(plain), 'CRLF nginx -T output reads as the plain one');
+  },
+);
 
 /** A Caddyfile checked by the real adapter, with the gateway's config beside it. */
 function caddySetup(name: string, caddyfile: string, gateway = GATEWAY) {
@@ -350,9 +424,13 @@ function caddySetup(name: string, caddyfile: string, gateway = GATEWAY) {
   return { file, openclaw };
 }
 
-needs.run('correct Caddyfiles as people write them give no finding: snippets, handle_path, route, transport, another site', () => {
-  assertTools(needs.missing);
-  const snippets = caddySetup('caddy-snippets', `(common) {
+needs.run(
+  'correct Caddyfiles as people write them give no finding: snippets, handle_path, route, transport, another site',
+  () => {
+    assertTools(needs.missing);
+    const snippets = caddySetup(
+      'caddy-snippets',
+      `(common) {
 	header X-Request-Id {http.request.uuid}
 	log {
 		output file LOGDIR/access.log
@@ -380,11 +458,14 @@ claw.example.com {
 grafana.example.com {
 	reverse_proxy 127.0.0.1:3000
 }
-`);
-  let got = doctor(['--caddy', snippets.file, '--openclaw', snippets.openclaw]);
-  assert.equal([got.status, where(got)], [0, []], got.stderr);
+`,
+    );
+    let got = doctor(['--caddy', snippets.file, '--openclaw', snippets.openclaw]);
+    assert.equal([got.status, where(got)], [0, []], got.stderr);
 
-  const route = caddySetup('caddy-route', `claw.example.com {
+    const route = caddySetup(
+      'caddy-route',
+      `claw.example.com {
 	log {
 		output file LOGDIR/access.log
 		format json
@@ -397,14 +478,18 @@ grafana.example.com {
 		}
 	}
 }
-`);
-  got = doctor(['--caddy', route.file, '--openclaw', route.openclaw]);
-  assert.equal([got.status, where(got)], [0, []], got.stderr);
-});
+`,
+    );
+    got = doctor(['--caddy', route.file, '--openclaw', route.openclaw]);
+    assert.equal([got.status, where(got)], [0, []], got.stderr);
+  },
+);
 
 needs.run('Caddy: two handle blocks to the same upstream: each finding at its own reverse_proxy line', () => {
   assertTools(needs.missing);
-  const s = caddySetup('caddy-two-handles', `claw.example.com {
+  const s = caddySetup(
+    'caddy-two-handles',
+    `claw.example.com {
 	log {
 		format json
 	}
@@ -422,7 +507,8 @@ needs.run('Caddy: two handle blocks to the same upstream: each finding at its ow
 		}
 	}
 }
-`);
+`,
+  );
   const got = doctor(['--caddy', s.file, '--openclaw', s.openclaw]);
   assert.equal(where(got), [
     `timeout-below-keepalive@Caddyfile:${lineOf(s.file, 'read_timeout 20s')}`,

@@ -1,7 +1,7 @@
-import { test } from 'uvu';
 import { readFileSync } from 'node:fs';
-import { checkLab, checkLabDiagnoses } from './labCheck.js';
+import { test } from 'uvu';
 import { fixture } from './helpers.js';
+import { checkLab, checkLabDiagnoses } from './labCheck.js';
 
 const run = JSON.parse(readFileSync(fixture('lab-run.json'), 'utf8')) as { skipped: { name: string }[] };
 const logs = {

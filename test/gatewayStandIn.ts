@@ -16,19 +16,45 @@ export interface StandIn {
 
 function line(subsystem: string, message: string, level = 'INFO'): string {
   const now = new Date();
-  return JSON.stringify({
-    '0': JSON.stringify({ subsystem }), '1': message,
-    _meta: { runtime: 'node', hostname: 'builder', date: now.toISOString(), logLevelId: level === 'WARN' ? 4 : 3, logLevelName: level, name: JSON.stringify({ subsystem }), parentNames: ['openclaw'] },
-    time: now.toISOString(), hostname: 'builder', message,
-  }) + '\n';
+  return `${JSON.stringify({
+    '0': JSON.stringify({ subsystem }),
+    '1': message,
+    _meta: {
+      runtime: 'node',
+      hostname: 'builder',
+      date: now.toISOString(),
+      logLevelId: level === 'WARN' ? 4 : 3,
+      logLevelName: level,
+      name: JSON.stringify({ subsystem }),
+      parentNames: ['openclaw'],
+    },
+    time: now.toISOString(),
+    hostname: 'builder',
+    message,
+  })}\n`;
 }
 
-export async function startGatewayStandIn(opts: { port: number; log: string; trustedProxies?: string[] }): Promise<StandIn> {
+export async function startGatewayStandIn(opts: {
+  port: number;
+  log: string;
+  trustedProxies?: string[];
+}): Promise<StandIn> {
   appendFileSync(opts.log, line('gateway', 'starting HTTP server...'));
   const server = http.createServer((req, res) => {
     const peer = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';
-    if (req.headers['x-forwarded-for'] !== undefined && opts.trustedProxies !== undefined && !opts.trustedProxies.includes(peer)) {
-      appendFileSync(opts.log, line('gateway', `gateway: observed unattributable proxy-shaped traffic from ${peer}; Gateway-authenticated routes reject it, while plugin-authenticated routes ignore forwarded claims. Configure gateway.trustedProxies narrowly and make the proxy overwrite or safely rebuild forwarded client headers.`, 'WARN'));
+    if (
+      req.headers['x-forwarded-for'] !== undefined &&
+      opts.trustedProxies !== undefined &&
+      !opts.trustedProxies.includes(peer)
+    ) {
+      appendFileSync(
+        opts.log,
+        line(
+          'gateway',
+          `gateway: observed unattributable proxy-shaped traffic from ${peer}; Gateway-authenticated routes reject it, while plugin-authenticated routes ignore forwarded claims. Configure gateway.trustedProxies narrowly and make the proxy overwrite or safely rebuild forwarded client headers.`,
+          'WARN',
+        ),
+      );
       res.writeHead(403, { 'content-type': 'application/json' });
       res.end('{"error":"proxy_attribution_required"}\n');
       return;

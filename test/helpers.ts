@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createParser, LogRecord, ParseError, type ParserOptions } from '../parsers/index.js';
+import { createParser, type LogRecord, ParseError, type ParserOptions } from '../parsers/index.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const fixture = (...p: string[]) => path.join(REPO, 'fixtures', ...p);
@@ -15,16 +15,18 @@ export interface ParsedFile {
 export function parseLines(file: string, format: string, opts: ParserOptions = {}): ParsedFile {
   const parse = createParser(format, opts);
   const out: ParsedFile = { records: [], errors: [] };
-  readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-    if (line === '') return;
-    const r = parse(line);
-    if (r instanceof ParseError) out.errors.push({ lineNo: i + 1, error: r });
-    else out.records.push(r);
-  });
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      if (line === '') return;
+      const r = parse(line);
+      if (r instanceof ParseError) out.errors.push({ lineNo: i + 1, error: r });
+      else out.records.push(r);
+    });
   return out;
 }
 
-export const pathOf = (uri: string | undefined) => (uri ?? '').split('?')[0];
+export const pathOf = (uri: string | undefined): string => (uri ?? '').split('?')[0] ?? '';
 
 /** Seeded PRNG (mulberry32) so a fuzz failure can be replayed. */
 export function prng(seed: number): () => number {

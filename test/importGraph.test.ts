@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { REPO } from './helpers.js';
-import { arrows, cycles, importGraph, importsOf, type ImportGraph } from './support/importGraph.js';
+import { arrows, cycles, type ImportGraph, importGraph, importsOf } from './support/importGraph.js';
 
 const t = suite('importGraph');
 const graph = importGraph(REPO);
@@ -16,7 +16,9 @@ t('the graph is read: the CLI entry imports the parsers and the agent imports th
 });
 
 t('no module outside src/cli imports src/cli', () => {
-  const into = [...graph.keys()].filter((f) => !f.startsWith('src/cli/')).flatMap((f) => (graph.get(f) ?? []).filter((to) => to.startsWith('src/cli/')).map((to) => `${f} -> ${to}`));
+  const into = [...graph.keys()]
+    .filter((f) => !f.startsWith('src/cli/'))
+    .flatMap((f) => (graph.get(f) ?? []).filter((to) => to.startsWith('src/cli/')).map((to) => `${f} -> ${to}`));
   assert.equal(into, []);
   assert.equal(arrows(graph, 'src/agent', 'src/cli'), []);
 });
@@ -26,10 +28,26 @@ t('no import cycle', () => {
 });
 
 t('the checker finds what it looks for: a cycle, a self-import, an arrow', () => {
-  const g: ImportGraph = new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']], ['d.ts', ['d.ts']], ['src/agent/x.ts', ['src/cli/y.ts']]]);
-  assert.equal(cycles(g).map((c) => c.join(',')).sort(), ['a.ts,b.ts,c.ts', 'd.ts']);
+  const g: ImportGraph = new Map([
+    ['a.ts', ['b.ts']],
+    ['b.ts', ['c.ts']],
+    ['c.ts', ['a.ts']],
+    ['d.ts', ['d.ts']],
+    ['src/agent/x.ts', ['src/cli/y.ts']],
+  ]);
+  assert.equal(
+    cycles(g)
+      .map((c) => c.join(','))
+      .sort(),
+    ['a.ts,b.ts,c.ts', 'd.ts'],
+  );
   assert.equal(arrows(g, 'src/agent', 'src/cli'), ['src/agent/x.ts -> src/cli/y.ts']);
-  assert.equal(importsOf(`import type { A } from './a.js';\nexport { b } from '../b.js';\nconst c = await import('./c.js');\nimport 'node:fs';\nimport x from 'pkg';`), ['./a.js', '../b.js', './c.js']);
+  assert.equal(
+    importsOf(
+      `import type { A } from './a.js';\nexport { b } from '../b.js';\nconst c = await import('./c.js');\nimport 'node:fs';\nimport x from 'pkg';`,
+    ),
+    ['./a.js', '../b.js', './c.js'],
+  );
 });
 
 t.run();

@@ -3,11 +3,12 @@
  * and stopped by PID. Off CI, a machine without them skips this with a message; on CI (CI set)
  * their absence is a failure.
  */
-import { test } from 'uvu';
-import * as assert from 'uvu/assert';
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import { runLab } from '../fixtures/lab/lab.js';
 import { checkLab, checkLabDiagnoses } from './labCheck.js';
 import { assertTools, testNeeding } from './toolCheck.js';
@@ -20,7 +21,11 @@ labTest('a live lab run: real nginx and Caddy logs parse and match every case', 
   const work = mkdtempSync(path.join(tmpdir(), 'claw-lab-test-'));
   try {
     const r = await runLab({ work });
-    assert.equal(r.skipped.map((s) => `${s.name}: ${s.why}`), onCI ? [] : r.skipped.map((s) => `${s.name}: ${s.why}`), 'no case skipped on CI');
+    assert.equal(
+      r.skipped.map((s) => `${s.name}: ${s.why}`),
+      onCI ? [] : r.skipped.map((s) => `${s.name}: ${s.why}`),
+      'no case skipped on CI',
+    );
     const logs = { file: (name: string) => path.join(work, name), skipped: r.skipped.map((s) => s.name) };
     checkLab(logs);
     await checkLabDiagnoses(logs);

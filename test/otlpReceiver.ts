@@ -14,27 +14,68 @@ const root = protobuf.Root.fromJSON({
     otlp: {
       nested: {
         ExportTraceServiceRequest: { fields: { resourceSpans: F('ResourceSpans', 1, 'repeated') } },
-        ResourceSpans: { fields: { resource: F('Resource', 1), scopeSpans: F('ScopeSpans', 2, 'repeated'), schemaUrl: F('string', 3) } },
+        ResourceSpans: {
+          fields: { resource: F('Resource', 1), scopeSpans: F('ScopeSpans', 2, 'repeated'), schemaUrl: F('string', 3) },
+        },
         Resource: { fields: { attributes: F('KeyValue', 1, 'repeated'), droppedAttributesCount: F('uint32', 2) } },
-        ScopeSpans: { fields: { scope: F('InstrumentationScope', 1), spans: F('Span', 2, 'repeated'), schemaUrl: F('string', 3) } },
-        InstrumentationScope: { fields: { name: F('string', 1), version: F('string', 2), attributes: F('KeyValue', 3, 'repeated') } },
+        ScopeSpans: {
+          fields: { scope: F('InstrumentationScope', 1), spans: F('Span', 2, 'repeated'), schemaUrl: F('string', 3) },
+        },
+        InstrumentationScope: {
+          fields: { name: F('string', 1), version: F('string', 2), attributes: F('KeyValue', 3, 'repeated') },
+        },
         Span: {
           fields: {
-            traceId: F('bytes', 1), spanId: F('bytes', 2), traceState: F('string', 3), parentSpanId: F('bytes', 4), flags: F('fixed32', 16),
-            name: F('string', 5), kind: F('int32', 6), startTimeUnixNano: F('fixed64', 7), endTimeUnixNano: F('fixed64', 8),
-            attributes: F('KeyValue', 9, 'repeated'), droppedAttributesCount: F('uint32', 10), events: F('Event', 11, 'repeated'),
-            droppedEventsCount: F('uint32', 12), links: F('Link', 13, 'repeated'), droppedLinksCount: F('uint32', 14), status: F('Status', 15),
+            traceId: F('bytes', 1),
+            spanId: F('bytes', 2),
+            traceState: F('string', 3),
+            parentSpanId: F('bytes', 4),
+            flags: F('fixed32', 16),
+            name: F('string', 5),
+            kind: F('int32', 6),
+            startTimeUnixNano: F('fixed64', 7),
+            endTimeUnixNano: F('fixed64', 8),
+            attributes: F('KeyValue', 9, 'repeated'),
+            droppedAttributesCount: F('uint32', 10),
+            events: F('Event', 11, 'repeated'),
+            droppedEventsCount: F('uint32', 12),
+            links: F('Link', 13, 'repeated'),
+            droppedLinksCount: F('uint32', 14),
+            status: F('Status', 15),
           },
         },
-        Event: { fields: { timeUnixNano: F('fixed64', 1), name: F('string', 2), attributes: F('KeyValue', 3, 'repeated'), droppedAttributesCount: F('uint32', 4) } },
-        Link: { fields: { traceId: F('bytes', 1), spanId: F('bytes', 2), traceState: F('string', 3), attributes: F('KeyValue', 4, 'repeated') } },
+        Event: {
+          fields: {
+            timeUnixNano: F('fixed64', 1),
+            name: F('string', 2),
+            attributes: F('KeyValue', 3, 'repeated'),
+            droppedAttributesCount: F('uint32', 4),
+          },
+        },
+        Link: {
+          fields: {
+            traceId: F('bytes', 1),
+            spanId: F('bytes', 2),
+            traceState: F('string', 3),
+            attributes: F('KeyValue', 4, 'repeated'),
+          },
+        },
         Status: { fields: { message: F('string', 2), code: F('int32', 3) } },
         KeyValue: { fields: { key: F('string', 1), value: F('AnyValue', 2) } },
         AnyValue: {
-          oneofs: { value: { oneof: ['stringValue', 'boolValue', 'intValue', 'doubleValue', 'arrayValue', 'kvlistValue', 'bytesValue'] } },
+          oneofs: {
+            value: {
+              oneof: ['stringValue', 'boolValue', 'intValue', 'doubleValue', 'arrayValue', 'kvlistValue', 'bytesValue'],
+            },
+          },
           fields: {
-            stringValue: F('string', 1), boolValue: F('bool', 2), intValue: F('int64', 3), doubleValue: F('double', 4),
-            arrayValue: F('ArrayValue', 5), kvlistValue: F('KeyValueList', 6), bytesValue: F('bytes', 7),
+            stringValue: F('string', 1),
+            boolValue: F('bool', 2),
+            intValue: F('int64', 3),
+            doubleValue: F('double', 4),
+            arrayValue: F('ArrayValue', 5),
+            kvlistValue: F('KeyValueList', 6),
+            bytesValue: F('bytes', 7),
           },
         },
         ArrayValue: { fields: { values: F('AnyValue', 1, 'repeated') } },
@@ -46,7 +87,10 @@ const root = protobuf.Root.fromJSON({
 const Request = root.lookupType('otlp.ExportTraceServiceRequest');
 
 type Value = string | number | boolean | undefined;
-interface RawKV { key: string; value?: { stringValue?: string; boolValue?: boolean; intValue?: string | number; doubleValue?: number } }
+interface RawKV {
+  key: string;
+  value?: { stringValue?: string; boolValue?: boolean; intValue?: string | number; doubleValue?: number };
+}
 export interface ReceivedSpan {
   traceId: string;
   spanId: string;
@@ -65,9 +109,14 @@ export interface ReceivedSpan {
   headers: Record<string, string | string[] | undefined>;
 }
 
-const valueOf = (v: RawKV['value']): Value => v === undefined ? undefined
-  : v.stringValue ?? (v.intValue !== undefined && v.intValue !== null ? Number(v.intValue) : undefined) ?? v.doubleValue ?? v.boolValue;
-const attrs = (kvs: RawKV[] | undefined) => Object.fromEntries((kvs ?? []).map((kv) => [kv.key, valueOf(kv.value)]));
+const anyValue = (v: RawKV['value']): Value =>
+  v === undefined
+    ? undefined
+    : (v.stringValue ??
+      (v.intValue !== undefined && v.intValue !== null ? Number(v.intValue) : undefined) ??
+      v.doubleValue ??
+      v.boolValue);
+const attrs = (kvs: RawKV[] | undefined) => Object.fromEntries((kvs ?? []).map((kv) => [kv.key, anyValue(kv.value)]));
 const hex = (b: unknown): string | undefined => {
   if (b === undefined || b === null || b === '') return undefined;
   if (typeof b === 'string') return b.toLowerCase(); // JSON: hex already
@@ -76,19 +125,50 @@ const hex = (b: unknown): string | undefined => {
 };
 
 interface RawRequest {
-  resourceSpans?: { resource?: { attributes?: RawKV[] }; scopeSpans?: { spans?: {
-    traceId: unknown; spanId: unknown; parentSpanId?: unknown; name: string; kind: number; startTimeUnixNano: unknown; endTimeUnixNano: unknown;
-    attributes?: RawKV[]; events?: { name: string; attributes?: RawKV[] }[]; status?: { code?: number; message?: string };
-  }[] }[] }[];
+  resourceSpans?: {
+    resource?: { attributes?: RawKV[] };
+    scopeSpans?: {
+      spans?: {
+        traceId: unknown;
+        spanId: unknown;
+        parentSpanId?: unknown;
+        name: string;
+        kind: number;
+        startTimeUnixNano: unknown;
+        endTimeUnixNano: unknown;
+        attributes?: RawKV[];
+        events?: { name: string; attributes?: RawKV[] }[];
+        status?: { code?: number; message?: string };
+      }[];
+    }[];
+  }[];
 }
 
-function flatten(req: RawRequest, encoding: ReceivedSpan['encoding'], headers: ReceivedSpan['headers']): ReceivedSpan[] {
-  return (req.resourceSpans ?? []).flatMap((rs) => (rs.scopeSpans ?? []).flatMap((ss) => (ss.spans ?? []).map((s) => ({
-    traceId: hex(s.traceId)!, spanId: hex(s.spanId)!, parentSpanId: hex(s.parentSpanId), name: s.name, kind: s.kind ?? 0,
-    startNs: String(s.startTimeUnixNano), endNs: String(s.endTimeUnixNano), status: s.status?.code ?? 0, statusMessage: s.status?.message || undefined,
-    attributes: attrs(s.attributes), events: (s.events ?? []).map((e) => ({ name: e.name, attributes: attrs(e.attributes) })),
-    resource: attrs(rs.resource?.attributes), encoding, headers,
-  }))));
+function flatten(
+  req: RawRequest,
+  encoding: ReceivedSpan['encoding'],
+  headers: ReceivedSpan['headers'],
+): ReceivedSpan[] {
+  return (req.resourceSpans ?? []).flatMap((rs) =>
+    (rs.scopeSpans ?? []).flatMap((ss) =>
+      (ss.spans ?? []).map((s) => ({
+        traceId: hex(s.traceId)!,
+        spanId: hex(s.spanId)!,
+        parentSpanId: hex(s.parentSpanId),
+        name: s.name,
+        kind: s.kind ?? 0,
+        startNs: String(s.startTimeUnixNano),
+        endNs: String(s.endTimeUnixNano),
+        status: s.status?.code ?? 0,
+        statusMessage: s.status?.message || undefined,
+        attributes: attrs(s.attributes),
+        events: (s.events ?? []).map((e) => ({ name: e.name, attributes: attrs(e.attributes) })),
+        resource: attrs(rs.resource?.attributes),
+        encoding,
+        headers,
+      })),
+    ),
+  );
 }
 
 export class OtlpReceiver {
@@ -103,7 +183,10 @@ export class OtlpReceiver {
     app.post('/v1/traces', async (req, reply) => {
       this.requests++;
       if (req.headers['content-type']?.startsWith('application/x-protobuf')) {
-        const msg = Request.toObject(Request.decode(req.body as Buffer), { longs: String, defaults: false }) as RawRequest;
+        const msg = Request.toObject(Request.decode(req.body as Buffer), {
+          longs: String,
+          defaults: false,
+        }) as RawRequest;
         this.spans.push(...flatten(msg, 'protobuf', req.headers));
         return reply.type('application/x-protobuf').send(Buffer.alloc(0)); // an empty ExportTraceServiceResponse
       }

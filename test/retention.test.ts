@@ -1,20 +1,30 @@
-import { suite } from 'uvu';
-import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { intakeFile } from '../src/intake/intakeFile.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { applyRetention, usedBytes } from '../src/store/retention.js';
-import { intakeFile } from '../src/intake/intakeFile.js';
 
 const t = suite('retention');
 let dir = '';
-t.before.each(() => { dir = mkdtempSync(path.join(tmpdir(), 'claw-ret-')); });
+t.before.each(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'claw-ret-'));
+});
 t.after.each(() => rmSync(dir, { recursive: true, force: true }));
 
 /** JSON access lines one minute apart, starting at `t0`. */
 function jsonLines(n: number, t0: number): string {
-  return Array.from({ length: n }, (_, i) => JSON.stringify({ msec: ((t0 + i * 60_000) / 1000).toFixed(3), status: '200', request: `GET /r/${i} HTTP/1.1`, req_id: `id-${i}`, pad: 'p'.repeat(200) })).join('\n') + '\n';
+  return `${Array.from({ length: n }, (_, i) =>
+    JSON.stringify({
+      msec: ((t0 + i * 60_000) / 1000).toFixed(3),
+      status: '200',
+      request: `GET /r/${i} HTTP/1.1`,
+      req_id: `id-${i}`,
+      pad: 'p'.repeat(200),
+    }),
+  ).join('\n')}\n`;
 }
 
 t('by age: older records go in chunks, newer stay, the checkpoint stays (nothing is read again)', async () => {

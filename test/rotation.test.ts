@@ -4,34 +4,49 @@
  * glob), rotation while it starts, SIGHUP right after a rotation, and a rename between the
  * identification of a file and its read.
  */
-import { suite } from 'uvu';
-import * as assert from 'uvu/assert';
+
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Database from '../src/store/sqlite.js';
-import { RecordIndex } from '../src/store/recordIndex.js';
-import { intakeFile } from '../src/intake/intakeFile.js';
-import { Tailer } from '../src/tail/tailer.js';
+import { gzipSync } from 'node:zlib';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 import { stopProcess } from '../fixtures/lab/lab.js';
+import { intakeFile } from '../src/intake/intakeFile.js';
+import { RecordIndex } from '../src/store/recordIndex.js';
+import Database from '../src/store/sqlite.js';
+import { Tailer } from '../src/tail/tailer.js';
 import { combinedLine, lineNumberOf } from './helpers.js';
-import { httpGet, startAgentProcess, type AgentProcess } from './support/agent.js';
+import { type AgentProcess, httpGet, startAgentProcess } from './support/agent.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
 const t = suite('rotation');
 let dir = '';
 const agents: AgentProcess[] = [];
 let dbOfTest = '';
-t.before.each(() => { dir = mkdtempSync(path.join(tmpdir(), 'claw-rot-')); dbOfTest = ''; });
+t.before.each(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'claw-rot-'));
+  dbOfTest = '';
+});
 t.after.each(async () => {
   for (const a of agents.splice(0)) await stopProcess(a.p, 'SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
 
 /** Lines from..to-1 (1-based request numbers in the issue's script are these numbers). */
-const lines = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => combinedLine(from + k)).join('\n') + '\n';
+const lines = (from: number, to: number) =>
+  `${Array.from({ length: to - from }, (_, k) => combinedLine(from + k)).join('\n')}\n`;
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, k) => a + k);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,7 +56,9 @@ function look(db: string): { stored: number[]; gaps: number } {
   const d = new Database(db, { readonly: true, fileMustExist: true });
   try {
     d.pragma('busy_timeout = 5000');
-    const stored = (d.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
+    const stored = (d.prepare('SELECT raw FROM records').pluck().all() as string[])
+      .map(lineNumberOf)
+      .sort((a, b) => a - b);
     const gaps = d.prepare('SELECT coalesce(sum(gaps), 0) FROM files').pluck().get() as number;
     return { stored, gaps };
   } catch {
@@ -56,13 +73,16 @@ async function waitFor(what: string, ok: () => boolean, ms = 15_000): Promise<vo
   while (!ok()) {
     if (Date.now() > end) {
       const got = dbOfTest ? look(dbOfTest).stored : [];
-      assert.unreachable(`timed out waiting for ${what} (${got.length} stored, ${got.length - new Set(got).size} twice)`);
+      assert.unreachable(
+        `timed out waiting for ${what} (${got.length} stored, ${got.length - new Set(got).size} twice)`,
+      );
     }
     await sleep(25);
   }
 }
 
-const agentYaml = (db: string, source: string) => `index: ${db}\nsources:\n  - path: "${source}"\nlog: { level: info }\n`;
+const agentYaml = (db: string, source: string) =>
+  `index: ${db}\nsources:\n  - path: "${source}"\nlog: { level: info }\n`;
 async function agent(db: string, source: string): Promise<AgentProcess> {
   dbOfTest = db;
   const a = await startAgentProcess(dir, 'agent', agentYaml(db, source), {}, 30_000);
@@ -87,32 +107,35 @@ const withLogrotate = testNeeding(['logrotate'], 'rotation.test (logrotate)', t)
 
 for (const kind of ['create', 'copytruncate'] as Rotation[]) {
   for (const glob of [false, true]) {
-    withLogrotate.run(`the issue's script, ${kind} while stopped, ${glob ? 'a glob' : 'a single path'}: all 500 lines once${kind === 'copytruncate' ? ', the truncate recorded as a gap' : ', no gap'}`, async () => {
-      assertTools(withLogrotate.missing);
-      const log = path.join(dir, 'access.log');
-      const db = path.join(dir, 'i.db');
-      writeFileSync(log, '');
-      const source = glob ? path.join(dir, 'access.log*') : log;
-      let a = await agent(db, source); // first start on an empty index and an empty file
-      appendFileSync(log, lines(1, 101));
-      await waitFor('lines 1-100', () => look(db).stored.length === 100);
-      await sigterm(a);
-      appendFileSync(log, lines(101, 201));
-      logrotate(log, kind); // create: mv access.log access.log.1 && touch access.log; copytruncate: cp + truncate
-      appendFileSync(log, lines(201, 401));
-      a = await agent(db, source);
-      appendFileSync(log, lines(401, 501));
-      await waitFor('all 500 lines', () => look(db).stored.length >= 500);
-      await sleep(300); // nothing more arrives (a second copy would)
-      await sigterm(a);
-      const { stored, gaps } = look(db);
-      assert.equal(stored, range(1, 501), 'every line once');
-      if (kind === 'create') assert.is(gaps, 0, 'a rename loses nothing: no gap');
-      else {
-        assert.is(gaps, 1, 'the copytruncate is recorded once');
-        assert.match(a.stderr(), /truncated in place \(copytruncate\)/, 'and said at warn');
-      }
-    });
+    withLogrotate.run(
+      `the issue's script, ${kind} while stopped, ${glob ? 'a glob' : 'a single path'}: all 500 lines once${kind === 'copytruncate' ? ', the truncate recorded as a gap' : ', no gap'}`,
+      async () => {
+        assertTools(withLogrotate.missing);
+        const log = path.join(dir, 'access.log');
+        const db = path.join(dir, 'i.db');
+        writeFileSync(log, '');
+        const source = glob ? path.join(dir, 'access.log*') : log;
+        let a = await agent(db, source); // first start on an empty index and an empty file
+        appendFileSync(log, lines(1, 101));
+        await waitFor('lines 1-100', () => look(db).stored.length === 100);
+        await sigterm(a);
+        appendFileSync(log, lines(101, 201));
+        logrotate(log, kind); // create: mv access.log access.log.1 && touch access.log; copytruncate: cp + truncate
+        appendFileSync(log, lines(201, 401));
+        a = await agent(db, source);
+        appendFileSync(log, lines(401, 501));
+        await waitFor('all 500 lines', () => look(db).stored.length >= 500);
+        await sleep(300); // nothing more arrives (a second copy would)
+        await sigterm(a);
+        const { stored, gaps } = look(db);
+        assert.equal(stored, range(1, 501), 'every line once');
+        if (kind === 'create') assert.is(gaps, 0, 'a rename loses nothing: no gap');
+        else {
+          assert.is(gaps, 1, 'the copytruncate is recorded once');
+          assert.match(a.stderr(), /truncated in place \(copytruncate\)/, 'and said at warn');
+        }
+      },
+    );
   }
 }
 
@@ -128,7 +151,10 @@ withLogrotate.run('rotation while the agent starts (a restart): nothing lost, no
   // Start, and rotate while it starts: before it listens, while it positions and reads.
   const starting = agent(db, log);
   let n = 100;
-  const write = (k: number) => { appendFileSync(log, lines(n, n + k)); n += k; };
+  const write = (k: number) => {
+    appendFileSync(log, lines(n, n + k));
+    n += k;
+  };
   write(100);
   for (let i = 0; i < 4; i++) {
     await sleep(40);
@@ -145,30 +171,33 @@ withLogrotate.run('rotation while the agent starts (a restart): nothing lost, no
   assert.is(look(db).gaps, 0);
 });
 
-withLogrotate.run('SIGHUP right after a rotation (a single path): the rotated-away tail and the new file are read, once', async () => {
-  assertTools(withLogrotate.missing);
-  const log = path.join(dir, 'access.log');
-  const db = path.join(dir, 'i.db');
-  writeFileSync(log, '');
-  const a = await agent(db, log);
-  appendFileSync(log, lines(0, 100));
-  await waitFor('the first lines', () => look(db).stored.length === 100);
-  let n = 100;
-  for (let round = 0; round < 3; round++) {
-    appendFileSync(log, lines(n, n + 100));
-    logrotate(log, round === 1 ? 'copytruncate' : 'create');
-    a.p.kill('SIGHUP'); // at once: the tailer is rebuilt while the rotation is fresh
-    appendFileSync(log, lines(n + 100, n + 150));
-    n += 150;
-    await waitFor(`${n} lines after SIGHUP ${round + 1}`, () => look(db).stored.length >= n);
-  }
-  await sleep(300);
-  await sigterm(a);
-  assert.equal(look(db).stored, range(0, n));
-  assert.match(a.stderr(), /config reloaded/);
-});
+withLogrotate.run(
+  'SIGHUP right after a rotation (a single path): the rotated-away tail and the new file are read, once',
+  async () => {
+    assertTools(withLogrotate.missing);
+    const log = path.join(dir, 'access.log');
+    const db = path.join(dir, 'i.db');
+    writeFileSync(log, '');
+    const a = await agent(db, log);
+    appendFileSync(log, lines(0, 100));
+    await waitFor('the first lines', () => look(db).stored.length === 100);
+    let n = 100;
+    for (let round = 0; round < 3; round++) {
+      appendFileSync(log, lines(n, n + 100));
+      logrotate(log, round === 1 ? 'copytruncate' : 'create');
+      a.p.kill('SIGHUP'); // at once: the tailer is rebuilt while the rotation is fresh
+      appendFileSync(log, lines(n + 100, n + 150));
+      n += 150;
+      await waitFor(`${n} lines after SIGHUP ${round + 1}`, () => look(db).stored.length >= n);
+    }
+    await sleep(300);
+    await sigterm(a);
+    assert.equal(look(db).stored, range(0, n));
+    assert.match(a.stderr(), /config reloaded/);
+  },
+);
 
-t('a rename between identifying a file and reading it: the bytes read are the identified file\'s', async () => {
+t("a rename between identifying a file and reading it: the bytes read are the identified file's", async () => {
   const log = path.join(dir, 'access.log');
   const idx = new RecordIndex(path.join(dir, 'i.db'));
   try {
@@ -177,17 +206,28 @@ t('a rename between identifying a file and reading it: the bytes read are the id
     appendFileSync(log, lines(10, 20));
     // Between identify and read: logrotate renames it and a new file takes the name.
     const r = await intakeFile(idx, log, {
-      afterIdentify: () => { renameSync(log, `${log}.1`); writeFileSync(log, lines(1000, 1003) + '# a longer line that would be cut in the middle by the old checkpoint\n'); },
+      afterIdentify: () => {
+        renameSync(log, `${log}.1`);
+        writeFileSync(
+          log,
+          `${lines(1000, 1003)}# a longer line that would be cut in the middle by the old checkpoint\n`,
+        );
+      },
     });
     assert.is(r.records, 10);
-    const stored = () => (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
-    assert.equal(stored(), range(0, 20), 'the old file\'s lines 10-19, none of the new file\'s');
+    const stored = () =>
+      (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
+    assert.equal(stored(), range(0, 20), "the old file's lines 10-19, none of the new file's");
     // The new file is read as itself from its start; the old one (now .1) has nothing new.
     const next = await intakeFile(idx, log);
     assert.is(next.records, 3);
     assert.is((await intakeFile(idx, `${log}.1`)).records, 0);
     assert.equal(stored(), [...range(0, 20), 1000, 1001, 1002]);
-    assert.equal(idx.files().map((f) => f.gaps), [0, 0], 'a rename is no gap');
+    assert.equal(
+      idx.files().map((f) => f.gaps),
+      [0, 0],
+      'a rename is no gap',
+    );
   } finally {
     idx.close();
   }
@@ -201,7 +241,8 @@ t('a followed file renamed between identify and read, repeatedly (tailer hook): 
   let rotations = 0;
   let armed = false;
   const tailer = new Tailer(idx, {
-    sources: [{ path: path.join(dir, 'access.log*') }], pollMs: 100,
+    sources: [{ path: path.join(dir, 'access.log*') }],
+    pollMs: 100,
     afterIdentify: () => {
       if (!armed) return;
       armed = false;
@@ -222,9 +263,14 @@ t('a followed file renamed between identify and read, repeatedly (tailer hook): 
     }
     await sleep(300);
     await tailer.settle();
-    const stored = (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
+    const stored = (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[])
+      .map(lineNumberOf)
+      .sort((a, b) => a - b);
     assert.equal(stored, range(0, n));
-    assert.is(idx.files().reduce((s, f) => s + f.gaps, 0), 0);
+    assert.is(
+      idx.files().reduce((s, f) => s + f.gaps, 0),
+      0,
+    );
   } finally {
     await tailer.stop();
     idx.close();
@@ -240,10 +286,14 @@ t('two rotations during one read of a single path: the file that held the name i
   const idx = new RecordIndex(dbOfTest);
   writeFileSync(log, '');
   let n = 0;
-  const write = (k: number) => { appendFileSync(log, lines(n, n + k)); n += k; };
+  const write = (k: number) => {
+    appendFileSync(log, lines(n, n + k));
+    n += k;
+  };
   let armed = false;
   const tailer = new Tailer(idx, {
-    sources: [{ path: log }], pollMs: 100,
+    sources: [{ path: log }],
+    pollMs: 100,
     afterIdentify: () => {
       if (!armed) return;
       armed = false;
@@ -264,12 +314,22 @@ t('two rotations during one read of a single path: the file that held the name i
     armed = true;
     write(10); // W's last lines: their read is the one held
     await waitFor('the rotations to happen', () => !armed);
-    await waitFor(`${n} lines`, () => (idx.db.prepare('SELECT count(*) FROM records').pluck().get() as number) >= n, 5000);
+    await waitFor(
+      `${n} lines`,
+      () => (idx.db.prepare('SELECT count(*) FROM records').pluck().get() as number) >= n,
+      5000,
+    );
     await sleep(300);
     await tailer.settle();
-    const stored = (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
+    const stored = (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[])
+      .map(lineNumberOf)
+      .sort((a, b) => a - b);
     assert.equal(stored, range(0, n), 'W, X and Y, every line once');
-    assert.is(idx.files().reduce((s, f) => s + f.gaps, 0), 0, 'renames are no gap');
+    assert.is(
+      idx.files().reduce((s, f) => s + f.gaps, 0),
+      0,
+      'renames are no gap',
+    );
   } finally {
     await tailer.stop();
     idx.close();
@@ -284,7 +344,10 @@ t('a restart of a single path reads a file that held the name unseen, even if th
   dbOfTest = path.join(dir, 'i.db');
   writeFileSync(log, '');
   let n = 0;
-  const write = (k: number) => { appendFileSync(log, lines(n, n + k)); n += k; };
+  const write = (k: number) => {
+    appendFileSync(log, lines(n, n + k));
+    n += k;
+  };
   const count = (idx: RecordIndex) => idx.db.prepare('SELECT count(*) FROM records').pluck().get() as number;
   const run = async (fn: (idx: RecordIndex) => Promise<void>) => {
     const idx = new RecordIndex(dbOfTest);
@@ -317,85 +380,98 @@ t('a restart of a single path reads a file that held the name unseen, even if th
   await run(async (idx) => {
     await waitFor(`${n} lines`, () => count(idx) >= n, 5000);
     await sleep(200);
-    const stored = (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
+    const stored = (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[])
+      .map(lineNumberOf)
+      .sort((a, b) => a - b);
     assert.equal(stored, range(0, n), 'W, X and Y, every line once');
   });
 });
 
-withLogrotate.run('logrotate olddir (rotated files moved to another folder): with rotatedDir a single path loses nothing, while stopped or running', async () => {
-  assertTools(withLogrotate.missing);
-  const log = path.join(dir, 'access.log');
-  dbOfTest = path.join(dir, 'i.db');
-  mkdirSync(path.join(dir, 'old'));
-  writeFileSync(log, '');
-  let n = 0;
-  const write = (k: number) => { appendFileSync(log, lines(n, n + k)); n += k; };
-  const count = (idx: RecordIndex) => idx.db.prepare('SELECT count(*) FROM records').pluck().get() as number;
-  const rotate = () => logrotate(log, 'create', `  olddir ${path.join(dir, 'old')}\n  compress\n  delaycompress\n`);
-  const run = async (fn: (idx: RecordIndex) => Promise<void>) => {
-    const idx = new RecordIndex(dbOfTest);
-    const tl = new Tailer(idx, { sources: [{ path: log, rotatedDir: 'old' }], pollMs: 100 });
+withLogrotate.run(
+  'logrotate olddir (rotated files moved to another folder): with rotatedDir a single path loses nothing, while stopped or running',
+  async () => {
+    assertTools(withLogrotate.missing);
+    const log = path.join(dir, 'access.log');
+    dbOfTest = path.join(dir, 'i.db');
+    mkdirSync(path.join(dir, 'old'));
+    writeFileSync(log, '');
+    let n = 0;
+    const write = (k: number) => {
+      appendFileSync(log, lines(n, n + k));
+      n += k;
+    };
+    const count = (idx: RecordIndex) => idx.db.prepare('SELECT count(*) FROM records').pluck().get() as number;
+    const rotate = () => logrotate(log, 'create', `  olddir ${path.join(dir, 'old')}\n  compress\n  delaycompress\n`);
+    const run = async (fn: (idx: RecordIndex) => Promise<void>) => {
+      const idx = new RecordIndex(dbOfTest);
+      const tl = new Tailer(idx, { sources: [{ path: log, rotatedDir: 'old' }], pollMs: 100 });
+      try {
+        await tl.start();
+        await fn(idx);
+        await tl.settle();
+      } finally {
+        await tl.stop();
+        idx.close();
+      }
+    };
+    await run(async (idx) => {
+      write(100);
+      await waitFor('100 lines', () => count(idx) >= 100);
+    });
+    write(100); // while stopped: written, then moved to old/ by the rotation
+    rotate();
+    write(200);
+    await run(async (idx) => {
+      await waitFor('400 lines', () => count(idx) >= 400);
+      write(50);
+      rotate(); // while running: the tail of the old file is read in old/
+      write(50);
+      rotate(); // and again, compressing the first one there
+      write(50);
+      await waitFor(`${n} lines`, () => count(idx) >= n, 5000).catch((e: Error) => {
+        const got = new Set((idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf));
+        const missing = range(0, n).filter((k) => !got.has(k));
+        throw new Error(`${e.message}; missing ${missing[0]}..${missing[missing.length - 1]} (${missing.length})`);
+      });
+      await sleep(300);
+      const stored = (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[])
+        .map(lineNumberOf)
+        .sort((a, b) => a - b);
+      assert.equal(stored, range(0, n), 'every line once');
+    });
+    assert.ok(existsSync(path.join(dir, 'old', 'access.log.2.gz')), 'logrotate moved and compressed them in old/');
+  },
+);
+
+t(
+  'a recycled inode is no gap: the newest row of that inode read at another path is not the one truncated',
+  async () => {
+    const idx = new RecordIndex(path.join(dir, 'i.db'));
     try {
-      await tl.start();
-      await fn(idx);
-      await tl.settle();
+      const a = path.join(dir, 'a.log');
+      writeFileSync(a, lines(0, 10));
+      await intakeFile(idx, a);
+      // The same inode now holds other content at another path (as after rename, delete, reuse).
+      renameSync(a, path.join(dir, 'b.log'));
+      await intakeFile(idx, path.join(dir, 'b.log'));
+      writeFileSync(path.join(dir, 'b.log'), lines(100, 110)); // rewritten in place, same inode...
+      const r = await intakeFile(idx, path.join(dir, 'b.log'));
+      assert.ok(r.gap, 'truncated in place at the path it was read at: a gap');
+      assert.is(r.gap!.fileId, idx.files()[0]!.id, 'on the file that was cut');
+      // ...while a row of that inode read at another path (renamed away, the inode recycled) is not cut.
+      const c = path.join(dir, 'c.log');
+      renameSync(path.join(dir, 'b.log'), c);
+      await intakeFile(idx, c);
+      idx.db.prepare(`UPDATE files SET path = ? WHERE id = ?`).run(path.join(dir, 'elsewhere.log'), idx.files()[1]!.id);
+      writeFileSync(c, lines(200, 210));
+      const again = await intakeFile(idx, c);
+      assert.is(again.gap, undefined, 'no gap for an inode last read at another path');
+      assert.is(again.records, 10);
     } finally {
-      await tl.stop();
       idx.close();
     }
-  };
-  await run(async (idx) => {
-    write(100);
-    await waitFor('100 lines', () => count(idx) >= 100);
-  });
-  write(100); // while stopped: written, then moved to old/ by the rotation
-  rotate();
-  write(200);
-  await run(async (idx) => {
-    await waitFor('400 lines', () => count(idx) >= 400);
-    write(50);
-    rotate(); // while running: the tail of the old file is read in old/
-    write(50);
-    rotate(); // and again, compressing the first one there
-    write(50);
-    await waitFor(`${n} lines`, () => count(idx) >= n, 5000).catch((e: Error) => {
-      const got = new Set((idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf));
-      const missing = range(0, n).filter((k) => !got.has(k));
-      throw new Error(`${e.message}; missing ${missing[0]}..${missing[missing.length - 1]} (${missing.length})`);
-    });
-    await sleep(300);
-    const stored = (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
-    assert.equal(stored, range(0, n), 'every line once');
-  });
-  assert.ok(existsSync(path.join(dir, 'old', 'access.log.2.gz')), 'logrotate moved and compressed them in old/');
-});
-
-t('a recycled inode is no gap: the newest row of that inode read at another path is not the one truncated', async () => {
-  const idx = new RecordIndex(path.join(dir, 'i.db'));
-  try {
-    const a = path.join(dir, 'a.log');
-    writeFileSync(a, lines(0, 10));
-    await intakeFile(idx, a);
-    // The same inode now holds other content at another path (as after rename, delete, reuse).
-    renameSync(a, path.join(dir, 'b.log'));
-    await intakeFile(idx, path.join(dir, 'b.log'));
-    writeFileSync(path.join(dir, 'b.log'), lines(100, 110)); // rewritten in place, same inode...
-    const r = await intakeFile(idx, path.join(dir, 'b.log'));
-    assert.ok(r.gap, 'truncated in place at the path it was read at: a gap');
-    assert.is(r.gap!.fileId, idx.files()[0]!.id, 'on the file that was cut');
-    // ...while a row of that inode read at another path (renamed away, the inode recycled) is not cut.
-    const c = path.join(dir, 'c.log');
-    renameSync(path.join(dir, 'b.log'), c);
-    await intakeFile(idx, c);
-    idx.db.prepare(`UPDATE files SET path = ? WHERE id = ?`).run(path.join(dir, 'elsewhere.log'), idx.files()[1]!.id);
-    writeFileSync(c, lines(200, 210));
-    const again = await intakeFile(idx, c);
-    assert.is(again.gap, undefined, 'no gap for an inode last read at another path');
-    assert.is(again.records, 10);
-  } finally {
-    idx.close();
-  }
-});
+  },
+);
 
 t('a restart reads a file that appeared while stopped from its start; only the very first start skips', async () => {
   const db = path.join(dir, 'i.db');
@@ -412,16 +488,22 @@ t('a restart reads a file that appeared while stopped from its start; only the v
     }
   };
   const count = (idx: RecordIndex) => idx.db.prepare('SELECT count(*) FROM records').pluck().get() as number;
-  await run(async (idx) => { assert.is(count(idx), 0, 'first start: existing lines are not backfilled'); });
+  await run(async (idx) => {
+    assert.is(count(idx), 0, 'first start: existing lines are not backfilled');
+  });
   writeFileSync(path.join(dir, 'b.log'), lines(10, 20)); // while stopped
   appendFileSync(path.join(dir, 'a.log'), lines(20, 25));
-  await run(async (idx) => { assert.is(count(idx), 15, 'the new file whole, the known one from its checkpoint'); });
+  await run(async (idx) => {
+    assert.is(count(idx), 15, 'the new file whole, the known one from its checkpoint');
+  });
   // An index with files but no mark (made by ingest, or by an older claw-trace) is no first start.
   const idx = new RecordIndex(db);
   idx.db.prepare(`DELETE FROM meta WHERE key = 'follow_started'`).run();
   idx.close();
   writeFileSync(path.join(dir, 'c.log'), lines(30, 33));
-  await run(async (i) => { assert.is(count(i), 18); });
+  await run(async (i) => {
+    assert.is(count(i), 18);
+  });
 });
 
 // The agent's /metrics counts the gaps.

@@ -9,9 +9,15 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const uvuBin = path.resolve(here, '../../node_modules/uvu/bin.js');
 const pattern = `(${process.argv[2] ?? ''}).*\\.test\\.js$`; // npm test -- parsers: only files matching 'parsers'
-const child = spawn(process.execPath, [uvuBin, here, pattern], { stdio: ['ignore', 'pipe', 'inherit'], env: process.stdout.isTTY ? process.env : { ...process.env, NO_COLOR: '1' } });
+const child = spawn(process.execPath, [uvuBin, here, pattern], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env: process.stdout.isTTY ? process.env : { ...process.env, NO_COLOR: '1' },
+});
 let out = '';
-child.stdout.on('data', (d: Buffer) => { out += d.toString(); process.stdout.write(d); });
+child.stdout.on('data', (d: Buffer) => {
+  out += d.toString();
+  process.stdout.write(d);
+});
 child.on('close', (code) => {
   const num = (label: string) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(out)?.[1] ?? NaN);
   const total = num('Total');

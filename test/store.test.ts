@@ -1,49 +1,67 @@
-import { suite } from 'uvu';
-import * as assert from 'uvu/assert';
-import Database from '../src/store/sqlite.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { RecordIndex, IndexOpenError, MAX_REQUEST_ID_CHARS } from '../src/store/recordIndex.js';
-import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/schema.js';
-import { combinedLine, fixture } from './helpers.js';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 import { startCheckpointer } from '../src/store/checkpointer.js';
+import { IndexOpenError, MAX_REQUEST_ID_CHARS, RecordIndex } from '../src/store/recordIndex.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/schema.js';
+import Database from '../src/store/sqlite.js';
+import { combinedLine, fixture } from './helpers.js';
+
 const REPO_FIXTURES = path.dirname(fixture('x'));
-import { intakeFile } from '../src/intake/intakeFile.js';
+
 import { LogRecord } from '../parsers/index.js';
-import { FANOUT, RUN_CAP, pickMerge, sizeClass } from '../src/store/idRuns.js';
+import { intakeFile } from '../src/intake/intakeFile.js';
+import { FANOUT, pickMerge, RUN_CAP, sizeClass } from '../src/store/idRuns.js';
 import { applyRetention } from '../src/store/retention.js';
 
 const t = suite('store');
 let dir = '';
-t.before.each(() => { dir = mkdtempSync(path.join(tmpdir(), 'claw-store-')); });
+t.before.each(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'claw-store-'));
+});
 t.after.each(() => rmSync(dir, { recursive: true, force: true }));
 
 t('a new index gets the current schema; reopening keeps it', () => {
   const file = path.join(dir, 'i.db');
   new RecordIndex(file).close();
   const idx = new RecordIndex(file);
-  assert.is(idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+  assert.is(
+    idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(),
+    String(SCHEMA_VERSION),
+  );
   assert.is(idx.db.pragma('journal_mode', { simple: true }), 'wal');
   idx.close();
 });
 
-t('an index of schema 1 (the first release) is migrated in place: its lines stay, the change log is added', async () => {
-  const file = path.join(dir, 'v1.db');
-  const db = new Database(file);
-  db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
-  db.exec(MIGRATIONS[0]!);
-  db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', '1')`).run();
-  db.prepare(`INSERT INTO files (path, fp_len, fp_hash, format, updated_at) VALUES ('/var/log/nginx/access.log', 0, 'x', 'nginx-combined', 0)`).run();
-  db.close();
-  const idx = new RecordIndex(file);
-  assert.is(idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
-  assert.is(idx.files().length, 1, 'the old rows are kept');
-  assert.match(idx.indexId, /^[0-9a-f]{32}$/);
-  await intakeFile(idx, path.join(REPO_FIXTURES, 'nginx', 'combined.log'));
-  assert.ok((idx.db.prepare(`SELECT count(*) FROM batches`).pluck().get() as number) > 0, 'commits are logged for the exporter');
-  idx.close();
-});
+t(
+  'an index of schema 1 (the first release) is migrated in place: its lines stay, the change log is added',
+  async () => {
+    const file = path.join(dir, 'v1.db');
+    const db = new Database(file);
+    db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    db.exec(MIGRATIONS[0]!);
+    db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', '1')`).run();
+    db.prepare(
+      `INSERT INTO files (path, fp_len, fp_hash, format, updated_at) VALUES ('/var/log/nginx/access.log', 0, 'x', 'nginx-combined', 0)`,
+    ).run();
+    db.close();
+    const idx = new RecordIndex(file);
+    assert.is(
+      idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(),
+      String(SCHEMA_VERSION),
+    );
+    assert.is(idx.files().length, 1, 'the old rows are kept');
+    assert.match(idx.indexId, /^[0-9a-f]{32}$/);
+    await intakeFile(idx, path.join(REPO_FIXTURES, 'nginx', 'combined.log'));
+    assert.ok(
+      (idx.db.prepare(`SELECT count(*) FROM batches`).pluck().get() as number) > 0,
+      'commits are logged for the exporter',
+    );
+    idx.close();
+  },
+);
 
 t('a newer schema or a foreign database is refused with a clear message, never touched', () => {
   const newer = path.join(dir, 'newer.db');
@@ -51,7 +69,10 @@ t('a newer schema or a foreign database is refused with a clear message, never t
   const db = new Database(newer);
   db.prepare(`UPDATE meta SET value = '99' WHERE key = 'schema_version'`).run();
   db.close();
-  assert.throws(() => new RecordIndex(newer), (e: Error) => e instanceof IndexOpenError && /newer claw-trace \(schema 99/.test(e.message));
+  assert.throws(
+    () => new RecordIndex(newer),
+    (e: Error) => e instanceof IndexOpenError && /newer claw-trace \(schema 99/.test(e.message),
+  );
   const foreign = path.join(dir, 'foreign.db');
   const f = new Database(foreign);
   f.exec('CREATE TABLE accounts (id INTEGER)');
@@ -61,13 +82,19 @@ t('a newer schema or a foreign database is refused with a clear message, never t
   assert.ok(readFileSync(foreign).equals(before), 'byte for byte as it was (not switched to WAL)');
   assert.not.ok(existsSync(`${foreign}-wal`) || existsSync(`${foreign}-shm`), 'no WAL files made beside it');
   const newerBytes = readFileSync(newer);
-  assert.throws(() => new RecordIndex(newer), (e: Error) => e instanceof IndexOpenError);
+  assert.throws(
+    () => new RecordIndex(newer),
+    (e: Error) => e instanceof IndexOpenError,
+  );
   assert.ok(readFileSync(newer).equals(newerBytes), 'a newer index is not written either');
   const g = new Database(foreign);
   assert.equal(g.prepare(`SELECT name FROM sqlite_master`).pluck().all(), ['accounts'], 'left as it was');
   g.close();
   writeFileSync(path.join(dir, 'garbage.db'), 'this is not sqlite at all, just text '.repeat(200));
-  assert.throws(() => new RecordIndex(path.join(dir, 'garbage.db')), (e: Error) => e instanceof IndexOpenError && /cannot open the index/.test(e.message));
+  assert.throws(
+    () => new RecordIndex(path.join(dir, 'garbage.db')),
+    (e: Error) => e instanceof IndexOpenError && /cannot open the index/.test(e.message),
+  );
 });
 
 t('the index, the outbox and their WAL/SHM files are 0600, a folder made for them 0700', async () => {
@@ -81,7 +108,15 @@ t('the index, the outbox and their WAL/SHM files are 0600, a folder made for the
   const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
   assert.is(mode(sub), '700');
   assert.is(mode(path.join(dir, 'private')), '700');
-  for (const p of [file, `${file}-wal`, `${file}-shm`, outboxPathFor(file), `${outboxPathFor(file)}-wal`, `${outboxPathFor(file)}-shm`]) assert.is(mode(p), '600', p);
+  for (const p of [
+    file,
+    `${file}-wal`,
+    `${file}-shm`,
+    outboxPathFor(file),
+    `${outboxPathFor(file)}-wal`,
+    `${outboxPathFor(file)}-shm`,
+  ])
+    assert.is(mode(p), '600', p);
   ob.close();
   idx.close();
 });
@@ -89,10 +124,13 @@ t('the index, the outbox and their WAL/SHM files are 0600, a folder made for the
 t('hostile request IDs are bound as parameters, stored bounded, and found again', async () => {
   const hostile = `x'); DROP TABLE records; --${'y'.repeat(400)}`;
   const log = path.join(dir, 'json.log');
-  writeFileSync(log, [
-    JSON.stringify({ msec: '1795352512.486', req_id: hostile, status: '502', request: 'GET / HTTP/1.1' }),
-    JSON.stringify({ msec: '1795352513.486', req_id: 'plain-id', status: '200', request: 'GET / HTTP/1.1' }),
-  ].join('\n') + '\n');
+  writeFileSync(
+    log,
+    `${[
+      JSON.stringify({ msec: '1795352512.486', req_id: hostile, status: '502', request: 'GET / HTTP/1.1' }),
+      JSON.stringify({ msec: '1795352513.486', req_id: 'plain-id', status: '200', request: 'GET / HTTP/1.1' }),
+    ].join('\n')}\n`,
+  );
   const idx = new RecordIndex(path.join(dir, 'i.db'));
   await intakeFile(idx, log, { format: 'nginx-json' });
   const rows = idx.byRequestId(hostile);
@@ -108,7 +146,7 @@ t('the checkpointer thread moves committed pages from the WAL into the index; th
   const db = path.join(dir, 'ck.db');
   const idx = new RecordIndex(db, { walCheckpointMiB: 64 });
   const log = path.join(dir, 'access.log');
-  writeFileSync(log, Array.from({ length: 20_000 }, (_, i) => combinedLine(i)).join('\n') + '\n');
+  writeFileSync(log, `${Array.from({ length: 20_000 }, (_, i) => combinedLine(i)).join('\n')}\n`);
   await intakeFile(idx, log);
   const size = () => statSync(db).size;
   const before = size();
@@ -123,7 +161,14 @@ t('the checkpointer thread moves committed pages from the WAL into the index; th
 });
 
 /** Commits `n` access lines with request IDs `${prefix}${i}` (and a trace ID on every 7th) to file `fileId`. */
-function commitLines(idx: RecordIndex, fileId: number, from: number, n: number, prefix: string, time = (i: number) => 1_790_000_000_000 + i * 10): void {
+function commitLines(
+  idx: RecordIndex,
+  fileId: number,
+  from: number,
+  n: number,
+  prefix: string,
+  time = (i: number) => 1_790_000_000_000 + i * 10,
+): void {
   const lines = [];
   for (let i = from; i < from + n; i++) {
     const r = new LogRecord('nginx-access', time(i));
@@ -136,7 +181,17 @@ function commitLines(idx: RecordIndex, fileId: number, from: number, n: number, 
   }
   idx.commitBatch(fileId, lines, [], { offset: (from + n) * 100, lineNo: from + n, linesCut: 0 });
 }
-const addTestFile = (idx: RecordIndex) => idx.addFile({ path: '/var/log/x.log', dev: 1, ino: 2, fpLen: 1, fpHash: 'h', format: 'nginx-claw_json', region: null, options: {} });
+const addTestFile = (idx: RecordIndex) =>
+  idx.addFile({
+    path: '/var/log/x.log',
+    dev: 1,
+    ino: 2,
+    fpLen: 1,
+    fpHash: 'h',
+    format: 'nginx-claw_json',
+    region: null,
+    options: {},
+  });
 
 t('an index of schema 3 is migrated to 4: its request and trace IDs become one run, found as before', () => {
   const file = path.join(dir, 'v3.db');
@@ -144,24 +199,54 @@ t('an index of schema 3 is migrated to 4: its request and trace IDs become one r
   db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
   for (const m of MIGRATIONS.slice(0, 3)) db.exec(m);
   db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', '3')`).run();
-  db.prepare(`INSERT INTO files (id, path, fp_len, fp_hash, format, updated_at) VALUES (1, '/var/log/nginx/access.log', 0, 'x', 'nginx-combined', 0)`).run();
-  const ins = db.prepare(`INSERT INTO records (id, line_no, time, source, request_id, trace_id, status, raw) VALUES (?, ?, ?, 'nginx-access', ?, ?, 200, ?)`);
-  for (let i = 0; i < 1000; i++) ins.run((1n << 40n) | BigInt(i * 100), i + 1, 1_790_000_000_000 + i, i % 10 === 9 ? null : `old-${i}`, i % 3 === 0 ? `t-${i}` : null, `raw ${i}`);
+  db.prepare(
+    `INSERT INTO files (id, path, fp_len, fp_hash, format, updated_at) VALUES (1, '/var/log/nginx/access.log', 0, 'x', 'nginx-combined', 0)`,
+  ).run();
+  const ins = db.prepare(
+    `INSERT INTO records (id, line_no, time, source, request_id, trace_id, status, raw) VALUES (?, ?, ?, 'nginx-access', ?, ?, 200, ?)`,
+  );
+  for (let i = 0; i < 1000; i++)
+    ins.run(
+      (1n << 40n) | BigInt(i * 100),
+      i + 1,
+      1_790_000_000_000 + i,
+      i % 10 === 9 ? null : `old-${i}`,
+      i % 3 === 0 ? `t-${i}` : null,
+      `raw ${i}`,
+    );
   db.close();
   const idx = new RecordIndex(file);
-  assert.is(idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
-  const indexes = idx.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('records_request', 'records_trace')`).pluck().all();
+  assert.is(
+    idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(),
+    String(SCHEMA_VERSION),
+  );
+  const indexes = idx.db
+    .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('records_request', 'records_trace')`)
+    .pluck()
+    .all();
   assert.equal(indexes, [], 'the random-keyed B-tree indexes are gone');
   assert.equal(idx.db.prepare(`SELECT run, entries FROM id_runs`).all(), [{ run: 1, entries: 900 + 334 }]);
-  assert.equal(idx.byRequestId('old-42').map((r) => r.raw), ['raw 42']);
+  assert.equal(
+    idx.byRequestId('old-42').map((r) => r.raw),
+    ['raw 42'],
+  );
   assert.equal(idx.byRequestId('old-49'), [], 'a line without an ID');
-  assert.equal(idx.byTraceId('t-42').map((r) => r.raw), ['raw 42']);
+  assert.equal(
+    idx.byTraceId('t-42').map((r) => r.raw),
+    ['raw 42'],
+  );
   assert.equal(idx.requestIdsWithPrefix('old-10', 3), ['old-10', 'old-100', 'old-101']);
   assert.ok(idx.hasRequestId('old-0'));
   // New lines go on in runs of their own.
   commitLines(idx, addTestFile(idx).id, 0, 10, 'new-');
-  assert.equal(idx.byRequestId('new-3').map((r) => r.raw), ['line 3 new-3']);
-  assert.equal(idx.byRequestId('old-3').map((r) => r.raw), ['raw 3']);
+  assert.equal(
+    idx.byRequestId('new-3').map((r) => r.raw),
+    ['line 3 new-3'],
+  );
+  assert.equal(
+    idx.byRequestId('old-3').map((r) => r.raw),
+    ['raw 3'],
+  );
   idx.close();
 });
 
@@ -176,41 +261,72 @@ t('ID runs: merge policy (pure): 8 runs of a size class make one of the next; ru
   assert.is(pickMerge(runs(Array(FANOUT).fill(RUN_CAP))), undefined);
 });
 
-t('ID runs: thousands of commits are merged step by step inside them; every ID is found once, the run count stays bounded; retention drops old runs', async () => {
-  const idx = new RecordIndex(path.join(dir, 'runs.db'));
-  const fileId = addTestFile(idx).id;
-  const N = 60_000;
-  let maxRuns = 0;
-  for (let i = 0; i < N; i += 150) {
-    commitLines(idx, fileId, i, 150, 'id-');
-    maxRuns = Math.max(maxRuns, idx.db.prepare(`SELECT count(*) FROM id_runs WHERE state = 0`).pluck().get() as number);
-  }
-  // Readable runs: at most 7 per size class below the cap, plus one being merged.
-  assert.ok(maxRuns <= 3 * (FANOUT - 1) + FANOUT, `runs readable at most ${maxRuns}`);
-  const entries = idx.db.prepare(`SELECT count(*) FROM ids WHERE run IN (SELECT run FROM id_runs WHERE state = 0)`).pluck().get() as number;
-  assert.is(entries, N + Math.ceil(N / 7), 'each ID once among the readable runs');
-  for (let i = 0; i < N; i += 997) {
-    assert.equal(idx.byRequestId(`id-${i}`).map((r) => r.raw), [`line ${i} id-${i}`]);
-  }
-  assert.equal(idx.byTraceId('trace-700').map((r) => r.request_id), ['id-700']);
-  assert.equal(idx.requestIdsWithPrefix('id-5999', 20), ['id-5999', 'id-59990', 'id-59991', 'id-59992', 'id-59993', 'id-59994', 'id-59995', 'id-59996', 'id-59997', 'id-59998', 'id-59999']);
-  // A merge in progress survives a reopen (its cursor is in the index) and goes on with the next commits.
-  idx.close();
-  const again = new RecordIndex(path.join(dir, 'runs.db'));
-  commitLines(again, fileId, N, 150, 'id-');
-  assert.equal(again.byRequestId(`id-${N + 1}`).length, 1);
-  assert.equal(again.byRequestId('id-12345').length, 1);
-  // Retention: records older than the cutoff go; runs only they were in go whole; the rest still answer.
-  const cutoff = 1_790_000_000_000 + 40_000 * 10;
-  const before = again.db.prepare(`SELECT count(*) FROM ids`).pluck().get() as number;
-  await applyRetention(again, { maxAgeMs: 0 }, cutoff);
-  assert.equal(again.byRequestId('id-100'), [], 'expired');
-  assert.equal(again.byRequestId('id-45000').length, 1, 'kept');
-  assert.is(again.hasRequestId('id-100'), false);
-  const after = again.db.prepare(`SELECT count(*) FROM ids`).pluck().get() as number;
-  assert.ok(after < before, `ID entries deleted with their runs (${before} -> ${after})`);
-  assert.is(again.db.prepare(`SELECT count(*) FROM id_runs WHERE state = 2`).pluck().get(), 0, 'no retired run left over');
-  again.close();
-});
+t(
+  'ID runs: thousands of commits are merged step by step inside them; every ID is found once, the run count stays bounded; retention drops old runs',
+  async () => {
+    const idx = new RecordIndex(path.join(dir, 'runs.db'));
+    const fileId = addTestFile(idx).id;
+    const N = 60_000;
+    let maxRuns = 0;
+    for (let i = 0; i < N; i += 150) {
+      commitLines(idx, fileId, i, 150, 'id-');
+      maxRuns = Math.max(
+        maxRuns,
+        idx.db.prepare(`SELECT count(*) FROM id_runs WHERE state = 0`).pluck().get() as number,
+      );
+    }
+    // Readable runs: at most 7 per size class below the cap, plus one being merged.
+    assert.ok(maxRuns <= 3 * (FANOUT - 1) + FANOUT, `runs readable at most ${maxRuns}`);
+    const entries = idx.db
+      .prepare(`SELECT count(*) FROM ids WHERE run IN (SELECT run FROM id_runs WHERE state = 0)`)
+      .pluck()
+      .get() as number;
+    assert.is(entries, N + Math.ceil(N / 7), 'each ID once among the readable runs');
+    for (let i = 0; i < N; i += 997) {
+      assert.equal(
+        idx.byRequestId(`id-${i}`).map((r) => r.raw),
+        [`line ${i} id-${i}`],
+      );
+    }
+    assert.equal(
+      idx.byTraceId('trace-700').map((r) => r.request_id),
+      ['id-700'],
+    );
+    assert.equal(idx.requestIdsWithPrefix('id-5999', 20), [
+      'id-5999',
+      'id-59990',
+      'id-59991',
+      'id-59992',
+      'id-59993',
+      'id-59994',
+      'id-59995',
+      'id-59996',
+      'id-59997',
+      'id-59998',
+      'id-59999',
+    ]);
+    // A merge in progress survives a reopen (its cursor is in the index) and goes on with the next commits.
+    idx.close();
+    const again = new RecordIndex(path.join(dir, 'runs.db'));
+    commitLines(again, fileId, N, 150, 'id-');
+    assert.equal(again.byRequestId(`id-${N + 1}`).length, 1);
+    assert.equal(again.byRequestId('id-12345').length, 1);
+    // Retention: records older than the cutoff go; runs only they were in go whole; the rest still answer.
+    const cutoff = 1_790_000_000_000 + 40_000 * 10;
+    const before = again.db.prepare(`SELECT count(*) FROM ids`).pluck().get() as number;
+    await applyRetention(again, { maxAgeMs: 0 }, cutoff);
+    assert.equal(again.byRequestId('id-100'), [], 'expired');
+    assert.equal(again.byRequestId('id-45000').length, 1, 'kept');
+    assert.is(again.hasRequestId('id-100'), false);
+    const after = again.db.prepare(`SELECT count(*) FROM ids`).pluck().get() as number;
+    assert.ok(after < before, `ID entries deleted with their runs (${before} -> ${after})`);
+    assert.is(
+      again.db.prepare(`SELECT count(*) FROM id_runs WHERE state = 2`).pluck().get(),
+      0,
+      'no retired run left over',
+    );
+    again.close();
+  },
+);
 
 t.run();

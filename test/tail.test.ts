@@ -2,18 +2,32 @@
  * Live tailing through every kind of rotation, with real writers: a process appending lines,
  * logrotate, nginx reopening on USR1 while traffic flows, and Caddy rolling its own log.
  */
-import { suite } from 'uvu';
-import * as assert from 'uvu/assert';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import {
+  appendFileSync,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import http from 'node:http';
-import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
+import { freePort } from '../fixtures/lab/upstreams.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { Tailer, type TailerOptions } from '../src/tail/tailer.js';
-import { freePort } from '../fixtures/lab/upstreams.js';
-import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
 import { combinedLine, lineNumberOf } from './helpers.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
@@ -32,9 +46,11 @@ t.after.each(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const lines = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => combinedLine(from + k)).join('\n') + '\n';
+const lines = (from: number, to: number) =>
+  `${Array.from({ length: to - from }, (_, k) => combinedLine(from + k)).join('\n')}\n`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const stored = () => (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
+const stored = () =>
+  (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, k) => a + k);
 
 async function waitFor(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
@@ -60,7 +76,7 @@ t('first start begins at the end of existing files; appended lines and partial l
   assert.equal(stored(), [], 'existing lines are not backfilled');
   appendFileSync(log, lines(100, 150) + combinedLine(150).slice(0, 20));
   await waitFor('appended lines', () => stored().length === 50);
-  appendFileSync(log, combinedLine(150).slice(20) + '\n');
+  appendFileSync(log, `${combinedLine(150).slice(20)}\n`);
   await waitFor('the completed line', () => stored().length === 51);
   assert.equal(stored(), range(100, 151));
 });
@@ -89,7 +105,9 @@ t('rename + create while the writer still appends to the old file: every line on
   await follow({ sources: [{ path: log }] });
   let fd = openSync(log, 'a');
   let n = 0;
-  const write = (k: number) => { for (let i = 0; i < k; i++) writeSync(fd, combinedLine(n++) + '\n'); };
+  const write = (k: number) => {
+    for (let i = 0; i < k; i++) writeSync(fd, `${combinedLine(n++)}\n`);
+  };
   write(200);
   await sleep(50);
   renameSync(log, path.join(dir, 'access.log.1')); // rotated away...
@@ -117,92 +135,144 @@ t('a file briefly missing: deleted, then written again from scratch', async () =
   assert.equal(stored(), range(0, 15));
 });
 
-t('a glob matching thousands of files (CLAW_MANY_FILES, default 3,000; 10,000 by hand): idle polls only stat them (no read), a change is read, the count is said', async () => {
-  const many = path.join(dir, 'many');
-  mkdirSync(many);
-  const N = Number(process.env.CLAW_MANY_FILES ?? 3000);
-  for (let i = 0; i < N; i++) writeFileSync(path.join(many, `f${i}.log`), combinedLine(i) + '\n');
-  let reads = 0;
-  let said = 0;
-  const began = Date.now();
-  await follow({ sources: [{ path: path.join(many, '*.log') }], pollMs: 100, backfill: true, onRead: () => { reads++; }, onManyFiles: (n) => { said = n; } });
-  const startMs = Date.now() - began;
-  assert.is(stored().length, N);
-  await tailer!.settle();
-  reads = 0;
-  const cpu = process.cpuUsage();
-  await sleep(1000); // ten polls of every idle file
-  const used = process.cpuUsage(cpu);
-  const idleCpuMs = (used.user + used.system) / 1000;
-  assert.is(reads, 0, 'an idle file is not opened by the poll');
-  appendFileSync(path.join(many, 'f7.log'), combinedLine(N) + '\n');
-  await waitFor('the appended line', () => stored().length === N + 1);
-  assert.is(said, 2001, 'the warning, once, when the limit is passed');
-  process.stdout.write(`\n  ${N} files: start (backfill) ${startMs} ms, idle CPU ${Math.round(idleCpuMs)} ms per s of 10 polls\n`);
-});
+t(
+  'a glob matching thousands of files (CLAW_MANY_FILES, default 3,000; 10,000 by hand): idle polls only stat them (no read), a change is read, the count is said',
+  async () => {
+    const many = path.join(dir, 'many');
+    mkdirSync(many);
+    const N = Number(process.env.CLAW_MANY_FILES ?? 3000);
+    for (let i = 0; i < N; i++) writeFileSync(path.join(many, `f${i}.log`), `${combinedLine(i)}\n`);
+    let reads = 0;
+    let said = 0;
+    const began = Date.now();
+    await follow({
+      sources: [{ path: path.join(many, '*.log') }],
+      pollMs: 100,
+      backfill: true,
+      onRead: () => {
+        reads++;
+      },
+      onManyFiles: (n) => {
+        said = n;
+      },
+    });
+    const startMs = Date.now() - began;
+    assert.is(stored().length, N);
+    await tailer!.settle();
+    reads = 0;
+    const cpu = process.cpuUsage();
+    await sleep(1000); // ten polls of every idle file
+    const used = process.cpuUsage(cpu);
+    const idleCpuMs = (used.user + used.system) / 1000;
+    assert.is(reads, 0, 'an idle file is not opened by the poll');
+    appendFileSync(path.join(many, 'f7.log'), `${combinedLine(N)}\n`);
+    await waitFor('the appended line', () => stored().length === N + 1);
+    assert.is(said, 2001, 'the warning, once, when the limit is passed');
+    process.stdout.write(
+      `\n  ${N} files: start (backfill) ${startMs} ms, idle CPU ${Math.round(idleCpuMs)} ms per s of 10 polls\n`,
+    );
+  },
+);
 
-t('a source that is a symlink to a file outside the configured folders is not read (said once), unless followSymlinks', async () => {
-  const logs = path.join(dir, 'logs');
-  const outside = path.join(dir, 'outside');
-  mkdirSync(logs);
-  mkdirSync(outside);
-  writeFileSync(path.join(outside, 'secret.log'), lines(0, 5));
-  symlinkSync(path.join(outside, 'secret.log'), path.join(logs, 'access.log'));
-  writeFileSync(path.join(logs, 'real-2026.log'), lines(100, 103));
-  symlinkSync(path.join(logs, 'real-2026.log'), path.join(logs, 'current.log')); // inside: read
-  const errors: string[] = [];
-  tailer = new Tailer(idx, { sources: [{ path: path.join(logs, '*.log') }], backfill: true, pollMs: 100, onError: (f, e) => errors.push(`${f}: ${e.message}`) });
-  await tailer.start();
-  await sleep(300);
-  assert.equal(stored(), [100, 101, 102], 'the inside file (once, by whichever name), not the outside one');
-  assert.is(errors.length, 1, errors.join('\n'));
-  assert.match(errors[0]!, /access\.log: a symlink to .*outside.*secret\.log, outside the configured folders .*: not read \(followSymlinks: true/);
-  await tailer.stop();
-  tailer = new Tailer(idx, { sources: [{ path: path.join(logs, '*.log'), followSymlinks: true }], pollMs: 100 });
-  await tailer.start();
-  await waitFor('the outside file, when asked for', () => stored().length === 8);
-});
+t(
+  'a source that is a symlink to a file outside the configured folders is not read (said once), unless followSymlinks',
+  async () => {
+    const logs = path.join(dir, 'logs');
+    const outside = path.join(dir, 'outside');
+    mkdirSync(logs);
+    mkdirSync(outside);
+    writeFileSync(path.join(outside, 'secret.log'), lines(0, 5));
+    symlinkSync(path.join(outside, 'secret.log'), path.join(logs, 'access.log'));
+    writeFileSync(path.join(logs, 'real-2026.log'), lines(100, 103));
+    symlinkSync(path.join(logs, 'real-2026.log'), path.join(logs, 'current.log')); // inside: read
+    const errors: string[] = [];
+    tailer = new Tailer(idx, {
+      sources: [{ path: path.join(logs, '*.log') }],
+      backfill: true,
+      pollMs: 100,
+      onError: (f, e) => errors.push(`${f}: ${e.message}`),
+    });
+    await tailer.start();
+    await sleep(300);
+    assert.equal(stored(), [100, 101, 102], 'the inside file (once, by whichever name), not the outside one');
+    assert.is(errors.length, 1, errors.join('\n'));
+    assert.match(
+      errors[0]!,
+      /access\.log: a symlink to .*outside.*secret\.log, outside the configured folders .*: not read \(followSymlinks: true/,
+    );
+    await tailer.stop();
+    tailer = new Tailer(idx, { sources: [{ path: path.join(logs, '*.log'), followSymlinks: true }], pollMs: 100 });
+    await tailer.start();
+    await waitFor('the outside file, when asked for', () => stored().length === 8);
+  },
+);
 
 const rotate = testNeeding(['logrotate'], 'tail.test (logrotate)', t);
-rotate.run('logrotate copytruncate while lines flow: none twice, the gap recorded, at most the lines between copy and truncate lost', async () => {
-  assertTools(rotate.missing);
-  const log = path.join(dir, 'access.log');
-  writeFileSync(log, '');
-  await follow({ sources: [{ path: path.join(dir, 'access.log*') }] });
-  let n = 0;
-  const writer = setInterval(() => { appendFileSync(log, lines(n, n + 20)); n += 20; }, 10);
-  await sleep(400);
-  writeFileSync(path.join(dir, 'lr.conf'), `${log} {\n  rotate 3\n  copytruncate\n  missingok\n}\n`);
-  const r = spawnSync('logrotate', ['-f', '-s', path.join(dir, 'lr.state'), path.join(dir, 'lr.conf')], { encoding: 'utf8' });
-  assert.is(r.status, 0, r.stderr);
-  await sleep(400);
-  clearInterval(writer);
-  await waitFor('the tail after rotation', () => stored().at(-1) === n - 1);
-  await sleep(300);
-  const got = stored();
-  assert.equal(got, [...new Set(got)], 'no line twice');
-  assert.ok(n - got.length <= 40, `lost ${n - got.length} of ${n} (only those between copy and truncate may go)`);
-  assert.ok(idx.files().some((f) => f.gaps > 0) || n === got.length, 'the truncation is recorded as a gap when lines may be missing');
-});
+rotate.run(
+  'logrotate copytruncate while lines flow: none twice, the gap recorded, at most the lines between copy and truncate lost',
+  async () => {
+    assertTools(rotate.missing);
+    const log = path.join(dir, 'access.log');
+    writeFileSync(log, '');
+    await follow({ sources: [{ path: path.join(dir, 'access.log*') }] });
+    let n = 0;
+    const writer = setInterval(() => {
+      appendFileSync(log, lines(n, n + 20));
+      n += 20;
+    }, 10);
+    await sleep(400);
+    writeFileSync(path.join(dir, 'lr.conf'), `${log} {\n  rotate 3\n  copytruncate\n  missingok\n}\n`);
+    const r = spawnSync('logrotate', ['-f', '-s', path.join(dir, 'lr.state'), path.join(dir, 'lr.conf')], {
+      encoding: 'utf8',
+    });
+    assert.is(r.status, 0, r.stderr);
+    await sleep(400);
+    clearInterval(writer);
+    await waitFor('the tail after rotation', () => stored().at(-1) === n - 1);
+    await sleep(300);
+    const got = stored();
+    assert.equal(got, [...new Set(got)], 'no line twice');
+    assert.ok(n - got.length <= 40, `lost ${n - got.length} of ${n} (only those between copy and truncate may go)`);
+    assert.ok(
+      idx.files().some((f) => f.gaps > 0) || n === got.length,
+      'the truncation is recorded as a gap when lines may be missing',
+    );
+  },
+);
 
 const nginxTest = testNeeding(['nginx'], 'tail.test (nginx)', t);
 nginxTest.run('nginx reopening its log on USR1 while traffic flows: every request once', async () => {
   assertTools(nginxTest.missing);
   const port = await freePort();
   mkdirSync(path.join(dir, 'tmp'));
-  writeFileSync(path.join(dir, 'nginx.conf'), `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log; user root;
+  writeFileSync(
+    path.join(dir, 'nginx.conf'),
+    `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log; user root;
 events { worker_connections 64; }
 http { client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
   access_log ${dir}/access.log combined;
-  server { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } } }\n`);
+  server { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } } }\n`,
+  );
   const nginx = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'ignore' });
   try {
-    await waitFor('nginx', () => { try { return readFileSync(path.join(dir, 'nginx.pid'), 'utf8').trim().length > 0; } catch { return false; } });
+    await waitFor('nginx', () => {
+      try {
+        return readFileSync(path.join(dir, 'nginx.pid'), 'utf8').trim().length > 0;
+      } catch {
+        return false;
+      }
+    });
     await sleep(200);
     await follow({ sources: [{ path: path.join(dir, 'access.log') }] });
-    const get = (i: number) => new Promise<void>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port, path: `/r/${i}`, agent: false }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject);
-    });
+    const get = (i: number) =>
+      new Promise<void>((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port, path: `/r/${i}`, agent: false }, (res) => {
+            res.resume();
+            res.on('end', resolve);
+          })
+          .on('error', reject);
+      });
     const N = 600;
     for (let i = 0; i < N; i++) {
       if (i === 300) {
@@ -223,16 +293,39 @@ const caddyTest = testNeeding(['caddy'], 'tail.test (caddy)', t);
 caddyTest.run("Caddy's own roll (rename to access-<time>.log, then gzip): every request once", async () => {
   assertTools(caddyTest.missing);
   const port = await freePort();
-  writeFileSync(path.join(dir, 'Caddyfile'), `{\n\tadmin off\n\tauto_https off\n}\nhttp://:${port} {\n\tbind 127.0.0.1\n\tlog {\n\t\toutput file ${dir}/caddy/access.log {\n\t\t\troll_size 1MiB\n\t\t\troll_keep 10\n\t\t}\n\t\tformat json\n\t}\n\trespond "ok"\n}\n`);
+  writeFileSync(
+    path.join(dir, 'Caddyfile'),
+    `{\n\tadmin off\n\tauto_https off\n}\nhttp://:${port} {\n\tbind 127.0.0.1\n\tlog {\n\t\toutput file ${dir}/caddy/access.log {\n\t\t\troll_size 1MiB\n\t\t\troll_keep 10\n\t\t}\n\t\tformat json\n\t}\n\trespond "ok"\n}\n`,
+  );
   mkdirSync(path.join(dir, 'caddy'));
-  const caddy: ChildProcess = spawn('caddy', ['run', '--config', path.join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], {
-    stdio: 'ignore', env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
-  });
+  const caddy: ChildProcess = spawn(
+    'caddy',
+    ['run', '--config', path.join(dir, 'Caddyfile'), '--adapter', 'caddyfile'],
+    {
+      stdio: 'ignore',
+      env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
+    },
+  );
   try {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-    const get = (i: number) => new Promise<void>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port, path: `/r/${i}`, agent, headers: { 'user-agent': `roll-test ${'x'.repeat(400)}` } }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject);
-    });
+    const get = (i: number) =>
+      new Promise<void>((resolve, reject) => {
+        http
+          .get(
+            {
+              host: '127.0.0.1',
+              port,
+              path: `/r/${i}`,
+              agent,
+              headers: { 'user-agent': `roll-test ${'x'.repeat(400)}` },
+            },
+            (res) => {
+              res.resume();
+              res.on('end', resolve);
+            },
+          )
+          .on('error', reject);
+      });
     await waitForPort(port, caddy, 'caddy');
     await follow({ sources: [{ path: path.join(dir, 'caddy', 'access*.log*') }] });
     const N = 2500; // ~2 MB of access lines: at least one roll

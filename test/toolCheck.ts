@@ -2,7 +2,7 @@
  * Tests that need a system tool (nginx, caddy, logrotate): off CI, a machine without it skips
  * them with a message; on CI (CI set) the test runs and fails on the missing tool.
  */
-import { test, type Test } from 'uvu';
+import { type Test, test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { which } from '../fixtures/lab/lab.js';
 
@@ -10,10 +10,16 @@ import { which } from '../fixtures/lab/lab.js';
  * `suite` itself, or its `skip` when a tool is missing off CI (the test then shows as skipped,
  * not passed). On CI the test runs; start it with `assertTools(missing)` so it fails there.
  */
-export function testNeeding<T extends Test>(tools: string[], label: string, suite: T = test as T): { run: T; missing: string[] } {
+export function testNeeding<T extends Test>(
+  tools: string[],
+  label: string,
+  suite: T = test as T,
+): { run: T; missing: string[] } {
   const missing = tools.filter((t) => which(t) === undefined);
   if (missing.length > 0 && !process.env.CI) {
-    process.stderr.write(`SKIP ${label}: ${missing.join(', ')} not installed (apt-get install -y ${missing.join(' ')})\n`);
+    process.stderr.write(
+      `SKIP ${label}: ${missing.join(', ')} not installed (apt-get install -y ${missing.join(' ')})\n`,
+    );
     return { run: suite.skip as unknown as T, missing };
   }
   return { run: suite, missing };

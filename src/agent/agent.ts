@@ -6,33 +6,38 @@
  * flush the export outbox within a deadline, close. SIGHUP: reload the config (sources, labels,
  * retention; the API address and index path need a restart, and it says so).
  */
-import { readFileSync, statSync } from 'node:fs';
+
 import { lookup } from 'node:dns/promises';
+import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
-import type { Logger } from 'pino';
-import { RecordIndex } from '../store/recordIndex.js';
-import { Tailer } from '../tail/tailer.js';
-import { applyRetention } from '../store/retention.js';
-import { EXPORT_OFF, exportRequested } from '../export/requested.js';
-import type { ExportThread } from '../export/exportThread.js';
-import { startCheckpointer, type Checkpointer } from '../store/checkpointer.js';
-import type { ExportConfig } from '../export/config.js';
-import type { ExportStats } from '../export/pipeline.js';
-import { ConfigError, type AgentConfig } from './config.js';
-import { AgentMetrics } from './metrics.js';
-import { buildApi } from './api.js';
-import { QueryPool } from './queryPool.js';
-import type { AgentView } from './view.js';
+import bytes from 'bytes';
 import type { FastifyInstance } from 'fastify';
 import ms from 'ms';
-import bytes from 'bytes';
+import type { Logger } from 'pino';
+import type { ExportConfig } from '../export/config.js';
+import type { ExportThread } from '../export/exportThread.js';
+import type { ExportStats } from '../export/pipeline.js';
+import { EXPORT_OFF, exportRequested } from '../export/requested.js';
+import { type Checkpointer, startCheckpointer } from '../store/checkpointer.js';
+import { RecordIndex } from '../store/recordIndex.js';
+import { applyRetention } from '../store/retention.js';
+import { Tailer } from '../tail/tailer.js';
+import { buildApi } from './api.js';
+import { type AgentConfig, ConfigError } from './config.js';
+import { AgentMetrics } from './metrics.js';
+import { QueryPool } from './queryPool.js';
+import type { AgentView } from './view.js';
 
 /** An address (not a name) on the loopback interface: 127.0.0.0/8, ::1, ::ffff:127.x.x.x. */
 export function isLoopbackAddress(addr: string): boolean {
   if (isIP(addr) === 4) return addr.startsWith('127.');
   if (isIP(addr) === 6) {
     const a = addr.toLowerCase();
-    return a === '::1' || a === '0:0:0:0:0:0:0:1' || (a.startsWith('::ffff:') && isIP(a.slice(7)) === 4 && a.slice(7).startsWith('127.'));
+    return (
+      a === '::1' ||
+      a === '0:0:0:0:0:0:0:1' ||
+      (a.startsWith('::ffff:') && isIP(a.slice(7)) === 4 && a.slice(7).startsWith('127.'))
+    );
   }
   return false;
 }
@@ -58,13 +63,21 @@ export function readToken(c: AgentConfig, env: NodeJS.ProcessEnv = process.env):
     try {
       t = readFileSync(c.api.tokenFile, 'utf8').trim();
     } catch (e) {
-      throw new ConfigError(`api.tokenFile: cannot read ${c.api.tokenFile} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new ConfigError(
+        `api.tokenFile: cannot read ${c.api.tokenFile} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
     }
-    if (t.length < 16) throw new ConfigError(`api.tokenFile: the token in ${c.api.tokenFile} is shorter than 16 characters; use e.g. \`openssl rand -hex 32\``);
+    if (t.length < 16)
+      throw new ConfigError(
+        `api.tokenFile: the token in ${c.api.tokenFile} is shorter than 16 characters; use e.g. \`openssl rand -hex 32\``,
+      );
     return t;
   }
   const t = env[c.api.tokenEnv]?.trim();
-  if (t && t.length < 16) throw new ConfigError(`${c.api.tokenEnv}: the token is shorter than 16 characters; use e.g. \`openssl rand -hex 32\``);
+  if (t && t.length < 16)
+    throw new ConfigError(
+      `${c.api.tokenEnv}: the token is shorter than 16 characters; use e.g. \`openssl rand -hex 32\``,
+    );
   return t || undefined;
 }
 
@@ -72,11 +85,26 @@ export function readToken(c: AgentConfig, env: NodeJS.ProcessEnv = process.env):
 function listenError(e: NodeJS.ErrnoException, host: string, port: number): Error {
   const at = `cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}`;
   switch (e.code) {
-    case 'EADDRINUSE': return new ConfigError(`${at}: the port is in use (another claw-trace agent? \`ss -ltnp 'sport = :${port}'\` shows which process); stop it, or choose another port with --port or api.port`);
-    case 'EADDRNOTAVAIL': return new ConfigError(`${at}: ${host} is not an address of this machine; set api.host to 127.0.0.1 or one of its addresses`);
-    case 'ENOTFOUND': case 'EAI_AGAIN': case 'EAI_NONAME': return new ConfigError(`${at}: ${host} does not resolve to an address; set api.host to an IP address such as 127.0.0.1`);
-    case 'EACCES': return new ConfigError(`${at}: ports below 1024 need privileges; choose a port above 1023 with --port or api.port`);
-    default: return e;
+    case 'EADDRINUSE':
+      return new ConfigError(
+        `${at}: the port is in use (another claw-trace agent? \`ss -ltnp 'sport = :${port}'\` shows which process); stop it, or choose another port with --port or api.port`,
+      );
+    case 'EADDRNOTAVAIL':
+      return new ConfigError(
+        `${at}: ${host} is not an address of this machine; set api.host to 127.0.0.1 or one of its addresses`,
+      );
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+      return new ConfigError(
+        `${at}: ${host} does not resolve to an address; set api.host to an IP address such as 127.0.0.1`,
+      );
+    case 'EACCES':
+      return new ConfigError(
+        `${at}: ports below 1024 need privileges; choose a port above 1023 with --port or api.port`,
+      );
+    default:
+      return e;
   }
 }
 
@@ -104,17 +132,24 @@ export class Agent implements AgentView {
   queries: QueryPool | undefined;
   url = '';
 
-  constructor(private config: AgentConfig, private readonly log: Logger) {
+  constructor(
+    private config: AgentConfig,
+    private readonly log: Logger,
+  ) {
     this.token = readToken(config);
     if (isIP(config.api.host) && !isLoopbackAddress(config.api.host) && !this.token) {
-      throw new ConfigError(`api.host is ${config.api.host}, not loopback: the API needs a bearer token there. ` +
-        `Put one in $${config.api.tokenEnv} or a file named by api.tokenFile (e.g. \`openssl rand -hex 32\`), or bind 127.0.0.1`);
+      throw new ConfigError(
+        `api.host is ${config.api.host}, not loopback: the API needs a bearer token there. ` +
+          `Put one in $${config.api.tokenEnv} or a file named by api.tokenFile (e.g. \`openssl rand -hex 32\`), or bind 127.0.0.1`,
+      );
     }
     if (config.api.tokenFile) {
       const mode = statSync(config.api.tokenFile).mode;
       if ((mode & 0o044) !== 0) {
-        log.warn({ tokenFile: config.api.tokenFile, mode: (mode & 0o777).toString(8) },
-          `api.tokenFile ${config.api.tokenFile} is readable by other users (mode ${(mode & 0o777).toString(8)}): chmod 600 it`);
+        log.warn(
+          { tokenFile: config.api.tokenFile, mode: (mode & 0o777).toString(8) },
+          `api.tokenFile ${config.api.tokenFile} is readable by other users (mode ${(mode & 0o777).toString(8)}): chmod 600 it`,
+        );
       }
     }
     this.index = new RecordIndex(config.index, AGENT_INDEX_OPTIONS);
@@ -149,8 +184,10 @@ export class Agent implements AgentView {
     // Export starts where the index is now, before the tailer commits anything (the worker thread
     // starts a moment later and would otherwise skip the first batches).
     if (!this.token && !(await resolvesToLoopback(this.config.api.host))) {
-      throw new ConfigError(`api.host is ${this.config.api.host}, which does not resolve to loopback addresses only: the API needs a bearer token there. ` +
-        `Put one in $${this.config.api.tokenEnv} or a file named by api.tokenFile (e.g. \`openssl rand -hex 32\`), or bind 127.0.0.1`);
+      throw new ConfigError(
+        `api.host is ${this.config.api.host}, which does not resolve to loopback addresses only: the API needs a bearer token there. ` +
+          `Put one in $${this.config.api.tokenEnv} or a file named by api.tokenFile (e.g. \`openssl rand -hex 32\`), or bind 127.0.0.1`,
+      );
     }
     const exportConfig = await this.exportConfig(); // a wrong export setting stops the start here
     const startAfter = this.index.lastBatch();
@@ -171,8 +208,10 @@ export class Agent implements AgentView {
       throw listenError(e as NodeJS.ErrnoException, this.config.api.host, this.config.api.port);
     }
     const files = this.tailing();
-    this.log.info({ index: this.config.index, api: this.url, files, patterns: this.config.sources.map((s) => s.path) },
-      `watching ${files.length} file${files.length === 1 ? '' : 's'}${files.length ? `: ${files.join(', ')}` : ''} (of ${this.config.sources.length} paths and patterns; new matches are picked up); index ${this.config.index}; API on ${this.url}`);
+    this.log.info(
+      { index: this.config.index, api: this.url, files, patterns: this.config.sources.map((s) => s.path) },
+      `watching ${files.length} file${files.length === 1 ? '' : 's'}${files.length ? `: ${files.join(', ')}` : ''} (of ${this.config.sources.length} paths and patterns; new matches are picked up); index ${this.config.index}; API on ${this.url}`,
+    );
   }
 
   private async startTailer(): Promise<void> {
@@ -181,8 +220,14 @@ export class Agent implements AgentView {
       sources: c.sources.map((s) => ({ ...s, region: s.region ?? c.region })),
       backfill: c.backfill,
       onCommit: (records) => this.metrics.committed(records),
-      onRead: (r) => { this.intakeErrors.delete(r.file); },
-      onManyFiles: (n) => this.log.warn({ files: n }, `following more than ${n - 1} files: each costs a watch and a stat per second; narrow the patterns if that is not meant (archives need not be followed: a single path finds its rotated file)`),
+      onRead: (r) => {
+        this.intakeErrors.delete(r.file);
+      },
+      onManyFiles: (n) =>
+        this.log.warn(
+          { files: n },
+          `following more than ${n - 1} files: each costs a watch and a stat per second; narrow the patterns if that is not meant (archives need not be followed: a single path finds its rotated file)`,
+        ),
       onError: (file, e) => {
         this.metrics.readError();
         // The index refusing a write (disk full, read-only, I/O error): not ready until a commit succeeds again.
@@ -191,9 +236,11 @@ export class Agent implements AgentView {
       },
       onGap: (g) => {
         this.metrics.gap(g.unreadBytes);
-        this.log.warn({ file: g.file, fileId: g.fileId, readTo: g.offset, unreadBytes: g.unreadBytes },
+        this.log.warn(
+          { file: g.file, fileId: g.fileId, readTo: g.offset, unreadBytes: g.unreadBytes },
           `${g.file} was truncated in place (copytruncate): lines written between the copy and the truncate are lost; the old content had been read to byte ${g.offset}, ` +
-          `${g.unreadBytes} bytes seen after it are looked for in the copy`);
+            `${g.unreadBytes} bytes seen after it are looked for in the copy`,
+        );
       },
     });
     await this.tailer.start();
@@ -205,7 +252,12 @@ export class Agent implements AgentView {
     if (!exportRequested(c.export)) return undefined;
     const { resolveExport, ExportConfigError } = await import('../export/config.js');
     try {
-      return resolveExport(c.export, { hostName: c.builder, region: c.region, environment: c.environment, version: c.tag }).config;
+      return resolveExport(c.export, {
+        hostName: c.builder,
+        region: c.region,
+        environment: c.environment,
+        version: c.tag,
+      }).config;
     } catch (e) {
       throw e instanceof ExportConfigError ? new ConfigError(e.message) : e;
     }
@@ -217,35 +269,57 @@ export class Agent implements AgentView {
       this.log.info(`export off: ${EXPORT_OFF}`);
       return;
     }
-    void Promise.all([import('../export/exportThread.js'), import('../export/outbox.js')]).then(([{ startExportThread }, { openOutboxDatabase, otherExporter }]) => {
-      if (this.stopping) return;
-      // One exporter per index: while another process exports it (an `ingest --otlp-endpoint`),
-      // that one sends everything committed, ours included; take over when it is done.
-      const odb = openOutboxDatabase(c.index);
-      const other = otherExporter(odb);
-      odb.close();
-      if (other !== undefined) {
-        if (!this.exportWaitSaid) this.log.info(`export: process ${other} exports this index now; taking over when it stops`);
-        this.exportWaitSaid = true;
-        this.exportRetry = setTimeout(() => this.startExport(startAfter, config), 10_000);
-        return;
-      }
-      this.exportThread = startExportThread(c.index, config, {
-        startAfter,
-        log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
-      });
-      this.log.info({ url: config.url, protocol: config.protocol }, `exporting traces to ${config.url} (${config.protocol})`);
-      this.exportTimer = setInterval(() => { void this.exportThread?.stats().then((s) => { this.lastExport = s; }).catch(() => {}); }, 1000);
-    });
+    void Promise.all([import('../export/exportThread.js'), import('../export/outbox.js')]).then(
+      ([{ startExportThread }, { openOutboxDatabase, otherExporter }]) => {
+        if (this.stopping) return;
+        // One exporter per index: while another process exports it (an `ingest --otlp-endpoint`),
+        // that one sends everything committed, ours included; take over when it is done.
+        const odb = openOutboxDatabase(c.index);
+        const other = otherExporter(odb);
+        odb.close();
+        if (other !== undefined) {
+          if (!this.exportWaitSaid)
+            this.log.info(`export: process ${other} exports this index now; taking over when it stops`);
+          this.exportWaitSaid = true;
+          this.exportRetry = setTimeout(() => this.startExport(startAfter, config), 10_000);
+          return;
+        }
+        this.exportThread = startExportThread(c.index, config, {
+          startAfter,
+          log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
+        });
+        this.log.info(
+          { url: config.url, protocol: config.protocol },
+          `exporting traces to ${config.url} (${config.protocol})`,
+        );
+        this.exportTimer = setInterval(() => {
+          void this.exportThread
+            ?.stats()
+            .then((s) => {
+              this.lastExport = s;
+            })
+            .catch(() => {});
+        }, 1000);
+      },
+    );
   }
 
   private scheduleRetention(): void {
     const c = this.config.retention;
-    const policy = { maxAgeMs: ms(c.maxAge as ms.StringValue), maxBytes: c.maxSize ? bytes.parse(c.maxSize) ?? undefined : undefined };
+    const policy = {
+      maxAgeMs: ms(c.maxAge as ms.StringValue),
+      maxBytes: c.maxSize ? (bytes.parse(c.maxSize) ?? undefined) : undefined,
+    };
     this.retentionTimer = setInterval(() => {
-      void applyRetention(this.index, policy).then((r) => {
-        if (r.deleted) this.log.info({ deleted: r.deleted, longestPauseMs: r.longestPauseMs }, `retention: ${r.deleted} old records removed`);
-      }).catch((e: Error) => this.log.error({ err: e.message }, `retention failed: ${e.message}`));
+      void applyRetention(this.index, policy)
+        .then((r) => {
+          if (r.deleted)
+            this.log.info(
+              { deleted: r.deleted, longestPauseMs: r.longestPauseMs },
+              `retention: ${r.deleted} old records removed`,
+            );
+        })
+        .catch((e: Error) => this.log.error({ err: e.message }, `retention failed: ${e.message}`));
     }, c.everyMinutes * 60_000);
     this.retentionTimer.unref();
   }
@@ -256,7 +330,8 @@ export class Agent implements AgentView {
     if (next.index !== this.config.index) needRestart.push('index');
     if (next.api.host !== this.config.api.host || next.api.port !== this.config.api.port) needRestart.push('api');
     if (JSON.stringify(next.export) !== JSON.stringify(this.config.export)) needRestart.push('export');
-    if (needRestart.length) this.log.warn(`config reloaded; ${needRestart.join(', ')} changed and take effect after a restart`);
+    if (needRestart.length)
+      this.log.warn(`config reloaded; ${needRestart.join(', ')} changed and take effect after a restart`);
     this.config = { ...next, index: this.config.index, api: this.config.api, export: this.config.export };
     this.log.level = next.log.level;
     await this.tailer?.stop();
@@ -284,7 +359,8 @@ export class Agent implements AgentView {
       // stopped, or terminated; spans not acknowledged stay in the outbox.
       const s = await this.exportThread.drain(Math.max(0, deadline - Date.now() - 1000)).catch(() => undefined);
       await this.exportThread.stopWithin(Math.max(500, deadline - Date.now())).catch(() => undefined);
-      if (s && s.spans > 0) this.log.warn(`${s.spans} spans still wait in the outbox; they are sent after the next start`);
+      if (s && s.spans > 0)
+        this.log.warn(`${s.spans} spans still wait in the outbox; they are sent after the next start`);
     }
     await this.checkpointer?.stop();
     this.index.close();

@@ -7,11 +7,11 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import YAML, { LineCounter } from 'yaml';
-import { FORMATS, createParser } from '../../parsers/index.js';
+import { createParser, FORMATS } from '../../parsers/index.js';
 import { zoneOffsetResolver } from '../../parsers/time.js';
 import { UserError } from '../../parsers/userError.js';
 import { defaultIndexPath } from '../config/paths.js';
-import { OTLP_PROTOCOLS, type ExportSettings } from '../export/config.js';
+import { type ExportSettings, OTLP_PROTOCOLS } from '../export/config.js';
 import type { TailSource } from '../tail/tailer.js';
 
 export interface AgentConfig {
@@ -122,7 +122,11 @@ const SCHEMA = {
       },
     },
     agents: { type: 'array', items: { type: 'string', pattern: '^https?://' } },
-    log: { type: 'object', additionalProperties: false, properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] } } },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] } },
+    },
   },
 } as const;
 
@@ -135,32 +139,48 @@ export class ConfigError extends UserError {
 
 /** "sources[2].format: must be one of nginx-combined, ...": the key as the user wrote it, and the fix. */
 function explain(file: string, e: ErrorObject): string {
-  const key = e.instancePath.replace(/^\//, '').replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.') || '(top level)';
+  const key =
+    e.instancePath
+      .replace(/^\//, '')
+      .replace(/\/(\d+)/g, '[$1]')
+      .replace(/\//g, '.') || '(top level)';
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
-    case 'additionalProperties': return `${file}: ${key === '(top level)' ? '' : key + '.'}${String(p.additionalProperty)}: unknown key (known: ${Object.keys(propertiesAt(e.schemaPath)).join(', ')})`;
-    case 'enum': return `${file}: ${key}: must be one of ${(p.allowedValues as string[]).join(', ')}`;
-    case 'pattern': return `${file}: ${key}: ${key.includes('maxAge') ? 'a duration such as 7d or 12h' : key.includes('maxSize') ? 'a size such as 2GB or 500MB' : key.startsWith('agents') ? 'an http:// or https:// URL of another agent' : `must match ${String(p.pattern)}`}`;
-    case 'required': return `${file}: ${key}: needs "${String(p.missingProperty)}"`;
-    default: return `${file}: ${key}: ${e.message ?? 'invalid'}`;
+    case 'additionalProperties':
+      return `${file}: ${key === '(top level)' ? '' : `${key}.`}${String(p.additionalProperty)}: unknown key (known: ${Object.keys(propertiesAt(e.schemaPath)).join(', ')})`;
+    case 'enum':
+      return `${file}: ${key}: must be one of ${(p.allowedValues as string[]).join(', ')}`;
+    case 'pattern':
+      return `${file}: ${key}: ${key.includes('maxAge') ? 'a duration such as 7d or 12h' : key.includes('maxSize') ? 'a size such as 2GB or 500MB' : key.startsWith('agents') ? 'an http:// or https:// URL of another agent' : `must match ${String(p.pattern)}`}`;
+    case 'required':
+      return `${file}: ${key}: needs "${String(p.missingProperty)}"`;
+    default:
+      return `${file}: ${key}: ${e.message ?? 'invalid'}`;
   }
 }
 
 function propertiesAt(schemaPath: string): Record<string, unknown> {
   let node: unknown = SCHEMA;
-  for (const part of schemaPath.replace(/^#\//, '').split('/').slice(0, -1)) node = (node as Record<string, unknown>)[part];
-  return ((node as { properties?: Record<string, unknown> }).properties) ?? {};
+  for (const part of schemaPath.replace(/^#\//, '').split('/').slice(0, -1))
+    node = (node as Record<string, unknown>)[part];
+  return (node as { properties?: Record<string, unknown> }).properties ?? {};
 }
 
 /** The effective config: defaults, then the file (if any). Throws ConfigError naming the key. */
-export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env, options: { refuseEmpty?: boolean } = {}): AgentConfig {
+export function loadConfig(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  options: { refuseEmpty?: boolean } = {},
+): AgentConfig {
   const base = defaults(env);
   if (!file) return base;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError(`${file}: cannot read the config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new ConfigError(
+      `${file}: cannot read the config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   const lines = new LineCounter();
   const parsed = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: true });
@@ -177,7 +197,9 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     throw new ConfigError(`${file}: not a usable config: ${(e as Error).message}`);
   }
   if (options.refuseEmpty && (parsed.contents === null || doc === null)) {
-    throw new ConfigError(`${file}: the config is empty; kept the one in use (an empty file would mean all defaults: write \`{}\` for that)`);
+    throw new ConfigError(
+      `${file}: the config is empty; kept the one in use (an empty file would mean all defaults: write \`{}\` for that)`,
+    );
   }
   /** The line of a key path in the file: "agent.yaml:4". */
   const lineAt = (keys: (string | number)[]): string => {
@@ -191,8 +213,12 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   if (!validate(doc)) {
     // Each error with the line of the key it is about: "agent.yaml:4: sources[0].format: ...".
     const lineOf = (e: ErrorObject): string => {
-      const keys: (string | number)[] = e.instancePath.split('/').slice(1).map((k) => (/^\d+$/.test(k) ? Number(k) : k));
-      if (e.keyword === 'additionalProperties') keys.push(String((e.params as { additionalProperty: string }).additionalProperty));
+      const keys: (string | number)[] = e.instancePath
+        .split('/')
+        .slice(1)
+        .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+      if (e.keyword === 'additionalProperties')
+        keys.push(String((e.params as { additionalProperty: string }).additionalProperty));
       return lineAt(keys);
     };
     throw new ConfigError(validate.errors!.map((e) => explain(`${file}${lineOf(e)}`, e)).join('\n'));
@@ -202,11 +228,19 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   const bad: string[] = [];
   (c.sources ?? []).forEach((src, i) => {
     if (src.zone !== undefined) {
-      try { zoneOffsetResolver(src.zone); } catch (e) { bad.push(`${file}${lineAt(['sources', i, 'zone'])}: sources[${i}].zone: ${(e as Error).message}`); }
+      try {
+        zoneOffsetResolver(src.zone);
+      } catch (e) {
+        bad.push(`${file}${lineAt(['sources', i, 'zone'])}: sources[${i}].zone: ${(e as Error).message}`);
+      }
     }
     if (src.logFormat !== undefined || src.format === 'nginx-access') {
-      try { createParser('nginx-access', { logFormat: src.logFormat, zone: src.zone }); } catch (e) {
-        bad.push(`${file}${lineAt(['sources', i, src.logFormat !== undefined ? 'logFormat' : 'format'])}: sources[${i}].${src.logFormat !== undefined ? 'logFormat' : 'format'}: ${(e as Error).message}`);
+      try {
+        createParser('nginx-access', { logFormat: src.logFormat, zone: src.zone });
+      } catch (e) {
+        bad.push(
+          `${file}${lineAt(['sources', i, src.logFormat !== undefined ? 'logFormat' : 'format'])}: sources[${i}].${src.logFormat !== undefined ? 'logFormat' : 'format'}: ${(e as Error).message}`,
+        );
       }
     }
   });

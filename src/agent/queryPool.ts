@@ -26,8 +26,15 @@ export interface QueryPoolOptions {
   onError?: (e: Error) => void;
 }
 
-interface Job { q: Query; resolve: (r: QueryResult) => void; reject: (e: Error) => void }
-interface Slot { worker: Worker; busy?: { id: number; job: Job; timer: NodeJS.Timeout } }
+interface Job {
+  q: Query;
+  resolve: (r: QueryResult) => void;
+  reject: (e: Error) => void;
+}
+interface Slot {
+  worker: Worker;
+  busy?: { id: number; job: Job; timer: NodeJS.Timeout };
+}
 
 export class QueryPool {
   private readonly slots: Slot[] = [];
@@ -39,7 +46,10 @@ export class QueryPool {
   private readonly queue: number;
   private readonly timeoutMs: number;
 
-  constructor(private readonly file: string, private readonly opts: QueryPoolOptions = {}) {
+  constructor(
+    private readonly file: string,
+    private readonly opts: QueryPoolOptions = {},
+  ) {
     this.threads = Math.max(1, opts.threads ?? 2);
     this.queue = Math.max(0, opts.queue ?? 8);
     this.timeoutMs = opts.timeoutMs ?? 60_000;
@@ -64,12 +74,19 @@ export class QueryPool {
       if (i < 0) return;
       const b = slot.busy;
       slot.busy = undefined;
-      if (b) { clearTimeout(b.timer); b.job.reject(e); }
+      if (b) {
+        clearTimeout(b.timer);
+        b.job.reject(e);
+      }
       if (this.stopped) return;
       this.opts.onError?.(e);
       // A thread that died is replaced (a query that ran too long, a crash), but not forever: one
       // that cannot even open the index would die again at once.
-      if (++this.deaths > 20) { this.slots.splice(i, 1); if (this.slots.length === 0) this.failAll(e); return; }
+      if (++this.deaths > 20) {
+        this.slots.splice(i, 1);
+        if (this.slots.length === 0) this.failAll(e);
+        return;
+      }
       this.slots[i] = this.spawn();
       this.pump();
     };
@@ -121,12 +138,18 @@ export class QueryPool {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const j of this.waiting.splice(0)) j.reject(new Error('the agent is stopping'));
-    await Promise.all(this.slots.map(async (s) => {
-      if (s.busy) { clearTimeout(s.busy.timer); s.busy.job.reject(new Error('the agent is stopping')); s.busy = undefined; }
-      const exited = new Promise<void>((resolve) => s.worker.once('exit', () => resolve()));
-      s.worker.postMessage({ id: 0, stop: true });
-      await Promise.race([exited, new Promise<void>((r) => setTimeout(r, 2000).unref())]);
-      await s.worker.terminate();
-    }));
+    await Promise.all(
+      this.slots.map(async (s) => {
+        if (s.busy) {
+          clearTimeout(s.busy.timer);
+          s.busy.job.reject(new Error('the agent is stopping'));
+          s.busy = undefined;
+        }
+        const exited = new Promise<void>((resolve) => s.worker.once('exit', () => resolve()));
+        s.worker.postMessage({ id: 0, stop: true });
+        await Promise.race([exited, new Promise<void>((r) => setTimeout(r, 2000).unref())]);
+        await s.worker.terminate();
+      }),
+    );
   }
 }

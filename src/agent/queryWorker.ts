@@ -2,7 +2,7 @@
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { RecordIndex } from '../store/recordIndex.js';
-import { runQuery, type Query } from './queries.js';
+import { type Query, runQuery } from './queries.js';
 
 const { file } = workerData as { file: string };
 // Queries yield the CPU to the agent's own thread (the intake, /healthz): on Linux this thread

@@ -1,12 +1,18 @@
 /** `claw-trace agent`: config, logger, signals around the Agent. */
 import { pino } from 'pino';
 import YAML from 'yaml';
+import { onStop } from '../util/stopSignal.js';
 import { terminalSafe } from '../util/terminalText.js';
 import { Agent } from './agent.js';
-import { loadConfig, type AgentConfig } from './config.js';
-import { onStop } from '../util/stopSignal.js';
+import { type AgentConfig, loadConfig } from './config.js';
 
-export interface AgentFlags { config?: string; db?: string; port?: number; backfill?: boolean; printConfig?: boolean }
+export interface AgentFlags {
+  config?: string;
+  db?: string;
+  port?: number;
+  backfill?: boolean;
+  printConfig?: boolean;
+}
 
 function effective(o: AgentFlags, reload = false): AgentConfig {
   const c = loadConfig(o.config, process.env, { refuseEmpty: reload });
@@ -46,12 +52,26 @@ export async function runAgent(o: AgentFlags): Promise<number> {
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       log.info(`${signal}: stopping (committing what is read, flushing the outbox)`);
-      void agent.stop().then(() => { log.info('stopped'); log.flush(); resolve(0); }, (e: Error) => { log.error({ err: e.message }, 'stop failed'); resolve(1); });
+      void agent.stop().then(
+        () => {
+          log.info('stopped');
+          log.flush();
+          resolve(0);
+        },
+        (e: Error) => {
+          log.error({ err: e.message }, 'stop failed');
+          resolve(1);
+        },
+      );
     };
-    onStop((reason) => stop(reason === 'parent exited' ? 'the shell npm started it from exited (npm was stopped)' : reason));
+    onStop((reason) =>
+      stop(reason === 'parent exited' ? 'the shell npm started it from exited (npm was stopped)' : reason),
+    );
     process.on('SIGHUP', () => {
       try {
-        void agent.reload(effective(o, true)).catch((e: Error) => log.error({ err: e.message }, `reload failed: ${e.message}`));
+        void agent
+          .reload(effective(o, true))
+          .catch((e: Error) => log.error({ err: e.message }, `reload failed: ${e.message}`));
       } catch (e) {
         log.error({ err: (e as Error).message }, `config not reloaded: ${(e as Error).message}`);
       }

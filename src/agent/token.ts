@@ -3,7 +3,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** Constant-time comparison of a presented bearer token with the configured one. */
 export function tokenMatches(presented: string | undefined, token: string): boolean {
-  const a = createHash('sha256').update(presented ?? '').digest();
+  const a = createHash('sha256')
+    .update(presented ?? '')
+    .digest();
   const b = createHash('sha256').update(token).digest();
   return timingSafeEqual(a, b) && presented !== undefined;
 }

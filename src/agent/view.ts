@@ -2,8 +2,9 @@
  * What the API and the metrics read of a running agent. agent.ts implements it; api.ts and
  * metrics.ts depend on this interface, not on the Agent class (which builds them): no cycle.
  */
-import type { RecordIndex } from '../store/recordIndex.js';
+
 import type { ExportStats } from '../export/pipeline.js';
+import type { RecordIndex } from '../store/recordIndex.js';
 import type { AgentConfig } from './config.js';
 import type { QueryPool } from './queryPool.js';
 

@@ -4,17 +4,25 @@
  * correlate/trace.ts), so no index is needed: `GET <URL>/api/traces/<trace id>` on Jaeger's query
  * API or Tempo's; correlate/backendTrace.ts checks the answer and makes it a trace.
  */
+
+import { spansFromBackend, traceFromBackend } from '../correlate/backendTrace.js';
 import type { Trace } from '../correlate/trace.js';
 import { traceIdFor } from '../correlate/trace.js';
-import { spansFromBackend, traceFromBackend } from '../correlate/backendTrace.js';
 import type { Diagnosis } from '../diagnose/diagnose.js';
 import { boundedJson } from '../util/schema.js';
 
 /** A trace of thousands of spans is a few MB: more is refused. */
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
-export async function fetchFromBackend(url: string, requestId: string, timeoutMs: number): Promise<{ trace: Trace; diagnosis: Diagnosis } | undefined> {
-  const res = await fetch(`${url.replace(/\/+$/, '')}/api/traces/${traceIdFor(requestId)}`, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+export async function fetchFromBackend(
+  url: string,
+  requestId: string,
+  timeoutMs: number,
+): Promise<{ trace: Trace; diagnosis: Diagnosis } | undefined> {
+  const res = await fetch(`${url.replace(/\/+$/, '')}/api/traces/${traceIdFor(requestId)}`, {
+    signal: AbortSignal.timeout(timeoutMs),
+    headers: { accept: 'application/json' },
+  });
   if (res.status === 404) return undefined;
   if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}`);
   const spans = spansFromBackend(await boundedJson(res, MAX_ANSWER_BYTES));

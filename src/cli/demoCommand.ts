@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pc from 'picocolors';
-import { RecordIndex } from '../store/recordIndex.js';
-import { intakeFile } from '../intake/intakeFile.js';
 import { assembleTrace } from '../correlate/assemble.js';
 import { diagnose } from '../diagnose/diagnose.js';
-import { renderTrace } from './lookupCommand.js';
-import { printFailures } from './failuresCommand.js';
 import { failureReport } from '../diagnose/failureReport.js';
+import { intakeFile } from '../intake/intakeFile.js';
+import { RecordIndex } from '../store/recordIndex.js';
+import { printFailures } from './failuresCommand.js';
+import { renderTrace } from './lookupCommand.js';
 import { cutMiddle } from './terminalWidth.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures');
@@ -28,11 +28,15 @@ export async function runDemo(out: NodeJS.WritableStream, width = Number.POSITIV
   const dir = mkdtempSync(path.join(tmpdir(), 'claw-demo-'));
   const index = new RecordIndex(path.join(dir, 'demo.db'));
   try {
-    out.write(`${c.bold('claw-trace demo')} ${c.dim(cutMiddle(`— replaying logs written by real nginx 1.22 and Caddy 2.6 (${FIXTURES})`, width - 16))}\n\n`);
+    out.write(
+      `${c.bold('claw-trace demo')} ${c.dim(cutMiddle(`— replaying logs written by real nginx 1.22 and Caddy 2.6 (${FIXTURES})`, width - 16))}\n\n`,
+    );
     let lines = 0;
     const files: string[] = [];
     for (const sub of ['nginx', 'caddy', 'openclaw']) {
-      for (const name of readdirSync(path.join(FIXTURES, sub)).filter((f) => f.endsWith('.log')).sort()) {
+      for (const name of readdirSync(path.join(FIXTURES, sub))
+        .filter((f) => f.endsWith('.log'))
+        .sort()) {
         // One access log is enough: combined/main/custom hold the same requests as claw_json.
         if (sub === 'nginx' && ['combined.log', 'main.log', 'custom.log'].includes(name)) continue;
         const file = path.join(FIXTURES, sub, name);
@@ -44,13 +48,18 @@ export async function runDemo(out: NodeJS.WritableStream, width = Number.POSITIV
     out.write(`indexed ${lines} lines from ${files.length} files:\n${files.map((f) => `  ${f}\n`).join('')}\n`);
     const report = failureReport(index, { from: 0, to: 4_102_444_800_000 });
     printFailures(report, { color, width }, out);
-    const pick = SHOWCASE.map((cause) => report.groups.find((g) => g.cause === cause && g.upstream !== '-' && g.region === 'lab-nginx')).find(Boolean) ?? report.groups[0];
+    const pick =
+      SHOWCASE.map((cause) =>
+        report.groups.find((g) => g.cause === cause && g.upstream !== '-' && g.region === 'lab-nginx'),
+      ).find(Boolean) ?? report.groups[0];
     if (pick) {
       out.write(`\n${c.bold(`$ claw-trace ${pick.example}`)}\n\n`);
       const trace = assembleTrace(index, pick.example)!;
       out.write(renderTrace(trace, diagnose(trace, index), color ? pc : undefined, width));
     }
-    out.write(`\n${c.dim('Next: index your own logs (claw-trace ingest "/var/log/nginx/*.log"),\nthen claw-trace 5xx --since 1h and claw-trace <request-id>.')}\n`);
+    out.write(
+      `\n${c.dim('Next: index your own logs (claw-trace ingest "/var/log/nginx/*.log"),\nthen claw-trace 5xx --since 1h and claw-trace <request-id>.')}\n`,
+    );
     return 0;
   } finally {
     index.close();

@@ -3,11 +3,11 @@
  * Exit 0: no finding; 1: findings; 2: a config could not be read.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { runChecks, type Finding } from '../doctor/checks.js';
+import { type Finding, runChecks } from '../doctor/checks.js';
 import { readGatewayConfig } from '../doctor/gatewayConfig.js';
 import { CAUSE_OF_CHECK, liveFindings } from '../doctor/live.js';
 import { ConfigReadError } from '../doctor/nginxConfig.js';
-import { readCaddy, readNginx, selinuxNetworkConnect, type ProxyConfigs } from '../doctor/readConfigs.js';
+import { type ProxyConfigs, readCaddy, readNginx, selinuxNetworkConnect } from '../doctor/readConfigs.js';
 import { terminalSafe, terminalSafeJson } from '../util/terminalText.js';
 
 export interface DoctorOptions {
@@ -21,26 +21,42 @@ export interface DoctorOptions {
   json?: boolean;
 }
 
-export interface RecentFailure { cause: string; count: number; example: string }
+export interface RecentFailure {
+  cause: string;
+  count: number;
+  example: string;
+}
 
-export async function runDoctor(o: DoctorOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
+export async function runDoctor(
+  o: DoctorOptions,
+  stdout: NodeJS.WritableStream,
+  stderr: NodeJS.WritableStream,
+): Promise<number> {
   const configs: ProxyConfigs = { routes: [], read: [], notes: [] };
   let findings: Finding[];
   let recent: RecentFailure[] = [];
   let listening: string[] | undefined;
   try {
     const named = o.nginx !== undefined || o.caddy !== undefined;
-    if (o.nginx !== undefined || (o.defaults !== false && !named)) readNginx(o.nginx, () => readFileSync(0, 'utf8'), configs);
+    if (o.nginx !== undefined || (o.defaults !== false && !named))
+      readNginx(o.nginx, () => readFileSync(0, 'utf8'), configs);
     if (o.caddy !== undefined || (o.defaults !== false && !named)) readCaddy(o.caddy, configs);
-    if (!configs.read.length) throw new ConfigReadError('no nginx or Caddy config found: give one with --nginx FILE (or - for `nginx -T` on stdin) or --caddy FILE');
+    if (!configs.read.length)
+      throw new ConfigReadError(
+        'no nginx or Caddy config found: give one with --nginx FILE (or - for `nginx -T` on stdin) or --caddy FILE',
+      );
     const gateway = readGatewayConfig(o.openclaw, o.openclaw !== undefined);
-    configs.read.push(gateway.file ?? '(no gateway config: the gateway\'s defaults)');
+    configs.read.push(gateway.file ?? "(no gateway config: the gateway's defaults)");
     findings = runChecks({ routes: configs.routes, gateway, selinuxNetworkConnect: selinuxNetworkConnect() });
     if (o.live) {
       const live = await liveFindings(configs.routes, gateway);
       findings.push(...live.findings);
       listening = live.listening;
-      configs.notes.push(listening ? `port ${gateway.port} (the gateway's) listens on ${listening.join(', ') || 'nothing'}` : `what listens on port ${gateway.port} is unknown here (no /proc/net/tcp, no lsof)`);
+      configs.notes.push(
+        listening
+          ? `port ${gateway.port} (the gateway's) listens on ${listening.join(', ') || 'nothing'}`
+          : `what listens on port ${gateway.port} is unknown here (no /proc/net/tcp, no lsof)`,
+      );
       recent = await recentFailures(o.db);
     }
   } catch (e) {
@@ -60,7 +76,10 @@ export async function runDoctor(o: DoctorOptions, stdout: NodeJS.WritableStream,
 async function recentFailures(db: string): Promise<RecentFailure[]> {
   if (!existsSync(db)) return [];
   // Loaded here: without --live, doctor never opens the index.
-  const [{ RecordIndex }, { failureReport }] = await Promise.all([import('../store/recordIndex.js'), import('../diagnose/failureReport.js')]);
+  const [{ RecordIndex }, { failureReport }] = await Promise.all([
+    import('../store/recordIndex.js'),
+    import('../diagnose/failureReport.js'),
+  ]);
   const index = new RecordIndex(db);
   try {
     const to = Date.now();
@@ -70,7 +89,11 @@ async function recentFailures(db: string): Promise<RecentFailure[]> {
   }
 }
 
-export function renderFindings(findings: Finding[], configs: Pick<ProxyConfigs, 'read' | 'notes'>, recent: RecentFailure[] = []): string {
+export function renderFindings(
+  findings: Finding[],
+  configs: Pick<ProxyConfigs, 'read' | 'notes'>,
+  recent: RecentFailure[] = [],
+): string {
   const lines: string[] = [`read: ${configs.read.map((r) => terminalSafe(r, 300)).join(', ')}`];
   for (const n of configs.notes) lines.push(`note: ${terminalSafe(n, 500)}`);
   for (const f of findings) {
@@ -78,7 +101,10 @@ export function renderFindings(findings: Finding[], configs: Pick<ProxyConfigs, 
     lines.push(`  ${terminalSafe(f.message, 500)}`);
     for (const cause of CAUSE_OF_CHECK[f.id] ?? []) {
       const seen = recent.find((r) => r.cause === cause);
-      if (seen) lines.push(`  seen   ${seen.count} request${seen.count === 1 ? '' : 's'} failed as ${cause} in the last hour (e.g. claw-trace ${terminalSafe(seen.example, 80)})`);
+      if (seen)
+        lines.push(
+          `  seen   ${seen.count} request${seen.count === 1 ? '' : 's'} failed as ${cause} in the last hour (e.g. claw-trace ${terminalSafe(seen.example, 80)})`,
+        );
     }
     lines.push(`  why    ${f.why}`);
     lines.push('  fix', ...f.fix.split('\n').map((l) => `    ${l}`));
@@ -87,9 +113,15 @@ export function renderFindings(findings: Finding[], configs: Pick<ProxyConfigs, 
   const others = recent.filter((r) => !explained.has(r.cause));
   if (others.length) {
     lines.push('', 'the index saw in the last hour (no config finding explains these):');
-    for (const r of others) lines.push(`  ${String(r.count).padStart(5)}  ${r.cause}  e.g. claw-trace ${terminalSafe(r.example, 80)}`);
+    for (const r of others)
+      lines.push(`  ${String(r.count).padStart(5)}  ${r.cause}  e.g. claw-trace ${terminalSafe(r.example, 80)}`);
   }
   const errors = findings.filter((f) => f.severity === 'error').length;
-  lines.push('', findings.length ? `${findings.length} finding${findings.length === 1 ? '' : 's'} (${errors} error${errors === 1 ? '' : 's'}, ${findings.length - errors} warning${findings.length - errors === 1 ? '' : 's'})` : 'no finding');
+  lines.push(
+    '',
+    findings.length
+      ? `${findings.length} finding${findings.length === 1 ? '' : 's'} (${errors} error${errors === 1 ? '' : 's'}, ${findings.length - errors} warning${findings.length - errors === 1 ? '' : 's'})`
+      : 'no finding',
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -12,7 +12,9 @@ const safe = (s: string) => terminalSafe(s, 2000);
 export function proofParts(r: IndexedRecord): Part[] {
   const parts: Part[] = [];
   const request = r.method || r.uri ? `${r.method ?? ''} ${safe(r.uri ?? '')}`.trim() : undefined;
-  const attempts = r.upstreams?.length ? `upstream ${r.upstreams.map((u) => `${safe(u.addr)} ${u.status ?? '-'}`).join(', ')}` : undefined;
+  const attempts = r.upstreams?.length
+    ? `upstream ${r.upstreams.map((u) => `${safe(u.addr)} ${u.status ?? '-'}`).join(', ')}`
+    : undefined;
   switch (r.source) {
     case 'nginx-access':
     case 'caddy-access':
@@ -34,7 +36,8 @@ export function proofParts(r: IndexedRecord): Part[] {
       break;
     default:
       parts.push({ text: safe(r.message ?? r.raw) });
-      if (r.closeCode !== undefined) parts.push({ text: `close ${r.closeCode}${r.closeReason ? ` ${safe(r.closeReason)}` : ''}` });
+      if (r.closeCode !== undefined)
+        parts.push({ text: `close ${r.closeCode}${r.closeReason ? ` ${safe(r.closeReason)}` : ''}` });
   }
   if (parts.length === 0 || parts.every((p) => p.text === '')) return [{ text: safe(r.raw), cuttable: true }];
   return parts;

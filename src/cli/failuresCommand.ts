@@ -4,10 +4,10 @@
  * made in src/diagnose/failureReport.ts; this prints it.
  */
 import pc from 'picocolors';
+import { type FailuresReport, type FailuresWindow, failureReport } from '../diagnose/failureReport.js';
 import type { RecordIndex } from '../store/recordIndex.js';
-import { failureReport, type FailuresReport, type FailuresWindow } from '../diagnose/failureReport.js';
-import { cutMiddle, padColumns, wrapText } from './terminalWidth.js';
 import { terminalSafe, terminalSafeJson } from '../util/terminalText.js';
+import { cutMiddle, padColumns, wrapText } from './terminalWidth.js';
 
 export interface FailuresOptions extends FailuresWindow {
   json?: boolean;
@@ -22,9 +22,13 @@ export function runFailures(index: RecordIndex, o: FailuresOptions, stdout: Node
 }
 
 /** The report as a table (or JSON with `json`), with the fleet patterns under it. */
-export function printFailures(r: FailuresReport, o: Pick<FailuresOptions, 'json' | 'color' | 'width'>, stdout: NodeJS.WritableStream): void {
+export function printFailures(
+  r: FailuresReport,
+  o: Pick<FailuresOptions, 'json' | 'color' | 'width'>,
+  stdout: NodeJS.WritableStream,
+): void {
   if (o.json) {
-    stdout.write(terminalSafeJson(r) + '\n');
+    stdout.write(`${terminalSafeJson(r)}\n`);
     return;
   }
   const c = o.color ? pc : { bold: (s: string) => s, dim: (s: string) => s, red: (s: string) => s };
@@ -37,21 +41,48 @@ export function printFailures(r: FailuresReport, o: Pick<FailuresOptions, 'json'
     // the path and then the upstream are cut in their middle; an ID, to copy into
     // `claw-trace <id>`, never.
     const count = Math.max(5, ...r.causes.map((x) => String(x.count).length));
-    const rows = r.groups.map((g) => ({ g, cells: [terminalSafe(g.region, 20), terminalSafe(g.path, 200), terminalSafe(g.upstream, 200), terminalSafe(g.example, 80)] }));
+    const rows = r.groups.map((g) => ({
+      g,
+      cells: [
+        terminalSafe(g.region, 20),
+        terminalSafe(g.path, 200),
+        terminalSafe(g.upstream, 200),
+        terminalSafe(g.example, 80),
+      ],
+    }));
     const w = [6, 4, 8, 18].map((min, i) => Math.max(min, ...rows.map((x) => x.cells[i]!.length)));
     const width = (n: number) => count + 4 + w.slice(0, n).reduce((a, b) => a + b, 0) + 2 * (n - 1);
     const shown = width(4) <= cols ? 4 : 3; // the breakdown's examples go first
     for (const i of [1, 2]) if (width(shown) > cols) w[i] = Math.max(16, w[i]! - (width(shown) - cols));
-    const line = (cells: string[]) => cells.slice(0, shown).map((v, i) => (i === shown - 1 ? cutMiddle(v, w[i]!) : padColumns(cutMiddle(v, w[i]!), w[i]!))).join('  ');
-    stdout.write(c.dim(`${'count'.padStart(count)}  cause, example request ID`) + '\n');
-    stdout.write(c.dim(`${''.padStart(count)}    ${line(['region', 'path', 'upstream', 'example request ID'])}`.trimEnd()) + '\n');
+    const line = (cells: string[]) =>
+      cells
+        .slice(0, shown)
+        .map((v, i) => (i === shown - 1 ? cutMiddle(v, w[i]!) : padColumns(cutMiddle(v, w[i]!), w[i]!)))
+        .join('  ');
+    stdout.write(`${c.dim(`${'count'.padStart(count)}  cause, example request ID`)}\n`);
+    stdout.write(
+      `${c.dim(`${''.padStart(count)}    ${line(['region', 'path', 'upstream', 'example request ID'])}`.trimEnd())}\n`,
+    );
     for (const x of r.causes) {
-      stdout.write(`${c.bold(String(x.count).padStart(count))}  ${c.red(x.cause)}  ${c.dim(terminalSafe(x.example, 80))}\n`);
-      for (const row of rows.filter((y) => y.g.cause === x.cause)) stdout.write(`${String(row.g.count).padStart(count)}    ${line(row.cells)}`.trimEnd() + '\n');
+      stdout.write(
+        `${c.bold(String(x.count).padStart(count))}  ${c.red(x.cause)}  ${c.dim(terminalSafe(x.example, 80))}\n`,
+      );
+      for (const row of rows.filter((y) => y.g.cause === x.cause))
+        stdout.write(`${`${String(row.g.count).padStart(count)}    ${line(row.cells)}`.trimEnd()}\n`);
     }
   }
   for (const p of r.patterns) {
-    stdout.write(`${wrapText(`${c.bold('pattern')} ${p.id}${p.cause === '*' ? '' : ` (${p.cause})`}: ${terminalSafe(p.summary, 300)}`, cols, '  ')}\n  ${c.dim(wrapText(`points to ${p.pointsTo}`, cols - 2, '  '))}\n`);
+    stdout.write(
+      `${wrapText(`${c.bold('pattern')} ${p.id}${p.cause === '*' ? '' : ` (${p.cause})`}: ${terminalSafe(p.summary, 300)}`, cols, '  ')}\n  ${c.dim(wrapText(`points to ${p.pointsTo}`, cols - 2, '  '))}\n`,
+    );
   }
-  if (r.withoutRequestId) stdout.write(c.dim(wrapText(`${r.withoutRequestId} failing lines carry no request ID (log $request_id, see the README) and are not joined`, cols)) + '\n');
+  if (r.withoutRequestId)
+    stdout.write(
+      `${c.dim(
+        wrapText(
+          `${r.withoutRequestId} failing lines carry no request ID (log $request_id, see the README) and are not joined`,
+          cols,
+        ),
+      )}\n`,
+    );
 }

@@ -4,14 +4,14 @@
  * The reading itself: src/intake/backfill.ts; this finds the files and shows the progress.
  */
 import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import { hostname } from 'node:os';
-import { glob, isDynamicPattern } from 'tinyglobby';
+import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { backfill, type BackfillOptions, type IngestSummary } from '../intake/backfill.js';
-import { terminalSafe } from '../util/terminalText.js';
+import { glob, isDynamicPattern } from 'tinyglobby';
 import type { ExportConfig, ExportSettings } from '../export/config.js';
 import { exportRequested } from '../export/requested.js';
+import { type BackfillOptions, backfill, type IngestSummary } from '../intake/backfill.js';
+import { terminalSafe } from '../util/terminalText.js';
 import { UsageError } from './errors.js';
 
 export interface IngestCommandOptions extends Omit<BackfillOptions, 'exportConfig'> {
@@ -31,7 +31,10 @@ export async function expandFiles(patterns: string[]): Promise<string[]> {
     } else {
       const s = await stat(p).catch(() => undefined);
       if (!s) throw new UsageError(`${terminalSafe(p, 300)}: no such file`);
-      if (s.isDirectory()) throw new UsageError(`${terminalSafe(p, 300)} is a directory: give the log files in it (e.g. "${terminalSafe(p, 300).replace(/\/$/, '')}/*.log")`);
+      if (s.isDirectory())
+        throw new UsageError(
+          `${terminalSafe(p, 300)} is a directory: give the log files in it (e.g. "${terminalSafe(p, 300).replace(/\/$/, '')}/*.log")`,
+        );
       if (!s.isFile()) throw new UsageError(`${terminalSafe(p, 300)} is not a file`);
       found.add(path.resolve(p));
     }
@@ -40,7 +43,12 @@ export async function expandFiles(patterns: string[]): Promise<string[]> {
   return withTime.sort((a, b) => a.s.mtimeMs - b.s.mtimeMs || a.f.localeCompare(b.f)).map((x) => x.f);
 }
 
-export async function runIngest(patterns: string[], opts: IngestCommandOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WriteStream | NodeJS.WritableStream): Promise<number> {
+export async function runIngest(
+  patterns: string[],
+  opts: IngestCommandOptions,
+  stdout: NodeJS.WritableStream,
+  stderr: NodeJS.WriteStream | NodeJS.WritableStream,
+): Promise<number> {
   const files = await expandFiles(patterns);
   // The OTel packages load only when an endpoint may be configured (they cost ~25 MB of memory).
   let exportConfig: ExportConfig | undefined;
@@ -55,51 +63,89 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
   }
   const tty = (stderr as NodeJS.WriteStream).isTTY === true && !opts.json;
   const bar = tty
-    ? new cliProgress.SingleBar({
-      stream: stderr as NodeJS.WriteStream,
-      format: '{bar} {percentage}% | {done}/{size} MB | {lps} lines/s | ETA {eta_formatted} | {file}',
-      hideCursor: true, etaBuffer: 20,
-    }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar(
+        {
+          stream: stderr as NodeJS.WriteStream,
+          format: '{bar} {percentage}% | {done}/{size} MB | {lps} lines/s | ETA {eta_formatted} | {file}',
+          hideCursor: true,
+          etaBuffer: 20,
+        },
+        cliProgress.Presets.shades_classic,
+      )
     : undefined;
   const started = process.hrtime.bigint();
   let summary: IngestSummary;
   try {
-    summary = await backfill(files, { ...opts, exportConfig }, {
-      start: (total) => bar?.start(Math.max(total, 1), 0, { done: '0.0', size: (total / 1e6).toFixed(1), lps: 0, file: '' }),
-      progress: (done, lines, file) => {
-        const secs = Number(process.hrtime.bigint() - started) / 1e9;
-        bar?.update(done, { done: (done / 1e6).toFixed(1), lps: Math.round(lines / Math.max(secs, 1e-3)), file: terminalSafe(file, 40) });
+    summary = await backfill(
+      files,
+      { ...opts, exportConfig },
+      {
+        start: (total) =>
+          bar?.start(Math.max(total, 1), 0, { done: '0.0', size: (total / 1e6).toFixed(1), lps: 0, file: '' }),
+        progress: (done, lines, file) => {
+          const secs = Number(process.hrtime.bigint() - started) / 1e9;
+          bar?.update(done, {
+            done: (done / 1e6).toFixed(1),
+            lps: Math.round(lines / Math.max(secs, 1e-3)),
+            file: terminalSafe(file, 40),
+          });
+        },
+        buildingIndex: () => {
+          bar?.stop();
+          if (tty) stderr.write('building the request-ID index...\n');
+        },
+        exportedBy: (pid) => {
+          if (!opts.json)
+            stderr.write(
+              `claw-trace: export: the claw-trace process ${pid} (the agent) exports this index and sends these traces; this ingest does not export them again\n`,
+            );
+        },
+        exportWarning: (msg) => {
+          if (!opts.json) stderr.write(`claw-trace: ${terminalSafe(msg, 500)}\n`);
+        },
+        draining: (url) => {
+          if (tty) stderr.write(`exporting traces to ${terminalSafe(url, 300)} ...\n`);
+        },
       },
-      buildingIndex: () => {
-        bar?.stop();
-        if (tty) stderr.write('building the request-ID index...\n');
-      },
-      exportedBy: (pid) => {
-        if (!opts.json) stderr.write(`claw-trace: export: the claw-trace process ${pid} (the agent) exports this index and sends these traces; this ingest does not export them again\n`);
-      },
-      exportWarning: (msg) => { if (!opts.json) stderr.write(`claw-trace: ${terminalSafe(msg, 500)}\n`); },
-      draining: (url) => { if (tty) stderr.write(`exporting traces to ${terminalSafe(url, 300)} ...\n`); },
-    });
+    );
   } finally {
     bar?.stop();
   }
   if (opts.json) {
-    stdout.write(JSON.stringify(summary) + '\n');
+    stdout.write(`${JSON.stringify(summary)}\n`);
   } else {
     for (const f of summary.files) {
-      const what = f.skipped === 'empty' ? 'empty' : f.skipped === 'unknown-format'
-        ? 'skipped: no known format reads its first lines (name one with --format)'
-        : `${f.format}, ${f.lines} new lines, ${f.records} records${Object.keys(f.errors).length ? `, unreadable: ${Object.entries(f.errors).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}${f.gap ? ', truncated in place since the last read (lines may be missing)' : ''}`;
+      const what =
+        f.skipped === 'empty'
+          ? 'empty'
+          : f.skipped === 'unknown-format'
+            ? 'skipped: no known format reads its first lines (name one with --format)'
+            : `${f.format}, ${f.lines} new lines, ${f.records} records${
+                Object.keys(f.errors).length
+                  ? `, unreadable: ${Object.entries(f.errors)
+                      .map(([k, v]) => `${k} ${v}`)
+                      .join(', ')}`
+                  : ''
+              }${f.gap ? ', truncated in place since the last read (lines may be missing)' : ''}`;
       stderr.write(`${terminalSafe(f.file, 300)}: ${what}\n`);
     }
-    const errs = Object.entries(summary.errors).map(([k, v]) => `${k} ${v}`).join(', ');
+    const errs = Object.entries(summary.errors)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
     const x = summary.export;
     if (x) {
-      stderr.write(`exported ${x.exportedTraces} traces to ${terminalSafe(x.url, 300)}: ${x.deliveredSpans} spans delivered` +
-        (x.waitingSpans ? `, ${x.waitingSpans} still waiting in the outbox (${terminalSafe(x.lastError ?? 'not accepted in time', 300)}); the agent or the next ingest delivers them` : '') +
-        (x.droppedSpans ? `; ${x.droppedSpans} dropped over the outbox cap` : '') + '\n');
+      stderr.write(
+        `exported ${x.exportedTraces} traces to ${terminalSafe(x.url, 300)}: ${x.deliveredSpans} spans delivered` +
+          (x.waitingSpans
+            ? `, ${x.waitingSpans} still waiting in the outbox (${terminalSafe(x.lastError ?? 'not accepted in time', 300)}); the agent or the next ingest delivers them`
+            : '') +
+          (x.droppedSpans ? `; ${x.droppedSpans} dropped over the outbox cap` : '') +
+          '\n',
+      );
     }
-    stderr.write(`ingested ${summary.lines} lines (${summary.records} records${errs ? `; unreadable: ${errs}` : ''}) from ${files.length} files into ${terminalSafe(opts.db, 300)} in ${summary.seconds.toFixed(2)} s, ${summary.linesPerSecond.toLocaleString('en-US')} lines/s\n`);
+    stderr.write(
+      `ingested ${summary.lines} lines (${summary.records} records${errs ? `; unreadable: ${errs}` : ''}) from ${files.length} files into ${terminalSafe(opts.db, 300)} in ${summary.seconds.toFixed(2)} s, ${summary.linesPerSecond.toLocaleString('en-US')} lines/s\n`,
+    );
   }
   return ingestExitCode(summary);
 }
@@ -111,6 +157,10 @@ export async function runIngest(patterns: string[], opts: IngestCommandOptions, 
  */
 export function ingestExitCode(s: Pick<IngestSummary, 'files' | 'lines' | 'records'>): number {
   if (s.records > 0 || s.files.length === 0) return 0;
-  if (s.files.every((f) => f.skipped === 'unknown-format' || f.skipped === 'empty') && s.files.some((f) => f.skipped === 'unknown-format')) return 2;
+  if (
+    s.files.every((f) => f.skipped === 'unknown-format' || f.skipped === 'empty') &&
+    s.files.some((f) => f.skipped === 'unknown-format')
+  )
+    return 2;
   return s.lines > 0 ? 1 : 0;
 }

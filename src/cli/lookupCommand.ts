@@ -4,22 +4,37 @@
  * Exit codes: 0 found, 1 not found, 2 usage or configuration error.
  */
 import pc from 'picocolors';
-import type { RecordIndex } from '../store/recordIndex.js';
-import type { IndexedRecord } from '../store/rehydrate.js';
 import { assembleTrace, resolveRequestId } from '../correlate/assemble.js';
 import type { Span, Trace } from '../correlate/trace.js';
-import { diagnose, type Diagnosis } from '../diagnose/diagnose.js';
 import { traceJson } from '../correlate/traceJson.js';
+import { type Diagnosis, diagnose } from '../diagnose/diagnose.js';
+import type { RecordIndex } from '../store/recordIndex.js';
+import type { IndexedRecord } from '../store/rehydrate.js';
 import { terminalSafe, terminalSafeJson } from '../util/terminalText.js';
-import { columns, cutMiddle, fitParts, padColumns, wrapText } from './terminalWidth.js';
 import { proofParts } from './evidenceText.js';
+import { columns, cutMiddle, fitParts, padColumns, wrapText } from './terminalWidth.js';
 
 type Paint = (s: string) => string;
-interface Colors { bold: Paint; dim: Paint; red: Paint; green: Paint; yellow: Paint; cyan: Paint }
-const plain: Colors = { bold: (s) => s, dim: (s) => s, red: (s) => s, green: (s) => s, yellow: (s) => s, cyan: (s) => s };
+interface Colors {
+  bold: Paint;
+  dim: Paint;
+  red: Paint;
+  green: Paint;
+  yellow: Paint;
+  cyan: Paint;
+}
+const plain: Colors = {
+  bold: (s) => s,
+  dim: (s) => s,
+  red: (s) => s,
+  green: (s) => s,
+  yellow: (s) => s,
+  cyan: (s) => s,
+};
 
 const lineRef = (r: IndexedRecord) => `${r.file ?? '?'}:${r.lineNo ?? '?'}`;
-const msText = (n: number | undefined) => (n === undefined ? '–' : n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`);
+const msText = (n: number | undefined) =>
+  n === undefined ? '–' : n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`;
 
 function depthOf(s: Span, spans: Span[]): number {
   let d = 0;
@@ -31,7 +46,11 @@ function depthOf(s: Span, spans: Span[]): number {
 function ordered(spans: Span[]): Span[] {
   const out: Span[] = [];
   const visit = (parent: string | undefined) => {
-    for (const s of spans.filter((x) => x.parentSpanId === parent || (parent === undefined && !spans.some((y) => y.spanId === x.parentSpanId))).sort((a, b) => a.start - b.start)) {
+    for (const s of spans
+      .filter(
+        (x) => x.parentSpanId === parent || (parent === undefined && !spans.some((y) => y.spanId === x.parentSpanId)),
+      )
+      .sort((a, b) => a.start - b.start)) {
       if (out.includes(s)) continue;
       out.push(s);
       visit(s.spanId);
@@ -68,15 +87,31 @@ export function renderTrace(trace: Trace, d: Diagnosis, c: Colors = plain, cols 
     if (columns(`${request}   ${traceId}`) <= cols) out.push(`${request}   ${traceId}`);
     else out.push(request, traceId);
   }
-  out.push(c.dim(cutMiddle(`${new Date(t0).toISOString().replace('T', ' ').replace('Z', ' UTC')} · ${spans.filter((s) => s.kind === 'SERVER' && s.service !== 'openclaw-gateway').length} proxy hop(s) · ${msText(t1 - t0)}`, cols)));
+  out.push(
+    c.dim(
+      cutMiddle(
+        `${new Date(t0).toISOString().replace('T', ' ').replace('Z', ' UTC')} · ${spans.filter((s) => s.kind === 'SERVER' && s.service !== 'openclaw-gateway').length} proxy hop(s) · ${msText(t1 - t0)}`,
+        cols,
+      ),
+    ),
+  );
   out.push('');
   const rows = spans.map((s) => {
     const depth = depthOf(s, trace.spans);
     const who = s.kind === 'CLIENT' ? '' : `${s.service}${s.region ? ` (${terminalSafe(s.region, 40)})` : ''}  `;
     const label = `${'  '.repeat(depth)}${who}${terminalSafe(s.name, 60)}`;
     const inferred = s.join.tier >= 3 ? ` inferred ${s.join.confidence.toFixed(2)}: ${s.join.how}` : '';
-    const phases = s.phases ? `  connect ${msText(s.phases.connectMs)} · header ${msText(s.phases.headerMs)} · response ${msText(s.phases.responseMs)}` : '';
-    return { s, depth, label, cells: [`+${msText(s.start - t0)}`, msText(s.end - s.start), s.status === undefined ? '' : String(s.status)], phases, inferred };
+    const phases = s.phases
+      ? `  connect ${msText(s.phases.connectMs)} · header ${msText(s.phases.headerMs)} · response ${msText(s.phases.responseMs)}`
+      : '';
+    return {
+      s,
+      depth,
+      label,
+      cells: [`+${msText(s.start - t0)}`, msText(s.end - s.start), s.status === undefined ? '' : String(s.status)],
+      phases,
+      inferred,
+    };
   });
   // Columns: label, start (9), took (8), status (6), the bar, then the phases on the same line when they fit.
   const FIXED = 2 + 9 + 1 + 8 + 1 + 6 + 2;
@@ -101,14 +136,20 @@ export function renderTrace(trace: Trace, d: Diagnosis, c: Colors = plain, cols 
       // The timings under the row, where the terminal has room for them.
       out.push(row.trimEnd());
       const pad = '  '.repeat(r.depth + 1);
-      for (const part of [r.phases.trim(), r.inferred.trim()].filter(Boolean)) out.push(pad + (part === r.inferred.trim() ? c.yellow : c.dim)(cutMiddle(part, cols - pad.length)));
+      for (const part of [r.phases.trim(), r.inferred.trim()].filter(Boolean))
+        out.push(pad + (part === r.inferred.trim() ? c.yellow : c.dim)(cutMiddle(part, cols - pad.length)));
     }
     for (const e of s.events) {
       const pad = '  '.repeat(r.depth + 1);
-      const how = e.join.tier >= 3 ? `inferred ${e.join.confidence.toFixed(2)}: ${e.join.how}` : `tier ${e.join.tier}: ${e.join.how}`;
+      const how =
+        e.join.tier >= 3
+          ? `inferred ${e.join.confidence.toFixed(2)}: ${e.join.how}`
+          : `tier ${e.join.tier}: ${e.join.how}`;
       const message = terminalSafe(e.record.message ?? '', 2000);
       const name = terminalSafe(e.name, 60);
-      out.push(`${pad}${e.record.errorKind ? c.red('✗') : c.dim('·')} ${c.bold(name)}  ${cutMiddle(message, cols - pad.length - 4 - columns(name))}`);
+      out.push(
+        `${pad}${e.record.errorKind ? c.red('✗') : c.dim('·')} ${c.bold(name)}  ${cutMiddle(message, cols - pad.length - 4 - columns(name))}`,
+      );
       // The line's place, then how it was joined: the latter gives way first (cut, then left out).
       let ref = terminalSafe(lineRef(e.record), 500);
       const room = cols - pad.length - 2;
@@ -121,14 +162,23 @@ export function renderTrace(trace: Trace, d: Diagnosis, c: Colors = plain, cols 
     }
   }
   for (const k of trace.skews) {
-    out.push(c.yellow(cutMiddle(`clock: ${terminalSafe(k.region, 40)} runs ${k.ms >= 0 ? 'ahead of' : 'behind'} ${terminalSafe(k.relativeTo, 40)} by ${msText(Math.abs(k.ms))}${k.corrected ? ' (corrected above)' : ` (over the ${msText(5000)} cap: not corrected)`}`, cols)));
+    out.push(
+      c.yellow(
+        cutMiddle(
+          `clock: ${terminalSafe(k.region, 40)} runs ${k.ms >= 0 ? 'ahead of' : 'behind'} ${terminalSafe(k.relativeTo, 40)} by ${msText(Math.abs(k.ms))}${k.corrected ? ' (corrected above)' : ` (over the ${msText(5000)} cap: not corrected)`}`,
+          cols,
+        ),
+      ),
+    );
   }
   if (trace.context.length) {
     out.push('');
     out.push(c.bold('around it'));
     for (const x of trace.context) {
       const when = `${x.record.time - t0 >= 0 ? '+' : ''}${msText(x.record.time - t0)}`;
-      out.push(`  ${c.dim(when)}  ${fitParts([{ text: `${x.what}: ${terminalSafe(x.record.message ?? '', 2000)}` }, { text: terminalSafe(lineRef(x.record), 500), cuttable: true }], cols - 4 - columns(when))}`);
+      out.push(
+        `  ${c.dim(when)}  ${fitParts([{ text: `${x.what}: ${terminalSafe(x.record.message ?? '', 2000)}` }, { text: terminalSafe(lineRef(x.record), 500), cuttable: true }], cols - 4 - columns(when))}`,
+      );
     }
   }
   out.push('');
@@ -139,9 +189,18 @@ export function renderTrace(trace: Trace, d: Diagnosis, c: Colors = plain, cols 
     for (const m of d.missing) out.push(`  ${wrapText(`missing: ${m}`, cols - 2, '    ')}`);
   } else {
     for (const cause of d.causes) {
-      const basis = cause.basis === 'direct' ? 'joined lines' : cause.basis === 'inferred' ? 'an inferred join' : 'its shape and what was around it';
-      const measured = cause.measured ? `right ${cause.measured.right} of ${cause.measured.claimed} on the corpus` : 'not measured';
-      out.push(`${c.bold('cause')}  ${c.red(cause.id)} ${c.dim(wrapText(`(confidence ${cause.confidence.toFixed(2)}, ${measured}; decided by ${basis})`, cols - 4 - columns(cause.id), '  '))}`);
+      const basis =
+        cause.basis === 'direct'
+          ? 'joined lines'
+          : cause.basis === 'inferred'
+            ? 'an inferred join'
+            : 'its shape and what was around it';
+      const measured = cause.measured
+        ? `right ${cause.measured.right} of ${cause.measured.claimed} on the corpus`
+        : 'not measured';
+      out.push(
+        `${c.bold('cause')}  ${c.red(cause.id)} ${c.dim(wrapText(`(confidence ${cause.confidence.toFixed(2)}, ${measured}; decided by ${basis})`, cols - 4 - columns(cause.id), '  '))}`,
+      );
       out.push(`  ${wrapText(cause.title, cols - 2, '  ')}`);
       out.push(`  ${wrapText(terminalSafe(cause.detail, 500), cols - 2, '  ')}`);
       out.push(`  ${c.bold('evidence')}`);
@@ -155,7 +214,8 @@ export function renderTrace(trace: Trace, d: Diagnosis, c: Colors = plain, cols 
           out.push(`    ${c.dim(cutMiddle(ref, cols - 4))}`);
           // When the proof itself does not fit on one line, each part of it on its own.
           const proofOnly = proof.filter((p) => !p.cuttable);
-          if (columns(proofOnly.map((p) => p.text).join('  ')) <= cols - 6) out.push(`      ${fitParts(proof, cols - 6)}`);
+          if (columns(proofOnly.map((p) => p.text).join('  ')) <= cols - 6)
+            out.push(`      ${fitParts(proof, cols - 6)}`);
           else for (const p of proofOnly) out.push(`      ${cutMiddle(p.text, cols - 6)}`);
         }
       }
@@ -164,7 +224,7 @@ export function renderTrace(trace: Trace, d: Diagnosis, c: Colors = plain, cols 
       out.push('');
     }
   }
-  return out.join('\n').trimEnd() + '\n';
+  return `${out.join('\n').trimEnd()}\n`;
 }
 
 export interface LookupOptions {
@@ -175,33 +235,55 @@ export interface LookupOptions {
 }
 const colorsOf = (o: LookupOptions): Colors => (o.color ? pc : plain);
 
-export function runLookup(index: RecordIndex, idOrPrefix: string, opts: LookupOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): number {
+export function runLookup(
+  index: RecordIndex,
+  idOrPrefix: string,
+  opts: LookupOptions,
+  stdout: NodeJS.WritableStream,
+  stderr: NodeJS.WritableStream,
+): number {
   if (idOrPrefix.length === 0) {
     stderr.write('claw-trace: the request ID is empty\n');
     return 2;
   }
   const resolved = resolveRequestId(index, idOrPrefix);
   if (resolved.ambiguous) {
-    stderr.write(`claw-trace: ${resolved.ambiguous.length}${resolved.ambiguous.length === 10 ? '+' : ''} request IDs start with ${terminalSafe(idOrPrefix, 80)}: ${resolved.ambiguous.map((i) => terminalSafe(i, 60)).join(', ')}; give more of it\n`);
+    stderr.write(
+      `claw-trace: ${resolved.ambiguous.length}${resolved.ambiguous.length === 10 ? '+' : ''} request IDs start with ${terminalSafe(idOrPrefix, 80)}: ${resolved.ambiguous.map((i) => terminalSafe(i, 60)).join(', ')}; give more of it\n`,
+    );
     return 2;
   }
   const trace = resolved.requestId === undefined ? undefined : assembleTrace(index, resolved.requestId);
   if (!trace) {
-    stderr.write(`claw-trace: no request ${terminalSafe(idOrPrefix, 80)} in the index${opts.json ? '' : ' (is its access log indexed? claw-trace ingest / follow)'}\n`);
+    stderr.write(
+      `claw-trace: no request ${terminalSafe(idOrPrefix, 80)} in the index${opts.json ? '' : ' (is its access log indexed? claw-trace ingest / follow)'}\n`,
+    );
     return 1;
   }
   const d = diagnose(trace, index);
-  stdout.write(opts.json ? terminalSafeJson(traceJson(trace, d)) + '\n' : renderTrace(trace, d, colorsOf(opts), opts.width));
+  stdout.write(
+    opts.json ? `${terminalSafeJson(traceJson(trace, d))}\n` : renderTrace(trace, d, colorsOf(opts), opts.width),
+  );
   return 0;
 }
 
 /** `claw-trace <id> --agent URL...`: the regional agents' answers merged into one waterfall. */
-export async function runRemoteLookup(id: string, agents: string[], timeoutMs: number, opts: LookupOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
+export async function runRemoteLookup(
+  id: string,
+  agents: string[],
+  timeoutMs: number,
+  opts: LookupOptions,
+  stdout: NodeJS.WritableStream,
+  stderr: NodeJS.WritableStream,
+): Promise<number> {
   const { askAgents } = await import('./remoteLookup.js');
   const { mergeTraces } = await import('../correlate/merge.js');
   const answers = await askAgents(agents, id, timeoutMs);
   for (const a of answers) {
-    if (a.error !== undefined) stderr.write(`claw-trace: agent ${terminalSafe(a.agent, 120)} ${a.refused ? 'answered, and its answer is left out' : 'did not answer'}: ${terminalSafe(a.error, 200)}\n`);
+    if (a.error !== undefined)
+      stderr.write(
+        `claw-trace: agent ${terminalSafe(a.agent, 120)} ${a.refused ? 'answered, and its answer is left out' : 'did not answer'}: ${terminalSafe(a.error, 200)}\n`,
+      );
   }
   const found = answers.flatMap((a) => (a.trace ? [a.trace] : []));
   if (found.length === 0) {
@@ -209,27 +291,53 @@ export async function runRemoteLookup(id: string, agents: string[], timeoutMs: n
     return 1;
   }
   const { trace, diagnosis } = mergeTraces(found);
-  stdout.write(opts.json
-    ? terminalSafeJson({ ...traceJson(trace, diagnosis), agents: answers.map((a) => ({ agent: a.agent, found: Boolean(a.trace), error: a.error })) }) + '\n'
-    : renderTrace(trace, diagnosis, colorsOf(opts), opts.width) + `${colorsOf(opts).dim(`answered: ${answers.filter((a) => !a.error).map((a) => a.agent).join(', ') || 'none'}`)}\n`);
+  stdout.write(
+    opts.json
+      ? `${terminalSafeJson({
+          ...traceJson(trace, diagnosis),
+          agents: answers.map((a) => ({ agent: a.agent, found: Boolean(a.trace), error: a.error })),
+        })}\n`
+      : renderTrace(trace, diagnosis, colorsOf(opts), opts.width) +
+          `${colorsOf(opts).dim(
+            `answered: ${
+              answers
+                .filter((a) => !a.error)
+                .map((a) => a.agent)
+                .join(', ') || 'none'
+            }`,
+          )}\n`,
+  );
   return 0;
 }
 
 /** `claw-trace <id> --otlp-backend URL`: the trace as exported, from Jaeger's or Tempo's query API. */
-export async function runBackendLookup(id: string, url: string, timeoutMs: number, opts: LookupOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
+export async function runBackendLookup(
+  id: string,
+  url: string,
+  timeoutMs: number,
+  opts: LookupOptions,
+  stdout: NodeJS.WritableStream,
+  stderr: NodeJS.WritableStream,
+): Promise<number> {
   const { fetchFromBackend } = await import('./backendLookup.js');
-  let found;
+  let found: Awaited<ReturnType<typeof fetchFromBackend>>;
   try {
     found = await fetchFromBackend(url, id, timeoutMs);
   } catch (e) {
     const err = e as Error & { cause?: { code?: string; message?: string } };
-    stderr.write(`claw-trace: ${terminalSafe(url, 120)} did not answer: ${terminalSafe(err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : err.cause?.code ?? err.cause?.message ?? err.message, 200)}\n`);
+    stderr.write(
+      `claw-trace: ${terminalSafe(url, 120)} did not answer: ${terminalSafe(err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err.cause?.code ?? err.cause?.message ?? err.message), 200)}\n`,
+    );
     return 1;
   }
   if (!found) {
     stderr.write(`claw-trace: ${terminalSafe(url, 120)} has no trace for request ${terminalSafe(id, 80)}\n`);
     return 1;
   }
-  stdout.write(opts.json ? terminalSafeJson(traceJson(found.trace, found.diagnosis)) + '\n' : renderTrace(found.trace, found.diagnosis, colorsOf(opts), opts.width));
+  stdout.write(
+    opts.json
+      ? `${terminalSafeJson(traceJson(found.trace, found.diagnosis))}\n`
+      : renderTrace(found.trace, found.diagnosis, colorsOf(opts), opts.width),
+  );
   return 0;
 }

@@ -3,8 +3,8 @@
  * on stderr. How a user checks that their logs are understood before running the agent.
  */
 import pc from 'picocolors';
-import { emptyStats, parseFile, UnknownFormatError, type FileStats, type ParseFileOptions } from '../read/parseFile.js';
 import { STDIN } from '../read/lineReader.js';
+import { emptyStats, type FileStats, type ParseFileOptions, parseFile, UnknownFormatError } from '../read/parseFile.js';
 import { terminalSafe, terminalSafeJson } from '../util/terminalText.js';
 
 export interface ParseCommandOptions extends ParseFileOptions {
@@ -31,14 +31,27 @@ class Output {
 }
 
 export function formatSummary(s: FileStats, color: boolean): string {
-  const c = color ? pc : { bold: (x: string) => x, yellow: (x: string) => x, dim: (x: string) => x, red: (x: string) => x, green: (x: string) => x };
+  const c = color
+    ? pc
+    : {
+        bold: (x: string) => x,
+        yellow: (x: string) => x,
+        dim: (x: string) => x,
+        red: (x: string) => x,
+        green: (x: string) => x,
+      };
   const file = terminalSafe(displayName(s.file), 300);
   const head = `${c.bold(file)}: ${s.format}${s.detected ? ' (detected)' : ''}, ${s.lines} lines, ${c.green(String(s.records))} records, ${s.errors ? c.red(String(s.errors)) : '0'} unreadable`;
   const out = [head];
   for (const [reason, r] of Object.entries(s.byReason)) {
-    out.push(`  ${c.yellow(reason.padEnd(18))} ${String(r.count).padStart(7)}  first at ${file}:${r.first.lineNo}: ${terminalSafe(r.first.detail, 160)}`);
+    out.push(
+      `  ${c.yellow(reason.padEnd(18))} ${String(r.count).padStart(7)}  first at ${file}:${r.first.lineNo}: ${terminalSafe(r.first.detail, 160)}`,
+    );
   }
-  if (s.invalidUtf8) out.push(`  ${c.dim(`${s.invalidUtf8} ${s.invalidUtf8 === 1 ? 'line has' : 'lines have'} bytes that are not UTF-8 (kept, shown as U+FFFD)`)}`);
+  if (s.invalidUtf8)
+    out.push(
+      `  ${c.dim(`${s.invalidUtf8} ${s.invalidUtf8 === 1 ? 'line has' : 'lines have'} bytes that are not UTF-8 (kept, shown as U+FFFD)`)}`,
+    );
   if (s.partialLastLine) out.push(`  ${c.dim('the last line has no newline yet (the file may be being written)')}`);
   return out.join('\n');
 }
@@ -48,7 +61,12 @@ export function formatSummary(s: FileStats, color: boolean): string {
  * exit code of the worst file: 0 read, 1 lines but no record (wrong format?), 2 not readable at
  * all (missing, a directory, no format detected).
  */
-export async function runParse(files: string[], opts: ParseCommandOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
+export async function runParse(
+  files: string[],
+  opts: ParseCommandOptions,
+  stdout: NodeJS.WritableStream,
+  stderr: NodeJS.WritableStream,
+): Promise<number> {
   const out = new Output(stdout);
   const color = (stderr as { isTTY?: boolean }).isTTY === true && !process.env.NO_COLOR;
   let code = 0;
@@ -57,9 +75,11 @@ export async function runParse(files: string[], opts: ParseCommandOptions, stdou
     try {
       for await (const item of parseFile(file, opts, stats)) {
         if (item.kind === 'record') {
-          if (!opts.summaryOnly) await out.write(terminalSafeJson(item.record) + '\n');
+          if (!opts.summaryOnly) await out.write(`${terminalSafeJson(item.record)}\n`);
         } else if (opts.errors) {
-          stderr.write(`${terminalSafe(displayName(file), 300)}:${item.line.lineNo}: ${item.error.reason}: ${terminalSafe(item.error.detail, 200)}\n`);
+          stderr.write(
+            `${terminalSafe(displayName(file), 300)}:${item.line.lineNo}: ${item.error.reason}: ${terminalSafe(item.error.detail, 200)}\n`,
+          );
         }
       }
     } catch (e) {
@@ -71,7 +91,7 @@ export async function runParse(files: string[], opts: ParseCommandOptions, stdou
       continue;
     }
     await out.flush();
-    stderr.write(formatSummary(stats, color) + '\n');
+    stderr.write(`${formatSummary(stats, color)}\n`);
     if (stats.lines > 0 && stats.records === 0) code = Math.max(code, 1);
   }
   await out.flush();
@@ -83,12 +103,19 @@ const displayName = (file: string) => (file === STDIN ? 'stdin' : file);
 /** What went wrong with one file, naming it; undefined for errors that are not about the file. */
 export function fileError(file: string, e: unknown): string | undefined {
   const name = terminalSafe(displayName(file), 300);
-  if (e instanceof UnknownFormatError) return terminalSafe(file === STDIN ? e.message.replace(/^-: /, 'stdin: ') : e.message, 500);
+  if (e instanceof UnknownFormatError)
+    return terminalSafe(file === STDIN ? e.message.replace(/^-: /, 'stdin: ') : e.message, 500);
   switch ((e as NodeJS.ErrnoException).code) {
-    case 'ENOENT': return `${name}: no such file`;
-    case 'EISDIR': return `${name} is a directory: give the log files in it (e.g. "${name.replace(/\/$/, '')}/*.log")`;
-    case 'EACCES': case 'EPERM': return `${name}: permission denied (nginx's logs are readable by the adm group: sudo, or add yourself to adm)`;
-    case 'ENOTDIR': return `${name}: a part of the path is not a directory`;
-    default: return (e as NodeJS.ErrnoException).code ? `${name}: ${terminalSafe((e as Error).message, 300)}` : undefined;
+    case 'ENOENT':
+      return `${name}: no such file`;
+    case 'EISDIR':
+      return `${name} is a directory: give the log files in it (e.g. "${name.replace(/\/$/, '')}/*.log")`;
+    case 'EACCES':
+    case 'EPERM':
+      return `${name}: permission denied (nginx's logs are readable by the adm group: sudo, or add yourself to adm)`;
+    case 'ENOTDIR':
+      return `${name}: a part of the path is not a directory`;
+    default:
+      return (e as NodeJS.ErrnoException).code ? `${name}: ${terminalSafe((e as Error).message, 300)}` : undefined;
   }
 }

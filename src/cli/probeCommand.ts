@@ -6,9 +6,9 @@
  * --interval S` makes it a health gate for a rollout: it stops at the first failed round.
  */
 import { existsSync } from 'node:fs';
-import type { RecordIndex } from '../store/recordIndex.js';
-import { loggedId, runRound, type CheckResult, type HeaderDiff } from '../probe/drill.js';
 import type { TraceJson } from '../correlate/traceJson.js';
+import { type CheckResult, type HeaderDiff, loggedId, runRound } from '../probe/drill.js';
+import type { RecordIndex } from '../store/recordIndex.js';
 import { terminalSafe, terminalSafeJson } from '../util/terminalText.js';
 
 export interface ProbeOptions {
@@ -28,13 +28,23 @@ export interface Joined {
   cause?: { id: string; title: string; detail: string; fix: string };
 }
 
-export interface ProbedCheck extends CheckResult { joined: Joined }
+export interface ProbedCheck extends CheckResult {
+  joined: Joined;
+}
 
-const hopsOf = (t: TraceJson) => [...new Set(t.spans.filter((s) => s.kind === 'SERVER' || s.service === 'openclaw-gateway').map((s) => `${s.service}${s.region ? ` (${s.region})` : ''}`))];
+const hopsOf = (t: TraceJson) => [
+  ...new Set(
+    t.spans
+      .filter((s) => s.kind === 'SERVER' || s.service === 'openclaw-gateway')
+      .map((s) => `${s.service}${s.region ? ` (${s.region})` : ''}`),
+  ),
+];
 
 function joinedOf(traces: TraceJson[]): Joined {
   const hops = [...new Set(traces.flatMap(hopsOf))];
-  const failed = traces.filter((t) => t.diagnosis.failed && t.diagnosis.causes.length).sort((a, b) => b.diagnosis.causes[0]!.confidence - a.diagnosis.causes[0]!.confidence)[0];
+  const failed = traces
+    .filter((t) => t.diagnosis.failed && t.diagnosis.causes.length)
+    .sort((a, b) => b.diagnosis.causes[0]!.confidence - a.diagnosis.causes[0]!.confidence)[0];
   const c = failed?.diagnosis.causes[0];
   return { hops, cause: c ? { id: c.id, title: c.title, detail: c.detail, fix: c.fix } : undefined };
 }
@@ -43,7 +53,11 @@ function joinedOf(traces: TraceJson[]): Joined {
 async function lookupOnce(id: string, index: RecordIndex | undefined, agents: string[]): Promise<TraceJson[]> {
   const traces: TraceJson[] = [];
   if (index) {
-    const [{ assembleTrace }, { diagnose }, { traceJson }] = await Promise.all([import('../correlate/assemble.js'), import('../diagnose/diagnose.js'), import('../correlate/traceJson.js')]);
+    const [{ assembleTrace }, { diagnose }, { traceJson }] = await Promise.all([
+      import('../correlate/assemble.js'),
+      import('../diagnose/diagnose.js'),
+      import('../correlate/traceJson.js'),
+    ]);
     const trace = assembleTrace(index, id);
     if (trace) traces.push(traceJson(trace, diagnose(trace, index)));
   }
@@ -77,7 +91,8 @@ async function joinChecks(checks: CheckResult[], o: ProbeOptions): Promise<Probe
     const deadline = Date.now() + o.waitMs;
     let first = true;
     for (;;) {
-      for (const c of first ? checks : waitFor.filter((x) => !settled(x))) joined.set(c.requestId, joinedOf(await lookupOnce(loggedId(c), index, agents)));
+      for (const c of first ? checks : waitFor.filter((x) => !settled(x)))
+        joined.set(c.requestId, joinedOf(await lookupOnce(loggedId(c), index, agents)));
       first = false;
       if (waitFor.every(settled) || Date.now() >= deadline) break;
       await new Promise((r) => setTimeout(r, 250));
@@ -88,7 +103,11 @@ async function joinChecks(checks: CheckResult[], o: ProbeOptions): Promise<Probe
   return checks.map((c) => ({ ...c, joined: joined.get(c.requestId)! }));
 }
 
-export interface ProbeRound { checks: ProbedCheck[]; diffs: HeaderDiff[]; ok: boolean }
+export interface ProbeRound {
+  checks: ProbedCheck[];
+  diffs: HeaderDiff[];
+  ok: boolean;
+}
 
 export async function runProbe(publicUrl: string, o: ProbeOptions, stdout: NodeJS.WritableStream): Promise<number> {
   const rounds: ProbeRound[] = [];
@@ -102,26 +121,43 @@ export async function runProbe(publicUrl: string, o: ProbeOptions, stdout: NodeJ
   }
   const ok = rounds.every((r) => r.ok);
   if (o.json) stdout.write(`${terminalSafeJson({ public: publicUrl, loopback: o.loopback, ok, rounds })}\n`);
-  else if (o.repeat > 1) stdout.write(ok ? `all ${rounds.length} rounds passed\n` : `round ${rounds.length} of ${o.repeat} failed: stopped\n`);
+  else if (o.repeat > 1)
+    stdout.write(
+      ok ? `all ${rounds.length} rounds passed\n` : `round ${rounds.length} of ${o.repeat} failed: stopped\n`,
+    );
   return ok ? 0 : 1;
 }
 
 export function renderRound(r: ProbeRound, i: number, of: number, publicUrl: string, loopback: string): string {
-  const lines = [`${of > 1 ? `round ${i + 1}/${of}  ` : ''}public ${terminalSafe(publicUrl, 200)}   loopback ${terminalSafe(loopback, 200)}`];
+  const lines = [
+    `${of > 1 ? `round ${i + 1}/${of}  ` : ''}public ${terminalSafe(publicUrl, 200)}   loopback ${terminalSafe(loopback, 200)}`,
+  ];
   for (const c of r.checks) {
     const status = c.status === 101 && c.firstFrame ? `101+${terminalSafe(c.firstFrame, 40)}` : String(c.status || '-');
-    const logged = c.joined.hops.length ? `logged by ${c.joined.hops.map((h) => terminalSafe(h, 80)).join(', ')}` : 'logged by no hop';
-    lines.push(`  ${c.ok ? '✓' : '✗'} ${c.via.padEnd(8)} ${c.check.padEnd(12)} ${status.padEnd(22)} ${`${c.ms} ms`.padStart(7)}  ${c.requestId}${c.proxyId ? ` (the proxy's: ${terminalSafe(c.proxyId, 80)})` : ''}  ${logged}`);
+    const logged = c.joined.hops.length
+      ? `logged by ${c.joined.hops.map((h) => terminalSafe(h, 80)).join(', ')}`
+      : 'logged by no hop';
+    lines.push(
+      `  ${c.ok ? '✓' : '✗'} ${c.via.padEnd(8)} ${c.check.padEnd(12)} ${status.padEnd(22)} ${`${c.ms} ms`.padStart(7)}  ${c.requestId}${c.proxyId ? ` (the proxy's: ${terminalSafe(c.proxyId, 80)})` : ''}  ${logged}`,
+    );
     if (c.note) lines.push(`      ${terminalSafe(c.note, 300)}`);
     if (!c.ok && c.joined.cause) {
       lines.push(`      cause  ${c.joined.cause.id}: ${terminalSafe(c.joined.cause.title, 200)}`);
-      const fix = c.joined.cause.fix.split('\n').filter((l) => l.trim()).slice(0, 6);
+      const fix = c.joined.cause.fix
+        .split('\n')
+        .filter((l) => l.trim())
+        .slice(0, 6);
       lines.push(...fix.map((l, n) => `      ${n === 0 ? 'fix   ' : '      '} ${terminalSafe(l, 200)}`));
     }
-    if (c.via === 'public' && c.ok && !c.idReturned && c.check !== 'WebSocket') lines.push('      the request ID did not come back (add_header X-Request-Id ... always / header X-Request-Id)');
+    if (c.via === 'public' && c.ok && !c.idReturned && c.check !== 'WebSocket')
+      lines.push('      the request ID did not come back (add_header X-Request-Id ... always / header X-Request-Id)');
   }
   for (const d of r.diffs) {
-    const parts = [d.onlyPublic.length && `only via public: ${d.onlyPublic.join(', ')}`, d.onlyLoopback.length && `only via loopback: ${d.onlyLoopback.join(', ')}`, d.differ.length && `differ: ${d.differ.join(', ')}`].filter(Boolean);
+    const parts = [
+      d.onlyPublic.length && `only via public: ${d.onlyPublic.join(', ')}`,
+      d.onlyLoopback.length && `only via loopback: ${d.onlyLoopback.join(', ')}`,
+      d.differ.length && `differ: ${d.differ.join(', ')}`,
+    ].filter(Boolean);
     lines.push(`  headers  ${d.check}: ${terminalSafe(parts.join('; '), 400)}`);
   }
   const failed = r.checks.filter((c) => !c.ok).length;

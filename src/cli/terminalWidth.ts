@@ -57,12 +57,15 @@ export function fitParts(parts: Part[], width: number, sep = '  ', min = 12): st
   };
   shrink((i) => parts[i]!.cuttable === true);
   for (let i = texts.length - 1; i >= 0 && over() > 0; i--) if (parts[i]!.cuttable) texts[i] = '';
-  for (const weight of [...new Set(parts.map((p) => p.weight ?? 0))].sort((a, b) => a - b)) shrink((i) => (parts[i]!.weight ?? 0) === weight);
+  for (const weight of [...new Set(parts.map((p) => p.weight ?? 0))].sort((a, b) => a - b))
+    shrink((i) => (parts[i]!.weight ?? 0) === weight);
   return cutMiddle(join(texts), width);
 }
 
 /** Prose in lines of at most `width` columns, each line after the first indented by `indent`. */
 export function wrapText(s: string, width: number, indent = ''): string {
   if (!Number.isFinite(width) || columns(s) <= width) return s;
-  return wrapAnsi(s, Math.max(20, width - columns(indent)), { hard: true, trim: true }).split('\n').join(`\n${indent}`);
+  return wrapAnsi(s, Math.max(20, width - columns(indent)), { hard: true, trim: true })
+    .split('\n')
+    .join(`\n${indent}`);
 }

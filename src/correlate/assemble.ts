@@ -11,10 +11,20 @@
  * Every join stays inside the hop's region: another builder's lines are never evidence.
  * A request ID seen twice at the same proxy (a client's retry) gives sibling hops, never nested ones.
  */
-import type { RecordIndex } from '../store/recordIndex.js';
+
 import { asksForWebSocket, isAccessSource } from '../../parsers/record.js';
-import { rehydrate, type IndexedRecord } from '../store/rehydrate.js';
-import { serviceOf, spanIdFor, traceIdFor, type ClockSkew, type ContextLine, type Join, type Span, type Trace } from './trace.js';
+import type { RecordIndex } from '../store/recordIndex.js';
+import { type IndexedRecord, rehydrate } from '../store/rehydrate.js';
+import {
+  type ClockSkew,
+  type ContextLine,
+  type Join,
+  type Span,
+  serviceOf,
+  spanIdFor,
+  type Trace,
+  traceIdFor,
+} from './trace.js';
 
 const SURE = (how: string, tier: 1 | 2): Join => ({ tier, how, confidence: 1 });
 /** How far around a request other lines are looked for. */
@@ -109,24 +119,43 @@ function distance(t: number, s: Span): number {
  */
 function structuralEvents(index: RecordIndex, hop: Span, attempts: Span[], siblings: Span[], skew = 0): void {
   const r = hop.record!;
-  const mine = (e: IndexedRecord) => sameRegion(e, r) && !siblings.some((o) => distance(e.time - skew, o) < distance(e.time - skew, hop));
+  const mine = (e: IndexedRecord) =>
+    sameRegion(e, r) && !siblings.some((o) => distance(e.time - skew, o) < distance(e.time - skew, hop));
   if (r.source === 'nginx-access') {
     if (r.connection === undefined) return;
-    const lines = rehydrate(index.window(hop.start + skew - ERROR_SLACK_MS, hop.end + skew + ERROR_SLACK_MS, ['nginx-error']));
+    const lines = rehydrate(
+      index.window(hop.start + skew - ERROR_SLACK_MS, hop.end + skew + ERROR_SLACK_MS, ['nginx-error']),
+    );
     for (const e of lines) {
       if (e.connection !== r.connection || !mine(e)) continue;
       if (e.request !== undefined && r.request !== undefined && e.request !== r.request) continue;
       if (e.request === undefined && e.level !== 'alert' && e.level !== 'crit') continue;
       const target = eventTarget(hop, attempts, e);
-      target.events.push({ time: e.time, name: e.errorKind ?? e.level ?? 'error', record: e, join: SURE('*connection + request line + time', 2) });
+      target.events.push({
+        time: e.time,
+        name: e.errorKind ?? e.level ?? 'error',
+        record: e,
+        join: SURE('*connection + request line + time', 2),
+      });
     }
   } else {
-    const lines = rehydrate(index.window(hop.start + skew - ERROR_SLACK_MS, hop.end + skew + ERROR_SLACK_MS, ['caddy-error', 'caddy-proxy']));
+    const lines = rehydrate(
+      index.window(hop.start + skew - ERROR_SLACK_MS, hop.end + skew + ERROR_SLACK_MS, ['caddy-error', 'caddy-proxy']),
+    );
     for (const e of lines) {
-      if (e.errorKind === undefined || !mine(e) || [hop, ...attempts].some((s) => s.events.some((x) => x.record.rowId === e.rowId))) continue;
+      if (
+        e.errorKind === undefined ||
+        !mine(e) ||
+        [hop, ...attempts].some((s) => s.events.some((x) => x.record.rowId === e.rowId))
+      )
+        continue;
       let join: Join;
       if (e.uri !== undefined) {
-        if (e.uri !== r.uri || (e.clientPort !== undefined && r.clientPort !== undefined && e.clientPort !== r.clientPort)) continue;
+        if (
+          e.uri !== r.uri ||
+          (e.clientPort !== undefined && r.clientPort !== undefined && e.clientPort !== r.clientPort)
+        )
+          continue;
         join = SURE('client port + URI + time', 2);
       } else if (e.time - skew >= hop.start && e.time - skew <= hop.end + 5) {
         // Caddy's body-cut lines name no request: the one in flight on this proxy at that moment.
@@ -140,18 +169,41 @@ function structuralEvents(index: RecordIndex, hop: Span, attempts: Span[], sibli
   }
 }
 
-interface Candidate { rec: IndexedRecord; score: number; how: string[] }
+interface Candidate {
+  rec: IndexedRecord;
+  score: number;
+  how: string[];
+}
 
 /** How well a gateway connection line fits an upgrade request (tier 3), from 0.5 up; or nothing. */
 function scoreGateway(r: IndexedRecord, g: IndexedRecord): Candidate | undefined {
   if ((g.event !== 'ws-disconnected' && g.event !== 'ws-closed-before-connect') || !sameRegion(g, r)) return undefined;
   const how: string[] = [];
   let score = 0;
-  if (g.userAgent !== undefined && g.userAgent === r.userAgent) { score += 0.25; how.push('user agent'); }
+  if (g.userAgent !== undefined && g.userAgent === r.userAgent) {
+    score += 0.25;
+    how.push('user agent');
+  }
   const client = r.forwardedFor?.split(',')[0]?.trim() ?? r.clientAddr;
-  if (g.forwardedFor !== undefined && client !== undefined && g.forwardedFor.split(',').map((x) => x.trim()).includes(client)) { score += 0.25; how.push('forwarded-for'); }
-  if (g.host !== undefined && r.host !== undefined && g.host === r.host) { score += 0.1; how.push('host'); }
-  if (g.localAddr !== undefined && r.upstreams?.some((u) => u.addr === g.localAddr)) { score += 0.2; how.push('gateway address'); }
+  if (
+    g.forwardedFor !== undefined &&
+    client !== undefined &&
+    g.forwardedFor
+      .split(',')
+      .map((x) => x.trim())
+      .includes(client)
+  ) {
+    score += 0.25;
+    how.push('forwarded-for');
+  }
+  if (g.host !== undefined && r.host !== undefined && g.host === r.host) {
+    score += 0.1;
+    how.push('host');
+  }
+  if (g.localAddr !== undefined && r.upstreams?.some((u) => u.addr === g.localAddr)) {
+    score += 0.2;
+    how.push('gateway address');
+  }
   // A WebSocket's proxy lifetime is the gateway connection's: both end within a second, and last as long.
   const took = r.time - (r.start ?? r.time);
   const sameSpan = g.durationMs !== undefined ? Math.abs(g.durationMs - took) <= Math.max(500, took * 0.2) : true;
@@ -167,14 +219,32 @@ function scoreGateway(r: IndexedRecord, g: IndexedRecord): Candidate | undefined
  * its proxies) in the window competes for the gateway's connection lines, best pairs first, and
  * each connection goes to one request at most. When another pairing scores alike, `tie` says so.
  */
-function assignGateway(index: RecordIndex, r: IndexedRecord, gw: IndexedRecord[]): { best: Candidate; tie?: string } | undefined {
+function assignGateway(
+  index: RecordIndex,
+  r: IndexedRecord,
+  gw: IndexedRecord[],
+): { best: Candidate; tie?: string } | undefined {
   if (!isUpgrade(r)) return undefined; // only an upgrade request can become a WebSocket connection
   const mine = gw.map((g) => scoreGateway(r, g)).filter((c): c is Candidate => c !== undefined);
   if (mine.length === 0) return undefined;
-  const others = rehydrate(index.upgradesBetween(r.time - 2 * GATEWAY_SLACK_MS, r.time + 2 * GATEWAY_SLACK_MS))
-    .filter((o) => o.rowId !== r.rowId && sameRegion(o, r) && isAccessSource(o.source));
-  const pairs = [...mine.map((c) => ({ req: r, c })), ...others.flatMap((o) => gw.map((g) => scoreGateway(o, g)).filter((c): c is Candidate => c !== undefined).map((c) => ({ req: o, c })))];
-  pairs.sort((a, b) => b.c.score - a.c.score || Math.abs(a.c.rec.time - a.req.time) - Math.abs(b.c.rec.time - b.req.time) || Number(a.c.rec.rowId) - Number(b.c.rec.rowId));
+  const others = rehydrate(index.upgradesBetween(r.time - 2 * GATEWAY_SLACK_MS, r.time + 2 * GATEWAY_SLACK_MS)).filter(
+    (o) => o.rowId !== r.rowId && sameRegion(o, r) && isAccessSource(o.source),
+  );
+  const pairs = [
+    ...mine.map((c) => ({ req: r, c })),
+    ...others.flatMap((o) =>
+      gw
+        .map((g) => scoreGateway(o, g))
+        .filter((c): c is Candidate => c !== undefined)
+        .map((c) => ({ req: o, c })),
+    ),
+  ];
+  pairs.sort(
+    (a, b) =>
+      b.c.score - a.c.score ||
+      Math.abs(a.c.rec.time - a.req.time) - Math.abs(b.c.rec.time - b.req.time) ||
+      Number(a.c.rec.rowId) - Number(b.c.rec.rowId),
+  );
   const takenReq = new Set<number | bigint>();
   const takenGw = new Set<number | bigint>();
   let best: Candidate | undefined;
@@ -182,13 +252,22 @@ function assignGateway(index: RecordIndex, r: IndexedRecord, gw: IndexedRecord[]
     if (takenReq.has(req.rowId) || takenGw.has(c.rec.rowId)) continue;
     takenReq.add(req.rowId);
     takenGw.add(c.rec.rowId);
-    if (req === r) { best = c; break; }
+    if (req === r) {
+      best = c;
+      break;
+    }
   }
   if (!best) return undefined; // every connection that fitted went to a request that fitted it better
   const b = best;
   const rivalConn = mine.some((c) => c !== b && Math.abs(c.score - b.score) <= TIE_SCORE);
-  const rivalReq = pairs.some((p) => p.req !== r && p.c.rec.rowId === b.rec.rowId && Math.abs(p.c.score - b.score) <= TIE_SCORE);
-  const tie = rivalConn ? 'another gateway connection scored alike' : rivalReq ? 'another request scored alike for this connection' : undefined;
+  const rivalReq = pairs.some(
+    (p) => p.req !== r && p.c.rec.rowId === b.rec.rowId && Math.abs(p.c.score - b.score) <= TIE_SCORE,
+  );
+  const tie = rivalConn
+    ? 'another gateway connection scored alike'
+    : rivalReq
+      ? 'another request scored alike for this connection'
+      : undefined;
   return { best, tie };
 }
 
@@ -214,7 +293,10 @@ function gatewaySpans(index: RecordIndex, traceId: string, hop: Span, parent: Sp
     record: g,
     join: { tier: 3, how: best.how.join(' + '), confidence: Math.round(confidence * 100) / 100 },
     events: [],
-    attrs: { ...(g.closeCode !== undefined ? { 'websocket.close_code': g.closeCode } : {}), ...(g.cause ? { 'openclaw.cause': g.cause } : {}) },
+    attrs: {
+      ...(g.closeCode !== undefined ? { 'websocket.close_code': g.closeCode } : {}),
+      ...(g.cause ? { 'openclaw.cause': g.cause } : {}),
+    },
   };
   const spans = [conn];
   // RPC lines name their connection as `6f1c2a9b…41d2`.
@@ -241,16 +323,27 @@ function gatewaySpans(index: RecordIndex, traceId: string, hop: Span, parent: Sp
 }
 
 /** Tier 4: the gateway's lifecycle and trusted-proxy warnings, and the proxy's reloads, around the request. */
-function contextLines(index: RecordIndex, gw: IndexedRecord[], regions: Set<string>, start: number, end: number): ContextLine[] {
+function contextLines(
+  index: RecordIndex,
+  gw: IndexedRecord[],
+  regions: Set<string>,
+  start: number,
+  end: number,
+): ContextLine[] {
   const out: ContextLine[] = [];
   const byTime: Join = { tier: 4, how: 'time', confidence: 1 };
   for (const g of gw) {
     if (!regions.has(g.region ?? '') || g.time < start - CONTEXT_BEFORE_MS) continue;
-    if (g.event === 'lifecycle' && g.time <= end + CONTEXT_AFTER_MS) out.push({ record: g, join: byTime, what: `gateway ${g.lifecycle}` });
-    else if (g.event === 'trusted-proxy' && g.time <= end + GATEWAY_SLACK_MS) out.push({ record: g, join: byTime, what: 'trusted-proxy warning' });
+    if (g.event === 'lifecycle' && g.time <= end + CONTEXT_AFTER_MS)
+      out.push({ record: g, join: byTime, what: `gateway ${g.lifecycle}` });
+    else if (g.event === 'trusted-proxy' && g.time <= end + GATEWAY_SLACK_MS)
+      out.push({ record: g, join: byTime, what: 'trusted-proxy warning' });
   }
-  for (const p of rehydrate(index.window(start - GATEWAY_SLACK_MS, end + GATEWAY_SLACK_MS, ['nginx-error', 'caddy-runtime']))) {
-    if (p.errorKind === 'proxy-reload' && regions.has(p.region ?? '')) out.push({ record: p, join: byTime, what: `${serviceOf(p)} reload` });
+  for (const p of rehydrate(
+    index.window(start - GATEWAY_SLACK_MS, end + GATEWAY_SLACK_MS, ['nginx-error', 'caddy-runtime']),
+  )) {
+    if (p.errorKind === 'proxy-reload' && regions.has(p.region ?? ''))
+      out.push({ record: p, join: byTime, what: `${serviceOf(p)} reload` });
   }
   return out.sort((a, b) => a.record.time - b.record.time);
 }
@@ -287,7 +380,8 @@ export function assembleTrace(index: RecordIndex, requestId: string): Trace | un
   // Outermost first. Time alone cannot order hops of a fast request (nginx logs whole ms), so the
   // headers do: a hop that received the ID from its client, or more X-Forwarded-For entries, is
   // further in; then the longer hop is the outer one. Hence also the tolerance on containment.
-  const depth = (r: IndexedRecord) => (r.inboundRequestId === requestId ? 1 : 0) + (r.forwardedFor ? r.forwardedFor.split(',').length : 0);
+  const depth = (r: IndexedRecord) =>
+    (r.inboundRequestId === requestId ? 1 : 0) + (r.forwardedFor ? r.forwardedFor.split(',').length : 0);
   // A hop that wrote its status itself (its upstream never answered) is the one furthest in.
   const from = Math.min(...own.map((r) => r.start ?? r.time));
   const to = Math.max(...own.map((r) => r.time));
@@ -297,27 +391,47 @@ export function assembleTrace(index: RecordIndex, requestId: string): Trace | un
   // gateway; and a hop that wrote its status itself (its upstream never answered) is furthest in.
   const gatewayAddrs = new Set(gw.map((g) => g.localAddr).filter((a): a is string => a !== undefined));
   const gatewayRegions = new Set(gw.map((g) => g.region ?? ''));
-  const nearGateway = (r: IndexedRecord) => (r.upstreams?.some((u) => gatewayAddrs.has(u.addr)) ? 2 : 0) + (gatewayRegions.has(r.region ?? '') ? 1 : 0);
-  const madeStatus = (r: IndexedRecord) => { const a = r.upstreams?.at(-1); return a && a.headerMs === undefined && a.status !== 101 && (a.status ?? 500) >= 500 ? 1 : 0; };
-  const hops = own.filter((r) => isAccessSource(r.source)).map((r) => accessSpan(traceId, r, requestId))
-    .sort((a, b) => depth(a.record!) - depth(b.record!) || madeStatus(a.record!) - madeStatus(b.record!) || nearGateway(a.record!) - nearGateway(b.record!)
-      || (b.end - b.start) - (a.end - a.start) || a.start - b.start);
+  const nearGateway = (r: IndexedRecord) =>
+    (r.upstreams?.some((u) => gatewayAddrs.has(u.addr)) ? 2 : 0) + (gatewayRegions.has(r.region ?? '') ? 1 : 0);
+  const madeStatus = (r: IndexedRecord) => {
+    const a = r.upstreams?.at(-1);
+    return a && a.headerMs === undefined && a.status !== 101 && (a.status ?? 500) >= 500 ? 1 : 0;
+  };
+  const hops = own
+    .filter((r) => isAccessSource(r.source))
+    .map((r) => accessSpan(traceId, r, requestId))
+    .sort(
+      (a, b) =>
+        depth(a.record!) - depth(b.record!) ||
+        madeStatus(a.record!) - madeStatus(b.record!) ||
+        nearGateway(a.record!) - nearGateway(b.record!) ||
+        b.end - b.start - (a.end - a.start) ||
+        a.start - b.start,
+    );
   const spans: Span[] = [];
   // The same proxy never nests inside itself: a second line of its own with this ID is a retry.
   const fileOf = (s: Span) => (s.kind === 'CLIENT' ? spans.find((x) => x.spanId === s.parentSpanId) : s)?.record?.file;
-  const inside = (s: Span, hop: Span) => fileOf(s) !== hop.record!.file && s.start <= hop.start + NEST_TOLERANCE_MS && s.end >= hop.end - NEST_TOLERANCE_MS;
+  const inside = (s: Span, hop: Span) =>
+    fileOf(s) !== hop.record!.file && s.start <= hop.start + NEST_TOLERANCE_MS && s.end >= hop.end - NEST_TOLERANCE_MS;
   const skews: ClockSkew[] = [];
   for (const hop of hops) {
-    let outer = [...spans].reverse().find((s) => s.kind === 'CLIENT' && inside(s, hop))
-      ?? [...spans].reverse().find((s) => s.kind === 'SERVER' && inside(s, hop));
-    const above = [...spans].reverse().find((s) => s.kind === 'SERVER' && s.record!.file !== hop.record!.file && depth(s.record!) < depth(hop.record!));
+    let outer =
+      [...spans].reverse().find((s) => s.kind === 'CLIENT' && inside(s, hop)) ??
+      [...spans].reverse().find((s) => s.kind === 'SERVER' && inside(s, hop));
+    const above = [...spans]
+      .reverse()
+      .find((s) => s.kind === 'SERVER' && s.record!.file !== hop.record!.file && depth(s.record!) < depth(hop.record!));
     if (!outer && above) {
       // The headers say this hop is inside `above`, the clocks disagree: the hosts' clocks differ.
       const parent = [...spans].reverse().find((s) => s.kind === 'CLIENT' && s.parentSpanId === above.spanId) ?? above;
       const ms = Math.round((hop.start + hop.end) / 2 - (parent.start + parent.end) / 2);
       const corrected = Math.abs(ms) <= SKEW_CAP_MS;
       skews.push({ region: hop.region ?? '-', relativeTo: above.region ?? '-', ms, corrected });
-      if (corrected) { hop.start -= ms; hop.end -= ms; hop.attrs['clock_skew_corrected_ms'] = ms; }
+      if (corrected) {
+        hop.start -= ms;
+        hop.end -= ms;
+        hop.attrs.clock_skew_corrected_ms = ms;
+      }
       outer = parent;
     }
     if (outer) hop.parentSpanId = outer.spanId;
@@ -330,9 +444,14 @@ export function assembleTrace(index: RecordIndex, requestId: string): Trace | un
     for (const e of own) {
       if (e.source !== 'caddy-proxy' || hop.record!.source !== 'caddy-access' || !sameRegion(e, hop.record!)) continue;
       if (siblings.some((o) => distance(e.time, o) < distance(e.time, hop))) continue;
-      eventTarget(hop, attempts, e).events.push({ time: e.time, name: e.errorKind ?? e.message ?? 'upstream', record: e, join: SURE('request id', 1) });
+      eventTarget(hop, attempts, e).events.push({
+        time: e.time,
+        name: e.errorKind ?? e.message ?? 'upstream',
+        record: e,
+        join: SURE('request id', 1),
+      });
     }
-    structuralEvents(index, hop, attempts, siblings, Number(hop.attrs['clock_skew_corrected_ms'] ?? 0));
+    structuralEvents(index, hop, attempts, siblings, Number(hop.attrs.clock_skew_corrected_ms ?? 0));
   }
   // The innermost hops (no other hop below them) are the ones that talked to the gateway.
   const hopAbove = (spanId: string | undefined) => {
@@ -344,16 +463,28 @@ export function assembleTrace(index: RecordIndex, requestId: string): Trace | un
   for (const hop of innermost) {
     const parent = [...spans].reverse().find((s) => s.parentSpanId === hop.spanId && s.kind === 'CLIENT') ?? hop;
     const r = hop.record!;
-    const near = gw.filter((g) => g.time >= (r.start ?? r.time) - 2 * GATEWAY_SLACK_MS && g.time <= r.time + 2 * GATEWAY_SLACK_MS);
+    const near = gw.filter(
+      (g) => g.time >= (r.start ?? r.time) - 2 * GATEWAY_SLACK_MS && g.time <= r.time + 2 * GATEWAY_SLACK_MS,
+    );
     spans.push(...gatewaySpans(index, traceId, hop, parent, near));
   }
   // Gateway lines that carry the request ID themselves (newer builds with a trace context).
   for (const g of own.filter((r) => r.source === 'openclaw')) {
     const top = hops[hops.length - 1];
     spans.push({
-      spanId: spanIdFor(traceId, g.source, g.file, g.offset), parentSpanId: top?.spanId, kind: 'INTERNAL', service: 'openclaw-gateway',
-      name: g.event ?? 'log', start: g.time, end: g.time, error: g.level === 'error', region: g.region, record: g,
-      join: SURE('request id', 1), events: [], attrs: {},
+      spanId: spanIdFor(traceId, g.source, g.file, g.offset),
+      parentSpanId: top?.spanId,
+      kind: 'INTERNAL',
+      service: 'openclaw-gateway',
+      name: g.event ?? 'log',
+      start: g.time,
+      end: g.time,
+      error: g.level === 'error',
+      region: g.region,
+      record: g,
+      join: SURE('request id', 1),
+      events: [],
+      attrs: {},
     });
   }
   const regions = new Set(innermost.map((h) => h.record!.region ?? ''));

@@ -83,7 +83,10 @@ export function traceIdFor(requestId: string): string {
 
 /** Stable per line (trace, source, file, offset), so exporting twice gives the same span. */
 export function spanIdFor(traceId: string, ...parts: (string | number | undefined)[]): string {
-  return createHash('sha256').update([traceId, ...parts].join('\u0000')).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update([traceId, ...parts].join('\u0000'))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export function serviceOf(r: IndexedRecord): Service {

@@ -6,11 +6,11 @@
  * of other agents' answers (correlate/merge.ts), and, through `Static`, the TypeScript type of
  * what `traceJson` returns. A field added here is added everywhere at once.
  */
-import { Type, type Static } from '@sinclair/typebox';
-import type { IndexedRecord } from '../store/rehydrate.js';
+import { type Static, Type } from '@sinclair/typebox';
 import { LogRecord, SOURCE_KINDS } from '../../parsers/record.js';
-import type { Trace } from './trace.js';
 import type { Diagnosis } from '../diagnose/diagnose.js';
+import type { IndexedRecord } from '../store/rehydrate.js';
+import type { Trace } from './trace.js';
 
 /** Where a line is and what it says (the line as written is `text`). */
 export const LineJsonSchema = Type.Object({
@@ -44,7 +44,13 @@ const SpanJsonSchema = Type.Object({
   error: Type.Boolean(),
   region: Type.Optional(Type.String()),
   join: JoinSchema,
-  phases: Type.Optional(Type.Object({ connectMs: Type.Optional(Type.Number()), headerMs: Type.Optional(Type.Number()), responseMs: Type.Optional(Type.Number()) })),
+  phases: Type.Optional(
+    Type.Object({
+      connectMs: Type.Optional(Type.Number()),
+      headerMs: Type.Optional(Type.Number()),
+      responseMs: Type.Optional(Type.Number()),
+    }),
+  ),
   attributes: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
   line: Type.Optional(LineJsonSchema),
   events: Type.Array(Type.Object({ time: Type.Number(), name: Type.String(), join: JoinSchema, line: LineJsonSchema })),
@@ -66,7 +72,9 @@ export const TraceJsonSchema = Type.Object({
   traceId: Type.String(),
   spans: Type.Array(SpanJsonSchema),
   context: Type.Array(Type.Object({ what: Type.String(), join: JoinSchema, line: LineJsonSchema })),
-  clockSkews: Type.Array(Type.Object({ region: Type.String(), relativeTo: Type.String(), ms: Type.Number(), corrected: Type.Boolean() })),
+  clockSkews: Type.Array(
+    Type.Object({ region: Type.String(), relativeTo: Type.String(), ms: Type.Number(), corrected: Type.Boolean() }),
+  ),
   diagnosis: Type.Object({
     failed: Type.Boolean(),
     status: Type.Optional(Type.Integer()),
@@ -78,7 +86,16 @@ export const TraceJsonSchema = Type.Object({
 export type TraceJson = Static<typeof TraceJsonSchema>;
 
 export function lineJson(r: IndexedRecord): LineJson {
-  return { file: r.file, lineNo: r.lineNo, offset: r.offset, source: r.source, time: r.time, region: r.region, message: r.message, text: r.raw };
+  return {
+    file: r.file,
+    lineNo: r.lineNo,
+    offset: r.offset,
+    source: r.source,
+    time: r.time,
+    region: r.region,
+    message: r.message,
+    text: r.raw,
+  };
 }
 
 /** A line of an answer as a record to render (what the JSON does not carry stays undefined). */
@@ -96,16 +113,39 @@ export function traceJson(trace: Trace, d: Diagnosis): TraceJson {
     requestId: trace.requestId,
     traceId: trace.traceId,
     spans: trace.spans.map((s) => ({
-      spanId: s.spanId, parentSpanId: s.parentSpanId, kind: s.kind, service: s.service, name: s.name,
-      start: s.start, end: s.end, durationMs: s.end - s.start, status: s.status, error: s.error, region: s.region,
-      join: s.join, phases: s.phases, attributes: s.attrs, line: s.record && lineJson(s.record),
+      spanId: s.spanId,
+      parentSpanId: s.parentSpanId,
+      kind: s.kind,
+      service: s.service,
+      name: s.name,
+      start: s.start,
+      end: s.end,
+      durationMs: s.end - s.start,
+      status: s.status,
+      error: s.error,
+      region: s.region,
+      join: s.join,
+      phases: s.phases,
+      attributes: s.attrs,
+      line: s.record && lineJson(s.record),
       events: s.events.map((e) => ({ time: e.time, name: e.name, join: e.join, line: lineJson(e.record) })),
     })),
     context: trace.context.map((c) => ({ what: c.what, join: c.join, line: lineJson(c.record) })),
     clockSkews: trace.skews,
     diagnosis: {
-      failed: d.failed, status: d.status, missing: d.missing,
-      causes: d.causes.map((c) => ({ id: c.id, title: c.title, confidence: c.confidence, basis: c.basis, ...(c.measured ? { measured: c.measured } : {}), detail: c.detail, fix: c.fix, evidence: c.evidence.map(lineJson) })),
+      failed: d.failed,
+      status: d.status,
+      missing: d.missing,
+      causes: d.causes.map((c) => ({
+        id: c.id,
+        title: c.title,
+        confidence: c.confidence,
+        basis: c.basis,
+        ...(c.measured ? { measured: c.measured } : {}),
+        detail: c.detail,
+        fix: c.fix,
+        evidence: c.evidence.map(lineJson),
+      })),
     },
   };
 }

@@ -10,71 +10,71 @@ export const UNMEASURED_CAP = 0.6;
 export type CalibrationTable = Record<string, Record<string, { claimed: number; right: number }>>;
 
 export const CALIBRATION: CalibrationTable = {
-  "client-gave-up": {
-    "direct": { "claimed": 2, "right": 2 }
+  'client-gave-up': {
+    direct: { claimed: 2, right: 2 },
   },
-  "gateway-crashed": {
-    "direct": { "claimed": 34, "right": 34 },
-    "shape": { "claimed": 7, "right": 7 }
+  'gateway-crashed': {
+    direct: { claimed: 34, right: 34 },
+    shape: { claimed: 7, right: 7 },
   },
-  "gateway-not-ready": {
-    "direct": { "claimed": 33, "right": 33 },
-    "shape": { "claimed": 13, "right": 13 }
+  'gateway-not-ready': {
+    direct: { claimed: 33, right: 33 },
+    shape: { claimed: 13, right: 13 },
   },
-  "gateway-startup-race": {
-    "direct": { "claimed": 25, "right": 25 }
+  'gateway-startup-race': {
+    direct: { claimed: 25, right: 25 },
   },
-  "localhost-resolves-to-ipv6": {
-    "direct": { "claimed": 2, "right": 2 }
+  'localhost-resolves-to-ipv6': {
+    direct: { claimed: 2, right: 2 },
   },
-  "no-live-upstreams": {
-    "direct": { "claimed": 2, "right": 2 }
+  'no-live-upstreams': {
+    direct: { claimed: 2, right: 2 },
   },
-  "overload": {
-    "direct": { "claimed": 7, "right": 7 }
+  overload: {
+    direct: { claimed: 7, right: 7 },
   },
-  "proxy-attribution-loopback": {
-    "direct": { "claimed": 13, "right": 13 }
+  'proxy-attribution-loopback': {
+    direct: { claimed: 13, right: 13 },
   },
-  "proxy-reload": {
-    "shape": { "claimed": 3, "right": 3 }
+  'proxy-reload': {
+    shape: { claimed: 3, right: 3 },
   },
-  "proxy-timeout": {
-    "direct": { "claimed": 2, "right": 2 }
+  'proxy-timeout': {
+    direct: { claimed: 2, right: 2 },
   },
-  "trusted-proxies-missing": {
-    "direct": { "claimed": 18, "right": 18 },
-    "shape:secondary": {
-      "claimed": 13,
-      "right": 0
-    }
+  'trusted-proxies-missing': {
+    direct: { claimed: 18, right: 18 },
+    'shape:secondary': {
+      claimed: 13,
+      right: 0,
+    },
   },
-  "upstream-closed-early": {
-    "direct": { "claimed": 6, "right": 6 },
-    "inferred": { "claimed": 1, "right": 1 }
+  'upstream-closed-early': {
+    direct: { claimed: 6, right: 6 },
+    inferred: { claimed: 1, right: 1 },
   },
-  "upstream-connect-timeout": {
-    "direct": { "claimed": 2, "right": 2 }
+  'upstream-connect-timeout': {
+    direct: { claimed: 2, right: 2 },
   },
-  "upstream-header-too-big": {
-    "direct": { "claimed": 1, "right": 1 }
+  'upstream-header-too-big': {
+    direct: { claimed: 1, right: 1 },
   },
-  "upstream-refused": {
-    "direct": { "claimed": 75, "right": 75 }
+  'upstream-refused': {
+    direct: { claimed: 75, right: 75 },
   },
-  "upstream-tls": {
-    "direct": { "claimed": 13, "right": 13 }
+  'upstream-tls': {
+    direct: { claimed: 13, right: 13 },
   },
-  "ws-handshake-timeout": {
-    "inferred": { "claimed": 2, "right": 2 }
+  'ws-handshake-timeout': {
+    inferred: { claimed: 2, right: 2 },
   },
-  "ws-idle-timeout": {
-    "direct": { "claimed": 4, "right": 4 }
+  'ws-idle-timeout': {
+    direct: { claimed: 4, right: 4 },
   },
-  "ws-rejected-unauthorized": {
-    "inferred": { "claimed": 12, "right": 12 }
+  'ws-rejected-unauthorized': {
+    inferred: { claimed: 12, right: 12 },
   },
-  "ws-upgrade-not-forwarded": {
-    "direct": { "claimed": 5, "right": 5 }
-  }
+  'ws-upgrade-not-forwarded': {
+    direct: { claimed: 5, right: 5 },
+  },
 };

@@ -10,7 +10,7 @@
  * Rows are tried in order, specific first; `supersedes` drops the general cause a specific one explains.
  */
 import type { IndexedRecord } from '../store/rehydrate.js';
-import { isLoopback, lifecycleLines, STARTING, type Answerer, type Facts } from './facts.js';
+import { type Answerer, type Facts, isLoopback, lifecycleLines, STARTING } from './facts.js';
 
 /**
  * How the claim was decided: `direct` by lines joined to the request (tiers 1-2: its access line's
@@ -58,10 +58,11 @@ export interface Cause {
   test?(f: Facts): Finding | undefined;
 }
 
-const ms = (n: number | undefined) => (n === undefined ? '?' : n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`);
+const ms = (n: number | undefined) =>
+  n === undefined ? '?' : n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`;
 
-const statusFits = (want: readonly StatusClass[], s: number | undefined) => s !== undefined
-  && want.some((w) => (typeof w === 'number' ? w === s : Math.floor(s / 100) === Number(w[0])));
+const statusFits = (want: readonly StatusClass[], s: number | undefined) =>
+  s !== undefined && want.some((w) => (typeof w === 'number' ? w === s : Math.floor(s / 100) === Number(w[0])));
 
 export function fits(fit: Fit, f: Facts): boolean {
   const s = f.innerStatus ?? f.status;
@@ -71,12 +72,17 @@ export function fits(fit: Fit, f: Facts): boolean {
   if (fit.upgrade !== undefined && f.upgradeRequested !== fit.upgrade) return false;
   if (fit.switched !== undefined && f.switched !== fit.switched) return false;
   if (fit.closeCodes && (f.closeCode === undefined || !fit.closeCodes.includes(f.closeCode))) return false;
-  if (fit.reachedGateway !== undefined && f.reachedGateway !== undefined && f.reachedGateway !== fit.reachedGateway) return false;
+  if (fit.reachedGateway !== undefined && f.reachedGateway !== undefined && f.reachedGateway !== fit.reachedGateway)
+    return false;
   return true;
 }
 
 /** The finding of a cause proven by error lines of its kinds: direct when a tier 1-2 line proves it. */
-export function fromErrors(f: Facts, kinds: readonly string[], detail?: (ev: IndexedRecord[]) => string): Finding | undefined {
+export function fromErrors(
+  f: Facts,
+  kinds: readonly string[],
+  detail?: (ev: IndexedRecord[]) => string,
+): Finding | undefined {
   const ev = f.errors(...kinds);
   if (ev.length === 0) return undefined;
   const best = Math.min(...ev.map((e) => f.tierOf.get(e) ?? 3));
@@ -107,8 +113,15 @@ export function reloadOf(f: Facts): IndexedRecord | undefined {
   if (!f.switched || f.closeCode === 1000) return undefined;
   // Caddy closes them while it loads the new config: a moment before its "load complete" line.
   const proxy = f.access.at(-1)?.source.split('-')[0];
-  return f.context.map((c) => c.record).find((r) => r.errorKind === 'proxy-reload' && r.source.startsWith(`${proxy}-`) && Math.abs(f.end - r.time) <= 1000
-    && (r.source === 'caddy-runtime' || (f.closeCode !== undefined && f.closeCode !== 1001)));
+  return f.context
+    .map((c) => c.record)
+    .find(
+      (r) =>
+        r.errorKind === 'proxy-reload' &&
+        r.source.startsWith(`${proxy}-`) &&
+        Math.abs(f.end - r.time) <= 1000 &&
+        (r.source === 'caddy-runtime' || (f.closeCode !== undefined && f.closeCode !== 1001)),
+    );
 }
 
 /** Refused between a start line and "listening", or just before a start: the gateway was (re)starting. */
@@ -133,10 +146,18 @@ export const CAUSES: readonly Cause[] = [
       if (!c) return undefined;
       const cut = [...f.errors(...REFUSED, ...CUT)];
       if (cut.length > 0) {
-        return { basis: 'direct', evidence: [...cut, c.lastSeen, c.start], detail: `${cut[0]!.errorKind}, and the gateway started again ${ms(c.start.time - f.end)} later with no shutdown line since it last logged (${ms(f.end - c.lastSeen.time)} before)` };
+        return {
+          basis: 'direct',
+          evidence: [...cut, c.lastSeen, c.start],
+          detail: `${cut[0]!.errorKind}, and the gateway started again ${ms(c.start.time - f.end)} later with no shutdown line since it last logged (${ms(f.end - c.lastSeen.time)} before)`,
+        };
       }
       if (!f.switched || !c.cutSession) return undefined;
-      return { basis: 'shape', evidence: [...f.access, c.lastSeen, c.start], detail: `the WebSocket ended with no close line from the gateway${c.sessionsCut > 1 ? `, with ${c.sessionsCut - 1} other session(s) within a second` : ''}; the gateway started again ${ms(c.start.time - f.end)} later without a clean shutdown` };
+      return {
+        basis: 'shape',
+        evidence: [...f.access, c.lastSeen, c.start],
+        detail: `the WebSocket ended with no close line from the gateway${c.sessionsCut > 1 ? `, with ${c.sessionsCut - 1} other session(s) within a second` : ''}; the gateway started again ${ms(c.start.time - f.end)} later without a clean shutdown`,
+      };
     },
   },
   {
@@ -147,9 +168,15 @@ export const CAUSES: readonly Cause[] = [
     fit: [NOT_CONNECTED],
     prior: 0.9,
     test: (f) => {
-      const ev = f.errors('upstream-refused', 'upstream-address-unavailable').filter((e) => (e.upstreamUrl ?? e.message ?? '').includes('[::1]'));
+      const ev = f
+        .errors('upstream-refused', 'upstream-address-unavailable')
+        .filter((e) => (e.upstreamUrl ?? e.message ?? '').includes('[::1]'));
       if (ev.length === 0) return undefined;
-      return { basis: 'direct', evidence: ev, detail: `the proxy tried [::1] and nothing listened there${f.succeededAfter ? '; it then succeeded on another address' : ''}` };
+      return {
+        basis: 'direct',
+        evidence: ev,
+        detail: `the proxy tried [::1] and nothing listened there${f.succeededAfter ? '; it then succeeded on another address' : ''}`,
+      };
     },
   },
   {
@@ -164,7 +191,11 @@ export const CAUSES: readonly Cause[] = [
       const hit = refused.length && !f.refusedAfterListening ? restartAround(f) : undefined;
       if (!hit) return undefined;
       // Refused after a shutdown with no start since (or long after it came up) is a gateway that is down, not a race.
-      return { basis: 'direct', evidence: [...refused, hit], detail: `connection refused ${ms(Math.abs(hit.time - f.end))} ${hit.time <= f.end ? 'after' : 'before'} the gateway's "${hit.lifecycle}" line: it was (re)starting` };
+      return {
+        basis: 'direct',
+        evidence: [...refused, hit],
+        detail: `connection refused ${ms(Math.abs(hit.time - f.end))} ${hit.time <= f.end ? 'after' : 'before'} the gateway's "${hit.lifecycle}" line: it was (re)starting`,
+      };
     },
   },
   {
@@ -175,16 +206,31 @@ export const CAUSES: readonly Cause[] = [
     prior: 0.8,
     test: (f) => {
       const { last } = lifecycle(f);
-      const starting = last && (last.lifecycle === 'listening' || STARTING.has(last.lifecycle ?? '')) && f.end - last.time <= 30_000 ? last : undefined;
+      const starting =
+        last && (last.lifecycle === 'listening' || STARTING.has(last.lifecycle ?? '')) && f.end - last.time <= 30_000
+          ? last
+          : undefined;
       if (f.closeCode === 1013 && f.gateway?.record) {
-        return { basis: 'inferred', evidence: [...f.access, f.gateway.record, ...(starting ? [starting] : [])], detail: `the gateway closed the WebSocket 1013${f.gateway.record.closeReason ? ` ("${f.gateway.record.closeReason}")` : ''}` };
+        return {
+          basis: 'inferred',
+          evidence: [...f.access, f.gateway.record, ...(starting ? [starting] : [])],
+          detail: `the gateway closed the WebSocket 1013${f.gateway.record.closeReason ? ` ("${f.gateway.record.closeReason}")` : ''}`,
+        };
       }
       const w = f.notReadyWindow;
       if (w && f.switched) {
-        return { basis: 'shape', evidence: [...f.access, w.listening, w.ready], detail: `the WebSocket opened ${ms(f.start - w.listening.time)} after the gateway listened and ended before it was ready (it closes them 1013, "gateway starting", and logs nothing)` };
+        return {
+          basis: 'shape',
+          evidence: [...f.access, w.listening, w.ready],
+          detail: `the WebSocket opened ${ms(f.start - w.listening.time)} after the gateway listened and ended before it was ready (it closes them 1013, "gateway starting", and logs nothing)`,
+        };
       }
       if (f.answeredBy !== 'upstream' || f.upstreamStatus !== 503) return undefined;
-      return { basis: starting ? 'direct' : 'shape', evidence: [...f.access, ...(starting ? [starting] : [])], detail: `the gateway itself answered 503${starting ? ` ${ms(f.end - starting.time)} after its "${starting.lifecycle}" line` : ''}` };
+      return {
+        basis: starting ? 'direct' : 'shape',
+        evidence: [...f.access, ...(starting ? [starting] : [])],
+        detail: `the gateway itself answered 503${starting ? ` ${ms(f.end - starting.time)} after its "${starting.lifecycle}" line` : ''}`,
+      };
     },
   },
   {
@@ -194,11 +240,18 @@ export const CAUSES: readonly Cause[] = [
     fit: [NOT_CONNECTED],
     kinds: REFUSED,
     prior: 0.9,
-    test: (f) => fromErrors(f, REFUSED, (ev) => `connect() refused: ${[...new Set(ev.map((e) => e.upstreamUrl ?? e.message ?? ''))].slice(0, 2).join(', ')}${f.succeededAfter ? ' (a retry succeeded)' : ''}`),
+    test: (f) =>
+      fromErrors(
+        f,
+        REFUSED,
+        (ev) =>
+          `connect() refused: ${[...new Set(ev.map((e) => e.upstreamUrl ?? e.message ?? ''))].slice(0, 2).join(', ')}${f.succeededAfter ? ' (a retry succeeded)' : ''}`,
+      ),
   },
   {
     id: 'upstream-unreachable',
-    title: "the proxy could not reach the upstream's address (no route, an address it cannot use, or a name that does not resolve)",
+    title:
+      "the proxy could not reach the upstream's address (no route, an address it cannot use, or a name that does not resolve)",
     fix: 'Point the proxy at the address the gateway listens on, on this host:\nnginx:  proxy_pass http://127.0.0.1:18789;   Caddy:  reverse_proxy 127.0.0.1:18789\n(a name in proxy_pass needs a resolver that knows it; ::1 needs IPv6 enabled)',
     fit: [NOT_CONNECTED],
     kinds: ['upstream-no-route', 'upstream-address-unavailable', 'upstream-resolve'],
@@ -212,10 +265,15 @@ export const CAUSES: readonly Cause[] = [
     kinds: ['upstream-header-timeout', 'upstream-send-timeout'],
     prior: 0.95,
     test: (f) => {
-      const found = fromErrors(f, ['upstream-header-timeout', 'upstream-send-timeout'], () => `no response header within ${ms(f.duration)}`);
+      const found = fromErrors(
+        f,
+        ['upstream-header-timeout', 'upstream-send-timeout'],
+        () => `no response header within ${ms(f.duration)}`,
+      );
       if (found) return found;
       // Without the error line: a 504 whose attempt connected but never got a header.
-      if (!(f.innerStatus === 504 && f.attempts.some((a) => a.connectMs !== undefined && a.headerMs === undefined))) return undefined;
+      if (!(f.innerStatus === 504 && f.attempts.some((a) => a.connectMs !== undefined && a.headerMs === undefined)))
+        return undefined;
       return { basis: 'shape', evidence: f.access, detail: `no response header within ${ms(f.duration)}` };
     },
   },
@@ -236,13 +294,18 @@ export const CAUSES: readonly Cause[] = [
     kinds: ['ws-idle-timeout'],
     prior: 0.95,
     test: (f) => {
-      const found = fromErrors(f, ['ws-idle-timeout'], () => `the proxy closed the 101 after ${ms(f.duration)} of silence`);
+      const found = fromErrors(
+        f,
+        ['ws-idle-timeout'],
+        () => `the proxy closed the 101 after ${ms(f.duration)} of silence`,
+      );
       return found && { ...found, evidence: [...f.access, ...found.evidence] };
     },
   },
   {
     id: 'ws-rejected-unauthorized',
-    title: 'the gateway accepted the WebSocket and then closed it 1008: the client was refused (device identity, pairing, origin, auth)',
+    title:
+      'the gateway accepted the WebSocket and then closed it 1008: the client was refused (device identity, pairing, origin, auth)',
     fix: 'Pair the device or fix its credentials: `openclaw devices list` / `openclaw devices approve <id>`;\nfor an origin refusal list the public origin in gateway.controlUi.allowedOrigins.\nNothing to change in the proxy.',
     fit: [{ ...WS_OPEN, closeCodes: [1008] }],
     prior: 0.85,
@@ -250,19 +313,31 @@ export const CAUSES: readonly Cause[] = [
       const g = f.gateway?.record;
       if (!g) return undefined;
       const why = g.cause ?? g.closeReason;
-      return { basis: 'inferred', evidence: [...f.access, g], detail: `the gateway closed it 1008${why ? `: ${why}` : ''}${g.fields?.phase ? ` (phase ${g.fields.phase})` : ''}` };
+      return {
+        basis: 'inferred',
+        evidence: [...f.access, g],
+        detail: `the gateway closed it 1008${why ? `: ${why}` : ''}${g.fields?.phase ? ` (phase ${g.fields.phase})` : ''}`,
+      };
     },
   },
   {
     id: 'ws-handshake-timeout',
     title: "the WebSocket opened, but the client never completed the gateway's connect handshake in time",
-    fix: 'The gateway closes a session that sends no connect frame within its handshake timeout (10-15 s).\nCheck the client is an OpenClaw client (a health check that opens the socket and waits gets this),\nand that nothing between the client and the gateway holds the client\'s first frame.',
+    fix: "The gateway closes a session that sends no connect frame within its handshake timeout (10-15 s).\nCheck the client is an OpenClaw client (a health check that opens the socket and waits gets this),\nand that nothing between the client and the gateway holds the client's first frame.",
     fit: [WS_OPEN],
     prior: 0.8,
     test: (f) => {
       const g = f.gateway?.record;
-      if (g?.event !== 'ws-closed-before-connect' || !/handshake.?time/i.test(`${g.cause ?? ''} ${g.closeReason ?? ''}`)) return undefined;
-      return { basis: 'inferred', evidence: [...f.access, g], detail: `the gateway closed it ${g.closeCode ?? ''} after ${ms(g.durationMs)}: no connect frame (${g.cause ?? g.closeReason})` };
+      if (
+        g?.event !== 'ws-closed-before-connect' ||
+        !/handshake.?time/i.test(`${g.cause ?? ''} ${g.closeReason ?? ''}`)
+      )
+        return undefined;
+      return {
+        basis: 'inferred',
+        evidence: [...f.access, g],
+        detail: `the gateway closed it ${g.closeCode ?? ''} after ${ms(g.durationMs)}: no connect frame (${g.cause ?? g.closeReason})`,
+      };
     },
   },
   {
@@ -272,8 +347,14 @@ export const CAUSES: readonly Cause[] = [
     // The gateway answered the plain GET; a 403 it answered is its proxy checks, not this.
     fit: [{ upgrade: true, switched: false, answeredBy: 'upstream', notStatus: [403, 0], status: ['2xx', '4xx'] }],
     prior: 0.85,
-    test: (f) => (f.errorRecords.length > 0 ? undefined
-      : { basis: f.answeredBy === 'upstream' ? 'direct' : 'shape', evidence: f.access, detail: `the client asked to upgrade and ${f.answeredBy === 'upstream' ? 'the gateway' : 'it'} answered ${f.innerStatus}` }),
+    test: (f) =>
+      f.errorRecords.length > 0
+        ? undefined
+        : {
+            basis: f.answeredBy === 'upstream' ? 'direct' : 'shape',
+            evidence: f.access,
+            detail: `the client asked to upgrade and ${f.answeredBy === 'upstream' ? 'the gateway' : 'it'} answered ${f.innerStatus}`,
+          },
   },
   {
     id: 'upstream-tls',
@@ -285,14 +366,19 @@ export const CAUSES: readonly Cause[] = [
   },
   {
     id: 'proxy-attribution-loopback',
-    title: 'a client on the proxy host itself, through a trusted proxy: the gateway will not attribute a forwarded loopback client (403)',
-    fix: 'Nothing is broken for real clients. Check from outside, or straight on the gateway\'s port:\n  curl http://127.0.0.1:18789/readyz\n(through the proxy from the host itself the gateway answers 403 proxy_attribution_required)',
+    title:
+      'a client on the proxy host itself, through a trusted proxy: the gateway will not attribute a forwarded loopback client (403)',
+    fix: "Nothing is broken for real clients. Check from outside, or straight on the gateway's port:\n  curl http://127.0.0.1:18789/readyz\n(through the proxy from the host itself the gateway answers 403 proxy_attribution_required)",
     fit: [GATEWAY_403],
     prior: 0.8,
     test: (f) => {
       if (f.answeredBy !== 'upstream' || !isLoopback(f.forwardedClient)) return undefined;
       const warn = f.context.filter((c) => c.record.event === 'trusted-proxy').map((c) => c.record);
-      return { basis: 'direct', evidence: [...f.access, ...warn], detail: `the gateway answered 403 to a request forwarded for ${f.forwardedClient}, a loopback address` };
+      return {
+        basis: 'direct',
+        evidence: [...f.access, ...warn],
+        detail: `the gateway answered 403 to a request forwarded for ${f.forwardedClient}, a loopback address`,
+      };
     },
   },
   {
@@ -307,7 +393,11 @@ export const CAUSES: readonly Cause[] = [
       const warn = f.context.filter((c) => c.record.event === 'trusted-proxy').map((c) => c.record);
       const loopback = isLoopback(f.forwardedClient);
       // A loopback client is refused even through a trusted proxy: then this is only what else may be wrong.
-      return { basis: loopback ? 'shape' : 'direct', evidence: [...f.access, ...warn], detail: `the gateway answered 403 to a request forwarded for ${f.forwardedClient ?? 'a client'}${loopback ? ' (if clients from outside get 403 too, the proxy is not trusted)' : ''}${warn.length ? `; it warned of proxy-shaped traffic from ${warn[0]!.clientAddr ?? 'the proxy'}` : ''}` };
+      return {
+        basis: loopback ? 'shape' : 'direct',
+        evidence: [...f.access, ...warn],
+        detail: `the gateway answered 403 to a request forwarded for ${f.forwardedClient ?? 'a client'}${loopback ? ' (if clients from outside get 403 too, the proxy is not trusted)' : ''}${warn.length ? `; it warned of proxy-shaped traffic from ${warn[0]!.clientAddr ?? 'the proxy'}` : ''}`,
+      };
     },
   },
   {
@@ -326,7 +416,11 @@ export const CAUSES: readonly Cause[] = [
       const cut = f.errors('upstream-reset', 'upstream-premature-close');
       const alerts = f.nearby.filter((e) => Math.abs(e.time - f.end) <= 2000);
       if (cut.length === 0 || alerts.length === 0) return undefined;
-      return { basis: 'direct', evidence: [...cut, ...alerts], detail: `${cut[0]!.errorKind} while ${alerts[0]!.region ? `the proxy in ${alerts[0]!.region}` : 'a proxy'} logged ${alerts[0]!.errorKind}` };
+      return {
+        basis: 'direct',
+        evidence: [...cut, ...alerts],
+        detail: `${cut[0]!.errorKind} while ${alerts[0]!.region ? `the proxy in ${alerts[0]!.region}` : 'a proxy'} logged ${alerts[0]!.errorKind}`,
+      };
     },
   },
   {
@@ -352,7 +446,12 @@ export const CAUSES: readonly Cause[] = [
     fit: [NOT_CONNECTED],
     kinds: ['no-live-upstreams', 'upstream-disabled'],
     prior: 0.9,
-    test: (f) => fromErrors(f, ['no-live-upstreams', 'upstream-disabled'], (ev) => (ev.some((e) => e.errorKind === 'no-live-upstreams') ? 'no upstream was tried: all were marked down' : ev[0]!.message ?? '')),
+    test: (f) =>
+      fromErrors(f, ['no-live-upstreams', 'upstream-disabled'], (ev) =>
+        ev.some((e) => e.errorKind === 'no-live-upstreams')
+          ? 'no upstream was tried: all were marked down'
+          : (ev[0]!.message ?? ''),
+      ),
   },
   {
     id: 'upstream-permission-denied',
@@ -365,11 +464,17 @@ export const CAUSES: readonly Cause[] = [
   {
     id: 'upstream-closed-early',
     title: 'the gateway closed or reset the connection before a complete answer (crash, or the keep-alive race)',
-    fix: "If the gateway crashed, its log says why (look before this time). If it was the keep-alive race\n(Node closes idle sockets after 5 s, the proxy reuses them):\nnginx:  upstream gw { server 127.0.0.1:18789; keepalive 16; keepalive_timeout 4s; }\n        proxy_next_upstream error timeout http_502;",
+    fix: 'If the gateway crashed, its log says why (look before this time). If it was the keep-alive race\n(Node closes idle sockets after 5 s, the proxy reuses them):\nnginx:  upstream gw { server 127.0.0.1:18789; keepalive 16; keepalive_timeout 4s; }\n        proxy_next_upstream error timeout http_502;',
     fit: [PROXY_5XX, { status: ['2xx'] }],
     kinds: [...CUT, 'upstream-body-timeout'],
     prior: 0.85,
-    test: (f) => fromErrors(f, [...CUT, 'upstream-body-timeout'], (ev) => `${ev[0]!.errorKind}${(f.innerStatus ?? 0) < 300 ? ' after the status was sent: the client got a cut body' : ''}`),
+    test: (f) =>
+      fromErrors(
+        f,
+        [...CUT, 'upstream-body-timeout'],
+        (ev) =>
+          `${ev[0]!.errorKind}${(f.innerStatus ?? 0) < 300 ? ' after the status was sent: the client got a cut body' : ''}`,
+      ),
   },
   {
     id: 'proxy-reload',
@@ -380,7 +485,13 @@ export const CAUSES: readonly Cause[] = [
     prior: 0.7,
     test: (f) => {
       const reload = reloadOf(f);
-      return reload ? { basis: 'shape', evidence: [...f.access, reload], detail: `the session ended ${ms(Math.abs(f.end - reload.time))} ${f.end >= reload.time ? 'after' : 'before'} the end of a reload of ${reload.source.startsWith('caddy') ? 'Caddy' : 'nginx'}` } : undefined;
+      return reload
+        ? {
+            basis: 'shape',
+            evidence: [...f.access, reload],
+            detail: `the session ended ${ms(Math.abs(f.end - reload.time))} ${f.end >= reload.time ? 'after' : 'before'} the end of a reload of ${reload.source.startsWith('caddy') ? 'Caddy' : 'nginx'}`,
+          }
+        : undefined;
     },
   },
   {
@@ -406,6 +517,10 @@ export const CAUSES: readonly Cause[] = [
     fit: [{ status: [499, 0], upgrade: false }],
     kinds: ['client-closed'],
     prior: 0.9,
-    test: (f) => ({ basis: 'direct', evidence: [...f.access, ...f.errors('client-closed')], detail: `the client left after ${ms(f.duration)}` }),
+    test: (f) => ({
+      basis: 'direct',
+      evidence: [...f.access, ...f.errors('client-closed')],
+      detail: `the client left after ${ms(f.duration)}`,
+    }),
   },
 ];

@@ -4,13 +4,14 @@
  * before shape-with-context; the confidence printed is the precision the labelled corpus measured
  * for that cause, so decided (calibration.ts). Nothing fits: "unknown", with what was missing.
  */
-import type { RecordIndex } from '../store/recordIndex.js';
-import { rehydrate, type IndexedRecord } from '../store/rehydrate.js';
-import type { Trace } from '../correlate/trace.js';
-import { BASIS_RANK, CAUSES, fits, fromErrors, reloadOf, type Basis, type Cause, type Finding } from './catalog.js';
+
 import { hostPort, inRegion } from '../correlate/assemble.js';
+import type { Trace } from '../correlate/trace.js';
+import type { RecordIndex } from '../store/recordIndex.js';
+import { type IndexedRecord, rehydrate } from '../store/rehydrate.js';
 import { CALIBRATION, UNMEASURED_CAP } from './calibration.js';
-import { factsOf, lifecycleLines, START_LINES, type Crash, type Facts } from './facts.js';
+import { BASIS_RANK, type Basis, CAUSES, type Cause, type Finding, fits, fromErrors, reloadOf } from './catalog.js';
+import { type Crash, type Facts, factsOf, lifecycleLines, START_LINES } from './facts.js';
 
 export interface DiagnosedCause {
   id: string;
@@ -33,7 +34,6 @@ export interface Diagnosis {
   missing: string[];
 }
 
-
 /**
  * Overload alerts name no request: found around it in the error logs of its own region, or of a
  * region the request has no line in (the next hop, out of connections, never logged it).
@@ -41,8 +41,11 @@ export interface Diagnosis {
 function nearby(index: RecordIndex, f: Facts, trace: Trace): IndexedRecord[] {
   if (f.duration === undefined) return [];
   const regions = new Set(trace.spans.map((s) => s.region ?? ''));
-  return rehydrate(index.window(f.start - 5000, f.end + 5000, ['nginx-error', 'caddy-runtime']))
-    .filter((e) => (e.errorKind === 'worker-connections' || e.errorKind === 'too-many-open-files') && (inRegion(e, f.region) || !regions.has(e.region ?? '')));
+  return rehydrate(index.window(f.start - 5000, f.end + 5000, ['nginx-error', 'caddy-runtime'])).filter(
+    (e) =>
+      (e.errorKind === 'worker-connections' || e.errorKind === 'too-many-open-files') &&
+      (inRegion(e, f.region) || !regions.has(e.region ?? '')),
+  );
 }
 
 const UP = new Set(['listening', 'ready']);
@@ -57,7 +60,12 @@ const addrOf = (e: IndexedRecord) => hostPort(e.upstreamUrl) ?? /dial tcp (\S+?)
  * within two seconds.
  */
 function crashAround(index: RecordIndex, f: Facts): Crash | undefined {
-  const failedLines = f.errors('upstream-refused', 'upstream-reset', 'upstream-premature-close', 'upstream-incomplete-response');
+  const failedLines = f.errors(
+    'upstream-refused',
+    'upstream-reset',
+    'upstream-premature-close',
+    'upstream-incomplete-response',
+  );
   const cutSession = f.switched && f.gateway === undefined;
   if ((!cutSession && failedLines.length === 0) || f.refusedAfterListening) return undefined;
   const life = lifecycleLines(f);
@@ -66,7 +74,10 @@ function crashAround(index: RecordIndex, f: Facts): Crash | undefined {
   const start = life.find((r) => r.time > from && START_LINES.has(r.lifecycle ?? ''));
   if (!start) return undefined;
   if (life.some((r) => r.lifecycle === 'shutdown' && r.time >= from && r.time <= start.time)) return undefined; // a clean stop
-  const lastSeen = rehydrate(index.window(start.time - 120_000, start.time - 1, ['openclaw'])).filter((g) => inRegion(g, f.region)).at(-1) ?? up;
+  const lastSeen =
+    rehydrate(index.window(start.time - 120_000, start.time - 1, ['openclaw']))
+      .filter((g) => inRegion(g, f.region))
+      .at(-1) ?? up;
   // It was alive after the request: not killed under it (a session it died under ends when it dies).
   if (!lastSeen || lastSeen.time > f.end + (failedLines.length ? 1000 : 100)) return undefined;
   const back = life.find((r) => r.time > start.time && r.lifecycle === 'listening');
@@ -74,10 +85,13 @@ function crashAround(index: RecordIndex, f: Facts): Crash | undefined {
   let sessionsCut = 0;
   if (failedLines.length === 0) {
     // Clients closing together look the same; a gateway that died refuses the reconnects at once.
-    const refusedNext = rehydrate(index.window(f.end, f.end + 2000, ['nginx-error', 'caddy-error']))
-      .some((e) => e.errorKind === 'upstream-refused' && inRegion(e, f.region));
+    const refusedNext = rehydrate(index.window(f.end, f.end + 2000, ['nginx-error', 'caddy-error'])).some(
+      (e) => e.errorKind === 'upstream-refused' && inRegion(e, f.region),
+    );
     if (!refusedNext) return undefined;
-    sessionsCut = rehydrate(index.upgradesBetween(f.end - 1000, f.end + 1000)).filter((r) => inRegion(r, f.region)).length;
+    sessionsCut = rehydrate(index.upgradesBetween(f.end - 1000, f.end + 1000)).filter((r) =>
+      inRegion(r, f.region),
+    ).length;
   }
   return { start, lastSeen, sessionsCut, cutSession };
 }
@@ -88,16 +102,31 @@ function crashAround(index: RecordIndex, f: Facts): Crash | undefined {
  * that address in the minute after proves it is the gateway's.
  */
 function refusedAfterListening(index: RecordIndex, f: Facts): boolean {
-  const addrs = new Set(f.errors('upstream-refused').map(addrOf).filter((a): a is string => a !== undefined));
+  const addrs = new Set(
+    f
+      .errors('upstream-refused')
+      .map(addrOf)
+      .filter((a): a is string => a !== undefined),
+  );
   if (addrs.size === 0) return false;
   const listening = lifecycleLines(f).find((r) => r.lifecycle === 'listening' && r.time > f.end - 1000);
   if (!listening) return false;
   const to = listening.time + 60_000;
-  const answered = rehydrate([...index.search({ from: listening.time, to, region: f.region, accessOnly: true, limit: 2000 }), ...index.window(listening.time, to, ['caddy-proxy'])])
-    .some((r) => inRegion(r, f.region) && r.errorKind === undefined && (r.upstreams ?? []).some((u) => addrs.has(u.addr) && (u.headerMs !== undefined || (u.status !== undefined && u.status < 500))));
+  const answered = rehydrate([
+    ...index.search({ from: listening.time, to, region: f.region, accessOnly: true, limit: 2000 }),
+    ...index.window(listening.time, to, ['caddy-proxy']),
+  ]).some(
+    (r) =>
+      inRegion(r, f.region) &&
+      r.errorKind === undefined &&
+      (r.upstreams ?? []).some(
+        (u) => addrs.has(u.addr) && (u.headerMs !== undefined || (u.status !== undefined && u.status < 500)),
+      ),
+  );
   if (answered) return false;
-  return rehydrate(index.window(listening.time + 2000, to, ['nginx-error', 'caddy-error']))
-    .some((e) => e.errorKind === 'upstream-refused' && inRegion(e, f.region) && addrs.has(addrOf(e) ?? ''));
+  return rehydrate(index.window(listening.time + 2000, to, ['nginx-error', 'caddy-error'])).some(
+    (e) => e.errorKind === 'upstream-refused' && inRegion(e, f.region) && addrs.has(addrOf(e) ?? ''),
+  );
 }
 
 /**
@@ -107,14 +136,23 @@ function refusedAfterListening(index: RecordIndex, f: Facts): boolean {
 function notReadyWindow(f: Facts): Facts['notReadyWindow'] {
   if (!f.switched || (f.gateway !== undefined && f.closeCode !== 1013)) return undefined;
   const life = lifecycleLines(f);
-  const listening = life.filter((r) => (r.lifecycle === 'listening' || r.lifecycle === 'http-starting') && r.time <= f.start + 1000).at(-1);
-  const next = listening && life.find((r) => r.time > listening.time && (r.lifecycle === 'ready' || r.lifecycle === 'shutdown' || START_LINES.has(r.lifecycle ?? '')));
+  const listening = life
+    .filter((r) => (r.lifecycle === 'listening' || r.lifecycle === 'http-starting') && r.time <= f.start + 1000)
+    .at(-1);
+  const next =
+    listening &&
+    life.find(
+      (r) =>
+        r.time > listening.time &&
+        (r.lifecycle === 'ready' || r.lifecycle === 'shutdown' || START_LINES.has(r.lifecycle ?? '')),
+    );
   return listening && next?.lifecycle === 'ready' && next.time >= f.end ? { listening, ready: next } : undefined;
 }
 
 function confidenceOf(c: Cause, basis: Basis, first: boolean): Pick<DiagnosedCause, 'confidence' | 'measured'> {
   const cell = CALIBRATION[c.id]?.[first ? basis : `${basis}:secondary`];
-  if (cell && cell.claimed > 0) return { confidence: Math.round(((cell.right + 1) / (cell.claimed + 2)) * 100) / 100, measured: cell };
+  if (cell && cell.claimed > 0)
+    return { confidence: Math.round(((cell.right + 1) / (cell.claimed + 2)) * 100) / 100, measured: cell };
   return { confidence: Math.min(c.prior, UNMEASURED_CAP) };
 }
 
@@ -142,15 +180,31 @@ export function diagnose(trace: Trace, index?: RecordIndex): Diagnosis {
   const superseded = new Set<string>();
   for (const { c, finding } of found) {
     if (superseded.has(c.id)) continue; // a more specific cause already explains it
-    d.causes.push({ id: c.id, title: c.title, ...confidenceOf(c, finding.basis, d.causes.length === 0), basis: finding.basis, detail: finding.detail, evidence: finding.evidence, fix: c.fix });
+    d.causes.push({
+      id: c.id,
+      title: c.title,
+      ...confidenceOf(c, finding.basis, d.causes.length === 0),
+      basis: finding.basis,
+      detail: finding.detail,
+      evidence: finding.evidence,
+      fix: c.fix,
+    });
     for (const s of c.supersedes ?? []) superseded.add(s);
   }
   if (d.causes.length === 0) {
-    if (f.errorRecords.length === 0) d.missing.push('no proxy error line joined this request (is the error log indexed, at level info?)');
-    if (!trace.spans.some((s) => s.service === 'openclaw-gateway')) d.missing.push('no gateway line joined this request (is the gateway log indexed?)');
+    if (f.errorRecords.length === 0)
+      d.missing.push('no proxy error line joined this request (is the error log indexed, at level info?)');
+    if (!trace.spans.some((s) => s.service === 'openclaw-gateway'))
+      d.missing.push('no gateway line joined this request (is the gateway log indexed?)');
     if (f.access.length === 0) d.missing.push('no access line carries this request ID');
-    if (f.errorRecords.length > 0) d.missing.push(`the error lines joined (${[...new Set(f.errorRecords.map((e) => e.errorKind))].join(', ')}) do not fit a ${f.innerStatus ?? f.status}${f.answeredBy ? ` answered by the ${f.answeredBy === 'upstream' ? 'gateway' : 'proxy'}` : ''}`);
-    if (f.nearby.length > 0) d.missing.push(`around it (context, not proof): ${f.nearby.length} overload alert(s) of the proxy (${f.nearby[0]!.errorKind})`);
+    if (f.errorRecords.length > 0)
+      d.missing.push(
+        `the error lines joined (${[...new Set(f.errorRecords.map((e) => e.errorKind))].join(', ')}) do not fit a ${f.innerStatus ?? f.status}${f.answeredBy ? ` answered by the ${f.answeredBy === 'upstream' ? 'gateway' : 'proxy'}` : ''}`,
+      );
+    if (f.nearby.length > 0)
+      d.missing.push(
+        `around it (context, not proof): ${f.nearby.length} overload alert(s) of the proxy (${f.nearby[0]!.errorKind})`,
+      );
   }
   return d;
 }

@@ -4,8 +4,8 @@
  * tier that joined it. Causes are claimed only when this shape fits them (catalog.ts).
  */
 import { asksForWebSocket, type UpstreamAttempt } from '../../parsers/record.js';
-import type { IndexedRecord } from '../store/rehydrate.js';
 import type { ContextLine, JoinTier, Span, Trace } from '../correlate/trace.js';
+import type { IndexedRecord } from '../store/rehydrate.js';
 
 /** Who wrote the status the client got: the proxy itself, or the upstream (the gateway) through it. */
 export type Answerer = 'proxy' | 'upstream';
@@ -72,20 +72,35 @@ export interface Crash {
 }
 
 /** The gateway's lifecycle lines around the request (context, tier 4), oldest first. */
-export const lifecycleLines = (f: Pick<Facts, 'context'>) => f.context.filter((c) => c.record.event === 'lifecycle').map((c) => c.record);
+export const lifecycleLines = (f: Pick<Facts, 'context'>) =>
+  f.context.filter((c) => c.record.event === 'lifecycle').map((c) => c.record);
 /** Lines of a gateway starting: before it listens (`config` is the first line a new process writes). */
 export const STARTING = new Set(['starting', 'http-starting']);
 export const START_LINES = new Set(['config', ...STARTING]);
 
 /** Error kinds that mean no connection to the upstream was made. */
-const NO_CONNECTION = new Set(['upstream-refused', 'upstream-no-route', 'upstream-address-unavailable', 'upstream-permission-denied',
-  'upstream-connect-timeout', 'no-live-upstreams', 'upstream-resolve']);
+const NO_CONNECTION = new Set([
+  'upstream-refused',
+  'upstream-no-route',
+  'upstream-address-unavailable',
+  'upstream-permission-denied',
+  'upstream-connect-timeout',
+  'no-live-upstreams',
+  'upstream-resolve',
+]);
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.|localhost$)/;
-export const isLoopback = (addr: string | undefined) => addr !== undefined && LOOPBACK.test(addr.replace(/^\[|\]$/g, ''));
+export const isLoopback = (addr: string | undefined) =>
+  addr !== undefined && LOOPBACK.test(addr.replace(/^\[|\]$/g, ''));
 
 function forwardedClientOf(r: IndexedRecord | undefined): string | undefined {
   if (!r) return undefined;
-  const chain = [...(r.forwardedFor?.split(',').map((x) => x.trim()).filter(Boolean) ?? []), ...(r.clientAddr ? [r.clientAddr] : [])];
+  const chain = [
+    ...(r.forwardedFor
+      ?.split(',')
+      .map((x) => x.trim())
+      .filter(Boolean) ?? []),
+    ...(r.clientAddr ? [r.clientAddr] : []),
+  ];
   return [...chain].reverse().find((a) => !isLoopback(a)) ?? chain.at(-1);
 }
 
@@ -104,13 +119,15 @@ function answererOf(inner: IndexedRecord | undefined, events: IndexedRecord[]): 
     // Caddy's access line does not say; its reverse-proxy "upstream roundtrip" line does.
     const trip = events.find((e) => e.source === 'caddy-proxy' && e.errorKind === undefined && e.status !== undefined);
     if (trip) return { by: 'upstream', status: trip.status };
-    if (events.some((e) => e.errorKind !== undefined && (e.source === 'caddy-error' || e.status !== undefined))) return { by: 'proxy' };
+    if (events.some((e) => e.errorKind !== undefined && (e.source === 'caddy-error' || e.status !== undefined)))
+      return { by: 'proxy' };
     return {};
   }
   const a = inner.upstreams?.at(-1);
   if (!a) return {};
   // nginx writes 502/504 as the upstream's status when it never got a header (refused, reset, timed out).
-  if (a.headerMs !== undefined || a.status === 101 || (a.status !== undefined && a.status < 500)) return { by: 'upstream', status: a.status };
+  if (a.headerMs !== undefined || a.status === 101 || (a.status !== undefined && a.status < 500))
+    return { by: 'upstream', status: a.status };
   return { by: 'proxy' };
 }
 
@@ -132,7 +149,8 @@ function build(trace: Trace, root: Span | undefined): Facts {
   const spans = root ? subtree(trace.spans, root) : trace.spans;
   const hops = spans.filter(isProxyHop);
   // The hop that talked to the gateway: no other hop below it (directly, or under one of its attempts).
-  const under = (o: Span, h: Span) => o.parentSpanId === h.spanId || spans.find((s) => s.spanId === o.parentSpanId)?.parentSpanId === h.spanId;
+  const under = (o: Span, h: Span) =>
+    o.parentSpanId === h.spanId || spans.find((s) => s.spanId === o.parentSpanId)?.parentSpanId === h.spanId;
   const innerHop = hops.filter((h) => !hops.some((o) => under(o, h))).at(-1) ?? root;
   const inner = innerHop?.record;
   const access = hops.map((h) => h.record!).filter(Boolean);
@@ -148,22 +166,43 @@ function build(trace: Trace, root: Span | undefined): Facts {
   const innerStatus = innerHop?.status;
   const upgradeRequested = access.some(asksForWebSocket) || innerStatus === 101;
   const switched = innerStatus === 101 || (upgradeRequested && innerStatus === 0);
-  const { by: answeredBy, status: upstreamStatus } = answererOf(inner, events.map((e) => e.record));
+  const { by: answeredBy, status: upstreamStatus } = answererOf(
+    inner,
+    events.map((e) => e.record),
+  );
   const closeCode = gateway?.record?.closeCode;
   const kinds = new Set(errorRecords.map((e) => e.errorKind!));
-  const reachedGateway = answeredBy === 'upstream' || gateway !== undefined || attempts.some((a) => a.connectMs !== undefined) ? true
-    : [...kinds].some((k) => NO_CONNECTION.has(k)) ? false : undefined;
+  const reachedGateway =
+    answeredBy === 'upstream' || gateway !== undefined || attempts.some((a) => a.connectMs !== undefined)
+      ? true
+      : [...kinds].some((k) => NO_CONNECTION.has(k))
+        ? false
+        : undefined;
   const firstBad = attempts.findIndex((a) => a.status === undefined || a.status >= 500);
-  const succeededAfter = firstBad >= 0 && attempts.slice(firstBad + 1).some((a) => a.status !== undefined && a.status < 500);
-  const bodyCut = errorRecords.some((e) => e.errorKind === 'upstream-body-timeout' || e.errorKind === 'upstream-incomplete-response' || e.errorKind === 'upstream-premature-close');
+  const succeededAfter =
+    firstBad >= 0 && attempts.slice(firstBad + 1).some((a) => a.status !== undefined && a.status < 500);
+  const bodyCut = errorRecords.some(
+    (e) =>
+      e.errorKind === 'upstream-body-timeout' ||
+      e.errorKind === 'upstream-incomplete-response' ||
+      e.errorKind === 'upstream-premature-close',
+  );
   // A 403 is a failure when the gateway answered it (its proxy checks), not when the proxy's own rules did.
   const gateway403 = innerStatus === 403 && answeredBy === 'upstream';
   const gatewayClosedAbnormally = closeCode !== undefined && closeCode !== 1000 && closeCode !== 1001;
   // The gateway gave up on a session that never sent its connect frame (a client that leaves first is not a failure).
-  const neverConnected = gateway?.record?.event === 'ws-closed-before-connect' && /handshake.?time/i.test(gateway.record.cause ?? '');
-  const failed = (status ?? 0) >= 500 || (innerStatus ?? 0) >= 500 || status === 499 || gateway403 || (status === 0 && !upgradeRequested)
-    || (upgradeRequested && !switched)
-    || kinds.has('ws-idle-timeout') || (switched && (gatewayClosedAbnormally || neverConnected)) || bodyCut;
+  const neverConnected =
+    gateway?.record?.event === 'ws-closed-before-connect' && /handshake.?time/i.test(gateway.record.cause ?? '');
+  const failed =
+    (status ?? 0) >= 500 ||
+    (innerStatus ?? 0) >= 500 ||
+    status === 499 ||
+    gateway403 ||
+    (status === 0 && !upgradeRequested) ||
+    (upgradeRequested && !switched) ||
+    kinds.has('ws-idle-timeout') ||
+    (switched && (gatewayClosedAbnormally || neverConnected)) ||
+    bodyCut;
   const start = root?.start ?? Math.min(...trace.spans.map((s) => s.start));
   const end = root?.end ?? Math.max(...trace.spans.map((s) => s.end));
   return {

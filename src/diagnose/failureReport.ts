@@ -3,13 +3,14 @@
  * gauge): the failures grouped by cause, region, path and upstream, with counts, one example
  * request ID per group, and what they have in common.
  */
-import { failureCandidates } from '../store/queries.js';
-import type { RecordIndex } from '../store/recordIndex.js';
+
 import { asksForWebSocket } from '../../parsers/record.js';
 import { assembleTrace } from '../correlate/assemble.js';
 import type { Span, Trace } from '../correlate/trace.js';
+import { failureCandidates } from '../store/queries.js';
+import type { RecordIndex } from '../store/recordIndex.js';
 import { diagnose } from './diagnose.js';
-import { findPatterns, trafficOf, type FailureFact, type Pattern } from './patterns.js';
+import { type FailureFact, findPatterns, type Pattern, trafficOf } from './patterns.js';
 
 export interface FailuresWindow {
   from: number;
@@ -73,12 +74,25 @@ function upstreamOf(trace: Trace, hop: Span | undefined): string {
 export function failureReport(index: RecordIndex, o: FailuresWindow): FailuresReport {
   const rows = candidates(index, o);
   const limit = o.limit ?? 2000;
-  const report: FailuresReport = { from: o.from, to: o.to, candidates: rows.length, diagnosed: 0, withoutRequestId: 0, causes: [], groups: [], patterns: [], joinTiers: {} };
+  const report: FailuresReport = {
+    from: o.from,
+    to: o.to,
+    candidates: rows.length,
+    diagnosed: 0,
+    withoutRequestId: 0,
+    causes: [],
+    groups: [],
+    patterns: [],
+    joinTiers: {},
+  };
   const facts: FailureFact[] = [];
   const groups = new Map<string, FailureGroup>();
   const seen = new Set<string>();
   for (const row of rows) {
-    if (row.requestId === null) { report.withoutRequestId++; continue; }
+    if (row.requestId === null) {
+      report.withoutRequestId++;
+      continue;
+    }
     if (seen.has(row.requestId) || seen.size >= limit) continue;
     seen.add(row.requestId);
     const trace = assembleTrace(index, row.requestId);
@@ -97,7 +111,13 @@ export function failureReport(index: RecordIndex, o: FailuresWindow): FailuresRe
       count: 0,
       example: row.requestId,
     };
-    facts.push({ cause: g.cause, region: g.region, time: hop?.end ?? 0, websocket: (hop?.record !== undefined && asksForWebSocket(hop.record)) || hop?.status === 101, viaFront: Boolean(hop?.record?.forwardedFor) });
+    facts.push({
+      cause: g.cause,
+      region: g.region,
+      time: hop?.end ?? 0,
+      websocket: (hop?.record !== undefined && asksForWebSocket(hop.record)) || hop?.status === 101,
+      viaFront: Boolean(hop?.record?.forwardedFor),
+    });
     const key = [g.cause, g.region, g.path, g.upstream].join('\u0000');
     const have = groups.get(key) ?? g;
     have.count++;
@@ -111,8 +131,13 @@ export function failureReport(index: RecordIndex, o: FailuresWindow): FailuresRe
   }
   report.causes = [...causes.values()].sort((a, b) => b.count - a.count || a.cause.localeCompare(b.cause));
   const rank = new Map(report.causes.map((x, i) => [x.cause, i]));
-  report.groups = [...groups.values()].sort((a, b) => rank.get(a.cause)! - rank.get(b.cause)! || b.count - a.count || a.region.localeCompare(b.region) || a.path.localeCompare(b.path));
+  report.groups = [...groups.values()].sort(
+    (a, b) =>
+      rank.get(a.cause)! - rank.get(b.cause)! ||
+      b.count - a.count ||
+      a.region.localeCompare(b.region) ||
+      a.path.localeCompare(b.path),
+  );
   report.patterns = findPatterns(facts, trafficOf(index, o.from, o.to));
   return report;
 }
-

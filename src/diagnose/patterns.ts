@@ -54,7 +54,8 @@ const RULES: readonly PatternRule[] = [
       return {
         id: 'only-one-region',
         summary: `every failure is in ${region}, while ${elsewhere.map(([r, n]) => `${r} served ${n} requests`).join(', ')} without one`,
-        pointsTo: 'something only that region or builder has: stale DNS, an old builder image, a config that drifted, its network path',
+        pointsTo:
+          'something only that region or builder has: stale DNS, an old builder image, a config that drifted, its network path',
       };
     },
   },
@@ -65,7 +66,8 @@ const RULES: readonly PatternRule[] = [
       return {
         id: 'only-websocket',
         summary: `every failure is a WebSocket (WSS) request, while ${t.plainOk} plain HTTP requests succeeded`,
-        pointsTo: 'the WebSocket path: Upgrade/Connection forwarding, proxy read timeouts on idle sessions, the CDN or load balancer in front',
+        pointsTo:
+          'the WebSocket path: Upgrade/Connection forwarding, proxy read timeouts on idle sessions, the CDN or load balancer in front',
       };
     },
   },
@@ -76,7 +78,8 @@ const RULES: readonly PatternRule[] = [
       return {
         id: 'only-via-cdn',
         summary: `every failure came through a CDN or load balancer (X-Forwarded-For set), while requests straight from clients succeeded`,
-        pointsTo: 'the CDN/LB: its timeouts, WebSocket support, the X-Forwarded-For chain against gateway.trustedProxies, its origin address',
+        pointsTo:
+          'the CDN/LB: its timeouts, WebSocket support, the X-Forwarded-For chain against gateway.trustedProxies, its origin address',
       };
     },
   },
@@ -89,7 +92,8 @@ const RULES: readonly PatternRule[] = [
       return {
         id: 'after-restart',
         summary: `${near.length} of ${f.length} failures fall within a minute of a gateway restart`,
-        pointsTo: 'the deploy: the proxy sends traffic before the gateway listens; gate the switch on /readyz and let the proxy retry',
+        pointsTo:
+          'the deploy: the proxy sends traffic before the gateway listens; gate the switch on /readyz and let the proxy retry',
       };
     },
   },
@@ -115,7 +119,14 @@ export function trafficOf(index: RecordIndex, from: number, to: number): Traffic
   const byRegion = new Map(accessByRegion(index, from, to).map((x) => [x.region, x.n]));
   const plainOk = plainSuccesses(index, from, to);
   const restarts = rehydrate(index.window(from - 60_000, to, ['openclaw']))
-    .filter((r) => r.event === 'lifecycle' && (r.lifecycle === 'http-starting' || r.lifecycle === 'listening' || r.lifecycle === 'ready' || r.lifecycle === 'starting'))
+    .filter(
+      (r) =>
+        r.event === 'lifecycle' &&
+        (r.lifecycle === 'http-starting' ||
+          r.lifecycle === 'listening' ||
+          r.lifecycle === 'ready' ||
+          r.lifecycle === 'starting'),
+    )
     .map((r) => r.time);
   const perMinute = new Map(accessPerMinute(index, from, to).map((x) => [Math.floor(x.m), x.n]));
   // X-Forwarded-For is not an indexed column: look at a bounded sample of the newest successes.
@@ -134,7 +145,10 @@ export function findPatterns(failures: FailureFact[], traffic: Traffic): (Patter
   const all = matching(failures, traffic).map((p) => ({ ...p, cause: '*' }));
   const out = [...all];
   for (const cause of new Set(failures.map((f) => f.cause))) {
-    for (const p of matching(failures.filter((f) => f.cause === cause), traffic)) {
+    for (const p of matching(
+      failures.filter((f) => f.cause === cause),
+      traffic,
+    )) {
       if (!all.some((a) => a.id === p.id)) out.push({ ...p, cause });
     }
   }

@@ -27,7 +27,10 @@ export interface GatewayConfig {
 }
 
 export function defaultGatewayConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.OPENCLAW_CONFIG_PATH ?? path.join(env.OPENCLAW_STATE_DIR ?? path.join(os.homedir(), '.openclaw'), 'openclaw.json');
+  return (
+    env.OPENCLAW_CONFIG_PATH ??
+    path.join(env.OPENCLAW_STATE_DIR ?? path.join(os.homedir(), '.openclaw'), 'openclaw.json')
+  );
 }
 
 /**
@@ -45,8 +48,15 @@ export function gatewayKeyLines(text: string): Map<string, number> {
   const n = text.length;
   while (i < n) {
     const c = text[i]!;
-    if (c === '\n') { line++; i++; continue; }
-    if (c === '/' && text[i + 1] === '/') { while (i < n && text[i] !== '\n') i++; continue; }
+    if (c === '\n') {
+      line++;
+      i++;
+      continue;
+    }
+    if (c === '/' && text[i + 1] === '/') {
+      while (i < n && text[i] !== '\n') i++;
+      continue;
+    }
     if (c === '/' && text[i + 1] === '*') {
       const end = text.indexOf('*/', i + 2);
       const stop = end < 0 ? n : end + 2;
@@ -59,7 +69,11 @@ export function gatewayKeyLines(text: string): Map<string, number> {
       let s = '';
       i++;
       while (i < n && text[i] !== c) {
-        if (text[i] === '\\') { s += text[i + 1] ?? ''; i += 2; continue; }
+        if (text[i] === '\\') {
+          s += text[i + 1] ?? '';
+          i += 2;
+          continue;
+        }
         if (text[i] === '\n') line++;
         s += text[i++];
       }
@@ -97,7 +111,11 @@ export function readGatewayConfig(file: string | undefined, required: boolean): 
     return { port: GATEWAY_DEFAULT_PORT, bind: 'loopback' };
   }
   let text: string;
-  try { text = readFileSync(at, 'utf8'); } catch (e) { throw new ConfigReadError(`${at}: ${(e as Error).message}`); }
+  try {
+    text = readFileSync(at, 'utf8');
+  } catch (e) {
+    throw new ConfigReadError(`${at}: ${(e as Error).message}`);
+  }
   let json: { gateway?: { port?: unknown; bind?: unknown; customBindHost?: unknown; trustedProxies?: unknown } };
   try {
     json = JSON5.parse(text);
@@ -114,10 +132,14 @@ export function readGatewayConfig(file: string | undefined, required: boolean): 
   const port = typeof g.port === 'number' && Number.isInteger(g.port) ? g.port : GATEWAY_DEFAULT_PORT;
   return {
     file: at,
-    port, portPlace: typeof g.port === 'number' ? place('port') : undefined,
-    bind: typeof g.bind === 'string' ? g.bind : 'loopback', bindPlace: place('bind'),
+    port,
+    portPlace: typeof g.port === 'number' ? place('port') : undefined,
+    bind: typeof g.bind === 'string' ? g.bind : 'loopback',
+    bindPlace: place('bind'),
     customBindHost: typeof g.customBindHost === 'string' ? g.customBindHost : undefined,
-    trustedProxies: Array.isArray(g.trustedProxies) ? g.trustedProxies.filter((x): x is string => typeof x === 'string') : undefined,
+    trustedProxies: Array.isArray(g.trustedProxies)
+      ? g.trustedProxies.filter((x): x is string => typeof x === 'string')
+      : undefined,
     trustedProxiesPlace: place('trustedProxies'),
   };
 }

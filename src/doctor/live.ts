@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { isLocal, type Finding } from './checks.js';
+import { type Finding, isLocal } from './checks.js';
 import type { GatewayConfig } from './gatewayConfig.js';
 import type { Route } from './routes.js';
 
@@ -23,7 +23,8 @@ export function procAddress(hex: string): { host: string; port: number } {
     const groups: string[] = [];
     for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
     // IPv4-mapped (::ffff:a.b.c.d) reads as the IPv4 address.
-    host = groups.slice(0, 5).every((g) => g === '0') && groups[5] === 'ffff' ? bytes.slice(12).join('.') : compress(groups);
+    host =
+      groups.slice(0, 5).every((g) => g === '0') && groups[5] === 'ffff' ? bytes.slice(12).join('.') : compress(groups);
   }
   return { host, port: parseInt(port, 16) };
 }
@@ -53,43 +54,92 @@ export function listeners(port: number): string[] | undefined {
   }
   const r = spawnSync('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN'], { encoding: 'utf8', timeout: 5000 });
   if (r.error) return undefined;
-  return [...new Set(r.stdout.split('\n').slice(1).map((l) => /\s(\S+):\d+ \(LISTEN\)/.exec(l)?.[1]).filter((x): x is string => !!x).map((h) => (h === '*' ? '0.0.0.0' : h.replace(/^\[|\]$/g, ''))))];
+  return [
+    ...new Set(
+      r.stdout
+        .split('\n')
+        .slice(1)
+        .map((l) => /\s(\S+):\d+ \(LISTEN\)/.exec(l)?.[1])
+        .filter((x): x is string => !!x)
+        .map((h) => (h === '*' ? '0.0.0.0' : h.replace(/^\[|\]$/g, ''))),
+    ),
+  ];
 }
 
 function connects(host: string, port: number, ms = 1500): Promise<string | undefined> {
   return new Promise((resolve) => {
     const s = net.connect({ host, port, timeout: ms });
-    s.once('connect', () => { s.destroy(); resolve(undefined); });
-    s.once('timeout', () => { s.destroy(); resolve(`no answer within ${ms} ms`); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(undefined);
+    });
+    s.once('timeout', () => {
+      s.destroy();
+      resolve(`no answer within ${ms} ms`);
+    });
     s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
   });
 }
 
 function healthz(host: string, port: number): Promise<number | string> {
   return new Promise((resolve) => {
-    const req = http.get({ host, port, path: '/healthz', agent: false, timeout: 3000 }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
-    req.on('timeout', () => { req.destroy(); resolve('no answer within 3 s'); });
+    const req = http.get({ host, port, path: '/healthz', agent: false, timeout: 3000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => {
+      req.destroy();
+      resolve('no answer within 3 s');
+    });
     req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
   });
 }
 
-const place = (g: GatewayConfig) => ({ file: g.file ?? '(no gateway config: its defaults)', line: g.portPlace?.line ?? 0 });
+const place = (g: GatewayConfig) => ({
+  file: g.file ?? '(no gateway config: its defaults)',
+  line: g.portPlace?.line ?? 0,
+});
 
-export async function liveFindings(routes: Route[], gateway: GatewayConfig): Promise<{ findings: Finding[]; listening?: string[] }> {
+export async function liveFindings(
+  routes: Route[],
+  gateway: GatewayConfig,
+): Promise<{ findings: Finding[]; listening?: string[] }> {
   const out: Finding[] = [];
   const listening = listeners(gateway.port);
   const at = place(gateway);
   if (listening && listening.length === 0) {
-    out.push({ id: 'live-gateway-not-listening', severity: 'error', ...at, message: `nothing listens on port ${gateway.port}`, why: 'the gateway is stopped, starting, or on another port: the proxy answers 502, connection refused', fix: 'openclaw gateway status   # then start it, or set the proxy to the port it uses' });
+    out.push({
+      id: 'live-gateway-not-listening',
+      severity: 'error',
+      ...at,
+      message: `nothing listens on port ${gateway.port}`,
+      why: 'the gateway is stopped, starting, or on another port: the proxy answers 502, connection refused',
+      fix: 'openclaw gateway status   # then start it, or set the proxy to the port it uses',
+    });
   }
   const wide = (listening ?? []).filter((h) => !isLocal(h));
   if (wide.length) {
-    out.push({ id: 'live-gateway-listens-beyond-loopback', severity: 'warning', ...at, message: `port ${gateway.port} listens on ${wide.join(', ')}`, why: 'clients can reach the gateway around the proxy', fix: 'gateway: { bind: "loopback" }' });
+    out.push({
+      id: 'live-gateway-listens-beyond-loopback',
+      severity: 'warning',
+      ...at,
+      message: `port ${gateway.port} listens on ${wide.join(', ')}`,
+      why: 'clients can reach the gateway around the proxy',
+      fix: 'gateway: { bind: "loopback" }',
+    });
   }
   if (!listening || listening.length) {
     const host = !listening || listening.some((h) => h === '127.0.0.1' || h === '0.0.0.0') ? '127.0.0.1' : '::1';
     const status = await healthz(host, gateway.port);
-    if (status !== 200) out.push({ id: 'live-gateway-healthz', severity: 'error', ...at, message: `GET http://${host.includes(':') ? `[${host}]` : host}:${gateway.port}/healthz answered ${status}`, why: 'the gateway is not healthy even without the proxy in between', fix: 'openclaw gateway status; openclaw doctor' });
+    if (status !== 200)
+      out.push({
+        id: 'live-gateway-healthz',
+        severity: 'error',
+        ...at,
+        message: `GET http://${host.includes(':') ? `[${host}]` : host}:${gateway.port}/healthz answered ${status}`,
+        why: 'the gateway is not healthy even without the proxy in between',
+        fix: 'openclaw gateway status; openclaw doctor',
+      });
   }
   const tried = new Set<string>();
   for (const r of routes) {
@@ -98,7 +148,18 @@ export async function liveFindings(routes: Route[], gateway: GatewayConfig): Pro
       if (tried.has(key)) continue;
       tried.add(key);
       const err = await connects(u.host, u.port);
-      if (err) out.push({ id: 'live-upstream-refused', severity: 'error', ...u.place, message: `${r.label}: ${u.host}:${u.port} does not accept a connection (${err})`, why: 'every request this route proxies gets 502', fix: r.proxy === 'nginx' ? `proxy_pass http://127.0.0.1:${gateway.port};` : `reverse_proxy 127.0.0.1:${gateway.port}` });
+      if (err)
+        out.push({
+          id: 'live-upstream-refused',
+          severity: 'error',
+          ...u.place,
+          message: `${r.label}: ${u.host}:${u.port} does not accept a connection (${err})`,
+          why: 'every request this route proxies gets 502',
+          fix:
+            r.proxy === 'nginx'
+              ? `proxy_pass http://127.0.0.1:${gateway.port};`
+              : `reverse_proxy 127.0.0.1:${gateway.port}`,
+        });
     }
   }
   return { findings: out, listening };

@@ -8,11 +8,12 @@
  * finding without its file:line is one nobody can act on. The grammar is small; nginx itself
  * (`nginx -t`) stays the judge of syntax: this reader only needs what nginx accepted.
  */
-import { UserError } from '../../parsers/userError.js';
+
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { globSync } from 'tinyglobby';
+import { UserError } from '../../parsers/userError.js';
 
 export interface Directive {
   name: string;
@@ -27,7 +28,11 @@ export class ConfigReadError extends UserError {
   override name = 'ConfigReadError';
 }
 
-interface Token { text: string; line: number; quoted: boolean }
+interface Token {
+  text: string;
+  line: number;
+  quoted: boolean;
+}
 
 /** nginx's tokens: words and quoted strings, and the punctuation `;`, `{`, `}`. */
 export function tokenize(text: string, file: string): Token[] {
@@ -37,16 +42,34 @@ export function tokenize(text: string, file: string): Token[] {
   const n = text.length;
   while (i < n) {
     const c = text[i]!;
-    if (c === '\n') { line++; i++; continue; }
-    if (c === ' ' || c === '\t' || c === '\r') { i++; continue; }
-    if (c === '#') { while (i < n && text[i] !== '\n') i++; continue; }
-    if (c === ';' || c === '{' || c === '}') { out.push({ text: c, line, quoted: false }); i++; continue; }
+    if (c === '\n') {
+      line++;
+      i++;
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\r') {
+      i++;
+      continue;
+    }
+    if (c === '#') {
+      while (i < n && text[i] !== '\n') i++;
+      continue;
+    }
+    if (c === ';' || c === '{' || c === '}') {
+      out.push({ text: c, line, quoted: false });
+      i++;
+      continue;
+    }
     if (c === '"' || c === "'") {
       const start = line;
       let s = '';
       i++;
       while (i < n && text[i] !== c) {
-        if (text[i] === '\\' && i + 1 < n) { s += text[i + 1]; i += 2; continue; }
+        if (text[i] === '\\' && i + 1 < n) {
+          s += text[i + 1];
+          i += 2;
+          continue;
+        }
         if (text[i] === '\n') line++;
         s += text[i++];
       }
@@ -68,7 +91,11 @@ export function tokenize(text: string, file: string): Token[] {
         continue;
       }
       if (d === '{' || d === '}') break;
-      if (d === '\\' && i + 1 < n) { s += d + text[i + 1]; i += 2; continue; }
+      if (d === '\\' && i + 1 < n) {
+        s += d + text[i + 1];
+        i += 2;
+        continue;
+      }
       s += d;
       i++;
     }
@@ -79,7 +106,8 @@ export function tokenize(text: string, file: string): Token[] {
 
 /** The directives of one file's text; `include` is left for the caller to expand. */
 export function parseText(text: string, file: string): Directive[] {
-  if (text.includes('\0')) throw new ConfigReadError(`${file}: not a text file (it holds NUL bytes): not an nginx config`);
+  if (text.includes('\0'))
+    throw new ConfigReadError(`${file}: not a text file (it holds NUL bytes): not an nginx config`);
   const tokens = tokenize(text, file);
   let i = 0;
   const level = (depth: number): Directive[] => {
@@ -91,7 +119,8 @@ export function parseText(text: string, file: string): Directive[] {
         i++;
         return list;
       }
-      if (!t.quoted && (t.text === ';' || t.text === '{')) throw new ConfigReadError(`${file}:${t.line}: unexpected "${t.text}"`);
+      if (!t.quoted && (t.text === ';' || t.text === '{'))
+        throw new ConfigReadError(`${file}:${t.line}: unexpected "${t.text}"`);
       const d: Directive = { name: t.text, args: [], file, line: t.line };
       i++;
       for (;;) {
@@ -99,7 +128,10 @@ export function parseText(text: string, file: string): Directive[] {
         if (!a) throw new ConfigReadError(`${file}:${t.line}: "${t.text}" has no ending ";" or "{"`);
         i++;
         if (!a.quoted && a.text === ';') break;
-        if (!a.quoted && a.text === '{') { d.block = level(depth + 1); break; }
+        if (!a.quoted && a.text === '{') {
+          d.block = level(depth + 1);
+          break;
+        }
         if (!a.quoted && a.text === '}') throw new ConfigReadError(`${file}:${a.line}: unexpected "}"`);
         d.args.push(a.text);
       }
@@ -126,8 +158,12 @@ function expand(list: Directive[], src: Source, seen: string[]): Directive[] {
         if (seen.includes(f)) throw new ConfigReadError(`${d.file}:${d.line}: include ${f} includes itself`);
         let text: string;
         // Said where the include is: "no such file" alone does not say which line names it.
-        try { text = src.text(f); } catch (e) {
-          throw e instanceof ConfigReadError ? new ConfigReadError(`${d.file}:${d.line}: include ${d.args[0]}: ${e.message}`) : e;
+        try {
+          text = src.text(f);
+        } catch (e) {
+          throw e instanceof ConfigReadError
+            ? new ConfigReadError(`${d.file}:${d.line}: include ${d.args[0]}: ${e.message}`)
+            : e;
         }
         out.push(...expand(parseText(text, f), src, [...seen, f]));
       }
@@ -150,7 +186,9 @@ export function readNginxFile(main: string): { directives: Directive[]; files: s
       files.push(f);
       return t;
     } catch (e) {
-      throw new ConfigReadError(`${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      throw new ConfigReadError(
+        `${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      );
     }
   };
   const resolve = (pattern: string) => {
@@ -174,7 +212,12 @@ export function splitDump(dump: string): Map<string, string> {
   // A dump saved on Windows or through a terminal has CRLF line ends.
   for (const l of dump.split(/\r?\n/)) {
     const header = /^# configuration file (.+):$/.exec(l);
-    if (header) { flush(); current = header[1]!; lines = []; continue; }
+    if (header) {
+      flush();
+      current = header[1]!;
+      lines = [];
+      continue;
+    }
     if (current !== undefined) lines.push(l);
   }
   flush();
@@ -185,7 +228,8 @@ export function splitDump(dump: string): Map<string, string> {
 export function readNginxDump(dump: string, label = 'nginx -T'): { directives: Directive[]; files: string[] } {
   const files = splitDump(dump);
   const main = [...files.keys()][0];
-  if (main === undefined) throw new ConfigReadError(`${label}: no "# configuration file PATH:" header: not the output of nginx -T`);
+  if (main === undefined)
+    throw new ConfigReadError(`${label}: no "# configuration file PATH:" header: not the output of nginx -T`);
   const dir = path.dirname(main);
   const text = (f: string) => files.get(f) ?? '';
   const resolve = (pattern: string) => {

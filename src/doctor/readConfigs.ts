@@ -7,12 +7,20 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigReadError, readNginxDump, readNginxFile } from './nginxConfig.js';
-import { caddyRoutes, nginxRoutes, type CaddyJson, type Route } from './routes.js';
+import { type CaddyJson, caddyRoutes, nginxRoutes, type Route } from './routes.js';
 
-export const NGINX_DEFAULT_FILES = ['/etc/nginx/nginx.conf', '/opt/homebrew/etc/nginx/nginx.conf', '/usr/local/etc/nginx/nginx.conf'];
+export const NGINX_DEFAULT_FILES = [
+  '/etc/nginx/nginx.conf',
+  '/opt/homebrew/etc/nginx/nginx.conf',
+  '/usr/local/etc/nginx/nginx.conf',
+];
 export const CADDY_DEFAULT_FILES = ['/etc/caddy/Caddyfile', '/opt/homebrew/etc/Caddyfile', '/usr/local/etc/Caddyfile'];
 
-export interface ProxyConfigs { routes: Route[]; read: string[]; notes: string[] }
+export interface ProxyConfigs {
+  routes: Route[];
+  read: string[];
+  notes: string[];
+}
 
 function onPath(cmd: string): boolean {
   return (process.env.PATH ?? '').split(path.delimiter).some((d) => d && existsSync(path.join(d, cmd)));
@@ -33,7 +41,10 @@ export function readNginx(opt: string | undefined, stdin: () => string, out: Pro
   }
   if (!onPath('nginx')) {
     const file = NGINX_DEFAULT_FILES.find((f) => existsSync(f));
-    if (file) { out.routes.push(...nginxRoutes(readNginxFile(file).directives)); out.read.push(file); }
+    if (file) {
+      out.routes.push(...nginxRoutes(readNginxFile(file).directives));
+      out.read.push(file);
+    }
     return;
   }
   const r = spawnSync('nginx', ['-T'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 10_000 });
@@ -45,7 +56,10 @@ export function readNginx(opt: string | undefined, stdin: () => string, out: Pro
   // nginx -T needs to read every file (often root's): fall back to the main file when readable.
   const file = NGINX_DEFAULT_FILES.find((f) => existsSync(f));
   const reason = (r.stderr || r.error?.message || '').trim().split('\n').at(-1) ?? '';
-  if (!file) throw new ConfigReadError(`nginx -T failed (${reason}); give the config with --nginx FILE, or pipe \`sudo nginx -T\` into --nginx -`);
+  if (!file)
+    throw new ConfigReadError(
+      `nginx -T failed (${reason}); give the config with --nginx FILE, or pipe \`sudo nginx -T\` into --nginx -`,
+    );
   out.notes.push(`nginx -T failed (${reason}): read ${file} instead`);
   out.routes.push(...nginxRoutes(readNginxFile(file).directives));
   out.read.push(file);
@@ -56,17 +70,41 @@ export function readCaddy(opt: string | undefined, out: ProxyConfigs): void {
   const file = opt ?? (onPath('caddy') ? CADDY_DEFAULT_FILES.find((f) => existsSync(f)) : undefined);
   if (!file) return;
   let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch (e) {
-    throw new ConfigReadError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigReadError(
+      `${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
   }
   let json: CaddyJson | undefined;
   if (text.trimStart().startsWith('{')) {
-    try { json = JSON.parse(text) as CaddyJson; } catch { /* a Caddyfile whose first block is the global options */ }
+    try {
+      json = JSON.parse(text) as CaddyJson;
+    } catch {
+      /* a Caddyfile whose first block is the global options */
+    }
   }
   if (!json) {
-    if (!onPath('caddy')) throw new ConfigReadError(`${file}: reading a Caddyfile needs caddy (caddy adapt); or give the adapted JSON: caddy adapt --config ${file} > caddy.json`);
-    const r = spawnSync('caddy', ['adapt', '--config', file, '--adapter', 'caddyfile'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 20_000 });
-    if (r.status !== 0) throw new ConfigReadError(`${file}: caddy adapt failed: ${(r.stderr || r.error?.message || '').trim().split('\n').filter((l) => !/^\{"level":"(info|warn)"/.test(l)).join(' ') || `exit ${r.status}`}`);
+    if (!onPath('caddy'))
+      throw new ConfigReadError(
+        `${file}: reading a Caddyfile needs caddy (caddy adapt); or give the adapted JSON: caddy adapt --config ${file} > caddy.json`,
+      );
+    const r = spawnSync('caddy', ['adapt', '--config', file, '--adapter', 'caddyfile'], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 20_000,
+    });
+    if (r.status !== 0)
+      throw new ConfigReadError(
+        `${file}: caddy adapt failed: ${
+          (r.stderr || r.error?.message || '')
+            .trim()
+            .split('\n')
+            .filter((l) => !/^\{"level":"(info|warn)"/.test(l))
+            .join(' ') || `exit ${r.status}`
+        }`,
+      );
     json = JSON.parse(r.stdout) as CaddyJson;
   }
   out.routes.push(...caddyRoutes(json, { file, text }));

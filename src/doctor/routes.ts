@@ -5,11 +5,23 @@
  */
 import type { Directive } from './nginxConfig.js';
 
-export interface Place { file: string; line: number }
+export interface Place {
+  file: string;
+  line: number;
+}
 
-export interface Upstream { scheme: 'http' | 'https'; host: string; port: number; place: Place }
+export interface Upstream {
+  scheme: 'http' | 'https';
+  host: string;
+  port: number;
+  place: Place;
+}
 
-export interface Timeout { name: string; seconds: number; place: Place }
+export interface Timeout {
+  name: string;
+  seconds: number;
+  place: Place;
+}
 
 export interface Route {
   proxy: 'nginx' | 'caddy';
@@ -51,11 +63,23 @@ const NGINX_DEFAULT_TIMEOUT_S = 60;
 
 /** nginx's time syntax: 300, 300s, 5m, 1h30m, 500ms. */
 export function nginxSeconds(v: string): number | undefined {
-  const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, M: 2592000, y: 31536000 };
+  const units: Record<string, number> = {
+    ms: 0.001,
+    s: 1,
+    m: 60,
+    h: 3600,
+    d: 86400,
+    w: 604800,
+    M: 2592000,
+    y: 31536000,
+  };
   let total = 0;
   const re = /(\d+)(ms|s|m|h|d|w|M|y)?/g;
   let used = 0;
-  for (const m of v.matchAll(re)) { total += Number(m[1]) * units[m[2] ?? 's']!; used += m[0].length; }
+  for (const m of v.matchAll(re)) {
+    total += Number(m[1]) * units[m[2] ?? 's']!;
+    used += m[0].length;
+  }
   return used === v.length && used > 0 ? total : undefined;
 }
 
@@ -65,7 +89,11 @@ export function parseUrl(u: string): { scheme: 'http' | 'https'; host: string; p
   if (/^https?:\/\/unix:/i.test(u)) return undefined;
   const m = /^(https?):\/\/(\[[^\]]+\]|[^/:$]+)(?::(\d+))?/i.exec(u);
   if (!m) return undefined;
-  return { scheme: m[1]!.toLowerCase() as 'http' | 'https', host: m[2]!.replace(/^\[|\]$/g, ''), port: m[3] ? Number(m[3]) : undefined };
+  return {
+    scheme: m[1]!.toLowerCase() as 'http' | 'https',
+    host: m[2]!.replace(/^\[|\]$/g, ''),
+    port: m[3] ? Number(m[3]) : undefined,
+  };
 }
 
 /** `127.0.0.1:18789`, `[::1]:18789`, `localhost`, `unix:/x` (undefined) */
@@ -85,7 +113,8 @@ function nearest(chain: Directive[][], name: string): Directive[] | undefined {
   return undefined;
 }
 
-const NGINX_COMBINED = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
+const NGINX_COMBINED =
+  '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
 
 /** The http block's `map` variables: name (without `$`) to the source variable and every value it can take. */
 type Maps = Map<string, { source: string; values: string[] }>;
@@ -98,10 +127,20 @@ export function nginxRoutes(directives: Directive[]): Route[] {
   const maps: Maps = new Map();
   for (const http of directives.filter((d) => d.name === 'http')) {
     for (const d of http.block ?? []) {
-      if (d.name === 'log_format' && d.args.length >= 2) formats.set(d.args[0]!, d.args.slice(1).filter((a) => !a.startsWith('escape=')).join(''));
+      if (d.name === 'log_format' && d.args.length >= 2)
+        formats.set(
+          d.args[0]!,
+          d.args
+            .slice(1)
+            .filter((a) => !a.startsWith('escape='))
+            .join(''),
+        );
       if (d.name === 'upstream' && d.block) upstreamBlocks.set(d.args[0]!, d);
       if (d.name === 'map' && d.block && d.args.length === 2) {
-        maps.set(d.args[1]!.replace(/^\$/, ''), { source: d.args[0]!, values: d.block.filter((e) => e.args.length).map((e) => e.args.at(-1)!) });
+        maps.set(d.args[1]!.replace(/^\$/, ''), {
+          source: d.args[0]!,
+          values: d.block.filter((e) => e.args.length).map((e) => e.args.at(-1)!),
+        });
       }
     }
   }
@@ -111,14 +150,24 @@ export function nginxRoutes(directives: Directive[]): Route[] {
   const walk = (chain: Directive[][], here: Directive[], label: string, place: Place, server: string) => {
     const full = [...chain, here];
     const pass = here.find((d) => d.name === 'proxy_pass');
-    if (pass && label.startsWith('location')) routes.push(nginxRoute(full, pass, label, place, server, formats, upstreamBlocks, maps));
+    if (pass && label.startsWith('location'))
+      routes.push(nginxRoute(full, pass, label, place, server, formats, upstreamBlocks, maps));
     for (const d of here) {
       if (!d.block) continue;
-      if (d.name === 'server') walk(full, d.block, 'server', { file: d.file, line: d.line }, `${serverName(d)}#${++servers}`);
-      if (d.name === 'location') walk(full, d.block, `location ${d.args.join(' ')}${server ? ` (server ${server.replace(/#\d+$/, '')})` : ''}`, { file: d.file, line: d.line }, server);
+      if (d.name === 'server')
+        walk(full, d.block, 'server', { file: d.file, line: d.line }, `${serverName(d)}#${++servers}`);
+      if (d.name === 'location')
+        walk(
+          full,
+          d.block,
+          `location ${d.args.join(' ')}${server ? ` (server ${server.replace(/#\d+$/, '')})` : ''}`,
+          { file: d.file, line: d.line },
+          server,
+        );
     }
   };
-  for (const http of directives.filter((d) => d.name === 'http' && d.block)) walk([main], http.block!, 'http', { file: http.file, line: http.line }, '');
+  for (const http of directives.filter((d) => d.name === 'http' && d.block))
+    walk([main], http.block!, 'http', { file: http.file, line: http.line }, '');
   return routes;
 }
 
@@ -133,7 +182,10 @@ function serverName(server: Directive): string {
 function substituteSet(chain: Directive[][], value: string): { value: string; set?: Directive } {
   let used: Directive | undefined;
   const out = value.replace(/\$\{?(\w+)\}?/g, (all, name: string) => {
-    const set = chain.flat().filter((d) => d.name === 'set' && d.args[0] === `$${name}`).at(-1);
+    const set = chain
+      .flat()
+      .filter((d) => d.name === 'set' && d.args[0] === `$${name}`)
+      .at(-1);
     if (set) used = set;
     return set?.args[1] ?? all;
   });
@@ -151,7 +203,16 @@ function connectionUpgrades(value: string, maps: Maps): boolean {
   return !!map && /^\$\{?http_upgrade\}?$/.test(map.source) && map.values.some((x) => /upgrade/i.test(x));
 }
 
-function nginxRoute(chain: Directive[][], pass: Directive, label: string, place: Place, server: string, formats: Map<string, string>, blocks: Map<string, Directive>, maps: Maps): Route {
+function nginxRoute(
+  chain: Directive[][],
+  pass: Directive,
+  label: string,
+  place: Place,
+  server: string,
+  formats: Map<string, string>,
+  blocks: Map<string, Directive>,
+  maps: Maps,
+): Route {
   const at = (d: Directive): Place => ({ file: d.file, line: d.line });
   const target = substituteSet(chain, pass.args[0] ?? '');
   const url = parseUrl(target.value);
@@ -164,25 +225,33 @@ function nginxRoute(chain: Directive[][], pass: Directive, label: string, place:
         if (hp) upstreams.push({ scheme: url.scheme, ...hp, place: at(s) });
       }
     } else {
-      upstreams.push({ scheme: url.scheme, host: url.host, port: url.port ?? (url.scheme === 'https' ? 443 : 80), place: at(target.set ?? pass) });
+      upstreams.push({
+        scheme: url.scheme,
+        host: url.host,
+        port: url.port ?? (url.scheme === 'https' ? 443 : 80),
+        place: at(target.set ?? pass),
+      });
     }
   }
   // proxy_set_header: the innermost level that has any replaces every outer one.
   const headers = new Map<string, { value: string; d: Directive }>();
-  for (const d of nearest(chain, 'proxy_set_header') ?? []) headers.set(d.args[0]!.toLowerCase(), { value: d.args[1] ?? '', d });
+  for (const d of nearest(chain, 'proxy_set_header') ?? [])
+    headers.set(d.args[0]!.toLowerCase(), { value: d.args[1] ?? '', d });
   const addHeaders = new Map<string, { value: string; d: Directive }>();
-  for (const d of nearest(chain, 'add_header') ?? []) addHeaders.set(d.args[0]!.toLowerCase(), { value: d.args[1] ?? '', d });
+  for (const d of nearest(chain, 'add_header') ?? [])
+    addHeaders.set(d.args[0]!.toLowerCase(), { value: d.args[1] ?? '', d });
   const one = (name: string) => nearest(chain, name)?.at(-1);
   const version = one('proxy_http_version');
   const timeouts: Timeout[] = ['proxy_read_timeout', 'proxy_send_timeout'].map((name) => {
     const d = one(name);
-    const seconds = d ? nginxSeconds(d.args[0] ?? '') ?? NGINX_DEFAULT_TIMEOUT_S : NGINX_DEFAULT_TIMEOUT_S;
+    const seconds = d ? (nginxSeconds(d.args[0] ?? '') ?? NGINX_DEFAULT_TIMEOUT_S) : NGINX_DEFAULT_TIMEOUT_S;
     return { name: d ? name : `${name} (unset: nginx's default 60s)`, seconds, place: d ? at(d) : place };
   });
   const xff = headers.get('x-forwarded-for');
   const xffKind = (v: string): Route['xff'] => {
     if (/\$\{?proxy_add_x_forwarded_for\b/.test(v)) return 'append';
-    if (/\$\{?http_x_forwarded_for\b/.test(v)) return /\$\{?(remote_addr|realip_remote_addr)\}?\s*$/.test(v) ? 'append' : 'client';
+    if (/\$\{?http_x_forwarded_for\b/.test(v))
+      return /\$\{?(remote_addr|realip_remote_addr)\}?\s*$/.test(v) ? 'append' : 'client';
     return 'overwrite';
   };
   const logs = nearest(chain, 'access_log');
@@ -190,14 +259,31 @@ function nginxRoute(chain: Directive[][], pass: Directive, label: string, place:
   // No access_log anywhere: nginx's default, logs/access.log in the combined format.
   if (!logs) accessLogs = [{ format: 'combined', text: NGINX_COMBINED, place }];
   else if (logs.some((d) => d.args[0] === 'off')) accessLogs = 'off';
-  else accessLogs = logs.map((d) => ({ format: d.args[1] ?? 'combined', text: formats.get(d.args[1] ?? 'combined') ?? '', place: at(d) }));
+  else
+    accessLogs = logs.map((d) => ({
+      format: d.args[1] ?? 'combined',
+      text: formats.get(d.args[1] ?? 'combined') ?? '',
+      place: at(d),
+    }));
   // Several error_log at one level log to each (a file and syslog): the most verbose one counts.
   const LEVELS = ['debug', 'info', 'notice', 'warn', 'error', 'crit', 'alert', 'emerg'];
-  const rank = (d: Directive) => { const i = LEVELS.indexOf(d.args[1] ?? 'error'); return i < 0 ? LEVELS.indexOf('error') : i; };
+  const rank = (d: Directive) => {
+    const i = LEVELS.indexOf(d.args[1] ?? 'error');
+    return i < 0 ? LEVELS.indexOf('error') : i;
+  };
   const errorLog = nearest(chain, 'error_log')?.reduce((a, b) => (rank(b) < rank(a) ? b : a));
   const sslName = one('proxy_ssl_name');
   return {
-    proxy: 'nginx', label, place, upstreams, server, path: label.replace(/ \(server .*\)$/, '').split(' ').slice(1), target: pass.args[0] ?? '',
+    proxy: 'nginx',
+    label,
+    place,
+    upstreams,
+    server,
+    path: label
+      .replace(/ \(server .*\)$/, '')
+      .split(' ')
+      .slice(1),
+    target: pass.args[0] ?? '',
     websocket: {
       http11: version?.args[0] === '1.1',
       upgrade: /\$\{?http_upgrade\b/.test(headers.get('upgrade')?.value ?? ''),
@@ -210,27 +296,53 @@ function nginxRoute(chain: Directive[][], pass: Directive, label: string, place:
     requestIdBack: addHeaders.get(REQUEST_ID_HEADER)?.value,
     accessLogs,
     errorLog: errorLog ? { level: errorLog.args[1] ?? 'error', place: at(errorLog) } : undefined,
-    tls: upstreams.some((u) => u.scheme === 'https') ? {
-      serverName: sslName?.args[0], sni: one('proxy_ssl_server_name')?.args[0] === 'on', verify: one('proxy_ssl_verify')?.args[0] === 'on', place: sslName ? at(sslName) : at(pass),
-    } : undefined,
+    tls: upstreams.some((u) => u.scheme === 'https')
+      ? {
+          serverName: sslName?.args[0],
+          sni: one('proxy_ssl_server_name')?.args[0] === 'on',
+          verify: one('proxy_ssl_verify')?.args[0] === 'on',
+          place: sslName ? at(sslName) : at(pass),
+        }
+      : undefined,
   };
 }
 
 // ---- Caddy: the adapted JSON (`caddy adapt`), mapped back to the Caddyfile's lines by text.
 
-interface CaddyHandler { handler?: string; routes?: CaddyRoute[]; upstreams?: { dial?: string }[]; transport?: Record<string, unknown>; headers?: { request?: { set?: Record<string, string[]> }; response?: { set?: Record<string, string[]> } }; response?: { set?: Record<string, string[]> } }
-interface CaddyRoute { match?: unknown[]; handle?: CaddyHandler[] }
-interface CaddyServer { listen?: string[]; routes?: CaddyRoute[]; logs?: unknown; trusted_proxies?: { ranges?: string[] } }
-export interface CaddyJson { apps?: { http?: { servers?: Record<string, CaddyServer> } }; logging?: unknown }
+interface CaddyHandler {
+  handler?: string;
+  routes?: CaddyRoute[];
+  upstreams?: { dial?: string }[];
+  transport?: Record<string, unknown>;
+  headers?: { request?: { set?: Record<string, string[]> }; response?: { set?: Record<string, string[]> } };
+  response?: { set?: Record<string, string[]> };
+}
+interface CaddyRoute {
+  match?: unknown[];
+  handle?: CaddyHandler[];
+}
+interface CaddyServer {
+  listen?: string[];
+  routes?: CaddyRoute[];
+  logs?: unknown;
+  trusted_proxies?: { ranges?: string[] };
+}
+export interface CaddyJson {
+  apps?: { http?: { servers?: Record<string, CaddyServer> } };
+  logging?: unknown;
+}
 
 /** Caddy's durations in JSON: nanoseconds as a number, or a Go duration string. */
 export function caddySeconds(v: unknown): number | undefined {
   if (typeof v === 'number') return v / 1e9;
   if (typeof v !== 'string') return undefined;
-  const units: Record<string, number> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400 };
+  const units: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400 };
   let total = 0;
   let used = 0;
-  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)/g)) { total += Number(m[1]) * units[m[2]!]!; used += m[0].length; }
+  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)/g)) {
+    total += Number(m[1]) * units[m[2]!]!;
+    used += m[0].length;
+  }
   return used === v.length && used > 0 ? total : undefined;
 }
 
@@ -247,7 +359,10 @@ function linesOf(text: string, ...needles: string[]): number[] {
 /** Every reverse_proxy handler of an adapted Caddy config; `source` is the Caddyfile (or JSON) it came from. */
 export function caddyRoutes(json: CaddyJson, source: { file: string; text: string }): Route[] {
   const routes: Route[] = [];
-  const place = (...needles: string[]): Place => ({ file: source.file, line: lineOf(source.text, ...needles) || lineOf(source.text, 'reverse_proxy ') || 1 });
+  const place = (...needles: string[]): Place => ({
+    file: source.file,
+    line: lineOf(source.text, ...needles) || lineOf(source.text, 'reverse_proxy ') || 1,
+  });
   // The same `reverse_proxy 127.0.0.1:18789` written twice (two handle blocks): the nth handler gets the nth line.
   const taken = new Map<string, number>();
   const nextPlace = (...needles: string[]): Place => {
@@ -259,13 +374,17 @@ export function caddyRoutes(json: CaddyJson, source: { file: string; text: strin
   };
   for (const [name, server] of Object.entries(json.apps?.http?.servers ?? {})) {
     // Caddy appends to X-Forwarded-For only from trusted_proxies; from anyone when that is everything.
-    const trustsAll = (server.trusted_proxies?.ranges ?? []).some((r) => r === '0.0.0.0/0' || r === '::/0' || r === 'private_ranges');
+    const trustsAll = (server.trusted_proxies?.ranges ?? []).some(
+      (r) => r === '0.0.0.0/0' || r === '::/0' || r === 'private_ranges',
+    );
     const walk = (list: CaddyRoute[], inherited: { back?: string }) => {
       for (const r of list) {
         let back = inherited.back;
         for (const h of r.handle ?? []) {
           if (h.handler === 'headers') {
-            const set = Object.entries(h.response?.set ?? {}).find(([k]) => k.toLowerCase() === REQUEST_ID_HEADER)?.[1]?.[0];
+            const set = Object.entries(h.response?.set ?? {}).find(
+              ([k]) => k.toLowerCase() === REQUEST_ID_HEADER,
+            )?.[1]?.[0];
             back = set ?? back;
             // A `header` with no matcher is a route of its own that applies to every later sibling
             // (Caddy chains routes until a terminal handler): the reverse_proxy after it returns the ID.
@@ -282,13 +401,30 @@ export function caddyRoutes(json: CaddyJson, source: { file: string; text: strin
           const idUp = Object.entries(setUp).find(([k]) => k.toLowerCase() === REQUEST_ID_HEADER)?.[1]?.[0];
           // header_up X-Forwarded-For "{http.request.header.X-Forwarded-For}" passes the client's own on;
           // with ", {remote_host}" after it, Caddy's address for the client is the last (what the gateway takes).
-          const xffUp = Object.entries(setUp).find(([k]) => k.toLowerCase() === 'x-forwarded-for')?.[1]?.join(',') ?? '';
-          const xff: Route['xff'] = !xffUp ? (trustsAll ? 'append' : 'overwrite')
-            : !/\{http\.request\.header\.X-Forwarded-For\}/i.test(xffUp) ? 'overwrite'
-              : /\{(remote_host|remote|client_ip|http\.request\.remote\.host)\}\s*$/.test(xffUp) ? 'append' : 'client';
+          const xffUp =
+            Object.entries(setUp)
+              .find(([k]) => k.toLowerCase() === 'x-forwarded-for')?.[1]
+              ?.join(',') ?? '';
+          const xff: Route['xff'] = !xffUp
+            ? trustsAll
+              ? 'append'
+              : 'overwrite'
+            : !/\{http\.request\.header\.X-Forwarded-For\}/i.test(xffUp)
+              ? 'overwrite'
+              : /\{(remote_host|remote|client_ip|http\.request\.remote\.host)\}\s*$/.test(xffUp)
+                ? 'append'
+                : 'client';
           routes.push({
-            proxy: 'caddy', label: `reverse_proxy ${dials.join(' ')}`, place: here, server: name, target: dials.join(' '),
-            upstreams: dials.map((d) => ({ scheme, ...(hostPort(d, scheme === 'https' ? 443 : 80) ?? { host: d, port: 0 }), place: place(d) })),
+            proxy: 'caddy',
+            label: `reverse_proxy ${dials.join(' ')}`,
+            place: here,
+            server: name,
+            target: dials.join(' '),
+            upstreams: dials.map((d) => ({
+              scheme,
+              ...(hostPort(d, scheme === 'https' ? 443 : 80) ?? { host: d, port: 0 }),
+              place: place(d),
+            })),
             timeouts: (['read_timeout', 'write_timeout', 'response_header_timeout'] as const).flatMap((name) => {
               const s = caddySeconds(t[name]);
               return s === undefined ? [] : [{ name, seconds: s, place: place(name) }];
@@ -298,8 +434,27 @@ export function caddyRoutes(json: CaddyJson, source: { file: string; text: strin
             requestIdUp: idUp,
             requestIdBack: back,
             // The `log` directive's line: a line that starts with it, not one that contains "blog.example.com".
-            accessLogs: server.logs === undefined ? 'off' : [{ format: 'json', text: '', place: { file: source.file, line: source.text.split('\n').findIndex((l) => /^\s*log(\s|\{|$)/.test(l)) + 1 || here.line } }],
-            tls: tls ? { serverName: tls.server_name, sni: true, verify: tls.insecure_skip_verify !== true, place: place(tls.server_name ?? 'transport') } : undefined,
+            accessLogs:
+              server.logs === undefined
+                ? 'off'
+                : [
+                    {
+                      format: 'json',
+                      text: '',
+                      place: {
+                        file: source.file,
+                        line: source.text.split('\n').findIndex((l) => /^\s*log(\s|\{|$)/.test(l)) + 1 || here.line,
+                      },
+                    },
+                  ],
+            tls: tls
+              ? {
+                  serverName: tls.server_name,
+                  sni: true,
+                  verify: tls.insecure_skip_verify !== true,
+                  place: place(tls.server_name ?? 'transport'),
+                }
+              : undefined,
           });
         }
       }

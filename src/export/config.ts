@@ -6,9 +6,9 @@
 import type { Attributes } from '@opentelemetry/api';
 import { detectResources, envDetector } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_NAMESPACE } from '@opentelemetry/semantic-conventions';
-import type { HostResource } from './spans.js';
-import { EXPORT_OFF } from './requested.js';
 import { UserError } from '../../parsers/userError.js';
+import { EXPORT_OFF } from './requested.js';
+import type { HostResource } from './spans.js';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
 export const OTLP_PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
@@ -51,10 +51,14 @@ function checkUrl(url: string, from: string): string {
   try {
     u = new URL(url);
   } catch {
-    throw new ExportConfigError(`${from}: "${url}" is not a URL; give the OTLP/HTTP receiver, e.g. http://127.0.0.1:4318`);
+    throw new ExportConfigError(
+      `${from}: "${url}" is not a URL; give the OTLP/HTTP receiver, e.g. http://127.0.0.1:4318`,
+    );
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new ExportConfigError(`${from}: "${url}" must be http:// or https:// (claw-trace exports OTLP over HTTP; the Collector listens on 4318)`);
+    throw new ExportConfigError(
+      `${from}: "${url}" must be http:// or https:// (claw-trace exports OTLP over HTTP; the Collector listens on 4318)`,
+    );
   }
   return url;
 }
@@ -63,22 +67,45 @@ function checkUrl(url: string, from: string): string {
  * The resolved export config, or `off` saying why there is none. Throws ExportConfigError on
  * a wrong setting (with the setting's name and the fix).
  */
-export function resolveExport(settings: ExportSettings, host: HostResource, e: NodeJS.ProcessEnv = process.env):
-  { config: ExportConfig; off?: undefined } | { config?: undefined; off: string } {
+export function resolveExport(
+  settings: ExportSettings,
+  host: HostResource,
+  e: NodeJS.ProcessEnv = process.env,
+): { config: ExportConfig; off?: undefined } | { config?: undefined; off: string } {
   let url: string | undefined;
-  if (settings.endpoint) url = checkUrl(settings.endpoint.replace(/\/+$/, '') + '/v1/traces', 'export endpoint');
-  else if (env(e, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')) url = checkUrl(env(e, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')!, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
-  else if (env(e, 'OTEL_EXPORTER_OTLP_ENDPOINT')) url = checkUrl(env(e, 'OTEL_EXPORTER_OTLP_ENDPOINT')!.replace(/\/+$/, '') + '/v1/traces', 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (settings.endpoint) url = checkUrl(`${settings.endpoint.replace(/\/+$/, '')}/v1/traces`, 'export endpoint');
+  else if (env(e, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'))
+    url = checkUrl(env(e, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')!, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  else if (env(e, 'OTEL_EXPORTER_OTLP_ENDPOINT'))
+    url = checkUrl(
+      `${env(e, 'OTEL_EXPORTER_OTLP_ENDPOINT')!.replace(/\/+$/, '')}/v1/traces`,
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+    );
   if (!url) return { off: EXPORT_OFF };
 
-  const protoFrom = settings.protocol ? 'export protocol' : env(e, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
-  const protocol = settings.protocol ?? env(e, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? env(e, 'OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf';
+  const protoFrom = settings.protocol
+    ? 'export protocol'
+    : env(e, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL')
+      ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'
+      : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocol =
+    settings.protocol ??
+    env(e, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ??
+    env(e, 'OTEL_EXPORTER_OTLP_PROTOCOL') ??
+    'http/protobuf';
   if (!OTLP_PROTOCOLS.includes(protocol as OtlpProtocol)) {
-    throw new ExportConfigError(`${protoFrom}: "${protocol}" is not supported; use http/protobuf (the default) or http/json` +
-      (protocol === 'grpc' ? ' (the Collector takes both on port 4318)' : ''));
+    throw new ExportConfigError(
+      `${protoFrom}: "${protocol}" is not supported; use http/protobuf (the default) or http/json` +
+        (protocol === 'grpc' ? ' (the Collector takes both on port 4318)' : ''),
+    );
   }
-  for (const [k, v] of [['outboxMaxBytes', settings.outboxMaxBytes], ['joinWindowMs', settings.joinWindowMs], ['timeoutMs', settings.timeoutMs]] as const) {
-    if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new ExportConfigError(`export ${k}: must be a positive number, got ${String(v)}`);
+  for (const [k, v] of [
+    ['outboxMaxBytes', settings.outboxMaxBytes],
+    ['joinWindowMs', settings.joinWindowMs],
+    ['timeoutMs', settings.timeoutMs],
+  ] as const) {
+    if (v !== undefined && !(Number.isFinite(v) && v > 0))
+      throw new ExportConfigError(`export ${k}: must be a positive number, got ${String(v)}`);
   }
 
   // OTEL_RESOURCE_ATTRIBUTES go on every hop's resource. service.name stays per hop (nginx, caddy,

@@ -31,25 +31,46 @@ type Ask = ((op: Op, ms?: number) => Promise<ExportStats>) & { terminate: () => 
 async function stopWithin(ask: Ask, ms: number | undefined): Promise<ExportStats | undefined> {
   if (ms === undefined) return ask('stop');
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), Math.max(0, ms)); });
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+  });
   const r = await Promise.race([ask('stop').catch(() => undefined), late]);
   clearTimeout(timer);
   if (r === undefined) await ask.terminate();
   return r;
 }
 
-function startWorker(dbPath: string, config: ExportConfig, role: Role, startAfter: number | undefined, log: ExportLog): Ask {
-  const worker = new Worker(new URL('./exportWorker.js', import.meta.url), { workerData: { dbPath, config, startAfter, role } });
+function startWorker(
+  dbPath: string,
+  config: ExportConfig,
+  role: Role,
+  startAfter: number | undefined,
+  log: ExportLog,
+): Ask {
+  const worker = new Worker(new URL('./exportWorker.js', import.meta.url), {
+    workerData: { dbPath, config, startAfter, role },
+  });
   let next = 0;
   const waiting = new Map<number, { resolve: (s: ExportStats) => void; reject: (e: Error) => void }>();
   let dead: Error | undefined;
-  worker.on('message', (m: { id?: number; result?: ExportStats; error?: string; log?: { level: 'info' | 'warn'; msg: string; fields?: Record<string, unknown> } }) => {
-    if (m.log) { log(m.log.level, m.log.msg, m.log.fields); return; }
-    const w = waiting.get(m.id!);
-    waiting.delete(m.id!);
-    if (m.error !== undefined) w?.reject(new Error(m.error));
-    else w?.resolve(m.result!);
-  });
+  worker.on(
+    'message',
+    (m: {
+      id?: number;
+      result?: ExportStats;
+      error?: string;
+      log?: { level: 'info' | 'warn'; msg: string; fields?: Record<string, unknown> };
+    }) => {
+      if (m.log) {
+        log(m.log.level, m.log.msg, m.log.fields);
+        return;
+      }
+      const w = waiting.get(m.id!);
+      waiting.delete(m.id!);
+      if (m.error !== undefined) w?.reject(new Error(m.error));
+      else w?.resolve(m.result!);
+    },
+  );
   const fail = (e: Error) => {
     dead = e;
     for (const w of waiting.values()) w.reject(e);
@@ -59,7 +80,10 @@ function startWorker(dbPath: string, config: ExportConfig, role: Role, startAfte
   worker.on('exit', (code) => fail(new Error(`the export thread exited (code ${code})`)));
   const ask = async (op: Op, ms?: number) => {
     const r = await new Promise<ExportStats>((resolve, reject) => {
-      if (dead) { reject(dead); return; }
+      if (dead) {
+        reject(dead);
+        return;
+      }
       const id = next++;
       waiting.set(id, { resolve, reject });
       worker.postMessage({ id, op, ms });
@@ -75,11 +99,20 @@ function merge(a: ExportStats, s: ExportStats): ExportStats {
   return { ...s, exportedTraces: a.exportedTraces, pendingRequests: a.pendingRequests };
 }
 
-export function startExportThread(dbPath: string, config: ExportConfig, opts: { log?: ExportLog; startAfter?: number; split?: boolean } = {}): ExportThread {
+export function startExportThread(
+  dbPath: string,
+  config: ExportConfig,
+  opts: { log?: ExportLog; startAfter?: number; split?: boolean } = {},
+): ExportThread {
   const log = opts.log ?? (() => {});
   if (!opts.split) {
     const ask = startWorker(dbPath, config, 'both', opts.startAfter, log);
-    return { stats: () => ask('stats'), drain: (ms) => ask('drain', ms), stop: () => ask('stop'), stopWithin: (ms) => stopWithin(ask, ms) };
+    return {
+      stats: () => ask('stats'),
+      drain: (ms) => ask('drain', ms),
+      stop: () => ask('stop'),
+      stopWithin: (ms) => stopWithin(ask, ms),
+    };
   }
   const assembler = startWorker(dbPath, config, 'assemble', opts.startAfter, log);
   const sender = startWorker(dbPath, config, 'send', opts.startAfter, log);

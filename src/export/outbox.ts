@@ -9,19 +9,31 @@
  * transactions (measured: ingest 32% slower with export on; see bench/export.ts).
  */
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
-import Database from '../store/sqlite.js';
-import { createPrivate, processAlive } from '../store/recordIndex.js';
-import { TraceFlags, type Attributes, type HrTime } from '@opentelemetry/api';
-import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { type Attributes, type HrTime, TraceFlags } from '@opentelemetry/api';
+import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { createPrivate, processAlive } from '../store/recordIndex.js';
+import Database from '../store/sqlite.js';
 import { VERSION } from '../util/version.js';
 
 /** A span as stored: the ReadableSpan fields the OTLP serializers read, in plain JSON. */
 interface StoredSpan {
-  n: string; k: number; s: string; p?: string; st: HrTime; et: HrTime; a: Attributes;
-  e: { n: string; t: HrTime; a?: Attributes }[]; c: { code: number; message?: string }; r: number;
+  n: string;
+  k: number;
+  s: string;
+  p?: string;
+  st: HrTime;
+  et: HrTime;
+  a: Attributes;
+  e: { n: string; t: HrTime; a?: Attributes }[];
+  c: { code: number; message?: string };
+  r: number;
 }
-interface StoredTrace { t: string; r: Attributes[]; s: StoredSpan[] }
+interface StoredTrace {
+  t: string;
+  r: Attributes[];
+  s: StoredSpan[];
+}
 
 const SCOPE = { name: 'claw-trace', version: VERSION };
 
@@ -31,10 +43,21 @@ export function packSpans(traceId: string, spans: ReadableSpan[]): string {
   const out: StoredTrace = { t: traceId, r: [], s: [] };
   for (const sp of spans) {
     let r = resources.indexOf(sp.resource);
-    if (r < 0) { r = resources.push(sp.resource) - 1; out.r.push(sp.resource.attributes); }
+    if (r < 0) {
+      r = resources.push(sp.resource) - 1;
+      out.r.push(sp.resource.attributes);
+    }
     out.s.push({
-      n: sp.name, k: sp.kind, s: sp.spanContext().spanId, p: sp.parentSpanContext?.spanId, st: sp.startTime, et: sp.endTime,
-      a: sp.attributes, e: sp.events.map((e) => ({ n: e.name, t: e.time, a: e.attributes })), c: sp.status, r,
+      n: sp.name,
+      k: sp.kind,
+      s: sp.spanContext().spanId,
+      p: sp.parentSpanContext?.spanId,
+      st: sp.startTime,
+      et: sp.endTime,
+      a: sp.attributes,
+      e: sp.events.map((e) => ({ n: e.name, t: e.time, a: e.attributes })),
+      c: sp.status,
+      r,
     });
   }
   return JSON.stringify(out);
@@ -43,7 +66,10 @@ export function packSpans(traceId: string, spans: ReadableSpan[]): string {
 const diff = (a: HrTime, b: HrTime): HrTime => {
   let s = b[0] - a[0];
   let ns = b[1] - a[1];
-  if (ns < 0) { s -= 1; ns += 1e9; }
+  if (ns < 0) {
+    s -= 1;
+    ns += 1e9;
+  }
   return [Math.max(0, s), s < 0 ? 0 : ns];
 };
 
@@ -53,32 +79,46 @@ export function unpackSpans(data: string, resources: Map<string, Resource>): Rea
   const res = t.r.map((attrs) => {
     const key = JSON.stringify(attrs);
     let r = resources.get(key);
-    if (!r) { r = resourceFromAttributes(attrs); resources.set(key, r); }
+    if (!r) {
+      r = resourceFromAttributes(attrs);
+      resources.set(key, r);
+    }
     return r;
   });
-  return t.s.map((s): ReadableSpan => ({
-    name: s.n,
-    kind: s.k,
-    spanContext: () => ({ traceId: t.t, spanId: s.s, traceFlags: TraceFlags.SAMPLED }),
-    parentSpanContext: s.p ? { traceId: t.t, spanId: s.p, traceFlags: TraceFlags.SAMPLED } : undefined,
-    startTime: s.st,
-    endTime: s.et,
-    duration: diff(s.st, s.et),
-    status: s.c,
-    attributes: s.a,
-    links: [],
-    events: s.e.map((e) => ({ name: e.n, time: e.t, attributes: e.a, droppedAttributesCount: 0 })),
-    ended: true,
-    resource: res[s.r]!,
-    instrumentationScope: SCOPE,
-    droppedAttributesCount: 0,
-    droppedEventsCount: 0,
-    droppedLinksCount: 0,
-  }));
+  return t.s.map(
+    (s): ReadableSpan => ({
+      name: s.n,
+      kind: s.k,
+      spanContext: () => ({ traceId: t.t, spanId: s.s, traceFlags: TraceFlags.SAMPLED }),
+      parentSpanContext: s.p ? { traceId: t.t, spanId: s.p, traceFlags: TraceFlags.SAMPLED } : undefined,
+      startTime: s.st,
+      endTime: s.et,
+      duration: diff(s.st, s.et),
+      status: s.c,
+      attributes: s.a,
+      links: [],
+      events: s.e.map((e) => ({ name: e.n, time: e.t, attributes: e.a, droppedAttributesCount: 0 })),
+      ended: true,
+      resource: res[s.r]!,
+      instrumentationScope: SCOPE,
+      droppedAttributesCount: 0,
+      droppedEventsCount: 0,
+      droppedLinksCount: 0,
+    }),
+  );
 }
 
-export interface OutboxEntry { traceId: string; spans: number; data: string }
-export interface OutboxRow { id: number; trace_id: string; spans: number; data: string }
+export interface OutboxEntry {
+  traceId: string;
+  spans: number;
+  data: string;
+}
+export interface OutboxRow {
+  id: number;
+  trace_id: string;
+  spans: number;
+  data: string;
+}
 
 export interface OutboxStats {
   traces: number;
@@ -104,7 +144,7 @@ const OUTBOX_SCHEMA = `
 
 /** The outbox database beside an index: `/var/x/index.db` -> `/var/x/index.outbox.db`. */
 export function outboxPathFor(indexPath: string): string {
-  return indexPath.replace(/\.db$/, '') + '.outbox.db';
+  return `${indexPath.replace(/\.db$/, '')}.outbox.db`;
 }
 
 export function openOutboxDatabase(indexPath: string): Database.Database {
@@ -135,14 +175,23 @@ export function outboxFileId(indexPath: string): string | undefined {
  * export threads), it is taken as it is and the old connection is left open: closing it could
  * remove the new file's -wal by name.
  */
-export function rebuildOutbox(old: Database.Database, indexPath: string): { db: Database.Database; movedAside?: string; adopted: boolean } {
+export function rebuildOutbox(
+  old: Database.Database,
+  indexPath: string,
+): { db: Database.Database; movedAside?: string; adopted: boolean } {
   const file = outboxPathFor(indexPath);
   if (existsSync(file)) {
     let ours = false;
     try {
       const other = new Database(file, { readonly: true, fileMustExist: true });
-      try { ours = stateValue(other, 'exporter_pid') === process.pid; } finally { other.close(); }
-    } catch { /* not an outbox */ }
+      try {
+        ours = stateValue(other, 'exporter_pid') === process.pid;
+      } finally {
+        other.close();
+      }
+    } catch {
+      /* not an outbox */
+    }
     if (ours) return { db: openOutboxDatabase(indexPath), adopted: true };
   }
   const tmp = `${file}.rebuild-${process.pid}`;
@@ -174,7 +223,10 @@ export function otherExporter(db: Database.Database): number | undefined {
 /** Claims the index's export for this process (see otherExporter); `release` gives it back. */
 export function claimExport(db: Database.Database, release = false): void {
   if (release) db.prepare(`DELETE FROM export_state WHERE key = 'exporter_pid' AND value = ?`).run(process.pid);
-  else db.prepare(`INSERT INTO export_state (key, value) VALUES ('exporter_pid', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(process.pid);
+  else
+    db.prepare(
+      `INSERT INTO export_state (key, value) VALUES ('exporter_pid', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+    ).run(process.pid);
 }
 
 /** Counters and the cursor, kept in export_state so they survive restarts. */
@@ -189,20 +241,33 @@ export function stateValue(db: Database.Database, key: string): number | undefin
 export class Outbox {
   private readonly st;
 
-  constructor(readonly db: Database.Database, private readonly maxBytes: number) {
+  constructor(
+    readonly db: Database.Database,
+    private readonly maxBytes: number,
+  ) {
     this.st = {
       replace: db.prepare(`DELETE FROM outbox WHERE trace_id = ? RETURNING spans, bytes`),
       insert: db.prepare(`INSERT INTO outbox (trace_id, spans, bytes, created_at, data) VALUES (?, ?, ?, ?, ?)`),
-      oldest: db.prepare(`DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT 256) RETURNING spans, bytes`),
+      oldest: db.prepare(
+        `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT 256) RETURNING spans, bytes`,
+      ),
       take: db.prepare(`SELECT id, trace_id, spans, data FROM outbox WHERE id > ? ORDER BY id LIMIT 1000`),
       ack: db.prepare(`DELETE FROM outbox WHERE id = ? RETURNING spans, bytes`),
-      set: db.prepare(`INSERT INTO export_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
-      add: db.prepare(`INSERT INTO export_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = value + excluded.value`),
-      get: db.prepare(`SELECT key, value FROM export_state WHERE key IN ('outbox_traces', 'outbox_spans', 'outbox_bytes', 'dropped_spans', 'dropped_traces')`),
+      set: db.prepare(
+        `INSERT INTO export_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+      ),
+      add: db.prepare(
+        `INSERT INTO export_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = value + excluded.value`,
+      ),
+      get: db.prepare(
+        `SELECT key, value FROM export_state WHERE key IN ('outbox_traces', 'outbox_spans', 'outbox_bytes', 'dropped_spans', 'dropped_traces')`,
+      ),
     };
     db.transaction(() => {
       if (stateValue(db, 'outbox_traces') !== undefined) return;
-      const t = db.prepare(`SELECT count(*) AS n, coalesce(sum(spans), 0) AS spans, coalesce(sum(bytes), 0) AS bytes FROM outbox`).get() as { n: number; spans: number; bytes: number };
+      const t = db
+        .prepare(`SELECT count(*) AS n, coalesce(sum(spans), 0) AS spans, coalesce(sum(bytes), 0) AS bytes FROM outbox`)
+        .get() as { n: number; spans: number; bytes: number };
       this.st.set.run('outbox_traces', t.n);
       this.st.set.run('outbox_spans', t.spans);
       this.st.set.run('outbox_bytes', t.bytes);
@@ -221,31 +286,41 @@ export class Outbox {
    */
   put(entries: OutboxEntry[], cursor?: [key: string, seq: number], now = Date.now()): void {
     if (entries.length === 0 && cursor === undefined) return;
-    this.db.transaction(() => {
-      let traces = 0;
-      let spans = 0;
-      let bytes = 0;
-      for (const e of entries) {
-        const old = this.st.replace.get(e.traceId) as { spans: number; bytes: number } | undefined;
-        if (old) { traces--; spans -= old.spans; bytes -= old.bytes; }
-        const size = Buffer.byteLength(e.data);
-        this.st.insert.run(e.traceId, e.spans, size, now, e.data);
-        traces++; spans += e.spans; bytes += size;
-      }
-      this.change(traces, spans, bytes);
-      if (this.stats().bytes > this.maxBytes) this.dropOldest();
-      if (cursor !== undefined) this.st.set.run(cursor[0], cursor[1]);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        let traces = 0;
+        let spans = 0;
+        let bytes = 0;
+        for (const e of entries) {
+          const old = this.st.replace.get(e.traceId) as { spans: number; bytes: number } | undefined;
+          if (old) {
+            traces--;
+            spans -= old.spans;
+            bytes -= old.bytes;
+          }
+          const size = Buffer.byteLength(e.data);
+          this.st.insert.run(e.traceId, e.spans, size, now, e.data);
+          traces++;
+          spans += e.spans;
+          bytes += size;
+        }
+        this.change(traces, spans, bytes);
+        if (this.stats().bytes > this.maxBytes) this.dropOldest();
+        if (cursor !== undefined) this.st.set.run(cursor[0], cursor[1]);
+      })
+      .immediate();
   }
 
   private dropOldest(): void {
-    let { traces: left, bytes } = this.stats();
+    const { traces: left, bytes } = this.stats();
     let spans = 0;
     let traces = 0;
     let size = 0;
     while (bytes - size > this.maxBytes && left - traces > 0) {
       for (const r of this.st.oldest.all() as { spans: number; bytes: number }[]) {
-        spans += r.spans; traces++; size += r.bytes;
+        spans += r.spans;
+        traces++;
+        size += r.bytes;
       }
     }
     this.change(-traces, -spans, -size);
@@ -267,17 +342,23 @@ export class Outbox {
 
   /** Delivered: these rows go (a row replaced meanwhile by a newer version has another id and stays). */
   ack(rows: OutboxRow[]): void {
-    this.db.transaction(() => {
-      let traces = 0;
-      let spans = 0;
-      let bytes = 0;
-      for (const r of rows) {
-        const gone = this.st.ack.get(r.id) as { spans: number; bytes: number } | undefined;
-        if (gone) { traces++; spans += gone.spans; bytes += gone.bytes; }
-      }
-      this.change(-traces, -spans, -bytes);
-      this.st.add.run('delivered_spans', spans);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        let traces = 0;
+        let spans = 0;
+        let bytes = 0;
+        for (const r of rows) {
+          const gone = this.st.ack.get(r.id) as { spans: number; bytes: number } | undefined;
+          if (gone) {
+            traces++;
+            spans += gone.spans;
+            bytes += gone.bytes;
+          }
+        }
+        this.change(-traces, -spans, -bytes);
+        this.st.add.run('delivered_spans', spans);
+      })
+      .immediate();
   }
 
   /**
@@ -298,8 +379,11 @@ export class Outbox {
   stats(): OutboxStats {
     const v = new Map((this.st.get.all() as { key: string; value: number }[]).map((r) => [r.key, r.value]));
     return {
-      traces: v.get('outbox_traces') ?? 0, spans: v.get('outbox_spans') ?? 0, bytes: v.get('outbox_bytes') ?? 0,
-      droppedSpans: v.get('dropped_spans') ?? 0, droppedTraces: v.get('dropped_traces') ?? 0,
+      traces: v.get('outbox_traces') ?? 0,
+      spans: v.get('outbox_spans') ?? 0,
+      bytes: v.get('outbox_bytes') ?? 0,
+      droppedSpans: v.get('dropped_spans') ?? 0,
+      droppedTraces: v.get('dropped_traces') ?? 0,
     };
   }
 }

@@ -14,17 +14,32 @@
  * It runs on its own database connection; `exportThread.ts` runs it in a worker thread so the
  * assembly and the HTTP work do not slow the intake.
  */
-import { changesAfter, forgetChangesUpTo, hasChangesAfter, linesOfChange } from '../store/queries.js';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
-import { RecordIndex } from '../store/recordIndex.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { isAccessSource } from '../../parsers/record.js';
 import { assembleTrace } from '../correlate/assemble.js';
 import { diagnose } from '../diagnose/diagnose.js';
-import { toReadableSpans } from './spans.js';
-import { Outbox, claimExport, openOutboxDatabase, otherExporter, outboxFileId, outboxPathFor, rebuildOutbox, packSpans, stateValue, unpackSpans, type OutboxEntry, type OutboxRow, type OutboxStats } from './outbox.js';
+import { changesAfter, forgetChangesUpTo, hasChangesAfter, linesOfChange } from '../store/queries.js';
+import { RecordIndex } from '../store/recordIndex.js';
 import type { ExportConfig } from './config.js';
+import {
+  claimExport,
+  Outbox,
+  type OutboxEntry,
+  type OutboxRow,
+  type OutboxStats,
+  openOutboxDatabase,
+  otherExporter,
+  outboxFileId,
+  outboxPathFor,
+  packSpans,
+  rebuildOutbox,
+  stateValue,
+  unpackSpans,
+} from './outbox.js';
+import { toReadableSpans } from './spans.js';
 
 /** A side line this close to an exported failed request re-exports it. */
 const LATE_SLACK_MS = 2000;
@@ -54,7 +69,11 @@ export interface ExportStats extends OutboxStats {
   retryInMs?: number;
 }
 
-interface Pending { time: number; seenAt: number; seq: number }
+interface Pending {
+  time: number;
+  seenAt: number;
+  seq: number;
+}
 export type ExportLog = (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
 
 export interface PipelineOptions {
@@ -73,7 +92,8 @@ export interface PipelineOptions {
 
 export async function createOtlpExporter(c: ExportConfig): Promise<SpanExporter> {
   const opts = { url: c.url, headers: c.headers, timeoutMillis: c.timeoutMs };
-  if (c.protocol === 'http/json') return new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter(opts);
+  if (c.protocol === 'http/json')
+    return new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter(opts);
   return new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter(opts);
 }
 
@@ -86,12 +106,19 @@ export async function createOtlpExporter(c: ExportConfig): Promise<SpanExporter>
  */
 function watchRetryAfter(exporter: SpanExporter): () => number | undefined {
   let last: number | undefined;
-  const transport = (exporter as unknown as { _delegate?: { _transport?: { send?: (...a: unknown[]) => Promise<{ status?: string; retryInMillis?: number }> } } })._delegate?._transport;
+  const transport = (
+    exporter as unknown as {
+      _delegate?: { _transport?: { send?: (...a: unknown[]) => Promise<{ status?: string; retryInMillis?: number }> } };
+    }
+  )._delegate?._transport;
   if (transport?.send) {
     const send = transport.send.bind(transport);
     transport.send = async (...a: unknown[]) => {
       const r = await send(...a);
-      last = r.status === 'retryable' && typeof r.retryInMillis === 'number' && r.retryInMillis > 0 ? r.retryInMillis : undefined;
+      last =
+        r.status === 'retryable' && typeof r.retryInMillis === 'number' && r.retryInMillis > 0
+          ? r.retryInMillis
+          : undefined;
       return r;
     };
   }
@@ -130,7 +157,11 @@ export class ExportPipeline {
   private readonly now: () => number;
   private readonly counts = { exportedTraces: 0, deliveredSpans: 0, failures: 0 };
 
-  constructor(private readonly dbPath: string, private readonly config: ExportConfig, private readonly opts: PipelineOptions = {}) {
+  constructor(
+    private readonly dbPath: string,
+    private readonly config: ExportConfig,
+    private readonly opts: PipelineOptions = {},
+  ) {
     const outboxDb = openOutboxDatabase(dbPath);
     const other = otherExporter(outboxDb);
     if (other !== undefined) {
@@ -174,7 +205,12 @@ export class ExportPipeline {
 
     const due: [string, Pending][] = [];
     for (const [id, p] of this.pending) {
-      if (this.final || p.time < this.watermark - this.config.joinWindowMs || p.seenAt + this.config.joinWindowMs <= now) due.push([id, p]);
+      if (
+        this.final ||
+        p.time < this.watermark - this.config.joinWindowMs ||
+        p.seenAt + this.config.joinWindowMs <= now
+      )
+        due.push([id, p]);
       if (due.length >= TRACES_PER_TICK) break;
     }
     const entries: OutboxEntry[] = [];
@@ -202,7 +238,9 @@ export class ExportPipeline {
       this.trimmed = handled;
       this.lastTrim = now;
     }
-    return batches.length === BATCHES_PER_TICK || due.length === TRACES_PER_TICK || (this.final && this.pending.size > 0);
+    return (
+      batches.length === BATCHES_PER_TICK || due.length === TRACES_PER_TICK || (this.final && this.pending.size > 0)
+    );
   }
 
   /**
@@ -224,16 +262,26 @@ export class ExportPipeline {
       this.outboxFile = outboxFileId(this.dbPath);
       if (r.adopted) return; // another export thread of this process rebuilt it and said so
       const s = this.outbox.stats();
-      this.log('warn', `export: the outbox ${file} was ${found === undefined ? 'deleted' : 'replaced'} while in use; rebuilt from the ${s.spans} spans (${s.traces} traces) not yet delivered and the export's cursor${r.movedAside ? `; the file found there is kept as ${r.movedAside}` : ''}`, { outbox: file, spans: s.spans, traces: s.traces, movedAside: r.movedAside });
+      this.log(
+        'warn',
+        `export: the outbox ${file} was ${found === undefined ? 'deleted' : 'replaced'} while in use; rebuilt from the ${s.spans} spans (${s.traces} traces) not yet delivered and the export's cursor${r.movedAside ? `; the file found there is kept as ${r.movedAside}` : ''}`,
+        { outbox: file, spans: s.spans, traces: s.traces, movedAside: r.movedAside },
+      );
     } catch (e) {
-      this.log('warn', `export: the outbox ${file} was ${found === undefined ? 'deleted' : 'replaced'} while in use and could not be rebuilt (${(e as Error).message}); spans wait in the open file, tried again in ${OUTBOX_CHECK_MS} ms`, { outbox: file });
+      this.log(
+        'warn',
+        `export: the outbox ${file} was ${found === undefined ? 'deleted' : 'replaced'} while in use and could not be rebuilt (${(e as Error).message}); spans wait in the open file, tried again in ${OUTBOX_CHECK_MS} ms`,
+        { outbox: file },
+      );
     }
   }
 
   private queue(requestId: string, time: number, now: number, seq: number): void {
     const p = this.pending.get(requestId);
-    if (p) { if (time > p.time) p.time = time; p.seenAt = now; }
-    else this.pending.set(requestId, { time, seenAt: now, seq });
+    if (p) {
+      if (time > p.time) p.time = time;
+      p.seenAt = now;
+    } else this.pending.set(requestId, { time, seenAt: now, seq });
   }
 
   private rememberFailure(time: number, requestId: string): void {
@@ -252,8 +300,13 @@ export class ExportPipeline {
     const f = this.recentFailures;
     let lo = 0;
     let hi = f.length;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (f[mid]!.time < time - LATE_SLACK_MS) lo = mid + 1; else hi = mid; }
-    for (let i = lo; i < f.length && f[i]!.time <= time + LATE_SLACK_MS; i++) this.queue(f[i]!.requestId, f[i]!.time, now, seq);
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (f[mid]!.time < time - LATE_SLACK_MS) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < f.length && f[i]!.time <= time + LATE_SLACK_MS; i++)
+      this.queue(f[i]!.requestId, f[i]!.time, now, seq);
   }
 
   private sending: Promise<unknown> | undefined;
@@ -296,10 +349,17 @@ export class ExportPipeline {
     this.counts.deliveredSpans += spans;
     try {
       const freed = this.outbox.compact();
-      if (freed > 0) this.log('info', `export: outbox delivered; ${Math.round(freed / 1024 / 1024)} MiB of disk given back`, { freedBytes: freed });
-    } catch { /* busy: the next emptying tries again */ }
+      if (freed > 0)
+        this.log('info', `export: outbox delivered; ${Math.round(freed / 1024 / 1024)} MiB of disk given back`, {
+          freedBytes: freed,
+        });
+    } catch {
+      /* busy: the next emptying tries again */
+    }
     if (this.failuresInRow > 0) {
-      this.log('info', `export: ${this.config.url} accepts spans again after ${this.failuresInRow} failed attempts`, { url: this.config.url });
+      this.log('info', `export: ${this.config.url} accepts spans again after ${this.failuresInRow} failed attempts`, {
+        url: this.config.url,
+      });
     }
     this.failuresInRow = 0;
     this.lastError = undefined;
@@ -314,7 +374,11 @@ export class ExportPipeline {
     const now = this.now();
     this.dropped.spans += spans;
     if (this.dropped.saidAt !== 0 && now - this.dropped.saidAt < 60_000) return;
-    this.log('warn', `export: the outbox is over its cap (${this.config.outboxMaxBytes} bytes): ${this.dropped.spans} spans of the oldest traces dropped${this.dropped.saidAt ? ' since the last warning' : ''} (claw_trace_export_dropped_spans counts them all)`, { droppedSpans: this.dropped.spans });
+    this.log(
+      'warn',
+      `export: the outbox is over its cap (${this.config.outboxMaxBytes} bytes): ${this.dropped.spans} spans of the oldest traces dropped${this.dropped.saidAt ? ' since the last warning' : ''} (claw_trace_export_dropped_spans counts them all)`,
+      { droppedSpans: this.dropped.spans },
+    );
     this.dropped = { since: now, spans: 0, saidAt: now };
   }
 
@@ -329,7 +393,11 @@ export class ExportPipeline {
     const msg = (e.message || String(e)).slice(0, 300);
     // Said once per outage (and when the reason changes), not on every retry.
     if (this.failuresInRow === 1 || msg !== this.lastError) {
-      this.log('warn', `export: ${this.config.url} did not accept spans (${msg}); they wait in the outbox (${this.outbox.stats().spans} spans), retrying with backoff`, { url: this.config.url, error: msg });
+      this.log(
+        'warn',
+        `export: ${this.config.url} did not accept spans (${msg}); they wait in the outbox (${this.outbox.stats().spans} spans), retrying with backoff`,
+        { url: this.config.url, error: msg },
+      );
     }
     this.lastError = msg;
   }
@@ -337,8 +405,11 @@ export class ExportPipeline {
   stats(): ExportStats {
     const retrying = this.failuresInRow > 0;
     return {
-      ...this.outbox.stats(), ...this.counts, pendingRequests: this.pending.size,
-      state: retrying ? 'retrying' : 'ok', lastError: this.lastError,
+      ...this.outbox.stats(),
+      ...this.counts,
+      pendingRequests: this.pending.size,
+      state: retrying ? 'retrying' : 'ok',
+      lastError: this.lastError,
       retryInMs: retrying ? Math.max(0, this.nextAttemptAt - this.now()) : undefined,
     };
   }

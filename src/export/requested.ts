@@ -3,7 +3,12 @@
  * import export/config.js only then, and resolveExport says the rest (or why export is off).
  */
 export function exportRequested(settings: { endpoint?: string }, env: NodeJS.ProcessEnv = process.env): boolean {
-  return Boolean(settings.endpoint?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim());
+  return Boolean(
+    settings.endpoint?.trim() ||
+      env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() ||
+      env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim(),
+  );
 }
 
-export const EXPORT_OFF = 'no OTLP endpoint configured (set export.endpoint, --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT)';
+export const EXPORT_OFF =
+  'no OTLP endpoint configured (set export.endpoint, --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT)';

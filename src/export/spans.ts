@@ -5,18 +5,30 @@
  * diagnosis as attributes, and a resource per hop (service.name nginx / caddy / openclaw-gateway,
  * host.name, cloud.region, deployment.environment.name, service.version).
  */
-import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime } from '@opentelemetry/api';
-import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { type Attributes, type HrTime, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
+import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import {
-  ATTR_CLIENT_ADDRESS, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_NETWORK_PROTOCOL_VERSION,
-  ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION, ATTR_URL_PATH, ATTR_URL_QUERY,
+  ATTR_CLIENT_ADDRESS,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_NETWORK_PROTOCOL_VERSION,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_SERVICE_NAME,
+  ATTR_SERVICE_VERSION,
+  ATTR_URL_PATH,
+  ATTR_URL_QUERY,
   ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions';
-import { ATTR_CLOUD_REGION, ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_HOST_NAME } from '@opentelemetry/semantic-conventions/incubating';
+import {
+  ATTR_CLOUD_REGION,
+  ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
+  ATTR_HOST_NAME,
+} from '@opentelemetry/semantic-conventions/incubating';
 import type { Span, Trace } from '../correlate/trace.js';
-import type { Diagnosis } from '../diagnose/diagnose.js';
 import { spanIdFor } from '../correlate/trace.js';
+import type { Diagnosis } from '../diagnose/diagnose.js';
 import { VERSION } from '../util/version.js';
 
 /** What the agent knows about where it runs (agent config, OTEL_RESOURCE_ATTRIBUTES). */
@@ -32,7 +44,11 @@ export interface HostResource {
 }
 
 const SCOPE = { name: 'claw-trace', version: VERSION };
-const KIND: Record<Span['kind'], SpanKind> = { SERVER: SpanKind.SERVER, CLIENT: SpanKind.CLIENT, INTERNAL: SpanKind.INTERNAL };
+const KIND: Record<Span['kind'], SpanKind> = {
+  SERVER: SpanKind.SERVER,
+  CLIENT: SpanKind.CLIENT,
+  INTERNAL: SpanKind.INTERNAL,
+};
 
 /** Epoch ms (fractions kept) to [seconds, nanoseconds]. */
 export function hrTime(ms: number): HrTime {
@@ -91,16 +107,30 @@ export function toReadableSpans(trace: Trace, d: Diagnosis, host: HostResource =
   };
   const root = trace.spans.find((s) => !trace.spans.some((p) => p.spanId === s.parentSpanId));
   const out: ReadableSpan[] = [];
-  const make = (s: Span, name: string, spanId: string, parent: string | undefined, start: number, end: number, attributes: Attributes, error: boolean, events: ReadableSpan['events'] = []): void => {
+  const make = (
+    s: Span,
+    name: string,
+    spanId: string,
+    parent: string | undefined,
+    start: number,
+    end: number,
+    attributes: Attributes,
+    error: boolean,
+    events: ReadableSpan['events'] = [],
+  ): void => {
     out.push({
       name,
       kind: KIND[s.kind],
       spanContext: () => ({ traceId: trace.traceId, spanId, traceFlags: TraceFlags.SAMPLED }),
-      parentSpanContext: parent ? { traceId: trace.traceId, spanId: parent, traceFlags: TraceFlags.SAMPLED } : undefined,
+      parentSpanContext: parent
+        ? { traceId: trace.traceId, spanId: parent, traceFlags: TraceFlags.SAMPLED }
+        : undefined,
       startTime: hrTime(start),
       endTime: hrTime(end),
       duration: hrTime(Math.max(0, end - start)),
-      status: error ? { code: SpanStatusCode.ERROR, message: d.causes[0]?.id ?? 'failed' } : { code: SpanStatusCode.UNSET },
+      status: error
+        ? { code: SpanStatusCode.ERROR, message: d.causes[0]?.id ?? 'failed' }
+        : { code: SpanStatusCode.UNSET },
       attributes,
       links: [],
       events,
@@ -132,19 +162,56 @@ export function toReadableSpans(trace: Trace, d: Diagnosis, host: HostResource =
     const events = s.events.map((e) => ({
       name: e.name,
       time: hrTime(e.time),
-      attributes: { 'log.record.original': e.record.raw.slice(0, 2048), 'claw.log.file': e.record.file ?? '', 'claw.log.line': e.record.lineNo ?? 0, 'claw.join.tier': e.join.tier },
+      attributes: {
+        'log.record.original': e.record.raw.slice(0, 2048),
+        'claw.log.file': e.record.file ?? '',
+        'claw.log.line': e.record.lineNo ?? 0,
+        'claw.join.tier': e.join.tier,
+      },
       droppedAttributesCount: 0,
     }));
-    make(s, s.name || s.service, s.spanId, s.parentSpanId, s.start, s.end, attributes, s.error || (s === root && d.failed), events);
+    make(
+      s,
+      s.name || s.service,
+      s.spanId,
+      s.parentSpanId,
+      s.start,
+      s.end,
+      attributes,
+      s.error || (s === root && d.failed),
+      events,
+    );
     // One child span per phase of an upstream attempt (the dashboards' phase latencies).
     if (s.kind === 'CLIENT' && s.phases) {
       let at = s.start;
-      for (const [phase, ms] of [['connect', s.phases.connectMs], ['header', s.phases.headerMs]] as const) {
+      for (const [phase, ms] of [
+        ['connect', s.phases.connectMs],
+        ['header', s.phases.headerMs],
+      ] as const) {
         if (ms === undefined) continue;
-        make({ ...s, kind: 'INTERNAL' }, `upstream ${phase}`, spanIdFor(trace.traceId, s.spanId, phase), s.spanId, s.start, s.start + ms, {}, false);
+        make(
+          { ...s, kind: 'INTERNAL' },
+          `upstream ${phase}`,
+          spanIdFor(trace.traceId, s.spanId, phase),
+          s.spanId,
+          s.start,
+          s.start + ms,
+          {},
+          false,
+        );
         at = s.start + ms;
       }
-      if (s.phases.responseMs !== undefined) make({ ...s, kind: 'INTERNAL' }, 'upstream response', spanIdFor(trace.traceId, s.spanId, 'response'), s.spanId, at, s.start + s.phases.responseMs, {}, false);
+      if (s.phases.responseMs !== undefined)
+        make(
+          { ...s, kind: 'INTERNAL' },
+          'upstream response',
+          spanIdFor(trace.traceId, s.spanId, 'response'),
+          s.spanId,
+          at,
+          s.start + s.phases.responseMs,
+          {},
+          false,
+        );
     }
   }
   return out;

@@ -5,11 +5,11 @@
  * What it says while it works goes through `events`: the command decides how to show it.
  */
 import { stat } from 'node:fs/promises';
-import { RecordIndex } from '../store/recordIndex.js';
-import { usedBytes } from '../store/retention.js';
-import { intakeFile, type IntakeOptions, type IntakeResult } from './intakeFile.js';
 import type { ExportConfig } from '../export/config.js';
 import type { ExportThread } from '../export/exportThread.js';
+import { RecordIndex } from '../store/recordIndex.js';
+import { usedBytes } from '../store/retention.js';
+import { type IntakeOptions, type IntakeResult, intakeFile } from './intakeFile.js';
 
 export interface BackfillOptions extends IntakeOptions {
   db: string;
@@ -44,7 +44,15 @@ export interface BackfillEvents {
 
 export interface IngestSummary {
   db: string;
-  files: { file: string; format: string; lines: number; records: number; errors: Partial<Record<string, number>>; skipped?: string; gap?: boolean }[];
+  files: {
+    file: string;
+    format: string;
+    lines: number;
+    records: number;
+    errors: Partial<Record<string, number>>;
+    skipped?: string;
+    gap?: boolean;
+  }[];
   lines: number;
   records: number;
   errors: Record<string, number>;
@@ -60,14 +68,27 @@ export interface IngestSummary {
   bulk?: { journal: 'rollback' | 'wal' };
   /** The OTLP export of the ingested traces, when an endpoint is configured. */
   exportedBy?: number;
-  export?: { url: string; exportedTraces: number; deliveredSpans: number; waitingSpans: number; droppedSpans: number; lastError?: string };
+  export?: {
+    url: string;
+    exportedTraces: number;
+    deliveredSpans: number;
+    waitingSpans: number;
+    droppedSpans: number;
+    lastError?: string;
+  };
 }
 
-export async function backfill(files: string[], opts: BackfillOptions, events: BackfillEvents = {}): Promise<IngestSummary> {
+export async function backfill(
+  files: string[],
+  opts: BackfillOptions,
+  events: BackfillEvents = {},
+): Promise<IngestSummary> {
   const total = (await Promise.all(files.map((f) => stat(f)))).reduce((n, s) => n + s.size, 0);
   const exportConfig = opts.exportConfig;
   const index = new RecordIndex(opts.db);
-  const bulk = opts.bulk === 'always' || ((opts.bulk ?? 'auto') === 'auto' && total >= BULK_MIN_BYTES && total >= usedBytes(index));
+  const bulk =
+    opts.bulk === 'always' ||
+    ((opts.bulk ?? 'auto') === 'auto' && total >= BULK_MIN_BYTES && total >= usedBytes(index));
   let exportedBy: number | undefined;
   const startExport = async (startAfter: number): Promise<ExportThread | undefined> => {
     if (!exportConfig) return undefined;
@@ -84,7 +105,9 @@ export async function backfill(files: string[], opts: BackfillOptions, events: B
     return startExportThread(opts.db, exportConfig, {
       startAfter,
       split: true, // a backfill: assembling and sending side by side once the files are read
-      log: (level, msg) => { if (level === 'warn') events.exportWarning?.(msg); },
+      log: (level, msg) => {
+        if (level === 'warn') events.exportWarning?.(msg);
+      },
     });
   };
   const exportFrom = index.lastBatch();
@@ -94,7 +117,17 @@ export async function backfill(files: string[], opts: BackfillOptions, events: B
   if (bulk) bulkJournal = index.beginBulkLoad();
   else exporting = await startExport(exportFrom);
   const started = process.hrtime.bigint();
-  const summary: IngestSummary = { db: opts.db, files: [], lines: 0, records: 0, errors: {}, bytes: 0, seconds: 0, linesPerSecond: 0, maxRssMB: 0 };
+  const summary: IngestSummary = {
+    db: opts.db,
+    files: [],
+    lines: 0,
+    records: 0,
+    errors: {},
+    bytes: 0,
+    seconds: 0,
+    linesPerSecond: 0,
+    maxRssMB: 0,
+  };
   let done = 0;
   let linesSoFar = 0;
   events.start?.(total);
@@ -114,7 +147,15 @@ export async function backfill(files: string[], opts: BackfillOptions, events: B
       });
       done += size;
       linesSoFar += r.lines;
-      summary.files.push({ file: r.file, format: r.format, lines: r.lines, records: r.records, errors: r.errors, skipped: r.skipped, gap: r.gap !== undefined || undefined });
+      summary.files.push({
+        file: r.file,
+        format: r.format,
+        lines: r.lines,
+        records: r.records,
+        errors: r.errors,
+        skipped: r.skipped,
+        gap: r.gap !== undefined || undefined,
+      });
       summary.lines += r.lines;
       summary.records += r.records;
       summary.bytes += r.bytes;
@@ -140,7 +181,14 @@ export async function backfill(files: string[], opts: BackfillOptions, events: B
     events.draining?.(exportConfig.url);
     await exporting.drain(opts.exportWaitMs ?? 60_000);
     const s = await exporting.stop(); // the figures at the stop: what was delivered and what still waits
-    summary.export = { url: exportConfig.url, exportedTraces: s.exportedTraces, deliveredSpans: s.deliveredSpans, waitingSpans: s.spans, droppedSpans: s.droppedSpans, lastError: s.lastError };
+    summary.export = {
+      url: exportConfig.url,
+      exportedTraces: s.exportedTraces,
+      deliveredSpans: s.deliveredSpans,
+      waitingSpans: s.spans,
+      droppedSpans: s.droppedSpans,
+      lastError: s.lastError,
+    };
   }
   summary.maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
   return summary;

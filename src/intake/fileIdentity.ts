@@ -8,8 +8,8 @@
  * identity of one file and the bytes of another.
  */
 import { createHash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
-import { constants as zc, gunzipSync } from 'node:zlib';
+import { type FileHandle, open } from 'node:fs/promises';
+import { gunzipSync, constants as zc } from 'node:zlib';
 
 export const FINGERPRINT_BYTES = 1024;
 
@@ -53,7 +53,8 @@ async function gzipHead(fh: FileHandle, size: number): Promise<Buffer> {
     } catch (e) {
       throw new Error(`not a readable gzip file (${(e as Error).message}, in its first ${compressed.length} bytes)`);
     }
-    if (out.length >= FINGERPRINT_BYTES || compressed.length >= size || raw >= 16 * 1024 * 1024) return out.subarray(0, FINGERPRINT_BYTES);
+    if (out.length >= FINGERPRINT_BYTES || compressed.length >= size || raw >= 16 * 1024 * 1024)
+      return out.subarray(0, FINGERPRINT_BYTES);
   }
 }
 
@@ -67,7 +68,13 @@ export async function identifyHandle(fh: FileHandle): Promise<FileIdentity> {
   const gzipSize = gzip && s.size >= 18 ? (await readAt(fh, 4, s.size - 4)).readUInt32LE(0) : undefined;
   const hashes = new Map<number, string>();
   return {
-    dev: s.dev, ino: s.ino, size: s.size, birthtimeMs: s.birthtimeMs, gzip, head, gzipSize,
+    dev: s.dev,
+    ino: s.ino,
+    size: s.size,
+    birthtimeMs: s.birthtimeMs,
+    gzip,
+    head,
+    gzipSize,
     headHash: (len) => {
       let h = hashes.get(len);
       if (h === undefined) hashes.set(len, (h = hashHead(head, len)));

@@ -9,14 +9,14 @@
  * - A partial last line is left for the next read unless the file is final (an archive).
  * - Batches of `batchLines` (default 1,500) commit with their checkpoint in one transaction.
  */
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { detectFormat, type LogRecord, type ParseErrorReason, type ParserOptions } from '../../parsers/index.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../read/lineReader.js';
 import type { FileRow, RecordFields, RecordIndex } from '../store/recordIndex.js';
-import { parseLines, streamFrom, type ParsedBatch } from './parseLines.js';
-import { parseInThread, PARSE_THREAD_MIN_BYTES } from './parseThread.js';
-import { FINGERPRINT_BYTES, identifyHandle, identify, type FileIdentity } from './fileIdentity.js';
+import { FINGERPRINT_BYTES, type FileIdentity, identify, identifyHandle } from './fileIdentity.js';
+import { type ParsedBatch, parseLines, streamFrom } from './parseLines.js';
+import { PARSE_THREAD_MIN_BYTES, parseInThread } from './parseThread.js';
 
 export interface IntakeOptions extends ParserOptions {
   format?: string;
@@ -88,7 +88,11 @@ async function endOfLastLine(fh: FileHandle): Promise<{ offset: number; lines: n
   let offset = 0;
   let lines = 0;
   let pos = 0;
-  for await (const chunk of fh.createReadStream({ start: 0, highWaterMark: 1 << 20, autoClose: false }) as AsyncIterable<Buffer>) {
+  for await (const chunk of fh.createReadStream({
+    start: 0,
+    highWaterMark: 1 << 20,
+    autoClose: false,
+  }) as AsyncIterable<Buffer>) {
     for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) {
       lines++;
       offset = pos + i + 1;
@@ -100,7 +104,11 @@ async function endOfLastLine(fh: FileHandle): Promise<{ offset: number; lines: n
 
 /** A stream of the open file from `offset` (of the decompressed content, for an archive); the handle stays open. */
 function openFrom(fh: FileHandle, gzip: boolean, offset: number): Readable {
-  return streamFrom((start) => fh.createReadStream({ start, highWaterMark: 256 * 1024, autoClose: false }), gzip, offset);
+  return streamFrom(
+    (start) => fh.createReadStream({ start, highWaterMark: 256 * 1024, autoClose: false }),
+    gzip,
+    offset,
+  );
 }
 
 const DETECT_LINES = 50;
@@ -120,9 +128,14 @@ async function lock(index: RecordIndex, keys: string[]): Promise<() => void> {
     await Promise.all(busy);
   }
   let release!: () => void;
-  const p = new Promise<void>((r) => { release = r; });
+  const p = new Promise<void>((r) => {
+    release = r;
+  });
   for (const k of keys) held.set(k, p);
-  return () => { for (const k of keys) if (held.get(k) === p) held.delete(k); release(); };
+  return () => {
+    for (const k of keys) if (held.get(k) === p) held.delete(k);
+    release();
+  };
 }
 
 /**
@@ -134,7 +147,13 @@ async function stillAtItsPlace(row: FileRow): Promise<boolean> {
   const s = await stat(row.path).catch(() => undefined);
   if (!s || s.dev !== row.dev || s.ino !== row.ino) return false;
   const there = await identify(row.path).catch(() => undefined);
-  return there !== undefined && there.dev === row.dev && there.ino === row.ino && there.head.length >= row.fp_len && there.headHash(row.fp_len) === row.fp_hash;
+  return (
+    there !== undefined &&
+    there.dev === row.dev &&
+    there.ino === row.ino &&
+    there.head.length >= row.fp_len &&
+    there.headHash(row.fp_len) === row.fp_hash
+  );
 }
 
 export async function intakeFile(index: RecordIndex, file: string, opts: IntakeOptions = {}): Promise<IntakeResult> {
@@ -142,7 +161,20 @@ export async function intakeFile(index: RecordIndex, file: string, opts: IntakeO
   const fh = await open(file, 'r');
   try {
     const id = await identifyHandle(fh);
-    if (id.head.length === 0) return { file, format: 'unknown', lines: 0, records: 0, errors: {}, bytes: 0, offset: 0, dev: id.dev, ino: id.ino, size: id.size, skipped: 'empty' };
+    if (id.head.length === 0)
+      return {
+        file,
+        format: 'unknown',
+        lines: 0,
+        records: 0,
+        errors: {},
+        bytes: 0,
+        offset: 0,
+        dev: id.dev,
+        ino: id.ino,
+        size: id.size,
+        skipped: 'empty',
+      };
     const keys = [id.gzip || id.dev === null ? `h:${id.headHash(id.head.length)}` : `i:${id.dev}:${id.ino}`];
     const unlock = await lock(index, keys);
     try {
@@ -155,8 +187,25 @@ export async function intakeFile(index: RecordIndex, file: string, opts: IntakeO
   }
 }
 
-async function intakeOpen(index: RecordIndex, file: string, fh: FileHandle, id: FileIdentity, opts: IntakeOptions): Promise<IntakeResult> {
-  const result: IntakeResult = { file, format: 'unknown', lines: 0, records: 0, errors: {}, bytes: 0, offset: 0, dev: id.dev, ino: id.ino, size: id.size };
+async function intakeOpen(
+  index: RecordIndex,
+  file: string,
+  fh: FileHandle,
+  id: FileIdentity,
+  opts: IntakeOptions,
+): Promise<IntakeResult> {
+  const result: IntakeResult = {
+    file,
+    format: 'unknown',
+    lines: 0,
+    records: 0,
+    errors: {},
+    bytes: 0,
+    offset: 0,
+    dev: id.dev,
+    ino: id.ino,
+    size: id.size,
+  };
   await opts.afterIdentify?.();
   const headLen = id.head.length;
 
@@ -180,8 +229,22 @@ async function intakeOpen(index: RecordIndex, file: string, fh: FileHandle, id: 
       if (!found) return { ...result, gap: undefined, skipped: 'unknown-format' };
       format = found.format;
     }
-    const options: ParserOptions = { logFormat: opts.logFormat, zone: opts.zone, requestIdHeader: opts.requestIdHeader, durationFormat: opts.durationFormat };
-    const add = { path: file, dev: id.gzip ? null : id.dev, ino: id.gzip ? null : id.ino, fpLen: headLen, fpHash: id.headHash(headLen), format, region: opts.region ?? null, options };
+    const options: ParserOptions = {
+      logFormat: opts.logFormat,
+      zone: opts.zone,
+      requestIdHeader: opts.requestIdHeader,
+      durationFormat: opts.durationFormat,
+    };
+    const add = {
+      path: file,
+      dev: id.gzip ? null : id.dev,
+      ino: id.gzip ? null : id.ino,
+      fpLen: headLen,
+      fpHash: id.headHash(headLen),
+      format,
+      region: opts.region ?? null,
+      options,
+    };
     // The gap and the new content's row in one transaction: a kill between them cannot count it twice.
     row = index.transaction(() => {
       if (result.gap) index.recordGap(result.gap.fileId);
@@ -201,8 +264,9 @@ async function intakeOpen(index: RecordIndex, file: string, fh: FileHandle, id: 
   } else if (!id.gzip && (row.path !== file || row.dev !== id.dev || row.ino !== id.ino || row.fp_len < headLen)) {
     // A rename, or a copy (logrotate's copytruncate) read while the original still holds the
     // content: then the row stays with the original, and the copy is read from the checkpoint.
-    const copy = (row.dev !== id.dev || row.ino !== id.ino) && await stillAtItsPlace(row);
-    if (!copy) index.moveFile(row.id, { path: file, dev: id.dev, ino: id.ino, fpLen: headLen, fpHash: id.headHash(headLen) });
+    const copy = (row.dev !== id.dev || row.ino !== id.ino) && (await stillAtItsPlace(row));
+    if (!copy)
+      index.moveFile(row.id, { path: file, dev: id.dev, ino: id.ino, fpLen: headLen, fpHash: id.headHash(headLen) });
   }
   result.fileId = row.id;
   // The original and its copy are two inodes with one row: one read of a row at a time, from
@@ -215,7 +279,14 @@ async function intakeOpen(index: RecordIndex, file: string, fh: FileHandle, id: 
   }
 }
 
-async function readRow(index: RecordIndex, fh: FileHandle, id: FileIdentity, row: FileRow, result: IntakeResult, opts: IntakeOptions): Promise<IntakeResult> {
+async function readRow(
+  index: RecordIndex,
+  fh: FileHandle,
+  id: FileIdentity,
+  row: FileRow,
+  result: IntakeResult,
+  opts: IntakeOptions,
+): Promise<IntakeResult> {
   result.format = row.format;
   result.offset = row.offset;
   // Nothing new: a plain file no longer than the checkpoint; an archive whose trailer says its
@@ -238,12 +309,13 @@ async function readRow(index: RecordIndex, fh: FileHandle, id: FileIdentity, row
   const o = { maxLineBytes, final, batchLines };
   // An archive's lines are several times its size (gzip of logs: 5-20x): 8x as an estimate.
   const left = id.gzip ? id.size * 8 : id.size - row.offset;
-  const end = opts.parseThread && !opts.onCommit && left >= PARSE_THREAD_MIN_BYTES
-    ? await parseInThread(fh.fd, id.gzip, row, o, commit)
-    : await parseLines(openFrom(fh, id.gzip, row.offset), row, o, (b) => {
-      commit(b);
-      if (opts.onCommit && b.lines.length > 0) opts.onCommit(b.lines.map((l) => l.record));
-    });
+  const end =
+    opts.parseThread && !opts.onCommit && left >= PARSE_THREAD_MIN_BYTES
+      ? await parseInThread(fh.fd, id.gzip, row, o, commit)
+      : await parseLines(openFrom(fh, id.gzip, row.offset), row, o, (b) => {
+          commit(b);
+          if (opts.onCommit && b.lines.length > 0) opts.onCommit(b.lines.map((l) => l.record));
+        });
   result.offset = end.offset;
   return result;
 }

@@ -4,10 +4,10 @@
  * the index stores, handed on in batches that each end at a line start (their checkpoint).
  */
 import { createReadStream } from 'node:fs';
+import { type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { Transform, type Readable } from 'node:stream';
-import { parserFor, LogRecord, ParseError, type ParserOptions } from '../../parsers/index.js';
-import { chain, readLineBatches, type Line } from '../read/lineReader.js';
+import { type LogRecord, ParseError, type ParserOptions, parserFor } from '../../parsers/index.js';
+import { chain, type Line, readLineBatches } from '../read/lineReader.js';
 import type { BatchError, RecordFields } from '../store/recordIndex.js';
 
 /** Drops the first `n` bytes of a stream (resuming inside a decompressed archive). */
@@ -15,7 +15,11 @@ export function skipBytes(n: number): Transform {
   let left = n;
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
-      if (left >= chunk.length) { left -= chunk.length; cb(); return; }
+      if (left >= chunk.length) {
+        left -= chunk.length;
+        cb();
+        return;
+      }
       const rest = left > 0 ? chunk.subarray(left) : chunk;
       left = 0;
       cb(null, rest);
@@ -31,7 +35,11 @@ export function streamFrom(raw: (start: number) => Readable, gzip: boolean, offs
 
 /** A stream of an open file descriptor (any thread of the process may read it; it stays open). */
 export function streamOfFd(fd: number, gzip: boolean, offset: number): Readable {
-  return streamFrom((start) => createReadStream('', { fd, start, highWaterMark: 256 * 1024, autoClose: false }), gzip, offset);
+  return streamFrom(
+    (start) => createReadStream('', { fd, start, highWaterMark: 256 * 1024, autoClose: false }),
+    gzip,
+    offset,
+  );
 }
 
 /** A batch of parsed lines: LogRecords on the thread that parsed them, their stored fields after crossing threads. */
@@ -60,11 +68,25 @@ export interface ParseFrom {
  * `batchLines` lines (and once at the end if anything moved). A partial last line is left for
  * the next read unless `final`. Returns the checkpoint reached.
  */
-export async function parseLines(stream: Readable, row: ParseFrom, o: { maxLineBytes: number; final: boolean; batchLines: number },
-  emit: (b: ParsedBatch) => void | Promise<void>): Promise<{ offset: number; lineNo: number }> {
+export async function parseLines(
+  stream: Readable,
+  row: ParseFrom,
+  o: { maxLineBytes: number; final: boolean; batchLines: number },
+  emit: (b: ParsedBatch) => void | Promise<void>,
+): Promise<{ offset: number; lineNo: number }> {
   // Lookups parse the stored line in full; here only what the index's columns need.
-  const parse = parserFor(row.format, JSON.stringify({ ...(JSON.parse(row.options) as ParserOptions), maxLineChars: o.maxLineBytes, indexOnly: true }));
-  let b: ParsedBatch = { lines: [], errors: [], offset: row.offset, lineNo: row.line_no, cut: 0, batchStart: row.offset };
+  const parse = parserFor(
+    row.format,
+    JSON.stringify({ ...(JSON.parse(row.options) as ParserOptions), maxLineChars: o.maxLineBytes, indexOnly: true }),
+  );
+  let b: ParsedBatch = {
+    lines: [],
+    errors: [],
+    offset: row.offset,
+    lineNo: row.line_no,
+    cut: 0,
+    batchStart: row.offset,
+  };
   const take = (line: Line): boolean => {
     if (line.partial && !o.final) return false; // still being written: the next read takes it whole
     const at = row.offset + line.offset;

@@ -7,15 +7,25 @@
  * nothing. Small files stay on one thread (a worker costs ~30 ms to start).
  */
 import { Worker } from 'node:worker_threads';
-import type { ParseFrom, ParsedBatch } from './parseLines.js';
 import type { RecordFields } from '../store/recordIndex.js';
+import type { ParsedBatch, ParseFrom } from './parseLines.js';
 
 export const PARSE_THREAD_MIN_BYTES = 8 * 1024 * 1024;
 
-export function parseInThread(fd: number, gzip: boolean, row: ParseFrom, o: { maxLineBytes: number; final: boolean; batchLines: number },
-  commit: (b: ParsedBatch<RecordFields>) => void): Promise<{ offset: number; lineNo: number }> {
+export function parseInThread(
+  fd: number,
+  gzip: boolean,
+  row: ParseFrom,
+  o: { maxLineBytes: number; final: boolean; batchLines: number },
+  commit: (b: ParsedBatch<RecordFields>) => void,
+): Promise<{ offset: number; lineNo: number }> {
   const worker = new Worker(new URL('./parseWorker.js', import.meta.url), {
-    workerData: { fd, gzip, row: { offset: row.offset, line_no: row.line_no, format: row.format, options: row.options }, o },
+    workerData: {
+      fd,
+      gzip,
+      row: { offset: row.offset, line_no: row.line_no, format: row.format, options: row.options },
+      o,
+    },
   });
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -41,6 +51,8 @@ export function parseInThread(fd: number, gzip: boolean, row: ParseFrom, o: { ma
       }
     });
     worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`the parse thread stopped (exit code ${code}) before the end of the file`)));
+    worker.on('exit', (code) =>
+      fail(new Error(`the parse thread stopped (exit code ${code}) before the end of the file`)),
+    );
   });
 }

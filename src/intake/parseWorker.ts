@@ -4,10 +4,15 @@
  * at most IN_FLIGHT batches ahead of the writer's acknowledgements (bounded memory).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { parseLines, streamOfFd, type ParseFrom } from './parseLines.js';
 import type { BatchLine } from '../store/recordIndex.js';
+import { type ParseFrom, parseLines, streamOfFd } from './parseLines.js';
 
-export interface ParseJob { fd: number; gzip: boolean; row: ParseFrom; o: { maxLineBytes: number; final: boolean; batchLines: number } }
+export interface ParseJob {
+  fd: number;
+  gzip: boolean;
+  row: ParseFrom;
+  o: { maxLineBytes: number; final: boolean; batchLines: number };
+}
 export const IN_FLIGHT = 4;
 
 const job = workerData as ParseJob;
@@ -15,17 +20,40 @@ const port = parentPort!;
 let acked = 0;
 let sent = 0;
 let wake: (() => void) | undefined;
-port.on('message', () => { acked++; wake?.(); });
+port.on('message', () => {
+  acked++;
+  wake?.();
+});
 
 const end = await parseLines(streamOfFd(job.fd, job.gzip, job.row.offset), job.row, job.o, async (b) => {
   const lines: BatchLine[] = b.lines.map(({ record: r, raw }) => ({
-    record: { time: r.time, source: r.source, requestId: r.requestId, traceId: r.traceId, connection: r.connection, status: r.status,
-      errorKind: r.errorKind, upgrade: r.upgrade, offset: r.offset, lineNo: r.lineNo },
+    record: {
+      time: r.time,
+      source: r.source,
+      requestId: r.requestId,
+      traceId: r.traceId,
+      connection: r.connection,
+      status: r.status,
+      errorKind: r.errorKind,
+      upgrade: r.upgrade,
+      offset: r.offset,
+      lineNo: r.lineNo,
+    },
     raw,
   }));
-  const errors = b.errors.map((e) => ({ error: { reason: e.error.reason, detail: e.error.detail }, offset: e.offset, lineNo: e.lineNo, line: e.line }));
-  port.postMessage({ batch: { lines, errors, offset: b.offset, lineNo: b.lineNo, cut: b.cut, batchStart: b.batchStart } });
+  const errors = b.errors.map((e) => ({
+    error: { reason: e.error.reason, detail: e.error.detail },
+    offset: e.offset,
+    lineNo: e.lineNo,
+    line: e.line,
+  }));
+  port.postMessage({
+    batch: { lines, errors, offset: b.offset, lineNo: b.lineNo, cut: b.cut, batchStart: b.batchStart },
+  });
   sent++;
-  while (sent - acked >= IN_FLIGHT) await new Promise<void>((r) => { wake = r; });
+  while (sent - acked >= IN_FLIGHT)
+    await new Promise<void>((r) => {
+      wake = r;
+    });
 });
 port.postMessage({ end });

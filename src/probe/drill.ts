@@ -51,7 +51,17 @@ const TIMEOUT_MS = 5000;
 const WHOLE_ANSWER_MS = TIMEOUT_MS + 1000;
 
 /** Hop-by-hop and per-answer headers: different on every answer, so not a difference of the paths. */
-const VOLATILE = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'sec-websocket-accept', 'etag', 'last-modified', 'age']);
+const VOLATILE = new Set([
+  'date',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+  'sec-websocket-accept',
+  'etag',
+  'last-modified',
+  'age',
+]);
 
 function flat(h: http.IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
@@ -63,7 +73,11 @@ function flat(h: http.IncomingHttpHeaders): Record<string, string> {
 export async function isThisHost(url: string): Promise<boolean> {
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
   let addrs: string[];
-  try { addrs = net.isIP(host) ? [host] : (await dns.lookup(host, { all: true })).map((a) => a.address); } catch { return false; }
+  try {
+    addrs = net.isIP(host) ? [host] : (await dns.lookup(host, { all: true })).map((a) => a.address);
+  } catch {
+    return false;
+  }
   const own = new Set(Object.values(os.networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address)));
   return addrs.some((a) => /^127\./.test(a) || a === '::1' || own.has(a));
 }
@@ -74,37 +88,73 @@ function join(base: string, p: string): string {
   return u.toString();
 }
 
-export function httpCheck(via: CheckResult['via'], base: string, check: 'GET /healthz' | 'GET /readyz', o: { localClient: boolean }): Promise<CheckResult> {
+export function httpCheck(
+  via: CheckResult['via'],
+  base: string,
+  check: 'GET /healthz' | 'GET /readyz',
+  o: { localClient: boolean },
+): Promise<CheckResult> {
   const url = join(base, check.slice(4));
   const requestId = newRequestId();
   const started = performance.now();
   const lib = url.startsWith('https:') ? https : http;
   return new Promise((resolve) => {
-    const done = (r: Omit<CheckResult, 'via' | 'url' | 'check' | 'requestId' | 'ms'>) => resolve({ via, url, check, requestId, ms: Math.round(performance.now() - started), ...r });
-    const req = lib.get(url, { headers: { [PROBE_ID_HEADER]: requestId }, agent: false, timeout: TIMEOUT_MS }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { if (body.length < 4096) body += d; });
-      res.on('end', () => {
-        const status = res.statusCode ?? 0;
-        const headers = flat(res.headers);
-        const ids = returned(headers, requestId);
-        if (status === 200 && gatewayProbeAnswer(headers, body)) { done({ status, ok: true, headers, ...ids }); return; }
-        if (status === 200) {
-          // A catch-all page (a static site, the proxy's default server) answers 200 to anything.
-          done({ status, ok: false, headers, ...ids, note: `answered 200 but not as the gateway does (JSON)${describe(headers, body)}: the request did not reach the gateway's ${check.slice(4)}` });
-          return;
-        }
-        const { ok, note } = judge(via, status, body, o.localClient, headers);
-        done({ status, headers, ...ids, ok, note });
-      });
-      res.on('error', (e) => done({ status: res.statusCode ?? 0, ok: false, note: `the answer broke off: ${e.message}`, headers: flat(res.headers), idReturned: false }));
+    const done = (r: Omit<CheckResult, 'via' | 'url' | 'check' | 'requestId' | 'ms'>) =>
+      resolve({ via, url, check, requestId, ms: Math.round(performance.now() - started), ...r });
+    const req = lib.get(
+      url,
+      { headers: { [PROBE_ID_HEADER]: requestId }, agent: false, timeout: TIMEOUT_MS },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          if (body.length < 4096) body += d;
+        });
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const headers = flat(res.headers);
+          const ids = returned(headers, requestId);
+          if (status === 200 && gatewayProbeAnswer(headers, body)) {
+            done({ status, ok: true, headers, ...ids });
+            return;
+          }
+          if (status === 200) {
+            // A catch-all page (a static site, the proxy's default server) answers 200 to anything.
+            done({
+              status,
+              ok: false,
+              headers,
+              ...ids,
+              note: `answered 200 but not as the gateway does (JSON)${describe(headers, body)}: the request did not reach the gateway's ${check.slice(4)}`,
+            });
+            return;
+          }
+          const { ok, note } = judge(via, status, body, o.localClient, headers);
+          done({ status, headers, ...ids, ok, note });
+        });
+        res.on('error', (e) =>
+          done({
+            status: res.statusCode ?? 0,
+            ok: false,
+            note: `the answer broke off: ${e.message}`,
+            headers: flat(res.headers),
+            idReturned: false,
+          }),
+        );
+      },
+    );
+    req.on('timeout', () => {
+      req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`));
     });
-    req.on('timeout', () => { req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)); });
     // The socket timeout is for silence only: an answer that trickles a byte a second never ends.
-    const whole = setTimeout(() => req.destroy(new Error(`no whole answer within ${WHOLE_ANSWER_MS} ms`)), WHOLE_ANSWER_MS);
+    const whole = setTimeout(
+      () => req.destroy(new Error(`no whole answer within ${WHOLE_ANSWER_MS} ms`)),
+      WHOLE_ANSWER_MS,
+    );
     req.on('close', () => clearTimeout(whole));
-    req.on('error', (e: NodeJS.ErrnoException) => done({ status: 0, ok: false, note: errorNote(e), headers: {}, idReturned: false }));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      done({ status: 0, ok: false, note: errorNote(e), headers: {}, idReturned: false }),
+    );
   });
 }
 
@@ -113,11 +163,25 @@ export function httpCheck(via: CheckResult['via'], base: string, check: 'GET /he
  * loopback client in X-Forwarded-For and refuses to attribute it (403 proxy_attribution_required),
  * even when the proxy is trusted. From another host the same answer is a fault.
  */
-function judge(via: CheckResult['via'], status: number, body: string, localClient: boolean, headers: Record<string, string> = {}): { ok: boolean; note?: string; known?: boolean } {
+function judge(
+  via: CheckResult['via'],
+  status: number,
+  body: string,
+  localClient: boolean,
+  headers: Record<string, string> = {},
+): { ok: boolean; note?: string; known?: boolean } {
   if (via === 'public' && status === 403 && /proxy_attribution_required/.test(body)) {
     return localClient
-      ? { ok: true, known: true, note: 'the gateway refuses to attribute a loopback client through the proxy (403 proxy_attribution_required): expected when probing from the proxy\'s own host; run probe from another host to check this path' }
-      : { ok: false, known: true, note: 'the gateway does not trust the proxy (403 proxy_attribution_required): add the proxy\'s address to gateway.trustedProxies' };
+      ? {
+          ok: true,
+          known: true,
+          note: "the gateway refuses to attribute a loopback client through the proxy (403 proxy_attribution_required): expected when probing from the proxy's own host; run probe from another host to check this path",
+        }
+      : {
+          ok: false,
+          known: true,
+          note: "the gateway does not trust the proxy (403 proxy_attribution_required): add the proxy's address to gateway.trustedProxies",
+        };
   }
   return { ok: false, note: body.trim() ? `answered${describe(headers, body)}` : undefined };
 }
@@ -125,21 +189,32 @@ function judge(via: CheckResult['via'], status: number, body: string, localClien
 /** A connection's failure in words; a certificate this host does not trust says how to trust it. */
 function errorNote(e: NodeJS.ErrnoException): string {
   const text = e.code ? `${e.code}: ${e.message}` : e.message;
-  const untrusted = ['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'];
-  if (e.code && untrusted.includes(e.code)) return `${text} (a private CA or self-signed certificate: run probe with NODE_EXTRA_CA_CERTS=/path/to/ca.pem)`;
+  const untrusted = [
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  ];
+  if (e.code && untrusted.includes(e.code))
+    return `${text} (a private CA or self-signed certificate: run probe with NODE_EXTRA_CA_CERTS=/path/to/ca.pem)`;
   return text;
 }
 
 /** The gateway answers its probes (/healthz, /readyz) with a JSON object. */
 function gatewayProbeAnswer(headers: Record<string, string>, body: string): boolean {
   if (/json/i.test(headers['content-type'] ?? '')) return true;
-  try { return typeof JSON.parse(body) === 'object'; } catch { return false; }
+  try {
+    return typeof JSON.parse(body) === 'object';
+  } catch {
+    return false;
+  }
 }
 
 /** A short word on an answer's body: a page is named by its type, a short text is quoted. */
 function describe(headers: Record<string, string>, body: string): string {
   const type = headers['content-type']?.split(';')[0];
-  if (/html/.test(type ?? '') || /^\s*</.test(body)) return ` (${type ?? 'an HTML page'}, ${body.length}${body.length >= 4096 ? '+' : ''} bytes)`;
+  if (/html/.test(type ?? '') || /^\s*</.test(body))
+    return ` (${type ?? 'an HTML page'}, ${body.length}${body.length >= 4096 ? '+' : ''} bytes)`;
   const text = body.trim().replace(/\s+/g, ' ');
   return text ? ` (${text.slice(0, 160)})` : '';
 }
@@ -158,20 +233,46 @@ export function wsCheck(via: CheckResult['via'], base: string, o: { localClient:
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve({ via, url, check: 'WebSocket', requestId, status, ms: Math.round(performance.now() - started), headers, ...returned(headers, requestId), ...r });
+      resolve({
+        via,
+        url,
+        check: 'WebSocket',
+        requestId,
+        status,
+        ms: Math.round(performance.now() - started),
+        headers,
+        ...returned(headers, requestId),
+        ...r,
+      });
       // A polite close (1000): the proxy logs the upgrade as done, not as cut.
-      if (ws.readyState === WebSocket.OPEN) ws.close(1000); else ws.terminate();
+      if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+      else ws.terminate();
     };
-    const timer = setTimeout(() => finish({
-      ok: false,
-      note: status === 101 ? `upgraded, but no frame from the gateway within ${TIMEOUT_MS} ms`
-        : status ? `no upgrade: answered ${status}, and the answer did not end within ${TIMEOUT_MS} ms` : `no answer within ${TIMEOUT_MS} ms`,
-    }), TIMEOUT_MS + 500);
-    ws.on('upgrade', (res) => { status = res.statusCode ?? 101; headers = flat(res.headers); });
+    const timer = setTimeout(
+      () =>
+        finish({
+          ok: false,
+          note:
+            status === 101
+              ? `upgraded, but no frame from the gateway within ${TIMEOUT_MS} ms`
+              : status
+                ? `no upgrade: answered ${status}, and the answer did not end within ${TIMEOUT_MS} ms`
+                : `no answer within ${TIMEOUT_MS} ms`,
+        }),
+      TIMEOUT_MS + 500,
+    );
+    ws.on('upgrade', (res) => {
+      status = res.statusCode ?? 101;
+      headers = flat(res.headers);
+    });
     ws.on('message', (data: WebSocket.RawData) => {
       const text = Buffer.isBuffer(data) ? data.toString('utf8') : String(data);
       let event: string | undefined;
-      try { event = (JSON.parse(text) as { event?: string; type?: string }).event; } catch { /* not JSON: still a frame */ }
+      try {
+        event = (JSON.parse(text) as { event?: string; type?: string }).event;
+      } catch {
+        /* not JSON: still a frame */
+      }
       finish({ ok: true, firstFrame: event ?? `${text.length} bytes` });
     });
     ws.on('unexpected-response', (_req, res) => {
@@ -179,7 +280,9 @@ export function wsCheck(via: CheckResult['via'], base: string, o: { localClient:
       headers = flat(res.headers);
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => { if (body.length < 4096) body += d; });
+      res.on('data', (d: string) => {
+        if (body.length < 4096) body += d;
+      });
       res.on('end', () => {
         const j = judge(via, status, body, o.localClient);
         finish(j.known ? j : { ok: false, note: `no upgrade: answered ${status}${describe(headers, body)}` });
@@ -191,7 +294,12 @@ export function wsCheck(via: CheckResult['via'], base: string, o: { localClient:
   });
 }
 
-export interface HeaderDiff { check: CheckName; onlyPublic: string[]; onlyLoopback: string[]; differ: string[] }
+export interface HeaderDiff {
+  check: CheckName;
+  onlyPublic: string[];
+  onlyLoopback: string[];
+  differ: string[];
+}
 
 /** What the proxy adds, drops or changes: headers of the same check through each path. */
 export function diffHeaders(pub: CheckResult, loop: CheckResult): HeaderDiff {
@@ -207,14 +315,23 @@ export function diffHeaders(pub: CheckResult, loop: CheckResult): HeaderDiff {
 }
 
 /** One round: every check through both paths (the public one first, as a user meets it). */
-export async function runRound(publicUrl: string, loopbackUrl: string): Promise<{ checks: CheckResult[]; diffs: HeaderDiff[] }> {
+export async function runRound(
+  publicUrl: string,
+  loopbackUrl: string,
+): Promise<{ checks: CheckResult[]; diffs: HeaderDiff[] }> {
   const localClient = await isThisHost(publicUrl);
   const checks: CheckResult[] = [];
-  for (const [via, base] of [['public', publicUrl], ['loopback', loopbackUrl]] as const) {
+  for (const [via, base] of [
+    ['public', publicUrl],
+    ['loopback', loopbackUrl],
+  ] as const) {
     checks.push(await httpCheck(via, base, 'GET /healthz', { localClient }));
     checks.push(await httpCheck(via, base, 'GET /readyz', { localClient }));
     checks.push(await wsCheck(via, base, { localClient }));
   }
-  const diffs = checks.filter((c) => c.via === 'public').map((p) => diffHeaders(p, checks.find((l) => l.via === 'loopback' && l.check === p.check)!)).filter((d) => d.onlyPublic.length || d.onlyLoopback.length || d.differ.length);
+  const diffs = checks
+    .filter((c) => c.via === 'public')
+    .map((p) => diffHeaders(p, checks.find((l) => l.via === 'loopback' && l.check === p.check)!))
+    .filter((d) => d.onlyPublic.length || d.onlyLoopback.length || d.differ.length);
   return { checks, diffs };
 }

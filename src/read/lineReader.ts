@@ -5,11 +5,12 @@
  * - a line longer than the limit is skipped to its newline without being held in memory.
  * Gzip files (by their magic bytes) are read through zlib.
  */
+
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
-import { isUtf8 } from 'node:buffer';
 import { pipeline, Readable, type Transform } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 
 export interface Line {
   text: string;
@@ -85,7 +86,16 @@ function makeLine(buf: Buffer, offset: number, lineNo: number, partial: boolean)
   if (end > 0 && buf[end - 1] === 0x0d) end--; // CRLF
   const body = end === buf.length ? buf : buf.subarray(0, end);
   const valid = isUtf8(body);
-  return { text: body.toString('utf8'), offset, lineNo, bytes: body.length, next, invalidUtf8: !valid, tooLong: false, partial };
+  return {
+    text: body.toString('utf8'),
+    offset,
+    lineNo,
+    bytes: body.length,
+    next,
+    invalidUtf8: !valid,
+    tooLong: false,
+    partial,
+  };
 }
 
 /**
@@ -95,12 +105,22 @@ function makeLine(buf: Buffer, offset: number, lineNo: number, partial: boolean)
 /** A "line" with no newline in `giveUpBytes`: not a line-oriented text (an endless `/dev/zero`). */
 export class NoNewlineError extends Error {
   override name = 'NoNewlineError';
-  constructor(readonly offset: number, readonly lineNo: number, readonly bytes: number) {
-    super(`line ${lineNo} at byte ${offset}: no newline in ${Math.round(bytes / 1024 / 1024)} MiB: not a line-oriented log`);
+  constructor(
+    readonly offset: number,
+    readonly lineNo: number,
+    readonly bytes: number,
+  ) {
+    super(
+      `line ${lineNo} at byte ${offset}: no newline in ${Math.round(bytes / 1024 / 1024)} MiB: not a line-oriented log`,
+    );
   }
 }
 
-export async function* readLineBatches(stream: AsyncIterable<Buffer | string>, maxLineBytes = DEFAULT_MAX_LINE_BYTES, giveUpBytes = Infinity): AsyncGenerator<Line[]> {
+export async function* readLineBatches(
+  stream: AsyncIterable<Buffer | string>,
+  maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+  giveUpBytes = Infinity,
+): AsyncGenerator<Line[]> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let skipping = false; // inside a line that is over the limit
@@ -124,7 +144,16 @@ export async function* readLineBatches(stream: AsyncIterable<Buffer | string>, m
       if (pendingBytes > giveUpBytes) throw new NoNewlineError(lineStart, lineNo, pendingBytes);
       if (nl < 0) break;
       if (skipping) {
-        batch.push({ text: '', offset: lineStart, lineNo, bytes: pendingBytes, next: pos + nl + 1, invalidUtf8: false, tooLong: true, partial: false });
+        batch.push({
+          text: '',
+          offset: lineStart,
+          lineNo,
+          bytes: pendingBytes,
+          next: pos + nl + 1,
+          invalidUtf8: false,
+          tooLong: true,
+          partial: false,
+        });
       } else {
         const buf = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
         batch.push(makeLine(buf, lineStart, lineNo, false));
@@ -140,12 +169,27 @@ export async function* readLineBatches(stream: AsyncIterable<Buffer | string>, m
     if (batch.length > 0) yield batch;
   }
   if (pendingBytes > 0) {
-    if (skipping) yield [{ text: '', offset: lineStart, lineNo, bytes: pendingBytes, next: pos, invalidUtf8: false, tooLong: true, partial: true }];
+    if (skipping)
+      yield [
+        {
+          text: '',
+          offset: lineStart,
+          lineNo,
+          bytes: pendingBytes,
+          next: pos,
+          invalidUtf8: false,
+          tooLong: true,
+          partial: true,
+        },
+      ];
     else yield [makeLine(Buffer.concat(pending, pendingBytes), lineStart, lineNo, true)];
   }
 }
 
 /** Line by line, for callers that do not need the speed. */
-export async function* readLines(stream: AsyncIterable<Buffer | string>, maxLineBytes = DEFAULT_MAX_LINE_BYTES): AsyncGenerator<Line> {
+export async function* readLines(
+  stream: AsyncIterable<Buffer | string>,
+  maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+): AsyncGenerator<Line> {
   for await (const batch of readLineBatches(stream, maxLineBytes)) yield* batch;
 }

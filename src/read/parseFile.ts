@@ -2,9 +2,16 @@
  * One log file to records: detect (or take) the format, read lines, parse, and count what could
  * not be read, by reason, with the first place each reason was met. Bad lines never stop it.
  */
-import { createParser, detectFormat, LogRecord, ParseError, type ParseErrorReason, type ParserOptions } from '../../parsers/index.js';
+import {
+  createParser,
+  detectFormat,
+  type LogRecord,
+  ParseError,
+  type ParseErrorReason,
+  type ParserOptions,
+} from '../../parsers/index.js';
 import { UserError } from '../../parsers/userError.js';
-import { type Line, readLineBatches, openLogStream, DEFAULT_MAX_LINE_BYTES, NoNewlineError } from './lineReader.js';
+import { DEFAULT_MAX_LINE_BYTES, type Line, NoNewlineError, openLogStream, readLineBatches } from './lineReader.js';
 
 export interface ParseFileOptions extends ParserOptions {
   /** A format name; detected from the first lines when absent. */
@@ -31,9 +38,7 @@ export interface FileStats {
   partialLastLine: boolean;
 }
 
-export type FileItem =
-  | { kind: 'record'; record: LogRecord }
-  | { kind: 'error'; error: ParseError; line: Line };
+export type FileItem = { kind: 'record'; record: LogRecord } | { kind: 'error'; error: ParseError; line: Line };
 
 export class UnknownFormatError extends UserError {
   override name = 'UnknownFormatError';
@@ -47,7 +52,8 @@ async function* guard(file: string, batches: AsyncGenerator<Line[]>): AsyncGener
   try {
     yield* batches;
   } catch (e) {
-    if (e instanceof NoNewlineError) throw new UnknownFormatError(`${file}: ${e.message} (an endless input such as /dev/zero?)`);
+    if (e instanceof NoNewlineError)
+      throw new UnknownFormatError(`${file}: ${e.message} (an endless input such as /dev/zero?)`);
     throw e;
   }
 }
@@ -66,13 +72,18 @@ export async function* parseFile(file: string, opts: ParseFileOptions, stats: Fi
       if (n.done) break;
       head.push(...n.value);
     }
-    const found = detectFormat(head.filter((l) => !l.tooLong).map((l) => l.text), opts);
+    const found = detectFormat(
+      head.filter((l) => !l.tooLong).map((l) => l.text),
+      opts,
+    );
     if (!found) {
       if (head.length === 0) {
         Object.assign(stats, { file, format: 'none', detected: true });
         return;
       }
-      throw new UnknownFormatError(`${file}: no known format reads its first lines; name one with --format (and --log-format for a custom nginx log_format)`);
+      throw new UnknownFormatError(
+        `${file}: no known format reads its first lines; name one with --format (and --log-format for a custom nginx log_format)`,
+      );
     }
     format = found.format;
     stats.detected = true;
@@ -86,14 +97,20 @@ export async function* parseFile(file: string, opts: ParseFileOptions, stats: Fi
     if (line.partial) stats.partialLastLine = true;
     let result: LogRecord | ParseError;
     if (line.tooLong) {
-      result = new ParseError('line-too-long', `${line.bytes} bytes, over the limit of ${maxLineBytes} (--max-line-bytes)`);
+      result = new ParseError(
+        'line-too-long',
+        `${line.bytes} bytes, over the limit of ${maxLineBytes} (--max-line-bytes)`,
+      );
     } else {
       result = parse(line.text);
     }
     if (line.invalidUtf8) stats.invalidUtf8++;
     if (result instanceof ParseError) {
       stats.errors++;
-      const r = (stats.byReason[result.reason] ??= { count: 0, first: { lineNo: line.lineNo, offset: line.offset, detail: result.detail } });
+      const r = (stats.byReason[result.reason] ??= {
+        count: 0,
+        first: { lineNo: line.lineNo, offset: line.offset, detail: result.detail },
+      });
       r.count++;
       yield { kind: 'error', error: result, line };
       return;
@@ -111,5 +128,15 @@ export async function* parseFile(file: string, opts: ParseFileOptions, stats: Fi
 }
 
 export function emptyStats(file: string): FileStats {
-  return { file, format: 'unknown', detected: false, lines: 0, records: 0, errors: 0, byReason: {}, invalidUtf8: 0, partialLastLine: false };
+  return {
+    file,
+    format: 'unknown',
+    detected: false,
+    lines: 0,
+    records: 0,
+    errors: 0,
+    byReason: {},
+    invalidUtf8: 0,
+    partialLastLine: false,
+  };
 }

@@ -12,8 +12,13 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
-export function startCheckpointer(file: string, opts: { intervalMs?: number; onError?: (e: Error) => void } = {}): Checkpointer {
-  const worker = new Worker(new URL('./checkpointWorker.js', import.meta.url), { workerData: { file, intervalMs: opts.intervalMs ?? 250 } });
+export function startCheckpointer(
+  file: string,
+  opts: { intervalMs?: number; onError?: (e: Error) => void } = {},
+): Checkpointer {
+  const worker = new Worker(new URL('./checkpointWorker.js', import.meta.url), {
+    workerData: { file, intervalMs: opts.intervalMs ?? 250 },
+  });
   worker.unref();
   let failed = false;
   const fail = (e: Error) => {
@@ -21,7 +26,9 @@ export function startCheckpointer(file: string, opts: { intervalMs?: number; onE
     failed = true;
     opts.onError?.(e);
   };
-  worker.on('message', (m: { error?: string }) => { if (m.error) fail(new Error(m.error)); });
+  worker.on('message', (m: { error?: string }) => {
+    if (m.error) fail(new Error(m.error));
+  });
   worker.on('error', fail);
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {

@@ -2,11 +2,12 @@
  * The index's database: opening it (private file modes, WAL, pragmas) and the schema migrations
  * from every earlier version. Refuses a newer or a foreign database untouched.
  */
-import { UserError } from '../../parsers/userError.js';
-import Database from './sqlite.js';
+
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
+import { UserError } from '../../parsers/userError.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import Database from './sqlite.js';
 
 export class IndexOpenError extends UserError {
   override name = 'IndexOpenError';
@@ -22,14 +23,19 @@ function schemaVersion(db: Database.Database, file: string): number {
   let version = 0;
   if (tables.length > 0) {
     if (!tables.includes('meta')) {
-      throw new IndexOpenError(`${file} is an SQLite database but not a claw-trace index (no meta table): use another --db path`);
+      throw new IndexOpenError(
+        `${file} is an SQLite database but not a claw-trace index (no meta table): use another --db path`,
+      );
     }
     const v = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get() as string | undefined;
     version = Number(v ?? NaN);
-    if (!Number.isInteger(version)) throw new IndexOpenError(`${file}: the claw-trace index has no readable schema version`);
+    if (!Number.isInteger(version))
+      throw new IndexOpenError(`${file}: the claw-trace index has no readable schema version`);
   }
   if (version > SCHEMA_VERSION) {
-    throw new IndexOpenError(`${file} was written by a newer claw-trace (schema ${version}, this one knows ${SCHEMA_VERSION}): upgrade claw-trace or use another --db`);
+    throw new IndexOpenError(
+      `${file} was written by a newer claw-trace (schema ${version}, this one knows ${SCHEMA_VERSION}): upgrade claw-trace or use another --db`,
+    );
   }
   return version;
 }
@@ -40,7 +46,9 @@ function migrate(db: Database.Database, file: string): void {
   db.transaction(() => {
     if (version === 0) db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
     for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
-    db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(SCHEMA_VERSION));
+    db.prepare(
+      `INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+    ).run(String(SCHEMA_VERSION));
   })();
 }
 
@@ -57,7 +65,8 @@ export function createPrivate(file: string): void {
     try {
       closeSync(openSync(file, 'wx', 0o600));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new IndexOpenError(`cannot create the index ${file}: ${(e as Error).message}`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new IndexOpenError(`cannot create the index ${file}: ${(e as Error).message}`);
     }
   }
 }
@@ -74,7 +83,9 @@ export function openDatabase(file: string, cacheMiB = 32, walCheckpointMiB = 40)
     schemaVersion(db, file);
   } catch (e) {
     db.close();
-    throw e instanceof IndexOpenError ? e : new IndexOpenError(`cannot open the index ${file}: ${(e as Error).message}`);
+    throw e instanceof IndexOpenError
+      ? e
+      : new IndexOpenError(`cannot open the index ${file}: ${(e as Error).message}`);
   }
   try {
     // Both take effect on a new database only. The page size trades live intake against bulk
@@ -110,7 +121,6 @@ export function openDatabase(file: string, cacheMiB = 32, walCheckpointMiB = 40)
   return db;
 }
 
-
 /** Whether a process with this PID runs on this host (EPERM: it does, as another user). */
 export function processAlive(pid: number): boolean {
   try {
@@ -120,4 +130,3 @@ export function processAlive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
-

@@ -44,7 +44,10 @@ function compareEntries(a: IdEntry, b: IdEntry): number {
  * Which runs to merge now, given the readable runs in run order: the oldest FANOUT of the first
  * size class below the cap that has FANOUT of them and no merge in progress (undefined: none).
  */
-export function pickMerge(runs: readonly { run: number; entries: number }[], busyClasses: ReadonlySet<number> = new Set()): number[] | undefined {
+export function pickMerge(
+  runs: readonly { run: number; entries: number }[],
+  busyClasses: ReadonlySet<number> = new Set(),
+): number[] | undefined {
   const byClass = new Map<number, number[]>();
   for (const r of runs) {
     if (r.entries >= RUN_CAP) continue;
@@ -58,7 +61,12 @@ export function pickMerge(runs: readonly { run: number; entries: number }[], bus
   return undefined;
 }
 
-interface Merge { target: number; sources: number[]; cursor: [number, string, bigint]; sizeClass: number }
+interface Merge {
+  target: number;
+  sources: number[];
+  cursor: [number, string, bigint];
+  sizeClass: number;
+}
 
 /**
  * The run store on one connection: statements prepared once. Call `add` inside the commit's
@@ -74,15 +82,29 @@ export class IdRuns {
     this.st = {
       newRun: db.prepare(`INSERT INTO id_runs (entries, min_time, max_time, state) VALUES (?, ?, ?, ?)`),
       insertOne: db.prepare(`INSERT INTO ids (run, kind, key, record) VALUES (?, ?, ?, ?)`),
-      insertMany: db.prepare(`INSERT INTO ids (run, kind, key, record) VALUES ${Array(ROWS_PER_INSERT).fill('(?, ?, ?, ?)').join(', ')}`),
-      mergeable: db.prepare(`SELECT run, entries FROM id_runs WHERE state = ${RUN_STATE.readable} AND entries < ${RUN_CAP} ORDER BY run`),
-      merges: db.prepare(`SELECT m.target, m.sources, m.kind, m.key, m.record, r.entries FROM id_merge m JOIN id_runs r ON r.run = m.target ORDER BY r.entries, m.target`).safeIntegers(),
+      insertMany: db.prepare(
+        `INSERT INTO ids (run, kind, key, record) VALUES ${Array(ROWS_PER_INSERT).fill('(?, ?, ?, ?)').join(', ')}`,
+      ),
+      mergeable: db.prepare(
+        `SELECT run, entries FROM id_runs WHERE state = ${RUN_STATE.readable} AND entries < ${RUN_CAP} ORDER BY run`,
+      ),
+      merges: db
+        .prepare(
+          `SELECT m.target, m.sources, m.kind, m.key, m.record, r.entries FROM id_merge m JOIN id_runs r ON r.run = m.target ORDER BY r.entries, m.target`,
+        )
+        .safeIntegers(),
       startMerge: db.prepare(`INSERT INTO id_merge (target, sources, kind, key, record) VALUES (?, ?, -1, '', 0)`),
       moveCursor: db.prepare(`UPDATE id_merge SET kind = ?, key = ?, record = ? WHERE target = ?`),
       endMerge: db.prepare(`DELETE FROM id_merge WHERE target = ?`),
-      nth: db.prepare(`SELECT kind, key, record FROM ids WHERE run = ? AND (kind, key, record) > (?, ?, ?) ORDER BY kind, key, record LIMIT 1 OFFSET ?`).safeIntegers(),
+      nth: db
+        .prepare(
+          `SELECT kind, key, record FROM ids WHERE run = ? AND (kind, key, record) > (?, ?, ?) ORDER BY kind, key, record LIMIT 1 OFFSET ?`,
+        )
+        .safeIntegers(),
       retired: db.prepare(`SELECT run FROM id_runs WHERE state = ${RUN_STATE.retired} ORDER BY run LIMIT 1`).pluck(),
-      deleteSome: db.prepare(`DELETE FROM ids WHERE run = ? AND (kind, key, record) IN (SELECT kind, key, record FROM ids WHERE run = ? LIMIT ?)`),
+      deleteSome: db.prepare(
+        `DELETE FROM ids WHERE run = ? AND (kind, key, record) IN (SELECT kind, key, record FROM ids WHERE run = ? LIMIT ?)`,
+      ),
       forgetRun: db.prepare(`DELETE FROM id_runs WHERE run = ?`),
     };
   }
@@ -96,10 +118,16 @@ export class IdRuns {
     let i = 0;
     for (; i + ROWS_PER_INSERT <= entries.length; i += ROWS_PER_INSERT) {
       args.length = 0;
-      for (let k = i; k < i + ROWS_PER_INSERT; k++) { const e = entries[k]!; args.push(run, e.kind, e.key, e.record); }
+      for (let k = i; k < i + ROWS_PER_INSERT; k++) {
+        const e = entries[k]!;
+        args.push(run, e.kind, e.key, e.record);
+      }
       this.st.insertMany.run(args);
     }
-    for (; i < entries.length; i++) { const e = entries[i]!; this.st.insertOne.run(run, e.kind, e.key, e.record); }
+    for (; i < entries.length; i++) {
+      const e = entries[i]!;
+      this.st.insertOne.run(run, e.kind, e.key, e.record);
+    }
     // Each entry is copied about 3 times (3 size classes below the cap) and deleted as often:
     // 8 units of work per entry added keeps the merges ahead of the intake.
     this.work(MERGE_WORK_PER_ENTRY * entries.length + 1000);
@@ -124,8 +152,14 @@ export class IdRuns {
       // commit or two, so a large one in progress does not let small runs pile up).
       const active = this.activeMerges();
       const merging = new Set(active.flatMap((m) => m.sources));
-      const pick = pickMerge((this.st.mergeable.all() as { run: number; entries: number }[]).filter((r) => !merging.has(r.run)), new Set(active.map((m) => m.sizeClass)));
-      if (pick !== undefined) { this.startMerge(pick); continue; }
+      const pick = pickMerge(
+        (this.st.mergeable.all() as { run: number; entries: number }[]).filter((r) => !merging.has(r.run)),
+        new Set(active.map((m) => m.sizeClass)),
+      );
+      if (pick !== undefined) {
+        this.startMerge(pick);
+        continue;
+      }
       const m = active[0];
       if (m === undefined) return done;
       done += this.mergeStep(m, Math.max(100, Math.min(left, 50_000)));
@@ -135,15 +169,28 @@ export class IdRuns {
 
   /** The merges in progress, smallest first. */
   private activeMerges(): Merge[] {
-    const rows = this.st.merges.all() as { target: bigint; sources: string; kind: bigint; key: string; record: bigint; entries: bigint }[];
+    const rows = this.st.merges.all() as {
+      target: bigint;
+      sources: string;
+      kind: bigint;
+      key: string;
+      record: bigint;
+      entries: bigint;
+    }[];
     // A merge's class is that of its sources: the target's entries are theirs summed.
-    return rows.map((row) => ({ target: Number(row.target), sources: JSON.parse(row.sources) as number[], cursor: [Number(row.kind), row.key, row.record],
-      sizeClass: sizeClass(Number(row.entries) / FANOUT) }));
+    return rows.map((row) => ({
+      target: Number(row.target),
+      sources: JSON.parse(row.sources) as number[],
+      cursor: [Number(row.kind), row.key, row.record],
+      sizeClass: sizeClass(Number(row.entries) / FANOUT),
+    }));
   }
 
   private startMerge(sources: number[]): void {
     const list = sources.map((r) => Math.trunc(r)).join(', ');
-    const agg = this.db.prepare(`SELECT sum(entries) AS n, min(min_time) AS lo, max(max_time) AS hi FROM id_runs WHERE run IN (${list})`).get() as { n: number; lo: number | null; hi: number | null };
+    const agg = this.db
+      .prepare(`SELECT sum(entries) AS n, min(min_time) AS lo, max(max_time) AS hi FROM id_runs WHERE run IN (${list})`)
+      .get() as { n: number; lo: number | null; hi: number | null };
     const target = Number(this.st.newRun.run(agg.n, agg.lo, agg.hi, RUN_STATE.building).lastInsertRowid);
     this.st.startMerge.run(target, JSON.stringify(sources));
   }
@@ -159,21 +206,33 @@ export class IdRuns {
     const [ck, ckey, crec] = m.cursor;
     let bound: [bigint, string, bigint] | undefined;
     for (const run of m.sources) {
-      const e = this.st.nth.get(run, ck, ckey, crec, step - 1) as { kind: bigint; key: string; record: bigint } | undefined;
-      if (e && (bound === undefined || compareEntries({ kind: Number(e.kind), key: e.key, record: e.record }, { kind: Number(bound[0]), key: bound[1], record: bound[2] }) < 0)) {
+      const e = this.st.nth.get(run, ck, ckey, crec, step - 1) as
+        | { kind: bigint; key: string; record: bigint }
+        | undefined;
+      if (
+        e &&
+        (bound === undefined ||
+          compareEntries(
+            { kind: Number(e.kind), key: e.key, record: e.record },
+            { kind: Number(bound[0]), key: bound[1], record: bound[2] },
+          ) < 0)
+      ) {
         bound = [e.kind, e.key, e.record];
       }
     }
     const list = m.sources.map((r) => Math.trunc(r)).join(', ');
     if (bound === undefined) {
-      const n = this.db.prepare(`INSERT INTO ids (run, kind, key, record) SELECT ?, kind, key, record FROM ids
-        WHERE run IN (${list}) AND (kind, key, record) > (?, ?, ?) ORDER BY kind, key, record`).run(m.target, ck, ckey, crec).changes;
+      const n = this.db
+        .prepare(`INSERT INTO ids (run, kind, key, record) SELECT ?, kind, key, record FROM ids
+        WHERE run IN (${list}) AND (kind, key, record) > (?, ?, ?) ORDER BY kind, key, record`)
+        .run(m.target, ck, ckey, crec).changes;
       this.db.prepare(`UPDATE id_runs SET state = ${RUN_STATE.retired} WHERE run IN (${list})`).run();
       this.db.prepare(`UPDATE id_runs SET state = ${RUN_STATE.readable} WHERE run = ?`).run(m.target);
       this.st.endMerge.run(m.target);
       return n + 1;
     }
-    const n = this.db.prepare(`INSERT INTO ids (run, kind, key, record) SELECT ?, kind, key, record FROM ids
+    const n = this.db
+      .prepare(`INSERT INTO ids (run, kind, key, record) SELECT ?, kind, key, record FROM ids
       WHERE run IN (${list}) AND (kind, key, record) > (?, ?, ?) AND (kind, key, record) <= (?, ?, ?) ORDER BY kind, key, record`)
       .run(m.target, ck, ckey, crec, bound[0], bound[1], bound[2]).changes;
     this.st.moveCursor.run(bound[0], bound[1], bound[2], m.target);
@@ -191,8 +250,10 @@ export const RUN_STATE = { readable: 0, building: 1, retired: 2 } as const;
  * at is gone) and that no merge is reading; their entries are deleted by `IdRuns.work`.
  */
 export function retireRunsBefore(db: Database.Database, before: number): number {
-  return db.prepare(`UPDATE id_runs SET state = ${RUN_STATE.retired} WHERE state = ${RUN_STATE.readable} AND max_time < ?
-    AND NOT EXISTS (SELECT 1 FROM id_merge m, json_each(m.sources) s WHERE s.value = id_runs.run)`).run(before).changes;
+  return db
+    .prepare(`UPDATE id_runs SET state = ${RUN_STATE.retired} WHERE state = ${RUN_STATE.readable} AND max_time < ?
+    AND NOT EXISTS (SELECT 1 FROM id_merge m, json_each(m.sources) s WHERE s.value = id_runs.run)`)
+    .run(before).changes;
 }
 
 /** The SQL of the readable runs, for readers' `run IN (...)`. */

@@ -9,23 +9,39 @@ const ACCESS = `('nginx-access', 'caddy-access')`;
 
 /** Unreadable lines in the index by reason (the agent's `claw_trace_parse_errors`). */
 export function parseErrorsByReason(index: RecordIndex): { reason: string; n: number }[] {
-  return index.prepared(`SELECT reason, sum(count) AS n FROM parse_errors GROUP BY reason`).all() as { reason: string; n: number }[];
+  return index.prepared(`SELECT reason, sum(count) AS n FROM parse_errors GROUP BY reason`).all() as {
+    reason: string;
+    n: number;
+  }[];
 }
 
 // ---- the export's change log: one row per committed batch of one file's lines ----------------
 
-export interface ChangeRow { seq: number; first_id: number; last_id: number }
-export interface ChangedLine { time: number; source: string; request_id: string | null; status: number | null }
+export interface ChangeRow {
+  seq: number;
+  first_id: number;
+  last_id: number;
+}
+export interface ChangedLine {
+  time: number;
+  source: string;
+  request_id: string | null;
+  status: number | null;
+}
 
 /** The change log's batches after `seq`, oldest first. */
 export function changesAfter(index: RecordIndex, seq: number, limit: number): ChangeRow[] {
   const n = Math.max(1, Math.min(100_000, Math.floor(limit)));
-  return index.prepared(`SELECT seq, first_id, last_id FROM batches WHERE seq > ? ORDER BY seq LIMIT ${n}`).all(seq) as ChangeRow[];
+  return index
+    .prepared(`SELECT seq, first_id, last_id FROM batches WHERE seq > ? ORDER BY seq LIMIT ${n}`)
+    .all(seq) as ChangeRow[];
 }
 
 /** The lines of one batch (what the exporter needs of them). */
 export function linesOfChange(index: RecordIndex, b: ChangeRow): ChangedLine[] {
-  return index.prepared(`SELECT time, source, request_id, status FROM records WHERE id BETWEEN ? AND ?`).all(b.first_id, b.last_id) as ChangedLine[];
+  return index
+    .prepared(`SELECT time, source, request_id, status FROM records WHERE id BETWEEN ? AND ?`)
+    .all(b.first_id, b.last_id) as ChangedLine[];
 }
 
 export function hasChangesAfter(index: RecordIndex, seq: number): boolean {
@@ -44,27 +60,50 @@ export function forgetChangesUpTo(index: RecordIndex, seq: number): void {
  * every request that asked for an upgrade (one not forwarded can be answered 200), and nginx
  * lines whose connection has an error line in the window (a 200 whose body was cut). Newest first.
  */
-export function failureCandidates(index: RecordIndex, o: { from: number; to: number; region?: string }): { requestId: string | null; raw: string }[] {
-  const where = [`source IN ${ACCESS}`, 'time >= ?', 'time < ?', `(status >= 400 OR status IN (0, 101) OR status IS NULL OR upgrade = 1
-    OR (source = 'nginx-access' AND conn IN (SELECT conn FROM records WHERE source = 'nginx-error' AND error_kind IS NOT NULL AND time >= ? AND time < ?)))`];
+export function failureCandidates(
+  index: RecordIndex,
+  o: { from: number; to: number; region?: string },
+): { requestId: string | null; raw: string }[] {
+  const where = [
+    `source IN ${ACCESS}`,
+    'time >= ?',
+    'time < ?',
+    `(status >= 400 OR status IN (0, 101) OR status IS NULL OR upgrade = 1
+    OR (source = 'nginx-access' AND conn IN (SELECT conn FROM records WHERE source = 'nginx-error' AND error_kind IS NOT NULL AND time >= ? AND time < ?)))`,
+  ];
   const args: (string | number)[] = [o.from, o.to, o.from - 2000, o.to + 2000];
-  if (o.region !== undefined) { where.push('(id >> 40) IN (SELECT id FROM files WHERE region = ?)'); args.push(o.region); }
-  return index.prepared(`SELECT request_id AS requestId, raw FROM records WHERE ${where.join(' AND ')} ORDER BY time DESC`).all(...args) as { requestId: string | null; raw: string }[];
+  if (o.region !== undefined) {
+    where.push('(id >> 40) IN (SELECT id FROM files WHERE region = ?)');
+    args.push(o.region);
+  }
+  return index
+    .prepared(`SELECT request_id AS requestId, raw FROM records WHERE ${where.join(' AND ')} ORDER BY time DESC`)
+    .all(...args) as { requestId: string | null; raw: string }[];
 }
 
 /** Access lines of a window by region ('-': none). */
 export function accessByRegion(index: RecordIndex, from: number, to: number): { region: string; n: number }[] {
-  return index.prepared(`SELECT coalesce(f.region, '-') AS region, count(*) AS n FROM records r JOIN files f ON f.id = r.id >> 40
-    WHERE r.time >= ? AND r.time < ? AND r.source IN ${ACCESS} GROUP BY 1`).all(from, to) as { region: string; n: number }[];
+  return index
+    .prepared(`SELECT coalesce(f.region, '-') AS region, count(*) AS n FROM records r JOIN files f ON f.id = r.id >> 40
+    WHERE r.time >= ? AND r.time < ? AND r.source IN ${ACCESS} GROUP BY 1`)
+    .all(from, to) as { region: string; n: number }[];
 }
 
 /** Answered access lines of a window (status 100..399, not 101). */
 export function plainSuccesses(index: RecordIndex, from: number, to: number): number {
-  return index.prepared(`SELECT count(*) FROM records WHERE time >= ? AND time < ? AND source IN ${ACCESS} AND status >= 100 AND status < 400 AND status <> 101`)
-    .pluck().get(from, to) as number;
+  return index
+    .prepared(
+      `SELECT count(*) FROM records WHERE time >= ? AND time < ? AND source IN ${ACCESS} AND status >= 100 AND status < 400 AND status <> 101`,
+    )
+    .pluck()
+    .get(from, to) as number;
 }
 
 /** Access lines per minute of a window (minute: epoch ms / 60000, floored). */
 export function accessPerMinute(index: RecordIndex, from: number, to: number): { m: number; n: number }[] {
-  return index.prepared(`SELECT time / 60000 AS m, count(*) AS n FROM records WHERE time >= ? AND time < ? AND source IN ${ACCESS} GROUP BY 1`).all(from, to) as { m: number; n: number }[];
+  return index
+    .prepared(
+      `SELECT time / 60000 AS m, count(*) AS n FROM records WHERE time >= ? AND time < ? AND source IN ${ACCESS} GROUP BY 1`,
+    )
+    .all(from, to) as { m: number; n: number }[];
 }

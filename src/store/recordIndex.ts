@@ -3,15 +3,17 @@
  * covers it are committed in one transaction, so after a crash or kill -9 the index ends exactly
  * where the checkpoint says and reading resumes there: no line lost, none twice.
  */
-import type Database from './sqlite.js';
+
 import { hostname } from 'node:os';
 import type { LogRecord, ParseError } from '../../parsers/index.js';
 import { BUSY_TIMEOUT_MS, openDatabase, processAlive } from './database.js';
-// Where they were before the store was split by concern: callers import them from here.
-export { IndexOpenError, createPrivate, openDatabase, processAlive } from './database.js';
-import { ID_KIND, IdRuns, READABLE_RUNS, retireRunsBefore, type IdEntry } from './idRuns.js';
-import { asksForWebSocket } from '../../parsers/record.js';
+import type Database from './sqlite.js';
 
+// Where they were before the store was split by concern: callers import them from here.
+export { createPrivate, IndexOpenError, openDatabase, processAlive } from './database.js';
+
+import { asksForWebSocket } from '../../parsers/record.js';
+import { ID_KIND, type IdEntry, IdRuns, READABLE_RUNS, retireRunsBefore } from './idRuns.js';
 
 export interface FileRow {
   id: number;
@@ -55,7 +57,10 @@ export interface Checkpoint {
 }
 
 /** What the index stores of a parsed line (a LogRecord is one; a parse thread sends plain ones). */
-export type RecordFields = Pick<LogRecord, 'time' | 'source' | 'requestId' | 'traceId' | 'connection' | 'status' | 'errorKind' | 'upgrade' | 'offset' | 'lineNo'>;
+export type RecordFields = Pick<
+  LogRecord,
+  'time' | 'source' | 'requestId' | 'traceId' | 'connection' | 'status' | 'errorKind' | 'upgrade' | 'offset' | 'lineNo'
+>;
 
 export interface BatchLine {
   record: RecordFields;
@@ -78,19 +83,38 @@ const OFFSET_MASK = (1n << 40n) - 1n;
 /** Request IDs longer than this are stored cut (they are client-controlled). */
 export const MAX_REQUEST_ID_CHARS = 256;
 
-const INSERT_RECORDS = 'INSERT INTO records (id, line_no, time, source, request_id, trace_id, conn, status, error_kind, upgrade, raw) VALUES';
+const INSERT_RECORDS =
+  'INSERT INTO records (id, line_no, time, source, request_id, trace_id, conn, status, error_kind, upgrade, raw) VALUES';
 const RECORD_VALUES = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const ROWS_PER_INSERT = 64;
 
 /** A commit's ID entries and the log-time span of its records (the run they make). */
-interface RunDraft { entries: IdEntry[]; minTime: number; maxTime: number }
+interface RunDraft {
+  entries: IdEntry[];
+  minTime: number;
+  maxTime: number;
+}
 
 function pushRecord(args: unknown[], fileId: number, { record: r, raw }: BatchLine, run: RunDraft): void {
-  const rid = r.requestId !== undefined && r.requestId.length > MAX_REQUEST_ID_CHARS ? r.requestId.slice(0, MAX_REQUEST_ID_CHARS) : r.requestId;
+  const rid =
+    r.requestId !== undefined && r.requestId.length > MAX_REQUEST_ID_CHARS
+      ? r.requestId.slice(0, MAX_REQUEST_ID_CHARS)
+      : r.requestId;
   const id = recordId(fileId, r.offset!);
   const time = Math.round(r.time);
-  args.push(id, r.lineNo, time, r.source, rid ?? null, r.traceId ?? null,
-    r.connection ?? null, r.status ?? null, r.errorKind ?? null, asksForWebSocket(r) ? 1 : null, raw);
+  args.push(
+    id,
+    r.lineNo,
+    time,
+    r.source,
+    rid ?? null,
+    r.traceId ?? null,
+    r.connection ?? null,
+    r.status ?? null,
+    r.errorKind ?? null,
+    asksForWebSocket(r) ? 1 : null,
+    raw,
+  );
   if (rid !== undefined) run.entries.push({ kind: ID_KIND.request, key: rid, record: id });
   if (r.traceId !== undefined) run.entries.push({ kind: ID_KIND.trace, key: r.traceId, record: id });
   if (rid !== undefined || r.traceId !== undefined) {
@@ -130,16 +154,26 @@ export class RecordIndex {
       fileByInode: db.prepare(`SELECT * FROM files WHERE dev = ? AND ino = ? ORDER BY id DESC`),
       fileByPrint: db.prepare(`SELECT * FROM files WHERE fp_len = ? AND fp_hash = ? ORDER BY id DESC LIMIT 1`),
       shortPrintLengths: db.prepare(`SELECT DISTINCT fp_len FROM files WHERE fp_len < ?`).pluck(),
-      insertFile: db.prepare(`INSERT INTO files (path, dev, ino, fp_len, fp_hash, format, region, options, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      moveFile: db.prepare(`UPDATE files SET path = ?, dev = ?, ino = ?, fp_len = ?, fp_hash = ?, updated_at = ? WHERE id = ?`),
-      checkpoint: db.prepare(`UPDATE files SET offset = ?, line_no = ?, lines_cut = lines_cut + ?, updated_at = ? WHERE id = ?`),
+      insertFile: db.prepare(
+        `INSERT INTO files (path, dev, ino, fp_len, fp_hash, format, region, options, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      moveFile: db.prepare(
+        `UPDATE files SET path = ?, dev = ?, ino = ?, fp_len = ?, fp_hash = ?, updated_at = ? WHERE id = ?`,
+      ),
+      checkpoint: db.prepare(
+        `UPDATE files SET offset = ?, line_no = ?, lines_cut = lines_cut + ?, updated_at = ? WHERE id = ?`,
+      ),
       gap: db.prepare(`UPDATE files SET gaps = gaps + 1 WHERE id = ?`),
       logBatch: db.prepare(`INSERT INTO batches (first_id, last_id, committed_at) VALUES (?, ?, ?)`),
       insertRecord: db.prepare(`${INSERT_RECORDS} ${RECORD_VALUES}`),
       insertRecords: db.prepare(`${INSERT_RECORDS} ${Array(ROWS_PER_INSERT).fill(RECORD_VALUES).join(', ')}`),
-      countError: db.prepare(`INSERT INTO parse_errors (file_id, reason, count) VALUES (?, ?, 1)
-        ON CONFLICT(file_id, reason) DO UPDATE SET count = count + 1 RETURNING count`).pluck(),
-      insertSample: db.prepare(`INSERT INTO parse_error_samples (file_id, offset, line_no, reason, detail, line) VALUES (?, ?, ?, ?, ?, ?)`),
+      countError: db
+        .prepare(`INSERT INTO parse_errors (file_id, reason, count) VALUES (?, ?, 1)
+        ON CONFLICT(file_id, reason) DO UPDATE SET count = count + 1 RETURNING count`)
+        .pluck(),
+      insertSample: db.prepare(
+        `INSERT INTO parse_error_samples (file_id, offset, line_no, reason, detail, line) VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
     };
     const st = this.st;
     this.commitBatch = db.transaction((fileId: number, lines: BatchLine[], errors: BatchError[], cp: Checkpoint) => {
@@ -161,10 +195,16 @@ export class RecordIndex {
       this.runs.add(run.entries, run.minTime, run.maxTime);
       for (const e of errors) {
         const n = st.countError.get(fileId, e.error.reason) as number;
-        if (n <= SAMPLES_PER_REASON) st.insertSample.run(fileId, e.offset, e.lineNo, e.error.reason, e.error.detail, e.line.slice(0, 512));
+        if (n <= SAMPLES_PER_REASON)
+          st.insertSample.run(fileId, e.offset, e.lineNo, e.error.reason, e.error.detail, e.line.slice(0, 512));
       }
       st.checkpoint.run(cp.offset, cp.lineNo, cp.linesCut, Date.now(), fileId);
-      if (lines.length > 0) st.logBatch.run(recordId(fileId, lines[0]!.record.offset!), recordId(fileId, lines[lines.length - 1]!.record.offset!), Date.now());
+      if (lines.length > 0)
+        st.logBatch.run(
+          recordId(fileId, lines[0]!.record.offset!),
+          recordId(fileId, lines[lines.length - 1]!.record.offset!),
+          Date.now(),
+        );
     });
   }
 
@@ -212,7 +252,10 @@ export class RecordIndex {
    */
   beginBulkLoad(): 'rollback' | 'wal' {
     this.db.transaction(() => {
-      this.db.prepare(`INSERT INTO meta (key, value) VALUES ('bulk_load', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`)
+      this.db
+        .prepare(
+          `INSERT INTO meta (key, value) VALUES ('bulk_load', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+        )
         .run(JSON.stringify({ pid: process.pid, host: hostname(), since: Date.now() }));
     })();
     this.rollbackJournal = this.useRollbackJournal();
@@ -231,7 +274,9 @@ export class RecordIndex {
       // the journal file. Should a reader hold the index past the busy timeout, the next opener does it.
       try {
         this.db.pragma('journal_mode = WAL');
-      } catch { /* SQLITE_BUSY */ }
+      } catch {
+        /* SQLITE_BUSY */
+      }
     }
   }
 
@@ -274,8 +319,13 @@ export class RecordIndex {
     const v = this.db.prepare(`SELECT value FROM meta WHERE key = 'bulk_load'`).pluck().get() as string | undefined;
     if (v === undefined) return;
     let owner: { pid?: number; host?: string } = {};
-    try { owner = v ? JSON.parse(v) as typeof owner : {}; } catch { /* unreadable: treat as gone */ }
-    if (owner.pid !== undefined && owner.host === hostname() && owner.pid !== process.pid && processAlive(owner.pid)) return;
+    try {
+      owner = v ? (JSON.parse(v) as typeof owner) : {};
+    } catch {
+      /* unreadable: treat as gone */
+    }
+    if (owner.pid !== undefined && owner.host === hostname() && owner.pid !== process.pid && processAlive(owner.pid))
+      return;
     this.endBulkLoad();
   }
 
@@ -297,7 +347,12 @@ export class RecordIndex {
   }
 
   /** The file this one continues: same inode and head, or (an archive) the same head anywhere. */
-  findFile(dev: number | null, ino: number | null, headHash: (len: number) => string, headLen: number): FileRow | undefined {
+  findFile(
+    dev: number | null,
+    ino: number | null,
+    headHash: (len: number) => string,
+    headLen: number,
+  ): FileRow | undefined {
     if (dev !== null && ino !== null) {
       for (const row of this.st.fileByInode.all(dev, ino) as FileRow[]) {
         if (row.fp_len <= headLen && headHash(row.fp_len) === row.fp_hash) return row;
@@ -319,7 +374,11 @@ export class RecordIndex {
    * file was renamed, deleted, and its inode given to a new one), not a truncation.
    */
   fileAtPathWithInode(file: string, dev: number, ino: number): FileRow | undefined {
-    return this.prepared(`SELECT * FROM files WHERE dev = ? AND ino = ? AND path = ? ORDER BY id DESC LIMIT 1`).get(dev, ino, file) as FileRow | undefined;
+    return this.prepared(`SELECT * FROM files WHERE dev = ? AND ino = ? AND path = ? ORDER BY id DESC LIMIT 1`).get(
+      dev,
+      ino,
+      file,
+    ) as FileRow | undefined;
   }
 
   fileById(id: number): FileRow | undefined {
@@ -328,7 +387,9 @@ export class RecordIndex {
 
   /** Plain files last read at this path (newest first): where a rotated-away file is looked for. */
   filesAtPath(file: string, limit = 3): FileRow[] {
-    return this.prepared(`SELECT * FROM files WHERE path = ? AND dev IS NOT NULL AND ino IS NOT NULL ORDER BY id DESC LIMIT ${limitOf(limit)}`).all(file) as FileRow[];
+    return this.prepared(
+      `SELECT * FROM files WHERE path = ? AND dev IS NOT NULL AND ino IS NOT NULL ORDER BY id DESC LIMIT ${limitOf(limit)}`,
+    ).all(file) as FileRow[];
   }
 
   /**
@@ -336,7 +397,9 @@ export class RecordIndex {
    * rotated names), most recently read first: what a restart may have left unfinished.
    */
   recentFilesUnder(prefix: string, limit = 10): FileRow[] {
-    return this.prepared(`SELECT * FROM files WHERE path >= ? AND path < ? ORDER BY updated_at DESC LIMIT ${limitOf(limit)}`).all(prefix, prefix + '\u{10FFFF}') as FileRow[];
+    return this.prepared(
+      `SELECT * FROM files WHERE path >= ? AND path < ? ORDER BY updated_at DESC LIMIT ${limitOf(limit)}`,
+    ).all(prefix, `${prefix}\u{10FFFF}`) as FileRow[];
   }
 
   /** A value kept in the index's meta table (undefined if unset). */
@@ -345,16 +408,40 @@ export class RecordIndex {
   }
 
   setMeta(key: string, value: string): void {
-    this.prepared(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(key, value);
+    this.prepared(
+      `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+    ).run(key, value);
   }
 
-  addFile(f: { path: string; dev: number | null; ino: number | null; fpLen: number; fpHash: string; format: string; region: string | null; options: object }): FileRow {
-    const info = this.st.insertFile.run(f.path, f.dev, f.ino, f.fpLen, f.fpHash, f.format, f.region, JSON.stringify(f.options), Date.now());
+  addFile(f: {
+    path: string;
+    dev: number | null;
+    ino: number | null;
+    fpLen: number;
+    fpHash: string;
+    format: string;
+    region: string | null;
+    options: object;
+  }): FileRow {
+    const info = this.st.insertFile.run(
+      f.path,
+      f.dev,
+      f.ino,
+      f.fpLen,
+      f.fpHash,
+      f.format,
+      f.region,
+      JSON.stringify(f.options),
+      Date.now(),
+    );
     return this.db.prepare(`SELECT * FROM files WHERE id = ?`).get(info.lastInsertRowid) as FileRow;
   }
 
   /** The file was renamed, or its head grew past the old fingerprint length. */
-  moveFile(id: number, f: { path: string; dev: number | null; ino: number | null; fpLen: number; fpHash: string }): void {
+  moveFile(
+    id: number,
+    f: { path: string; dev: number | null; ino: number | null; fpLen: number; fpHash: string },
+  ): void {
     this.st.moveFile.run(f.path, f.dev, f.ino, f.fpLen, f.fpHash, Date.now(), id);
   }
 
@@ -365,9 +452,11 @@ export class RecordIndex {
 
   // ---- lookups ---------------------------------------------------------------------------
 
-  private readonly selectRecords = `SELECT r.id, f.id AS file_id, f.path, f.format, f.options, r.id & ${OFFSET_MASK} AS offset, r.line_no, r.time,
+  private readonly selectRecords =
+    `SELECT r.id, f.id AS file_id, f.path, f.format, f.options, r.id & ${OFFSET_MASK} AS offset, r.line_no, r.time,
     r.source, f.region, r.request_id, r.status, r.error_kind, r.raw FROM records r JOIN files f ON f.id = r.id >> 40`;
-  private readonly selectById = `SELECT r.id, f.id AS file_id, f.path, f.format, f.options, r.id & ${OFFSET_MASK} AS offset, r.line_no, r.time,
+  private readonly selectById =
+    `SELECT r.id, f.id AS file_id, f.path, f.format, f.options, r.id & ${OFFSET_MASK} AS offset, r.line_no, r.time,
     r.source, f.region, r.request_id, r.status, r.error_kind, r.raw FROM ids i JOIN records r ON r.id = i.record JOIN files f ON f.id = r.id >> 40`;
 
   /**
@@ -385,8 +474,10 @@ export class RecordIndex {
 
   /** Whether any line carries this request ID (index probes and one row read). */
   hasRequestId(id: string): boolean {
-    return this.prepared(`SELECT 1 FROM ids i JOIN records r ON r.id = i.record WHERE i.run IN (${READABLE_RUNS}) AND i.kind = ${ID_KIND.request}
-      AND i.key = ? AND r.request_id = i.key LIMIT 1`).get(id.slice(0, MAX_REQUEST_ID_CHARS)) !== undefined;
+    return (
+      this.prepared(`SELECT 1 FROM ids i JOIN records r ON r.id = i.record WHERE i.run IN (${READABLE_RUNS}) AND i.kind = ${ID_KIND.request}
+      AND i.key = ? AND r.request_id = i.key LIMIT 1`).get(id.slice(0, MAX_REQUEST_ID_CHARS)) !== undefined
+    );
   }
 
   /**
@@ -396,27 +487,34 @@ export class RecordIndex {
   requestIdsWithPrefix(prefix: string, limit = 10): string[] {
     const p = prefix.slice(0, MAX_REQUEST_ID_CHARS);
     const n = limitOf(limit);
-    const perRun = this.prepared(`SELECT DISTINCT i.key FROM ids i JOIN records r ON r.id = i.record WHERE i.run = ? AND i.kind = ${ID_KIND.request}
+    const perRun =
+      this.prepared(`SELECT DISTINCT i.key FROM ids i JOIN records r ON r.id = i.record WHERE i.run = ? AND i.kind = ${ID_KIND.request}
       AND i.key >= ? AND i.key < ? AND r.request_id = i.key ORDER BY i.key LIMIT ${n}`).pluck();
     const found = new Set<string>();
     for (const run of this.prepared(READABLE_RUNS).pluck().all() as number[]) {
-      for (const key of perRun.all(run, p, p + '\u{10FFFF}') as string[]) found.add(key);
+      for (const key of perRun.all(run, p, `${p}\u{10FFFF}`) as string[]) found.add(key);
     }
-    return [...found].sort((a, b) => (Buffer.compare(Buffer.from(a), Buffer.from(b)))).slice(0, n);
+    return [...found].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))).slice(0, n);
   }
 
   /** The newest answered access lines (status 100..399) of a window: a sample of healthy traffic. */
   recentSuccesses(from: number, to: number, limit = 2000): StoredRecord[] {
     return this.prepared(`${this.selectRecords} WHERE r.time >= ? AND r.time < ? AND r.source IN ('nginx-access', 'caddy-access')
-      AND r.status >= 100 AND r.status < 400 ORDER BY r.time DESC LIMIT ${limitOf(limit)}`).all(from, to) as StoredRecord[];
+      AND r.status >= 100 AND r.status < 400 ORDER BY r.time DESC LIMIT ${limitOf(limit)}`).all(
+      from,
+      to,
+    ) as StoredRecord[];
   }
 
   /** Lines of the given sources in a time window (the material for structural and inferred joins). */
   window(from: number, to: number, sources: string[], limit = 5000): StoredRecord[] {
     // The side-lines index holds only error and gateway lines; the repeated condition lets SQLite use it.
     return this.prepared(`${this.selectRecords} WHERE r.source NOT IN ('nginx-access', 'caddy-access') AND r.source IN (${sources.map(() => '?').join(', ')})
-      AND r.time >= ? AND r.time <= ? ORDER BY r.time LIMIT ${limitOf(limit)}`)
-      .all(...sources, Math.floor(from), Math.ceil(to)) as StoredRecord[];
+      AND r.time >= ? AND r.time <= ? ORDER BY r.time LIMIT ${limitOf(limit)}`).all(
+      ...sources,
+      Math.floor(from),
+      Math.ceil(to),
+    ) as StoredRecord[];
   }
 
   /** Access lines of requests that asked for a WebSocket, ending in a window (rivals for a gateway connection). */
@@ -430,19 +528,40 @@ export class RecordIndex {
   }
 
   /** A time window, optionally only failures (status >= minStatus, indexed from 400) and a region. */
-  search(q: { from: number; to: number; minStatus?: number; status?: number; region?: string; accessOnly?: boolean; limit?: number }): StoredRecord[] {
+  search(q: {
+    from: number;
+    to: number;
+    minStatus?: number;
+    status?: number;
+    region?: string;
+    accessOnly?: boolean;
+    limit?: number;
+  }): StoredRecord[] {
     const where = ['r.time >= ?', 'r.time < ?'];
     const args: (string | number)[] = [q.from, q.to];
-    if (q.minStatus !== undefined) { where.push('r.status >= ?'); args.push(q.minStatus); }
-    if (q.status !== undefined) { where.push('r.status = ?'); args.push(q.status); }
+    if (q.minStatus !== undefined) {
+      where.push('r.status >= ?');
+      args.push(q.minStatus);
+    }
+    if (q.status !== undefined) {
+      where.push('r.status = ?');
+      args.push(q.status);
+    }
     if (q.accessOnly) where.push(`r.source IN ('nginx-access', 'caddy-access')`);
-    if (q.region !== undefined) { where.push('f.region = ?'); args.push(q.region); }
-    return this.prepared(`${this.selectRecords} WHERE ${where.join(' AND ')} ORDER BY r.time LIMIT ${limitOf(q.limit ?? 1000)}`).all(...args) as StoredRecord[];
+    if (q.region !== undefined) {
+      where.push('f.region = ?');
+      args.push(q.region);
+    }
+    return this.prepared(
+      `${this.selectRecords} WHERE ${where.join(' AND ')} ORDER BY r.time LIMIT ${limitOf(q.limit ?? 1000)}`,
+    ).all(...args) as StoredRecord[];
   }
 
   counts(): { files: number; records: number; errors: number } {
-    return this.db.prepare(`SELECT (SELECT count(*) FROM files) AS files, (SELECT count(*) FROM records) AS records,
-      (SELECT coalesce(sum(count), 0) FROM parse_errors) AS errors`).get() as { files: number; records: number; errors: number };
+    return this.db
+      .prepare(`SELECT (SELECT count(*) FROM files) AS files, (SELECT count(*) FROM records) AS records,
+      (SELECT coalesce(sum(count), 0) FROM parse_errors) AS errors`)
+      .get() as { files: number; records: number; errors: number };
   }
 
   files(): FileRow[] {

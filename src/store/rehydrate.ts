@@ -1,5 +1,5 @@
 /** Stored rows back into LogRecords: the raw line through the parser its file was read with. */
-import { LogRecord, ParseError, parserFor } from '../../parsers/index.js';
+import { type LogRecord, ParseError, parserFor } from '../../parsers/index.js';
 import type { StoredRecord } from './recordIndex.js';
 
 export interface IndexedRecord extends LogRecord {

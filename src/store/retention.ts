@@ -33,11 +33,17 @@ export function usedBytes(index: RecordIndex): number {
 const CHANGE_LOG_MS = 24 * 3600_000;
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
-export async function applyRetention(index: RecordIndex, policy: RetentionPolicy, now = Date.now()): Promise<RetentionResult> {
+export async function applyRetention(
+  index: RecordIndex,
+  policy: RetentionPolicy,
+  now = Date.now(),
+): Promise<RetentionResult> {
   const chunk = policy.chunkRows ?? 5000;
   const db = index.db;
   const result: RetentionResult = { deleted: 0, bytesBefore: usedBytes(index), bytesAfter: 0, longestPauseMs: 0 };
-  const deleteOlder = db.prepare(`DELETE FROM records WHERE id IN (SELECT id FROM records WHERE time < ? ORDER BY time LIMIT ?)`);
+  const deleteOlder = db.prepare(
+    `DELETE FROM records WHERE id IN (SELECT id FROM records WHERE time < ? ORDER BY time LIMIT ?)`,
+  );
   const deleteOldest = db.prepare(`DELETE FROM records WHERE id IN (SELECT id FROM records ORDER BY time LIMIT ?)`);
   const timed = (f: () => number): number => {
     const t = process.hrtime.bigint();
@@ -68,9 +74,12 @@ export async function applyRetention(index: RecordIndex, policy: RetentionPolicy
   // The export's change log: a day back is plenty (the exporter deletes what it has handled).
   timed(() => db.prepare(`DELETE FROM batches WHERE committed_at < ?`).run(now - CHANGE_LOG_MS).changes);
   // Give the freed pages back to the file system, a bounded number at a time.
-  for (let freed = 1; freed > 0;) {
+  for (let freed = 1; freed > 0; ) {
     const before = db.pragma('freelist_count', { simple: true }) as number;
-    timed(() => { db.pragma('incremental_vacuum(2000)'); return 0; });
+    timed(() => {
+      db.pragma('incremental_vacuum(2000)');
+      return 0;
+    });
     freed = before - (db.pragma('freelist_count', { simple: true }) as number);
     if (freed > 0) await yieldToLoop();
   }

@@ -19,7 +19,11 @@ const Database = createRequire(import.meta.url)(SQLITE_DRIVER) as typeof Types;
 // Types only: `Database.Database`, `Database.Statement` as with `import Database from 'better-sqlite3'`.
 declare namespace Database {
   type Database = Types.Database;
-  type Statement<BindParameters extends unknown[] | {} = unknown[], Result = unknown> = Types.Statement<BindParameters, Result>;
+  // biome-ignore lint/complexity/noBannedTypes: better-sqlite3's own declaration of the parameter type, copied as it is
+  type Statement<BindParameters extends unknown[] | {} = unknown[], Result = unknown> = Types.Statement<
+    BindParameters,
+    Result
+  >;
   type Options = Types.Options;
   type RunResult = Types.RunResult;
 }

@@ -17,14 +17,15 @@
  *   of it, by inode or head) and reads its tail: what was written before a rotation that
  *   happened while stopped is not lost, for a single path either. So does a copytruncate.
  */
-import { watch, type FSWatcher } from 'chokidar';
-import picomatch from 'picomatch';
+
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { type FSWatcher, watch } from 'chokidar';
+import picomatch from 'picomatch';
 import type { LogRecord, ParserOptions } from '../../parsers/index.js';
-import type { RecordIndex } from '../store/recordIndex.js';
-import { intakeFile, type IntakeGap, type IntakeResult, type IntakeOptions } from '../intake/intakeFile.js';
 import { identify } from '../intake/fileIdentity.js';
+import { type IntakeGap, type IntakeOptions, type IntakeResult, intakeFile } from '../intake/intakeFile.js';
+import type { RecordIndex } from '../store/recordIndex.js';
 
 export interface TailSource extends ParserOptions {
   /** A path or a glob (`/var/log/nginx/access.log*`, `/tmp/openclaw/openclaw-*.log`). */
@@ -121,8 +122,17 @@ interface Followed {
  */
 const MTIME_SLACK_MS = 2000;
 
-const followed = (source: TailSource, more: Partial<Followed> = {}): Followed =>
-  ({ source, reading: false, again: false, dev: null, ino: null, size: 0, seen: false, readOnce: false, ...more });
+const followed = (source: TailSource, more: Partial<Followed> = {}): Followed => ({
+  source,
+  reading: false,
+  again: false,
+  dev: null,
+  ino: null,
+  size: 0,
+  seen: false,
+  readOnce: false,
+  ...more,
+});
 
 export class Tailer {
   private watcher: FSWatcher | undefined;
@@ -138,7 +148,10 @@ export class Tailer {
   private startAtEnd = false;
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly index: RecordIndex, private readonly opts: TailerOptions) {
+  constructor(
+    private readonly index: RecordIndex,
+    private readonly opts: TailerOptions,
+  ) {
     this.matchers = opts.sources.map((source) => ({ source, isMatch: picomatch(path.resolve(source.path)) }));
   }
 
@@ -157,7 +170,8 @@ export class Tailer {
     });
     // Only the very first start on an empty index begins at the end: a restart or a SIGHUP
     // never skips what was written while it was stopped.
-    this.startAtEnd = !this.opts.backfill && this.index.getMeta(FOLLOW_STARTED_KEY) === undefined && this.index.counts().files === 0;
+    this.startAtEnd =
+      !this.opts.backfill && this.index.getMeta(FOLLOW_STARTED_KEY) === undefined && this.index.counts().files === 0;
     this.watcher = watcher;
     watcher.on('add', (p: string) => this.schedule(p));
     watcher.on('change', (p: string) => this.schedule(p));
@@ -168,10 +182,13 @@ export class Tailer {
     // and again, and the start would never end (the API would never listen).
     await this.firstReads();
     this.ready = true;
-    if (this.index.getMeta(FOLLOW_STARTED_KEY) === undefined) this.index.setMeta(FOLLOW_STARTED_KEY, new Date().toISOString());
+    if (this.index.getMeta(FOLLOW_STARTED_KEY) === undefined)
+      this.index.setMeta(FOLLOW_STARTED_KEY, new Date().toISOString());
     // The safety net costs a stat per idle file: a file is opened and read only when its inode,
     // size or mtime moved since its last read (or a watcher event says it changed).
-    this.poll = setInterval(() => { for (const f of this.files.keys()) this.schedule(f, true); }, this.opts.pollMs ?? 1000);
+    this.poll = setInterval(() => {
+      for (const f of this.files.keys()) this.schedule(f, true);
+    }, this.opts.pollMs ?? 1000);
   }
 
   private readonly readOnce = new Set<() => void>();
@@ -185,7 +202,12 @@ export class Tailer {
       const pending = [...this.files.values()].filter((f) => !f.readOnce);
       if (pending.length === 0) return;
       await new Promise<void>((resolve) => {
-        const check = () => { if (pending.every((f) => f.readOnce)) { this.readOnce.delete(check); resolve(); } };
+        const check = () => {
+          if (pending.every((f) => f.readOnce)) {
+            this.readOnce.delete(check);
+            resolve();
+          }
+        };
         this.readOnce.add(check);
         check();
       });
@@ -223,7 +245,10 @@ export class Tailer {
       }
     }
     if (!fromPoll) f.event = true;
-    if (f.reading) { f.again = true; return; }
+    if (f.reading) {
+      f.again = true;
+      return;
+    }
     f.reading = true;
     const p: Promise<void> = this.read(file, f).finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
@@ -233,17 +258,25 @@ export class Tailer {
     try {
       do {
         f.again = false;
-        if (f.drainUntil !== undefined && Date.now() > f.drainUntil) { this.files.delete(file); return; }
+        if (f.drainUntil !== undefined && Date.now() > f.drainUntil) {
+          this.files.delete(file);
+          return;
+        }
         if (!f.seen && f.drainUntil === undefined) {
           f.seen = true;
           await this.findRotatedAway(file);
         }
         const st = await stat(file).catch(() => undefined);
-        if (!st?.isFile()) { // rotated, deleted, or briefly missing
-          if (f.drainUntil !== undefined) { this.files.delete(file); await this.lookForMoved(f); }
+        if (!st?.isFile()) {
+          // rotated, deleted, or briefly missing
+          if (f.drainUntil !== undefined) {
+            this.files.delete(file);
+            await this.lookForMoved(f);
+          }
           return;
         }
-        if (f.expect && f.ino === null && (st.dev !== f.expect.dev || st.ino !== f.expect.ino)) await this.lookForExpected(f);
+        if (f.expect && f.ino === null && (st.dev !== f.expect.dev || st.ino !== f.expect.ino))
+          await this.lookForExpected(f);
         if (!f.source.followSymlinks && !(await this.inside(file, f))) return;
         const event = f.event;
         f.event = false;
@@ -268,8 +301,15 @@ export class Tailer {
           const row = this.index.fileById(r.gap.fileId);
           if (row) await this.findElsewhere(file, [row], this.since(f));
         }
-        if (f.ino !== null && f.dev !== null && (r.ino !== f.ino || r.dev !== f.dev)) await this.drainRotated(file, f.dev, f.ino, this.since(f));
-        else if (!r.gap && f.drainUntil === undefined && f.fileId !== undefined && r.fileId !== undefined && r.fileId !== f.fileId) {
+        if (f.ino !== null && f.dev !== null && (r.ino !== f.ino || r.dev !== f.dev))
+          await this.drainRotated(file, f.dev, f.ino, this.since(f));
+        else if (
+          !r.gap &&
+          f.drainUntil === undefined &&
+          f.fileId !== undefined &&
+          r.fileId !== undefined &&
+          r.fileId !== f.fileId
+        ) {
           // Other content under the same inode, and no truncate: rotated twice between two reads,
           // and logrotate's `create` gave the new file the inode freed by compressing the one
           // before (the name's inode alternates between two). The old content is looked for by head.
@@ -305,10 +345,19 @@ export class Tailer {
     const l = await lstat(file).catch(() => undefined);
     if (!l?.isSymbolicLink()) return true;
     const real = await realpath(file).catch(() => undefined);
-    if (real !== undefined && this.realDirs.some((d) => real === d || real.startsWith(d.endsWith(path.sep) ? d : d + path.sep))) return true;
+    if (
+      real !== undefined &&
+      this.realDirs.some((d) => real === d || real.startsWith(d.endsWith(path.sep) ? d : d + path.sep))
+    )
+      return true;
     if (!f.symlinkSaid) {
       f.symlinkSaid = true;
-      this.opts.onError?.(file, new Error(`a symlink to ${real ?? '(nothing)'}, outside the configured folders (${this.realDirs.join(', ')}): not read (followSymlinks: true on the source reads it)`));
+      this.opts.onError?.(
+        file,
+        new Error(
+          `a symlink to ${real ?? '(nothing)'}, outside the configured folders (${this.realDirs.join(', ')}): not read (followSymlinks: true on the source reads it)`,
+        ),
+      );
     }
     return false;
   }
@@ -329,7 +378,8 @@ export class Tailer {
     if (rows.length === 0 && recent.length === 0) return; // never read here: nothing can have been missed
     const now = await stat(file).catch(() => undefined);
     const away = rows.filter((r) => !now || r.dev !== now.dev || r.ino !== now.ino);
-    for (const r of recent) if (r.path !== file && !away.some((a) => a.id === r.id)) away.push({ ...r, dev: null, ino: null });
+    for (const r of recent)
+      if (r.path !== file && !away.some((a) => a.id === r.id)) away.push({ ...r, dev: null, ino: null });
     // Files named like it written since were rotated away unseen: while it was stopped, or while
     // it ran and two rotations came between two reads of the path (then a kill before the next
     // read left no trace of them). For a single path: any written since the very first start
@@ -337,13 +387,13 @@ export class Tailer {
     // a drain, moved the newest time past what was missed; the 180 s soak lost whole files so).
     // Known content is read from its checkpoint, so this reads nothing twice.
     const started = Date.parse(this.index.getMeta(FOLLOW_STARTED_KEY) ?? '');
-    const lastRead = single && Number.isFinite(started)
-      ? started - MTIME_SLACK_MS
-      : Math.max(...rows.map((r) => r.updated_at), ...recent.map((r) => r.updated_at));
+    const lastRead =
+      single && Number.isFinite(started)
+        ? started - MTIME_SLACK_MS
+        : Math.max(...rows.map((r) => r.updated_at), ...recent.map((r) => r.updated_at));
     if (away.length === 0 && !single) return;
     await this.findElsewhere(file, away, lastRead);
   }
-
 
   /**
    * Files in `file`'s folder (and its source's `rotatedDir`) whose name starts like its own (`access.log.1`, `access.log-2026...`,
@@ -355,15 +405,26 @@ export class Tailer {
    * read): as archives pile up, opening and decompressing each one on every rotation made the
    * search so slow that two rotations fitted in one read.
    */
-  private async findElsewhere(file: string, rows: { dev: number | null; ino: number | null; fp_len: number; fp_hash: string }[], writtenSince?: number, readNewer = true): Promise<void> {
+  private async findElsewhere(
+    file: string,
+    rows: { dev: number | null; ino: number | null; fp_len: number; fp_hash: string }[],
+    writtenSince?: number,
+    readNewer = true,
+  ): Promise<void> {
     const dir = path.dirname(file);
     const base = path.basename(file);
     const stem = base.replace(/\..*$/, '') || base;
     const rotatedDir = (this.files.get(file)?.source ?? this.sourceOf(file))?.rotatedDir;
-    const names = await readdir(dir).then((ns) => ns.map((n) => path.join(dir, n))).catch(() => [] as string[]);
+    const names = await readdir(dir)
+      .then((ns) => ns.map((n) => path.join(dir, n)))
+      .catch(() => [] as string[]);
     if (rotatedDir !== undefined) {
       const other = path.resolve(dir, rotatedDir);
-      names.push(...await readdir(other).then((ns) => ns.map((n) => path.join(other, n))).catch(() => [] as string[]));
+      names.push(
+        ...(await readdir(other)
+          .then((ns) => ns.map((n) => path.join(other, n)))
+          .catch(() => [] as string[])),
+      );
     }
     for (const p of names) {
       const name = path.basename(p);
@@ -374,21 +435,34 @@ export class Tailer {
       const recent = writtenSince === undefined || s.mtimeMs >= writtenSince;
       if (!match && recent && rows.some((r) => r.fp_hash !== '')) {
         const id = await identify(p).catch(() => undefined);
-        match = id !== undefined && rows.some((r) => r.fp_hash !== '' && id.head.length >= r.fp_len && id.headHash(r.fp_len) === r.fp_hash);
+        match =
+          id !== undefined &&
+          rows.some((r) => r.fp_hash !== '' && id.head.length >= r.fp_len && id.headHash(r.fp_len) === r.fp_hash);
       }
-      const newer = readNewer && writtenSince !== undefined && s.mtimeMs >= writtenSince && (name.startsWith(base) || name.startsWith(`${stem}-`));
+      const newer =
+        readNewer &&
+        writtenSince !== undefined &&
+        s.mtimeMs >= writtenSince &&
+        (name.startsWith(base) || name.startsWith(`${stem}-`));
       if (!match && !newer) continue;
       const existing = this.files.get(p);
-      if (existing) { // a pattern follows it anyway, or it is being drained
+      if (existing) {
+        // a pattern follows it anyway, or it is being drained
         if (newer) existing.knownOnly = false;
         this.schedule(p);
         continue;
       }
       const from = this.files.get(file);
-      this.files.set(p, followed(from?.source ?? this.sourceOf(file)!, {
-        seen: true, knownOnly: !newer, origin: from?.origin ?? file, drainUntil: Date.now() + (this.opts.drainMs ?? 60_000),
-        expect: { dev: s.dev, ino: s.ino, mtimeMs: s.mtimeMs },
-      }));
+      this.files.set(
+        p,
+        followed(from?.source ?? this.sourceOf(file)!, {
+          seen: true,
+          knownOnly: !newer,
+          origin: from?.origin ?? file,
+          drainUntil: Date.now() + (this.opts.drainMs ?? 60_000),
+          expect: { dev: s.dev, ino: s.ino, mtimeMs: s.mtimeMs },
+        }),
+      );
       this.schedule(p);
     }
   }
@@ -409,11 +483,20 @@ export class Tailer {
    */
   private async lookForMoved(f: Followed): Promise<void> {
     if (f.origin === undefined) return;
-    if (f.fileId === undefined) { await this.lookForExpected(f); return; }
+    if (f.fileId === undefined) {
+      await this.lookForExpected(f);
+      return;
+    }
     const row = this.index.fileById(f.fileId);
     // Bytes not read yet were written after its last read began: only files written since are opened.
     const since = f.readAt !== undefined ? f.readAt - MTIME_SLACK_MS : undefined;
-    if (row) await this.findElsewhere(f.origin, [{ dev: null, ino: null, fp_len: row.fp_len, fp_hash: row.fp_hash }], since, false);
+    if (row)
+      await this.findElsewhere(
+        f.origin,
+        [{ dev: null, ino: null, fp_len: row.fp_len, fp_hash: row.fp_hash }],
+        since,
+        false,
+      );
   }
 
   /**
@@ -425,6 +508,10 @@ export class Tailer {
     const e = f.expect;
     f.expect = undefined;
     if (e === undefined || f.origin === undefined) return;
-    await this.findElsewhere(f.origin, [{ dev: e.dev, ino: e.ino, fp_len: 0, fp_hash: '' }], e.mtimeMs - MTIME_SLACK_MS);
+    await this.findElsewhere(
+      f.origin,
+      [{ dev: e.dev, ino: e.ino, fp_len: 0, fp_hash: '' }],
+      e.mtimeMs - MTIME_SLACK_MS,
+    );
   }
 }

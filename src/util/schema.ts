@@ -3,8 +3,9 @@
  * any code walks them: what passes has the schema's static type, with no casts; what does not
  * is refused with the first reason ajv found, naming where in the answer it is.
  */
-import { Ajv } from 'ajv';
+
 import type { Static, TSchema } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
 
 const ajv = new Ajv({ allErrors: false, strict: false });
 

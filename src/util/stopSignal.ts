@@ -15,7 +15,11 @@ export type StopReason = 'SIGTERM' | 'SIGINT' | 'parent exited';
  * reaches node twice: from the terminal and forwarded by npm). Returns a function that removes
  * the handlers.
  */
-export function onStop(stop: (reason: StopReason) => void, env: NodeJS.ProcessEnv = process.env, pollMs = 250): () => void {
+export function onStop(
+  stop: (reason: StopReason) => void,
+  env: NodeJS.ProcessEnv = process.env,
+  pollMs = 250,
+): () => void {
   let done = false;
   const fire = (reason: StopReason) => {
     if (done) return;
@@ -30,7 +34,9 @@ export function onStop(stop: (reason: StopReason) => void, env: NodeJS.ProcessEn
   let watch: NodeJS.Timeout | undefined;
   if (env.npm_lifecycle_event !== undefined) {
     const parent = process.ppid;
-    watch = setInterval(() => { if (process.ppid !== parent) fire('parent exited'); }, pollMs);
+    watch = setInterval(() => {
+      if (process.ppid !== parent) fire('parent exited');
+    }, pollMs);
     watch.unref();
   }
   function dispose(): void {

@@ -1,7 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
-import { detectFormat, makeCaddyParser, LogRecord, ParseError } from '../../parsers/index.js';
+import { detectFormat, LogRecord, makeCaddyParser, ParseError } from '../../parsers/index.js';
 import { fixture } from '../helpers.js';
 
 const t = suite('caddy');
@@ -12,10 +12,26 @@ const rec = (o: unknown, p = parse) => {
   return r as LogRecord;
 };
 const base = {
-  level: 'info', ts: 1795352666.483769, logger: 'http.log.access.log0', msg: 'handled request',
-  request: { remote_ip: '127.0.0.1', remote_port: '50136', proto: 'HTTP/1.1', method: 'GET', host: 'claw.example.com', uri: '/ok?a=1',
-    headers: { 'User-Agent': ['curl/7.88.1'], 'X-Request-Id': ['client-abc-123'], Traceparent: ['00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'] } },
-  duration: 0.003963612, size: 344, status: 200,
+  level: 'info',
+  ts: 1795352666.483769,
+  logger: 'http.log.access.log0',
+  msg: 'handled request',
+  request: {
+    remote_ip: '127.0.0.1',
+    remote_port: '50136',
+    proto: 'HTTP/1.1',
+    method: 'GET',
+    host: 'claw.example.com',
+    uri: '/ok?a=1',
+    headers: {
+      'User-Agent': ['curl/7.88.1'],
+      'X-Request-Id': ['client-abc-123'],
+      Traceparent: ['00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'],
+    },
+  },
+  duration: 0.003963612,
+  size: 344,
+  status: 200,
   resp_headers: { 'X-Request-Id': ['1406a9e3-6680-4f10-bf45-fcb15a54c488'] },
 };
 
@@ -34,8 +50,12 @@ t('2.6 access line: end time, start from duration, IDs from response and request
 });
 
 t('2.7+/2.8+: client_ip, bytes_read, top-level uuid wins', () => {
-  const r = rec({ ...base, uuid: '0e6a7c1e-5b9e-4f51-a1a8-3f3b7c9d1e22', bytes_read: 120,
-    request: { ...base.request, client_ip: '203.0.113.9' } });
+  const r = rec({
+    ...base,
+    uuid: '0e6a7c1e-5b9e-4f51-a1a8-3f3b7c9d1e22',
+    bytes_read: 120,
+    request: { ...base.request, client_ip: '203.0.113.9' },
+  });
   assert.is(r.requestId, '0e6a7c1e-5b9e-4f51-a1a8-3f3b7c9d1e22');
   assert.is(r.bytesRead, 120);
   assert.is(r.fields?.client_ip, '203.0.113.9');
@@ -43,7 +63,10 @@ t('2.7+/2.8+: client_ip, bytes_read, top-level uuid wins', () => {
 
 t('a configured request-ID header, in any letter case', () => {
   const p = makeCaddyParser({ requestIdHeader: 'x-correlation-id' });
-  const r = rec({ ...base, resp_headers: {}, request: { ...base.request, headers: { 'X-Correlation-Id': ['corr-7'] } } }, p);
+  const r = rec(
+    { ...base, resp_headers: {}, request: { ...base.request, headers: { 'X-Correlation-Id': ['corr-7'] } } },
+    p,
+  );
   assert.is(r.requestId, 'corr-7');
 });
 
@@ -65,17 +88,40 @@ t('custom time_format and duration_format', () => {
 });
 
 t('error lines and reverse_proxy debug lines: kinds, upstream, err_id', () => {
-  const e = rec({ level: 'error', ts: 1795352666.4993033, logger: 'http.log.error.log0', msg: 'dial tcp 127.0.0.1:9999: connect: connection refused',
-    request: base.request, duration: 0.000614832, status: 502, err_id: 'z05j2ee70', err_trace: 'reverseproxy.statusError (reverseproxy.go:1272)' });
+  const e = rec({
+    level: 'error',
+    ts: 1795352666.4993033,
+    logger: 'http.log.error.log0',
+    msg: 'dial tcp 127.0.0.1:9999: connect: connection refused',
+    request: base.request,
+    duration: 0.000614832,
+    status: 502,
+    err_id: 'z05j2ee70',
+    err_trace: 'reverseproxy.statusError (reverseproxy.go:1272)',
+  });
   assert.is(e.source, 'caddy-error');
   assert.is(e.errorKind, 'upstream-refused');
   assert.is(e.errorId, 'z05j2ee70');
-  const d = rec({ level: 'debug', ts: 1795352666.49, logger: 'http.handlers.reverse_proxy', msg: 'upstream roundtrip', upstream: '127.0.0.1:18789',
-    duration: 1.0003, request: base.request, error: 'net/http: timeout awaiting response headers' });
+  const d = rec({
+    level: 'debug',
+    ts: 1795352666.49,
+    logger: 'http.handlers.reverse_proxy',
+    msg: 'upstream roundtrip',
+    upstream: '127.0.0.1:18789',
+    duration: 1.0003,
+    request: base.request,
+    error: 'net/http: timeout awaiting response headers',
+  });
   assert.is(d.source, 'caddy-proxy');
   assert.is(d.errorKind, 'upstream-header-timeout');
   assert.is(d.upstreams![0]!.addr, '127.0.0.1:18789');
-  const cut = rec({ level: 'error', ts: 1795352666.5, logger: 'http.handlers.reverse_proxy', msg: 'aborting with incomplete response', error: 'unexpected EOF' });
+  const cut = rec({
+    level: 'error',
+    ts: 1795352666.5,
+    logger: 'http.handlers.reverse_proxy',
+    msg: 'aborting with incomplete response',
+    error: 'unexpected EOF',
+  });
   assert.is(cut.errorKind, 'upstream-incomplete-response');
   const kinds: [string, string][] = [
     ['dial tcp 127.0.0.1:9: i/o timeout', 'upstream-connect-timeout'],
@@ -87,7 +133,11 @@ t('error lines and reverse_proxy debug lines: kinds, upstream, err_id', () => {
     ['dial tcp [::1]:18789: connect: connection refused', 'upstream-refused'],
   ];
   for (const [msg, kind] of kinds) {
-    assert.is(rec({ level: 'error', ts: 1795352666.5, logger: 'http.log.error', msg, status: 502 }).errorKind, kind, msg);
+    assert.is(
+      rec({ level: 'error', ts: 1795352666.5, logger: 'http.log.error', msg, status: 502 }).errorKind,
+      kind,
+      msg,
+    );
   }
 });
 
@@ -105,18 +155,31 @@ t('wrong types and non-Caddy lines are parse errors with the reason', () => {
   assert.is(reason('GET / HTTP/1.1'), 'not-json');
 });
 
-t("the runtime's own lines are records (caddy-runtime): a config load is a reload, and detection reads past them", () => {
-  const file = fixture('caddy', 'runtime-reload.log');
-  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
-  const recs = lines.map((l) => parse(l));
-  assert.ok(recs.every((r) => r instanceof LogRecord), 'every line of a real runtime log is read');
-  const runtime = recs.filter((r) => (r as LogRecord).source === 'caddy-runtime') as LogRecord[];
-  assert.ok(runtime.length >= 10);
-  assert.equal(runtime.filter((r) => r.errorKind === 'proxy-reload').map((r) => r.message), ['load complete']);
-  assert.is(runtime.find((r) => r.message === 'serving initial configuration')?.fields, undefined, 'a line with no logger is a runtime line too');
-  // The first 9 lines are admin/TLS/server lines before any request: the file is still Caddy's.
-  assert.is(detectFormat(lines.slice(0, 9))?.format, 'caddy');
-  assert.is(detectFormat(lines)?.format, 'caddy');
-});
+t(
+  "the runtime's own lines are records (caddy-runtime): a config load is a reload, and detection reads past them",
+  () => {
+    const file = fixture('caddy', 'runtime-reload.log');
+    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    const recs = lines.map((l) => parse(l));
+    assert.ok(
+      recs.every((r) => r instanceof LogRecord),
+      'every line of a real runtime log is read',
+    );
+    const runtime = recs.filter((r) => (r as LogRecord).source === 'caddy-runtime') as LogRecord[];
+    assert.ok(runtime.length >= 10);
+    assert.equal(
+      runtime.filter((r) => r.errorKind === 'proxy-reload').map((r) => r.message),
+      ['load complete'],
+    );
+    assert.is(
+      runtime.find((r) => r.message === 'serving initial configuration')?.fields,
+      undefined,
+      'a line with no logger is a runtime line too',
+    );
+    // The first 9 lines are admin/TLS/server lines before any request: the file is still Caddy's.
+    assert.is(detectFormat(lines.slice(0, 9))?.format, 'caddy');
+    assert.is(detectFormat(lines)?.format, 'caddy');
+  },
+);
 
 t.run();

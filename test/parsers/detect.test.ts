@@ -1,6 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, readdirSync } from 'node:fs';
 import { detectFormat } from '../../parsers/index.js';
 import { fixture } from '../helpers.js';
 
@@ -9,8 +9,12 @@ const lines = (...p: string[]) => readFileSync(fixture(...p), 'utf8').split('\n'
 
 t('each fixture is recognised from its first lines', () => {
   const want: Record<string, string> = {
-    'nginx/combined.log': 'nginx-combined', 'nginx/main.log': 'nginx-main', 'nginx/claw_json.log': 'nginx-claw_json',
-    'nginx/error.log': 'nginx-error', 'caddy/access.log': 'caddy', 'caddy/error.log': 'caddy',
+    'nginx/combined.log': 'nginx-combined',
+    'nginx/main.log': 'nginx-main',
+    'nginx/claw_json.log': 'nginx-claw_json',
+    'nginx/error.log': 'nginx-error',
+    'caddy/access.log': 'caddy',
+    'caddy/error.log': 'caddy',
     'openclaw/openclaw-2026-11-22.log': 'openclaw',
   };
   for (const [f, format] of Object.entries(want)) {
@@ -32,7 +36,13 @@ t('the shared real samples too, including the JSON layout without its log_format
     return;
   }
   assert.ok(files.length >= 5, 'the shared samples are there');
-  const want: Record<string, string> = { 'nginx-json.log': 'nginx-json', 'nginx-combined.log': 'nginx-combined', 'caddy-access.log': 'caddy', 'openclaw-gateway.log': 'openclaw', 'nginx-error.log': 'nginx-error' };
+  const want: Record<string, string> = {
+    'nginx-json.log': 'nginx-json',
+    'nginx-combined.log': 'nginx-combined',
+    'caddy-access.log': 'caddy',
+    'openclaw-gateway.log': 'openclaw',
+    'nginx-error.log': 'nginx-error',
+  };
   for (const f of files) {
     if (!want[f]) continue;
     assert.is(detectFormat(readFileSync(new URL(f, dir), 'utf8').split('\n'))?.format, want[f], f);

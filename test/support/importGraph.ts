@@ -9,7 +9,8 @@ import path from 'node:path';
 /** file (repo-relative, .ts) -> the repo-relative files it imports. */
 export type ImportGraph = Map<string, string[]>;
 
-const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;(])import\s*\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm;
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;(])import\s*\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm;
 
 /** The relative specifiers a source imports (comments are not stripped: keep import-like text out of them). */
 export function importsOf(source: string): string[] {
@@ -32,7 +33,9 @@ export function importGraph(repo: string, roots: string[] = ['src', 'parsers']):
   for (const root of roots) {
     for (const abs of tsFiles(path.join(repo, root))) {
       const from = path.relative(repo, abs);
-      const to = importsOf(readFileSync(abs, 'utf8')).map((spec) => path.relative(repo, path.resolve(path.dirname(abs), spec.replace(/\.js$/, '.ts'))));
+      const to = importsOf(readFileSync(abs, 'utf8')).map((spec) =>
+        path.relative(repo, path.resolve(path.dirname(abs), spec.replace(/\.js$/, '.ts'))),
+      );
       g.set(from, to);
     }
   }
@@ -80,6 +83,7 @@ export function cycles(g: ImportGraph): string[][] {
 export function arrows(g: ImportGraph, fromDir: string, toDir: string): string[] {
   const under = (f: string, d: string) => f.startsWith(d.endsWith('/') ? d : `${d}/`);
   const out: string[] = [];
-  for (const [from, tos] of g) if (under(from, fromDir)) for (const to of tos) if (under(to, toDir)) out.push(`${from} -> ${to}`);
+  for (const [from, tos] of g)
+    if (under(from, fromDir)) for (const to of tos) if (under(to, toDir)) out.push(`${from} -> ${to}`);
   return out;
 }

@@ -5,15 +5,24 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { RecordIndex } from '../../src/store/recordIndex.js';
 import { intakeFile } from '../../src/intake/intakeFile.js';
+import { RecordIndex } from '../../src/store/recordIndex.js';
 
 export const T0 = Date.UTC(2026, 10, 22, 13, 0, 0);
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function gatewayLine(ms: number, subsystem: string, message: string, fields?: Record<string, unknown>, level = 'INFO'): string {
+export function gatewayLine(
+  ms: number,
+  subsystem: string,
+  message: string,
+  fields?: Record<string, unknown>,
+  level = 'INFO',
+): string {
   const o: Record<string, unknown> = { '0': JSON.stringify({ subsystem }) };
-  if (fields) { o['1'] = fields; o['2'] = message; } else o['1'] = message;
+  if (fields) {
+    o['1'] = fields;
+    o['2'] = message;
+  } else o['1'] = message;
   o._meta = { date: iso(ms), logLevelName: level, name: JSON.stringify({ subsystem }) };
   o.time = iso(ms);
   return JSON.stringify(o);
@@ -21,7 +30,13 @@ export function gatewayLine(ms: number, subsystem: string, message: string, fiel
 
 /** An access line for the `nginx-json` format: nginx variable names (or its aliases) to values. */
 export function nginxJson(o: Record<string, string>): string {
-  return JSON.stringify({ remote_addr: '127.0.0.1', host: 'claw.example.com', request_method: 'GET', server_protocol: 'HTTP/1.1', ...o });
+  return JSON.stringify({
+    remote_addr: '127.0.0.1',
+    host: 'claw.example.com',
+    request_method: 'GET',
+    server_protocol: 'HTTP/1.1',
+    ...o,
+  });
 }
 
 /** An nginx error-log line at `ms` (UTC). */
@@ -32,13 +47,17 @@ export function nginxErrorLine(ms: number, level: string, conn: number | undefin
   return `${when} [${level}] 11#11: ${conn === undefined ? '' : `*${conn} `}${message}`;
 }
 
-export interface LogFile { lines: string[]; format: string; region?: string }
+export interface LogFile {
+  lines: string[];
+  format: string;
+  region?: string;
+}
 
 /** Writes each file into `dir` and indexes it (zone UTC) into `dir`/i.db. */
 export async function indexLines(dir: string, files: Record<string, LogFile>): Promise<RecordIndex> {
   const idx = new RecordIndex(path.join(dir, 'i.db'));
   for (const [name, f] of Object.entries(files)) {
-    writeFileSync(path.join(dir, name), f.lines.join('\n') + '\n');
+    writeFileSync(path.join(dir, name), `${f.lines.join('\n')}\n`);
     await intakeFile(idx, path.join(dir, name), { format: f.format, region: f.region, zone: 'UTC' });
   }
   return idx;

@@ -2,11 +2,11 @@
  * Real nginx for the tests: a config builder (the README's request-ID propagation and claw_json
  * logging; the variants the tests need as options) and a start that waits for the port.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BUILTIN_LOG_FORMATS } from '../../parsers/index.js';
 import { waitForPort } from '../../fixtures/lab/lab.js';
+import { BUILTIN_LOG_FORMATS } from '../../parsers/index.js';
 
 export interface NginxConfOptions {
   /** nginx's prefix: pid, temp files and (with `logPrefix`) the logs go here. */
@@ -31,7 +31,7 @@ export function nginxConf(o: NginxConfOptions): string {
   const d = o.dir;
   mkdirSync(path.join(d, 'tmp'), { recursive: true });
   const log = o.logPrefix ?? '';
-  const xff = o.forwardedFor ?? o.front ? 'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;' : '';
+  const xff = (o.forwardedFor ?? o.front) ? 'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;' : '';
   const front = o.front ? 'add_header X-Request-Id $req_id always;' : '';
   const server = o.server ?? `location / { proxy_pass http://127.0.0.1:${o.upstream ?? 9}; }`;
   return `daemon off; worker_processes 1; pid ${d}/nginx.pid; error_log ${d}/${log}error.log info; user root;

@@ -10,9 +10,14 @@ export function tempDir(prefix: string): string {
 /**
  * A fresh directory before each test of `suite` and its removal after: `dir()` is the current one.
  */
-export function tempDirEach(suite: { before: { each: (f: () => void) => void }; after: { each: (f: () => void) => void } }, prefix: string): () => string {
+export function tempDirEach(
+  suite: { before: { each: (f: () => void) => void }; after: { each: (f: () => void) => void } },
+  prefix: string,
+): () => string {
   let dir = '';
-  suite.before.each(() => { dir = tempDir(prefix); });
+  suite.before.each(() => {
+    dir = tempDir(prefix);
+  });
   suite.after.each(() => rmSync(dir, { recursive: true, force: true }));
   return () => dir;
 }

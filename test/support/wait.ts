@@ -4,7 +4,12 @@
  * Resolves when `ok()` holds (polled every `everyMs`), or fails after `ms` naming `what` it
  * waited for. `ok` may be async (an HTTP probe, a query).
  */
-export async function waitFor(what: string, ok: () => boolean | Promise<boolean>, ms = 10_000, everyMs = 20): Promise<void> {
+export async function waitFor(
+  what: string,
+  ok: () => boolean | Promise<boolean>,
+  ms = 10_000,
+  everyMs = 20,
+): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (await ok()) return;
@@ -14,7 +19,12 @@ export async function waitFor(what: string, ok: () => boolean | Promise<boolean>
 }
 
 /** `waitFor`, returning the first value `get()` gives that is not undefined. */
-export async function waitForValue<T>(what: string, get: () => T | undefined | Promise<T | undefined>, ms = 10_000, everyMs = 20): Promise<T> {
+export async function waitForValue<T>(
+  what: string,
+  get: () => T | undefined | Promise<T | undefined>,
+  ms = 10_000,
+  everyMs = 20,
+): Promise<T> {
   let found: T | undefined;
   await waitFor(what, async () => (found = await get()) !== undefined, ms, everyMs);
   if (found === undefined) throw new Error(`no value for ${what}`);
