@@ -66,6 +66,11 @@ try {
       `export const CALIBRATION: CalibrationTable = ${calibrationSource(r.calibration)};\n`,
     );
     writeFileSync(file, src);
+    // Formatted as the lint test (biome ci) expects of every source file.
+    const { createRequire } = await import('node:module');
+    const { spawnSync } = await import('node:child_process');
+    const biome = createRequire(import.meta.url).resolve('@biomejs/biome/bin/biome');
+    spawnSync(process.execPath, [biome, 'format', '--write', file], { cwd: REPO, stdio: 'ignore' });
     console.log(`\nwrote ${path.relative(REPO, file)}: rebuild (npm run build) for the confidences to follow it`);
   }
 } finally {
