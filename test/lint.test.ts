@@ -3,12 +3,13 @@
  * `npm test` as one test, so CI fails on an unformatted file or a lint error like on any other
  * failure. Fix with `npx biome check --write .` (formats and applies the safe fixes).
  */
-import { suite } from 'uvu';
-import * as assert from 'uvu/assert';
+
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 
 const t = suite('lint');
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
