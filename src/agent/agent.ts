@@ -198,7 +198,13 @@ export class Agent implements AgentView {
     this.startExport(startAfter, exportConfig);
     this.scheduleRetention();
     this.queries = new QueryPool(this.config.index, {
-      onError: (e) => this.log.warn({ err: e.message }, `${e.message}; a new query thread takes its place`),
+      onError: (e, replaced) =>
+        replaced
+          ? this.log.warn({ err: e.message }, `${e.message}; a new query thread takes its place`)
+          : this.log.error(
+              { err: e.message },
+              `${e.message}; query threads keep failing: /v1/failures, the /v1/requests window and the recent-5xx gauges answer 503 until the agent restarts`,
+            ),
     });
     this.api = buildApi(this, { token: this.token, logger: this.log });
     try {

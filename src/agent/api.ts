@@ -127,19 +127,12 @@ export function buildApi(
     return agent.metrics.registry.metrics();
   });
 
-  // While `ingest` bulk-loads this index its ID indexes are down: a lookup would scan the
-  // whole table on this thread. Say so instead; lookups work again when the load ends.
-  const bulkBusy = { error: 'a bulk load (claw-trace ingest) is building this index; lookups come back when it ends' };
   // The heavy routes run on the query threads: when they are all busy and the line is full,
   // 503 with Retry-After (the client comes back) instead of work piling up.
   app.setErrorHandler(async (e, _req, reply) => {
     if (e instanceof PoolBusyError)
       return reply.code(503).header('retry-after', String(e.retryAfterS)).send({ error: e.message });
     throw e;
-  });
-  app.addHook('preHandler', async (req, reply) => {
-    if ((req.routeOptions.url ?? '').startsWith('/v1/') && agent.index.bulkLoading())
-      return reply.code(503).header('retry-after', '10').send(bulkBusy);
   });
 
   app.get<{ Params: { id: string } }>(

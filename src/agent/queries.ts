@@ -74,8 +74,6 @@ export function runQuery(index: RecordIndex, q: Query): QueryResult {
       return { json: JSON.stringify({ from: q.args.from, to: q.args.to, requests }) };
     }
     case 'recent5xx': {
-      // No request-ID index during a bulk load: a table scan per failure. Nothing this time.
-      if (index.bulkLoading()) return { groups: [], joinTiers: {} };
       const report = failureReport(index, { ...q.args, limit: 500 });
       return {
         groups: report.groups.map((g) => ({ cause: g.cause, region: g.region, count: g.count })),

@@ -11,8 +11,11 @@ import type { Query, QueryResult } from './queries.js';
 
 export class PoolBusyError extends Error {
   override name = 'PoolBusyError';
-  constructor(readonly retryAfterS: number) {
-    super('the query threads are busy; try again shortly');
+  constructor(
+    readonly retryAfterS: number,
+    message = 'the query threads are busy; try again shortly',
+  ) {
+    super(message);
   }
 }
 
@@ -23,8 +26,13 @@ export interface QueryPoolOptions {
   queue?: number;
   /** A query that takes longer is abandoned: its thread is replaced (default 60 s). */
   timeoutMs?: number;
-  onError?: (e: Error) => void;
+  /** A thread ended (`replaced`: a new one takes its place; not: they keep dying, none is started). */
+  onError?: (e: Error, replaced: boolean) => void;
 }
+
+/** More thread deaths than this within DEATH_WINDOW_MS: the threads cannot work (say, the index cannot be opened). */
+const MAX_DEATHS = 20;
+const DEATH_WINDOW_MS = 60_000;
 
 interface Job {
   q: Query;
@@ -40,7 +48,9 @@ export class QueryPool {
   private readonly slots: Slot[] = [];
   private readonly waiting: Job[] = [];
   private next = 0;
-  private deaths = 0;
+  /** When threads died lately (not queries abandoned for their time: those are always replaced). */
+  private deaths: number[] = [];
+  private readonly timedOut = new WeakSet<Worker>();
   private stopped = false;
   private readonly threads: number;
   private readonly queue: number;
@@ -79,14 +89,18 @@ export class QueryPool {
         b.job.reject(e);
       }
       if (this.stopped) return;
-      this.opts.onError?.(e);
-      // A thread that died is replaced (a query that ran too long, a crash), but not forever: one
-      // that cannot even open the index would die again at once.
-      if (++this.deaths > 20) {
+      // A thread that died is replaced: a query that ran too long always; a crash too, unless
+      // threads keep dying (more than MAX_DEATHS in a minute: one that cannot even open the index
+      // would die again at once). Deaths long ago do not count: an agent runs for weeks.
+      const now = Date.now();
+      if (!this.timedOut.has(worker)) this.deaths = [...this.deaths.filter((t) => now - t < DEATH_WINDOW_MS), now];
+      if (this.deaths.length > MAX_DEATHS) {
+        this.opts.onError?.(e, false);
         this.slots.splice(i, 1);
         if (this.slots.length === 0) this.failAll(e);
         return;
       }
+      this.opts.onError?.(e, true);
       this.slots[i] = this.spawn();
       this.pump();
     };
@@ -105,7 +119,11 @@ export class QueryPool {
    * /metrics gauge: one at a time, so it cannot pile up).
    */
   run<T extends QueryResult>(q: Query, o: { first?: boolean } = {}): Promise<T> {
-    if (this.stopped || this.slots.length === 0) return Promise.reject(new Error('the query threads are stopped'));
+    if (this.stopped) return Promise.reject(new PoolBusyError(10, 'the agent is stopping'));
+    if (this.slots.length === 0)
+      return Promise.reject(
+        new PoolBusyError(60, "the query threads kept failing (see the agent's log); restart the agent"),
+      );
     const free = this.slots.some((s) => !s.busy);
     if (!free && !o.first && this.waiting.length >= this.queue) return Promise.reject(new PoolBusyError(1));
     return new Promise<QueryResult>((resolve, reject) => {
@@ -128,6 +146,7 @@ export class QueryPool {
       const id = ++this.next;
       const timer = setTimeout(() => {
         // Abandoned: the thread is ended (its query cannot be interrupted) and replaced.
+        this.timedOut.add(slot.worker);
         void slot.worker.terminate();
       }, this.timeoutMs);
       slot.busy = { id, job, timer };

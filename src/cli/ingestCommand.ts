@@ -90,10 +90,6 @@ export async function runIngest(
             file: terminalSafe(file, 40),
           });
         },
-        buildingIndex: () => {
-          bar?.stop();
-          if (tty) stderr.write('building the request-ID index...\n');
-        },
         exportedBy: (pid) => {
           if (!opts.json)
             stderr.write(

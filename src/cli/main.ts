@@ -299,7 +299,7 @@ withParserOptions(program.command('ingest'))
   .addOption(
     new Option(
       '--bulk <mode>',
-      'build the request-ID index once at the end instead of row by row: auto = for 64 MB or more of input that is at least as large as the index (lookups scan meanwhile)',
+      'write new pages once through a rollback journal when no other process has the index open: auto = for 64 MB or more of input that is at least as large as the index',
     )
       .choices(['auto', 'always', 'never'])
       .default('auto'),

@@ -191,8 +191,6 @@ export class ExportPipeline {
   tick(): boolean {
     const now = this.now();
     this.checkOutbox();
-    // A bulk load has the request-ID index down: assembling now would scan the table per request.
-    if (this.index.bulkLoading()) return false;
     const batches = changesAfter(this.index, this.cursor, BATCHES_PER_TICK);
     for (const b of batches) {
       for (const r of linesOfChange(this.index, b)) {

@@ -1,7 +1,7 @@
 /**
  * A backfill (`claw-trace ingest`): files read oldest first into the index with the same intake
- * as the agent; a bulk load (the ID indexes dropped and built at the end) when the input is large
- * against the index; the OTLP export of what was read, unless an agent already exports this index.
+ * as the agent; a bulk load (pages written once through a rollback journal when no other process
+ * has the index open) when the input is large against the index; the OTLP export of what was read, unless an agent already exports this index.
  * What it says while it works goes through `events`: the command decides how to show it.
  */
 import { stat } from 'node:fs/promises';
@@ -18,13 +18,14 @@ export interface BackfillOptions extends IntakeOptions {
   /** How long to wait for the outbox to drain before returning, ms. */
   exportWaitMs?: number;
   /**
-   * Bulk load: drop the request/trace-ID indexes for the load and build them at its end. `auto`
-   * (default): when the input is at least BULK_MIN_BYTES and at least as large as the index.
+   * Bulk load: write through a rollback journal (each new page once) when no other process has
+   * the index open. `auto` (default): when the input is at least BULK_MIN_BYTES and at least as
+   * large as the index.
    */
   bulk?: 'auto' | 'always' | 'never';
 }
 
-/** Below this much input, keeping the indexes up to date costs less than building them again. */
+/** Below this much input, switching the journal is not worth it. */
 export const BULK_MIN_BYTES = 64 * 1024 * 1024;
 
 export interface BackfillEvents {
@@ -32,8 +33,6 @@ export interface BackfillEvents {
   start?(totalBytes: number): void;
   /** Bytes of the input read so far, lines so far, the file being read. */
   progress?(doneBytes: number, lines: number, file: string): void;
-  /** The files are read; the ID indexes are being built (a bulk load). */
-  buildingIndex?(): void;
   /** Another process (the agent) exports this index: this backfill does not. */
   exportedBy?(pid: number): void;
   /** A warning of the export thread. */
@@ -112,7 +111,7 @@ export async function backfill(
   };
   const exportFrom = index.lastBatch();
   let bulkJournal: 'rollback' | 'wal' | undefined;
-  // Export assembles traces by request ID: during a bulk load it waits for the index.
+  // During a bulk load the export thread starts after it: its connection would keep the load in WAL.
   let exporting: ExportThread | undefined;
   if (bulk) bulkJournal = index.beginBulkLoad();
   else exporting = await startExport(exportFrom);
@@ -166,10 +165,7 @@ export async function backfill(
     await exporting?.stop().catch(() => undefined);
     throw e;
   } finally {
-    if (bulk) {
-      events.buildingIndex?.();
-      index.endBulkLoad();
-    }
+    if (bulk) index.endBulkLoad();
     index.close();
   }
   if (bulk) exporting = await startExport(exportFrom);
