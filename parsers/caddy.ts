@@ -9,6 +9,7 @@
 
 import { classifyCaddyError } from './errorKinds.js';
 import { compileTable, type FieldRow, isJsonObject, read, readJsonLine, row } from './jsonLine.js';
+import { TRACEPARENT } from './nginxVariables.js';
 import {
   checkTime,
   DEFAULT_MAX_LINE_CHARS,
@@ -30,8 +31,6 @@ export interface CaddyOptions {
   zone?: string;
   maxLineChars?: number;
 }
-
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 
 function sourceOf(logger: string): SourceKind {
   if (logger.startsWith('http.log.access')) return 'caddy-access';

@@ -154,7 +154,8 @@ export function applyRequestLine(rec: LogRecord, v: string): void {
   }
 }
 
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+/** A W3C traceparent header: version-traceid-spanid-flags. */
+export const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 
 /** Variables a config may use for the ID it propagates (the `map $http_x_request_id $req_id` idiom). */
 export const PROPAGATED_ID_VARIABLES = ['req_id', 'reqid', 'request_id_out', 'x_request_id', 'correlation_id'];

@@ -29,6 +29,7 @@ import { freePort } from '../fixtures/lab/upstreams.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { Tailer, type TailerOptions } from '../src/tail/tailer.js';
 import { combinedLine, lineNumberOf } from './helpers.js';
+import { waitFor } from './support/wait.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
 const t = suite('tail');
@@ -52,14 +53,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const stored = () =>
   (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, k) => a + k);
-
-async function waitFor(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) assert.unreachable(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 async function follow(opts: Partial<TailerOptions> & { sources: TailerOptions['sources'] }): Promise<Tailer> {
   const errors: string[] = [];

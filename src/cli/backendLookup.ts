@@ -10,9 +10,9 @@ import type { Trace } from '../correlate/trace.js';
 import { traceIdFor } from '../correlate/trace.js';
 import type { Diagnosis } from '../diagnose/diagnose.js';
 import { boundedJson } from '../util/schema.js';
+import { MAX_ANSWER_BYTES } from './remoteLookup.js';
 
 /** A trace of thousands of spans is a few MB: more is refused. */
-const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 export async function fetchFromBackend(
   url: string,

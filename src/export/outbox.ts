@@ -14,7 +14,7 @@ import { type Resource, resourceFromAttributes } from '@opentelemetry/resources'
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { createPrivate, processAlive } from '../store/recordIndex.js';
 import Database from '../store/sqlite.js';
-import { VERSION } from '../util/version.js';
+import { SCOPE } from './spans.js';
 
 /** A span as stored: the ReadableSpan fields the OTLP serializers read, in plain JSON. */
 interface StoredSpan {
@@ -34,8 +34,6 @@ interface StoredTrace {
   r: Attributes[];
   s: StoredSpan[];
 }
-
-const SCOPE = { name: 'claw-trace', version: VERSION };
 
 /** One trace's spans as the outbox stores them. */
 export function packSpans(traceId: string, spans: ReadableSpan[]): string {

@@ -43,7 +43,8 @@ export interface HostResource {
   attributes?: Attributes;
 }
 
-const SCOPE = { name: 'claw-trace', version: VERSION };
+/** The instrumentation scope of every span claw-trace makes. */
+export const SCOPE = { name: 'claw-trace', version: VERSION };
 const KIND: Record<Span['kind'], SpanKind> = {
   SERVER: SpanKind.SERVER,
   CLIENT: SpanKind.CLIENT,
