@@ -1,5 +1,5 @@
 /**
- * The one normalized record every parser produces (see ../shared/DESIGN.md, "The record").
+ * The one normalized record every parser produces (the design's "record": what every source says of a request, one shape).
  *
  * Times are epoch milliseconds UTC. Access logs write the end of a request; `start` is derived
  * from the duration. Optional fields are `undefined` when the log did not carry them: a parser
