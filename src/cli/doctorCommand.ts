@@ -106,8 +106,9 @@ export function renderFindings(
           `  seen   ${seen.count} request${seen.count === 1 ? '' : 's'} failed as ${cause} in the last hour (e.g. claw-trace ${terminalSafe(seen.example, 80)})`,
         );
     }
-    lines.push(`  why    ${f.why}`);
-    lines.push('  fix', ...f.fix.split('\n').map((l) => `    ${l}`));
+    // Escaped too: a fix quotes the config (names, ports, addresses), which is not ours.
+    lines.push(`  why    ${terminalSafe(f.why, 2000)}`);
+    lines.push('  fix', ...f.fix.split('\n').map((l) => `    ${terminalSafe(l.replace(/\t/g, '  '), 1000)}`));
   }
   const explained = new Set(findings.flatMap((f) => CAUSE_OF_CHECK[f.id] ?? []));
   const others = recent.filter((r) => !explained.has(r.cause));
