@@ -5,7 +5,7 @@
  * Every check must end within its time limit with a note that says why, and exit 1.
  */
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { makeCert } from '../fixtures/corpus/stack.js';
 import { CLI } from './support/agent.js';
 import { assertTools, testNeeding } from './toolCheck.js';
 
@@ -114,30 +115,7 @@ needs.run(
         res.on('close', () => clearInterval(timer));
       }),
     );
-    const key = path.join(dir, 'key.pem');
-    const cert = path.join(dir, 'cert.pem');
-    const made = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '2',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
-    assert.is(made.status, 0, 'openssl makes a certificate');
+    const { key, cert } = makeCert(dir, '127.0.0.1');
     const tls = await listen(
       https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => {
         res.writeHead(200, { 'content-type': 'application/json' });

@@ -161,20 +161,7 @@ export async function intakeFile(index: RecordIndex, file: string, opts: IntakeO
   const fh = await open(file, 'r');
   try {
     const id = await identifyHandle(fh);
-    if (id.head.length === 0)
-      return {
-        file,
-        format: 'unknown',
-        lines: 0,
-        records: 0,
-        errors: {},
-        bytes: 0,
-        offset: 0,
-        dev: id.dev,
-        ino: id.ino,
-        size: id.size,
-        skipped: 'empty',
-      };
+    if (id.head.length === 0) return { ...nothingRead(file, id), skipped: 'empty' };
     const keys = [id.gzip || id.dev === null ? `h:${id.headHash(id.head.length)}` : `i:${id.dev}:${id.ino}`];
     const unlock = await lock(index, keys);
     try {
@@ -187,14 +174,9 @@ export async function intakeFile(index: RecordIndex, file: string, opts: IntakeO
   }
 }
 
-async function intakeOpen(
-  index: RecordIndex,
-  file: string,
-  fh: FileHandle,
-  id: FileIdentity,
-  opts: IntakeOptions,
-): Promise<IntakeResult> {
-  const result: IntakeResult = {
+/** The result of a file before any line of it is read. */
+function nothingRead(file: string, id: FileIdentity): IntakeResult {
+  return {
     file,
     format: 'unknown',
     lines: 0,
@@ -206,6 +188,16 @@ async function intakeOpen(
     ino: id.ino,
     size: id.size,
   };
+}
+
+async function intakeOpen(
+  index: RecordIndex,
+  file: string,
+  fh: FileHandle,
+  id: FileIdentity,
+  opts: IntakeOptions,
+): Promise<IntakeResult> {
+  const result = nothingRead(file, id);
   await opts.afterIdentify?.();
   const headLen = id.head.length;
 
