@@ -24,7 +24,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { IngestSummary } from '../src/intake/backfill.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
-import { RecordIndex } from '../src/store/recordIndex.js';
+import { RecordIndex, storedLines } from '../src/store/recordIndex.js';
 import { combinedLine, fixture, lineNumberOf, prng } from './helpers.js';
 import { CLI } from './support/agent.js';
 import { assertTools, testNeeding } from './toolCheck.js';
@@ -41,7 +41,9 @@ const lines = (from: number, to: number) =>
 
 /** The request numbers in the index, sorted; each must appear once. */
 function stored(idx: RecordIndex): number[] {
-  return (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
+  return storedLines(idx.db)
+    .map(lineNumberOf)
+    .sort((a, b) => a - b);
 }
 /** Bytes 18-19 of an SQLite file: 2, 2 in WAL mode, 1, 1 with a rollback journal. */
 function walModeOnDisk(db: string): boolean {
@@ -108,9 +110,9 @@ t(
     assert.is(f.lines_cut, 1);
     assert.is(f.line_no, 202);
     assert.ok(
-      (idx.db.prepare(`SELECT raw FROM records WHERE raw LIKE '%/r/100%'`).pluck().get() as string).includes(
-        '/r/100\uFFFD',
-      ),
+      storedLines(idx.db)
+        .find((l) => l.includes('/r/100'))
+        ?.includes('/r/100\uFFFD'),
       'kept, the bad byte as U+FFFD',
     );
     const samples = idx.db.prepare('SELECT reason, line_no FROM parse_error_samples ORDER BY line_no').all();
@@ -317,16 +319,19 @@ t(
     writeFileSync(gz, gzipSync(`${out.slice(0, 40_000).join('\n')}\n`));
     const dump = (db: string) => {
       const idx = new RecordIndex(db);
-      const rows = idx.db
-        .prepare(`SELECT id, line_no, time, source, request_id, status, raw FROM records ORDER BY id`)
-        .all();
+      const lines = storedLines(idx.db);
+      const rows = (
+        idx.db.prepare(`SELECT id, line_no, time, source, request_id, status FROM records ORDER BY id`).all() as {
+          request_id: string | null;
+        }[]
+      ).map((r, i) => ({ ...r, raw: lines[i]! }));
       const errs = idx.db.prepare(`SELECT reason, count FROM parse_errors ORDER BY reason`).all();
       const files = idx.files().map((f) => [f.path, f.offset, f.line_no]);
-      const probe = (rows[5000] as { request_id: string }).request_id;
+      const probe = rows[5000]!.request_id as string;
       const found = idx
         .byRequestId(probe)
         .map((r) => r.raw)
-        .filter((raw) => raw === (rows[5000] as { raw: string }).raw);
+        .filter((raw) => raw === rows[5000]!.raw);
       idx.close();
       return { rows, errs, files, found };
     };

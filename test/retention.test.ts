@@ -39,6 +39,18 @@ t('by age: older records go in chunks, newer stay, the checkpoint stays (nothing
   assert.is(idx.counts().records, 401);
   assert.is(idx.db.prepare('SELECT min(time) FROM records').pluck().get(), t0 + 599 * 60_000);
   assert.is((await intakeFile(idx, log)).records, 0, 'not read again');
+  // The blocks of deleted lines went; every line left still reads from its block.
+  assert.is(
+    idx.db.prepare('SELECT count(*) FROM blocks WHERE max_time < (SELECT min(time) FROM records)').pluck().get(),
+    0,
+  );
+  assert.ok((idx.db.prepare('SELECT count(*) FROM blocks').pluck().get() as number) < 1000 / 64);
+  const left = idx.search({ from: 0, to: Number.MAX_SAFE_INTEGER, limit: 1000 });
+  assert.is(left.length, 401);
+  assert.ok(
+    left.every((r) => r.raw.includes(`"req_id":"id-${r.line_no - 1}"`)),
+    'each line from its block',
+  );
   idx.close();
 });
 

@@ -24,7 +24,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stopProcess } from '../fixtures/lab/lab.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
-import { RecordIndex } from '../src/store/recordIndex.js';
+import { RecordIndex, storedLines } from '../src/store/recordIndex.js';
 import Database from '../src/store/sqlite.js';
 import { Tailer } from '../src/tail/tailer.js';
 import { combinedLine, lineNumberOf } from './helpers.js';
@@ -56,7 +56,7 @@ function look(db: string): { stored: number[]; gaps: number } {
   const d = new Database(db, { readonly: true, fileMustExist: true });
   try {
     d.pragma('busy_timeout = 5000');
-    const stored = (d.prepare('SELECT raw FROM records').pluck().all() as string[])
+    const stored = storedLines(d)
       .map(lineNumberOf)
       .sort((a, b) => a - b);
     const gaps = d.prepare('SELECT coalesce(sum(gaps), 0) FROM files').pluck().get() as number;
@@ -216,7 +216,9 @@ t("a rename between identifying a file and reading it: the bytes read are the id
     });
     assert.is(r.records, 10);
     const stored = () =>
-      (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
+      storedLines(idx.db)
+        .map(lineNumberOf)
+        .sort((a, b) => a - b);
     assert.equal(stored(), range(0, 20), "the old file's lines 10-19, none of the new file's");
     // The new file is read as itself from its start; the old one (now .1) has nothing new.
     const next = await intakeFile(idx, log);
@@ -263,7 +265,7 @@ t('a followed file renamed between identify and read, repeatedly (tailer hook): 
     }
     await sleep(300);
     await tailer.settle();
-    const stored = (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[])
+    const stored = storedLines(idx.db)
       .map(lineNumberOf)
       .sort((a, b) => a - b);
     assert.equal(stored, range(0, n));
@@ -321,7 +323,7 @@ t('two rotations during one read of a single path: the file that held the name i
     );
     await sleep(300);
     await tailer.settle();
-    const stored = (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[])
+    const stored = storedLines(idx.db)
       .map(lineNumberOf)
       .sort((a, b) => a - b);
     assert.equal(stored, range(0, n), 'W, X and Y, every line once');
@@ -380,7 +382,7 @@ t('a restart of a single path reads a file that held the name unseen, even if th
   await run(async (idx) => {
     await waitFor(`${n} lines`, () => count(idx) >= n, 5000);
     await sleep(200);
-    const stored = (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[])
+    const stored = storedLines(idx.db)
       .map(lineNumberOf)
       .sort((a, b) => a - b);
     assert.equal(stored, range(0, n), 'W, X and Y, every line once');
@@ -429,12 +431,12 @@ withLogrotate.run(
       rotate(); // and again, compressing the first one there
       write(50);
       await waitFor(`${n} lines`, () => count(idx) >= n, 5000).catch((e: Error) => {
-        const got = new Set((idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf));
+        const got = new Set(storedLines(idx.db).map(lineNumberOf));
         const missing = range(0, n).filter((k) => !got.has(k));
         throw new Error(`${e.message}; missing ${missing[0]}..${missing[missing.length - 1]} (${missing.length})`);
       });
       await sleep(300);
-      const stored = (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[])
+      const stored = storedLines(idx.db)
         .map(lineNumberOf)
         .sort((a, b) => a - b);
       assert.equal(stored, range(0, n), 'every line once');

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stopProcess } from '../fixtures/lab/lab.js';
+import { storedLines as linesOf } from '../src/store/recordIndex.js';
 import Database from '../src/store/sqlite.js';
 import { combinedLine, lineNumberOf, prng } from './helpers.js';
 import { type AgentProcess, startAgentProcess } from './support/agent.js';
@@ -52,7 +53,9 @@ function look(db: string): { count: number; stored: number[]; gaps: number } {
 function storedLines(db: string): number[] {
   const d = new Database(db, { readonly: true, fileMustExist: true });
   try {
-    return (d.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
+    return linesOf(d)
+      .map(lineNumberOf)
+      .sort((a, b) => a - b);
   } finally {
     d.close();
   }

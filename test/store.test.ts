@@ -193,71 +193,84 @@ const addTestFile = (idx: RecordIndex) =>
     options: {},
   });
 
-t('an index of schema 3 is migrated to 4: its request and trace IDs become one run, found as before', () => {
-  const file = path.join(dir, 'v3.db');
-  const db = new Database(file);
-  db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
-  for (const m of MIGRATIONS.slice(0, 3)) db.exec(m);
-  db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', '3')`).run();
-  db.prepare(
-    `INSERT INTO files (id, path, fp_len, fp_hash, format, updated_at) VALUES (1, '/var/log/nginx/access.log', 0, 'x', 'nginx-combined', 0)`,
-  ).run();
-  const ins = db.prepare(
-    `INSERT INTO records (id, line_no, time, source, request_id, trace_id, status, raw) VALUES (?, ?, ?, 'nginx-access', ?, ?, 200, ?)`,
-  );
-  for (let i = 0; i < 1000; i++)
-    ins.run(
-      (1n << 40n) | BigInt(i * 100),
-      i + 1,
-      1_790_000_000_000 + i,
-      i % 10 === 9 ? null : `old-${i}`,
-      i % 3 === 0 ? `t-${i}` : null,
-      `raw ${i}`,
+t(
+  'an index of schema 3 is migrated to 4 and 5: its IDs become one run, its lines stay inline, new lines go in blocks',
+  () => {
+    const file = path.join(dir, 'v3.db');
+    const db = new Database(file);
+    db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    for (const m of MIGRATIONS.slice(0, 3)) db.exec(m);
+    db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', '3')`).run();
+    db.prepare(
+      `INSERT INTO files (id, path, fp_len, fp_hash, format, updated_at) VALUES (1, '/var/log/nginx/access.log', 0, 'x', 'nginx-combined', 0)`,
+    ).run();
+    const ins = db.prepare(
+      `INSERT INTO records (id, line_no, time, source, request_id, trace_id, status, raw) VALUES (?, ?, ?, 'nginx-access', ?, ?, 200, ?)`,
     );
-  db.close();
-  const idx = new RecordIndex(file);
-  assert.is(
-    idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(),
-    String(SCHEMA_VERSION),
-  );
-  const indexes = idx.db
-    .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('records_request', 'records_trace')`)
-    .pluck()
-    .all();
-  assert.equal(indexes, [], 'the random-keyed B-tree indexes are gone');
-  assert.equal(idx.db.prepare(`SELECT run, entries FROM id_runs`).all(), [{ run: 1, entries: 900 + 334 }]);
-  assert.equal(
-    idx.byRequestId('old-42').map((r) => r.raw),
-    ['raw 42'],
-  );
-  assert.equal(idx.byRequestId('old-49'), [], 'a line without an ID');
-  assert.equal(
-    idx.byTraceId('t-42').map((r) => r.raw),
-    ['raw 42'],
-  );
-  assert.equal(idx.requestIdsWithPrefix('old-10', 3), ['old-10', 'old-100', 'old-101']);
-  assert.ok(idx.hasRequestId('old-0'));
-  // New lines go on in runs of their own.
-  commitLines(idx, addTestFile(idx).id, 0, 10, 'new-');
-  assert.equal(
-    idx.byRequestId('new-3').map((r) => r.raw),
-    ['line 3 new-3'],
-  );
-  assert.equal(
-    idx.byRequestId('old-3').map((r) => r.raw),
-    ['raw 3'],
-  );
-  idx.close();
-});
+    for (let i = 0; i < 1000; i++)
+      ins.run(
+        (1n << 40n) | BigInt(i * 100),
+        i + 1,
+        1_790_000_000_000 + i,
+        i % 10 === 9 ? null : `old-${i}`,
+        i % 3 === 0 ? `t-${i}` : null,
+        `raw ${i}`,
+      );
+    db.close();
+    const idx = new RecordIndex(file);
+    assert.is(
+      idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(),
+      String(SCHEMA_VERSION),
+    );
+    const indexes = idx.db
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('records_request', 'records_trace')`)
+      .pluck()
+      .all();
+    assert.equal(indexes, [], 'the random-keyed B-tree indexes are gone');
+    assert.equal(idx.db.prepare(`SELECT run, entries FROM id_runs`).all(), [{ run: 1, entries: 900 + 334 }]);
+    assert.equal(
+      idx.byRequestId('old-42').map((r) => r.raw),
+      ['raw 42'],
+    );
+    assert.equal(idx.byRequestId('old-49'), [], 'a line without an ID');
+    assert.equal(
+      idx.byTraceId('t-42').map((r) => r.raw),
+      ['raw 42'],
+    );
+    assert.equal(idx.requestIdsWithPrefix('old-10', 3), ['old-10', 'old-100', 'old-101']);
+    assert.ok(idx.hasRequestId('old-0'));
+    // New lines go on in runs of their own.
+    commitLines(idx, addTestFile(idx).id, 0, 10, 'new-');
+    assert.equal(
+      idx.byRequestId('new-3').map((r) => r.raw),
+      ['line 3 new-3'],
+    );
+    assert.is(
+      idx.db.prepare(`SELECT count(*) FROM records WHERE raw = ''`).pluck().get(),
+      10,
+      'new lines are in blocks',
+    );
+    assert.is(idx.db.prepare(`SELECT count(*) FROM blocks`).pluck().get(), 1);
+    assert.equal(
+      idx.byRequestId('old-3').map((r) => r.raw),
+      ['raw 3'],
+    );
+    idx.close();
+  },
+);
 
-t('ID runs: merge policy (pure): 8 runs of a size class make one of the next; runs at the cap stay', () => {
+t('ID runs: merge policy (pure): FANOUT runs of a size class make one of the next; runs at the cap stay', () => {
   assert.is(sizeClass(1), 0);
   assert.is(sizeClass(500), 0);
-  assert.is(sizeClass(4000), 1);
-  assert.is(sizeClass(32_000), 2);
+  assert.is(sizeClass(6000), 0);
+  assert.is(sizeClass(8000), 1);
+  assert.is(sizeClass(120_000), 2);
   const runs = (sizes: number[]) => sizes.map((entries, k) => ({ run: k + 1, entries }));
-  assert.is(pickMerge(runs([500, 500, 500, 500, 500, 500, 500])), undefined);
-  assert.equal(pickMerge(runs([4000, 500, 500, 500, 500, 500, 500, 500, 500])), [2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.is(pickMerge(runs(Array(FANOUT - 1).fill(500))), undefined);
+  assert.equal(
+    pickMerge(runs([8000, ...Array(FANOUT).fill(500)])),
+    Array.from({ length: FANOUT }, (_, k) => k + 2),
+  );
   assert.is(pickMerge(runs(Array(FANOUT).fill(RUN_CAP))), undefined);
 });
 

@@ -26,7 +26,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
 import { freePort } from '../fixtures/lab/upstreams.js';
-import { RecordIndex } from '../src/store/recordIndex.js';
+import { RecordIndex, storedLines } from '../src/store/recordIndex.js';
 import { Tailer, type TailerOptions } from '../src/tail/tailer.js';
 import { combinedLine, lineNumberOf } from './helpers.js';
 import { waitFor } from './support/wait.js';
@@ -51,7 +51,9 @@ const lines = (from: number, to: number) =>
   `${Array.from({ length: to - from }, (_, k) => combinedLine(from + k)).join('\n')}\n`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const stored = () =>
-  (idx.db.prepare('SELECT raw FROM records').pluck().all() as string[]).map(lineNumberOf).sort((a, b) => a - b);
+  storedLines(idx.db)
+    .map(lineNumberOf)
+    .sort((a, b) => a - b);
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, k) => a + k);
 
 async function follow(opts: Partial<TailerOptions> & { sources: TailerOptions['sources'] }): Promise<Tailer> {

@@ -50,7 +50,7 @@ export interface FailuresReport {
  * every request that asked for an upgrade (one not forwarded can be answered 200),
  * and nginx lines whose connection has an error line in the window (a 200 whose body was cut).
  */
-function candidates(index: RecordIndex, o: FailuresWindow): { requestId: string | null; raw: string }[] {
+function candidates(index: RecordIndex, o: FailuresWindow): { requestId: string | null }[] {
   return failureCandidates(index, o);
 }
 

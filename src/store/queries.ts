@@ -63,7 +63,7 @@ export function forgetChangesUpTo(index: RecordIndex, seq: number): void {
 export function failureCandidates(
   index: RecordIndex,
   o: { from: number; to: number; region?: string },
-): { requestId: string | null; raw: string }[] {
+): { requestId: string | null }[] {
   const where = [
     `source IN ${ACCESS}`,
     'time >= ?',
@@ -77,8 +77,8 @@ export function failureCandidates(
     args.push(o.region);
   }
   return index
-    .prepared(`SELECT request_id AS requestId, raw FROM records WHERE ${where.join(' AND ')} ORDER BY time DESC`)
-    .all(...args) as { requestId: string | null; raw: string }[];
+    .prepared(`SELECT request_id AS requestId FROM records WHERE ${where.join(' AND ')} ORDER BY time DESC`)
+    .all(...args) as { requestId: string | null }[];
 }
 
 /** Access lines of a window by region ('-': none). */

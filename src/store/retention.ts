@@ -51,6 +51,12 @@ export async function applyRetention(
     result.longestPauseMs = Math.max(result.longestPauseMs, Number(process.hrtime.bigint() - t) / 1e6);
     return n;
   };
+  // The blocks whose lines are all deleted, and the ID runs that only point at deleted records
+  // (whole; merges pending move on).
+  const reclaim = async () => {
+    while (timed(() => index.reclaimBlocks(chunk / 16)) > 0) await yieldToLoop();
+    while (timed(() => index.reclaimIds(chunk * 4)) > 0) await yieldToLoop();
+  };
   if (policy.maxAgeMs !== undefined) {
     const cutoff = now - policy.maxAgeMs;
     for (;;) {
@@ -66,11 +72,12 @@ export async function applyRetention(
       const n = timed(() => deleteOldest.run(chunk).changes);
       result.deleted += n;
       if (n === 0) break;
+      // The size counts the lines' blocks and the ID runs: what only served deleted lines goes before it is measured again.
+      await reclaim();
       await yieldToLoop();
     }
   }
-  // The ID runs that only point at deleted records go whole (and merges pending move on).
-  while (timed(() => index.reclaimIds(chunk * 4)) > 0) await yieldToLoop();
+  await reclaim();
   // The export's change log: a day back is plenty (the exporter deletes what it has handled).
   timed(() => db.prepare(`DELETE FROM batches WHERE committed_at < ?`).run(now - CHANGE_LOG_MS).changes);
   // Give the freed pages back to the file system, a bounded number at a time.

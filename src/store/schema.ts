@@ -3,9 +3,9 @@
  * `meta.schema_version`; opening runs the missing ones in one transaction, and refuses a
  * database from a newer claw-trace or one that is not claw-trace's.
  *
- * Records keep the raw line and the columns lookups use; the full LogRecord is derived again by
- * the (pure) parser from the raw line with the file's stored format and options, so the index
- * holds no second copy that could disagree with the line.
+ * Records keep the columns lookups use and (since schema 5) their raw line in a compressed block;
+ * the full LogRecord is derived again by the (pure) parser from the raw line with the file's
+ * stored format and options, so the index holds no second copy that could disagree with the line.
  */
 export const MIGRATIONS: readonly string[] = [
   // 1: files and their checkpoints, records, bounded parse-error samples, traces and diagnoses.
@@ -136,6 +136,17 @@ export const MIGRATIONS: readonly string[] = [
     SELECT 1, 1, trace_id, id FROM records WHERE trace_id IS NOT NULL ORDER BY trace_id, id;
   DROP INDEX IF EXISTS records_request;
   DROP INDEX IF EXISTS records_trace;
+  `,
+  // 5: raw lines in compressed blocks (see lineBlocks.ts): records written from now on keep an
+  // empty raw; those written before keep theirs inline (read as they are, gone with retention).
+  `
+  CREATE TABLE blocks (
+    first_id    INTEGER PRIMARY KEY,         -- records.id of its first line (file << 40 | offset)
+    last_id     INTEGER NOT NULL,            -- and of its last
+    max_time    INTEGER NOT NULL,            -- its newest line's log time (retention)
+    data        BLOB    NOT NULL             -- deflated lines (lineBlocks.ts)
+  );
+  CREATE INDEX blocks_time ON blocks(max_time);
   `,
 ];
 
