@@ -259,6 +259,20 @@ t(
   },
 );
 
+t('ID runs: a retired run is deleted a bounded range at a time; nothing else goes with it', () => {
+  const idx = new RecordIndex(path.join(dir, 'ranges.db'));
+  const fileId = addTestFile(idx).id;
+  for (let i = 0; i < FANOUT * 500; i += 500) commitLines(idx, fileId, i, 500, 'r-');
+  // The 16th commit started the merge of the 16 runs; small budgets finish it, then delete its sources in steps.
+  let calls = 0;
+  while (idx.reclaimIds(50) > 0) calls++;
+  assert.ok(calls > (FANOUT * 500) / 50, `deleted in steps (${calls} calls of 50)`);
+  assert.is(idx.db.prepare(`SELECT count(*) FROM id_runs`).pluck().get(), 1, 'one merged run left');
+  assert.is(idx.db.prepare(`SELECT count(*) FROM ids`).pluck().get(), FANOUT * 500 + Math.ceil((FANOUT * 500) / 7));
+  for (let i = 0; i < FANOUT * 500; i += 333) assert.is(idx.byRequestId(`r-${i}`).length, 1, `r-${i}`);
+  idx.close();
+});
+
 t('ID runs: merge policy (pure): FANOUT runs of a size class make one of the next; runs at the cap stay', () => {
   assert.is(sizeClass(1), 0);
   assert.is(sizeClass(500), 0);
@@ -337,6 +351,17 @@ t(
       again.db.prepare(`SELECT count(*) FROM id_runs WHERE state = 2`).pluck().get(),
       0,
       'no retired run left over',
+    );
+    // Retired runs went by ranges and whole: no entry of a forgotten run is left, and every run left holds all its entries.
+    assert.is(again.db.prepare(`SELECT count(*) FROM ids WHERE run NOT IN (SELECT run FROM id_runs)`).pluck().get(), 0);
+    assert.equal(
+      again.db
+        .prepare(
+          `SELECT r.run FROM id_runs r WHERE r.state = 0 AND r.entries <> (SELECT count(*) FROM ids i WHERE i.run = r.run)`,
+        )
+        .pluck()
+        .all(),
+      [],
     );
     again.close();
   },
