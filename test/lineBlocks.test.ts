@@ -49,6 +49,15 @@ t('a commit is cut into blocks of at most BLOCK_LINES lines, long lines into sma
     [...blocksOf(mk(2, 600_000))].map((b) => b.length),
     [1, 1],
   );
+  // Lines 5 GB apart (a skipped over-long line between them): offsets from a block's first line fit 32 bits.
+  const far = [
+    { id: 0n, time: 0, raw: 'a' },
+    { id: 5_000_000_000n, time: 1, raw: 'b' },
+  ];
+  assert.equal(
+    [...blocksOf(far)].map((b) => b.length),
+    [1, 1],
+  );
 });
 
 /** claw_json lines as real nginx writes them (fixtures/nginx/claw_json.log), with the fields that vary between requests random. */

@@ -20,6 +20,8 @@ import type Database from './sqlite.js';
 export const BLOCK_LINES = 64;
 /** Raw bytes per block at most (long lines: a block stays small to inflate). */
 const BLOCK_BYTES = 256 * 1024;
+/** A block's lines lie within 4 GiB of its first (offsets are u32; a skipped over-long line can be larger). */
+const MAX_SPAN = 0xffff_ffffn;
 /** Decoded blocks kept per connection (a window's rows come from a few blocks, read again and again). */
 const CACHE_BLOCKS = 32;
 
@@ -71,7 +73,10 @@ export function* blocksOf(lines: readonly BlockLine[]): Generator<BlockLine[]> {
   let block: BlockLine[] = [];
   let bytes = 0;
   for (const l of lines) {
-    if (block.length >= BLOCK_LINES || (block.length > 0 && bytes + l.raw.length > BLOCK_BYTES)) {
+    if (
+      block.length >= BLOCK_LINES ||
+      (block.length > 0 && (bytes + l.raw.length > BLOCK_BYTES || l.id - block[0]!.id > MAX_SPAN))
+    ) {
       yield block;
       block = [];
       bytes = 0;
