@@ -2,7 +2,8 @@
  * Lookup speed on a big index (issue 4's targets), run by hand: `npm run bench:lookup [-- --records N]`.
  * Builds an index of N access records (default 10M: random 32-hex request IDs, 1% failures with
  * their nginx error line) straight through the store, then times the indexed query alone, the
- * trace assembly + diagnosis in process, and `claw-trace <id>` as a whole process.
+ * trace assembly + diagnosis in process, and `claw-trace <id>` as a whole process. `--keep`
+ * leaves the index in place (its path is printed) for a profile of one lookup.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -128,5 +129,7 @@ try {
   );
   console.log(`node ${process.version}`);
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  // `--keep`: the index stays for a profile of one lookup (`claw-trace --db <it> <id>`).
+  if (process.argv.includes('--keep')) console.log(`index kept: ${db}`);
+  else rmSync(dir, { recursive: true, force: true });
 }

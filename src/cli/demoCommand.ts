@@ -14,8 +14,8 @@ import { failureReport } from '../diagnose/failureReport.js';
 import { intakeFile } from '../intake/intakeFile.js';
 import { RecordIndex } from '../store/recordIndex.js';
 import { printFailures } from './failuresCommand.js';
-import { renderTrace } from './lookupCommand.js';
 import { cutMiddle } from './terminalWidth.js';
+import { renderTrace } from './traceText.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures');
 

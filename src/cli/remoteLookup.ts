@@ -3,7 +3,7 @@
  * in parallel (with a timeout) and says which agents did not answer (the merge of their answers:
  * src/correlate/merge.ts). The token comes from $CLAW_TRACE_TOKEN.
  */
-import { type TraceJson, TraceJsonSchema } from '../correlate/traceJson.js';
+import { type TraceJson, TraceJsonSchema } from '../correlate/traceSchema.js';
 import { boundedJson, checker } from '../util/schema.js';
 
 const checkTrace = checker(TraceJsonSchema);

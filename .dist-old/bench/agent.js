@@ -1,0 +1,93 @@
+/**
+ * The agent's steady state and API (issue 6's targets). Run by hand: `npm run bench:agent [-- --seconds 30]`.
+ *
+ * 1. `claw-trace agent` as a process follows a claw_json file written at 5,000 lines/s; its RSS
+ *    and CPU are read from /proc every second (Linux), after a 5 s warm-up.
+ * 2. Then 50 concurrent clients (autocannon) look up random request IDs of that file through
+ *    `GET /v1/requests/:id` for 10 s; latency percentiles.
+ */
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
+import { freePort } from '../fixtures/lab/upstreams.js';
+import { cliArgs, NODE_FLAGS } from './cli.js';
+import { clawJson } from './lines.js';
+const arg = (name, dflt) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const SECONDS = arg('seconds', 30);
+/** `--api 0`: the steady state only (a CPU profile of intake: BENCH_NODE_ARGS="--cpu-prof"). */
+class SkipApi extends Error {
+}
+const RATE = Number(process.env.BENCH_RATE ?? 5000);
+const dir = mkdtempSync(path.join(tmpdir(), 'claw-bench-agent-'));
+const TICK = 100; // USER_HZ: clock ticks per second in /proc/<pid>/stat on Linux
+function sample(pid) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return { cpuTicks: Number(f[11]) + Number(f[12]), rssMB: Number(rss) / 1024 };
+}
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const file = path.join(dir, 'access.log');
+writeFileSync(file, '');
+writeFileSync(path.join(dir, 'agent.yaml'), `region: bench\nindex: ${dir}/index.db\nsources:\n  - path: ${file}\n    format: nginx-claw_json\nlog: { level: warn }\n`);
+const port = await freePort();
+const agent = spawn(process.execPath, cliArgs('agent', '-c', path.join(dir, 'agent.yaml'), '--port', String(port)), {
+    stdio: ['ignore', 'ignore', 'inherit'],
+});
+try {
+    await waitForPort(port, agent, 'agent');
+    let seq = 0;
+    const started = Date.now();
+    const writer = setInterval(() => {
+        const due = Math.floor(((Date.now() - started) / 1000) * RATE);
+        const batch = [];
+        for (; seq < due; seq++)
+            batch.push(clawJson(seq));
+        if (batch.length)
+            appendFileSync(file, `${batch.join('\n')}\n`);
+    }, 10);
+    await new Promise((r) => setTimeout(r, 5000));
+    const first = sample(agent.pid);
+    const t0 = Date.now();
+    let maxRss = first.rssMB;
+    while (Date.now() - t0 < SECONDS * 1000) {
+        await new Promise((r) => setTimeout(r, 1000));
+        maxRss = Math.max(maxRss, sample(agent.pid).rssMB);
+    }
+    const last = sample(agent.pid);
+    const m = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const g = (name) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(m)?.[1] ?? NaN) / 1048576;
+    console.log(`  at the end: heap used ${g('claw_trace_nodejs_heap_size_used_bytes').toFixed(0)} MB of ${g('claw_trace_nodejs_heap_size_total_bytes').toFixed(0)} MB, external ${g('claw_trace_nodejs_external_memory_bytes').toFixed(0)} MB`);
+    const cpu = (last.cpuTicks - first.cpuTicks) / TICK / ((Date.now() - t0) / 1000);
+    clearInterval(writer);
+    console.log(`agent at ${fmt(RATE)} lines/s (claw_json) for ${SECONDS} s after a 5 s warm-up, ${fmt(seq)} lines written (node ${[...NODE_FLAGS, process.env.BENCH_NODE_ARGS ?? ''].join(' ').trim()})`);
+    console.log(`  RSS max ${maxRss.toFixed(0)} MB (target <= 150 MB: ${maxRss <= 150 ? 'ok' : 'MISSED'}), CPU ${(cpu * 100).toFixed(1)}% of one core (target <= 25%: ${cpu <= 0.25 ? 'ok' : 'MISSED'})`);
+    if (arg('api', 1) === 0)
+        throw new SkipApi();
+    const ids = Array.from({ length: 1000 }, (_, i) => JSON.parse(clawJson(Math.floor((i / 1000) * seq))).req_id);
+    let k = 0;
+    const result = await autocannon({
+        url: `http://127.0.0.1:${port}`,
+        connections: 50,
+        duration: 10,
+        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/requests/${ids[k++ % ids.length]}` }) }],
+    });
+    const l = result.latency;
+    console.log(`API lookup, 50 concurrent clients for 10 s: ${fmt(result.requests.average)} req/s, p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms (target p99 <= 10 ms: ${l.p99 <= 10 ? 'ok' : 'MISSED'}); ${result.non2xx} non-2xx, ${result.errors} errors`);
+}
+catch (e) {
+    if (!(e instanceof SkipApi))
+        throw e;
+}
+finally {
+    await stopProcess(agent, 'SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+}
+console.log(`node ${process.version}`);
+//# sourceMappingURL=agent.js.map

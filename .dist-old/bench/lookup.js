@@ -1,0 +1,128 @@
+/**
+ * Lookup speed on a big index (issue 4's targets), run by hand: `npm run bench:lookup [-- --records N]`.
+ * Builds an index of N access records (default 10M: random 32-hex request IDs, 1% failures with
+ * their nginx error line) straight through the store, then times the indexed query alone, the
+ * trace assembly + diagnosis in process, and `claw-trace <id>` as a whole process.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { LogRecord } from '../parsers/index.js';
+import { assembleTrace } from '../src/correlate/assemble.js';
+import { diagnose } from '../src/diagnose/diagnose.js';
+import { RecordIndex } from '../src/store/recordIndex.js';
+import { cliArgs } from './cli.js';
+const arg = (name, dflt) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const N = arg('records', 10_000_000);
+const dir = mkdtempSync(path.join(tmpdir(), 'claw-lookup-bench-'));
+const db = path.join(dir, 'index.db');
+const T0 = Date.UTC(2026, 10, 22);
+const idOf = (i) => ((i * 2654435761) >>> 0).toString(16).padStart(8, '0') +
+    ((i * 40503) >>> 0).toString(16).padStart(8, '0') +
+    'c1a3'.repeat(4);
+const p2 = (n) => String(n).padStart(2, '0');
+const q = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+try {
+    const started = Date.now();
+    const index = new RecordIndex(db);
+    const access = index.addFile({
+        path: '/var/log/nginx/access.json',
+        dev: 1,
+        ino: 1,
+        fpLen: 1,
+        fpHash: 'a',
+        format: 'nginx-json',
+        region: 'us-east',
+        options: {},
+    });
+    const errors = index.addFile({
+        path: '/var/log/nginx/error.log',
+        dev: 1,
+        ino: 2,
+        fpLen: 1,
+        fpHash: 'b',
+        format: 'nginx-error',
+        region: 'us-east',
+        options: { zone: 'UTC' },
+    });
+    let offset = 0;
+    let eoff = 0;
+    for (let i = 0; i < N;) {
+        const lines = [];
+        const errs = [];
+        for (const end = Math.min(N, i + 5000); i < end; i++) {
+            const t = T0 + i * 2; // 500 requests a second
+            const failed = i % 100 === 0;
+            const raw = JSON.stringify({
+                msec: (t / 1000).toFixed(3),
+                request_time: '0.012',
+                req_id: idOf(i),
+                connection: String(i),
+                request: `GET /v1/chat/${i % 977} HTTP/1.1`,
+                status: failed ? '502' : '200',
+                upstream: '127.0.0.1:18789',
+                upstream_status: failed ? '502' : '200',
+                upstream_response_time: failed ? '0.000' : '0.012',
+            });
+            const r = new LogRecord('nginx-access', t);
+            Object.assign(r, { requestId: idOf(i), connection: i, status: failed ? 502 : 200, offset, lineNo: i + 1 });
+            lines.push({ record: r, raw });
+            offset += raw.length + 1;
+            if (failed) {
+                const d = new Date(t - 10);
+                const eraw = `${d.getUTCFullYear()}/${p2(d.getUTCMonth() + 1)}/${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} [error] 7#7: *${i} connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: claw, request: "GET /v1/chat/${i % 977} HTTP/1.1", upstream: "http://127.0.0.1:18789/v1/chat", host: "claw"`;
+                const e = new LogRecord('nginx-error', Math.floor((t - 10) / 1000) * 1000);
+                Object.assign(e, { connection: i, errorKind: 'upstream-refused', offset: eoff, lineNo: i / 100 + 1 });
+                errs.push({ record: e, raw: eraw });
+                eoff += eraw.length + 1;
+            }
+        }
+        index.commitBatch(access.id, lines, [], { offset, lineNo: i, linesCut: 0 });
+        if (errs.length)
+            index.commitBatch(errors.id, errs, [], { offset: eoff, lineNo: i / 100, linesCut: 0 });
+        if (i % 1_000_000 === 0)
+            process.stderr.write(`  ${i.toLocaleString('en-US')} records\n`);
+    }
+    index.db.pragma('wal_checkpoint(TRUNCATE)');
+    index.db.exec('ANALYZE');
+    console.log(`index: ${N.toLocaleString('en-US')} access records + ${(N / 100).toLocaleString('en-US')} error lines, ${(statSync(db).size / 1e9).toFixed(2)} GB, built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    const pick = (k) => idOf(Math.floor(((((k * 7919) % 997) / 997) * N) / 100) * 100); // failing requests
+    const query = [];
+    for (let k = 0; k < 1000; k++) {
+        const t = process.hrtime.bigint();
+        const rows = index.byRequestId(pick(k));
+        query.push(Number(process.hrtime.bigint() - t) / 1e6);
+        if (rows.length !== 1)
+            throw new Error(`expected one row for ${pick(k)}, got ${rows.length}`);
+    }
+    const whole = [];
+    for (let k = 0; k < 200; k++) {
+        const t = process.hrtime.bigint();
+        const d = diagnose(assembleTrace(index, pick(k)), index);
+        whole.push(Number(process.hrtime.bigint() - t) / 1e6);
+        if (d.causes[0]?.id !== 'upstream-refused')
+            throw new Error(`diagnosed ${d.causes[0]?.id}`);
+    }
+    index.close();
+    const proc = [];
+    for (let k = 0; k < 20; k++) {
+        const t = process.hrtime.bigint();
+        const r = spawnSync(process.execPath, cliArgs('--db', db, '--json', pick(k)), { encoding: 'utf8' });
+        proc.push(Number(process.hrtime.bigint() - t) / 1e6);
+        if (r.status !== 0)
+            throw new Error(r.stderr);
+    }
+    const f = (n) => n.toFixed(n < 10 ? 2 : 0);
+    console.log(`query by request ID:           median ${f(q(query, 0.5))} ms, p99 ${f(q(query, 0.99))} ms (target <= 2 ms: ${q(query, 0.5) <= 2 ? 'ok' : 'MISSED'})`);
+    console.log(`assemble + diagnose (process): median ${f(q(whole, 0.5))} ms, p99 ${f(q(whole, 0.99))} ms`);
+    console.log(`claw-trace <id> --json:        median ${f(q(proc, 0.5))} ms, max ${f(q(proc, 1))} ms (target <= 150 ms: ${q(proc, 0.5) <= 150 ? 'ok' : 'MISSED'})`);
+    console.log(`node ${process.version}`);
+}
+finally {
+    rmSync(dir, { recursive: true, force: true });
+}
+//# sourceMappingURL=lookup.js.map

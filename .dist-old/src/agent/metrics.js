@@ -1,0 +1,198 @@
+/**
+ * The agent's /metrics (Prometheus text, prom-client): lines read per source, parse errors by
+ * reason, lag per file (bytes and seconds), join tiers and 5xx by cause of recent failures, the
+ * export outbox, and the process's own (RSS, CPU, event loop lag).
+ */
+import { statSync } from 'node:fs';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { parseErrorsByReason } from '../store/queries.js';
+/** Failures of this recent window are diagnosed for the 5xx-by-cause gauge on each scrape. */
+const RECENT_MS = 5 * 60_000;
+export class AgentMetrics {
+    registry = new Registry();
+    lines;
+    readErrors;
+    gaps;
+    gapBytes;
+    constructor(agent) {
+        const r = this.registry;
+        collectDefaultMetrics({ register: r, prefix: 'claw_trace_' });
+        // prom-client's three totals of active handles/requests/resources are gauges named `_total`,
+        // which `promtool check metrics` refuses; the same counts by type stay (sum them).
+        for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total'])
+            r.removeSingleMetric(`claw_trace_nodejs_${name}`);
+        this.lines = new Counter({
+            name: 'claw_trace_lines_parsed_total',
+            help: 'Lines parsed and indexed by this agent, by source',
+            labelNames: ['source'],
+            registers: [r],
+        });
+        this.readErrors = new Counter({
+            name: 'claw_trace_read_errors_total',
+            help: 'Files that could not be read (permissions, vanished)',
+            registers: [r],
+        });
+        this.gaps = new Counter({
+            name: 'claw_trace_gaps_total',
+            help: 'Files truncated in place (copytruncate) since the agent started: lines written between the copy and the truncate are lost',
+            registers: [r],
+        });
+        this.gapBytes = new Counter({
+            name: 'claw_trace_gap_unread_bytes_total',
+            help: 'Bytes of truncated files seen and not yet read when the truncate was found (looked for in the copy)',
+            registers: [r],
+        });
+        new Gauge({
+            name: 'claw_trace_parse_errors',
+            help: 'Unreadable lines in the index, by reason',
+            labelNames: ['reason'],
+            registers: [r],
+            collect() {
+                this.reset();
+                for (const row of parseErrorsByReason(agent.index))
+                    this.set({ reason: row.reason }, row.n);
+            },
+        });
+        new Gauge({
+            name: 'claw_trace_lines_read',
+            help: 'Lines read per followed file (the checkpoint)',
+            labelNames: ['file'],
+            registers: [r],
+            collect() {
+                this.reset();
+                const followed = new Set(agent.tailing());
+                for (const f of agent.index.files())
+                    if (followed.has(f.path))
+                        this.set({ file: f.path }, f.line_no);
+            },
+        });
+        /** Bytes behind and seconds since the checkpoint last moved, per followed file. */
+        const lag = () => {
+            const followed = new Set(agent.tailing());
+            const out = [];
+            for (const f of agent.index.files()) {
+                if (!followed.has(f.path))
+                    continue;
+                const st = statSync(f.path, { throwIfNoEntry: false });
+                if (!st)
+                    continue;
+                const behind = Math.max(0, st.size - f.offset);
+                out.push({
+                    file: f.path,
+                    bytes: behind,
+                    seconds: behind > 0 ? Math.max(0, (Date.now() - f.updated_at) / 1000) : 0,
+                });
+            }
+            return out;
+        };
+        new Gauge({
+            name: 'claw_trace_file_lag_bytes',
+            help: 'Bytes written to a followed file and not read yet',
+            labelNames: ['file'],
+            registers: [r],
+            collect() {
+                this.reset();
+                for (const l of lag())
+                    this.set({ file: l.file }, l.bytes);
+            },
+        });
+        new Gauge({
+            name: 'claw_trace_file_lag_seconds',
+            help: 'How long a followed file has had unread bytes (0 when caught up)',
+            labelNames: ['file'],
+            registers: [r],
+            collect() {
+                this.reset();
+                for (const l of lag())
+                    this.set({ file: l.file }, l.seconds);
+            },
+        });
+        // Diagnosed on a query thread (diagnosis costs tens of ms per failure; on this thread it held
+        // up the intake and /healthz), once per scrape for both gauges, at the head of the query
+        // threads' line (a scrape waits for a thread at most, it is never refused).
+        let last = { groups: [], joinTiers: {} };
+        let pending;
+        const recent = () => {
+            const now = Date.now();
+            if (pending && now - pending.at < 1000)
+                return pending.p;
+            const p = agent.queries
+                ? agent.queries
+                    .run({ kind: 'recent5xx', args: { from: now - RECENT_MS, to: now } }, { first: true })
+                    .then((r) => (last = r), () => last) // stopping, or a thread lost: the last figures
+                : Promise.resolve(last);
+            pending = { at: now, p };
+            return p;
+        };
+        new Gauge({
+            name: 'claw_trace_recent_join_spans',
+            help: 'Spans of the recent failed requests by join tier (1 request ID .. 4 context)',
+            labelNames: ['tier'],
+            registers: [r],
+            async collect() {
+                const report = await recent();
+                this.reset();
+                for (const [tier, n] of Object.entries(report.joinTiers))
+                    this.set({ tier }, n);
+            },
+        });
+        new Gauge({
+            name: 'claw_trace_recent_5xx',
+            help: `Failed requests of the last ${RECENT_MS / 60_000} minutes by diagnosed cause and region`,
+            labelNames: ['cause', 'region'],
+            registers: [r],
+            async collect() {
+                const report = await recent();
+                this.reset();
+                for (const g of report.groups)
+                    this.inc({ cause: g.cause, region: g.region }, g.count);
+            },
+        });
+        // What the export thread counts (since the agent started; dropped: ever, for this outbox),
+        // as counters: each scrape adds what grew since the last one.
+        const stat = (name, help, read) => {
+            let last = 0;
+            new Counter({
+                name,
+                help,
+                registers: [r],
+                collect() {
+                    const now = read(agent.exportStats());
+                    if (now < last) {
+                        this.reset();
+                        last = 0;
+                    } // the export thread started again
+                    if (now > last)
+                        this.inc(now - last);
+                    last = now;
+                },
+            });
+        };
+        new Gauge({
+            name: 'claw_trace_export_outbox_spans',
+            help: 'Spans waiting in the export outbox',
+            registers: [r],
+            collect() {
+                this.set(agent.exportStats()?.spans ?? 0);
+            },
+        });
+        stat('claw_trace_export_delivered_spans_total', 'Spans the OTLP endpoint accepted since the agent started', (s) => s?.deliveredSpans ?? 0);
+        stat('claw_trace_export_dropped_spans_total', 'Spans dropped over the outbox cap (ever, for this outbox)', (s) => s?.droppedSpans ?? 0);
+        stat('claw_trace_export_failures_total', 'Failed OTLP deliveries since the agent started (each retried)', (s) => s?.failures ?? 0);
+    }
+    committed(records) {
+        const by = new Map();
+        for (const rec of records)
+            by.set(rec.source, (by.get(rec.source) ?? 0) + 1);
+        for (const [source, n] of by)
+            this.lines.inc({ source }, n);
+    }
+    gap(unreadBytes) {
+        this.gaps.inc();
+        this.gapBytes.inc(unreadBytes);
+    }
+    readError() {
+        this.readErrors.inc();
+    }
+}
+//# sourceMappingURL=metrics.js.map

@@ -1,0 +1,50 @@
+/**
+ * The parse thread of a backfill (see parseThread.ts): reads the file descriptor it is given from
+ * the checkpoint, parses, and posts each batch as plain data (what the index stores of a record),
+ * at most IN_FLIGHT batches ahead of the writer's acknowledgements (bounded memory).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { parseLines, streamOfFd } from './parseLines.js';
+export const IN_FLIGHT = 4;
+const job = workerData;
+const port = parentPort;
+let acked = 0;
+let sent = 0;
+let wake;
+port.on('message', () => {
+    acked++;
+    wake?.();
+});
+const end = await parseLines(streamOfFd(job.fd, job.gzip, job.row.offset), job.row, job.o, async (b) => {
+    const lines = b.lines.map(({ record: r, raw }) => ({
+        record: {
+            time: r.time,
+            source: r.source,
+            requestId: r.requestId,
+            traceId: r.traceId,
+            connection: r.connection,
+            status: r.status,
+            errorKind: r.errorKind,
+            upgrade: r.upgrade,
+            offset: r.offset,
+            lineNo: r.lineNo,
+        },
+        raw,
+    }));
+    const errors = b.errors.map((e) => ({
+        error: { reason: e.error.reason, detail: e.error.detail },
+        offset: e.offset,
+        lineNo: e.lineNo,
+        line: e.line,
+    }));
+    port.postMessage({
+        batch: { lines, errors, offset: b.offset, lineNo: b.lineNo, cut: b.cut, batchStart: b.batchStart },
+    });
+    sent++;
+    while (sent - acked >= IN_FLIGHT)
+        await new Promise((r) => {
+            wake = r;
+        });
+});
+port.postMessage({ end });
+//# sourceMappingURL=parseWorker.js.map

@@ -1,0 +1,174 @@
+/**
+ * Bytes to lines with exact byte offsets. Works on bytes, not decoded text, so that:
+ * - every line knows where it starts in the file (checkpoints and provenance need byte offsets);
+ * - invalid UTF-8 is noticed per line (replaced by U+FFFD and flagged, never fatal);
+ * - a line longer than the limit is skipped to its newline without being held in memory.
+ * Gzip files (by their magic bytes) are read through zlib.
+ */
+import { isUtf8 } from 'node:buffer';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { pipeline, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+export const DEFAULT_MAX_LINE_BYTES = 256 * 1024;
+export async function isGzipFile(path) {
+    const fh = await open(path, 'r');
+    try {
+        const b = Buffer.alloc(2);
+        const { bytesRead } = await fh.read(b, 0, 2, 0);
+        return bytesRead === 2 && b[0] === 0x1f && b[1] === 0x8b;
+    }
+    finally {
+        await fh.close();
+    }
+}
+/** The name that reads standard input (`claw-trace parse -`). */
+export const STDIN = '-';
+/** Standard input, plain or gzip (told by its first bytes, which are then read as part of it). */
+async function openStdin(stdin) {
+    const chunks = stdin[Symbol.asyncIterator]();
+    const head = await chunks.next();
+    const first = head.done ? undefined : head.value;
+    async function* all() {
+        if (first === undefined)
+            return;
+        yield first;
+        for (let n = await chunks.next(); !n.done; n = await chunks.next())
+            yield n.value;
+    }
+    const raw = Readable.from(all(), { objectMode: false });
+    return first !== undefined && first[0] === 0x1f && first[1] === 0x8b ? chain(raw, createGunzip()) : raw;
+}
+/**
+ * `source` through `steps`, as one stream whose reader sees every error: with `.pipe()`, an error
+ * of the source (the file deleted between its stat and its open: Caddy gzips and removes rolled
+ * files at once) has no listener and ends the process.
+ */
+export function chain(source, ...steps) {
+    if (steps.length === 0)
+        return source;
+    // The errors reach the last stream, which the caller reads; nothing else to do here.
+    return pipeline([source, ...steps], () => { });
+}
+/** A byte stream of a log file, decompressed when it is gzip. */
+export async function openLogStream(path) {
+    if (path === STDIN)
+        return openStdin(process.stdin);
+    // The stream is made after the check: made before, a file gone by the check (it throws) left
+    // a stream nobody reads, whose own open then failed with no listener and ended the process.
+    const gzip = await isGzipFile(path);
+    const raw = createReadStream(path, { highWaterMark: 256 * 1024 });
+    return gzip ? chain(raw, createGunzip()) : raw;
+}
+function makeLine(buf, offset, lineNo, partial) {
+    const next = offset + buf.length + (partial ? 0 : 1);
+    let end = buf.length;
+    if (end > 0 && buf[end - 1] === 0x0d)
+        end--; // CRLF
+    const body = end === buf.length ? buf : buf.subarray(0, end);
+    const valid = isUtf8(body);
+    return {
+        text: body.toString('utf8'),
+        offset,
+        lineNo,
+        bytes: body.length,
+        next,
+        invalidUtf8: !valid,
+        tooLong: false,
+        partial,
+    };
+}
+/**
+ * Lines in batches, one batch per chunk read: awaiting once per chunk rather than once per line
+ * is what lets a backfill go at the parser's speed.
+ */
+/** A "line" with no newline in `giveUpBytes`: not a line-oriented text (an endless `/dev/zero`). */
+export class NoNewlineError extends Error {
+    offset;
+    lineNo;
+    bytes;
+    name = 'NoNewlineError';
+    constructor(offset, lineNo, bytes) {
+        super(`line ${lineNo} at byte ${offset}: no newline in ${Math.round(bytes / 1024 / 1024)} MiB: not a line-oriented log`);
+        this.offset = offset;
+        this.lineNo = lineNo;
+        this.bytes = bytes;
+    }
+}
+export async function* readLineBatches(stream, maxLineBytes = DEFAULT_MAX_LINE_BYTES, giveUpBytes = Infinity) {
+    let pending = [];
+    let pendingBytes = 0;
+    let skipping = false; // inside a line that is over the limit
+    let lineStart = 0; // byte offset of the current line
+    let lineNo = 1;
+    let pos = 0; // byte offset of the current chunk
+    for await (const c of stream) {
+        const chunk = typeof c === 'string' ? Buffer.from(c) : c;
+        const batch = [];
+        let from = 0;
+        while (from < chunk.length) {
+            const nl = chunk.indexOf(0x0a, from);
+            const end = nl < 0 ? chunk.length : nl;
+            const piece = end - from;
+            if (!skipping && pendingBytes + piece > maxLineBytes) {
+                skipping = true;
+                pending = [];
+            }
+            if (!skipping && piece > 0)
+                pending.push(chunk.subarray(from, end));
+            pendingBytes += piece;
+            if (pendingBytes > giveUpBytes)
+                throw new NoNewlineError(lineStart, lineNo, pendingBytes);
+            if (nl < 0)
+                break;
+            if (skipping) {
+                batch.push({
+                    text: '',
+                    offset: lineStart,
+                    lineNo,
+                    bytes: pendingBytes,
+                    next: pos + nl + 1,
+                    invalidUtf8: false,
+                    tooLong: true,
+                    partial: false,
+                });
+            }
+            else {
+                const buf = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+                batch.push(makeLine(buf, lineStart, lineNo, false));
+            }
+            lineNo++;
+            lineStart = pos + nl + 1;
+            pending = [];
+            pendingBytes = 0;
+            skipping = false;
+            from = nl + 1;
+        }
+        pos += chunk.length;
+        if (batch.length > 0)
+            yield batch;
+    }
+    if (pendingBytes > 0) {
+        if (skipping)
+            yield [
+                {
+                    text: '',
+                    offset: lineStart,
+                    lineNo,
+                    bytes: pendingBytes,
+                    next: pos,
+                    invalidUtf8: false,
+                    tooLong: true,
+                    partial: true,
+                },
+            ];
+        else
+            yield [makeLine(Buffer.concat(pending, pendingBytes), lineStart, lineNo, true)];
+    }
+}
+/** Line by line, for callers that do not need the speed. */
+export async function* readLines(stream, maxLineBytes = DEFAULT_MAX_LINE_BYTES) {
+    for await (const batch of readLineBatches(stream, maxLineBytes))
+        yield* batch;
+}
+//# sourceMappingURL=lineReader.js.map

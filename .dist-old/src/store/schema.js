@@ -1,0 +1,153 @@
+/**
+ * The index's schema, as numbered migrations. A database records the last one applied in
+ * `meta.schema_version`; opening runs the missing ones in one transaction, and refuses a
+ * database from a newer claw-trace or one that is not claw-trace's.
+ *
+ * Records keep the columns lookups use and (since schema 5) their raw line in a compressed block;
+ * the full LogRecord is derived again by the (pure) parser from the raw line with the file's
+ * stored format and options, so the index holds no second copy that could disagree with the line.
+ */
+export const MIGRATIONS = [
+    // 1: files and their checkpoints, records, bounded parse-error samples, traces and diagnoses.
+    `
+  CREATE TABLE files (
+    id          INTEGER PRIMARY KEY,
+    path        TEXT    NOT NULL,
+    dev         INTEGER,
+    ino         INTEGER,
+    fp_len      INTEGER NOT NULL,            -- bytes of the head that fp_hash covers (<= 1024)
+    fp_hash     TEXT    NOT NULL,            -- sha1 of the first fp_len bytes (decompressed)
+    format      TEXT    NOT NULL,
+    region      TEXT,                        -- the region label of the host the file is from
+    options     TEXT    NOT NULL DEFAULT '{}', -- parser options (log_format, zone, ...) as JSON
+    offset      INTEGER NOT NULL DEFAULT 0,  -- checkpoint: bytes read, always at a line start
+    line_no     INTEGER NOT NULL DEFAULT 0,  -- checkpoint: lines read
+    lines_cut   INTEGER NOT NULL DEFAULT 0,  -- lines over the length limit (counted, not stored)
+    gaps        INTEGER NOT NULL DEFAULT 0,  -- copytruncate resets: lines may be missing here
+    updated_at  INTEGER NOT NULL
+  );
+  CREATE INDEX files_inode ON files(dev, ino);
+  CREATE INDEX files_fingerprint ON files(fp_len, fp_hash);
+
+  -- id = file_id << 40 | byte offset: the line's place, and one row per line by construction.
+  CREATE TABLE records (
+    id          INTEGER PRIMARY KEY,
+    line_no     INTEGER NOT NULL,
+    time        INTEGER NOT NULL,            -- epoch ms (UTC)
+    source      TEXT    NOT NULL,
+    request_id  TEXT,
+    trace_id    TEXT,
+    conn        INTEGER,                     -- nginx $connection / error-log *N
+    status      INTEGER,
+    error_kind  TEXT,
+    raw         TEXT    NOT NULL
+  );
+  CREATE INDEX records_request ON records(request_id) WHERE request_id IS NOT NULL;
+  CREATE INDEX records_trace ON records(trace_id) WHERE trace_id IS NOT NULL;
+  CREATE INDEX records_time ON records(time);
+  -- Lookups by status are for failures.
+  CREATE INDEX records_status ON records(status, time) WHERE status >= 400;
+  -- Error and gateway lines around a request (the joins): few next to access lines, so cheap.
+  CREATE INDEX records_side ON records(source, time) WHERE source NOT IN ('nginx-access', 'caddy-access');
+
+  CREATE TABLE parse_errors (
+    file_id     INTEGER NOT NULL REFERENCES files(id),
+    reason      TEXT    NOT NULL,
+    count       INTEGER NOT NULL,
+    PRIMARY KEY (file_id, reason)
+  ) WITHOUT ROWID;
+  CREATE TABLE parse_error_samples (
+    id          INTEGER PRIMARY KEY,
+    file_id     INTEGER NOT NULL REFERENCES files(id),
+    offset      INTEGER NOT NULL,
+    line_no     INTEGER NOT NULL,
+    reason      TEXT    NOT NULL,
+    detail      TEXT    NOT NULL,
+    line        TEXT    NOT NULL             -- the first 512 characters
+  );
+
+  CREATE TABLE traces (
+    trace_id    TEXT    PRIMARY KEY,
+    request_id  TEXT,
+    start       INTEGER NOT NULL,
+    end         INTEGER NOT NULL,
+    status      INTEGER,
+    region      TEXT,
+    data        TEXT    NOT NULL
+  );
+  CREATE INDEX traces_request ON traces(request_id);
+  CREATE INDEX traces_start ON traces(start);
+  CREATE TABLE diagnoses (
+    trace_id    TEXT    NOT NULL REFERENCES traces(trace_id),
+    cause       TEXT    NOT NULL,
+    confidence  REAL    NOT NULL,
+    data        TEXT    NOT NULL,
+    PRIMARY KEY (trace_id, cause)
+  ) WITHOUT ROWID;
+  `,
+    // 2: the export's change log (the outbox is a database of its own: see export/outbox.ts).
+    `
+  -- One row per committed batch (a range of one file's records): what the exporter follows.
+  CREATE TABLE batches (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: the exporter's cursor points past deleted rows
+    first_id     INTEGER NOT NULL,           -- records.id of the batch's first and last line
+    last_id      INTEGER NOT NULL,
+    committed_at INTEGER NOT NULL
+  );
+  -- Names this index, so state kept beside it (the export cursor) is not applied to another one.
+  INSERT INTO meta (key, value) VALUES ('index_id', lower(hex(randomblob(16))));
+  `,
+    // 3: whether an access line's request asked for a WebSocket upgrade (a failed upgrade can be a
+    // 200: the gateway answers a plain GET on its WebSocket path; `5xx` must still find it).
+    `
+  ALTER TABLE records ADD COLUMN upgrade INTEGER;
+  `,
+    // 4: the request- and trace-ID indexes become sorted runs appended per commit (see idRuns.ts):
+    // a B-tree on a random key rewrote a page per ID at every commit (37x the log bytes written).
+    // What was indexed becomes one run, read in key order from the old index.
+    `
+  CREATE TABLE id_runs (
+    run         INTEGER PRIMARY KEY,         -- in the order they were made
+    entries     INTEGER NOT NULL,
+    min_time    INTEGER,                     -- the log time of its oldest and newest record
+    max_time    INTEGER,
+    state       INTEGER NOT NULL DEFAULT 0   -- 0 readable, 1 being built by a merge, 2 retired (entries being deleted)
+  );
+  -- The merges in progress (one per size class at most): target run, sources, how far copied.
+  CREATE TABLE id_merge (
+    target      INTEGER PRIMARY KEY,
+    sources     TEXT    NOT NULL,            -- JSON array of run numbers
+    kind        INTEGER NOT NULL,
+    key         TEXT    NOT NULL,
+    record      INTEGER NOT NULL
+  );
+  CREATE TABLE ids (
+    run         INTEGER NOT NULL,
+    kind        INTEGER NOT NULL,            -- 0 request ID (cut at 256 characters), 1 trace ID
+    key         TEXT    NOT NULL,
+    record      INTEGER NOT NULL,            -- records.id
+    PRIMARY KEY (run, kind, key, record)
+  ) WITHOUT ROWID;
+  INSERT INTO id_runs (run, entries, min_time, max_time)
+    SELECT 1, count(request_id) + count(trace_id), min(time), max(time) FROM records WHERE request_id IS NOT NULL OR trace_id IS NOT NULL HAVING count(*) > 0;
+  INSERT INTO ids (run, kind, key, record)
+    SELECT 1, 0, request_id, id FROM records WHERE request_id IS NOT NULL ORDER BY request_id, id;
+  INSERT INTO ids (run, kind, key, record)
+    SELECT 1, 1, trace_id, id FROM records WHERE trace_id IS NOT NULL ORDER BY trace_id, id;
+  DROP INDEX IF EXISTS records_request;
+  DROP INDEX IF EXISTS records_trace;
+  `,
+    // 5: raw lines in compressed blocks (see lineBlocks.ts): records written from now on keep an
+    // empty raw; those written before keep theirs inline (read as they are, gone with retention).
+    `
+  CREATE TABLE blocks (
+    first_id    INTEGER PRIMARY KEY,         -- records.id of its first line (file << 40 | offset)
+    last_id     INTEGER NOT NULL,            -- and of its last
+    max_time    INTEGER NOT NULL,            -- its newest line's log time (retention)
+    data        BLOB    NOT NULL             -- deflated lines (lineBlocks.ts)
+  );
+  CREATE INDEX blocks_time ON blocks(max_time);
+  `,
+];
+export const SCHEMA_VERSION = MIGRATIONS.length;
+//# sourceMappingURL=schema.js.map

@@ -1,0 +1,407 @@
+/**
+ * Follows live log files into the index (chokidar for change events, a poll as the safety net).
+ * Every read is `intakeFile` from the file's checkpoint, so the tailer only decides when to read:
+ *
+ * - a change event or a poll tick schedules a read of that file; reads of one file never overlap
+ *   and requests during a read coalesce into one more read;
+ * - rotation by rename (nginx + USR1, logrotate `create`, Caddy's roll): the path now holds a
+ *   new inode; the old inode is looked for in the same folder under its new name and read to its
+ *   end, and kept in view for a while because the writer may still append to it until it reopens;
+ * - copytruncate and recycled inodes are told apart by the head fingerprint (intakeFile);
+ * - a file briefly missing is simply not read until it is back;
+ * - only on the very first start on an empty index (the index remembers that it happened), files
+ *   there are taken from their end unless `backfill` is set; any file the index does not know on
+ *   a later start, a SIGHUP, or while running is read from its start;
+ * - the first read of a path in a tailer (a start, a SIGHUP) looks for the content last read at
+ *   that path under another name in its folder (`access.log.1`, `access.log-20261126`, a `.gz`
+ *   of it, by inode or head) and reads its tail: what was written before a rotation that
+ *   happened while stopped is not lost, for a single path either. So does a copytruncate.
+ */
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { watch } from 'chokidar';
+import picomatch from 'picomatch';
+import { identify } from '../intake/fileIdentity.js';
+import { intakeFile } from '../intake/intakeFile.js';
+/** meta key: set once a tailer has finished its first start on this index. */
+export const FOLLOW_STARTED_KEY = 'follow_started';
+/**
+ * File times come from the kernel's coarse clock (a tick behind `Date.now()`), and some file
+ * systems keep whole seconds: a file is "written since" a moment if its mtime is at most this
+ * much before it. Reading too much costs nothing (known content is read from its checkpoint).
+ */
+const MTIME_SLACK_MS = 2000;
+const followed = (source, more = {}) => ({
+    source,
+    reading: false,
+    again: false,
+    dev: null,
+    ino: null,
+    size: 0,
+    seen: false,
+    readOnce: false,
+    ...more,
+});
+export class Tailer {
+    index;
+    opts;
+    watcher;
+    poll;
+    files = new Map();
+    matchers;
+    ready = false;
+    saidMany = false;
+    /** The configured folders, symlinks resolved: where a symlinked source may point. */
+    realDirs = [];
+    stopped = false;
+    /** Files found at the start are positioned at their end (the first start on an empty index). */
+    startAtEnd = false;
+    inFlight = new Set();
+    constructor(index, opts) {
+        this.index = index;
+        this.opts = opts;
+        this.matchers = opts.sources.map((source) => ({ source, isMatch: picomatch(path.resolve(source.path)) }));
+    }
+    sourceOf(file) {
+        return this.matchers.find((m) => m.isMatch(file))?.source;
+    }
+    /** Starts watching; resolves once the existing files have been taken in (or positioned at their end). */
+    async start() {
+        const dirs = [...new Set(this.opts.sources.map((s) => picomatch.scan(path.resolve(s.path)).base || '/'))];
+        this.realDirs = await Promise.all(dirs.map((d) => realpath(d).catch(() => d)));
+        const watcher = watch(dirs, {
+            ignoreInitial: false,
+            depth: 4,
+            ignored: (p, stats) => stats?.isFile() === true && this.sourceOf(p) === undefined,
+        });
+        // Only the very first start on an empty index begins at the end: a restart or a SIGHUP
+        // never skips what was written while it was stopped.
+        this.startAtEnd =
+            !this.opts.backfill && this.index.getMeta(FOLLOW_STARTED_KEY) === undefined && this.index.counts().files === 0;
+        this.watcher = watcher;
+        watcher.on('add', (p) => this.schedule(p));
+        watcher.on('change', (p) => this.schedule(p));
+        watcher.on('unlink', (p) => this.schedule(p));
+        watcher.on('error', (e) => this.opts.onError?.('(watcher)', e));
+        await new Promise((resolve) => watcher.once('ready', () => resolve()));
+        // Each file read once, not "no read in flight": a file written without pause is read again
+        // and again, and the start would never end (the API would never listen).
+        await this.firstReads();
+        this.ready = true;
+        if (this.index.getMeta(FOLLOW_STARTED_KEY) === undefined)
+            this.index.setMeta(FOLLOW_STARTED_KEY, new Date().toISOString());
+        // The safety net costs a stat per idle file: a file is opened and read only when its inode,
+        // size or mtime moved since its last read (or a watcher event says it changed).
+        this.poll = setInterval(() => {
+            for (const f of this.files.keys())
+                this.schedule(f, true);
+        }, this.opts.pollMs ?? 1000);
+    }
+    readOnce = new Set();
+    markRead(f) {
+        if (f.readOnce)
+            return;
+        f.readOnce = true;
+        for (const check of [...this.readOnce])
+            check();
+    }
+    async firstReads() {
+        for (;;) {
+            const pending = [...this.files.values()].filter((f) => !f.readOnce);
+            if (pending.length === 0)
+                return;
+            await new Promise((resolve) => {
+                const check = () => {
+                    if (pending.every((f) => f.readOnce)) {
+                        this.readOnce.delete(check);
+                        resolve();
+                    }
+                };
+                this.readOnce.add(check);
+                check();
+            });
+        }
+    }
+    /** Resolves when no read is in flight (tests and shutdown). */
+    async settle() {
+        while (this.inFlight.size > 0)
+            await Promise.all([...this.inFlight]);
+    }
+    async stop() {
+        this.stopped = true;
+        if (this.poll)
+            clearInterval(this.poll);
+        await this.watcher?.close();
+        await this.settle();
+    }
+    /** Files followed now (patterns matched, and rotated-away inodes still being drained). */
+    followed() {
+        return [...this.files.keys()];
+    }
+    schedule(file, fromPoll = false) {
+        if (this.stopped)
+            return;
+        let f = this.files.get(file);
+        if (!f) {
+            const source = this.sourceOf(file);
+            if (!source)
+                return;
+            f = followed(source);
+            this.files.set(file, f);
+            if (!this.saidMany && this.files.size > (this.opts.manyFiles ?? 2000)) {
+                this.saidMany = true;
+                this.opts.onManyFiles?.(this.files.size);
+            }
+        }
+        if (!fromPoll)
+            f.event = true;
+        if (f.reading) {
+            f.again = true;
+            return;
+        }
+        f.reading = true;
+        const p = this.read(file, f).finally(() => this.inFlight.delete(p));
+        this.inFlight.add(p);
+    }
+    async read(file, f) {
+        try {
+            do {
+                f.again = false;
+                if (f.drainUntil !== undefined && Date.now() > f.drainUntil) {
+                    this.files.delete(file);
+                    return;
+                }
+                if (!f.seen && f.drainUntil === undefined) {
+                    f.seen = true;
+                    await this.findRotatedAway(file);
+                }
+                const st = await stat(file).catch(() => undefined);
+                if (!st?.isFile()) {
+                    // rotated, deleted, or briefly missing
+                    if (f.drainUntil !== undefined) {
+                        this.files.delete(file);
+                        await this.lookForMoved(f);
+                    }
+                    return;
+                }
+                if (f.expect && f.ino === null && (st.dev !== f.expect.dev || st.ino !== f.expect.ino))
+                    await this.lookForExpected(f);
+                if (!f.source.followSymlinks && !(await this.inside(file, f)))
+                    return;
+                const event = f.event;
+                f.event = false;
+                const last = f.lastStat;
+                if (!event && last && last.ino === st.ino && last.size === st.size && last.mtimeMs === st.mtimeMs)
+                    continue; // a poll, nothing moved
+                f.lastStat = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+                const readAt = Date.now();
+                const r = await intakeFile(this.index, file, {
+                    ...f.source,
+                    position: this.ready || !this.startAtEnd ? 'start' : 'end',
+                    knownOnly: f.knownOnly,
+                    maxLineBytes: this.opts.maxLineBytes,
+                    batchLines: this.opts.batchLines ?? 500,
+                    onCommit: this.opts.onCommit,
+                    afterIdentify: this.opts.afterIdentify,
+                });
+                this.opts.onRead?.(r);
+                if (r.gap) {
+                    // copytruncate: the old content's copy is looked for (by head) and read to its end.
+                    const sameFile = f.dev === r.dev && f.ino === r.ino;
+                    this.opts.onGap?.({ ...r.gap, file, unreadBytes: sameFile ? Math.max(0, f.size - r.gap.offset) : 0 });
+                    const row = this.index.fileById(r.gap.fileId);
+                    if (row)
+                        await this.findElsewhere(file, [row], this.since(f));
+                }
+                if (f.ino !== null && f.dev !== null && (r.ino !== f.ino || r.dev !== f.dev))
+                    await this.drainRotated(file, f.dev, f.ino, this.since(f));
+                else if (!r.gap &&
+                    f.drainUntil === undefined &&
+                    f.fileId !== undefined &&
+                    r.fileId !== undefined &&
+                    r.fileId !== f.fileId) {
+                    // Other content under the same inode, and no truncate: rotated twice between two reads,
+                    // and logrotate's `create` gave the new file the inode freed by compressing the one
+                    // before (the name's inode alternates between two). The old content is looked for by head.
+                    const row = this.index.fileById(f.fileId);
+                    if (row)
+                        await this.findElsewhere(file, [row], this.since(f));
+                }
+                f.readAt = readAt;
+                f.dev = r.dev;
+                f.ino = r.ino;
+                f.size = r.size;
+                if (r.fileId !== undefined)
+                    f.fileId = r.fileId;
+                this.markRead(f);
+            } while (f.again && !this.stopped);
+        }
+        catch (e) {
+            f.lastStat = undefined; // the next poll tries again
+            this.opts.onError?.(file, e);
+        }
+        finally {
+            f.reading = false;
+            this.markRead(f);
+        }
+    }
+    /**
+     * For a followed path (not a drained file): files written since the last read that found its
+     * current content began. What held the name after that and is gone from it now was made later.
+     */
+    since(f) {
+        return f.drainUntil === undefined && f.readAt !== undefined ? f.readAt - MTIME_SLACK_MS : undefined;
+    }
+    /** A symlinked file is read only when it points inside the configured folders (said once if not). */
+    async inside(file, f) {
+        const l = await lstat(file).catch(() => undefined);
+        if (!l?.isSymbolicLink())
+            return true;
+        const real = await realpath(file).catch(() => undefined);
+        if (real !== undefined &&
+            this.realDirs.some((d) => real === d || real.startsWith(d.endsWith(path.sep) ? d : d + path.sep)))
+            return true;
+        if (!f.symlinkSaid) {
+            f.symlinkSaid = true;
+            this.opts.onError?.(file, new Error(`a symlink to ${real ?? '(nothing)'}, outside the configured folders (${this.realDirs.join(', ')}): not read (followSymlinks: true on the source reads it)`));
+        }
+        return false;
+    }
+    /**
+     * What was last read at `file` under another inode (rotated while stopped, or between a
+     * SIGHUP's two tailers) is looked for in its folder and read to its end; and files named like
+     * it that were written after the last read here (rotated more than once meanwhile) are read.
+     */
+    async findRotatedAway(file) {
+        const rows = this.index.filesAtPath(file);
+        // Also what was being read under a rotated name when the last run ended (a drain that a
+        // kill -9 cut short, an archive read half-way): found again by head, read on if not done.
+        // (A glob follows those names itself: only for a single path, so a folder is not scanned per file.)
+        const single = !picomatch.scan(path.resolve(this.files.get(file)?.source.path ?? file)).isGlob;
+        const stem = path.join(path.dirname(file), path.basename(file).replace(/\..*$/, '') || path.basename(file));
+        const recent = single ? this.index.recentFilesUnder(stem) : [];
+        if (rows.length === 0 && recent.length === 0)
+            return; // never read here: nothing can have been missed
+        const now = await stat(file).catch(() => undefined);
+        const away = rows.filter((r) => !now || r.dev !== now.dev || r.ino !== now.ino);
+        for (const r of recent)
+            if (r.path !== file && !away.some((a) => a.id === r.id))
+                away.push({ ...r, dev: null, ino: null });
+        // Files named like it written since were rotated away unseen: while it was stopped, or while
+        // it ran and two rotations came between two reads of the path (then a kill before the next
+        // read left no trace of them). For a single path: any written since the very first start
+        // (the index's rows cannot say when the path was last read: a later commit of another file,
+        // a drain, moved the newest time past what was missed; the 180 s soak lost whole files so).
+        // Known content is read from its checkpoint, so this reads nothing twice.
+        const started = Date.parse(this.index.getMeta(FOLLOW_STARTED_KEY) ?? '');
+        const lastRead = single && Number.isFinite(started)
+            ? started - MTIME_SLACK_MS
+            : Math.max(...rows.map((r) => r.updated_at), ...recent.map((r) => r.updated_at));
+        if (away.length === 0 && !single)
+            return;
+        await this.findElsewhere(file, away, lastRead);
+    }
+    /**
+     * Files in `file`'s folder (and its source's `rotatedDir`) whose name starts like its own (`access.log.1`, `access.log-2026...`,
+     * `access.log.2.gz`, Caddy's `access-<time>.log`) and that hold one of `rows`: the same inode,
+     * or the same head (a copy, an archive). Each is read (only if the index knows its content).
+     * With `writtenSince`: also those named `<name>...` last written after it (the epoch ms of
+     * the last read at `file`), read whole if the index does not know them; and only those are
+     * identified by their head (a content with bytes not yet read was written after its last
+     * read): as archives pile up, opening and decompressing each one on every rotation made the
+     * search so slow that two rotations fitted in one read.
+     */
+    async findElsewhere(file, rows, writtenSince, readNewer = true) {
+        const dir = path.dirname(file);
+        const base = path.basename(file);
+        const stem = base.replace(/\..*$/, '') || base;
+        const rotatedDir = (this.files.get(file)?.source ?? this.sourceOf(file))?.rotatedDir;
+        const names = await readdir(dir)
+            .then((ns) => ns.map((n) => path.join(dir, n)))
+            .catch(() => []);
+        if (rotatedDir !== undefined) {
+            const other = path.resolve(dir, rotatedDir);
+            names.push(...(await readdir(other)
+                .then((ns) => ns.map((n) => path.join(other, n)))
+                .catch(() => [])));
+        }
+        for (const p of names) {
+            const name = path.basename(p);
+            if (p === file || !name.startsWith(stem))
+                continue;
+            const s = await stat(p).catch(() => undefined);
+            if (!s?.isFile())
+                continue;
+            let match = rows.some((r) => r.dev === s.dev && r.ino === s.ino);
+            const recent = writtenSince === undefined || s.mtimeMs >= writtenSince;
+            if (!match && recent && rows.some((r) => r.fp_hash !== '')) {
+                const id = await identify(p).catch(() => undefined);
+                match =
+                    id !== undefined &&
+                        rows.some((r) => r.fp_hash !== '' && id.head.length >= r.fp_len && id.headHash(r.fp_len) === r.fp_hash);
+            }
+            const newer = readNewer &&
+                writtenSince !== undefined &&
+                s.mtimeMs >= writtenSince &&
+                (name.startsWith(base) || name.startsWith(`${stem}-`));
+            if (!match && !newer)
+                continue;
+            const existing = this.files.get(p);
+            if (existing) {
+                // a pattern follows it anyway, or it is being drained
+                if (newer)
+                    existing.knownOnly = false;
+                this.schedule(p);
+                continue;
+            }
+            const from = this.files.get(file);
+            this.files.set(p, followed(from?.source ?? this.sourceOf(file), {
+                seen: true,
+                knownOnly: !newer,
+                origin: from?.origin ?? file,
+                drainUntil: Date.now() + (this.opts.drainMs ?? 60_000),
+                expect: { dev: s.dev, ino: s.ino, mtimeMs: s.mtimeMs },
+            }));
+            this.schedule(p);
+        }
+    }
+    /**
+     * The inode that was at `file` now lives elsewhere in its folder (renamed; or renamed and
+     * compressed already): read it there, for a while. Found by inode, or by the head of the
+     * content last read from it at `file` (an archive of it).
+     */
+    async drainRotated(file, dev, ino, writtenSince) {
+        const row = this.index.fileAtPathWithInode(file, dev, ino);
+        await this.findElsewhere(file, [row ?? { dev, ino, fp_len: 0, fp_hash: '' }], writtenSince);
+    }
+    /**
+     * A drained file is gone from where it was seen (compressed by logrotate, or renamed on): if
+     * its content was not read to its end there, it is looked for by its head in the folder.
+     */
+    async lookForMoved(f) {
+        if (f.origin === undefined)
+            return;
+        if (f.fileId === undefined) {
+            await this.lookForExpected(f);
+            return;
+        }
+        const row = this.index.fileById(f.fileId);
+        // Bytes not read yet were written after its last read began: only files written since are opened.
+        const since = f.readAt !== undefined ? f.readAt - MTIME_SLACK_MS : undefined;
+        if (row)
+            await this.findElsewhere(f.origin, [{ dev: null, ino: null, fp_len: row.fp_len, fp_hash: row.fp_hash }], since, false);
+    }
+    /**
+     * A file found by a search moved on before its first read (renamed again, or compressed: an
+     * archive keeps the mtime): looked for by its inode, and files named like its origin written
+     * since it was (read whole if unknown, as the search would have).
+     */
+    async lookForExpected(f) {
+        const e = f.expect;
+        f.expect = undefined;
+        if (e === undefined || f.origin === undefined)
+            return;
+        await this.findElsewhere(f.origin, [{ dev: e.dev, ino: e.ino, fp_len: 0, fp_hash: '' }], e.mtimeMs - MTIME_SLACK_MS);
+    }
+}
+//# sourceMappingURL=tailer.js.map

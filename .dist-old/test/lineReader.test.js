@@ -1,0 +1,88 @@
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { createGunzip, gzipSync } from 'node:zlib';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { chain, openLogStream, readLineBatches, readLines } from '../src/read/lineReader.js';
+const t = suite('line reader');
+const content = Buffer.concat([
+    Buffer.from('first\r\n'),
+    Buffer.from('caf'),
+    Buffer.from([0xc3, 0xa9, 0xff]),
+    Buffer.from('\n'),
+    Buffer.from(`${'x'.repeat(300_000)}\n`),
+    Buffer.from('\n'),
+    Buffer.from('after the long one\n'),
+    Buffer.from('half-writ'),
+]);
+async function collect(stream, max = 256 * 1024) {
+    const out = [];
+    for await (const l of readLines(stream, max))
+        out.push(l);
+    return out;
+}
+function check(lines) {
+    assert.equal(lines.map((l) => l.lineNo), [1, 2, 3, 4, 5, 6]);
+    assert.is(lines[0].text, 'first', 'CRLF: the CR goes');
+    assert.is(lines[1].text, 'café\uFFFD');
+    assert.ok(lines[1].invalidUtf8 && !lines[0].invalidUtf8);
+    assert.ok(lines[2].tooLong && lines[2].text === '' && lines[2].bytes === 300_000, 'the long line is counted, not held');
+    assert.is(lines[3].text, '');
+    assert.is(lines[4].text, 'after the long one', 'the good line after it arrives');
+    assert.ok(lines[5].partial && lines[5].text === 'half-writ');
+    for (let i = 0; i + 1 < lines.length; i++)
+        assert.is(lines[i].next, lines[i + 1].offset, `next of line ${i + 1}`);
+    assert.is(lines[lines.length - 1].next, content.length);
+    for (const l of lines.filter((x) => !x.tooLong && !x.invalidUtf8)) {
+        assert.is(content.subarray(l.offset, l.offset + Buffer.byteLength(l.text)).toString(), l.text, `offset of line ${l.lineNo}`);
+    }
+}
+t('lines, offsets, CRLF, invalid UTF-8, an over-long line and a partial last line', async () => {
+    check(await collect(Readable.from([content])));
+});
+t('the same whatever the chunk boundaries (1-byte and 7-byte chunks)', async () => {
+    for (const size of [1, 7]) {
+        const chunks = [];
+        for (let i = 0; i < content.length; i += size)
+            chunks.push(content.subarray(i, i + size));
+        check(await collect(Readable.from(chunks)));
+    }
+});
+t('gzip files are read by their magic bytes, offsets in the decompressed stream', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'claw-lines-'));
+    try {
+        writeFileSync(path.join(dir, 'access.log.2.gz'), gzipSync(content));
+        writeFileSync(path.join(dir, 'plain.log'), content);
+        check(await collect(await openLogStream(path.join(dir, 'access.log.2.gz'))));
+        check(await collect(await openLogStream(path.join(dir, 'plain.log'))));
+    }
+    finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
+});
+t('a compressed file deleted before it is opened: the read rejects with ENOENT (with .pipe() the process died)', async () => {
+    // Caddy gzips a rolled file and removes the plain one at once; CI once caught the tailer between the two.
+    const s = chain(createReadStream(path.join(tmpdir(), `claw-missing-${process.pid}.gz`)), createGunzip());
+    let code = '';
+    try {
+        for await (const batch of readLineBatches(s))
+            void batch;
+    }
+    catch (e) {
+        code = e.code ?? '';
+    }
+    assert.is(code, 'ENOENT');
+});
+t('openLogStream on a file that is gone: it rejects, and no stream is left behind to fail later', async () => {
+    const gone = path.join(tmpdir(), `claw-gone-${process.pid}.log`);
+    let code = '';
+    await openLogStream(gone).catch((e) => {
+        code = e.code ?? '';
+    });
+    assert.is(code, 'ENOENT');
+    await new Promise((r) => setTimeout(r, 50)); // a stray stream's open would fail (and end the process) about now
+});
+t.run();
+//# sourceMappingURL=lineReader.test.js.map

@@ -1,0 +1,196 @@
+import { readFileSync } from 'node:fs';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BUILTIN_LOG_FORMATS, compileNginxLogFormat, createParser, LogFormatError, ParseError, parseLogFormatDirective, } from '../../parsers/index.js';
+import { fixture, prng } from '../helpers.js';
+const t = suite('nginx access');
+function rec(r) {
+    if (r instanceof ParseError)
+        throw new Error(`parse error: ${r.reason}: ${r.detail}`);
+    return r;
+}
+t('log_format directive: several quoted parts, escape=, comments and both quote kinds', () => {
+    const lf = parseLogFormatDirective(`log_format  edge escape=json  '{"a":"$remote_addr",' # a comment
+      "\\"s\\":\\"$status\\"}";`);
+    assert.is(lf.name, 'edge');
+    assert.is(lf.escape, 'json');
+    assert.is(lf.format, '{"a":"$remote_addr","s":"$status"}');
+    assert.is(parseLogFormatDirective('$remote_addr $status').name, 'custom');
+});
+t('bad log_format text is a clear error, not a crash', () => {
+    assert.throws(() => parseLogFormatDirective(`log_format x escape=yaml '$status';`), (e) => e instanceof LogFormatError && /escape=yaml/.test(e.message));
+    assert.throws(() => parseLogFormatDirective(`log_format x '$status`), /unterminated/);
+    assert.throws(() => compileNginxLogFormat('$remote_addr $status'), /no time/);
+    assert.throws(() => compileNginxLogFormat('$msec$status'), /nothing between them/);
+    assert.throws(() => compileNginxLogFormat('plain text'), /no \$variables/);
+});
+t('combined: fields, $time_local with offset, default \\xXX escapes decoded as UTF-8', () => {
+    const p = createParser('nginx-combined');
+    const r = rec(p('10.0.0.7 - alice [22/Nov/2026:14:03:38 +0100] "GET /caf\\xC3\\xA9?q=\\x22 HTTP/1.1" 502 157 "https://r.example/" "curl/8 \\x5Cx"'));
+    assert.is(r.time, Date.UTC(2026, 10, 22, 13, 3, 38));
+    assert.is(r.clientAddr, '10.0.0.7');
+    assert.is(r.user, 'alice');
+    assert.is(r.method, 'GET');
+    assert.is(r.uri, '/café?q="');
+    assert.is(r.protocol, 'HTTP/1.1');
+    assert.is(r.status, 502);
+    assert.is(r.bytesSent, 157);
+    assert.is(r.referer, 'https://r.example/');
+    assert.is(r.userAgent, 'curl/8 \\x');
+});
+t('upstream columns become attempts: retries (, ), internal redirects ( : ), and - for phases that never happened', () => {
+    const p = compileNginxLogFormat(`$msec "$request" $status $request_time "$upstream_addr" "$upstream_status" "$upstream_connect_time" "$upstream_header_time" "$upstream_response_time" "$upstream_bytes_received"`);
+    const r = rec(p('1795352512.486 "GET /x HTTP/1.1" 200 0.120 "127.0.0.1:9999, 127.0.0.1:9001 : 127.0.0.1:9002" "502, 504 : 200" "-, 0.001 : 0.002" "-, - : 0.050" "0.000, 1.000 : 0.100" "0, 0 : 512"'));
+    assert.is(r.time, 1795352512486);
+    assert.is(r.durationMs, 120);
+    assert.is(r.start, 1795352512366);
+    assert.equal(r.upstreams, [
+        {
+            addr: '127.0.0.1:9999',
+            status: 502,
+            connectMs: undefined,
+            headerMs: undefined,
+            responseMs: 0,
+            bytesReceived: 0,
+            bytesSent: undefined,
+            redirect: 0,
+        },
+        {
+            addr: '127.0.0.1:9001',
+            status: 504,
+            connectMs: 1,
+            headerMs: undefined,
+            responseMs: 1000,
+            bytesReceived: 0,
+            bytesSent: undefined,
+            redirect: 0,
+        },
+        {
+            addr: '127.0.0.1:9002',
+            status: 200,
+            connectMs: 2,
+            headerMs: 50,
+            responseMs: 100,
+            bytesReceived: 512,
+            bytesSent: undefined,
+            redirect: 1,
+        },
+    ]);
+    const dead = rec(p('1795352512.486 "GET /x HTTP/1.1" 502 0.000 "backend" "502" "-" "-" "0.000" "0"'));
+    assert.is(dead.upstreams[0].addr, 'backend', 'no live upstreams: the group name');
+    const none = rec(p('1795352512.486 "GET /x HTTP/1.1" 200 0.000 "-" "-" "-" "-" "-" "-"'));
+    assert.is(none.upstreams, undefined, 'served without an upstream');
+});
+t('unquoted multi-value upstream columns followed by a space still split right', () => {
+    const p = compileNginxLogFormat('$time_iso8601 up=$upstream_addr us=$upstream_status rt=$request_time');
+    const r = rec(p('2026-11-22T13:06:00+01:00 up=127.0.0.1:1, 127.0.0.1:2 : 127.0.0.1:3 us=502, 502 : 200 rt=0.004'));
+    assert.is(r.time, Date.UTC(2026, 10, 22, 12, 6, 0));
+    assert.equal(r.upstreams.map((u) => [u.addr, u.status, u.redirect]), [
+        ['127.0.0.1:1', 502, 0],
+        ['127.0.0.1:2', 502, 0],
+        ['127.0.0.1:3', 200, 1],
+    ]);
+    assert.is(r.durationMs, 4);
+});
+t('unknown variables are kept under their own name; the propagated ID beats $request_id', () => {
+    const p = compileNginxLogFormat('$msec $request_id $req_id $http_x_request_id $ssl_protocol ${geoip_country_code}x $http_traceparent');
+    const r = rec(p('1795352512.486 aaaabbbbccccddddeeeeffff00001111 client-1 client-1 TLSv1.3 DEx 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'));
+    assert.is(r.requestId, 'client-1');
+    assert.is(r.inboundRequestId, 'client-1');
+    assert.equal(r.fields, { ssl_protocol: 'TLSv1.3', geoip_country_code: 'DE' });
+    assert.is(r.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
+    assert.is(r.spanId, '00f067aa0ba902b7');
+});
+t('escape=json: \\" \\\\ \\u00XX decoded; empty values are missing', () => {
+    const p = createParser('nginx-claw_json');
+    const line = JSON.stringify({}).length;
+    void line;
+    const fmt = BUILTIN_LOG_FORMATS.claw_json;
+    assert.ok(fmt.includes('escape=json'));
+    const json = compileNginxLogFormat(`log_format j escape=json '{"t":"$msec","id":"$req_id","ua":"$http_user_agent","x":"$http_x_forwarded_for"}';`);
+    const r = rec(json('{"t":"1795352512.486","id":"a\\"b\\\\c\\u001b[31m","ua":"","x":""}'));
+    assert.is(r.requestId, 'a"b\\c\x1b[31m');
+    assert.is(r.userAgent, undefined);
+    assert.is(r.forwardedFor, undefined);
+    assert.ok(p);
+});
+t('the JSON format of SOURCES.md read by key names when its log_format is not given', () => {
+    const p = createParser('nginx-json');
+    const r = rec(p('{"ts":"2026-11-22T13:01:52+00:00","msec":"1795352512.486","req_id":"9bbdcbbb056846342ccb5c94fbb45dee","nginx_request_id":"9bbdcbbb056846342ccb5c94fbb45dee","connection":"30","remote_addr":"127.0.0.1","request":"GET /redir?ms=3000 HTTP/1.1","status":"502","request_time":"0.001","upstream":"127.0.0.1:9999 : 127.0.0.1:9001","upstream_status":"502 : 502","upstream_connect_time":"- : -","upstream_response_time":"0.000 : 0.000","http_upgrade":"","user_agent":"curl/7.88.1","custom_thing":7}'));
+    assert.is(r.time, 1795352512486);
+    assert.is(r.requestId, '9bbdcbbb056846342ccb5c94fbb45dee');
+    assert.is(r.connection, 30);
+    assert.is(r.status, 502);
+    assert.equal(r.upstreams.map((u) => [u.addr, u.status, u.redirect]), [
+        ['127.0.0.1:9999', 502, 0],
+        ['127.0.0.1:9001', 502, 1],
+    ]);
+    assert.is(r.fields.custom_thing, '7');
+});
+t('lines that do not fit say why', () => {
+    const p = createParser('nginx-combined');
+    const cut = '127.0.0.1 - - [22/Nov/2026:13:03:38 +0000] "GET /x HTTP/1.1" 200 7 "-" "cur';
+    assert.is(p(cut).reason, 'truncated');
+    assert.is(p('hello world').reason, 'format-mismatch');
+    assert.is(p('127.0.0.1 - - [22/Nov/2026:13:03:38 +0000').reason, 'truncated');
+    assert.is(p('').reason, 'empty');
+    assert.is(p('127.0.0.1 - - [22/Nov/2026:13:03:38 +0000] "GET / HTTP/1.1" abc 7 "-" "c"').reason, 'bad-field');
+    assert.is(p('127.0.0.1 - - [22/Nov/1970:13:03:38 +0000] "GET / HTTP/1.1" 200 7 "-" "c"').reason, 'time-out-of-range');
+    assert.is(p('127.0.0.1 - - [99/Xyz/2026:13:03:38 +0000] "GET / HTTP/1.1" 200 7 "-" "c"').reason, 'bad-time');
+    assert.is(p('x'.repeat(300_000)).reason, 'line-too-long');
+});
+t("the intake's index-only parse: the same lines fail for the same reasons, the indexed values are equal", () => {
+    const custom = readFileSync(fixture('lab', 'nginx.conf'), 'utf8').match(/log_format custom [\s\S]*?;\n/)[0];
+    const cases = [
+        ...['combined', 'main', 'claw_json'].map((n) => [
+            n,
+            BUILTIN_LOG_FORMATS[n],
+            readFileSync(fixture('nginx', `${n}.log`), 'utf8'),
+        ]),
+        ['custom', custom, readFileSync(fixture('nginx', 'custom.log'), 'utf8')],
+        [
+            'ids',
+            '$msec $request_id $req_id $http_x_request_id $http_upgrade $connection $status $http_traceparent',
+            '1795352512.486 aaaabbbbccccddddeeeeffff00001111 - client-1 websocket 7 101 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\n' +
+                '1795352512.486 aaaabbbbccccddddeeeeffff00001111 client-2 client-2 - 8 5x2 -\n',
+        ],
+    ];
+    const random = prng(7);
+    let compared = 0;
+    for (const [name, format, text] of cases) {
+        const full = compileNginxLogFormat(format);
+        const lean = compileNginxLogFormat(format, { indexOnly: true });
+        for (const line of text.split('\n').filter(Boolean)) {
+            // The line, every cut of it, and a few with one character changed.
+            const variants = [line, ...Array.from({ length: Math.ceil(line.length / 5) }, (_, k) => line.slice(0, k * 5))];
+            for (let k = 0; k < 20; k++) {
+                const at = Math.floor(random() * line.length);
+                variants.push(line.slice(0, at) + ' "-0x:,'[Math.floor(random() * 7)] + line.slice(at + 1));
+            }
+            for (const v of variants) {
+                const a = full(v);
+                const b = lean(v);
+                compared++;
+                if (a instanceof ParseError || b instanceof ParseError) {
+                    assert.is(b instanceof ParseError && b.reason, a instanceof ParseError && a.reason, `${name}: ${v}`);
+                    continue;
+                }
+                for (const f of [
+                    'source',
+                    'time',
+                    'requestId',
+                    'traceId',
+                    'connection',
+                    'status',
+                    'upgrade',
+                    'errorKind',
+                ])
+                    assert.is(b[f], a[f], `${name} ${f}: ${v}`);
+                assert.is(b.userAgent, undefined, 'what the index does not store is not read');
+            }
+        }
+    }
+    assert.ok(compared > 2000, `${compared} lines compared`);
+});
+t.run();
+//# sourceMappingURL=nginxAccess.test.js.map

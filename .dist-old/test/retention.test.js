@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { intakeFile } from '../src/intake/intakeFile.js';
+import { RecordIndex } from '../src/store/recordIndex.js';
+import { applyRetention, usedBytes } from '../src/store/retention.js';
+const t = suite('retention');
+let dir = '';
+t.before.each(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'claw-ret-'));
+});
+t.after.each(() => rmSync(dir, { recursive: true, force: true }));
+/** JSON access lines one minute apart, starting at `t0`. */
+function jsonLines(n, t0) {
+    return `${Array.from({ length: n }, (_, i) => JSON.stringify({
+        msec: ((t0 + i * 60_000) / 1000).toFixed(3),
+        status: '200',
+        request: `GET /r/${i} HTTP/1.1`,
+        req_id: `id-${i}`,
+        pad: 'p'.repeat(200),
+    })).join('\n')}\n`;
+}
+t('by age: older records go in chunks, newer stay, the checkpoint stays (nothing is read again)', async () => {
+    const t0 = Date.UTC(2026, 10, 1);
+    const log = path.join(dir, 'a.log');
+    writeFileSync(log, jsonLines(1000, t0));
+    const idx = new RecordIndex(path.join(dir, 'i.db'));
+    await intakeFile(idx, log, { format: 'nginx-json' });
+    const r = await applyRetention(idx, { maxAgeMs: 400 * 60_000, chunkRows: 50 }, t0 + 999 * 60_000);
+    // The cutoff is minute 999 - 400 = 599: minutes 0..598 go.
+    assert.is(r.deleted, 599);
+    assert.is(idx.counts().records, 401);
+    assert.is(idx.db.prepare('SELECT min(time) FROM records').pluck().get(), t0 + 599 * 60_000);
+    assert.is((await intakeFile(idx, log)).records, 0, 'not read again');
+    // The blocks of deleted lines went; every line left still reads from its block.
+    assert.is(idx.db.prepare('SELECT count(*) FROM blocks WHERE max_time < (SELECT min(time) FROM records)').pluck().get(), 0);
+    assert.ok(idx.db.prepare('SELECT count(*) FROM blocks').pluck().get() < 1000 / 64);
+    const left = idx.search({ from: 0, to: Number.MAX_SAFE_INTEGER, limit: 1000 });
+    assert.is(left.length, 401);
+    assert.ok(left.every((r) => r.raw.includes(`"req_id":"id-${r.line_no - 1}"`)), 'each line from its block');
+    idx.close();
+});
+t('by size: the oldest go until the used pages fit; freed pages go back to the file system', async () => {
+    const log = path.join(dir, 'a.log');
+    writeFileSync(log, jsonLines(20_000, Date.UTC(2026, 10, 1)));
+    const file = path.join(dir, 'i.db');
+    const idx = new RecordIndex(file);
+    await intakeFile(idx, log, { format: 'nginx-json' });
+    idx.db.pragma('wal_checkpoint(TRUNCATE)');
+    const before = statSync(file).size;
+    const target = Math.floor(usedBytes(idx) / 3);
+    const r = await applyRetention(idx, { maxBytes: target, chunkRows: 1000 });
+    assert.ok(usedBytes(idx) <= target, `${usedBytes(idx)} <= ${target}`);
+    assert.ok(r.deleted > 10_000 && r.deleted < 20_000, `deleted ${r.deleted}`);
+    const newest = idx.db.prepare('SELECT max(line_no) FROM records').pluck().get();
+    assert.is(newest, 20_000, 'the newest are kept');
+    idx.db.pragma('wal_checkpoint(TRUNCATE)');
+    assert.ok(statSync(file).size < before * 0.6, `the file shrank (${before} -> ${statSync(file).size})`);
+    assert.ok(r.longestPauseMs < 500, `no long pause (${r.longestPauseMs.toFixed(1)} ms)`);
+    idx.close();
+});
+t.run();
+//# sourceMappingURL=retention.test.js.map

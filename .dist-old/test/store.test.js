@@ -1,0 +1,271 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startCheckpointer } from '../src/store/checkpointer.js';
+import { IndexOpenError, MAX_REQUEST_ID_CHARS, RecordIndex } from '../src/store/recordIndex.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/schema.js';
+import Database from '../src/store/sqlite.js';
+import { combinedLine, fixture } from './helpers.js';
+const REPO_FIXTURES = path.dirname(fixture('x'));
+import { LogRecord } from '../parsers/index.js';
+import { intakeFile } from '../src/intake/intakeFile.js';
+import { FANOUT, pickMerge, RUN_CAP, sizeClass } from '../src/store/idRuns.js';
+import { applyRetention } from '../src/store/retention.js';
+const t = suite('store');
+let dir = '';
+t.before.each(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'claw-store-'));
+});
+t.after.each(() => rmSync(dir, { recursive: true, force: true }));
+t('a new index gets the current schema; reopening keeps it', () => {
+    const file = path.join(dir, 'i.db');
+    new RecordIndex(file).close();
+    const idx = new RecordIndex(file);
+    assert.is(idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+    assert.is(idx.db.pragma('journal_mode', { simple: true }), 'wal');
+    idx.close();
+});
+t('an index of schema 1 (the first release) is migrated in place: its lines stay, the change log is added', async () => {
+    const file = path.join(dir, 'v1.db');
+    const db = new Database(file);
+    db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    db.exec(MIGRATIONS[0]);
+    db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', '1')`).run();
+    db.prepare(`INSERT INTO files (path, fp_len, fp_hash, format, updated_at) VALUES ('/var/log/nginx/access.log', 0, 'x', 'nginx-combined', 0)`).run();
+    db.close();
+    const idx = new RecordIndex(file);
+    assert.is(idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+    assert.is(idx.files().length, 1, 'the old rows are kept');
+    assert.match(idx.indexId, /^[0-9a-f]{32}$/);
+    await intakeFile(idx, path.join(REPO_FIXTURES, 'nginx', 'combined.log'));
+    assert.ok(idx.db.prepare(`SELECT count(*) FROM batches`).pluck().get() > 0, 'commits are logged for the exporter');
+    idx.close();
+});
+t('a newer schema or a foreign database is refused with a clear message, never touched', () => {
+    const newer = path.join(dir, 'newer.db');
+    new RecordIndex(newer).close();
+    const db = new Database(newer);
+    db.prepare(`UPDATE meta SET value = '99' WHERE key = 'schema_version'`).run();
+    db.close();
+    assert.throws(() => new RecordIndex(newer), (e) => e instanceof IndexOpenError && /newer claw-trace \(schema 99/.test(e.message));
+    const foreign = path.join(dir, 'foreign.db');
+    const f = new Database(foreign);
+    f.exec('CREATE TABLE accounts (id INTEGER)');
+    f.close();
+    const before = readFileSync(foreign);
+    assert.throws(() => new RecordIndex(foreign), /not a claw-trace index/);
+    assert.ok(readFileSync(foreign).equals(before), 'byte for byte as it was (not switched to WAL)');
+    assert.not.ok(existsSync(`${foreign}-wal`) || existsSync(`${foreign}-shm`), 'no WAL files made beside it');
+    const newerBytes = readFileSync(newer);
+    assert.throws(() => new RecordIndex(newer), (e) => e instanceof IndexOpenError);
+    assert.ok(readFileSync(newer).equals(newerBytes), 'a newer index is not written either');
+    const g = new Database(foreign);
+    assert.equal(g.prepare(`SELECT name FROM sqlite_master`).pluck().all(), ['accounts'], 'left as it was');
+    g.close();
+    writeFileSync(path.join(dir, 'garbage.db'), 'this is not sqlite at all, just text '.repeat(200));
+    assert.throws(() => new RecordIndex(path.join(dir, 'garbage.db')), (e) => e instanceof IndexOpenError && /cannot open the index/.test(e.message));
+});
+t('the index, the outbox and their WAL/SHM files are 0600, a folder made for them 0700', async () => {
+    const { openOutboxDatabase, outboxPathFor } = await import('../src/export/outbox.js');
+    const sub = path.join(dir, 'private', 'state');
+    const file = path.join(sub, 'index.db');
+    const idx = new RecordIndex(file);
+    await intakeFile(idx, path.join(REPO_FIXTURES, 'nginx', 'combined.log')); // WAL and SHM exist now
+    const ob = openOutboxDatabase(file);
+    ob.exec(`CREATE TABLE IF NOT EXISTS t (x); INSERT INTO t VALUES (1)`);
+    const mode = (p) => (statSync(p).mode & 0o777).toString(8);
+    assert.is(mode(sub), '700');
+    assert.is(mode(path.join(dir, 'private')), '700');
+    for (const p of [
+        file,
+        `${file}-wal`,
+        `${file}-shm`,
+        outboxPathFor(file),
+        `${outboxPathFor(file)}-wal`,
+        `${outboxPathFor(file)}-shm`,
+    ])
+        assert.is(mode(p), '600', p);
+    ob.close();
+    idx.close();
+});
+t('hostile request IDs are bound as parameters, stored bounded, and found again', async () => {
+    const hostile = `x'); DROP TABLE records; --${'y'.repeat(400)}`;
+    const log = path.join(dir, 'json.log');
+    writeFileSync(log, `${[
+        JSON.stringify({ msec: '1795352512.486', req_id: hostile, status: '502', request: 'GET / HTTP/1.1' }),
+        JSON.stringify({ msec: '1795352513.486', req_id: 'plain-id', status: '200', request: 'GET / HTTP/1.1' }),
+    ].join('\n')}\n`);
+    const idx = new RecordIndex(path.join(dir, 'i.db'));
+    await intakeFile(idx, log, { format: 'nginx-json' });
+    const rows = idx.byRequestId(hostile);
+    assert.is(rows.length, 1);
+    assert.is(rows[0].request_id.length, MAX_REQUEST_ID_CHARS);
+    assert.is(rows[0].status, 502);
+    assert.is(idx.counts().records, 2, 'the table is still there');
+    assert.is(idx.search({ from: 0, to: 4e12, minStatus: 500 }).length, 1);
+    idx.close();
+});
+t('the checkpointer thread moves committed pages from the WAL into the index; the commits do not', async () => {
+    const db = path.join(dir, 'ck.db');
+    const idx = new RecordIndex(db, { walCheckpointMiB: 64 });
+    const log = path.join(dir, 'access.log');
+    writeFileSync(log, `${Array.from({ length: 20_000 }, (_, i) => combinedLine(i)).join('\n')}\n`);
+    await intakeFile(idx, log);
+    const size = () => statSync(db).size;
+    const before = size();
+    assert.ok(statSync(`${db}-wal`).size > 2_000_000, 'the lines wait in the WAL');
+    const checkpointer = startCheckpointer(db, { intervalMs: 20 });
+    const deadline = Date.now() + 5000;
+    while (size() < before + 1_000_000 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+    await checkpointer.stop();
+    assert.ok(size() >= before + 1_000_000, `index file ${before} -> ${size()} bytes`);
+    assert.is(idx.counts().records, 20_000);
+    idx.close();
+});
+/** Commits `n` access lines with request IDs `${prefix}${i}` (and a trace ID on every 7th) to file `fileId`. */
+function commitLines(idx, fileId, from, n, prefix, time = (i) => 1_790_000_000_000 + i * 10) {
+    const lines = [];
+    for (let i = from; i < from + n; i++) {
+        const r = new LogRecord('nginx-access', time(i));
+        r.requestId = `${prefix}${i}`;
+        if (i % 7 === 0)
+            r.traceId = `trace-${i}`;
+        r.status = i % 50 === 0 ? 502 : 200;
+        r.offset = i * 100;
+        r.lineNo = i + 1;
+        lines.push({ record: r, raw: `line ${i} ${prefix}${i}` });
+    }
+    idx.commitBatch(fileId, lines, [], { offset: (from + n) * 100, lineNo: from + n, linesCut: 0 });
+}
+const addTestFile = (idx) => idx.addFile({
+    path: '/var/log/x.log',
+    dev: 1,
+    ino: 2,
+    fpLen: 1,
+    fpHash: 'h',
+    format: 'nginx-claw_json',
+    region: null,
+    options: {},
+});
+t('an index of schema 3 is migrated to 4 and 5: its IDs become one run, its lines stay inline, new lines go in blocks', () => {
+    const file = path.join(dir, 'v3.db');
+    const db = new Database(file);
+    db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    for (const m of MIGRATIONS.slice(0, 3))
+        db.exec(m);
+    db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', '3')`).run();
+    db.prepare(`INSERT INTO files (id, path, fp_len, fp_hash, format, updated_at) VALUES (1, '/var/log/nginx/access.log', 0, 'x', 'nginx-combined', 0)`).run();
+    const ins = db.prepare(`INSERT INTO records (id, line_no, time, source, request_id, trace_id, status, raw) VALUES (?, ?, ?, 'nginx-access', ?, ?, 200, ?)`);
+    for (let i = 0; i < 1000; i++)
+        ins.run((1n << 40n) | BigInt(i * 100), i + 1, 1_790_000_000_000 + i, i % 10 === 9 ? null : `old-${i}`, i % 3 === 0 ? `t-${i}` : null, `raw ${i}`);
+    db.close();
+    const idx = new RecordIndex(file);
+    assert.is(idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+    const indexes = idx.db
+        .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('records_request', 'records_trace')`)
+        .pluck()
+        .all();
+    assert.equal(indexes, [], 'the random-keyed B-tree indexes are gone');
+    assert.equal(idx.db.prepare(`SELECT run, entries FROM id_runs`).all(), [{ run: 1, entries: 900 + 334 }]);
+    assert.equal(idx.byRequestId('old-42').map((r) => r.raw), ['raw 42']);
+    assert.equal(idx.byRequestId('old-49'), [], 'a line without an ID');
+    assert.equal(idx.byTraceId('t-42').map((r) => r.raw), ['raw 42']);
+    assert.equal(idx.requestIdsWithPrefix('old-10', 3), ['old-10', 'old-100', 'old-101']);
+    assert.ok(idx.hasRequestId('old-0'));
+    // New lines go on in runs of their own.
+    commitLines(idx, addTestFile(idx).id, 0, 10, 'new-');
+    assert.equal(idx.byRequestId('new-3').map((r) => r.raw), ['line 3 new-3']);
+    assert.is(idx.db.prepare(`SELECT count(*) FROM records WHERE raw = ''`).pluck().get(), 10, 'new lines are in blocks');
+    assert.is(idx.db.prepare(`SELECT count(*) FROM blocks`).pluck().get(), 1);
+    assert.equal(idx.byRequestId('old-3').map((r) => r.raw), ['raw 3']);
+    idx.close();
+});
+t('ID runs: a retired run is deleted a bounded range at a time; nothing else goes with it', () => {
+    const idx = new RecordIndex(path.join(dir, 'ranges.db'));
+    const fileId = addTestFile(idx).id;
+    for (let i = 0; i < FANOUT * 500; i += 500)
+        commitLines(idx, fileId, i, 500, 'r-');
+    // The 16th commit started the merge of the 16 runs; small budgets finish it, then delete its sources in steps.
+    let calls = 0;
+    while (idx.reclaimIds(50) > 0)
+        calls++;
+    assert.ok(calls > (FANOUT * 500) / 50, `deleted in steps (${calls} calls of 50)`);
+    assert.is(idx.db.prepare(`SELECT count(*) FROM id_runs`).pluck().get(), 1, 'one merged run left');
+    assert.is(idx.db.prepare(`SELECT count(*) FROM ids`).pluck().get(), FANOUT * 500 + Math.ceil((FANOUT * 500) / 7));
+    for (let i = 0; i < FANOUT * 500; i += 333)
+        assert.is(idx.byRequestId(`r-${i}`).length, 1, `r-${i}`);
+    idx.close();
+});
+t('ID runs: merge policy (pure): FANOUT runs of a size class make one of the next; runs at the cap stay', () => {
+    assert.is(sizeClass(1), 0);
+    assert.is(sizeClass(500), 0);
+    assert.is(sizeClass(6000), 0);
+    assert.is(sizeClass(8000), 1);
+    assert.is(sizeClass(120_000), 2);
+    const runs = (sizes) => sizes.map((entries, k) => ({ run: k + 1, entries }));
+    assert.is(pickMerge(runs(Array(FANOUT - 1).fill(500))), undefined);
+    assert.equal(pickMerge(runs([8000, ...Array(FANOUT).fill(500)])), Array.from({ length: FANOUT }, (_, k) => k + 2));
+    assert.is(pickMerge(runs(Array(FANOUT).fill(RUN_CAP))), undefined);
+});
+t('ID runs: thousands of commits are merged step by step inside them; every ID is found once, the run count stays bounded; retention drops old runs', async () => {
+    const idx = new RecordIndex(path.join(dir, 'runs.db'));
+    const fileId = addTestFile(idx).id;
+    const N = 60_000;
+    let maxRuns = 0;
+    for (let i = 0; i < N; i += 150) {
+        commitLines(idx, fileId, i, 150, 'id-');
+        maxRuns = Math.max(maxRuns, idx.db.prepare(`SELECT count(*) FROM id_runs WHERE state = 0`).pluck().get());
+    }
+    // Readable runs: at most 7 per size class below the cap, plus one being merged.
+    assert.ok(maxRuns <= 3 * (FANOUT - 1) + FANOUT, `runs readable at most ${maxRuns}`);
+    const entries = idx.db
+        .prepare(`SELECT count(*) FROM ids WHERE run IN (SELECT run FROM id_runs WHERE state = 0)`)
+        .pluck()
+        .get();
+    assert.is(entries, N + Math.ceil(N / 7), 'each ID once among the readable runs');
+    for (let i = 0; i < N; i += 997) {
+        assert.equal(idx.byRequestId(`id-${i}`).map((r) => r.raw), [`line ${i} id-${i}`]);
+    }
+    assert.equal(idx.byTraceId('trace-700').map((r) => r.request_id), ['id-700']);
+    assert.equal(idx.requestIdsWithPrefix('id-5999', 20), [
+        'id-5999',
+        'id-59990',
+        'id-59991',
+        'id-59992',
+        'id-59993',
+        'id-59994',
+        'id-59995',
+        'id-59996',
+        'id-59997',
+        'id-59998',
+        'id-59999',
+    ]);
+    // A merge in progress survives a reopen (its cursor is in the index) and goes on with the next commits.
+    idx.close();
+    const again = new RecordIndex(path.join(dir, 'runs.db'));
+    commitLines(again, fileId, N, 150, 'id-');
+    assert.equal(again.byRequestId(`id-${N + 1}`).length, 1);
+    assert.equal(again.byRequestId('id-12345').length, 1);
+    // Retention: records older than the cutoff go; runs only they were in go whole; the rest still answer.
+    const cutoff = 1_790_000_000_000 + 40_000 * 10;
+    const before = again.db.prepare(`SELECT count(*) FROM ids`).pluck().get();
+    await applyRetention(again, { maxAgeMs: 0 }, cutoff);
+    assert.equal(again.byRequestId('id-100'), [], 'expired');
+    assert.equal(again.byRequestId('id-45000').length, 1, 'kept');
+    assert.is(again.hasRequestId('id-100'), false);
+    const after = again.db.prepare(`SELECT count(*) FROM ids`).pluck().get();
+    assert.ok(after < before, `ID entries deleted with their runs (${before} -> ${after})`);
+    assert.is(again.db.prepare(`SELECT count(*) FROM id_runs WHERE state = 2`).pluck().get(), 0, 'no retired run left over');
+    // Retired runs went by ranges and whole: no entry of a forgotten run is left, and every run left holds all its entries.
+    assert.is(again.db.prepare(`SELECT count(*) FROM ids WHERE run NOT IN (SELECT run FROM id_runs)`).pluck().get(), 0);
+    assert.equal(again.db
+        .prepare(`SELECT r.run FROM id_runs r WHERE r.state = 0 AND r.entries <> (SELECT count(*) FROM ids i WHERE i.run = r.run)`)
+        .pluck()
+        .all(), []);
+    again.close();
+});
+t.run();
+//# sourceMappingURL=store.test.js.map

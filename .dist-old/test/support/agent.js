@@ -1,0 +1,46 @@
+/** `claw-trace agent` as a child process for the tests, and a plain HTTP GET against it (127.0.0.1 only). */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { waitForPort } from '../../fixtures/lab/lab.js';
+import { freePorts } from '../../fixtures/lab/upstreams.js';
+import { REPO } from '../helpers.js';
+export const CLI = path.join(REPO, 'dist/src/cli/main.js');
+/** Writes `yaml` to `<dir>/<name>.yaml` and starts an agent with it on a free port; resolves once the API listens. */
+export async function startAgentProcess(dir, name, yaml, env = {}, listenMs = 10_000) {
+    const cfg = path.join(dir, `${name}.yaml`);
+    writeFileSync(cfg, yaml);
+    const [port] = (await freePorts(1));
+    let err = '';
+    const p = spawn(process.execPath, [CLI, 'agent', '-c', cfg, '--port', String(port)], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, ...env },
+    });
+    p.stderr.on('data', (d) => {
+        err += d;
+    });
+    try {
+        await waitForPort(port, p, `agent ${name}`, listenMs);
+    }
+    catch (e) {
+        p.kill('SIGKILL');
+        throw new Error(`${e.message}\n${err.slice(-2000)}`);
+    }
+    return { p, port, stderr: () => err };
+}
+/** GET http://127.0.0.1:<port><path>; status 0 when the connection failed. */
+export function httpGet(port, p, headers = {}) {
+    return new Promise((resolve) => {
+        http
+            .get({ host: '127.0.0.1', port, path: p, headers, agent: false }, (res) => {
+            let body = '';
+            res.on('data', (d) => {
+                body += d;
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+        })
+            .on('error', () => resolve({ status: 0, body: '', headers: {} }));
+    });
+}
+//# sourceMappingURL=agent.js.map

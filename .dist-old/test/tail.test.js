@@ -1,0 +1,284 @@
+/**
+ * Live tailing through every kind of rotation, with real writers: a process appending lines,
+ * logrotate, nginx reopening on USR1 while traffic flows, and Caddy rolling its own log.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync, writeSync, } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
+import { freePort } from '../fixtures/lab/upstreams.js';
+import { RecordIndex, storedLines } from '../src/store/recordIndex.js';
+import { Tailer } from '../src/tail/tailer.js';
+import { combinedLine, lineNumberOf } from './helpers.js';
+import { waitFor } from './support/wait.js';
+import { assertTools, testNeeding } from './toolCheck.js';
+const t = suite('tail');
+let dir = '';
+let idx;
+let tailer;
+t.before.each(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'claw-tail-'));
+    idx = new RecordIndex(path.join(dir, 'i.db'));
+});
+t.after.each(async () => {
+    await tailer?.stop();
+    tailer = undefined;
+    idx.close();
+    rmSync(dir, { recursive: true, force: true });
+});
+const lines = (from, to) => `${Array.from({ length: to - from }, (_, k) => combinedLine(from + k)).join('\n')}\n`;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const stored = () => storedLines(idx.db)
+    .map(lineNumberOf)
+    .sort((a, b) => a - b);
+const range = (a, b) => Array.from({ length: b - a }, (_, k) => a + k);
+async function follow(opts) {
+    const errors = [];
+    tailer = new Tailer(idx, { pollMs: 200, onError: (f, e) => errors.push(`${f}: ${e.message}`), ...opts });
+    await tailer.start();
+    assert.equal(errors, []);
+    return tailer;
+}
+t('first start begins at the end of existing files; appended lines and partial lines arrive once', async () => {
+    const log = path.join(dir, 'access.log');
+    writeFileSync(log, lines(0, 100));
+    await follow({ sources: [{ path: log }] });
+    assert.equal(stored(), [], 'existing lines are not backfilled');
+    appendFileSync(log, lines(100, 150) + combinedLine(150).slice(0, 20));
+    await waitFor('appended lines', () => stored().length === 50);
+    appendFileSync(log, `${combinedLine(150).slice(20)}\n`);
+    await waitFor('the completed line', () => stored().length === 51);
+    assert.equal(stored(), range(100, 151));
+});
+t('first start without backfill: archives already there are not read either; one rotated in later is', async () => {
+    writeFileSync(path.join(dir, 'access.log.2.gz'), gzipSync(lines(0, 50)));
+    writeFileSync(path.join(dir, 'access.log'), lines(50, 60));
+    await follow({ sources: [{ path: path.join(dir, 'access.log*') }] });
+    assert.equal(stored(), []);
+    writeFileSync(path.join(dir, 'access.log.3.gz'), gzipSync(lines(100, 110)));
+    await waitFor('the new archive', () => stored().length === 10);
+    assert.equal(stored(), range(100, 110));
+});
+t('backfill reads existing files; a file that appears later is read from its start', async () => {
+    writeFileSync(path.join(dir, 'a.log'), lines(0, 10));
+    await follow({ sources: [{ path: path.join(dir, '*.log') }], backfill: true });
+    assert.equal(stored(), range(0, 10));
+    writeFileSync(path.join(dir, 'b.log'), lines(10, 20));
+    await waitFor('the new file', () => stored().length === 20);
+});
+t('rename + create while the writer still appends to the old file: every line once', async () => {
+    const log = path.join(dir, 'access.log');
+    writeFileSync(log, '');
+    await follow({ sources: [{ path: log }] });
+    let fd = openSync(log, 'a');
+    let n = 0;
+    const write = (k) => {
+        for (let i = 0; i < k; i++)
+            writeSync(fd, `${combinedLine(n++)}\n`);
+    };
+    write(200);
+    await sleep(50);
+    renameSync(log, path.join(dir, 'access.log.1')); // rotated away...
+    write(100); // ...the writer has not reopened yet: these land in access.log.1
+    await sleep(300);
+    closeSync(fd);
+    fd = openSync(log, 'a'); // reopen (what nginx does on USR1)
+    write(100);
+    closeSync(fd);
+    await waitFor('all 400 lines', () => stored().length >= 400);
+    await sleep(300);
+    assert.equal(stored(), range(0, 400));
+});
+t('a file briefly missing: deleted, then written again from scratch', async () => {
+    const log = path.join(dir, 'access.log');
+    writeFileSync(log, '');
+    await follow({ sources: [{ path: log }] });
+    appendFileSync(log, lines(0, 10));
+    await waitFor('first lines', () => stored().length === 10);
+    unlinkSync(log);
+    await sleep(300);
+    writeFileSync(log, lines(10, 15));
+    await waitFor('lines of the new file', () => stored().length === 15);
+    assert.equal(stored(), range(0, 15));
+});
+t('a glob matching thousands of files (CLAW_MANY_FILES, default 3,000; 10,000 by hand): idle polls only stat them (no read), a change is read, the count is said', async () => {
+    const many = path.join(dir, 'many');
+    mkdirSync(many);
+    const N = Number(process.env.CLAW_MANY_FILES ?? 3000);
+    for (let i = 0; i < N; i++)
+        writeFileSync(path.join(many, `f${i}.log`), `${combinedLine(i)}\n`);
+    let reads = 0;
+    let said = 0;
+    const began = Date.now();
+    await follow({
+        sources: [{ path: path.join(many, '*.log') }],
+        pollMs: 100,
+        backfill: true,
+        onRead: () => {
+            reads++;
+        },
+        onManyFiles: (n) => {
+            said = n;
+        },
+    });
+    const startMs = Date.now() - began;
+    assert.is(stored().length, N);
+    await tailer.settle();
+    reads = 0;
+    const cpu = process.cpuUsage();
+    await sleep(1000); // ten polls of every idle file
+    const used = process.cpuUsage(cpu);
+    const idleCpuMs = (used.user + used.system) / 1000;
+    assert.is(reads, 0, 'an idle file is not opened by the poll');
+    appendFileSync(path.join(many, 'f7.log'), `${combinedLine(N)}\n`);
+    await waitFor('the appended line', () => stored().length === N + 1);
+    assert.is(said, 2001, 'the warning, once, when the limit is passed');
+    process.stdout.write(`\n  ${N} files: start (backfill) ${startMs} ms, idle CPU ${Math.round(idleCpuMs)} ms per s of 10 polls\n`);
+});
+t('a source that is a symlink to a file outside the configured folders is not read (said once), unless followSymlinks', async () => {
+    const logs = path.join(dir, 'logs');
+    const outside = path.join(dir, 'outside');
+    mkdirSync(logs);
+    mkdirSync(outside);
+    writeFileSync(path.join(outside, 'secret.log'), lines(0, 5));
+    symlinkSync(path.join(outside, 'secret.log'), path.join(logs, 'access.log'));
+    writeFileSync(path.join(logs, 'real-2026.log'), lines(100, 103));
+    symlinkSync(path.join(logs, 'real-2026.log'), path.join(logs, 'current.log')); // inside: read
+    const errors = [];
+    tailer = new Tailer(idx, {
+        sources: [{ path: path.join(logs, '*.log') }],
+        backfill: true,
+        pollMs: 100,
+        onError: (f, e) => errors.push(`${f}: ${e.message}`),
+    });
+    await tailer.start();
+    await sleep(300);
+    assert.equal(stored(), [100, 101, 102], 'the inside file (once, by whichever name), not the outside one');
+    assert.is(errors.length, 1, errors.join('\n'));
+    assert.match(errors[0], /access\.log: a symlink to .*outside.*secret\.log, outside the configured folders .*: not read \(followSymlinks: true/);
+    await tailer.stop();
+    tailer = new Tailer(idx, { sources: [{ path: path.join(logs, '*.log'), followSymlinks: true }], pollMs: 100 });
+    await tailer.start();
+    await waitFor('the outside file, when asked for', () => stored().length === 8);
+});
+const rotate = testNeeding(['logrotate'], 'tail.test (logrotate)', t);
+rotate.run('logrotate copytruncate while lines flow: none twice, the gap recorded, at most the lines between copy and truncate lost', async () => {
+    assertTools(rotate.missing);
+    const log = path.join(dir, 'access.log');
+    writeFileSync(log, '');
+    await follow({ sources: [{ path: path.join(dir, 'access.log*') }] });
+    let n = 0;
+    const writer = setInterval(() => {
+        appendFileSync(log, lines(n, n + 20));
+        n += 20;
+    }, 10);
+    await sleep(400);
+    writeFileSync(path.join(dir, 'lr.conf'), `${log} {\n  rotate 3\n  copytruncate\n  missingok\n}\n`);
+    const r = spawnSync('logrotate', ['-f', '-s', path.join(dir, 'lr.state'), path.join(dir, 'lr.conf')], {
+        encoding: 'utf8',
+    });
+    assert.is(r.status, 0, r.stderr);
+    await sleep(400);
+    clearInterval(writer);
+    await waitFor('the tail after rotation', () => stored().at(-1) === n - 1);
+    await sleep(300);
+    const got = stored();
+    assert.equal(got, [...new Set(got)], 'no line twice');
+    assert.ok(n - got.length <= 40, `lost ${n - got.length} of ${n} (only those between copy and truncate may go)`);
+    assert.ok(idx.files().some((f) => f.gaps > 0) || n === got.length, 'the truncation is recorded as a gap when lines may be missing');
+});
+const nginxTest = testNeeding(['nginx'], 'tail.test (nginx)', t);
+nginxTest.run('nginx reopening its log on USR1 while traffic flows: every request once', async () => {
+    assertTools(nginxTest.missing);
+    const port = await freePort();
+    mkdirSync(path.join(dir, 'tmp'));
+    writeFileSync(path.join(dir, 'nginx.conf'), `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log; user root;
+events { worker_connections 64; }
+http { client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
+  access_log ${dir}/access.log combined;
+  server { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } } }\n`);
+    const nginx = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'ignore' });
+    try {
+        await waitFor('nginx', () => {
+            try {
+                return readFileSync(path.join(dir, 'nginx.pid'), 'utf8').trim().length > 0;
+            }
+            catch {
+                return false;
+            }
+        });
+        await sleep(200);
+        await follow({ sources: [{ path: path.join(dir, 'access.log') }] });
+        const get = (i) => new Promise((resolve, reject) => {
+            http
+                .get({ host: '127.0.0.1', port, path: `/r/${i}`, agent: false }, (res) => {
+                res.resume();
+                res.on('end', resolve);
+            })
+                .on('error', reject);
+        });
+        const N = 600;
+        for (let i = 0; i < N; i++) {
+            if (i === 300) {
+                renameSync(path.join(dir, 'access.log'), path.join(dir, 'access.log.1'));
+                process.kill(nginx.pid, 'SIGUSR1'); // logrotate's postrotate for nginx
+            }
+            await get(i);
+        }
+        await waitFor(`${N} requests in the index`, () => stored().length >= N);
+        await sleep(300);
+        assert.equal(stored(), range(0, N));
+    }
+    finally {
+        await stopProcess(nginx, 'SIGQUIT');
+    }
+});
+const caddyTest = testNeeding(['caddy'], 'tail.test (caddy)', t);
+caddyTest.run("Caddy's own roll (rename to access-<time>.log, then gzip): every request once", async () => {
+    assertTools(caddyTest.missing);
+    const port = await freePort();
+    writeFileSync(path.join(dir, 'Caddyfile'), `{\n\tadmin off\n\tauto_https off\n}\nhttp://:${port} {\n\tbind 127.0.0.1\n\tlog {\n\t\toutput file ${dir}/caddy/access.log {\n\t\t\troll_size 1MiB\n\t\t\troll_keep 10\n\t\t}\n\t\tformat json\n\t}\n\trespond "ok"\n}\n`);
+    mkdirSync(path.join(dir, 'caddy'));
+    const caddy = spawn('caddy', ['run', '--config', path.join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], {
+        stdio: 'ignore',
+        env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
+    });
+    try {
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+        const get = (i) => new Promise((resolve, reject) => {
+            http
+                .get({
+                host: '127.0.0.1',
+                port,
+                path: `/r/${i}`,
+                agent,
+                headers: { 'user-agent': `roll-test ${'x'.repeat(400)}` },
+            }, (res) => {
+                res.resume();
+                res.on('end', resolve);
+            })
+                .on('error', reject);
+        });
+        await waitForPort(port, caddy, 'caddy');
+        await follow({ sources: [{ path: path.join(dir, 'caddy', 'access*.log*') }] });
+        const N = 2500; // ~2 MB of access lines: at least one roll
+        for (let i = 0; i < N; i += 4)
+            await Promise.all([0, 1, 2, 3].filter((k) => i + k < N).map((k) => get(i + k)));
+        agent.destroy();
+        await waitFor(`${N} requests in the index`, () => stored().length >= N, 20_000);
+        await sleep(500);
+        assert.equal(stored(), range(0, N));
+        const names = spawnSync('ls', [path.join(dir, 'caddy')], { encoding: 'utf8' }).stdout;
+        assert.match(names, /access-.*\.log/, `Caddy rolled the log (${names.trim()})`);
+    }
+    finally {
+        await stopProcess(caddy, 'SIGTERM');
+    }
+});
+t.run();
+//# sourceMappingURL=tail.test.js.map

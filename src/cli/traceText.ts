@@ -1,0 +1,229 @@
+/**
+ * The waterfall of one request as terminal text: spans with their timings as bars, the lines
+ * joined to them and how, then the cause with the lines that prove it and the fix; fitted to the
+ * terminal's width. Loaded only for text output: a `--json` lookup does not pay for the
+ * terminal-width libraries' start-up.
+ */
+import pc from 'picocolors';
+import type { Span, Trace } from '../correlate/trace.js';
+import type { Diagnosis } from '../diagnose/diagnose.js';
+import type { IndexedRecord } from '../store/rehydrate.js';
+import { terminalSafe } from '../util/terminalText.js';
+import { proofParts } from './evidenceText.js';
+import { columns, cutMiddle, fitParts, padColumns, wrapText } from './terminalWidth.js';
+
+type Paint = (s: string) => string;
+interface Colors {
+  bold: Paint;
+  dim: Paint;
+  red: Paint;
+  green: Paint;
+  yellow: Paint;
+  cyan: Paint;
+}
+const plain: Colors = {
+  bold: (s) => s,
+  dim: (s) => s,
+  red: (s) => s,
+  green: (s) => s,
+  yellow: (s) => s,
+  cyan: (s) => s,
+};
+
+const lineRef = (r: IndexedRecord) => `${r.file ?? '?'}:${r.lineNo ?? '?'}`;
+const msText = (n: number | undefined) =>
+  n === undefined ? '–' : n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`;
+
+function depthOf(s: Span, spans: Span[]): number {
+  let d = 0;
+  for (let p = s.parentSpanId; p !== undefined; p = spans.find((x) => x.spanId === p)?.parentSpanId) d++;
+  return d;
+}
+
+/** Spans in tree order (parents before children, siblings by start). */
+function ordered(spans: Span[]): Span[] {
+  const out: Span[] = [];
+  const visit = (parent: string | undefined) => {
+    for (const s of spans
+      .filter(
+        (x) => x.parentSpanId === parent || (parent === undefined && !spans.some((y) => y.spanId === x.parentSpanId)),
+      )
+      .sort((a, b) => a.start - b.start)) {
+      if (out.includes(s)) continue;
+      out.push(s);
+      visit(s.spanId);
+    }
+  };
+  visit(undefined);
+  return out;
+}
+
+/**
+ * The waterfall, the cause, its evidence and the fix, in `cols` columns (unbounded: nothing cut).
+ * What gives way on a narrow terminal: the bars shrink, the phase timings move under their row,
+ * long names and paths are cut in their middle; the part of an evidence line that proves the
+ * cause is shown rather than the line's start.
+ */
+export function renderTrace(trace: Trace, d: Diagnosis, c: Colors = plain, cols = Number.POSITIVE_INFINITY): string {
+  c ??= plain;
+  const spans = ordered(trace.spans);
+  const t0 = Math.min(...spans.map((s) => s.start));
+  const t1 = Math.max(...spans.map((s) => s.end));
+  const total = Math.max(t1 - t0, 1);
+  const top = spans[0];
+  const out: string[] = [];
+  const bounded = Number.isFinite(cols);
+  const status = d.status === undefined ? '' : d.failed ? c.red(String(d.status)) : c.green(String(d.status));
+  const name = terminalSafe(top?.name ?? '', bounded ? 500 : 80);
+  const request = `request ${c.cyan(terminalSafe(trace.requestId, 80))}`;
+  const traceId = `trace ${trace.traceId}`;
+  const oneLine = `${c.bold(name)} ${status}   ${request}   ${traceId}`;
+  if (columns(oneLine) <= cols) out.push(oneLine);
+  else {
+    // IDs are never cut (they are what one copies): each on its own line when both do not fit.
+    out.push(`${c.bold(cutMiddle(name, cols - 5))} ${status}`);
+    if (columns(`${request}   ${traceId}`) <= cols) out.push(`${request}   ${traceId}`);
+    else out.push(request, traceId);
+  }
+  out.push(
+    c.dim(
+      cutMiddle(
+        `${new Date(t0).toISOString().replace('T', ' ').replace('Z', ' UTC')} · ${spans.filter((s) => s.kind === 'SERVER' && s.service !== 'openclaw-gateway').length} proxy hop(s) · ${msText(t1 - t0)}`,
+        cols,
+      ),
+    ),
+  );
+  out.push('');
+  const rows = spans.map((s) => {
+    const depth = depthOf(s, trace.spans);
+    const who = s.kind === 'CLIENT' ? '' : `${s.service}${s.region ? ` (${terminalSafe(s.region, 40)})` : ''}  `;
+    const label = `${'  '.repeat(depth)}${who}${terminalSafe(s.name, 60)}`;
+    const inferred = s.join.tier >= 3 ? ` inferred ${s.join.confidence.toFixed(2)}: ${s.join.how}` : '';
+    const phases = s.phases
+      ? `  connect ${msText(s.phases.connectMs)} · header ${msText(s.phases.headerMs)} · response ${msText(s.phases.responseMs)}`
+      : '';
+    return {
+      s,
+      depth,
+      label,
+      cells: [`+${msText(s.start - t0)}`, msText(s.end - s.start), s.status === undefined ? '' : String(s.status)],
+      phases,
+      inferred,
+    };
+  });
+  // Columns: label, start (9), took (8), status (6), the bar, then the phases on the same line when they fit.
+  const FIXED = 2 + 9 + 1 + 8 + 1 + 6 + 2;
+  let w = Math.min(60, Math.max(...rows.map((r) => columns(r.label))));
+  let barWidth = 28;
+  if (bounded) {
+    barWidth = Math.max(8, Math.min(28, cols - w - FIXED));
+    w = Math.max(12, Math.min(w, cols - FIXED - barWidth));
+  }
+  out.push(c.dim(`${'span'.padEnd(w)}  ${'start'.padStart(9)} ${'took'.padStart(8)} ${'status'.padStart(6)}`));
+  for (const r of rows) {
+    const s = r.s;
+    const from = Math.floor(((s.start - t0) / total) * barWidth);
+    const len = Math.max(1, Math.round(((s.end - s.start) / total) * barWidth));
+    const lead = Math.min(from, barWidth - 1);
+    const bar = ' '.repeat(lead) + (s.error ? c.red : c.green)('█'.repeat(Math.min(len, barWidth - lead)));
+    const row = `${padColumns(cutMiddle(r.label, w), w)}  ${r.cells[0]!.padStart(9)} ${r.cells[1]!.padStart(8)} ${r.cells[2]!.padStart(6)}  ${padColumns(bar, barWidth)}`;
+    const tail = r.phases + r.inferred;
+    if (!tail || columns(row) + columns(tail) <= cols) {
+      out.push(`${row}${c.dim(r.phases)}${c.yellow(r.inferred)}`.trimEnd());
+    } else {
+      // The timings under the row, where the terminal has room for them.
+      out.push(row.trimEnd());
+      const pad = '  '.repeat(r.depth + 1);
+      for (const part of [r.phases.trim(), r.inferred.trim()].filter(Boolean))
+        out.push(pad + (part === r.inferred.trim() ? c.yellow : c.dim)(cutMiddle(part, cols - pad.length)));
+    }
+    for (const e of s.events) {
+      const pad = '  '.repeat(r.depth + 1);
+      const how =
+        e.join.tier >= 3
+          ? `inferred ${e.join.confidence.toFixed(2)}: ${e.join.how}`
+          : `tier ${e.join.tier}: ${e.join.how}`;
+      const message = terminalSafe(e.record.message ?? '', 2000);
+      const name = terminalSafe(e.name, 60);
+      out.push(
+        `${pad}${e.record.errorKind ? c.red('✗') : c.dim('·')} ${c.bold(name)}  ${cutMiddle(message, cols - pad.length - 4 - columns(name))}`,
+      );
+      // The line's place, then how it was joined: the latter gives way first (cut, then left out).
+      let ref = terminalSafe(lineRef(e.record), 500);
+      const room = cols - pad.length - 2;
+      let joined = how;
+      if (columns(`${ref}  ${how}`) > room) {
+        joined = room - columns(ref) - 2 >= 16 ? cutMiddle(how, room - columns(ref) - 2) : '';
+        if (!joined) ref = cutMiddle(ref, room);
+      }
+      out.push(`${pad}  ${c.dim(ref)}${joined ? `  ${e.join.tier >= 3 ? c.yellow(joined) : c.dim(joined)}` : ''}`);
+    }
+  }
+  for (const k of trace.skews) {
+    out.push(
+      c.yellow(
+        cutMiddle(
+          `clock: ${terminalSafe(k.region, 40)} runs ${k.ms >= 0 ? 'ahead of' : 'behind'} ${terminalSafe(k.relativeTo, 40)} by ${msText(Math.abs(k.ms))}${k.corrected ? ' (corrected above)' : ` (over the ${msText(5000)} cap: not corrected)`}`,
+          cols,
+        ),
+      ),
+    );
+  }
+  if (trace.context.length) {
+    out.push('');
+    out.push(c.bold('around it'));
+    for (const x of trace.context) {
+      const when = `${x.record.time - t0 >= 0 ? '+' : ''}${msText(x.record.time - t0)}`;
+      out.push(
+        `  ${c.dim(when)}  ${fitParts([{ text: `${x.what}: ${terminalSafe(x.record.message ?? '', 2000)}` }, { text: terminalSafe(lineRef(x.record), 500), cuttable: true }], cols - 4 - columns(when))}`,
+      );
+    }
+  }
+  out.push('');
+  if (!d.failed) {
+    out.push(c.green('no failure: nothing to diagnose'));
+  } else if (d.causes.length === 0) {
+    out.push(`${c.bold('cause')}  ${c.yellow('unknown')}`);
+    for (const m of d.missing) out.push(`  ${wrapText(`missing: ${m}`, cols - 2, '    ')}`);
+  } else {
+    for (const cause of d.causes) {
+      const basis =
+        cause.basis === 'direct'
+          ? 'joined lines'
+          : cause.basis === 'inferred'
+            ? 'an inferred join'
+            : 'its shape and what was around it';
+      const measured = cause.measured
+        ? `right ${cause.measured.right} of ${cause.measured.claimed} on the corpus`
+        : 'not measured';
+      out.push(
+        `${c.bold('cause')}  ${c.red(cause.id)} ${c.dim(wrapText(`(confidence ${cause.confidence.toFixed(2)}, ${measured}; decided by ${basis})`, cols - 4 - columns(cause.id), '  '))}`,
+      );
+      out.push(`  ${wrapText(cause.title, cols - 2, '  ')}`);
+      out.push(`  ${wrapText(terminalSafe(cause.detail, 500), cols - 2, '  ')}`);
+      out.push(`  ${c.bold('evidence')}`);
+      for (const e of cause.evidence) {
+        // Where the line is, then what in it proves the cause: on one line when it fits.
+        const ref = terminalSafe(lineRef(e), 500);
+        const proof = proofParts(e);
+        const whole = `    ${ref}  ${fitParts(proof, Number.POSITIVE_INFINITY)}`;
+        if (columns(whole) <= cols) out.push(`    ${c.dim(ref)}  ${fitParts(proof, Number.POSITIVE_INFINITY)}`);
+        else {
+          out.push(`    ${c.dim(cutMiddle(ref, cols - 4))}`);
+          // When the proof itself does not fit on one line, each part of it on its own.
+          const proofOnly = proof.filter((p) => !p.cuttable);
+          if (columns(proofOnly.map((p) => p.text).join('  ')) <= cols - 6)
+            out.push(`      ${fitParts(proof, cols - 6)}`);
+          else for (const p of proofOnly) out.push(`      ${cutMiddle(p.text, cols - 6)}`);
+        }
+      }
+      out.push(`  ${c.bold('fix')}`);
+      for (const l of cause.fix.split('\n')) out.push(`    ${wrapText(l, cols - 4, '      ')}`);
+      out.push('');
+    }
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+/** The colours to paint with: none unless asked (a pipe, NO_COLOR). */
+export const colorsFor = (color: boolean | undefined): Colors => (color ? pc : plain);
