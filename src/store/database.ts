@@ -103,6 +103,9 @@ export function openDatabase(file: string, cacheMiB = 32, walCheckpointMiB = 40)
   // WAL + NORMAL: a committed transaction survives the process being killed (it is in the WAL);
   // only a power cut can lose the last ones, and never the database's consistency.
   db.pragma('synchronous = NORMAL');
+  // Sorts (the ID runs' merge steps, ORDER BY) in memory: a temporary file was created and
+  // deleted at every bulk commit (strace). A merge step sorts at most ~50,000 small entries.
+  db.pragma('temp_store = MEMORY');
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma('foreign_keys = ON');
   // 32 MiB of page cache by default: room for the hot index pages at backfill speed, peak RSS under 200 MB.
