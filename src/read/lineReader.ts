@@ -6,7 +6,7 @@
  * Gzip files (by their magic bytes) are read through zlib.
  */
 
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { pipeline, Readable, type Transform } from 'node:stream';
@@ -127,14 +127,36 @@ export async function* readLineBatches(
   let lineStart = 0; // byte offset of the current line
   let lineNo = 1;
   let pos = 0; // byte offset of the current chunk
+  // A line that lies whole in an ASCII chunk (nginx escapes every other byte: most logs) is a
+  // slice of the chunk decoded once: no Buffer, no UTF-8 check and no decode per line (a third
+  // of reading and splitting a `combined` line).
+  const wholeMax = Math.min(maxLineBytes, giveUpBytes);
   for await (const c of stream) {
     const chunk = typeof c === 'string' ? Buffer.from(c) : c;
     const batch: Line[] = [];
+    const ascii = isAscii(chunk);
     let from = 0;
     while (from < chunk.length) {
       const nl = chunk.indexOf(0x0a, from);
       const end = nl < 0 ? chunk.length : nl;
       const piece = end - from;
+      if (ascii && nl >= 0 && pendingBytes === 0 && !skipping && piece <= wholeMax) {
+        const body = piece > 0 && chunk[end - 1] === 0x0d ? end - 1 : end; // CRLF
+        batch.push({
+          text: chunk.toString('latin1', from, body),
+          offset: lineStart,
+          lineNo,
+          bytes: body - from,
+          next: pos + nl + 1,
+          invalidUtf8: false,
+          tooLong: false,
+          partial: false,
+        });
+        lineNo++;
+        lineStart = pos + nl + 1;
+        from = nl + 1;
+        continue;
+      }
       if (!skipping && pendingBytes + piece > maxLineBytes) {
         skipping = true;
         pending = [];
