@@ -81,6 +81,8 @@ export interface IntakeResult {
   size: number;
   /** The index row the content was read into (absent when skipped). */
   fileId?: number;
+  /** Read and parsed on a thread of its own (`parseThread`). */
+  parseThread?: true;
 }
 
 /** Byte offset just after the last newline of a file, and how many lines lie before it. */
@@ -301,13 +303,14 @@ async function readRow(
   const o = { maxLineBytes, final, batchLines };
   // An archive's lines are several times its size (gzip of logs: 5-20x): 8x as an estimate.
   const left = id.gzip ? id.size * 8 : id.size - row.offset;
-  const end =
-    opts.parseThread && !opts.onCommit && left >= PARSE_THREAD_MIN_BYTES
-      ? await parseInThread(fh.fd, id.gzip, row, o, commit)
-      : await parseLines(openFrom(fh, id.gzip, row.offset), row, o, (b) => {
-          commit(b);
-          if (opts.onCommit && b.lines.length > 0) opts.onCommit(b.lines.map((l) => l.record));
-        });
+  const threaded = opts.parseThread === true && !opts.onCommit && left >= PARSE_THREAD_MIN_BYTES;
+  if (threaded) result.parseThread = true;
+  const end = threaded
+    ? await parseInThread(fh.fd, id.gzip, row, o, commit)
+    : await parseLines(openFrom(fh, id.gzip, row.offset), row, o, (b) => {
+        commit(b);
+        if (opts.onCommit && b.lines.length > 0) opts.onCommit(b.lines.map((l) => l.record));
+      });
   result.offset = end.offset;
   return result;
 }

@@ -1,7 +1,8 @@
 /**
- * A backfill parses on a thread of its own while this thread writes: reading, splitting and
- * parsing lines was about 40% of `ingest`'s time, SQLite's inserts and commits the rest, and a
- * builder has cores to spare. The worker reads the same file descriptor (one open per read: the
+ * A backfill can parse on a thread of its own while this thread writes (opt-in,
+ * CLAW_TRACE_PARSE_THREAD=1: measured slower on 2 cores, see parseThreadWanted in backfill.ts;
+ * reading, splitting and parsing are ~10-20% of `ingest`'s time, SQLite's inserts and commits
+ * the rest). The worker reads the same file descriptor (one open per read: the
  * identity checked on it holds for every byte); batches commit here, in order, each with its
  * checkpoint in one transaction as on the one-thread path, so a kill loses nothing and repeats
  * nothing. Small files stay on one thread (a worker costs ~30 ms to start).
