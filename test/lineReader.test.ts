@@ -145,4 +145,30 @@ t('ASCII chunks (read without a per-line decode) give the same lines as any othe
   }
 });
 
+t("a .gz larger than gunzip's chunks reads the same lines as the plain file", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'claw-lines-'));
+  try {
+    const lines: string[] = [];
+    for (let i = 0, bytes = 0; bytes < 1_200_000; i++) {
+      const l =
+        i % 1000 === 7 ? `caf\u00e9 ${i}` : `10.0.0.${i % 250} - - "GET /r/${i} HTTP/1.1" 200 ${i}${i % 3 ? '' : '\r'}`;
+      lines.push(l);
+      bytes += Buffer.byteLength(l) + 1;
+    }
+    const bytes = Buffer.from(`${lines.join('\n')}\npartial`);
+    writeFileSync(path.join(dir, 'a.log'), bytes);
+    writeFileSync(path.join(dir, 'a.log.1.gz'), gzipSync(bytes));
+    const plain = await collect(await openLogStream(path.join(dir, 'a.log')));
+    assert.equal(plain.length, lines.length + 1);
+    assert.equal(await collect(await openLogStream(path.join(dir, 'a.log.1.gz'))), plain);
+    const want = expected(bytes, 256 * 1024);
+    assert.equal(
+      plain.map(({ invalidUtf8, ...l }) => l),
+      want,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 t.run();

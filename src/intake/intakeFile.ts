@@ -12,7 +12,7 @@
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { detectFormat, type LogRecord, type ParseErrorReason, type ParserOptions } from '../../parsers/index.js';
-import { DEFAULT_MAX_LINE_BYTES } from '../read/lineReader.js';
+import { DEFAULT_MAX_LINE_BYTES, READ_CHUNK_BYTES } from '../read/lineReader.js';
 import type { FileRow, RecordFields, RecordIndex } from '../store/recordIndex.js';
 import { FINGERPRINT_BYTES, type FileIdentity, identify, identifyHandle } from './fileIdentity.js';
 import { type ParsedBatch, parseLines, streamFrom } from './parseLines.js';
@@ -107,7 +107,7 @@ async function endOfLastLine(fh: FileHandle): Promise<{ offset: number; lines: n
 /** A stream of the open file from `offset` (of the decompressed content, for an archive); the handle stays open. */
 function openFrom(fh: FileHandle, gzip: boolean, offset: number): Readable {
   return streamFrom(
-    (start) => fh.createReadStream({ start, highWaterMark: 256 * 1024, autoClose: false }),
+    (start) => fh.createReadStream({ start, highWaterMark: READ_CHUNK_BYTES, autoClose: false }),
     gzip,
     offset,
   );

@@ -5,9 +5,8 @@
  */
 import { createReadStream } from 'node:fs';
 import { type Readable, Transform } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { type LogRecord, ParseError, type ParserOptions, parserFor } from '../../parsers/index.js';
-import { chain, type Line, readLineBatches } from '../read/lineReader.js';
+import { chain, gunzip, type Line, READ_CHUNK_BYTES, readLineBatches } from '../read/lineReader.js';
 import type { BatchError, RecordFields } from '../store/recordIndex.js';
 
 /** Drops the first `n` bytes of a stream (resuming inside a decompressed archive). */
@@ -30,13 +29,13 @@ export function skipBytes(n: number): Transform {
 /** A stream of a file from `offset` (of the decompressed content, for an archive), given a reader of its raw bytes from a start. */
 export function streamFrom(raw: (start: number) => Readable, gzip: boolean, offset: number): Readable {
   if (!gzip) return raw(offset);
-  return offset > 0 ? chain(raw(0), createGunzip(), skipBytes(offset)) : chain(raw(0), createGunzip());
+  return offset > 0 ? chain(raw(0), gunzip(), skipBytes(offset)) : chain(raw(0), gunzip());
 }
 
 /** A stream of an open file descriptor (any thread of the process may read it; it stays open). */
 export function streamOfFd(fd: number, gzip: boolean, offset: number): Readable {
   return streamFrom(
-    (start) => createReadStream('', { fd, start, highWaterMark: 256 * 1024, autoClose: false }),
+    (start) => createReadStream('', { fd, start, highWaterMark: READ_CHUNK_BYTES, autoClose: false }),
     gzip,
     offset,
   );
