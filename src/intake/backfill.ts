@@ -27,9 +27,9 @@ export interface BackfillOptions extends IntakeOptions {
 
 /**
  * Whether a backfill parses large files on a thread of its own: only with CLAW_TRACE_PARSE_THREAD=1.
- * Measured on 2 cores (1M `combined` lines, interleaved, same minutes), the thread cost more than
- * it saved: +3.5 s of CPU (each batch cloned to cross threads, and parsed in a second V8 heap) and
- * +25-60% wall time, +25-40 MB RSS; the writer, not the parser, sets the pace (the SQLite inserts
+ * Measured on 2 cores (1M `combined` lines, 6 interleaved pairs), the thread cost more than it
+ * saved: +3.5 s of CPU (each batch cloned to cross threads, and parsed in a second V8 heap),
+ * +6-56% wall time, +25-55 MB RSS; the writer, not the parser, sets the pace (the SQLite inserts
  * and commits are ~80% of a backfill, read and parse ~10-20%), so it has little to overlap.
  */
 export function parseThreadWanted(env: NodeJS.ProcessEnv = process.env): boolean {
