@@ -41,6 +41,18 @@ export function streamOfFd(fd: number, gzip: boolean, offset: number): Readable 
   );
 }
 
+/**
+ * When a batch is full: at `batchLines` lines; with `batchBytes`, not before it covers that many
+ * bytes of log either, up to MAX_BATCH_FACTOR x `batchLines` lines.
+ */
+export interface BatchLimits {
+  maxLineBytes: number;
+  final: boolean;
+  batchLines: number;
+  batchBytes?: number;
+}
+export const MAX_BATCH_FACTOR = 4;
+
 /** A batch of parsed lines: LogRecords on the thread that parsed them, their stored fields after crossing threads. */
 export interface ParsedBatch<R extends RecordFields = LogRecord> {
   lines: { record: R; raw: string }[];
@@ -64,13 +76,13 @@ export interface ParseFrom {
 
 /**
  * Reads and parses from the row's checkpoint to the end of `stream`, calling `emit` with every
- * `batchLines` lines (and once at the end if anything moved). A partial last line is left for
+ * full batch (BatchLimits; and once at the end if anything moved). A partial last line is left for
  * the next read unless `final`. Returns the checkpoint reached.
  */
 export async function parseLines(
   stream: Readable,
   row: ParseFrom,
-  o: { maxLineBytes: number; final: boolean; batchLines: number },
+  o: BatchLimits,
   emit: (b: ParsedBatch) => void | Promise<void>,
 ): Promise<{ offset: number; lineNo: number }> {
   // Lookups parse the stored line in full; here only what the index's columns need.
@@ -111,7 +123,11 @@ export async function parseLines(
   read: for await (const batch of readLineBatches(stream, o.maxLineBytes)) {
     for (const line of batch) {
       if (!take(line)) break read;
-      if (b.lines.length + b.errors.length >= o.batchLines) {
+      const n = b.lines.length + b.errors.length;
+      if (
+        n >= o.batchLines &&
+        (o.batchBytes === undefined || b.offset - b.batchStart >= o.batchBytes || n >= o.batchLines * MAX_BATCH_FACTOR)
+      ) {
         await emit(b);
         b = { lines: [], errors: [], offset: b.offset, lineNo: b.lineNo, cut: 0, batchStart: b.offset };
       }

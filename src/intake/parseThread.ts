@@ -9,7 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { RecordFields } from '../store/recordIndex.js';
-import type { ParsedBatch, ParseFrom } from './parseLines.js';
+import type { BatchLimits, ParsedBatch, ParseFrom } from './parseLines.js';
 
 export const PARSE_THREAD_MIN_BYTES = 8 * 1024 * 1024;
 
@@ -17,7 +17,7 @@ export function parseInThread(
   fd: number,
   gzip: boolean,
   row: ParseFrom,
-  o: { maxLineBytes: number; final: boolean; batchLines: number },
+  o: BatchLimits,
   commit: (b: ParsedBatch<RecordFields>) => void,
 ): Promise<{ offset: number; lineNo: number }> {
   const worker = new Worker(new URL('./parseWorker.js', import.meta.url), {
