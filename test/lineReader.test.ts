@@ -101,4 +101,74 @@ t('openLogStream on a file that is gone: it rejects, and no stream is left behin
   await new Promise((r) => setTimeout(r, 50)); // a stray stream's open would fail (and end the process) about now
 });
 
+/** The lines of `bytes` as the reader must give them, made by splitting the whole buffer. */
+function expected(bytes: Buffer, max: number): Omit<Line, 'invalidUtf8'>[] {
+  const out: Omit<Line, 'invalidUtf8'>[] = [];
+  let start = 0;
+  for (let no = 1; start < bytes.length; no++) {
+    const nl = bytes.indexOf(0x0a, start);
+    const end = nl < 0 ? bytes.length : nl;
+    const body = end > start && bytes[end - 1] === 0x0d ? end - 1 : end;
+    const tooLong = end - start > max;
+    out.push({
+      text: tooLong ? '' : bytes.subarray(start, body).toString('utf8'),
+      offset: start,
+      lineNo: no,
+      bytes: tooLong ? end - start : body - start,
+      next: nl < 0 ? end : nl + 1,
+      tooLong,
+      partial: nl < 0,
+    });
+    start = nl < 0 ? end : nl + 1;
+  }
+  return out;
+}
+
+t('ASCII chunks (read without a per-line decode) give the same lines as any other chunking', async () => {
+  const max = 64;
+  const ascii = Buffer.from(
+    `GET /a\x22b\r\n\r\n\n${'y'.repeat(max)}\n${'z'.repeat(max + 1)}\r\nx\r\n${'w'.repeat(200)}\nlast`,
+  );
+  // The same lines with a non-ASCII one among them: that chunk takes the byte-wise path.
+  const mixed = Buffer.concat([ascii.subarray(0, 12), Buffer.from('caf\u00e9\n'), ascii.subarray(12)]);
+  for (const bytes of [ascii, mixed]) {
+    const want = expected(bytes, max);
+    for (const size of [bytes.length, 1, 5, 13, 64]) {
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+      const got = (await collect(Readable.from(chunks), max)).map(({ invalidUtf8, ...l }) => {
+        assert.not.ok(invalidUtf8);
+        return l;
+      });
+      assert.equal(got, want, `chunks of ${size} bytes`);
+    }
+  }
+});
+
+t("a .gz larger than gunzip's chunks reads the same lines as the plain file", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'claw-lines-'));
+  try {
+    const lines: string[] = [];
+    for (let i = 0, bytes = 0; bytes < 1_200_000; i++) {
+      const l =
+        i % 1000 === 7 ? `caf\u00e9 ${i}` : `10.0.0.${i % 250} - - "GET /r/${i} HTTP/1.1" 200 ${i}${i % 3 ? '' : '\r'}`;
+      lines.push(l);
+      bytes += Buffer.byteLength(l) + 1;
+    }
+    const bytes = Buffer.from(`${lines.join('\n')}\npartial`);
+    writeFileSync(path.join(dir, 'a.log'), bytes);
+    writeFileSync(path.join(dir, 'a.log.1.gz'), gzipSync(bytes));
+    const plain = await collect(await openLogStream(path.join(dir, 'a.log')));
+    assert.equal(plain.length, lines.length + 1);
+    assert.equal(await collect(await openLogStream(path.join(dir, 'a.log.1.gz'))), plain);
+    const want = expected(bytes, 256 * 1024);
+    assert.equal(
+      plain.map(({ invalidUtf8, ...l }) => l),
+      want,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 t.run();

@@ -7,15 +7,16 @@
  * - copytruncate: same inode, other head: a gap is recorded on the old row and the new content
  *   starts a new row from byte 0.
  * - A partial last line is left for the next read unless the file is final (an archive).
- * - Batches of `batchLines` (default 1,500) commit with their checkpoint in one transaction.
+ * - Batches of `batchLines` (default 1,500; with `batchBytes`, up to 4x that many until they
+ *   cover that much log) commit with their checkpoint in one transaction.
  */
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { detectFormat, type LogRecord, type ParseErrorReason, type ParserOptions } from '../../parsers/index.js';
-import { DEFAULT_MAX_LINE_BYTES } from '../read/lineReader.js';
+import { DEFAULT_MAX_LINE_BYTES, READ_CHUNK_BYTES } from '../read/lineReader.js';
 import type { FileRow, RecordFields, RecordIndex } from '../store/recordIndex.js';
 import { FINGERPRINT_BYTES, type FileIdentity, identify, identifyHandle } from './fileIdentity.js';
-import { type ParsedBatch, parseLines, streamFrom } from './parseLines.js';
+import { type BatchLimits, type ParsedBatch, parseLines, streamFrom } from './parseLines.js';
 import { PARSE_THREAD_MIN_BYTES, parseInThread } from './parseThread.js';
 
 export interface IntakeOptions extends ParserOptions {
@@ -23,6 +24,11 @@ export interface IntakeOptions extends ParserOptions {
   region?: string;
   maxLineBytes?: number;
   batchLines?: number;
+  /**
+   * A batch also waits for this many bytes of log (up to MAX_BATCH_FACTOR x `batchLines` lines):
+   * short lines commit in fewer, larger transactions (a backfill: BACKFILL_BATCH_BYTES).
+   */
+  batchBytes?: number;
   /** Treat a last line without a newline as complete (archives always are). */
   final?: boolean;
   /** Called after each committed batch with the bytes it covered. */
@@ -81,6 +87,8 @@ export interface IntakeResult {
   size: number;
   /** The index row the content was read into (absent when skipped). */
   fileId?: number;
+  /** Read and parsed on a thread of its own (`parseThread`). */
+  parseThread?: true;
 }
 
 /** Byte offset just after the last newline of a file, and how many lines lie before it. */
@@ -105,7 +113,7 @@ async function endOfLastLine(fh: FileHandle): Promise<{ offset: number; lines: n
 /** A stream of the open file from `offset` (of the decompressed content, for an archive); the handle stays open. */
 function openFrom(fh: FileHandle, gzip: boolean, offset: number): Readable {
   return streamFrom(
-    (start) => fh.createReadStream({ start, highWaterMark: 256 * 1024, autoClose: false }),
+    (start) => fh.createReadStream({ start, highWaterMark: READ_CHUNK_BYTES, autoClose: false }),
     gzip,
     offset,
   );
@@ -298,16 +306,17 @@ async function readRow(
     result.lines += b.lines.length + b.errors.length;
     for (const e of b.errors) result.errors[e.error.reason] = (result.errors[e.error.reason] ?? 0) + 1;
   };
-  const o = { maxLineBytes, final, batchLines };
+  const o: BatchLimits = { maxLineBytes, final, batchLines, batchBytes: opts.batchBytes };
   // An archive's lines are several times its size (gzip of logs: 5-20x): 8x as an estimate.
   const left = id.gzip ? id.size * 8 : id.size - row.offset;
-  const end =
-    opts.parseThread && !opts.onCommit && left >= PARSE_THREAD_MIN_BYTES
-      ? await parseInThread(fh.fd, id.gzip, row, o, commit)
-      : await parseLines(openFrom(fh, id.gzip, row.offset), row, o, (b) => {
-          commit(b);
-          if (opts.onCommit && b.lines.length > 0) opts.onCommit(b.lines.map((l) => l.record));
-        });
+  const threaded = opts.parseThread === true && !opts.onCommit && left >= PARSE_THREAD_MIN_BYTES;
+  if (threaded) result.parseThread = true;
+  const end = threaded
+    ? await parseInThread(fh.fd, id.gzip, row, o, commit)
+    : await parseLines(openFrom(fh, id.gzip, row.offset), row, o, (b) => {
+        commit(b);
+        if (opts.onCommit && b.lines.length > 0) opts.onCommit(b.lines.map((l) => l.record));
+      });
   result.offset = end.offset;
   return result;
 }

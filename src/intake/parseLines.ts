@@ -5,9 +5,8 @@
  */
 import { createReadStream } from 'node:fs';
 import { type Readable, Transform } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { type LogRecord, ParseError, type ParserOptions, parserFor } from '../../parsers/index.js';
-import { chain, type Line, readLineBatches } from '../read/lineReader.js';
+import { chain, gunzip, type Line, READ_CHUNK_BYTES, readLineBatches } from '../read/lineReader.js';
 import type { BatchError, RecordFields } from '../store/recordIndex.js';
 
 /** Drops the first `n` bytes of a stream (resuming inside a decompressed archive). */
@@ -30,17 +29,29 @@ export function skipBytes(n: number): Transform {
 /** A stream of a file from `offset` (of the decompressed content, for an archive), given a reader of its raw bytes from a start. */
 export function streamFrom(raw: (start: number) => Readable, gzip: boolean, offset: number): Readable {
   if (!gzip) return raw(offset);
-  return offset > 0 ? chain(raw(0), createGunzip(), skipBytes(offset)) : chain(raw(0), createGunzip());
+  return offset > 0 ? chain(raw(0), gunzip(), skipBytes(offset)) : chain(raw(0), gunzip());
 }
 
 /** A stream of an open file descriptor (any thread of the process may read it; it stays open). */
 export function streamOfFd(fd: number, gzip: boolean, offset: number): Readable {
   return streamFrom(
-    (start) => createReadStream('', { fd, start, highWaterMark: 256 * 1024, autoClose: false }),
+    (start) => createReadStream('', { fd, start, highWaterMark: READ_CHUNK_BYTES, autoClose: false }),
     gzip,
     offset,
   );
 }
+
+/**
+ * When a batch is full: at `batchLines` lines; with `batchBytes`, not before it covers that many
+ * bytes of log either, up to MAX_BATCH_FACTOR x `batchLines` lines.
+ */
+export interface BatchLimits {
+  maxLineBytes: number;
+  final: boolean;
+  batchLines: number;
+  batchBytes?: number;
+}
+export const MAX_BATCH_FACTOR = 4;
 
 /** A batch of parsed lines: LogRecords on the thread that parsed them, their stored fields after crossing threads. */
 export interface ParsedBatch<R extends RecordFields = LogRecord> {
@@ -65,13 +76,13 @@ export interface ParseFrom {
 
 /**
  * Reads and parses from the row's checkpoint to the end of `stream`, calling `emit` with every
- * `batchLines` lines (and once at the end if anything moved). A partial last line is left for
+ * full batch (BatchLimits; and once at the end if anything moved). A partial last line is left for
  * the next read unless `final`. Returns the checkpoint reached.
  */
 export async function parseLines(
   stream: Readable,
   row: ParseFrom,
-  o: { maxLineBytes: number; final: boolean; batchLines: number },
+  o: BatchLimits,
   emit: (b: ParsedBatch) => void | Promise<void>,
 ): Promise<{ offset: number; lineNo: number }> {
   // Lookups parse the stored line in full; here only what the index's columns need.
@@ -112,7 +123,11 @@ export async function parseLines(
   read: for await (const batch of readLineBatches(stream, o.maxLineBytes)) {
     for (const line of batch) {
       if (!take(line)) break read;
-      if (b.lines.length + b.errors.length >= o.batchLines) {
+      const n = b.lines.length + b.errors.length;
+      if (
+        n >= o.batchLines &&
+        (o.batchBytes === undefined || b.offset - b.batchStart >= o.batchBytes || n >= o.batchLines * MAX_BATCH_FACTOR)
+      ) {
         await emit(b);
         b = { lines: [], errors: [], offset: b.offset, lineNo: b.lineNo, cut: 0, batchStart: b.offset };
       }

@@ -1,14 +1,15 @@
 /**
- * A backfill parses on a thread of its own while this thread writes: reading, splitting and
- * parsing lines was about 40% of `ingest`'s time, SQLite's inserts and commits the rest, and a
- * builder has cores to spare. The worker reads the same file descriptor (one open per read: the
+ * A backfill can parse on a thread of its own while this thread writes (opt-in,
+ * CLAW_TRACE_PARSE_THREAD=1: measured slower on 2 cores, see parseThreadWanted in backfill.ts;
+ * reading, splitting and parsing are ~10-20% of `ingest`'s time, SQLite's inserts and commits
+ * the rest). The worker reads the same file descriptor (one open per read: the
  * identity checked on it holds for every byte); batches commit here, in order, each with its
  * checkpoint in one transaction as on the one-thread path, so a kill loses nothing and repeats
  * nothing. Small files stay on one thread (a worker costs ~30 ms to start).
  */
 import { Worker } from 'node:worker_threads';
 import type { RecordFields } from '../store/recordIndex.js';
-import type { ParsedBatch, ParseFrom } from './parseLines.js';
+import type { BatchLimits, ParsedBatch, ParseFrom } from './parseLines.js';
 
 export const PARSE_THREAD_MIN_BYTES = 8 * 1024 * 1024;
 
@@ -16,7 +17,7 @@ export function parseInThread(
   fd: number,
   gzip: boolean,
   row: ParseFrom,
-  o: { maxLineBytes: number; final: boolean; batchLines: number },
+  o: BatchLimits,
   commit: (b: ParsedBatch<RecordFields>) => void,
 ): Promise<{ offset: number; lineNo: number }> {
   const worker = new Worker(new URL('./parseWorker.js', import.meta.url), {

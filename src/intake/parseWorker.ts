@@ -5,13 +5,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { BatchLine } from '../store/recordIndex.js';
-import { type ParseFrom, parseLines, streamOfFd } from './parseLines.js';
+import { type BatchLimits, type ParseFrom, parseLines, streamOfFd } from './parseLines.js';
 
 export interface ParseJob {
   fd: number;
   gzip: boolean;
   row: ParseFrom;
-  o: { maxLineBytes: number; final: boolean; batchLines: number };
+  o: BatchLimits;
 }
 export const IN_FLIGHT = 4;
 
