@@ -23,9 +23,12 @@ t.before(() => {
 t.after(() => rmSync(dir, { recursive: true, force: true }));
 
 t(
-  "the installed command runs through its #! line, with the agent's young-generation cap (RSS 150 -> 124 MB at 5,000 lines/s)",
+  "the installed command runs through its #! line, with the agent's memory settings (young generation capped, one V8 helper thread, two malloc arenas)",
   () => {
-    assert.match(readFileSync(CLI, 'utf8').split('\n', 1)[0]!, /^#!\/usr\/bin\/env -S node --max-semi-space-size=8$/);
+    assert.match(
+      readFileSync(CLI, 'utf8').split('\n', 1)[0]!,
+      /^#!\/usr\/bin\/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=8 --v8-pool-size=1$/,
+    );
     const r = spawnSync(CLI, ['--version'], { encoding: 'utf8' });
     assert.is(r.status, 0, r.stderr);
     assert.match(r.stdout, /^\d+\.\d+\.\d+/);

@@ -204,6 +204,38 @@ t(
   },
 );
 
+t('endpoint down: the loop ticks at its interval while it backs off, not every 20 ms', async () => {
+  const db = path.join(dir, 'backoff.db');
+  const log = path.join(dir, 'backoff.log');
+  writeFileSync(log, `${Array.from({ length: 10 }, (_, i) => accessLine(`bo-${i}`, 1795358000 + i)).join('\n')}\n`);
+  const idx = new RecordIndex(db);
+  await receiver.down();
+  try {
+    const p = new ExportPipeline(db, configFor({ timeoutMs: 300 }), { startAfter: 0 });
+    await intakeFile(idx, log);
+    await pump(p, () => p.stats().state === 'retrying', 5000);
+    assert.is(p.stats().state, 'retrying', 'the first delivery failed');
+    assert.ok(p.stats().traces > 0, 'spans wait in the outbox');
+    let ticks = 0;
+    const tick = p.tick.bind(p);
+    p.tick = () => {
+      ticks++;
+      return tick();
+    };
+    const started = Date.now();
+    p.start(200);
+    await new Promise((r) => setTimeout(r, 1000));
+    await p.stop();
+    const elapsed = Date.now() - started;
+    // One look per 200 ms interval (and one at the start); every 20 ms it was ~50.
+    assert.ok(ticks <= Math.ceil(elapsed / 200) + 2, `${ticks} ticks in ${elapsed} ms`);
+    assert.ok(ticks >= 2, 'the loop ran');
+  } finally {
+    await receiver.up();
+    idx.close();
+  }
+});
+
 t('over the outbox cap the oldest traces are dropped and counted; the newest are delivered', async () => {
   const db = path.join(dir, 'cap.db');
   const log = path.join(dir, 'cap.log');

@@ -117,6 +117,31 @@ t('rename + create while the writer still appends to the old file: every line on
   assert.equal(stored(), range(0, 400));
 });
 
+t(
+  'a file written without pause is read at most once per readEveryMs: its writes coalesce into few commits',
+  async () => {
+    const log = path.join(dir, 'access.log');
+    writeFileSync(log, '');
+    const commits: number[] = [];
+    await follow({ sources: [{ path: log }], readEveryMs: 200, onCommit: (records) => commits.push(records.length) });
+    const started = Date.now();
+    for (let k = 0; k < 100; k++) {
+      appendFileSync(log, lines(k * 10, k * 10 + 10)); // 100 writes, one change event each
+      await sleep(10);
+    }
+    await waitFor('all 1,000 lines', () => stored().length >= 1000);
+    const elapsed = Date.now() - started;
+    assert.equal(stored(), range(0, 1000));
+    // One read (and one commit: 1,000 lines fit a batch) per 200 ms, however slow the machine; read
+    // on each event, it was one commit per write or two.
+    assert.ok(
+      commits.length <= Math.ceil(elapsed / 200) + 1,
+      `${commits.length} commits in ${elapsed} ms: ${commits.join(', ')}`,
+    );
+    assert.ok(commits.length >= 2, 'read while it is written, not only at the end');
+  },
+);
+
 t('a file briefly missing: deleted, then written again from scratch', async () => {
   const log = path.join(dir, 'access.log');
   writeFileSync(log, '');

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=8 --v8-pool-size=1
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import bytes from 'bytes';
