@@ -8,9 +8,10 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { LogRecord } from '../parsers/index.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
 import { BLOCK_LINES, blocksOf, decodeBlock, encodeBlock } from '../src/store/lineBlocks.js';
-import { RecordIndex } from '../src/store/recordIndex.js';
+import { RecordIndex, storedLines } from '../src/store/recordIndex.js';
 import { prng } from './helpers.js';
 import { tempDirEach } from './support/tempDir.js';
 
@@ -27,8 +28,7 @@ t('a block gives back each line by its offset, whatever the line holds', () => {
     '',
   ];
   const lines = raws.map((raw, i) => ({ id: (7n << 40n) | BigInt(1000 + i * 100_000), time: i, raw }));
-  const first = Number(lines[0]!.id);
-  const b = decodeBlock(first, Number(lines.at(-1)!.id), encodeBlock(lines));
+  const b = decodeBlock(lines[0]!.id, lines.at(-1)!.id, encodeBlock(lines));
   assert.equal(b.lines, raws);
   assert.equal([...b.offsets], [0, 100_000, 200_000, 300_000, 400_000, 500_000]);
 });
@@ -58,6 +58,56 @@ t('a commit is cut into blocks of at most BLOCK_LINES lines, long lines into sma
     [...blocksOf(far)].map((b) => b.length),
     [1, 1],
   );
+});
+
+t("file ids past 8191 (ids past 2^53): every line comes back, each its own, never a neighbour's", () => {
+  const idx = new RecordIndex(path.join(dir(), 'big-ids.db'));
+  // File rows are never deleted (a rotation adds one): a long-lived index reaches these ids.
+  idx.db
+    .prepare(
+      `INSERT INTO files (id, path, fp_len, fp_hash, format, updated_at) VALUES (20000, '/x.log', 1, 'h', 'nginx-json', 0)`,
+    )
+    .run();
+  const lines = Array.from({ length: 10 }, (_, i) => {
+    const r = new LogRecord('nginx-access', 1_790_000_000_000 + i);
+    Object.assign(r, { requestId: `req${i}`, offset: i * 2, lineNo: i + 1 });
+    return { record: r, raw: String.fromCharCode(97 + i) };
+  });
+  idx.commitBatch(20000, lines, [], { offset: 20, lineNo: 10, linesCut: 0 });
+  for (let i = 0; i < 10; i++)
+    assert.equal(
+      idx.byRequestId(`req${i}`).map((r) => r.raw),
+      [String.fromCharCode(97 + i)],
+      `req${i}`,
+    );
+  assert.equal(storedLines(idx.db), ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j']);
+  idx.close();
+});
+
+t('a row whose offset its block does not hold gets nothing, not another line', () => {
+  const idx = new RecordIndex(path.join(dir(), 'holes.db'));
+  const f = idx.addFile({
+    path: '/y.log',
+    dev: 1,
+    ino: 1,
+    fpLen: 1,
+    fpHash: 'h',
+    format: 'nginx-json',
+    region: null,
+    options: {},
+  });
+  const at = (offset: number, lineNo: number) => {
+    const r = new LogRecord('nginx-access', 1_790_000_000_000);
+    Object.assign(r, { offset, lineNo });
+    return { record: r, raw: `line at ${offset}` };
+  };
+  idx.commitBatch(f.id, [at(0, 1), at(10, 2)], [], { offset: 20, lineNo: 2, linesCut: 0 });
+  // A row at offset 5, inside the block's range (0..10), stored without its line (as no commit would).
+  idx.db
+    .prepare(`INSERT INTO records (id, line_no, time, source, raw) VALUES (?, 2, 1790000000001, 'nginx-access', '')`)
+    .run((BigInt(f.id) << 40n) | 5n);
+  assert.equal(storedLines(idx.db), ['line at 0', '', 'line at 10']);
+  idx.close();
 });
 
 /** claw_json lines as real nginx writes them (fixtures/nginx/claw_json.log), with the fields that vary between requests random. */

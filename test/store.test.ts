@@ -4,7 +4,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startCheckpointer } from '../src/store/checkpointer.js';
-import { IndexOpenError, MAX_REQUEST_ID_CHARS, RecordIndex } from '../src/store/recordIndex.js';
+import { IndexOpenError, MAX_REQUEST_ID_CHARS, RecordIndex, storedLines } from '../src/store/recordIndex.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/schema.js';
 import Database from '../src/store/sqlite.js';
 import { combinedLine, fixture } from './helpers.js';
@@ -255,6 +255,44 @@ t(
       idx.byRequestId('old-3').map((r) => r.raw),
       ['raw 3'],
     );
+    idx.close();
+  },
+);
+
+t(
+  'an index of schema 4 is migrated to 5: its ID runs and inline lines are read as before, new lines go in blocks',
+  () => {
+    const file = path.join(dir, 'v4.db');
+    const db = new Database(file);
+    db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    for (const m of MIGRATIONS.slice(0, 3)) db.exec(m);
+    db.prepare(
+      `INSERT INTO files (id, path, fp_len, fp_hash, format, updated_at) VALUES (1, '/var/log/nginx/access.log', 0, 'x', 'nginx-combined', 0)`,
+    ).run();
+    const ins = db.prepare(
+      `INSERT INTO records (id, line_no, time, source, request_id, status, raw) VALUES (?, ?, ?, 'nginx-access', ?, 200, ?)`,
+    );
+    for (let i = 0; i < 300; i++)
+      ins.run((1n << 40n) | BigInt(i * 100), i + 1, 1_790_000_000_000 + i, `v4-${i}`, `raw ${i}`);
+    db.exec(MIGRATIONS[3]!);
+    db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', '4')`).run();
+    db.close();
+    const idx = new RecordIndex(file);
+    assert.is(
+      idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(),
+      String(SCHEMA_VERSION),
+    );
+    assert.equal(
+      idx.byRequestId('v4-7').map((r) => r.raw),
+      ['raw 7'],
+    );
+    commitLines(idx, addTestFile(idx).id, 0, 5, 'v5-');
+    assert.equal(
+      idx.byRequestId('v5-2').map((r) => r.raw),
+      ['line 2 v5-2'],
+    );
+    assert.is(idx.db.prepare(`SELECT count(*) FROM blocks`).pluck().get(), 1);
+    assert.is(storedLines(idx.db).filter((l) => l === '').length, 0, 'every line, inline or in its block');
     idx.close();
   },
 );

@@ -33,11 +33,19 @@ export interface BlockLine {
 }
 
 interface Decoded {
-  firstId: number;
-  lastId: number;
+  /** Exact ids (file << 40 | offset): past file 8191 they exceed 2^53, where a JS number would round. */
+  firstId: bigint;
+  lastId: bigint;
   /** Offsets from the first line's, ascending. */
   offsets: Uint32Array;
   lines: string[];
+}
+
+/** A row to fill: its file and byte offset make its exact id. */
+export interface RawRow {
+  file_id: number;
+  offset: number;
+  raw: string;
 }
 
 export function encodeBlock(lines: readonly BlockLine[]): Buffer {
@@ -53,7 +61,7 @@ export function encodeBlock(lines: readonly BlockLine[]): Buffer {
   return deflateRawSync(Buffer.concat([head, ...bodies]), { level: 1 });
 }
 
-export function decodeBlock(firstId: number, lastId: number, data: Buffer): Decoded {
+export function decodeBlock(firstId: bigint, lastId: bigint, data: Buffer): Decoded {
   const buf = inflateRawSync(data);
   const n = buf.readUInt32LE(0);
   const offsets = new Uint32Array(n);
@@ -90,12 +98,14 @@ export function* blocksOf(lines: readonly BlockLine[]): Generator<BlockLine[]> {
 /** The blocks of one connection: appends a commit's, and fills rows' `raw` from them. */
 export class LineBlocks {
   private readonly st;
-  private readonly cache = new Map<number, Decoded>();
+  private readonly cache = new Map<bigint, Decoded>();
 
   constructor(db: Database.Database) {
     this.st = {
       insert: db.prepare(`INSERT INTO blocks (first_id, last_id, max_time, data) VALUES (?, ?, ?, ?)`),
-      at: db.prepare(`SELECT first_id, last_id, data FROM blocks WHERE first_id <= ? ORDER BY first_id DESC LIMIT 1`),
+      at: db
+        .prepare(`SELECT first_id, last_id, data FROM blocks WHERE first_id <= ? ORDER BY first_id DESC LIMIT 1`)
+        .safeIntegers(),
     };
   }
 
@@ -108,22 +118,27 @@ export class LineBlocks {
     }
   }
 
-  /** Sets `raw` of each row stored without it (raw ''), from its block; a row whose block is gone keeps ''. */
-  fill<T extends { id: number | bigint; raw: string }>(rows: T[]): T[] {
-    for (const row of rows) {
-      if (row.raw !== '') continue;
-      const id = Number(row.id);
+  /**
+   * Sets `raw` of each row stored without it (raw ''), from its block, taking the rows in id
+   * order (each block inflated once however the rows are ordered); a row whose block is gone
+   * keeps ''.
+   */
+  fill<T extends RawRow>(rows: T[]): T[] {
+    const todo: { id: bigint; row: T }[] = [];
+    for (const row of rows) if (row.raw === '') todo.push({ id: exactId(row), row });
+    todo.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+    for (const { id, row } of todo) {
       const b = this.blockOf(id);
       if (b === undefined) continue;
-      const i = indexOf(b.offsets, id - b.firstId);
+      const i = indexOf(b.offsets, Number(id - b.firstId));
       if (i >= 0) row.raw = b.lines[i]!;
     }
     return rows;
   }
 
-  private blockOf(id: number): Decoded | undefined {
+  private blockOf(id: bigint): Decoded | undefined {
     for (const b of this.cache.values()) if (b.firstId <= id && id <= b.lastId) return b;
-    const row = this.st.at.get(id) as { first_id: number; last_id: number; data: Buffer } | undefined;
+    const row = this.st.at.get(id) as { first_id: bigint; last_id: bigint; data: Buffer } | undefined;
     if (row === undefined || row.last_id < id) return undefined;
     const b = decodeBlock(row.first_id, row.last_id, row.data);
     if (this.cache.size >= CACHE_BLOCKS) this.cache.delete(this.cache.keys().next().value!);
@@ -135,6 +150,11 @@ export class LineBlocks {
   clearCache(): void {
     this.cache.clear();
   }
+}
+
+/** A row's id from its file and offset (both exact as numbers), as SQLite stores it. */
+function exactId(r: RawRow): bigint {
+  return (BigInt(r.file_id) << 40n) | BigInt(r.offset);
 }
 
 function indexOf(sorted: Uint32Array, v: number): number {

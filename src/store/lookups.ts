@@ -5,7 +5,7 @@
  * the line again.
  */
 import { ID_KIND, READABLE_RUNS } from './idRuns.js';
-import { LineBlocks } from './lineBlocks.js';
+import { LineBlocks, type RawRow } from './lineBlocks.js';
 import { MAX_REQUEST_ID_CHARS, OFFSET_MASK } from './records.js';
 import type Database from './sqlite.js';
 import { limitOf, type Statements } from './statements.js';
@@ -166,9 +166,8 @@ export class Lookups {
  * too): what a test or a dump compares with the log.
  */
 export function storedLines(db: Database.Database): string[] {
-  const rows = db.prepare(`SELECT id, raw FROM records ORDER BY id`).safeIntegers(false).all() as {
-    id: number;
-    raw: string;
-  }[];
+  const rows = db
+    .prepare(`SELECT id >> 40 AS file_id, id & ${OFFSET_MASK} AS offset, raw FROM records ORDER BY id`)
+    .all() as RawRow[];
   return new LineBlocks(db).fill(rows).map((r) => r.raw);
 }

@@ -139,10 +139,16 @@ export function commitBatchOn(db: Database.Database, runs: IdRuns, blocks: LineB
  * than the oldest record), up to `budget` of them; returns how many went.
  */
 export function deleteOldBlocks(db: Database.Database, budget: number): number {
-  const oldest = db.prepare(`SELECT min(time) FROM records`).pluck().get() as number | null;
+  // One transaction, taken for writing first: between a separate min() and delete, another
+  // connection could commit older lines (a backfill of archives) whose new blocks would go.
   return db
-    .prepare(`DELETE FROM blocks WHERE first_id IN (SELECT first_id FROM blocks WHERE max_time < ? LIMIT ?)`)
-    .run(oldest ?? Number.MAX_SAFE_INTEGER, Math.max(1, Math.floor(budget))).changes;
+    .transaction(() => {
+      const oldest = db.prepare(`SELECT min(time) FROM records`).pluck().get() as number | null;
+      return db
+        .prepare(`DELETE FROM blocks WHERE first_id IN (SELECT first_id FROM blocks WHERE max_time < ? LIMIT ?)`)
+        .run(oldest ?? Number.MAX_SAFE_INTEGER, Math.max(1, Math.floor(budget))).changes;
+    })
+    .immediate();
 }
 
 /**
