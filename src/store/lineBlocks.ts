@@ -18,7 +18,7 @@ import type Database from './sqlite.js';
 
 /** Lines per block: a lookup inflates whole blocks (64 lines of 1 KB: ~50 us), a larger block compresses little better. */
 export const BLOCK_LINES = 64;
-/** Raw bytes per block at most (long lines: a block stays small to inflate). */
+/** Raw characters per block at most (long lines: a block stays small to inflate; up to 3x in UTF-8 bytes). */
 const BLOCK_BYTES = 256 * 1024;
 /** A block's lines lie within 4 GiB of its first (offsets are u32; a skipped over-long line can be larger). */
 const MAX_SPAN = 0xffff_ffffn;
