@@ -3,7 +3,7 @@ import { type LogRecord, ParseError, parserFor } from '../../parsers/index.js';
 import type { StoredRecord } from './recordIndex.js';
 
 export interface IndexedRecord extends LogRecord {
-  /** records.id: file and offset. */
+  /** records.id: file and offset, exact (past file 8191 it exceeds 2^53); 0 for a line from another agent. */
   rowId: number | bigint;
   region: string | undefined;
   /** The line as written. */
@@ -18,7 +18,7 @@ export function rehydrateOne(row: StoredRecord): IndexedRecord | undefined {
   rec.file = row.path;
   rec.offset = Number(row.offset);
   rec.lineNo = row.line_no;
-  rec.rowId = row.id;
+  rec.rowId = (BigInt(row.file_id) << 40n) | BigInt(row.offset);
   rec.region = row.region ?? undefined;
   rec.raw = row.raw;
   return rec;
