@@ -193,17 +193,23 @@ const addTestFile = (idx: RecordIndex) =>
     options: {},
   });
 
+/** An index as claw-trace schema 3 left it (migrations 1-3 applied, no version recorded yet), with one access log as file 1. */
+function schema3Index(file: string): Database.Database {
+  const db = new Database(file);
+  db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+  for (const m of MIGRATIONS.slice(0, 3)) db.exec(m);
+  db.prepare(
+    `INSERT INTO files (id, path, fp_len, fp_hash, format, updated_at) VALUES (1, '/var/log/nginx/access.log', 0, 'x', 'nginx-combined', 0)`,
+  ).run();
+  return db;
+}
+
 t(
   'an index of schema 3 is migrated to 4 and 5: its IDs become one run, its lines stay inline, new lines go in blocks',
   () => {
     const file = path.join(dir, 'v3.db');
-    const db = new Database(file);
-    db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
-    for (const m of MIGRATIONS.slice(0, 3)) db.exec(m);
+    const db = schema3Index(file);
     db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', '3')`).run();
-    db.prepare(
-      `INSERT INTO files (id, path, fp_len, fp_hash, format, updated_at) VALUES (1, '/var/log/nginx/access.log', 0, 'x', 'nginx-combined', 0)`,
-    ).run();
     const ins = db.prepare(
       `INSERT INTO records (id, line_no, time, source, request_id, trace_id, status, raw) VALUES (?, ?, ?, 'nginx-access', ?, ?, 200, ?)`,
     );
@@ -263,12 +269,7 @@ t(
   'an index of schema 4 is migrated to 5: its ID runs and inline lines are read as before, new lines go in blocks',
   () => {
     const file = path.join(dir, 'v4.db');
-    const db = new Database(file);
-    db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
-    for (const m of MIGRATIONS.slice(0, 3)) db.exec(m);
-    db.prepare(
-      `INSERT INTO files (id, path, fp_len, fp_hash, format, updated_at) VALUES (1, '/var/log/nginx/access.log', 0, 'x', 'nginx-combined', 0)`,
-    ).run();
+    const db = schema3Index(file);
     const ins = db.prepare(
       `INSERT INTO records (id, line_no, time, source, request_id, status, raw) VALUES (?, ?, ?, 'nginx-access', ?, 200, ?)`,
     );
