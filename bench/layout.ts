@@ -15,8 +15,9 @@
  * (c) time partitions: a table of IDs per 100,000 rows (random inserts into the current one only).
  * (d) blocks: 64 lines per row, deflated (node:zlib, level 1), with (b)'s runs mapping ID -> block.
  * (z) the floor: records and their time index, no ID index at all.
- * (e) what was built from (b): the real RecordIndex (schema 4, the agent's settings), runs merged
- *     a bounded step at a time inside commits; commits through `commitBatch`, lookups `byRequestId`.
+ * (e) what was built: the real RecordIndex (the agent's settings), runs merged a bounded step at a
+ *     time inside commits (schema 4), and since schema 5 the lines in (d)'s blocks; commits through
+ *     `commitBatch`, lookups `byRequestId`.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
