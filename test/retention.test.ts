@@ -54,6 +54,35 @@ t('by age: older records go in chunks, newer stay, the checkpoint stays (nothing
   idx.close();
 });
 
+t(
+  'lines older than what a prune kept, taken in afterwards (a late backfill of archives), keep their blocks through the next prune',
+  async () => {
+    const t0 = Date.UTC(2026, 10, 1);
+    const recent = path.join(dir, 'recent.log');
+    writeFileSync(recent, jsonLines(300, t0 + 1000 * 60_000));
+    const idx = new RecordIndex(path.join(dir, 'i.db'));
+    await intakeFile(idx, recent, { format: 'nginx-json' });
+    await applyRetention(idx, { maxAgeMs: 200 * 60_000 }, t0 + 1300 * 60_000);
+    assert.is(idx.counts().records, 200);
+    // Another connection takes in older lines (an archive found late): older than everything kept.
+    const other = new RecordIndex(path.join(dir, 'i.db'));
+    const archive = path.join(dir, 'archive.log');
+    writeFileSync(archive, jsonLines(50, t0).replaceAll('"id-', '"old-'));
+    await intakeFile(other, archive, { format: 'nginx-json' });
+    other.close();
+    // A prune that deletes no line must not take their blocks either.
+    await applyRetention(idx, { maxBytes: Number.MAX_SAFE_INTEGER });
+    const lines = idx.search({ from: 0, to: Number.MAX_SAFE_INTEGER, limit: 1000 });
+    assert.is(lines.length, 250);
+    assert.equal(
+      lines.filter((r) => r.raw === '').map((r) => r.line_no),
+      [],
+      'every line still reads from its block',
+    );
+    idx.close();
+  },
+);
+
 t('by size: the oldest go until the used pages fit; freed pages go back to the file system', async () => {
   const log = path.join(dir, 'a.log');
   writeFileSync(log, jsonLines(20_000, Date.UTC(2026, 10, 1)));

@@ -17,11 +17,12 @@ export interface LookupOptions {
   width?: number;
 }
 
-/** The waterfall as terminal text (its module loaded on first use). */
+/** The waterfall as terminal text, and its colours (the module loaded on first use). */
 async function asText(trace: Trace, d: Diagnosis, o: LookupOptions): Promise<string> {
-  const { renderTrace, colorsFor } = await import('./traceText.js');
-  return renderTrace(trace, d, colorsFor(o.color), o.width);
+  const { renderTrace } = await import('./traceText.js');
+  return renderTrace(trace, d, await textColors(o), o.width);
 }
+const textColors = async (o: LookupOptions) => (await import('./traceText.js')).colorsFor(o.color);
 
 export async function runLookup(
   index: RecordIndex,
@@ -84,7 +85,7 @@ export async function runRemoteLookup(
           agents: answers.map((a) => ({ agent: a.agent, found: Boolean(a.trace), error: a.error })),
         })}\n`
       : (await asText(trace, diagnosis, opts)) +
-          `${(await import('./traceText.js')).colorsFor(opts.color).dim(
+          `${(await textColors(opts)).dim(
             `answered: ${
               answers
                 .filter((a) => !a.error)

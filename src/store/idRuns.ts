@@ -118,7 +118,6 @@ export class IdRuns {
       deleteKindsBelow: db.prepare(`DELETE FROM ids WHERE run = ? AND kind < ?`),
       deleteUpTo: db.prepare(`DELETE FROM ids WHERE run = ? AND kind = ? AND (key, record) <= (?, ?)`),
       deleteRun: db.prepare(`DELETE FROM ids WHERE run = ?`),
-      runEntries: db.prepare(`SELECT entries FROM id_runs WHERE run = ?`).pluck(),
       forgetRun: db.prepare(`DELETE FROM id_runs WHERE run = ?`),
     };
   }
@@ -157,16 +156,10 @@ export class IdRuns {
       const left = budget - done;
       const retired = this.st.retired.get() as number | undefined;
       if (retired !== undefined) {
+        // A step at a time; fewer than a step left: the run's last entries went, and so does the run.
         const step = Math.min(left, 20_000);
-        // A small run (the most merged away) goes at once; a large one a step at a time.
-        const n =
-          (this.st.runEntries.get(retired) as number) <= step
-            ? this.st.deleteRun.run(retired).changes
-            : this.deleteFirst(retired, step);
-        if (n < step) {
-          this.st.deleteRun.run(retired);
-          this.st.forgetRun.run(retired);
-        }
+        const n = this.deleteFirst(retired, step);
+        if (n < step) this.st.forgetRun.run(retired);
         done += Math.max(1, n);
         continue;
       }

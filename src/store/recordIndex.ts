@@ -21,7 +21,7 @@ export { createPrivate, IndexOpenError, openDatabase, processAlive } from './dat
 export type { Checkpoint, FileRow } from './files.js';
 export { type StoredRecord, storedLines } from './lookups.js';
 export type { BatchError, BatchLine, RecordFields } from './records.js';
-export { MAX_REQUEST_ID_CHARS, recordId } from './records.js';
+export { MAX_REQUEST_ID_CHARS } from './records.js';
 
 export class RecordIndex {
   readonly db: Database.Database;
