@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LogRecord } from '../parsers/index.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
-import { BLOCK_LINES, blocksOf, decodeBlock, encodeBlock } from '../src/store/lineBlocks.js';
+import { BLOCK_LINES, blocksOf, decodeBlock, encodeBlock, isRowless } from '../src/store/lineBlocks.js';
 import { RecordIndex, storedLines } from '../src/store/recordIndex.js';
 import { rehydrate } from '../src/store/rehydrate.js';
 import { prng } from './helpers.js';
@@ -28,15 +28,32 @@ t('a block gives back each line by its offset, whatever the line holds', () => {
     'x'.repeat(70_000),
     '',
   ];
-  const lines = raws.map((raw, i) => ({ id: (7n << 40n) | BigInt(1000 + i * 100_000), time: i, raw }));
-  const b = decodeBlock(lines[0]!.id, lines.at(-1)!.id, encodeBlock(lines));
+  const lines = raws.map((raw, i) => ({
+    id: (7n << 40n) | BigInt(1000 + i * 100_000),
+    time: i,
+    raw,
+    lineNo: 10 + i * 3,
+    rowless: i % 3 === 1,
+  }));
+  const b = decodeBlock(lines[0]!.id, lines.at(-1)!.id, encodeBlock(lines), 10);
   assert.equal(b.lines, raws);
   assert.equal([...b.offsets], [0, 100_000, 200_000, 300_000, 400_000, 500_000]);
+  assert.equal([...b.lineNos!], [10, 13, 16, 19, 22, 25]);
+  assert.equal(
+    raws.map((_, i) => isRowless(b, i)),
+    [false, true, false, false, true, false],
+  );
 });
 
 t('a commit is cut into blocks of at most BLOCK_LINES lines, long lines into smaller ones', () => {
   const mk = (n: number, len: number) =>
-    Array.from({ length: n }, (_, i) => ({ id: BigInt(i * (len + 1)), time: i, raw: 'a'.repeat(len) }));
+    Array.from({ length: n }, (_, i) => ({
+      id: BigInt(i * (len + 1)),
+      time: i,
+      raw: 'a'.repeat(len),
+      lineNo: i + 1,
+      rowless: false,
+    }));
   assert.equal(
     [...blocksOf(mk(BLOCK_LINES * 2 + 1, 10))].map((b) => b.length),
     [BLOCK_LINES, BLOCK_LINES, 1],
@@ -52,8 +69,8 @@ t('a commit is cut into blocks of at most BLOCK_LINES lines, long lines into sma
   );
   // Lines 5 GB apart (a skipped over-long line between them): offsets from a block's first line fit 32 bits.
   const far = [
-    { id: 0n, time: 0, raw: 'a' },
-    { id: 5_000_000_000n, time: 1, raw: 'b' },
+    { id: 0n, time: 0, raw: 'a', lineNo: 1, rowless: false },
+    { id: 5_000_000_000n, time: 1, raw: 'b', lineNo: 2, rowless: false },
   ];
   assert.equal(
     [...blocksOf(far)].map((b) => b.length),

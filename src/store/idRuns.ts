@@ -16,7 +16,8 @@
  */
 import type Database from './sqlite.js';
 
-export const ID_KIND = { request: 0, trace: 1 } as const;
+/** Kinds of ID entry: 2 is an nginx connection number of a line kept without a row (rowless.ts), for the join with error lines. */
+export const ID_KIND = { request: 0, trace: 1, connection: 2 } as const;
 
 export interface IdEntry {
   kind: number;

@@ -11,7 +11,9 @@
  *
  * Payload before deflate: u32 n; n u32 offsets (from the first line's); n u32 byte lengths; the
  * lines' UTF-8 bytes back to back. A line is found by its offset, never by position, so a block
- * that does not hold a record's offset yields nothing rather than another line.
+ * that does not hold a record's offset yields nothing rather than another line. Since schema 6
+ * (a block with a `line_no`) the lengths are followed by n u32 line numbers (from the first
+ * line's) and a bitmap of the lines kept without a records row (rowless.ts), ceil(n / 8) bytes.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type Database from './sqlite.js';
@@ -30,15 +32,22 @@ export interface BlockLine {
   id: bigint;
   time: number;
   raw: string;
+  lineNo: number;
+  /** Kept without a records row (rowless.ts): the block is where it lives. */
+  rowless: boolean;
 }
 
-interface Decoded {
+export interface Decoded {
   /** Exact ids (file << 40 | offset): past file 8191 they exceed 2^53, where a JS number would round. */
   firstId: bigint;
   lastId: bigint;
   /** Offsets from the first line's, ascending. */
   offsets: Uint32Array;
   lines: string[];
+  /** Line numbers (schema 6 blocks; undefined in older ones, whose lines all have rows). */
+  lineNos: Float64Array | undefined;
+  /** Which lines have no records row (schema 6 blocks), one bit each. */
+  rowless: Uint8Array | undefined;
 }
 
 /** A row to fill: its file and byte offset make its exact id. */
@@ -48,32 +57,57 @@ export interface RawRow {
   raw: string;
 }
 
-export function encodeBlock(lines: readonly BlockLine[]): Buffer {
+/** A block's payload before deflate (schema 6 layout: with line numbers and the rowless bitmap). */
+export function blockPayload(lines: readonly BlockLine[]): Buffer {
   const n = lines.length;
-  const first = lines[0]!.id;
-  const bodies = lines.map((l) => Buffer.from(l.raw, 'utf8'));
-  const head = Buffer.alloc(4 + 8 * n);
-  head.writeUInt32LE(n, 0);
+  const first = lines[0]!;
+  const headBytes = 4 + 12 * n + ((n + 7) >> 3);
+  let bodyBytes = 0;
+  for (const l of lines) bodyBytes += Buffer.byteLength(l.raw, 'utf8');
+  // One buffer, the lines written straight into it (no Buffer per line, no concat).
+  const buf = Buffer.allocUnsafe(headBytes + bodyBytes);
+  buf.fill(0, 0, headBytes);
+  buf.writeUInt32LE(n, 0);
+  let at = headBytes;
   for (let i = 0; i < n; i++) {
-    head.writeUInt32LE(Number(lines[i]!.id - first), 4 + 4 * i);
-    head.writeUInt32LE(bodies[i]!.length, 4 + 4 * n + 4 * i);
+    const l = lines[i]!;
+    const len = buf.write(l.raw, at, 'utf8');
+    at += len;
+    buf.writeUInt32LE(Number(l.id - first.id), 4 + 4 * i);
+    buf.writeUInt32LE(len, 4 + 4 * n + 4 * i);
+    buf.writeUInt32LE(l.lineNo - first.lineNo, 4 + 8 * n + 4 * i);
+    if (l.rowless) buf[4 + 12 * n + (i >> 3)]! |= 1 << (i & 7);
   }
-  return deflateRawSync(Buffer.concat([head, ...bodies]), { level: 1 });
+  return buf;
 }
 
-export function decodeBlock(firstId: bigint, lastId: bigint, data: Buffer): Decoded {
+export function encodeBlock(lines: readonly BlockLine[]): Buffer {
+  return deflateRawSync(blockPayload(lines), { level: 1 });
+}
+
+/** `firstLineNo`: the block's `line_no` (null: a schema-5 block, no line numbers, every line has a row). */
+export function decodeBlock(firstId: bigint, lastId: bigint, data: Buffer, firstLineNo: number | null = null): Decoded {
   const buf = inflateRawSync(data);
   const n = buf.readUInt32LE(0);
+  const v6 = firstLineNo !== null;
   const offsets = new Uint32Array(n);
   const lines: string[] = new Array(n);
-  let at = 4 + 8 * n;
+  const lineNos = v6 ? new Float64Array(n) : undefined;
+  const rowless = v6 ? new Uint8Array(buf.subarray(4 + 12 * n, 4 + 12 * n + ((n + 7) >> 3))) : undefined;
+  let at = v6 ? 4 + 12 * n + ((n + 7) >> 3) : 4 + 8 * n;
   for (let i = 0; i < n; i++) {
     offsets[i] = buf.readUInt32LE(4 + 4 * i);
     const len = buf.readUInt32LE(4 + 4 * n + 4 * i);
+    if (lineNos) lineNos[i] = firstLineNo! + buf.readUInt32LE(4 + 8 * n + 4 * i);
     lines[i] = buf.toString('utf8', at, at + len);
     at += len;
   }
-  return { firstId, lastId, offsets, lines };
+  return { firstId, lastId, offsets, lines, lineNos, rowless };
+}
+
+/** Whether line `i` of a decoded block has no records row. */
+export function isRowless(b: Decoded, i: number): boolean {
+  return b.rowless !== undefined && (b.rowless[i >> 3]! & (1 << (i & 7))) !== 0;
 }
 
 /** Splits one file's consecutive lines (in offset order) into blocks. */
@@ -95,6 +129,52 @@ export function* blocksOf(lines: readonly BlockLine[]): Generator<BlockLine[]> {
   if (block.length > 0) yield block;
 }
 
+/** A block as stored, before inflating. */
+interface BlockRow {
+  first_id: bigint;
+  last_id: bigint;
+  line_no: bigint | null;
+  data: Buffer;
+}
+
+/** One commit's lines of one file cut into blocks, each with what its row keeps beside the data. */
+export interface PreparedBlock {
+  firstId: bigint;
+  lastId: bigint;
+  minTime: number;
+  maxTime: number;
+  lineNo: number;
+  rowless: number;
+  /** The payload (blockPayload); deflated at `add` unless `data` is given (deflated elsewhere). */
+  payload: Buffer;
+  data?: Buffer;
+}
+
+/** Cuts a commit's lines of one file (in offset order) into blocks, ready to deflate and insert. */
+export function prepareBlocks(lines: readonly BlockLine[]): PreparedBlock[] {
+  const out: PreparedBlock[] = [];
+  for (const block of blocksOf(lines)) {
+    let minTime = Infinity;
+    let maxTime = -Infinity;
+    let rowless = 0;
+    for (const l of block) {
+      if (l.time > maxTime) maxTime = l.time;
+      if (l.time < minTime) minTime = l.time;
+      if (l.rowless) rowless++;
+    }
+    out.push({
+      firstId: block[0]!.id,
+      lastId: block[block.length - 1]!.id,
+      minTime: Math.round(minTime),
+      maxTime: Math.round(maxTime),
+      lineNo: block[0]!.lineNo,
+      rowless,
+      payload: blockPayload(block),
+    });
+  }
+  return out;
+}
+
 /** The blocks of one connection: appends a commit's, and fills rows' `raw` from them. */
 export class LineBlocks {
   private readonly st;
@@ -102,19 +182,48 @@ export class LineBlocks {
 
   constructor(db: Database.Database) {
     this.st = {
-      insert: db.prepare(`INSERT INTO blocks (first_id, last_id, max_time, data) VALUES (?, ?, ?, ?)`),
+      insert: db.prepare(
+        `INSERT INTO blocks (first_id, last_id, min_time, max_time, line_no, rowless, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
       at: db
-        .prepare(`SELECT first_id, last_id, data FROM blocks WHERE first_id <= ? ORDER BY first_id DESC LIMIT 1`)
+        .prepare(
+          `SELECT first_id, last_id, line_no, data FROM blocks WHERE first_id <= ? ORDER BY first_id DESC LIMIT 1`,
+        )
+        .safeIntegers(),
+      inRange: db
+        .prepare(
+          `SELECT first_id, last_id, line_no, data FROM blocks WHERE first_id >= ? AND first_id <= ? AND rowless > 0 ORDER BY first_id`,
+        )
+        .safeIntegers(),
+      firstBefore: db
+        .prepare(`SELECT first_id FROM blocks WHERE first_id <= ? ORDER BY first_id DESC LIMIT 1`)
+        .safeIntegers()
+        .pluck(),
+      oldestFirst: db
+        .prepare(
+          `SELECT first_id, last_id, line_no, data, min_time FROM blocks WHERE rowless > 0 AND min_time < ? AND max_time >= ? ORDER BY min_time`,
+        )
+        .safeIntegers(),
+      newestFirst: db
+        .prepare(
+          `SELECT first_id, last_id, line_no, data, max_time FROM blocks WHERE rowless > 0 AND max_time >= ? AND min_time < ? ORDER BY max_time DESC`,
+        )
         .safeIntegers(),
     };
   }
 
-  /** Inside the commit's transaction: the lines of one file, in offset order. */
-  add(lines: readonly BlockLine[]): void {
-    for (const block of blocksOf(lines)) {
-      let maxTime = -Infinity;
-      for (const l of block) if (l.time > maxTime) maxTime = l.time;
-      this.st.insert.run(block[0]!.id, block[block.length - 1]!.id, Math.round(maxTime), encodeBlock(block));
+  /** Inside the commit's transaction: the blocks of one commit's lines of one file (prepareBlocks). */
+  add(blocks: readonly PreparedBlock[]): void {
+    for (const b of blocks) {
+      this.st.insert.run(
+        b.firstId,
+        b.lastId,
+        b.minTime,
+        b.maxTime,
+        b.lineNo,
+        b.rowless,
+        b.data ?? deflateRawSync(b.payload, { level: 1 }),
+      );
     }
   }
 
@@ -128,19 +237,57 @@ export class LineBlocks {
     for (const row of rows) if (row.raw === '') todo.push({ id: exactId(row), row });
     todo.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
     for (const { id, row } of todo) {
-      const b = this.blockOf(id);
-      if (b === undefined) continue;
-      const i = indexOf(b.offsets, Number(id - b.firstId));
-      if (i >= 0) row.raw = b.lines[i]!;
+      const line = this.lineAt(id);
+      if (line !== undefined) row.raw = line.raw;
     }
     return rows;
   }
 
+  /** The line stored at exactly `id` (file << 40 | offset), if its block is still there. */
+  lineAt(id: bigint): { raw: string; lineNo: number | undefined; rowless: boolean } | undefined {
+    const at = this.blockAt(id);
+    if (at === undefined || at.index < 0) return undefined;
+    const b = at.block;
+    return { raw: b.lines[at.index]!, lineNo: b.lineNos?.[at.index], rowless: isRowless(b, at.index) };
+  }
+
+  /** The block that holds `id` and the line's place in it (index -1: the block has no line there). */
+  blockAt(id: bigint): { block: Decoded; index: number } | undefined {
+    const b = this.blockOf(id);
+    return b === undefined ? undefined : { block: b, index: indexOf(b.offsets, Number(id - b.firstId)) };
+  }
+
+  /** The blocks with lines kept without a row whose ids overlap [firstId, lastId], in id order. */
+  *rowlessInRange(firstId: bigint, lastId: bigint): Generator<Decoded> {
+    // The block that starts at or before firstId may reach into the range.
+    const from = (this.st.firstBefore.get(firstId) as bigint | undefined) ?? firstId;
+    for (const row of this.st.inRange.iterate(from, lastId) as Iterable<BlockRow>) {
+      if (row.last_id >= firstId) yield this.decoded(row);
+    }
+  }
+
+  /**
+   * The blocks with lines kept without a row whose time span meets [from, to): oldest first (by
+   * their oldest line) or newest first (by their newest line). The caller stops when it has enough.
+   */
+  *rowlessInWindow(from: number, to: number, newestFirst: boolean): Generator<Decoded & { bound: number }> {
+    const rows = newestFirst ? this.st.newestFirst.iterate(from, to) : this.st.oldestFirst.iterate(to, from);
+    for (const row of rows as Iterable<BlockRow & { min_time?: bigint; max_time?: bigint }>) {
+      yield { ...this.decoded(row), bound: Number(row.min_time ?? row.max_time) };
+    }
+  }
+
   private blockOf(id: bigint): Decoded | undefined {
     for (const b of this.cache.values()) if (b.firstId <= id && id <= b.lastId) return b;
-    const row = this.st.at.get(id) as { first_id: bigint; last_id: bigint; data: Buffer } | undefined;
+    const row = this.st.at.get(id) as BlockRow | undefined;
     if (row === undefined || row.last_id < id) return undefined;
-    const b = decodeBlock(row.first_id, row.last_id, row.data);
+    return this.decoded(row);
+  }
+
+  private decoded(row: BlockRow): Decoded {
+    const hit = this.cache.get(row.first_id);
+    if (hit !== undefined) return hit;
+    const b = decodeBlock(row.first_id, row.last_id, row.data, row.line_no === null ? null : Number(row.line_no));
     if (this.cache.size >= CACHE_BLOCKS) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(b.firstId, b);
     return b;

@@ -4,8 +4,9 @@
  * and its file's path, format, options and region, which is what rehydrate.ts needs to parse
  * the line again.
  */
+import { type LogRecord, ParseError, parserFor } from '../../parsers/index.js';
 import { ID_KIND, READABLE_RUNS } from './idRuns.js';
-import { LineBlocks, type RawRow } from './lineBlocks.js';
+import { type Decoded, isRowless, LineBlocks, type RawRow } from './lineBlocks.js';
 import { MAX_REQUEST_ID_CHARS, OFFSET_MASK } from './records.js';
 import type Database from './sqlite.js';
 import { limitOf, type Statements } from './statements.js';
@@ -25,7 +26,24 @@ export interface StoredRecord {
   status: number | null;
   error_kind: string | null;
   raw: string;
+  /** A line kept without a row (rowless.ts) comes parsed already: rehydrate takes this. */
+  parsed?: LogRecord;
 }
+
+interface FileInfo {
+  path: string;
+  format: string;
+  options: string;
+  region: string | null;
+}
+
+/** A line of a block kept without a row, parsed: its id, time and record. */
+export interface RowlessLine {
+  id: bigint;
+  row: StoredRecord;
+}
+
+const byTime = (a: StoredRecord, b: StoredRecord) => a.time - b.time;
 
 const COLUMNS = `r.id, f.id AS file_id, f.path, f.format, f.options, r.id & ${OFFSET_MASK} AS offset, r.line_no, r.time,
     r.source, f.region, r.request_id, r.status, r.error_kind, r.raw`;
@@ -42,16 +60,183 @@ export class Lookups {
     return this.blocks.fill(this.statements.get(sql).all(...args) as StoredRecord[]);
   }
 
+  private fileInfo(fileId: number, cache: Map<number, FileInfo | undefined>): FileInfo | undefined {
+    if (!cache.has(fileId))
+      cache.set(
+        fileId,
+        this.statements.get(`SELECT path, format, options, region FROM files WHERE id = ?`).get(fileId) as
+          | FileInfo
+          | undefined,
+      );
+    return cache.get(fileId);
+  }
+
+  /** Line `i` of a decoded block as a stored record, parsed (undefined if its parser now refuses it). */
+  private rowOf(b: Decoded, i: number, files: Map<number, FileInfo | undefined>): RowlessLine | undefined {
+    const id = b.firstId + BigInt(b.offsets[i]!);
+    const fileId = Number(id >> 40n);
+    const f = this.fileInfo(fileId, files);
+    if (f === undefined) return undefined;
+    const raw = b.lines[i]!;
+    const r = parserFor(f.format, f.options)(raw);
+    if (r instanceof ParseError) return undefined;
+    const rid = r.requestId;
+    return {
+      id,
+      row: {
+        id: Number(id),
+        file_id: fileId,
+        path: f.path,
+        format: f.format,
+        options: f.options,
+        offset: Number(id & OFFSET_MASK),
+        line_no: b.lineNos?.[i] ?? 0,
+        time: Math.round(r.time),
+        source: r.source,
+        region: f.region,
+        request_id: rid === undefined ? null : rid.slice(0, MAX_REQUEST_ID_CHARS),
+        status: r.status ?? null,
+        error_kind: r.errorKind ?? null,
+        raw,
+        parsed: r,
+      },
+    };
+  }
+
+  /** The lines kept without a row in one decoded block, parsed. */
+  private rowlessOf(b: Decoded, files: Map<number, FileInfo | undefined>): RowlessLine[] {
+    const out: RowlessLine[] = [];
+    for (let i = 0; i < b.lines.length; i++) {
+      if (!isRowless(b, i)) continue;
+      const l = this.rowOf(b, i, files);
+      if (l !== undefined) out.push(l);
+    }
+    return out;
+  }
+
+  /** Lines kept without a row at these ids (those still stored, parsed), in id order. */
+  private rowlessAt(ids: bigint[]): RowlessLine[] {
+    const files = new Map<number, FileInfo | undefined>();
+    const out: RowlessLine[] = [];
+    for (const id of [...ids].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))) {
+      const b = this.blocks.blockAt(id);
+      if (b === undefined) continue;
+      const i = b.index;
+      if (i < 0 || !isRowless(b.block, i)) continue;
+      const l = this.rowOf(b.block, i, files);
+      if (l !== undefined) out.push(l);
+    }
+    return out;
+  }
+
+  /** Entries of the readable runs for one key with no row behind them (kept without one, or deleted). */
+  private rowlessEntries(kind: number, key: string, cap = 100_000): bigint[] {
+    return this.statements
+      .get(`SELECT i.record FROM ids i WHERE i.run IN (${READABLE_RUNS}) AND i.kind = ${kind} AND i.key = ?
+      AND NOT EXISTS (SELECT 1 FROM records r WHERE r.id = i.record) LIMIT ${cap}`)
+      .pluck()
+      .safeIntegers()
+      .all(key) as bigint[];
+  }
+
   /**
    * Records by one of their IDs: a search in every readable run, joined to the record, which must
-   * still exist and carry that ID (a run partly past retention points at deleted rows).
+   * still exist and carry that ID (a run partly past retention points at deleted rows); and the
+   * lines kept without a row, from their blocks, which must still be stored and parse to that ID.
    */
   private byId(kind: number, column: 'request_id' | 'trace_id', id: string, limit: number): StoredRecord[] {
-    return this.rows(
+    const rows = this.rows(
       `${SELECT_BY_ID} WHERE i.run IN (${READABLE_RUNS}) AND i.kind = ${kind} AND i.key = ? AND r.${column} = i.key
       ORDER BY r.time LIMIT ${limitOf(limit)}`,
       id,
     );
+    const rowless = this.rowlessAt(this.rowlessEntries(kind, id))
+      .map((l) => l.row)
+      .filter((r) =>
+        column === 'request_id' ? r.request_id === id : r.parsed?.traceId?.slice(0, MAX_REQUEST_ID_CHARS) === id,
+      );
+    if (rowless.length === 0) return rows;
+    return [...rows, ...rowless].sort(byTime).slice(0, limitOf(limit));
+  }
+
+  /**
+   * Lines kept without a row whose time is in [from, to), newest or oldest first, at least the
+   * first `limit` of them by time (more may come: the caller sorts and cuts), and `keep` true.
+   */
+  rowlessInWindow(
+    from: number,
+    to: number,
+    o: { newestFirst: boolean; limit: number; keep?: (r: StoredRecord) => boolean },
+  ): StoredRecord[] {
+    const files = new Map<number, FileInfo | undefined>();
+    let out: StoredRecord[] = [];
+    let threshold = o.newestFirst ? -Infinity : Infinity;
+    for (const b of this.blocks.rowlessInWindow(from, to, o.newestFirst)) {
+      // Blocks come in the order of the bound on their lines' times: none can beat the ones kept.
+      if (out.length >= o.limit && (o.newestFirst ? b.bound < threshold : b.bound > threshold)) break;
+      for (const { row } of this.rowlessOf(b, files)) {
+        if (row.time >= from && row.time < to && (o.keep === undefined || o.keep(row))) out.push(row);
+      }
+      if (out.length >= o.limit) {
+        out.sort(o.newestFirst ? (x, y) => y.time - x.time : byTime);
+        out = out.slice(0, o.limit);
+        threshold = out[out.length - 1]!.time;
+      }
+    }
+    return out;
+  }
+
+  /** Lines kept without a row with ids in [firstId, lastId] (one file's batch), parsed, in id order. */
+  rowlessInRange(firstId: bigint, lastId: bigint): RowlessLine[] {
+    const files = new Map<number, FileInfo | undefined>();
+    const out: RowlessLine[] = [];
+    for (const b of this.blocks.rowlessInRange(firstId, lastId)) {
+      for (const l of this.rowlessOf(b, files)) if (l.id >= firstId && l.id <= lastId) out.push(l);
+    }
+    return out;
+  }
+
+  /** Lines kept without a row on these nginx connections (kind 2 entries), time in [from, to). */
+  rowlessOnConnections(conns: readonly number[], from: number, to: number): StoredRecord[] {
+    const ids: bigint[] = [];
+    for (const c of conns) ids.push(...this.rowlessEntries(ID_KIND.connection, String(c)));
+    return this.rowlessAt(ids)
+      .map((l) => l.row)
+      .filter((r) => r.time >= from && r.time < to && r.source === 'nginx-access');
+  }
+
+  /**
+   * Lines kept without a row per file and second of [from, to): the whole seconds from the
+   * traffic table, the seconds cut by the window's ends counted line by line from their blocks.
+   */
+  rowlessCounts(from: number, to: number): { file_id: number; second: number; n: number }[] {
+    if (!(to > from)) return [];
+    const lo = Math.ceil(from / 1000);
+    const hi = Math.floor(to / 1000); // whole seconds: [lo, hi)
+    const out: { file_id: number; second: number; n: number }[] = [];
+    const edge = (a: number, b: number) => {
+      const per = new Map<string, { file_id: number; second: number; n: number }>();
+      for (const r of this.rowlessInWindow(a, b, { newestFirst: false, limit: Number.MAX_SAFE_INTEGER })) {
+        const second = Math.floor(r.time / 1000);
+        const k = `${r.file_id}/${second}`;
+        const e = per.get(k);
+        if (e) e.n++;
+        else per.set(k, { file_id: r.file_id, second, n: 1 });
+      }
+      out.push(...per.values());
+    };
+    if (lo >= hi) {
+      edge(from, to);
+      return out;
+    }
+    if (from < lo * 1000) edge(from, lo * 1000);
+    out.push(
+      ...(this.statements
+        .get(`SELECT file_id, second, n FROM traffic WHERE second >= ? AND second < ?`)
+        .all(lo, hi) as { file_id: number; second: number; n: number }[]),
+    );
+    if (hi * 1000 < to) edge(hi * 1000, to);
+    return out;
   }
 
   byRequestId(id: string, limit = 1000): StoredRecord[] {
@@ -62,13 +247,14 @@ export class Lookups {
     return this.byId(ID_KIND.trace, 'trace_id', id, limit);
   }
 
-  /** Whether any line carries this request ID (index probes and one row read). */
+  /** Whether any line carries this request ID (index probes and one row read, or one block). */
   hasRequestId(id: string): boolean {
+    const key = id.slice(0, MAX_REQUEST_ID_CHARS);
     return (
       this.statements
         .get(`SELECT 1 FROM ids i JOIN records r ON r.id = i.record WHERE i.run IN (${READABLE_RUNS}) AND i.kind = ${ID_KIND.request}
       AND i.key = ? AND r.request_id = i.key LIMIT 1`)
-        .get(id.slice(0, MAX_REQUEST_ID_CHARS)) !== undefined
+        .get(key) !== undefined || this.rowlessAt(this.rowlessEntries(ID_KIND.request, key, 16)).some((l) => l.row.request_id === key)
     );
   }
 
@@ -79,9 +265,12 @@ export class Lookups {
   requestIdsWithPrefix(prefix: string, limit = 10): string[] {
     const p = prefix.slice(0, MAX_REQUEST_ID_CHARS);
     const n = limitOf(limit);
+    // An entry counts if its row carries the key, or (a line kept without a row) its block is still stored.
     const perRun = this.statements
-      .get(`SELECT DISTINCT i.key FROM ids i JOIN records r ON r.id = i.record WHERE i.run = ? AND i.kind = ${ID_KIND.request}
-      AND i.key >= ? AND i.key < ? AND r.request_id = i.key ORDER BY i.key LIMIT ${n}`)
+      .get(`SELECT DISTINCT i.key FROM ids i LEFT JOIN records r ON r.id = i.record WHERE i.run = ? AND i.kind = ${ID_KIND.request}
+      AND i.key >= ? AND i.key < ? AND (r.request_id = i.key OR (r.id IS NULL
+        AND (SELECT last_id FROM blocks WHERE first_id <= i.record ORDER BY first_id DESC LIMIT 1) >= i.record))
+      ORDER BY i.key LIMIT ${n}`)
       .pluck();
     const found = new Set<string>();
     for (const run of this.statements.get(READABLE_RUNS).pluck().all() as number[]) {
@@ -92,12 +281,16 @@ export class Lookups {
 
   /** The newest answered access lines (status 100..399) of a window: a sample of healthy traffic. */
   recentSuccesses(from: number, to: number, limit = 2000): StoredRecord[] {
-    return this.rows(
+    const n = limitOf(limit);
+    const rows = this.rows(
       `${SELECT_RECORDS} WHERE r.time >= ? AND r.time < ? AND r.source IN ('nginx-access', 'caddy-access')
-      AND r.status >= 100 AND r.status < 400 ORDER BY r.time DESC LIMIT ${limitOf(limit)}`,
+      AND r.status >= 100 AND r.status < 400 ORDER BY r.time DESC LIMIT ${n}`,
       from,
       to,
     );
+    const rowless = this.rowlessInWindow(from, to, { newestFirst: true, limit: n });
+    if (rowless.length === 0) return rows;
+    return [...rows, ...rowless].sort((x, y) => y.time - x.time).slice(0, n);
   }
 
   /** Lines of the given sources in a time window (the material for structural and inferred joins). */
@@ -147,15 +340,28 @@ export class Lookups {
       where.push('f.region = ?');
       args.push(q.region);
     }
-    return this.rows(
-      `${SELECT_RECORDS} WHERE ${where.join(' AND ')} ORDER BY r.time LIMIT ${limitOf(q.limit ?? 1000)}`,
-      ...args,
-    );
+    const n = limitOf(q.limit ?? 1000);
+    const rows = this.rows(`${SELECT_RECORDS} WHERE ${where.join(' AND ')} ORDER BY r.time LIMIT ${n}`, ...args);
+    // Lines kept without a row answered 100..399 (not 101): none can pass a status filter outside that.
+    const s = q.status;
+    if ((q.minStatus ?? 0) >= 400 || (s !== undefined && (s < 100 || s >= 400 || s === 101))) return rows;
+    const rowless = this.rowlessInWindow(q.from, q.to, {
+      newestFirst: false,
+      limit: n,
+      keep: (r) =>
+        (q.minStatus === undefined || (r.status ?? 0) >= q.minStatus) &&
+        (s === undefined || r.status === s) &&
+        (q.region === undefined || r.region === q.region),
+    });
+    if (rowless.length === 0) return rows;
+    return [...rows, ...rowless].sort(byTime).slice(0, n);
   }
 
+  /** Lines stored: rows, and lines kept without one (counted per second as they were committed). */
   counts(): { files: number; records: number; errors: number } {
     return this.statements
-      .get(`SELECT (SELECT count(*) FROM files) AS files, (SELECT count(*) FROM records) AS records,
+      .get(`SELECT (SELECT count(*) FROM files) AS files,
+      (SELECT count(*) FROM records) + (SELECT coalesce(sum(n), 0) FROM traffic) AS records,
       (SELECT coalesce(sum(count), 0) FROM parse_errors) AS errors`)
       .get() as { files: number; records: number; errors: number };
   }
@@ -169,5 +375,13 @@ export function storedLines(db: Database.Database): string[] {
   const rows = db
     .prepare(`SELECT id >> 40 AS file_id, id & ${OFFSET_MASK} AS offset, raw FROM records ORDER BY id`)
     .all() as RawRow[];
-  return new LineBlocks(db).fill(rows).map((r) => r.raw);
+  const blocks = new LineBlocks(db);
+  const lines: { id: bigint; raw: string }[] = blocks
+    .fill(rows)
+    .map((r) => ({ id: (BigInt(r.file_id) << 40n) | BigInt(r.offset), raw: r.raw }));
+  for (const b of blocks.rowlessInRange(0n, (1n << 63n) - 1n)) {
+    for (let i = 0; i < b.lines.length; i++)
+      if (isRowless(b, i)) lines.push({ id: b.firstId + BigInt(b.offsets[i]!), raw: b.lines[i]! });
+  }
+  return lines.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)).map((l) => l.raw);
 }

@@ -19,8 +19,9 @@ export function parseErrorsByReason(index: RecordIndex): { reason: string; n: nu
 
 export interface ChangeRow {
   seq: number;
-  first_id: number;
-  last_id: number;
+  /** Exact (past file 8191 an id exceeds 2^53). */
+  first_id: bigint;
+  last_id: bigint;
 }
 export interface ChangedLine {
   time: number;
@@ -32,16 +33,22 @@ export interface ChangedLine {
 /** The change log's batches after `seq`, oldest first. */
 export function changesAfter(index: RecordIndex, seq: number, limit: number): ChangeRow[] {
   const n = Math.max(1, Math.min(100_000, Math.floor(limit)));
-  return index
+  const rows = index
     .prepared(`SELECT seq, first_id, last_id FROM batches WHERE seq > ? ORDER BY seq LIMIT ${n}`)
-    .all(seq) as ChangeRow[];
+    .safeIntegers()
+    .all(seq) as { seq: bigint; first_id: bigint; last_id: bigint }[];
+  return rows.map((r) => ({ seq: Number(r.seq), first_id: r.first_id, last_id: r.last_id }));
 }
 
-/** The lines of one batch (what the exporter needs of them). */
+/** The lines of one batch (what the exporter needs of them): its rows, then its lines kept without one. */
 export function linesOfChange(index: RecordIndex, b: ChangeRow): ChangedLine[] {
-  return index
+  const rows = index
     .prepared(`SELECT time, source, request_id, status FROM records WHERE id BETWEEN ? AND ?`)
+    .safeIntegers(false)
     .all(b.first_id, b.last_id) as ChangedLine[];
+  for (const { row } of index.rowlessInRange(b.first_id, b.last_id))
+    rows.push({ time: row.time, source: row.source, request_id: row.request_id, status: row.status });
+  return rows;
 }
 
 export function hasChangesAfter(index: RecordIndex, seq: number): boolean {
@@ -76,34 +83,63 @@ export function failureCandidates(
     where.push('(id >> 40) IN (SELECT id FROM files WHERE region = ?)');
     args.push(o.region);
   }
-  return index
-    .prepared(`SELECT request_id AS requestId FROM records WHERE ${where.join(' AND ')} ORDER BY time DESC`)
-    .all(...args) as { requestId: string | null }[];
+  const rows = index
+    .prepared(`SELECT request_id AS requestId, time FROM records WHERE ${where.join(' AND ')} ORDER BY time DESC`)
+    .all(...args) as { requestId: string | null; time: number }[];
+  // Plain answers kept without a row, on a connection an error line names (a 200 whose body was cut).
+  const conns = index
+    .prepared(`SELECT DISTINCT conn FROM records WHERE source = 'nginx-error' AND error_kind IS NOT NULL
+    AND conn IS NOT NULL AND time >= ? AND time < ?`)
+    .pluck()
+    .all(o.from - 2000, o.to + 2000) as number[];
+  const rowless = conns.length === 0 ? [] : index.rowlessOnConnections(conns, o.from, o.to);
+  const inRegion = rowless.filter((r) => o.region === undefined || r.region === o.region);
+  if (inRegion.length === 0) return rows;
+  return [...rows, ...inRegion.map((r) => ({ requestId: r.request_id, time: r.time }))].sort((a, b) => b.time - a.time);
 }
 
 /** Access lines of a window by region ('-': none). */
 export function accessByRegion(index: RecordIndex, from: number, to: number): { region: string; n: number }[] {
-  return index
+  const rows = index
     .prepared(`SELECT coalesce(f.region, '-') AS region, count(*) AS n FROM records r JOIN files f ON f.id = r.id >> 40
     WHERE r.time >= ? AND r.time < ? AND r.source IN ${ACCESS} GROUP BY 1`)
     .all(from, to) as { region: string; n: number }[];
+  const by = new Map(rows.map((r) => [r.region, r.n]));
+  const regionOf = new Map<number, string>();
+  for (const c of index.rowlessCounts(from, to)) {
+    let region = regionOf.get(c.file_id);
+    if (region === undefined) {
+      region = index.fileById(c.file_id)?.region ?? '-';
+      regionOf.set(c.file_id, region);
+    }
+    by.set(region, (by.get(region) ?? 0) + c.n);
+  }
+  return [...by].map(([region, n]) => ({ region, n }));
 }
 
 /** Answered access lines of a window (status 100..399, not 101). */
 export function plainSuccesses(index: RecordIndex, from: number, to: number): number {
-  return index
+  const rows = index
     .prepared(
       `SELECT count(*) FROM records WHERE time >= ? AND time < ? AND source IN ${ACCESS} AND status >= 100 AND status < 400 AND status <> 101`,
     )
     .pluck()
     .get(from, to) as number;
+  // Every line kept without a row is one (rowless.ts).
+  return rows + index.rowlessCounts(from, to).reduce((s, c) => s + c.n, 0);
 }
 
 /** Access lines per minute of a window (minute: epoch ms / 60000, floored). */
 export function accessPerMinute(index: RecordIndex, from: number, to: number): { m: number; n: number }[] {
-  return index
+  const rows = index
     .prepared(
       `SELECT time / 60000 AS m, count(*) AS n FROM records WHERE time >= ? AND time < ? AND source IN ${ACCESS} GROUP BY 1`,
     )
     .all(from, to) as { m: number; n: number }[];
+  const by = new Map(rows.map((r) => [r.m, r.n]));
+  for (const c of index.rowlessCounts(from, to)) {
+    const m = Math.floor(c.second / 60);
+    by.set(m, (by.get(m) ?? 0) + c.n);
+  }
+  return [...by].map(([m, n]) => ({ m, n }));
 }

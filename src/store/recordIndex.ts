@@ -11,8 +11,16 @@ import { openDatabase } from './database.js';
 import { type FileRow, FileStore } from './files.js';
 import { IdRuns } from './idRuns.js';
 import { LineBlocks } from './lineBlocks.js';
-import { Lookups, type StoredRecord } from './lookups.js';
-import { BulkLoad, type CommitBatch, commitBatchOn, deleteOldBlocks, reclaimIds } from './records.js';
+import { Lookups, type RowlessLine, type StoredRecord } from './lookups.js';
+import {
+  BulkLoad,
+  type CommitBatch,
+  commitBatchOn,
+  cutoffForOldest,
+  deleteBlocksBefore,
+  deleteOldBlocks,
+  reclaimIds,
+} from './records.js';
 import type Database from './sqlite.js';
 import { Statements } from './statements.js';
 
@@ -93,6 +101,18 @@ export class RecordIndex {
     const n = deleteOldBlocks(this.db, budget);
     if (n > 0) this.blocks.clearCache();
     return n;
+  }
+
+  /** Retention: blocks all of whose lines are older than `cutoff`, with their rows, up to `budget`; returns the lines deleted. */
+  deleteBlocksBefore(cutoff: number, budget: number): number {
+    const n = deleteBlocksBefore(this.db, cutoff, budget);
+    if (n > 0) this.blocks.clearCache();
+    return n;
+  }
+
+  /** Retention by size: a cutoff below which about `lines` of the oldest lines lie (undefined: none). */
+  cutoffForOldest(lines: number): number | undefined {
+    return cutoffForOldest(this.db, lines);
   }
 
   /** Starts a bulk load (see records.ts BulkLoad); says which journal the load writes through. */
@@ -195,5 +215,17 @@ export class RecordIndex {
   }
   counts(): { files: number; records: number; errors: number } {
     return this.lookups.counts();
+  }
+
+  // ---- lines kept without a row (rowless.ts), for the named queries ---------------------------
+
+  rowlessInRange(firstId: bigint, lastId: bigint): RowlessLine[] {
+    return this.lookups.rowlessInRange(firstId, lastId);
+  }
+  rowlessOnConnections(conns: readonly number[], from: number, to: number): StoredRecord[] {
+    return this.lookups.rowlessOnConnections(conns, from, to);
+  }
+  rowlessCounts(from: number, to: number): { file_id: number; second: number; n: number }[] {
+    return this.lookups.rowlessCounts(from, to);
   }
 }

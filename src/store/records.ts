@@ -10,7 +10,8 @@ import { asksForWebSocket } from '../../parsers/record.js';
 import { BUSY_TIMEOUT_MS, processAlive } from './database.js';
 import type { Checkpoint } from './files.js';
 import { ID_KIND, type IdEntry, type IdRuns, retireRunsBefore } from './idRuns.js';
-import type { BlockLine, LineBlocks } from './lineBlocks.js';
+import { type BlockLine, type LineBlocks, type PreparedBlock, prepareBlocks } from './lineBlocks.js';
+import { keptWithoutRow } from './rowless.js';
 import type Database from './sqlite.js';
 
 /** What the index stores of a parsed line (a LogRecord is one; a parse thread sends plain ones). */
@@ -46,43 +47,69 @@ const RECORD_VALUES = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')`;
 const ROWS_PER_INSERT = 64;
 const SAMPLES_PER_REASON = 20;
 
-/** A commit's ID entries and the log-time span of its records (the run they make), and its lines for the blocks. */
+/**
+ * A commit's rows (their bound values, ROW_COLUMNS each), ID entries and the log-time span of
+ * those (the run they make), its lines for the blocks, and its lines without a row per second.
+ */
 interface Draft {
+  rows: unknown[];
   entries: IdEntry[];
   minTime: number;
   maxTime: number;
   lines: BlockLine[];
+  traffic: Map<number, number>;
 }
+const ROW_COLUMNS = 10;
 
-function pushRecord(args: unknown[], fileId: number, { record: r, raw }: BatchLine, d: Draft): void {
-  const rid =
-    r.requestId !== undefined && r.requestId.length > MAX_REQUEST_ID_CHARS
-      ? r.requestId.slice(0, MAX_REQUEST_ID_CHARS)
-      : r.requestId;
-  const id = recordId(fileId, r.offset!);
-  const time = Math.round(r.time);
-  args.push(
-    id,
-    r.lineNo,
-    time,
-    r.source,
-    rid ?? null,
-    r.traceId ?? null,
-    r.connection ?? null,
-    r.status ?? null,
-    r.errorKind ?? null,
-    asksForWebSocket(r) ? 1 : null,
-  );
-  d.lines.push({ id, time, raw });
-  if (rid !== undefined) d.entries.push({ kind: ID_KIND.request, key: rid, record: id });
-  if (r.traceId !== undefined) d.entries.push({ kind: ID_KIND.trace, key: r.traceId, record: id });
-  if (rid !== undefined || r.traceId !== undefined) {
-    if (time < d.minTime) d.minTime = time;
-    if (time > d.maxTime) d.maxTime = time;
+/** What a batch's lines make, before the transaction: rows, ID entries, block lines, traffic. */
+function draftOf(fileId: number, lines: readonly BatchLine[]): Draft {
+  const d: Draft = { rows: [], entries: [], minTime: Infinity, maxTime: -Infinity, lines: [], traffic: new Map() };
+  for (const { record: r, raw } of lines) {
+    const rid =
+      r.requestId !== undefined && r.requestId.length > MAX_REQUEST_ID_CHARS
+        ? r.requestId.slice(0, MAX_REQUEST_ID_CHARS)
+        : r.requestId;
+    const id = recordId(fileId, r.offset!);
+    const time = Math.round(r.time);
+    const rowless = keptWithoutRow(r);
+    if (rowless) {
+      const second = Math.floor(time / 1000);
+      d.traffic.set(second, (d.traffic.get(second) ?? 0) + 1);
+      if (r.connection !== undefined && r.source === 'nginx-access')
+        d.entries.push({ kind: ID_KIND.connection, key: String(r.connection), record: id });
+    } else {
+      d.rows.push(
+        id,
+        r.lineNo,
+        time,
+        r.source,
+        rid ?? null,
+        r.traceId ?? null,
+        r.connection ?? null,
+        r.status ?? null,
+        r.errorKind ?? null,
+        asksForWebSocket(r) ? 1 : null,
+      );
+    }
+    d.lines.push({ id, time, raw, lineNo: r.lineNo!, rowless });
+    if (rid !== undefined) d.entries.push({ kind: ID_KIND.request, key: rid, record: id });
+    if (r.traceId !== undefined) d.entries.push({ kind: ID_KIND.trace, key: r.traceId, record: id });
+    if (rid !== undefined || r.traceId !== undefined || (rowless && r.connection !== undefined)) {
+      if (time < d.minTime) d.minTime = time;
+      if (time > d.maxTime) d.maxTime = time;
+    }
   }
+  return d;
 }
 
-export type CommitBatch = (fileId: number, lines: BatchLine[], errors: BatchError[], cp: Checkpoint) => void;
+/** `blocks`: the lines' blocks made (and deflated) beforehand by `prepareCommit`, else made here. */
+export type CommitBatch = (
+  fileId: number,
+  lines: BatchLine[],
+  errors: BatchError[],
+  cp: Checkpoint,
+  blocks?: PreparedBlock[],
+) => void;
 
 /** The one transaction of a batch: records, their IDs and blocks, unreadable lines, checkpoint, change log. */
 export function commitBatchOn(db: Database.Database, runs: IdRuns, blocks: LineBlocks): CommitBatch {
@@ -92,6 +119,9 @@ export function commitBatchOn(db: Database.Database, runs: IdRuns, blocks: LineB
     ),
     logBatch: db.prepare(`INSERT INTO batches (first_id, last_id, committed_at) VALUES (?, ?, ?)`),
     insertRecord: db.prepare(`${INSERT_RECORDS} ${RECORD_VALUES}`),
+    countTraffic: db.prepare(
+      `INSERT INTO traffic (file_id, second, n) VALUES (?, ?, ?) ON CONFLICT(file_id, second) DO UPDATE SET n = n + excluded.n`,
+    ),
     insertRecords: db.prepare(`${INSERT_RECORDS} ${Array(ROWS_PER_INSERT).fill(RECORD_VALUES).join(', ')}`),
     countError: db
       .prepare(`INSERT INTO parse_errors (file_id, reason, count) VALUES (?, ?, 1)
@@ -101,22 +131,14 @@ export function commitBatchOn(db: Database.Database, runs: IdRuns, blocks: LineB
       `INSERT INTO parse_error_samples (file_id, offset, line_no, reason, detail, line) VALUES (?, ?, ?, ?, ?, ?)`,
     ),
   };
-  return db.transaction((fileId: number, lines: BatchLine[], errors: BatchError[], cp: Checkpoint) => {
+  const tx = db.transaction((fileId: number, d: Draft, errors: BatchError[], cp: Checkpoint, made: PreparedBlock[]) => {
     // Many rows per statement: binding row by row costs more than SQLite's own work.
-    const args: unknown[] = [];
-    const d: Draft = { entries: [], minTime: Infinity, maxTime: -Infinity, lines: [] };
+    const per = ROW_COLUMNS * ROWS_PER_INSERT;
     let i = 0;
-    for (; i + ROWS_PER_INSERT <= lines.length; i += ROWS_PER_INSERT) {
-      args.length = 0;
-      for (let k = i; k < i + ROWS_PER_INSERT; k++) pushRecord(args, fileId, lines[k]!, d);
-      st.insertRecords.run(args);
-    }
-    for (; i < lines.length; i++) {
-      args.length = 0;
-      pushRecord(args, fileId, lines[i]!, d);
-      st.insertRecord.run(args);
-    }
-    blocks.add(d.lines);
+    for (; i + per <= d.rows.length; i += per) st.insertRecords.run(d.rows.slice(i, i + per));
+    for (; i < d.rows.length; i += ROW_COLUMNS) st.insertRecord.run(d.rows.slice(i, i + ROW_COLUMNS));
+    blocks.add(made);
+    for (const [second, n] of d.traffic) st.countTraffic.run(fileId, second, n);
     // The IDs as one sorted run (appended, not scattered over a B-tree), plus a share of merging.
     runs.add(d.entries, d.minTime, d.maxTime);
     for (const e of errors) {
@@ -125,39 +147,99 @@ export function commitBatchOn(db: Database.Database, runs: IdRuns, blocks: LineB
         st.insertSample.run(fileId, e.offset, e.lineNo, e.error.reason, e.error.detail, e.line.slice(0, 512));
     }
     st.checkpoint.run(cp.offset, cp.lineNo, cp.linesCut, Date.now(), fileId);
-    if (lines.length > 0)
-      st.logBatch.run(
-        recordId(fileId, lines[0]!.record.offset!),
-        recordId(fileId, lines[lines.length - 1]!.record.offset!),
-        Date.now(),
-      );
+    if (d.lines.length > 0) st.logBatch.run(d.lines[0]!.id, d.lines[d.lines.length - 1]!.id, Date.now());
   });
+  return (fileId, lines, errors, cp, made) => {
+    const d = draftOf(fileId, lines);
+    tx(fileId, d, errors, cp, made ?? prepareBlocks(d.lines));
+  };
 }
 
+/** The log time of the oldest line kept: a row's, or that of a block's lines kept without one. */
+const OLDEST_LINE = `SELECT min(t) FROM (SELECT min(time) AS t FROM records UNION ALL SELECT min(min_time) FROM blocks WHERE rowless > 0)`;
+
 /**
- * After records were deleted (retention): the blocks none of whose lines are left (all older
- * than the oldest record), up to `budget` of them; returns how many went.
+ * After records were deleted (retention): the blocks none of whose lines are left (every line
+ * has a row, all older than the oldest line kept), up to `budget` of them; returns how many went.
  */
 export function deleteOldBlocks(db: Database.Database, budget: number): number {
   // One transaction, taken for writing first: between a separate min() and delete, another
   // connection could commit older lines (a backfill of archives) whose new blocks would go.
   return db
     .transaction(() => {
-      const oldest = db.prepare(`SELECT min(time) FROM records`).pluck().get() as number | null;
+      const oldest = db.prepare(OLDEST_LINE).pluck().get() as number | null;
       return db
-        .prepare(`DELETE FROM blocks WHERE first_id IN (SELECT first_id FROM blocks WHERE max_time < ? LIMIT ?)`)
+        .prepare(
+          `DELETE FROM blocks WHERE first_id IN (SELECT first_id FROM blocks WHERE max_time < ? AND rowless = 0 LIMIT ?)`,
+        )
         .run(oldest ?? Number.MAX_SAFE_INTEGER, Math.max(1, Math.floor(budget))).changes;
     })
     .immediate();
 }
 
 /**
- * After records were deleted (retention): retires the ID runs older than every record left and
+ * Retention of whole blocks: up to `budget` blocks all of whose lines are older than `cutoff`
+ * go, with the rows of their lines, in one transaction (a row never outlives its block's line,
+ * whatever another connection commits meanwhile). Lines kept without a row go only this way:
+ * those older than the cutoff in a block with a newer line stay until their block goes. The
+ * per-second traffic older than every such line left goes too. Returns the lines deleted.
+ */
+export function deleteBlocksBefore(db: Database.Database, cutoff: number, budget: number): number {
+  const st = {
+    pick: db
+      .prepare(`SELECT first_id, last_id, rowless FROM blocks WHERE max_time < ? ORDER BY max_time LIMIT ?`)
+      .safeIntegers(),
+    rows: db.prepare(`DELETE FROM records WHERE id BETWEEN ? AND ?`),
+    block: db.prepare(`DELETE FROM blocks WHERE first_id = ?`),
+  };
+  return db
+    .transaction(() => {
+      let lines = 0;
+      const picked = st.pick.all(cutoff, Math.max(1, Math.floor(budget))) as {
+        first_id: bigint;
+        last_id: bigint;
+        rowless: bigint;
+      }[];
+      for (const b of picked) {
+        lines += st.rows.run(b.first_id, b.last_id).changes + Number(b.rowless);
+        st.block.run(b.first_id);
+      }
+      if (picked.length > 0) {
+        const oldest = db.prepare(`SELECT min(min_time) FROM blocks WHERE rowless > 0`).pluck().get() as number | null;
+        db.prepare(`DELETE FROM traffic WHERE second < ?`).run(
+          oldest === null ? Number.MAX_SAFE_INTEGER : Math.floor(oldest / 1000),
+        );
+      }
+      return picked.length === 0 ? 0 : Math.max(1, lines);
+    })
+    .immediate();
+}
+
+/**
+ * A cutoff below which about `lines` of the oldest lines lie: the newest time of the oldest
+ * blocks (lines / 64 of them) or of the oldest rows, whichever is older, plus one ms.
+ */
+export function cutoffForOldest(db: Database.Database, lines: number): number | undefined {
+  const n = Math.max(1, Math.floor(lines));
+  const blockT = (db
+    .prepare(`SELECT max_time FROM blocks ORDER BY max_time LIMIT 1 OFFSET ?`)
+    .pluck()
+    .get(Math.max(0, Math.floor(n / 64) - 1)) ?? db.prepare(`SELECT max(max_time) FROM blocks`).pluck().get()) as
+    | number
+    | null;
+  const rowT = (db.prepare(`SELECT time FROM records ORDER BY time LIMIT 1 OFFSET ?`).pluck().get(n - 1) ??
+    db.prepare(`SELECT max(time) FROM records`).pluck().get()) as number | null;
+  const ts = [blockT, rowT].filter((t): t is number => t !== null && t !== undefined);
+  return ts.length === 0 ? undefined : Math.min(...ts) + 1;
+}
+
+/**
+ * After lines were deleted (retention): retires the ID runs older than every line left and
  * deletes up to `budget` of their entries; returns the work done (0: none left).
  */
 export function reclaimIds(db: Database.Database, runs: IdRuns, budget: number): number {
   return db.transaction(() => {
-    const oldest = db.prepare(`SELECT min(time) FROM records`).pluck().get() as number | null;
+    const oldest = db.prepare(OLDEST_LINE).pluck().get() as number | null;
     retireRunsBefore(db, oldest ?? Number.MAX_SAFE_INTEGER);
     return runs.work(budget);
   })();

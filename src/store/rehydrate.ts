@@ -12,7 +12,7 @@ export interface IndexedRecord extends LogRecord {
 
 /** A stored row as the record its line parses into (undefined if a changed parser now refuses it). */
 export function rehydrateOne(row: StoredRecord): IndexedRecord | undefined {
-  const r = parserFor(row.format, row.options)(row.raw);
+  const r = row.parsed ?? parserFor(row.format, row.options)(row.raw);
   if (r instanceof ParseError) return undefined;
   const rec = r as IndexedRecord;
   rec.file = row.path;

@@ -44,7 +44,23 @@ export async function applyRetention(
   const deleteOlder = db.prepare(
     `DELETE FROM records WHERE id IN (SELECT id FROM records WHERE time < ? ORDER BY time LIMIT ?)`,
   );
-  const deleteOldest = db.prepare(`DELETE FROM records WHERE id IN (SELECT id FROM records ORDER BY time LIMIT ?)`);
+  /** Rows older than `cutoff`, then the blocks all of whose lines are (with their rows): lines deleted. */
+  const deleteBefore = async (cutoff: number): Promise<number> => {
+    let deleted = 0;
+    for (;;) {
+      const n = timed(() => deleteOlder.run(cutoff, chunk).changes);
+      deleted += n;
+      if (n < chunk) break;
+      await yieldToLoop();
+    }
+    for (;;) {
+      const n = timed(() => index.deleteBlocksBefore(cutoff, Math.max(1, chunk / 64)));
+      if (n === 0) break;
+      deleted += n;
+      await yieldToLoop();
+    }
+    return deleted;
+  };
   const timed = (f: () => number): number => {
     const t = process.hrtime.bigint();
     const n = f();
@@ -59,17 +75,13 @@ export async function applyRetention(
   };
   if (policy.maxAgeMs !== undefined) {
     const cutoff = now - policy.maxAgeMs;
-    for (;;) {
-      const n = timed(() => deleteOlder.run(cutoff, chunk).changes);
-      result.deleted += n;
-      if (n < chunk) break;
-      await yieldToLoop();
-    }
+    result.deleted += await deleteBefore(cutoff);
     timed(() => db.prepare(`DELETE FROM traces WHERE end < ?`).run(cutoff).changes);
   }
   if (policy.maxBytes !== undefined) {
     while (usedBytes(index) > policy.maxBytes) {
-      const n = timed(() => deleteOldest.run(chunk).changes);
+      const cutoff = index.cutoffForOldest(chunk);
+      const n = cutoff === undefined ? 0 : await deleteBefore(cutoff);
       result.deleted += n;
       if (n === 0) break;
       // The size counts the lines' blocks and the ID runs: what only served deleted lines goes before it is measured again.

@@ -148,6 +148,25 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX blocks_time ON blocks(max_time);
   `,
+  // 6: rows only for the lines worth a row (see rowless.ts): an access line answered 100-399 (not
+  // 101) that asked for no upgrade lives in its block alone, found by its IDs (the ID runs), by
+  // time (the blocks' time span) and counted per second (traffic). Blocks written from now on
+  // carry their first line's number and which of their lines have no row (in the payload).
+  `
+  ALTER TABLE blocks ADD COLUMN min_time INTEGER;  -- its oldest line's log time (NULL: written before schema 6)
+  ALTER TABLE blocks ADD COLUMN line_no INTEGER;   -- its first line's number (NULL: a schema-5 payload, every line has a row)
+  ALTER TABLE blocks ADD COLUMN rowless INTEGER NOT NULL DEFAULT 0; -- how many of its lines have no records row
+  CREATE INDEX blocks_rowless_min ON blocks(min_time) WHERE rowless > 0;
+  CREATE INDEX blocks_rowless_max ON blocks(max_time) WHERE rowless > 0;
+  -- The lines without a row, per file and second of log time: what counts of traffic read.
+  CREATE TABLE traffic (
+    file_id     INTEGER NOT NULL,
+    second      INTEGER NOT NULL,            -- floor(time / 1000)
+    n           INTEGER NOT NULL,
+    PRIMARY KEY (file_id, second)
+  ) WITHOUT ROWID;
+  CREATE INDEX traffic_second ON traffic(second);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
