@@ -15,6 +15,7 @@ import { freePorts } from '../fixtures/lab/upstreams.js';
 import { ConfigError, loadConfig } from '../src/agent/config.js';
 import { tokenMatches } from '../src/agent/token.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
+import { rehydrate } from '../src/store/rehydrate.js';
 import { fixture } from './helpers.js';
 import { type AgentProcess, CLI, httpGet, startAgentProcess } from './support/agent.js';
 import { nginxConf, startNginx as startNginxIn } from './support/nginx.js';
@@ -175,7 +176,7 @@ live.run(
       const idx = new RecordIndex(path.join(dir, 'us-east.db'));
       const lines = readFileSync(access, 'utf8').split('\n').filter(Boolean).length;
       assert.is(
-        idx.db.prepare(`SELECT count(*) FROM records WHERE source = 'nginx-access'`).pluck().get(),
+        rehydrate(idx.search({ from: 0, to: Number.MAX_SAFE_INTEGER, accessOnly: true, limit: 100_000 })).length,
         lines,
         'every access line once',
       );

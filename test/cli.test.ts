@@ -5,7 +5,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RecordIndex } from '../src/store/recordIndex.js';
+import { RecordIndex, storedLineCount } from '../src/store/recordIndex.js';
 import Database from '../src/store/sqlite.js';
 import { terminalSafe, terminalSafeJson } from '../src/util/terminalText.js';
 import { combinedLine, fixture, REPO } from './helpers.js';
@@ -154,7 +154,7 @@ t('follow takes appended lines into the index and stops cleanly on SIGTERM', asy
   await waitFor('the appended lines in the index', () => {
     const read = new Database(db, { readonly: true });
     try {
-      return read.prepare('SELECT count(*) FROM records').pluck().get() === 3;
+      return storedLineCount(read) === 3;
     } finally {
       read.close();
     }

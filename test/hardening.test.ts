@@ -19,7 +19,7 @@ import { ConfigError, loadConfig } from '../src/agent/config.js';
 import { resolveExport } from '../src/export/config.js';
 import { ExportPipeline } from '../src/export/pipeline.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
-import { RecordIndex } from '../src/store/recordIndex.js';
+import { RecordIndex, storedLineCount } from '../src/store/recordIndex.js';
 import { combinedLine, fixture } from './helpers.js';
 import { OtlpReceiver } from './otlpReceiver.js';
 import { CLI, httpGet, startAgentProcess } from './support/agent.js';
@@ -188,7 +188,7 @@ t('/readyz is 503 while the intake cannot write (the index full), ready again af
     api: { host: '127.0.0.1', port: 0, tokenEnv: 'X' },
   };
   const agent = new Agent(config, pino({ level: 'silent' }));
-  const count = () => agent.index.db.prepare('SELECT count(*) FROM records').pluck().get() as number;
+  const count = () => storedLineCount(agent.index.db);
   const waitFor = async (what: string, ok: () => boolean | Promise<boolean>) => {
     const end = Date.now() + 20_000;
     while (!(await ok())) {

@@ -346,12 +346,20 @@ t(
     writeFileSync(gz, gzipSync(`${out.slice(0, 40_000).join('\n')}\n`));
     const dump = (db: string) => {
       const idx = new RecordIndex(db);
-      const lines = storedLines(idx.db);
-      const rows = (
-        idx.db.prepare(`SELECT id, line_no, time, source, request_id, status FROM records ORDER BY id`).all() as {
-          request_id: string | null;
-        }[]
-      ).map((r, i) => ({ ...r, raw: lines[i]! }));
+      // Every line stored (with a row or in its block alone), in file-and-offset order.
+      const rows = idx
+        .search({ from: 0, to: Number.MAX_SAFE_INTEGER, limit: 1_000_000 })
+        .map(({ id, line_no, time, source, request_id, status, raw }) => ({
+          id,
+          line_no,
+          time,
+          source,
+          request_id,
+          status,
+          raw,
+        }))
+        .sort((x, y) => x.id - y.id);
+      assert.is(rows.length, storedLines(idx.db).length);
       const errs = idx.db.prepare(`SELECT reason, count FROM parse_errors ORDER BY reason`).all();
       const files = idx.files().map((f) => [f.path, f.offset, f.line_no]);
       const probe = rows[5000]!.request_id as string;

@@ -24,7 +24,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stopProcess } from '../fixtures/lab/lab.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
-import { RecordIndex, storedLines } from '../src/store/recordIndex.js';
+import { RecordIndex, storedLineCount, storedLines } from '../src/store/recordIndex.js';
 import Database from '../src/store/sqlite.js';
 import { Tailer } from '../src/tail/tailer.js';
 import { combinedLine, lineNumberOf } from './helpers.js';
@@ -261,7 +261,7 @@ t('a followed file renamed between identify and read, repeatedly (tailer hook): 
       n += 20;
       armed = true;
       await waitFor('the rename to happen', () => !armed);
-      await waitFor(`${n} lines`, () => (idx.db.prepare('SELECT count(*) FROM records').pluck().get() as number) >= n);
+      await waitFor(`${n} lines`, () => storedLineCount(idx.db) >= n);
     }
     await sleep(300);
     await tailer.settle();
@@ -312,15 +312,11 @@ t('two rotations during one read of a single path: the file that held the name i
   try {
     await tailer.start();
     write(40);
-    await waitFor('40 lines', () => (idx.db.prepare('SELECT count(*) FROM records').pluck().get() as number) >= 40);
+    await waitFor('40 lines', () => storedLineCount(idx.db) >= 40);
     armed = true;
     write(10); // W's last lines: their read is the one held
     await waitFor('the rotations to happen', () => !armed);
-    await waitFor(
-      `${n} lines`,
-      () => (idx.db.prepare('SELECT count(*) FROM records').pluck().get() as number) >= n,
-      5000,
-    );
+    await waitFor(`${n} lines`, () => storedLineCount(idx.db) >= n, 5000);
     await sleep(300);
     await tailer.settle();
     const stored = storedLines(idx.db)
@@ -350,7 +346,7 @@ t('a restart of a single path reads a file that held the name unseen, even if th
     appendFileSync(log, lines(n, n + k));
     n += k;
   };
-  const count = (idx: RecordIndex) => idx.db.prepare('SELECT count(*) FROM records').pluck().get() as number;
+  const count = (idx: RecordIndex) => storedLineCount(idx.db);
   const run = async (fn: (idx: RecordIndex) => Promise<void>) => {
     const idx = new RecordIndex(dbOfTest);
     const tl = new Tailer(idx, { sources: [{ path: log }], pollMs: 100 });
@@ -402,7 +398,7 @@ withLogrotate.run(
       appendFileSync(log, lines(n, n + k));
       n += k;
     };
-    const count = (idx: RecordIndex) => idx.db.prepare('SELECT count(*) FROM records').pluck().get() as number;
+    const count = (idx: RecordIndex) => storedLineCount(idx.db);
     const rotate = () => logrotate(log, 'create', `  olddir ${path.join(dir, 'old')}\n  compress\n  delaycompress\n`);
     const run = async (fn: (idx: RecordIndex) => Promise<void>) => {
       const idx = new RecordIndex(dbOfTest);
@@ -489,7 +485,7 @@ t('a restart reads a file that appeared while stopped from its start; only the v
       idx.close();
     }
   };
-  const count = (idx: RecordIndex) => idx.db.prepare('SELECT count(*) FROM records').pluck().get() as number;
+  const count = (idx: RecordIndex) => storedLineCount(idx.db);
   await run(async (idx) => {
     assert.is(count(idx), 0, 'first start: existing lines are not backfilled');
   });

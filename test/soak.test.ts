@@ -16,7 +16,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stopProcess } from '../fixtures/lab/lab.js';
-import { storedLines as linesOf } from '../src/store/recordIndex.js';
+import { storedLines as linesOf, storedLineCount } from '../src/store/recordIndex.js';
 import Database from '../src/store/sqlite.js';
 import { combinedLine, lineNumberOf, prng } from './helpers.js';
 import { type AgentProcess, startAgentProcess } from './support/agent.js';
@@ -44,7 +44,7 @@ function look(db: string): { count: number; stored: number[]; gaps: number } {
   const d = new Database(db, { readonly: true, fileMustExist: true });
   try {
     d.pragma('busy_timeout = 5000');
-    const count = d.prepare('SELECT count(*) FROM records').pluck().get() as number;
+    const count = storedLineCount(d);
     return { count, stored: [], gaps: d.prepare('SELECT coalesce(sum(gaps), 0) FROM files').pluck().get() as number };
   } finally {
     d.close();

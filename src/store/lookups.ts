@@ -254,7 +254,8 @@ export class Lookups {
       this.statements
         .get(`SELECT 1 FROM ids i JOIN records r ON r.id = i.record WHERE i.run IN (${READABLE_RUNS}) AND i.kind = ${ID_KIND.request}
       AND i.key = ? AND r.request_id = i.key LIMIT 1`)
-        .get(key) !== undefined || this.rowlessAt(this.rowlessEntries(ID_KIND.request, key, 16)).some((l) => l.row.request_id === key)
+        .get(key) !== undefined ||
+      this.rowlessAt(this.rowlessEntries(ID_KIND.request, key, 16)).some((l) => l.row.request_id === key)
     );
   }
 
@@ -384,4 +385,12 @@ export function storedLines(db: Database.Database): string[] {
       if (isRowless(b, i)) lines.push({ id: b.firstId + BigInt(b.offsets[i]!), raw: b.lines[i]! });
   }
   return lines.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)).map((l) => l.raw);
+}
+
+/** How many lines are stored (rows, and lines kept without one), on any connection to an index. */
+export function storedLineCount(db: Database.Database): number {
+  return db
+    .prepare(`SELECT (SELECT count(*) FROM records) + (SELECT coalesce(sum(n), 0) FROM traffic)`)
+    .pluck()
+    .get() as number;
 }

@@ -27,7 +27,7 @@ import { Statements } from './statements.js';
 // Where they were before the store was split by concern: callers import them from here.
 export { createPrivate, IndexOpenError, openDatabase, processAlive } from './database.js';
 export type { Checkpoint, FileRow } from './files.js';
-export { type StoredRecord, storedLines } from './lookups.js';
+export { type StoredRecord, storedLineCount, storedLines } from './lookups.js';
 export type { BatchError, BatchLine, RecordFields } from './records.js';
 export { MAX_REQUEST_ID_CHARS } from './records.js';
 

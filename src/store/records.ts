@@ -227,8 +227,10 @@ export function cutoffForOldest(db: Database.Database, lines: number): number | 
     .get(Math.max(0, Math.floor(n / 64) - 1)) ?? db.prepare(`SELECT max(max_time) FROM blocks`).pluck().get()) as
     | number
     | null;
-  const rowT = (db.prepare(`SELECT time FROM records ORDER BY time LIMIT 1 OFFSET ?`).pluck().get(n - 1) ??
-    db.prepare(`SELECT max(time) FROM records`).pluck().get()) as number | null;
+  const rowT = (db
+    .prepare(`SELECT time FROM records ORDER BY time LIMIT 1 OFFSET ?`)
+    .pluck()
+    .get(n - 1) ?? db.prepare(`SELECT max(time) FROM records`).pluck().get()) as number | null;
   const ts = [blockT, rowT].filter((t): t is number => t !== null && t !== undefined);
   return ts.length === 0 ? undefined : Math.min(...ts) + 1;
 }
