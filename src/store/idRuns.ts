@@ -16,8 +16,7 @@
  */
 import type Database from './sqlite.js';
 
-/** Kinds of ID entry: 2 is an nginx connection number of a line kept without a row (rowless.ts), for the join with error lines. */
-export const ID_KIND = { request: 0, trace: 1, connection: 2 } as const;
+export const ID_KIND = { request: 0, trace: 1 } as const;
 
 export interface IdEntry {
   kind: number;

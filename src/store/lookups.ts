@@ -196,10 +196,11 @@ export class Lookups {
     return out;
   }
 
-  /** Lines kept without a row on these nginx connections (kind 2 entries), time in [from, to). */
+  /** Lines kept without a row on these nginx connections (the conns table), time in [from, to). */
   rowlessOnConnections(conns: readonly number[], from: number, to: number): StoredRecord[] {
+    const byConn = this.statements.get(`SELECT record FROM conns WHERE conn = ?`).pluck().safeIntegers();
     const ids: bigint[] = [];
-    for (const c of conns) ids.push(...this.rowlessEntries(ID_KIND.connection, String(c)));
+    for (const c of conns) ids.push(...(byConn.all(c) as bigint[]));
     return this.rowlessAt(ids)
       .map((l) => l.row)
       .filter((r) => r.time >= from && r.time < to && r.source === 'nginx-access');

@@ -58,12 +58,22 @@ interface Draft {
   maxTime: number;
   lines: BlockLine[];
   traffic: Map<number, number>;
+  /** Pairs (records.id, connection) of plain nginx lines. */
+  conns: unknown[];
 }
 const ROW_COLUMNS = 10;
 
 /** What a batch's lines make, before the transaction: rows, ID entries, block lines, traffic. */
 function draftOf(fileId: number, lines: readonly BatchLine[]): Draft {
-  const d: Draft = { rows: [], entries: [], minTime: Infinity, maxTime: -Infinity, lines: [], traffic: new Map() };
+  const d: Draft = {
+    rows: [],
+    entries: [],
+    minTime: Infinity,
+    maxTime: -Infinity,
+    lines: [],
+    traffic: new Map(),
+    conns: [],
+  };
   for (const { record: r, raw } of lines) {
     const rid =
       r.requestId !== undefined && r.requestId.length > MAX_REQUEST_ID_CHARS
@@ -75,8 +85,7 @@ function draftOf(fileId: number, lines: readonly BatchLine[]): Draft {
     if (rowless) {
       const second = Math.floor(time / 1000);
       d.traffic.set(second, (d.traffic.get(second) ?? 0) + 1);
-      if (r.connection !== undefined && r.source === 'nginx-access')
-        d.entries.push({ kind: ID_KIND.connection, key: String(r.connection), record: id });
+      if (r.connection !== undefined && r.source === 'nginx-access') d.conns.push(id, r.connection);
     } else {
       d.rows.push(
         id,
@@ -94,7 +103,7 @@ function draftOf(fileId: number, lines: readonly BatchLine[]): Draft {
     d.lines.push({ id, time, raw, lineNo: r.lineNo!, rowless });
     if (rid !== undefined) d.entries.push({ kind: ID_KIND.request, key: rid, record: id });
     if (r.traceId !== undefined) d.entries.push({ kind: ID_KIND.trace, key: r.traceId, record: id });
-    if (rid !== undefined || r.traceId !== undefined || (rowless && r.connection !== undefined)) {
+    if (rid !== undefined || r.traceId !== undefined) {
       if (time < d.minTime) d.minTime = time;
       if (time > d.maxTime) d.maxTime = time;
     }
@@ -119,6 +128,10 @@ export function commitBatchOn(db: Database.Database, runs: IdRuns, blocks: LineB
     ),
     logBatch: db.prepare(`INSERT INTO batches (first_id, last_id, committed_at) VALUES (?, ?, ?)`),
     insertRecord: db.prepare(`${INSERT_RECORDS} ${RECORD_VALUES}`),
+    insertConn: db.prepare(`INSERT INTO conns (record, conn) VALUES (?, ?)`),
+    insertConns: db.prepare(
+      `INSERT INTO conns (record, conn) VALUES ${Array(ROWS_PER_INSERT).fill('(?, ?)').join(', ')}`,
+    ),
     countTraffic: db.prepare(
       `INSERT INTO traffic (file_id, second, n) VALUES (?, ?, ?) ON CONFLICT(file_id, second) DO UPDATE SET n = n + excluded.n`,
     ),
@@ -137,6 +150,9 @@ export function commitBatchOn(db: Database.Database, runs: IdRuns, blocks: LineB
     let i = 0;
     for (; i + per <= d.rows.length; i += per) st.insertRecords.run(d.rows.slice(i, i + per));
     for (; i < d.rows.length; i += ROW_COLUMNS) st.insertRecord.run(d.rows.slice(i, i + ROW_COLUMNS));
+    for (i = 0; i + 2 * ROWS_PER_INSERT <= d.conns.length; i += 2 * ROWS_PER_INSERT)
+      st.insertConns.run(d.conns.slice(i, i + 2 * ROWS_PER_INSERT));
+    for (; i < d.conns.length; i += 2) st.insertConn.run(d.conns[i], d.conns[i + 1]);
     blocks.add(made);
     for (const [second, n] of d.traffic) st.countTraffic.run(fileId, second, n);
     // The IDs as one sorted run (appended, not scattered over a B-tree), plus a share of merging.
@@ -190,6 +206,7 @@ export function deleteBlocksBefore(db: Database.Database, cutoff: number, budget
       .prepare(`SELECT first_id, last_id, rowless FROM blocks WHERE max_time < ? ORDER BY max_time LIMIT ?`)
       .safeIntegers(),
     rows: db.prepare(`DELETE FROM records WHERE id BETWEEN ? AND ?`),
+    conns: db.prepare(`DELETE FROM conns WHERE record BETWEEN ? AND ?`),
     block: db.prepare(`DELETE FROM blocks WHERE first_id = ?`),
   };
   return db
@@ -202,6 +219,7 @@ export function deleteBlocksBefore(db: Database.Database, cutoff: number, budget
       }[];
       for (const b of picked) {
         lines += st.rows.run(b.first_id, b.last_id).changes + Number(b.rowless);
+        st.conns.run(b.first_id, b.last_id);
         st.block.run(b.first_id);
       }
       if (picked.length > 0) {

@@ -166,6 +166,13 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (file_id, second)
   ) WITHOUT ROWID;
   CREATE INDEX traffic_second ON traffic(second);
+  -- The connection numbers of plain nginx access lines (no row): the join with error lines on the
+  -- same connection (a 200 whose body was cut). nginx counts connections up, so both trees append.
+  CREATE TABLE conns (
+    record      INTEGER PRIMARY KEY,         -- records.id of the line (file << 40 | offset)
+    conn        INTEGER NOT NULL
+  );
+  CREATE INDEX conns_conn ON conns(conn);
   `,
 ];
 
