@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { deflateRawSync } from 'node:zlib';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startCheckpointer } from '../src/store/checkpointer.js';
@@ -314,6 +315,69 @@ t(
     );
     assert.is(idx.db.prepare(`SELECT count(*) FROM blocks`).pluck().get(), 1);
     assert.is(storedLines(idx.db).filter((l) => l === '').length, 0, 'every line, inline or in its block');
+    idx.close();
+  },
+);
+
+t(
+  'an index of schema 5 is migrated to 6: its rows and schema-5 blocks read as before; new plain lines keep no row; retention takes both',
+  async () => {
+    const file = path.join(dir, 'v5.db');
+    const db = schema3Index(file);
+    for (const m of MIGRATIONS.slice(3, 5)) db.exec(m);
+    db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', '5')`).run();
+    // What schema 5 wrote: a row per line (raw ''), the lines in a block of the schema-5 layout.
+    const t0 = 1_790_000_000_000;
+    const lines = Array.from({ length: 10 }, (_, i) => combinedLine(i));
+    const offsets = lines.map((_, i) => i * 300);
+    const ins = db.prepare(
+      `INSERT INTO records (id, line_no, time, source, request_id, status, raw) VALUES (?, ?, ?, 'nginx-access', ?, 200, '')`,
+    );
+    for (let i = 0; i < 10; i++) ins.run((1n << 40n) | BigInt(offsets[i]!), i + 1, t0 + i, `v5-${i}`);
+    db.prepare(`INSERT INTO id_runs (run, entries, min_time, max_time) VALUES (1, 10, ?, ?)`).run(t0, t0 + 9);
+    const id = db.prepare(`INSERT INTO ids (run, kind, key, record) VALUES (1, 0, ?, ?)`);
+    for (let i = 0; i < 10; i++) id.run(`v5-${i}`, (1n << 40n) | BigInt(offsets[i]!));
+    const bodies = lines.map((l) => Buffer.from(l));
+    const head = Buffer.alloc(4 + 80);
+    head.writeUInt32LE(10, 0);
+    for (let i = 0; i < 10; i++) {
+      head.writeUInt32LE(offsets[i]!, 4 + 4 * i);
+      head.writeUInt32LE(bodies[i]!.length, 44 + 4 * i);
+    }
+    db.prepare(`INSERT INTO blocks (first_id, last_id, max_time, data) VALUES (?, ?, ?, ?)`).run(
+      1n << 40n,
+      (1n << 40n) | BigInt(offsets[9]!),
+      t0 + 9,
+      deflateRawSync(Buffer.concat([head, ...bodies])),
+    );
+    db.close();
+
+    const idx = new RecordIndex(file);
+    assert.is(
+      idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(),
+      String(SCHEMA_VERSION),
+    );
+    assert.equal(
+      idx.byRequestId('v5-7').map((r) => r.raw),
+      [lines[7]],
+    );
+    assert.equal(storedLines(idx.db), lines);
+    assert.is(idx.search({ from: 0, to: Number.MAX_SAFE_INTEGER }).length, 10, 'by time: the rows, not twice');
+    // New lines: the plain ones without a row.
+    commitLines(idx, addTestFile(idx).id, 0, 100, 'v6-', (i) => t0 + 1_000_000 + i);
+    assert.is(idx.db.prepare(`SELECT count(*) FROM records`).pluck().get(), 10 + 2);
+    assert.is(idx.counts().records, 110);
+    assert.is(idx.byRequestId('v6-51').length, 1);
+    assert.is(idx.search({ from: 0, to: Number.MAX_SAFE_INTEGER, limit: 1000 }).length, 110);
+    // Retention by age takes the schema-5 block with its rows, then the new lines' blocks with theirs.
+    await applyRetention(idx, { maxAgeMs: 1000 }, t0 + 1_000_000);
+    assert.is(idx.counts().records, 100);
+    assert.equal(idx.byRequestId('v5-7'), []);
+    await applyRetention(idx, { maxAgeMs: 0 }, t0 + 2_000_000);
+    assert.is(idx.counts().records, 0);
+    assert.is(idx.db.prepare(`SELECT count(*) FROM blocks`).pluck().get(), 0);
+    assert.is(idx.db.prepare(`SELECT count(*) FROM conns`).pluck().get(), 0);
+    assert.equal(idx.byRequestId('v6-51'), []);
     idx.close();
   },
 );
