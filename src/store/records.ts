@@ -111,14 +111,7 @@ function draftOf(fileId: number, lines: readonly BatchLine[]): Draft {
   return d;
 }
 
-/** `blocks`: the lines' blocks made (and deflated) beforehand by `prepareCommit`, else made here. */
-export type CommitBatch = (
-  fileId: number,
-  lines: BatchLine[],
-  errors: BatchError[],
-  cp: Checkpoint,
-  blocks?: PreparedBlock[],
-) => void;
+export type CommitBatch = (fileId: number, lines: BatchLine[], errors: BatchError[], cp: Checkpoint) => void;
 
 /** The one transaction of a batch: records, their IDs and blocks, unreadable lines, checkpoint, change log. */
 export function commitBatchOn(db: Database.Database, runs: IdRuns, blocks: LineBlocks): CommitBatch {
@@ -165,9 +158,10 @@ export function commitBatchOn(db: Database.Database, runs: IdRuns, blocks: LineB
     st.checkpoint.run(cp.offset, cp.lineNo, cp.linesCut, Date.now(), fileId);
     if (d.lines.length > 0) st.logBatch.run(d.lines[0]!.id, d.lines[d.lines.length - 1]!.id, Date.now());
   });
-  return (fileId, lines, errors, cp, made) => {
+  // The rows, entries and blocks are made before the transaction opens (it holds the write lock).
+  return (fileId, lines, errors, cp) => {
     const d = draftOf(fileId, lines);
-    tx(fileId, d, errors, cp, made ?? prepareBlocks(d.lines));
+    tx(fileId, d, errors, cp, prepareBlocks(d.lines));
   };
 }
 
