@@ -154,7 +154,7 @@ export const MIGRATIONS: readonly string[] = [
   // carry their first line's number and which of their lines have no row (in the payload).
   `
   ALTER TABLE blocks ADD COLUMN min_time INTEGER;  -- its oldest line's log time (NULL: written before schema 6)
-  ALTER TABLE blocks ADD COLUMN line_no INTEGER;   -- its first line's number (NULL: a schema-5 payload, every line has a row)
+  ALTER TABLE blocks ADD COLUMN line_no INTEGER;   -- its first line's number (NULL: a schema-5 block: deflate, every line has a row; else Brotli)
   ALTER TABLE blocks ADD COLUMN rowless INTEGER NOT NULL DEFAULT 0; -- how many of its lines have no records row
   CREATE INDEX blocks_rowless_min ON blocks(min_time) WHERE rowless > 0;
   CREATE INDEX blocks_rowless_max ON blocks(max_time) WHERE rowless > 0;
