@@ -158,6 +158,31 @@ t('a 200 on a connection an nginx error line names is a failure candidate; one o
   idx.close();
 });
 
+t('a quiet log: blocks spanning hours are found by a window inside them, from both ends', async () => {
+  // Lines 10 minutes apart: one block of 64 spans 10.5 hours.
+  const lines = Array.from({ length: 100 }, (_, i) =>
+    JSON.stringify({
+      msec: ((T0 + i * 600_000) / 1000).toFixed(3),
+      status: '200',
+      request: 'GET / HTTP/1.1',
+      req_id: `q-${i}`,
+    }),
+  );
+  const idx = await indexOf(lines);
+  const from = T0 + 30 * 600_000 + 1;
+  const to = T0 + 33 * 600_000 + 1;
+  assert.equal(
+    idx.search({ from, to }).map((r) => r.request_id),
+    ['q-31', 'q-32', 'q-33'],
+  );
+  assert.equal(
+    idx.recentSuccesses(from, to, 2).map((r) => r.request_id),
+    ['q-33', 'q-32'],
+  );
+  assert.is(plainSuccesses(idx, from, to), 3);
+  idx.close();
+});
+
 t("the export's change log gives every line of a batch, rows or not", async () => {
   const lines = Array.from({ length: N }, (_, i) => accessLine(i));
   const idx = await indexOf(lines);

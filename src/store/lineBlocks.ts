@@ -198,6 +198,8 @@ export function prepareBlocks(lines: readonly BlockLine[]): PreparedBlock[] {
 export class LineBlocks {
   private readonly st;
   private readonly cache = new Map<bigint, Decoded>();
+  /** The longest block span this connection has seen stored (ms); -1: not read yet. */
+  private spanSeen = -1;
 
   constructor(db: Database.Database) {
     this.st = {
@@ -218,22 +220,33 @@ export class LineBlocks {
         .prepare(`SELECT first_id FROM blocks WHERE first_id <= ? ORDER BY first_id DESC LIMIT 1`)
         .safeIntegers()
         .pluck(),
+      // A block meets [from, to) only if it starts after from - the longest span a block has:
+      // both ends of the index range are bounded, however large the index.
       oldestFirst: db
         .prepare(
-          `SELECT first_id, last_id, line_no, data, min_time FROM blocks WHERE rowless > 0 AND min_time < ? AND max_time >= ? ORDER BY min_time`,
+          `SELECT first_id, last_id, line_no, data, min_time FROM blocks WHERE rowless > 0 AND min_time >= ? AND min_time < ? AND max_time >= ? ORDER BY min_time`,
         )
         .safeIntegers(),
       newestFirst: db
         .prepare(
-          `SELECT first_id, last_id, line_no, data, max_time FROM blocks WHERE rowless > 0 AND max_time >= ? AND min_time < ? ORDER BY max_time DESC`,
+          `SELECT first_id, last_id, line_no, data, max_time FROM blocks WHERE rowless > 0 AND max_time >= ? AND max_time < ? AND min_time < ? ORDER BY max_time DESC`,
         )
         .safeIntegers(),
+      span: db.prepare(`SELECT value FROM meta WHERE key = 'block_span_ms'`).pluck(),
+      setSpan: db.prepare(
+        `INSERT INTO meta (key, value) VALUES ('block_span_ms', ?) ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))`,
+      ),
     };
   }
 
   /** Inside the commit's transaction: the blocks of one commit's lines of one file (prepareBlocks). */
   add(blocks: readonly PreparedBlock[]): void {
     for (const b of blocks) {
+      // The longest time span of a block with rowless lines, kept in meta (rarely grows): what bounds a window's scan.
+      if (b.rowless > 0 && b.maxTime - b.minTime > this.spanSeen) {
+        this.spanSeen = Math.max(b.maxTime - b.minTime, this.span());
+        this.st.setSpan.run(String(this.spanSeen));
+      }
       this.st.insert.run(b.firstId, b.lastId, b.minTime, b.maxTime, b.lineNo, b.rowless, compressPayload(b.payload));
     }
   }
@@ -282,10 +295,18 @@ export class LineBlocks {
    * their oldest line) or newest first (by their newest line). The caller stops when it has enough.
    */
   *rowlessInWindow(from: number, to: number, newestFirst: boolean): Generator<Decoded & { bound: number }> {
-    const rows = newestFirst ? this.st.newestFirst.iterate(from, to) : this.st.oldestFirst.iterate(to, from);
+    const span = this.span();
+    const rows = newestFirst
+      ? this.st.newestFirst.iterate(from, to + span, to)
+      : this.st.oldestFirst.iterate(from - span, to, from);
     for (const row of rows as Iterable<BlockRow & { min_time?: bigint; max_time?: bigint }>) {
       yield { ...this.decoded(row), bound: Number(row.min_time ?? row.max_time) };
     }
+  }
+
+  /** The longest time span of a block with lines kept without a row (ms). */
+  private span(): number {
+    return Number(this.st.span.get() ?? 0);
   }
 
   private blockOf(id: bigint): Decoded | undefined {
