@@ -5,7 +5,6 @@
  * option declarations (issue 14: the whole process in <= 150 ms). Anything else, and anything
  * these options would reject, is left to the full parser (program.ts), which also says what is wrong.
  */
-import { parseArgs } from 'node:util';
 import { defaultIndexPath } from '../config/paths.js';
 import { endQuietlyOnClosedPipe, exitOnUserError } from './errors.js';
 import { runLocalLookup } from './localLookup.js';
@@ -61,6 +60,10 @@ export function quickLookupArgs(
   }
   return { id, db: values.db ?? defaultIndexPath(env), json: values.json, width };
 }
+
+// Not `import ... from 'node:util'`: that reads every export, and node:util's lazy ones (TextDecoder
+// and the rest) cost ~6 ms on Node 24 to describe.
+const { parseArgs } = process.getBuiltinModule('node:util');
 
 const parse = (args: readonly string[]) =>
   parseArgs({
