@@ -80,7 +80,7 @@ const parse = (args: readonly string[]) =>
 export async function runQuickLookup(args: readonly string[]): Promise<boolean> {
   const quick = quickLookupArgs(args);
   if (!quick) return false;
-  endQuietlyOnClosedPipe();
+  if (!quick.json) endQuietlyOnClosedPipe(); // --json writes without the stream (syncStdout.ts)
   try {
     await runLocalLookup(quick.id, quick);
   } catch (e) {
