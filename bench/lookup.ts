@@ -1,15 +1,19 @@
 /**
- * Lookup speed on a big index (issue 4's targets), run by hand: `npm run bench:lookup [-- --records N]`.
- * Builds an index of N access records (default 10M: random 32-hex request IDs, 1% failures with
- * their nginx error line) straight through the store, then times the indexed query alone, the
- * trace assembly + diagnosis in process, and `claw-trace <id>` as a whole process. `--keep`
- * leaves the index in place (its path is printed) for a profile of one lookup.
+ * Lookup speed on a big index (issue 4's targets, issue 14's), run by hand: `npm run bench:lookup
+ * [-- --records N]`. Builds an index of N access records (default 10M: random 32-hex request IDs,
+ * 1% failures with their nginx error line) straight through the store, then times the indexed
+ * query alone, the trace assembly + diagnosis in process, and `claw-trace <id> --json` as a whole
+ * process, alternated with a bare `node -e 0` (the same minutes: this VM's speed drifts 2x with
+ * load). `--keep` leaves the index in place (its path is printed); `--db PATH` uses a kept one
+ * instead of building (its `--records` as built). The CPU time of the processes (Linux) varies
+ * less than their wall time.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LogRecord } from '../parsers/index.js';
+import { QUICK_BUNDLE, quickEntry } from '../src/cli/quickEntry.js';
 import { assembleTrace } from '../src/correlate/assemble.js';
 import { diagnose } from '../src/diagnose/diagnose.js';
 import { type BatchLine, RecordIndex } from '../src/store/recordIndex.js';
@@ -20,8 +24,9 @@ const arg = (name: string, dflt: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const N = arg('records', 10_000_000);
-const dir = mkdtempSync(path.join(tmpdir(), 'claw-lookup-bench-'));
-const db = path.join(dir, 'index.db');
+const kept = process.argv.includes('--db') ? process.argv[process.argv.indexOf('--db') + 1] : undefined;
+const dir = kept ? undefined : mkdtempSync(path.join(tmpdir(), 'claw-lookup-bench-'));
+const db = kept ?? path.join(dir!, 'index.db');
 const T0 = Date.UTC(2026, 10, 22);
 const idOf = (i: number) =>
   ((i * 2654435761) >>> 0).toString(16).padStart(8, '0') +
@@ -31,9 +36,17 @@ const p2 = (n: number) => String(n).padStart(2, '0');
 const q = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
-try {
-  const started = Date.now();
-  const index = new RecordIndex(db);
+/** CPU time of this process's waited-for children so far, in ms (Linux; 0 elsewhere). */
+function childrenCpuMs(): number {
+  try {
+    const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[13]) + Number(f[14])) * 1000) / 100; // cutime + cstime, in USER_HZ ticks
+  } catch {
+    return 0;
+  }
+}
+
+function build(index: RecordIndex): void {
   const access = index.addFile({
     path: '/var/log/nginx/access.json',
     dev: 1,
@@ -92,8 +105,14 @@ try {
   }
   index.db.pragma('wal_checkpoint(TRUNCATE)');
   index.db.exec('ANALYZE');
+}
+
+try {
+  const started = Date.now();
+  const index = new RecordIndex(db);
+  if (!kept) build(index);
   console.log(
-    `index: ${N.toLocaleString('en-US')} access records + ${(N / 100).toLocaleString('en-US')} error lines, ${(statSync(db).size / 1e9).toFixed(2)} GB, built in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    `index: ${N.toLocaleString('en-US')} access records + ${(N / 100).toLocaleString('en-US')} error lines, ${(statSync(db).size / 1e9).toFixed(2)} GB, ${kept ? `given (${kept})` : `built in ${((Date.now() - started) / 1000).toFixed(0)} s`}`,
   );
 
   const pick = (k: number) => idOf(Math.floor(((((k * 7919) % 997) / 997) * N) / 100) * 100); // failing requests
@@ -113,11 +132,22 @@ try {
   }
   index.close();
   const proc: number[] = [];
-  for (let k = 0; k < 20; k++) {
-    const t = process.hrtime.bigint();
+  const bare: number[] = [];
+  let procCpu = 0;
+  let bareCpu = 0;
+  const ROUNDS = 30;
+  for (let k = 0; k < ROUNDS; k++) {
+    let c = childrenCpuMs();
+    let t = process.hrtime.bigint();
     const r = spawnSync(process.execPath, cliArgs('--db', db, '--json', pick(k)), { encoding: 'utf8' });
     proc.push(Number(process.hrtime.bigint() - t) / 1e6);
+    procCpu += childrenCpuMs() - c;
     if (r.status !== 0) throw new Error(r.stderr);
+    c = childrenCpuMs();
+    t = process.hrtime.bigint();
+    spawnSync(process.execPath, ['-e', '0']);
+    bare.push(Number(process.hrtime.bigint() - t) / 1e6);
+    bareCpu += childrenCpuMs() - c;
   }
   const f = (n: number) => n.toFixed(n < 10 ? 2 : 0);
   console.log(
@@ -127,9 +157,14 @@ try {
   console.log(
     `claw-trace <id> --json:        median ${f(q(proc, 0.5))} ms, max ${f(q(proc, 1))} ms (target <= 150 ms: ${q(proc, 0.5) <= 150 ? 'ok' : 'MISSED'})`,
   );
-  console.log(`node ${process.version}`);
+  console.log(
+    `  (CPU ${f(procCpu / ROUNDS)} ms a lookup; bare \`node -e 0\` in the same minutes: median ${f(q(bare, 0.5))} ms, CPU ${f(bareCpu / ROUNDS)} ms)`,
+  );
+  console.log(
+    `node ${process.version}; the lookup ${quickEntry() === QUICK_BUNDLE.href ? 'bundled (npm run build)' : 'unbundled (no bundle as new as the modules: npm run build makes it)'}`,
+  );
 } finally {
   // `--keep`: the index stays for a profile of one lookup (`claw-trace --db <it> <id>`).
   if (process.argv.includes('--keep')) console.log(`index kept: ${db}`);
-  else rmSync(dir, { recursive: true, force: true });
+  else if (dir) rmSync(dir, { recursive: true, force: true });
 }

@@ -4,3 +4,31 @@ import { UserError } from '../../parsers/userError.js';
 export class UsageError extends UserError {
   override name = 'UsageError';
 }
+
+/**
+ * Ends the command on an error the user can fix (a UserError, or a file named on the command line
+ * that cannot be read): its message, no stack trace, its exit code. Anything else is a bug: thrown on.
+ */
+export function exitOnUserError(e: unknown): never {
+  if (e instanceof UserError) {
+    process.stderr.write(`claw-trace: ${e.message}\n`);
+    process.exit(e.exitCode);
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR') {
+    process.stderr.write(`claw-trace: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw e;
+}
+
+/**
+ * `claw-trace parse big.log | head`: a reader that leaves early ends the command quietly, as it
+ * would any Unix tool (Node ignores SIGPIPE: the write fails with EPIPE instead).
+ */
+export function endQuietlyOnClosedPipe(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(0);
+  });
+}

@@ -9,6 +9,7 @@ import { traceJson } from '../correlate/traceJson.js';
 import { type Diagnosis, diagnose } from '../diagnose/diagnose.js';
 import type { RecordIndex } from '../store/recordIndex.js';
 import { terminalSafe, terminalSafeJson } from '../util/terminalText.js';
+import type { TextOut } from './syncStdout.js';
 
 export interface LookupOptions {
   json?: boolean;
@@ -28,8 +29,8 @@ export async function runLookup(
   index: RecordIndex,
   idOrPrefix: string,
   opts: LookupOptions,
-  stdout: NodeJS.WritableStream,
-  stderr: NodeJS.WritableStream,
+  stdout: TextOut,
+  stderr: TextOut,
 ): Promise<number> {
   if (idOrPrefix.length === 0) {
     stderr.write('claw-trace: the request ID is empty\n');
