@@ -9,6 +9,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { intakeFile } from '../src/intake/intakeFile.js';
+import { MAX_BLOCK_SPAN_MS } from '../src/store/lineBlocks.js';
 import {
   accessByRegion,
   accessPerMinute,
@@ -19,6 +20,7 @@ import {
 } from '../src/store/queries.js';
 import { RecordIndex, storedLineCount, storedLines } from '../src/store/recordIndex.js';
 import { rehydrate } from '../src/store/rehydrate.js';
+import { applyRetention } from '../src/store/retention.js';
 import { tempDirEach } from './support/tempDir.js';
 
 const t = suite('rowless');
@@ -180,6 +182,63 @@ t('a quiet log: blocks spanning hours are found by a window inside them, from bo
     ['q-33', 'q-32'],
   );
   assert.is(plainSuccesses(idx, from, to), 3);
+  idx.close();
+});
+
+t('after retention every reader agrees: counts, time, IDs and prefixes hold exactly the lines left', async () => {
+  // Lines 350 ms apart: block ends fall mid-second, where a count per second is shared by two blocks.
+  const lines = Array.from({ length: 300 }, (_, i) =>
+    JSON.stringify({
+      msec: ((T0 + i * 350) / 1000).toFixed(3),
+      status: i % 10 === 3 ? '502' : '200',
+      request: 'GET / HTTP/1.1',
+      req_id: `k-${i}`,
+    }),
+  );
+  const idx = await indexOf(lines);
+  assert.ok(
+    (idx.db.prepare('SELECT max(max_time - min_time) FROM blocks').pluck().get() as number) <= MAX_BLOCK_SPAN_MS,
+  );
+  await applyRetention(idx, { maxAgeMs: 60_000 }, T0 + 100_000 + 123);
+  const left = idx.search({ from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10_000 }).map((r) => r.request_id!);
+  assert.ok(left.length > 0 && left.length < 300, `${left.length} left`);
+  assert.is(idx.counts().records, left.length);
+  assert.is(storedLineCount(idx.db), left.length);
+  assert.is(
+    plainSuccesses(idx, 0, Number.MAX_SAFE_INTEGER),
+    left.filter((id) => Number(id.slice(2)) % 10 !== 3).length,
+  );
+  for (let i = 0; i < 300; i++) {
+    const id = `k-${i}`;
+    const kept = left.includes(id);
+    assert.is(idx.byRequestId(id).length, kept ? 1 : 0, id);
+    assert.is(idx.hasRequestId(id), kept, id);
+    assert.is(idx.requestIdsWithPrefix(id, 1000).includes(id), kept, `${id} by prefix`);
+  }
+  idx.close();
+});
+
+t('a connection number seen again later (a restart, another host) is joined only within the window', async () => {
+  const line = (i: number, t: number, conn: number) =>
+    JSON.stringify({
+      msec: (t / 1000).toFixed(3),
+      status: '200',
+      request: 'GET / HTTP/1.1',
+      req_id: `c-${i}`,
+      connection: String(conn),
+    });
+  // Connection 5 an hour before, in the window, and an hour after; the error names *5 in the window.
+  const idx = await indexOf([line(0, T0 - 3_600_000, 5), line(1, T0 + 1000, 5), line(2, T0 + 3_600_000, 5)], {
+    name: 'error.log',
+    format: 'nginx-error',
+    text: `2026/11/22 10:00:01 [error] 811#811: *5 upstream prematurely closed connection while reading upstream, client: 127.0.0.1, server: claw, request: "GET / HTTP/1.1", upstream: "http://127.0.0.1:18789/", host: "claw"\n`,
+  });
+  const errorTime = idx.window(0, Number.MAX_SAFE_INTEGER, ['nginx-error'])[0]!.time;
+  const ids = failureCandidates(idx, { from: errorTime - 5000, to: errorTime + 5000 }).map((c) => c.requestId);
+  assert.is(errorTime, T0 + 1000);
+  assert.ok(ids.includes('c-1'), `in the window (${ids.join(' ')})`);
+  assert.not.ok(ids.includes('c-0'));
+  assert.not.ok(ids.includes('c-2'));
   idx.close();
 });
 

@@ -28,6 +28,12 @@ export const BLOCK_LINES = 64;
 const BLOCK_BYTES = 256 * 1024;
 /** A block's lines lie within 4 GiB of its first (offsets are u32; a skipped over-long line can be larger). */
 const MAX_SPAN = 0xffff_ffffn;
+/**
+ * The longest log-time span of a block: a block is cut where its lines would span more, so a
+ * window's scan of blocks is bounded at both ends (a block meeting [from, to) starts after
+ * from - MAX_BLOCK_SPAN_MS) however large the index or quiet the log.
+ */
+export const MAX_BLOCK_SPAN_MS = 60_000;
 /** Decoded blocks kept per connection (a window's rows come from a few blocks, read again and again). */
 const CACHE_BLOCKS = 32;
 
@@ -134,17 +140,26 @@ export function isRowless(b: Decoded, i: number): boolean {
 export function* blocksOf(lines: readonly BlockLine[]): Generator<BlockLine[]> {
   let block: BlockLine[] = [];
   let bytes = 0;
+  let lo = Infinity;
+  let hi = -Infinity;
   for (const l of lines) {
     if (
       block.length >= BLOCK_LINES ||
-      (block.length > 0 && (bytes + l.raw.length > BLOCK_BYTES || l.id - block[0]!.id > MAX_SPAN))
+      (block.length > 0 &&
+        (bytes + l.raw.length > BLOCK_BYTES ||
+          l.id - block[0]!.id > MAX_SPAN ||
+          Math.max(hi, l.time) - Math.min(lo, l.time) > MAX_BLOCK_SPAN_MS))
     ) {
       yield block;
       block = [];
       bytes = 0;
+      lo = Infinity;
+      hi = -Infinity;
     }
     block.push(l);
     bytes += l.raw.length;
+    if (l.time < lo) lo = l.time;
+    if (l.time > hi) hi = l.time;
   }
   if (block.length > 0) yield block;
 }
@@ -165,6 +180,8 @@ export interface PreparedBlock {
   maxTime: number;
   lineNo: number;
   rowless: number;
+  /** Its lines kept without a row per second of log time (the `traffic` rows it brings). */
+  traffic: Map<number, number>;
   /** The payload (blockPayload), compressed at `add`. */
   payload: Buffer;
 }
@@ -176,10 +193,15 @@ export function prepareBlocks(lines: readonly BlockLine[]): PreparedBlock[] {
     let minTime = Infinity;
     let maxTime = -Infinity;
     let rowless = 0;
+    const traffic = new Map<number, number>();
     for (const l of block) {
       if (l.time > maxTime) maxTime = l.time;
       if (l.time < minTime) minTime = l.time;
-      if (l.rowless) rowless++;
+      if (l.rowless) {
+        rowless++;
+        const second = Math.floor(l.time / 1000);
+        traffic.set(second, (traffic.get(second) ?? 0) + 1);
+      }
     }
     out.push({
       firstId: block[0]!.id,
@@ -188,6 +210,7 @@ export function prepareBlocks(lines: readonly BlockLine[]): PreparedBlock[] {
       maxTime: Math.round(maxTime),
       lineNo: block[0]!.lineNo,
       rowless,
+      traffic,
       payload: blockPayload(block),
     });
   }
@@ -198,8 +221,6 @@ export function prepareBlocks(lines: readonly BlockLine[]): PreparedBlock[] {
 export class LineBlocks {
   private readonly st;
   private readonly cache = new Map<bigint, Decoded>();
-  /** The longest block span this connection has seen stored (ms); -1: not read yet. */
-  private spanSeen = -1;
 
   constructor(db: Database.Database) {
     this.st = {
@@ -232,22 +253,15 @@ export class LineBlocks {
           `SELECT first_id, last_id, line_no, data, max_time FROM blocks WHERE rowless > 0 AND max_time >= ? AND max_time < ? AND min_time < ? ORDER BY max_time DESC`,
         )
         .safeIntegers(),
-      span: db.prepare(`SELECT value FROM meta WHERE key = 'block_span_ms'`).pluck(),
-      setSpan: db.prepare(
-        `INSERT INTO meta (key, value) VALUES ('block_span_ms', ?) ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))`,
-      ),
+      traffic: db.prepare(`INSERT INTO traffic (first_id, second, n) VALUES (?, ?, ?)`),
     };
   }
 
   /** Inside the commit's transaction: the blocks of one commit's lines of one file (prepareBlocks). */
   add(blocks: readonly PreparedBlock[]): void {
     for (const b of blocks) {
-      // The longest time span of a block with rowless lines, kept in meta (rarely grows): what bounds a window's scan.
-      if (b.rowless > 0 && b.maxTime - b.minTime > this.spanSeen) {
-        this.spanSeen = Math.max(b.maxTime - b.minTime, this.span());
-        this.st.setSpan.run(String(this.spanSeen));
-      }
       this.st.insert.run(b.firstId, b.lastId, b.minTime, b.maxTime, b.lineNo, b.rowless, compressPayload(b.payload));
+      for (const [second, n] of b.traffic) this.st.traffic.run(b.firstId, second, n);
     }
   }
 
@@ -294,19 +308,21 @@ export class LineBlocks {
    * The blocks with lines kept without a row whose time span meets [from, to): oldest first (by
    * their oldest line) or newest first (by their newest line). The caller stops when it has enough.
    */
-  *rowlessInWindow(from: number, to: number, newestFirst: boolean): Generator<Decoded & { bound: number }> {
-    const span = this.span();
+  *rowlessInWindow(
+    from: number,
+    to: number,
+    newestFirst: boolean,
+    skipFile?: (fileId: number) => boolean,
+  ): Generator<Decoded & { bound: number }> {
+    const span = MAX_BLOCK_SPAN_MS;
     const rows = newestFirst
       ? this.st.newestFirst.iterate(from, to + span, to)
       : this.st.oldestFirst.iterate(from - span, to, from);
     for (const row of rows as Iterable<BlockRow & { min_time?: bigint; max_time?: bigint }>) {
+      // A block of a file the caller does not want is not decompressed.
+      if (skipFile?.(Number(row.first_id >> 40n))) continue;
       yield { ...this.decoded(row), bound: Number(row.min_time ?? row.max_time) };
     }
-  }
-
-  /** The longest time span of a block with lines kept without a row (ms). */
-  private span(): number {
-    return Number(this.st.span.get() ?? 0);
   }
 
   private blockOf(id: bigint): Decoded | undefined {

@@ -166,12 +166,15 @@ export class Lookups {
   rowlessInWindow(
     from: number,
     to: number,
-    o: { newestFirst: boolean; limit: number; keep?: (r: StoredRecord) => boolean },
+    o: { newestFirst: boolean; limit: number; keep?: (r: StoredRecord) => boolean; region?: string },
   ): StoredRecord[] {
     const files = new Map<number, FileInfo | undefined>();
     let out: StoredRecord[] = [];
     let threshold = o.newestFirst ? -Infinity : Infinity;
-    for (const b of this.blocks.rowlessInWindow(from, to, o.newestFirst)) {
+    // Blocks of another region's files are skipped before they are decompressed.
+    const skip =
+      o.region === undefined ? undefined : (fileId: number) => this.fileInfo(fileId, files)?.region !== o.region;
+    for (const b of this.blocks.rowlessInWindow(from, to, o.newestFirst, skip)) {
       // Blocks come in the order of the bound on their lines' times: none can beat the ones kept.
       if (out.length >= o.limit && (o.newestFirst ? b.bound < threshold : b.bound > threshold)) break;
       for (const { row } of this.rowlessOf(b, files)) {
@@ -198,9 +201,12 @@ export class Lookups {
 
   /** Lines kept without a row on these nginx connections (the conns table), time in [from, to). */
   rowlessOnConnections(conns: readonly number[], from: number, to: number): StoredRecord[] {
-    const byConn = this.statements.get(`SELECT record FROM conns WHERE conn = ?`).pluck().safeIntegers();
+    const byConn = this.statements
+      .get(`SELECT record FROM conns WHERE conn = ? AND time >= ? AND time < ?`)
+      .pluck()
+      .safeIntegers();
     const ids: bigint[] = [];
-    for (const c of conns) ids.push(...(byConn.all(c) as bigint[]));
+    for (const c of conns) ids.push(...(byConn.all(c, from, to) as bigint[]));
     return this.rowlessAt(ids)
       .map((l) => l.row)
       .filter((r) => r.time >= from && r.time < to && r.source === 'nginx-access');
@@ -233,7 +239,9 @@ export class Lookups {
     if (from < lo * 1000) edge(from, lo * 1000);
     out.push(
       ...(this.statements
-        .get(`SELECT file_id, second, n FROM traffic WHERE second >= ? AND second < ?`)
+        .get(
+          `SELECT first_id >> 40 AS file_id, second, sum(n) AS n FROM traffic WHERE second >= ? AND second < ? GROUP BY 1, 2`,
+        )
         .all(lo, hi) as { file_id: number; second: number; n: number }[]),
     );
     if (hi * 1000 < to) edge(hi * 1000, to);
@@ -350,6 +358,7 @@ export class Lookups {
     const rowless = this.rowlessInWindow(q.from, q.to, {
       newestFirst: false,
       limit: n,
+      region: q.region,
       keep: (r) =>
         (q.minStatus === undefined || (r.status ?? 0) >= q.minStatus) &&
         (s === undefined || r.status === s) &&

@@ -57,8 +57,7 @@ interface Draft {
   minTime: number;
   maxTime: number;
   lines: BlockLine[];
-  traffic: Map<number, number>;
-  /** Pairs (records.id, connection) of plain nginx lines. */
+  /** Triples (records.id, connection, time) of plain nginx lines. */
   conns: unknown[];
 }
 const ROW_COLUMNS = 10;
@@ -71,7 +70,6 @@ function draftOf(fileId: number, lines: readonly BatchLine[]): Draft {
     minTime: Infinity,
     maxTime: -Infinity,
     lines: [],
-    traffic: new Map(),
     conns: [],
   };
   for (const { record: r, raw } of lines) {
@@ -83,9 +81,7 @@ function draftOf(fileId: number, lines: readonly BatchLine[]): Draft {
     const time = Math.round(r.time);
     const rowless = keptWithoutRow(r);
     if (rowless) {
-      const second = Math.floor(time / 1000);
-      d.traffic.set(second, (d.traffic.get(second) ?? 0) + 1);
-      if (r.connection !== undefined && r.source === 'nginx-access') d.conns.push(id, r.connection);
+      if (r.connection !== undefined && r.source === 'nginx-access') d.conns.push(id, r.connection, time);
     } else {
       d.rows.push(
         id,
@@ -121,12 +117,9 @@ export function commitBatchOn(db: Database.Database, runs: IdRuns, blocks: LineB
     ),
     logBatch: db.prepare(`INSERT INTO batches (first_id, last_id, committed_at) VALUES (?, ?, ?)`),
     insertRecord: db.prepare(`${INSERT_RECORDS} ${RECORD_VALUES}`),
-    insertConn: db.prepare(`INSERT INTO conns (record, conn) VALUES (?, ?)`),
+    insertConn: db.prepare(`INSERT INTO conns (record, conn, time) VALUES (?, ?, ?)`),
     insertConns: db.prepare(
-      `INSERT INTO conns (record, conn) VALUES ${Array(ROWS_PER_INSERT).fill('(?, ?)').join(', ')}`,
-    ),
-    countTraffic: db.prepare(
-      `INSERT INTO traffic (file_id, second, n) VALUES (?, ?, ?) ON CONFLICT(file_id, second) DO UPDATE SET n = n + excluded.n`,
+      `INSERT INTO conns (record, conn, time) VALUES ${Array(ROWS_PER_INSERT).fill('(?, ?, ?)').join(', ')}`,
     ),
     insertRecords: db.prepare(`${INSERT_RECORDS} ${Array(ROWS_PER_INSERT).fill(RECORD_VALUES).join(', ')}`),
     countError: db
@@ -143,11 +136,10 @@ export function commitBatchOn(db: Database.Database, runs: IdRuns, blocks: LineB
     let i = 0;
     for (; i + per <= d.rows.length; i += per) st.insertRecords.run(d.rows.slice(i, i + per));
     for (; i < d.rows.length; i += ROW_COLUMNS) st.insertRecord.run(d.rows.slice(i, i + ROW_COLUMNS));
-    for (i = 0; i + 2 * ROWS_PER_INSERT <= d.conns.length; i += 2 * ROWS_PER_INSERT)
-      st.insertConns.run(d.conns.slice(i, i + 2 * ROWS_PER_INSERT));
-    for (; i < d.conns.length; i += 2) st.insertConn.run(d.conns[i], d.conns[i + 1]);
+    for (i = 0; i + 3 * ROWS_PER_INSERT <= d.conns.length; i += 3 * ROWS_PER_INSERT)
+      st.insertConns.run(d.conns.slice(i, i + 3 * ROWS_PER_INSERT));
+    for (; i < d.conns.length; i += 3) st.insertConn.run(d.conns.slice(i, i + 3));
     blocks.add(made);
-    for (const [second, n] of d.traffic) st.countTraffic.run(fileId, second, n);
     // The IDs as one sorted run (appended, not scattered over a B-tree), plus a share of merging.
     runs.add(d.entries, d.minTime, d.maxTime);
     for (const e of errors) {
@@ -191,8 +183,8 @@ export function deleteOldBlocks(db: Database.Database, budget: number): number {
  * Retention of whole blocks: up to `budget` blocks all of whose lines are older than `cutoff`
  * go, with the rows of their lines, in one transaction (a row never outlives its block's line,
  * whatever another connection commits meanwhile). Lines kept without a row go only this way:
- * those older than the cutoff in a block with a newer line stay until their block goes. The
- * per-second traffic older than every such line left goes too. Returns the lines deleted.
+ * those older than the cutoff in a block with a newer line stay until their block goes (and so
+ * do rows: see retention.ts), with the block's per-second counts. Returns the lines deleted.
  */
 export function deleteBlocksBefore(db: Database.Database, cutoff: number, budget: number): number {
   const st = {
@@ -201,6 +193,7 @@ export function deleteBlocksBefore(db: Database.Database, cutoff: number, budget
       .safeIntegers(),
     rows: db.prepare(`DELETE FROM records WHERE id BETWEEN ? AND ?`),
     conns: db.prepare(`DELETE FROM conns WHERE record BETWEEN ? AND ?`),
+    traffic: db.prepare(`DELETE FROM traffic WHERE first_id = ?`),
     block: db.prepare(`DELETE FROM blocks WHERE first_id = ?`),
   };
   return db
@@ -214,13 +207,8 @@ export function deleteBlocksBefore(db: Database.Database, cutoff: number, budget
       for (const b of picked) {
         lines += st.rows.run(b.first_id, b.last_id).changes + Number(b.rowless);
         st.conns.run(b.first_id, b.last_id);
+        st.traffic.run(b.first_id);
         st.block.run(b.first_id);
-      }
-      if (picked.length > 0) {
-        const oldest = db.prepare(`SELECT min(min_time) FROM blocks WHERE rowless > 0`).pluck().get() as number | null;
-        db.prepare(`DELETE FROM traffic WHERE second < ?`).run(
-          oldest === null ? Number.MAX_SAFE_INTEGER : Math.floor(oldest / 1000),
-        );
       }
       return picked.length === 0 ? 0 : Math.max(1, lines);
     })
@@ -228,8 +216,9 @@ export function deleteBlocksBefore(db: Database.Database, cutoff: number, budget
 }
 
 /**
- * A cutoff below which about `lines` of the oldest lines lie: the newest time of the oldest
- * blocks (lines / 64 of them) or of the oldest rows, whichever is older, plus one ms.
+ * A cutoff below which about `lines` of the oldest lines lie: just past the newest time of the
+ * oldest blocks (lines / 64 of them; every line has been in a block since schema 5, and lines
+ * written before that are older), or, in an index with no blocks, of the oldest rows.
  */
 export function cutoffForOldest(db: Database.Database, lines: number): number | undefined {
   const n = Math.max(1, Math.floor(lines));
@@ -239,12 +228,12 @@ export function cutoffForOldest(db: Database.Database, lines: number): number | 
     .get(Math.max(0, Math.floor(n / 64) - 1)) ?? db.prepare(`SELECT max(max_time) FROM blocks`).pluck().get()) as
     | number
     | null;
+  if (blockT !== null && blockT !== undefined) return blockT + 1;
   const rowT = (db
     .prepare(`SELECT time FROM records ORDER BY time LIMIT 1 OFFSET ?`)
     .pluck()
     .get(n - 1) ?? db.prepare(`SELECT max(time) FROM records`).pluck().get()) as number | null;
-  const ts = [blockT, rowT].filter((t): t is number => t !== null && t !== undefined);
-  return ts.length === 0 ? undefined : Math.min(...ts) + 1;
+  return rowT === null || rowT === undefined ? undefined : rowT + 1;
 }
 
 /**

@@ -41,22 +41,24 @@ export async function applyRetention(
   const chunk = policy.chunkRows ?? 5000;
   const db = index.db;
   const result: RetentionResult = { deleted: 0, bytesBefore: usedBytes(index), bytesAfter: 0, longestPauseMs: 0 };
+  // Rows whose line is inline (written before schema 5) go by their time; every other row goes
+  // with its block, so a row never outlives its line nor its line its row.
   const deleteOlder = db.prepare(
-    `DELETE FROM records WHERE id IN (SELECT id FROM records WHERE time < ? ORDER BY time LIMIT ?)`,
+    `DELETE FROM records WHERE id IN (SELECT id FROM records WHERE time < ? AND raw <> '' ORDER BY time LIMIT ?)`,
   );
-  /** Rows older than `cutoff`, then the blocks all of whose lines are (with their rows): lines deleted. */
+  /** The blocks all of whose lines are older than `cutoff` (with their rows), then inline rows: lines deleted. */
   const deleteBefore = async (cutoff: number): Promise<number> => {
     let deleted = 0;
-    for (;;) {
-      const n = timed(() => deleteOlder.run(cutoff, chunk).changes);
-      deleted += n;
-      if (n < chunk) break;
-      await yieldToLoop();
-    }
     for (;;) {
       const n = timed(() => index.deleteBlocksBefore(cutoff, Math.max(1, chunk / 64)));
       if (n === 0) break;
       deleted += n;
+      await yieldToLoop();
+    }
+    for (;;) {
+      const n = timed(() => deleteOlder.run(cutoff, chunk).changes);
+      deleted += n;
+      if (n < chunk) break;
       await yieldToLoop();
     }
     return deleted;

@@ -158,21 +158,23 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE blocks ADD COLUMN rowless INTEGER NOT NULL DEFAULT 0; -- how many of its lines have no records row
   CREATE INDEX blocks_rowless_min ON blocks(min_time) WHERE rowless > 0;
   CREATE INDEX blocks_rowless_max ON blocks(max_time) WHERE rowless > 0;
-  -- The lines without a row, per file and second of log time: what counts of traffic read.
+  -- The lines without a row, per block and second of log time: what counts of traffic read (the
+  -- block's file is first_id >> 40); deleted with their block, so a count never holds a line gone.
   CREATE TABLE traffic (
-    file_id     INTEGER NOT NULL,
+    first_id    INTEGER NOT NULL,            -- blocks.first_id
     second      INTEGER NOT NULL,            -- floor(time / 1000)
     n           INTEGER NOT NULL,
-    PRIMARY KEY (file_id, second)
+    PRIMARY KEY (first_id, second)
   ) WITHOUT ROWID;
   CREATE INDEX traffic_second ON traffic(second);
   -- The connection numbers of plain nginx access lines (no row): the join with error lines on the
   -- same connection (a 200 whose body was cut). nginx counts connections up, so both trees append.
   CREATE TABLE conns (
     record      INTEGER PRIMARY KEY,         -- records.id of the line (file << 40 | offset)
-    conn        INTEGER NOT NULL
+    conn        INTEGER NOT NULL,
+    time        INTEGER NOT NULL             -- its log time: a connection number repeats (restarts, hosts, keepalive)
   );
-  CREATE INDEX conns_conn ON conns(conn);
+  CREATE INDEX conns_conn ON conns(conn, time);
   `,
 ];
 
