@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -156,6 +156,93 @@ t('escape=json: \\" \\\\ \\u00XX decoded; empty values are missing', () => {
   assert.is(r.userAgent, undefined);
   assert.is(r.forwardedFor, undefined);
   assert.ok(p);
+});
+
+t('escape=json formats split by one regex: the same records and errors as the walker, line for line', () => {
+  // Formats the regex takes: claw_json; an upstream value after a separator ending in `,` (the
+  // walker looks past a separator that follows `,`); no prefix, with $status last.
+  const formats = [
+    BUILTIN_LOG_FORMATS.claw_json!,
+    `log_format u escape=json '{"t":"$msec","u":"$upstream_addr","l":",$upstream_status","s":"$status","x":"$geo"}';`,
+    `log_format p escape=json '$msec","$upstream_addr","$request_time","$req_id","$status"';`,
+  ];
+  const lines: string[] = [];
+  for (const file of [fixture('nginx', 'claw_json.log'), fixture('nginx', 'combined.log')])
+    lines.push(...readFileSync(file, 'utf8').split('\n'));
+  for (const dir of readdirSync(fixture('corpus', 'logs')).filter((d) => d.endsWith('-nginx')))
+    lines.push(...readFileSync(fixture('corpus', 'logs', dir, 'access.log'), 'utf8').split('\n'));
+  // Values as nginx writes them and hostile ones: escapes, a bare `"`, `,` and ` : ` lists, `-`
+  // and "", multi-byte and replaced (invalid UTF-8) characters, a lone surrogate, nested JSON,
+  // a repeated key, a separator's own text, long values.
+  const pieces = [
+    '',
+    '-',
+    '200',
+    '5x2',
+    '1795352512.486',
+    '127.0.0.1:18789',
+    '127.0.0.1:1, 127.0.0.1:2',
+    '127.0.0.1:1 : 127.0.0.1:2',
+    'a,',
+    ',',
+    ' : ',
+    '\\"',
+    '\\\\',
+    '\\u00e9\\u001b',
+    '"',
+    '\\',
+    'é€😀',
+    '\uFFFD\uFFFD',
+    '\uD800',
+    '{"a":[1,{"b":"c"}]}',
+    '","status":"500',
+    '","msec":"1795352599.000',
+    '"}',
+    '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    'x'.repeat(70_000),
+  ];
+  const random = prng(14);
+  const pick = () => pieces[Math.floor(random() * pieces.length)]!;
+  const quoted = /"([^"]*)"/g;
+  for (const line of lines.filter((l) => l.startsWith('{')).slice(0, 400)) {
+    // The line with some of its values replaced, every cut of it, a few with one character changed.
+    for (let k = 0; k < 6; k++)
+      lines.push(line.replace(quoted, (m, v: string) => (random() < 0.15 ? `"${pick()}"` : m)));
+    for (let k = 0; k < 4; k++) lines.push(line.slice(0, Math.floor(random() * line.length)));
+    for (let k = 0; k < 4; k++) {
+      const at = Math.floor(random() * line.length);
+      lines.push(line.slice(0, at) + '",\\- :'[Math.floor(random() * 6)] + line.slice(at + 1));
+    }
+  }
+  // Lines made from the formats themselves, every value a piece (most of them well formed).
+  for (const f of formats) {
+    const format = parseLogFormatDirective(f).format;
+    for (let k = 0; k < 1000; k++)
+      lines.push(
+        format.replace(/\$[a-z_0-9]+/g, (v) => {
+          if (random() < 0.8 && v === '$msec') return '1795352512.486';
+          if (random() < 0.8 && v === '$status') return '502';
+          return random() < 0.5 ? pick() : 'a1';
+        }),
+      );
+  }
+  let compared = 0;
+  let splitByRegex = 0;
+  for (const f of formats) {
+    for (const indexOnly of [false, true]) {
+      const fast = compileNginxLogFormat(f, { indexOnly });
+      const walker = compileNginxLogFormat(f, { indexOnly, walkOnly: true });
+      for (const line of lines) {
+        const a = fast(line);
+        const b = walker(line);
+        assert.equal(a, b, line.slice(0, 300));
+        compared++;
+        if (!(a instanceof ParseError)) splitByRegex++;
+      }
+    }
+  }
+  assert.ok(compared > 30_000, `${compared} lines compared`);
+  assert.ok(splitByRegex > 4_000, `${splitByRegex} lines read`);
 });
 
 t('the JSON format of SOURCES.md read by key names when its log_format is not given', () => {
