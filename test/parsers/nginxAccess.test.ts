@@ -9,7 +9,9 @@ import {
   type LogRecord,
   ParseError,
   parseLogFormatDirective,
+  toInt,
 } from '../../parsers/index.js';
+import { msecToMs } from '../../parsers/time.js';
 import { fixture, prng } from '../helpers.js';
 
 const t = suite('nginx access');
@@ -203,11 +205,10 @@ t('escape=json formats split by one regex: the same records and errors as the wa
   ];
   const random = prng(14);
   const pick = () => pieces[Math.floor(random() * pieces.length)]!;
-  const quoted = /"([^"]*)"/g;
+  const quoted = /"[^"]*"/g;
   for (const line of lines.filter((l) => l.startsWith('{')).slice(0, 400)) {
     // The line with some of its values replaced, every cut of it, a few with one character changed.
-    for (let k = 0; k < 6; k++)
-      lines.push(line.replace(quoted, (m, v: string) => (random() < 0.15 ? `"${pick()}"` : m)));
+    for (let k = 0; k < 6; k++) lines.push(line.replace(quoted, (m) => (random() < 0.15 ? `"${pick()}"` : m)));
     for (let k = 0; k < 4; k++) lines.push(line.slice(0, Math.floor(random() * line.length)));
     for (let k = 0; k < 4; k++) {
       const at = Math.floor(random() * line.length);
@@ -243,6 +244,38 @@ t('escape=json formats split by one regex: the same records and errors as the wa
   }
   assert.ok(compared > 30_000, `${compared} lines compared`);
   assert.ok(splitByRegex > 4_000, `${splitByRegex} lines read`);
+});
+
+t('$msec and integer values read by hand: the numbers Number() gives', () => {
+  const random = prng(3);
+  const digits = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 10)).join('');
+  const odd = [
+    '',
+    '-',
+    '.',
+    '1.',
+    '.123',
+    '1.23',
+    '1.2345',
+    '+1.000',
+    '-1.000',
+    ' 1.000',
+    '1e3',
+    '0x10',
+    '１.000',
+    '12a.000',
+  ];
+  const msec = [...odd, '1795352512.486', '0000000001.000', '9999999999999.999', '99999999999999.999'];
+  for (let k = 0; k < 20_000; k++) msec.push(`${digits(1 + Math.floor(random() * 13))}.${digits(3)}`);
+  for (const s of msec) assert.ok(Object.is(msecToMs(s), Math.round(Number(s) * 1000)), s);
+  const ints = [...odd, '0', '007', '502', '4294967296', '999999999999999', '9999999999999999', '1.0', '-5', '5x2'];
+  for (let k = 0; k < 20_000; k++) ints.push(digits(1 + Math.floor(random() * 17)));
+  const byNumber = (s: string) => {
+    if (s === '' || s === '-') return undefined;
+    const n = Number(s);
+    return Number.isInteger(n) && n >= 0 ? n : undefined;
+  };
+  for (const s of ints) assert.is(toInt(s), byNumber(s), s);
 });
 
 t('the JSON format of SOURCES.md read by key names when its log_format is not given', () => {
