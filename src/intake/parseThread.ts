@@ -10,6 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import type { RecordFields } from '../store/recordIndex.js';
 import type { BatchLimits, ParsedBatch, ParseFrom } from './parseLines.js';
+import { unpackLines, type WireBatch } from './parseWire.js';
 
 export const PARSE_THREAD_MIN_BYTES = 8 * 1024 * 1024;
 
@@ -36,7 +37,7 @@ export function parseInThread(
       void worker.terminate();
       reject(e);
     };
-    worker.on('message', (m: { batch?: ParsedBatch<RecordFields>; end?: { offset: number; lineNo: number } }) => {
+    worker.on('message', (m: { batch?: WireBatch; end?: { offset: number; lineNo: number } }) => {
       if (settled) return;
       if (m.end) {
         settled = true;
@@ -45,7 +46,8 @@ export function parseInThread(
         return;
       }
       try {
-        commit(m.batch!);
+        const b = m.batch!;
+        commit({ ...b, lines: unpackLines(b.lines) });
         worker.postMessage('ack');
       } catch (e) {
         fail(e as Error);
