@@ -203,35 +203,53 @@ function groupSlots(slots: Slot[]): number[][] {
 }
 
 const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/]/g;
+const CLASS_SPECIAL = /[\\\]^-]/;
+
+/** What the splitter needs to know of a variable: the walker's two exceptions to "the next separator". */
+export interface SplitSlot {
+  /** An upstream list: the walker looks past a separator that follows `,` or precedes ` : `. */
+  multi: boolean;
+  /** The walker skips this many separators that start with a space (`$time_local`, `$request`). */
+  spaces: number | undefined;
+}
 
 /**
- * One regex that splits a line of an escape=json format whose every separator starts with `"`
- * (claw_json): nginx writes `"` inside a value as `\"`, so a value is the run of non-`"` before
- * its separator. The walker below makes an `indexOf` per variable (35 for claw_json: ~60% of the
- * line's parse); irregexp's native code checks the whole line in one call and captures only the
- * values in `captured`. Where it matches, it splits exactly where the walker would: a separator
- * cannot start inside a value that holds no `"`, and upstream values (the walker looks past a
- * separator that follows `,`) may not end with one. Any other line (not ours, cut short, a bare
- * `"` in a value) goes through the walker: same records, same errors. undefined: not such a format.
+ * One regex that splits a line where the walker below makes an `indexOf` per variable (claw_json:
+ * 35, ~60% of the line's parse; `combined`: 8): irregexp's native code checks the whole line in one
+ * call and captures only the values in `captured`. Each value is a run without the first character
+ * of the separator after it (nginx writes `"` inside a value as `\"` or `\x22`, so quoted values
+ * qualify). Where it matches, it splits exactly where the walker would: the separator cannot start
+ * inside a value that lacks its first character, so its first occurrence is where the value ends;
+ * an upstream value may not end with `,` (the walker would look past it there). Any line it does
+ * not match (not ours, cut short, a value holding that character) goes through the walker: same
+ * records, same errors. undefined for a format where a variable's value is allowed that character
+ * (the walker's `spaces` and ` : ` rules on a separator that starts with a space).
  */
-export function quotedSplitter(
+export function splitterRegex(
   tpl: { prefix: string; literals: readonly string[] },
-  multi: readonly boolean[],
+  slots: readonly SplitSlot[],
   captured: readonly boolean[],
 ): { re: RegExp; group: Int32Array } | undefined {
   const { prefix, literals } = tpl;
-  if (!literals.every((l) => l.startsWith('"'))) return undefined;
   const esc = (s: string) => s.replace(REGEX_SPECIAL, '\\$&');
   const group = new Int32Array(literals.length).fill(-1);
   let src = `^${esc(prefix)}`;
   let n = 0;
   for (let i = 0; i < literals.length; i++) {
-    const before = i === 0 ? prefix : literals[i - 1]!;
-    // The walker's upstream rule, as the pattern: no `,` just before the separator (the last value has no such rule).
-    const value =
-      !multi[i] || i === literals.length - 1 ? '[^"]*' : before.endsWith(',') ? '[^"]*[^",]' : '(?:[^"]*[^",])?';
+    const lit = literals[i]!;
+    const last = i === literals.length - 1;
+    const { multi, spaces } = slots[i]!;
+    let value: string;
+    if (lit === '') {
+      value = '[\\s\\S]*'; // only the last separator can be empty: the value runs to the end
+    } else {
+      const c = CLASS_SPECIAL.test(lit[0]!) ? `\\${lit[0]}` : lit[0]!;
+      if (!last && lit[0] === ' ' && (spaces !== undefined || multi)) return undefined;
+      const before = i === 0 ? prefix : literals[i - 1]!;
+      value = !multi || last ? `[^${c}]*` : before.endsWith(',') ? `[^${c}]*[^${c},]` : `(?:[^${c}]*[^${c},])?`;
+    }
     if (captured[i]) group[i] = ++n;
-    src += `${captured[i] ? `(${value})` : value}${esc(literals[i]!)}`;
+    src += `${captured[i] ? `(${value})` : value}${esc(lit)}`;
   }
   return { re: new RegExp(`${src}$`), group };
 }
@@ -269,14 +287,13 @@ export function compileNginxLogFormat(
   const read = new Array<boolean>(n).fill(false);
   for (const g of groups) for (const i of g) read[i] = true;
   if (statusSlot >= 0) read[statusSlot] = true;
-  const quoted =
-    lf.escape === 'json' && !opts.walkOnly
-      ? quotedSplitter(
-          tpl,
-          slots.map((s) => s.spec?.multi === true),
-          read,
-        )
-      : undefined;
+  const quoted = opts.walkOnly
+    ? undefined
+    : splitterRegex(
+        tpl,
+        slots.map((s) => ({ multi: s.spec?.multi === true, spaces: s.spec?.spaces })),
+        read,
+      );
   const applySlot = (rec: LogRecord, i: number, raw: string) => {
     const v = decode(raw);
     const spec = slots[i]!.spec;

@@ -160,17 +160,24 @@ t('escape=json: \\" \\\\ \\u00XX decoded; empty values are missing', () => {
   assert.ok(p);
 });
 
-t('escape=json formats split by one regex: the same records and errors as the walker, line for line', () => {
-  // Formats the regex takes: claw_json; an upstream value after a separator ending in `,` (the
-  // walker looks past a separator that follows `,`); no prefix, with $status last.
+t('formats split by one regex: the same records and errors as the walker, line for line', () => {
+  const custom = readFileSync(fixture('lab', 'nginx.conf'), 'utf8').match(/log_format custom [\s\S]*?;\n/)![0];
+  // The built-in formats and the lab's; an upstream value after a separator ending in `,` (the
+  // walker looks past a separator that follows `,`); no prefix, $status last; separators that
+  // start with a regex's special characters; an empty last separator; one the regex declines
+  // (a value with a space before a separator that starts with one).
   const formats = [
-    BUILTIN_LOG_FORMATS.claw_json!,
+    ...Object.values(BUILTIN_LOG_FORMATS),
+    custom,
     `log_format u escape=json '{"t":"$msec","u":"$upstream_addr","l":",$upstream_status","s":"$status","x":"$geo"}';`,
     `log_format p escape=json '$msec","$upstream_addr","$request_time","$req_id","$status"';`,
+    '$msec^$status-$request_id]$upstream_addr\\$req_id[$upstream_status.x',
+    '$remote_addr [$time_local] $status $upstream_addr',
+    '$msec $time_local $status',
   ];
   const lines: string[] = [];
-  for (const file of [fixture('nginx', 'claw_json.log'), fixture('nginx', 'combined.log')])
-    lines.push(...readFileSync(file, 'utf8').split('\n'));
+  for (const name of ['claw_json', 'combined', 'main', 'custom'])
+    lines.push(...readFileSync(fixture('nginx', `${name}.log`), 'utf8').split('\n'));
   for (const dir of readdirSync(fixture('corpus', 'logs')).filter((d) => d.endsWith('-nginx')))
     lines.push(...readFileSync(fixture('corpus', 'logs', dir, 'access.log'), 'utf8').split('\n'));
   // Values as nginx writes them and hostile ones: escapes, a bare `"`, `,` and ` : ` lists, `-`
@@ -200,19 +207,26 @@ t('escape=json formats split by one regex: the same records and errors as the wa
     '","status":"500',
     '","msec":"1795352599.000',
     '"}',
+    ']',
+    '[',
+    '^',
+    '\\x22',
+    '22/Nov/2026:13:03:38 +0000',
+    'GET / HTTP/1.1',
     '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
     'x'.repeat(70_000),
   ];
   const random = prng(14);
   const pick = () => pieces[Math.floor(random() * pieces.length)]!;
   const quoted = /"[^"]*"/g;
-  for (const line of lines.filter((l) => l.startsWith('{')).slice(0, 400)) {
+  for (const line of lines.filter(Boolean).slice(0, 600)) {
     // The line with some of its values replaced, every cut of it, a few with one character changed.
     for (let k = 0; k < 6; k++) lines.push(line.replace(quoted, (m) => (random() < 0.15 ? `"${pick()}"` : m)));
+    for (let k = 0; k < 3; k++) lines.push(line.replace(/[^ ]+/g, (m) => (random() < 0.1 ? pick() : m)));
     for (let k = 0; k < 4; k++) lines.push(line.slice(0, Math.floor(random() * line.length)));
     for (let k = 0; k < 4; k++) {
       const at = Math.floor(random() * line.length);
-      lines.push(line.slice(0, at) + '",\\- :'[Math.floor(random() * 6)] + line.slice(at + 1));
+      lines.push(line.slice(0, at) + '",\\- :[]^'[Math.floor(random() * 9)] + line.slice(at + 1));
     }
   }
   // Lines made from the formats themselves, every value a piece (most of them well formed).
@@ -222,6 +236,7 @@ t('escape=json formats split by one regex: the same records and errors as the wa
       lines.push(
         format.replace(/\$[a-z_0-9]+/g, (v) => {
           if (random() < 0.8 && v === '$msec') return '1795352512.486';
+          if (random() < 0.8 && v === '$time_local') return '22/Nov/2026:13:03:38 +0000';
           if (random() < 0.8 && v === '$status') return '502';
           return random() < 0.5 ? pick() : 'a1';
         }),
