@@ -287,7 +287,7 @@ export function compileNginxLogFormat(
   const read = new Array<boolean>(n).fill(false);
   for (const g of groups) for (const i of g) read[i] = true;
   if (statusSlot >= 0) read[statusSlot] = true;
-  const quoted = opts.walkOnly
+  const splitter = opts.walkOnly
     ? undefined
     : splitterRegex(
         tpl,
@@ -303,7 +303,7 @@ export function compileNginxLogFormat(
   const badStatus = (value: string) =>
     new ParseError('bad-field', `$status is not a number: ${JSON.stringify(value.slice(0, 40))}`);
 
-  /** The line as split by `quoted`: `m[group[i]]` is the value of variable i. */
+  /** The line as split by `splitter`: `m[group[i]]` is the value of variable i. */
   const fromMatch = (m: RegExpExecArray, group: Int32Array): ParseResult => {
     const rec = new LogRecord('nginx-access', NaN);
     st.timeMs = NaN;
@@ -331,14 +331,14 @@ export function compileNginxLogFormat(
         'format-mismatch',
         `line does not start with ${JSON.stringify(prefix)} (log_format ${lf.name})`,
       );
-    if (quoted !== undefined) {
+    if (splitter !== undefined) {
       let m: RegExpExecArray | null = null;
       try {
-        m = quoted.re.exec(line);
+        m = splitter.re.exec(line);
       } catch {
         // Out of regex stack on some hostile line: the walker reads it.
       }
-      if (m !== null) return fromMatch(m, quoted.group);
+      if (m !== null) return fromMatch(m, splitter.group);
     }
     let pos = prefix.length;
     for (let i = 0; i < n; i++) {
