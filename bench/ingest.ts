@@ -13,16 +13,27 @@
  * the index's size per log byte next to their speed, and the same file read and parsed alone (the
  * intake's read-and-parse loop, no index: CPU time of this process) to show the store's share.
  * `--parse-thread`: also a backfill with CLAW_TRACE_PARSE_THREAD=1, then the default again;
- * `--backfill-only`: only part 1.
+ * `--backfill-only`: only part 1; `--read-parse-only [--rounds N]`: read and parse alone (see readParseOnly).
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  createReadStream,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AGENT_INDEX_OPTIONS } from '../src/agent/agent.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
 import { parseLines } from '../src/intake/parseLines.js';
+import { parseInThread } from '../src/intake/parseThread.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../src/read/lineReader.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { Tailer } from '../src/tail/tailer.js';
@@ -227,9 +238,75 @@ async function liveIntoLargeIndex(rows: number): Promise<void> {
       `; index ${indexPerLog.toFixed(2)}x the log (target <= 1.0x); lookup by request ID median ${lookups[250]!.toFixed(3)} ms, p99 ${lookups[495]!.toFixed(3)} ms (a new connection; target <= 2 ms)`,
   );
 }
+/** CPU time of this thread (Linux; undefined elsewhere), ms: what the writing thread itself spends. */
+function threadCpuMs(): number | undefined {
+  try {
+    const f = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in USER_HZ (100)
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `--read-parse-only [--rounds N]`: the intake's read and parse alone (no index, no lnav) on both
+ * generated files, N rounds (default 5) interleaved; and, per format, what the parse thread would
+ * spare the writing thread: its CPU receiving the batches against reading and parsing them itself.
+ */
+async function readParseOnly(): Promise<void> {
+  const rounds = arg('rounds', 5);
+  console.log(`read + parse alone (the intake's loop, no index), lines per CPU-second, ${rounds} rounds interleaved`);
+  const cases = [
+    { name: 'nginx combined', format: 'nginx-combined', make: combined },
+    { name: 'nginx claw_json', format: 'nginx-claw_json', make: clawJson },
+  ].map((c) => {
+    const file = path.join(dir, `${c.format}.log`);
+    return {
+      ...c,
+      file,
+      lines: generate(file, c.make, 170e6),
+      runs: [] as number[],
+      inline: [] as number[],
+      thread: [] as number[],
+    };
+  });
+  const o = { maxLineBytes: DEFAULT_MAX_LINE_BYTES, final: true, batchLines: 1500 };
+  for (let r = 0; r < rounds; r++) {
+    for (const c of cases) {
+      c.runs.push(await readAndParse(c.file, c.format));
+      const row = { offset: 0, line_no: 0, format: c.format, options: '{}' };
+      const t0 = threadCpuMs();
+      await parseLines(createReadStream(c.file, { highWaterMark: 256 * 1024 }), row, o, () => {});
+      const t1 = threadCpuMs();
+      const fd = openSync(c.file, 'r');
+      await parseInThread(fd, false, row, o, () => {});
+      closeSync(fd);
+      const t2 = threadCpuMs();
+      if (t0 !== undefined && t1 !== undefined && t2 !== undefined) {
+        c.inline.push(((t1 - t0) * 1000) / c.lines);
+        c.thread.push(((t2 - t1) * 1000) / c.lines);
+      }
+    }
+  }
+  const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+  const median = (xs: number[]) => sorted(xs)[Math.floor(xs.length / 2)]!;
+  const range = (xs: number[], f: (n: number) => string) => `${f(sorted(xs)[0]!)}..${f(sorted(xs)[xs.length - 1]!)}`;
+  const us = (n: number) => n.toFixed(2);
+  for (const c of cases)
+    console.log(
+      `  ${c.name.padEnd(16)} ${fmt(median(c.runs)).padStart(9)} lines/s of CPU (median; ${range(c.runs, fmt)}), ${fmt(c.lines)} lines` +
+        (c.inline.length
+          ? `; the writing thread's CPU a line: ${us(median(c.inline))} µs reading and parsing itself (${range(c.inline, us)}), ` +
+            `${us(median(c.thread))} µs receiving from the parse thread (${range(c.thread, us)})`
+          : ''),
+    );
+}
+
 try {
-  if (!process.argv.includes('--large-only')) await everythingElse();
-  if (!BACKFILL_ONLY) for (const rows of argList('large', '1000000')) await liveIntoLargeIndex(rows);
+  if (process.argv.includes('--read-parse-only')) await readParseOnly();
+  else if (!process.argv.includes('--large-only')) await everythingElse();
+  if (!BACKFILL_ONLY && !process.argv.includes('--read-parse-only'))
+    for (const rows of argList('large', '1000000')) await liveIntoLargeIndex(rows);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

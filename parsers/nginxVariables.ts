@@ -8,6 +8,7 @@
  * overwrites the URI taken from the request line.
  */
 import { type LogRecord, secondsToMs, toInt } from './record.js';
+import { msecToMs } from './time.js';
 
 /** Per-line scratch space a variable can write to (times and upstream columns are combined at the end). */
 export interface LineState {
@@ -183,7 +184,7 @@ export const NGINX_VARIABLES: Record<string, VariableSpec> = {
     target: 'time',
     prio: 2,
     apply: (_r, v, st) => {
-      st.timeMs = Math.round(Number(v) * 1000);
+      st.timeMs = msecToMs(v);
     },
   },
   request: { target: 'request', prio: 1, spaces: 2, apply: applyRequestLine },

@@ -178,6 +178,17 @@ export function checkTime(ms: number, what: string): ParseError | undefined {
 /** Parse a non-negative decimal integer; `undefined` for `-`, empty or junk. */
 export function toInt(s: string | undefined): number | undefined {
   if (s === undefined || s.length === 0 || s === '-') return undefined;
+  // Digits only (nearly every value): read by hand, exact up to 15 digits; Number() costs ~4x.
+  if (s.length <= 15) {
+    let n = 0;
+    let i = 0;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      n = n * 10 + c;
+    }
+    if (i === s.length) return n;
+  }
   const n = Number(s);
   return Number.isInteger(n) && n >= 0 ? n : undefined;
 }

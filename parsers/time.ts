@@ -39,6 +39,26 @@ function offsetMinutes(s: string): number {
   return sign * (digits(body, 0, 2) * 60 + digits(body, 2, 2));
 }
 
+/**
+ * nginx `$msec` (`1795352512.486`: seconds with 3 decimals) to epoch ms: the digits read by hand
+ * when it has that shape (exact; `Number()` was ~10% of a claw_json line's parse), else as
+ * `Math.round(Number(s) * 1000)`, which gives the same for that shape up to 12 digits of seconds.
+ */
+export function msecToMs(s: string): number {
+  const n = s.length;
+  if (n >= 5 && n <= 16 && s.charCodeAt(n - 4) === 46 /* . */) {
+    let ms = 0;
+    for (let i = 0; i < n; i++) {
+      if (i === n - 4) continue;
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) return Math.round(Number(s) * 1000);
+      ms = ms * 10 + c;
+    }
+    return ms;
+  }
+  return Math.round(Number(s) * 1000);
+}
+
 /** nginx `$time_local` / Caddy `common_log`: `22/Nov/2026:13:03:38 +0000`. */
 export function makeTimeLocalParser(): (s: string) => number {
   let lastText = '';

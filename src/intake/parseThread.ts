@@ -6,10 +6,20 @@
  * identity checked on it holds for every byte); batches commit here, in order, each with its
  * checkpoint in one transaction as on the one-thread path, so a kill loses nothing and repeats
  * nothing. Small files stay on one thread (a worker costs ~30 ms to start).
+ *
+ * Not turned on by core count either (issue 14; `bench:ingest -- --read-parse-only` prints the
+ * figures): the writing thread, which sets a backfill's pace, spends ~1.0 µs of CPU receiving a
+ * `combined` line from this thread against ~1.1-1.4 µs reading and parsing it itself, ~1.3 µs
+ * against ~2-3 µs for a `claw_json` line, while a line costs the store ~20 µs (`combined`) and
+ * ~40 µs (`claw_json`) on this machine. So with cores to spare (a builder's 8) the thread takes
+ * 1-4% off a backfill's time, for 2-3x the CPU and +50-100 MB peak RSS; on 2 cores it lost
+ * (35,400 lines/s against 42,600-48,200 for 1M `combined`, load ~5). Worth it again when the
+ * store costs about what the parse does.
  */
 import { Worker } from 'node:worker_threads';
 import type { RecordFields } from '../store/recordIndex.js';
 import type { BatchLimits, ParsedBatch, ParseFrom } from './parseLines.js';
+import { unpackLines, type WireBatch } from './parseWire.js';
 
 export const PARSE_THREAD_MIN_BYTES = 8 * 1024 * 1024;
 
@@ -36,7 +46,7 @@ export function parseInThread(
       void worker.terminate();
       reject(e);
     };
-    worker.on('message', (m: { batch?: ParsedBatch<RecordFields>; end?: { offset: number; lineNo: number } }) => {
+    worker.on('message', (m: { batch?: WireBatch; end?: { offset: number; lineNo: number } }) => {
       if (settled) return;
       if (m.end) {
         settled = true;
@@ -45,7 +55,8 @@ export function parseInThread(
         return;
       }
       try {
-        commit(m.batch!);
+        const b = m.batch!;
+        commit({ ...b, lines: unpackLines(b.lines) });
         worker.postMessage('ack');
       } catch (e) {
         fail(e as Error);

@@ -4,8 +4,8 @@
  * at most IN_FLIGHT batches ahead of the writer's acknowledgements (bounded memory).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { BatchLine } from '../store/recordIndex.js';
 import { type BatchLimits, type ParseFrom, parseLines, streamOfFd } from './parseLines.js';
+import { packLines } from './parseWire.js';
 
 export interface ParseJob {
   fd: number;
@@ -26,30 +26,17 @@ port.on('message', () => {
 });
 
 const end = await parseLines(streamOfFd(job.fd, job.gzip, job.row.offset), job.row, job.o, async (b) => {
-  const lines: BatchLine[] = b.lines.map(({ record: r, raw }) => ({
-    record: {
-      time: r.time,
-      source: r.source,
-      requestId: r.requestId,
-      traceId: r.traceId,
-      connection: r.connection,
-      status: r.status,
-      errorKind: r.errorKind,
-      upgrade: r.upgrade,
-      offset: r.offset,
-      lineNo: r.lineNo,
-    },
-    raw,
-  }));
   const errors = b.errors.map((e) => ({
     error: { reason: e.error.reason, detail: e.error.detail },
     offset: e.offset,
     lineNo: e.lineNo,
     line: e.line,
   }));
-  port.postMessage({
-    batch: { lines, errors, offset: b.offset, lineNo: b.lineNo, cut: b.cut, batchStart: b.batchStart },
-  });
+  const lines = packLines(b.lines);
+  port.postMessage(
+    { batch: { lines, errors, offset: b.offset, lineNo: b.lineNo, cut: b.cut, batchStart: b.batchStart } },
+    [lines.numbers.buffer as ArrayBuffer],
+  );
   sent++;
   while (sent - acked >= IN_FLIGHT)
     await new Promise<void>((r) => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -9,7 +9,9 @@ import {
   type LogRecord,
   ParseError,
   parseLogFormatDirective,
+  toInt,
 } from '../../parsers/index.js';
+import { msecToMs } from '../../parsers/time.js';
 import { fixture, prng } from '../helpers.js';
 
 const t = suite('nginx access');
@@ -156,6 +158,139 @@ t('escape=json: \\" \\\\ \\u00XX decoded; empty values are missing', () => {
   assert.is(r.userAgent, undefined);
   assert.is(r.forwardedFor, undefined);
   assert.ok(p);
+});
+
+t('formats split by one regex: the same records and errors as the walker, line for line', () => {
+  const custom = readFileSync(fixture('lab', 'nginx.conf'), 'utf8').match(/log_format custom [\s\S]*?;\n/)![0];
+  // The built-in formats and the lab's; an upstream value after a separator ending in `,` (the
+  // walker looks past a separator that follows `,`); no prefix, $status last; separators that
+  // start with a regex's special characters; an empty last separator; one the regex declines
+  // (a value with a space before a separator that starts with one).
+  const formats = [
+    ...Object.values(BUILTIN_LOG_FORMATS),
+    custom,
+    `log_format u escape=json '{"t":"$msec","u":"$upstream_addr","l":",$upstream_status","s":"$status","x":"$geo"}';`,
+    `log_format p escape=json '$msec","$upstream_addr","$request_time","$req_id","$status"';`,
+    '$msec^$status-$request_id]$upstream_addr\\$req_id[$upstream_status.x',
+    '$remote_addr [$time_local] $status $upstream_addr',
+    '$msec $time_local $status',
+  ];
+  const lines: string[] = [];
+  for (const name of ['claw_json', 'combined', 'main', 'custom'])
+    lines.push(...readFileSync(fixture('nginx', `${name}.log`), 'utf8').split('\n'));
+  for (const dir of readdirSync(fixture('corpus', 'logs')).filter((d) => d.endsWith('-nginx')))
+    lines.push(...readFileSync(fixture('corpus', 'logs', dir, 'access.log'), 'utf8').split('\n'));
+  // Values as nginx writes them and hostile ones: escapes, a bare `"`, `,` and ` : ` lists, `-`
+  // and "", multi-byte and replaced (invalid UTF-8) characters, a lone surrogate, nested JSON,
+  // a repeated key, a separator's own text, long values.
+  const pieces = [
+    '',
+    '-',
+    '200',
+    '5x2',
+    '1795352512.486',
+    '127.0.0.1:18789',
+    '127.0.0.1:1, 127.0.0.1:2',
+    '127.0.0.1:1 : 127.0.0.1:2',
+    'a,',
+    ',',
+    ' : ',
+    '\\"',
+    '\\\\',
+    '\\u00e9\\u001b',
+    '"',
+    '\\',
+    'é€😀',
+    '\uFFFD\uFFFD',
+    '\uD800',
+    '{"a":[1,{"b":"c"}]}',
+    '","status":"500',
+    '","msec":"1795352599.000',
+    '"}',
+    ']',
+    '[',
+    '^',
+    '\\x22',
+    '22/Nov/2026:13:03:38 +0000',
+    'GET / HTTP/1.1',
+    '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    'x'.repeat(70_000),
+  ];
+  const random = prng(14);
+  const pick = () => pieces[Math.floor(random() * pieces.length)]!;
+  const quoted = /"[^"]*"/g;
+  for (const line of lines.filter(Boolean).slice(0, 600)) {
+    // The line with some of its values replaced, every cut of it, a few with one character changed.
+    for (let k = 0; k < 6; k++) lines.push(line.replace(quoted, (m) => (random() < 0.15 ? `"${pick()}"` : m)));
+    for (let k = 0; k < 3; k++) lines.push(line.replace(/[^ ]+/g, (m) => (random() < 0.1 ? pick() : m)));
+    for (let k = 0; k < 4; k++) lines.push(line.slice(0, Math.floor(random() * line.length)));
+    for (let k = 0; k < 4; k++) {
+      const at = Math.floor(random() * line.length);
+      lines.push(line.slice(0, at) + '",\\- :[]^'[Math.floor(random() * 9)] + line.slice(at + 1));
+    }
+  }
+  // Lines made from the formats themselves, every value a piece (most of them well formed).
+  for (const f of formats) {
+    const format = parseLogFormatDirective(f).format;
+    for (let k = 0; k < 1000; k++)
+      lines.push(
+        format.replace(/\$[a-z_0-9]+/g, (v) => {
+          if (random() < 0.8 && v === '$msec') return '1795352512.486';
+          if (random() < 0.8 && v === '$time_local') return '22/Nov/2026:13:03:38 +0000';
+          if (random() < 0.8 && v === '$status') return '502';
+          return random() < 0.5 ? pick() : 'a1';
+        }),
+      );
+  }
+  let compared = 0;
+  let splitByRegex = 0;
+  for (const f of formats) {
+    for (const indexOnly of [false, true]) {
+      const fast = compileNginxLogFormat(f, { indexOnly });
+      const walker = compileNginxLogFormat(f, { indexOnly, walkOnly: true });
+      for (const line of lines) {
+        const a = fast(line);
+        const b = walker(line);
+        assert.equal(a, b, line.slice(0, 300));
+        compared++;
+        if (!(a instanceof ParseError)) splitByRegex++;
+      }
+    }
+  }
+  assert.ok(compared > 30_000, `${compared} lines compared`);
+  assert.ok(splitByRegex > 4_000, `${splitByRegex} lines read`);
+});
+
+t('$msec and integer values read by hand: the numbers Number() gives', () => {
+  const random = prng(3);
+  const digits = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 10)).join('');
+  const odd = [
+    '',
+    '-',
+    '.',
+    '1.',
+    '.123',
+    '1.23',
+    '1.2345',
+    '+1.000',
+    '-1.000',
+    ' 1.000',
+    '1e3',
+    '0x10',
+    '１.000',
+    '12a.000',
+  ];
+  const msec = [...odd, '1795352512.486', '0000000001.000', '9999999999999.999', '99999999999999.999'];
+  for (let k = 0; k < 20_000; k++) msec.push(`${digits(1 + Math.floor(random() * 13))}.${digits(3)}`);
+  for (const s of msec) assert.ok(Object.is(msecToMs(s), Math.round(Number(s) * 1000)), s);
+  const ints = [...odd, '0', '007', '502', '4294967296', '999999999999999', '9999999999999999', '1.0', '-5', '5x2'];
+  for (let k = 0; k < 20_000; k++) ints.push(digits(1 + Math.floor(random() * 17)));
+  const byNumber = (s: string) => {
+    if (s === '' || s === '-') return undefined;
+    const n = Number(s);
+    return Number.isInteger(n) && n >= 0 ? n : undefined;
+  };
+  for (const s of ints) assert.is(toInt(s), byNumber(s), s);
 });
 
 t('the JSON format of SOURCES.md read by key names when its log_format is not given', () => {
