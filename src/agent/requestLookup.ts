@@ -2,7 +2,7 @@
  * `GET /v1/requests/:id`'s work: one request's trace JSON, as `claw-trace <id> --json` prints it,
  * and the schema that serializes it. The API imports this module at the route's first request:
  * an agent nobody asks never loads the correlation, the diagnosis and TypeBox (~230 modules,
- * ~3 MB of heap; test/agentLoading.test.ts).
+ * ~2 MB of V8's old space; test/agentLoading.test.ts).
  */
 import { assembleTrace, resolveRequestId } from '../correlate/assemble.js';
 import { traceJson } from '../correlate/traceJson.js';
