@@ -7,14 +7,12 @@
  *   GET /v1/requests?from&to&status&minStatus&region&limit   access lines of a window
  *   GET /v1/failures?from&to&cause&region&limit   failed requests, diagnosed and grouped
  * With a token configured, everything but /healthz and /readyz needs `Authorization: Bearer`.
+ * The lookup's code and its 200 schema (the trace JSON's) are loaded at its first request
+ * (requestLookup.ts): the intake alone does not hold them.
  */
 import { accessSync, constants } from 'node:fs';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { assembleTrace, resolveRequestId } from '../correlate/assemble.js';
-import { traceJson } from '../correlate/traceJson.js';
-import { TraceJsonSchema } from '../correlate/traceSchema.js';
-import { diagnose } from '../diagnose/diagnose.js';
 import { MAX_REQUEST_ID_CHARS } from '../store/recordIndex.js';
 import type { AgentMetrics } from './metrics.js';
 import { PoolBusyError } from './queryPool.js';
@@ -54,6 +52,8 @@ function windowOf(q: WindowQuery): { from: number; to: number } | undefined {
   const from = q.from ?? to - 3600_000;
   return to <= from || to - from > MAX_RANGE_MS ? undefined : { from, to };
 }
+
+let requestLookup: Promise<typeof import('./requestLookup.js')> | undefined;
 
 export function buildApi(
   agent: AgentView & { readonly metrics: AgentMetrics },
@@ -148,8 +148,8 @@ export function buildApi(
           },
           required: ['id'],
         },
+        // 200: the trace JSON's schema, compiled at the first lookup (below).
         response: {
-          200: TraceJsonSchema,
           404: ERROR,
           409: {
             type: 'object',
@@ -159,15 +159,19 @@ export function buildApi(
       },
     },
     async (req, reply) => {
-      const r = resolveRequestId(agent.index, req.params.id);
-      if (r.ambiguous)
+      const { lookUpRequest, TraceJsonSchema } = await (requestLookup ??= import('./requestLookup.js'));
+      const r = lookUpRequest(agent.index, req.params.id);
+      if ('ambiguous' in r)
         return reply.code(409).send({
           error: `${r.ambiguous.length} request IDs start with this prefix; give more of it`,
           candidates: r.ambiguous,
         });
-      const trace = r.requestId === undefined ? undefined : assembleTrace(agent.index, r.requestId);
-      if (!trace) return reply.code(404).send({ error: "no such request in this agent's index" });
-      return traceJson(trace, diagnose(trace, agent.index));
+      if ('missing' in r) return reply.code(404).send({ error: "no such request in this agent's index" });
+      // As a route's 200 schema would (fast-json-stringify, compiled once and cached by fastify).
+      return reply
+        .type('application/json; charset=utf-8')
+        .serializer(reply.compileSerializationSchema(TraceJsonSchema, '200'))
+        .send(r.trace);
     },
   );
 

@@ -11,7 +11,9 @@ import { createParser, FORMATS } from '../../parsers/index.js';
 import { zoneOffsetResolver } from '../../parsers/time.js';
 import { UserError } from '../../parsers/userError.js';
 import { defaultIndexPath } from '../config/paths.js';
-import { type ExportSettings, OTLP_PROTOCOLS } from '../export/config.js';
+// Types only from export/config.js: its values load the OTel packages, which an agent without an endpoint never needs.
+import type { ExportSettings } from '../export/config.js';
+import { OTLP_PROTOCOLS } from '../export/requested.js';
 import type { TailSource } from '../tail/tailer.js';
 
 export interface AgentConfig {

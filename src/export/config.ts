@@ -7,11 +7,10 @@ import type { Attributes } from '@opentelemetry/api';
 import { detectResources, envDetector } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_NAMESPACE } from '@opentelemetry/semantic-conventions';
 import { UserError } from '../../parsers/userError.js';
-import { EXPORT_OFF } from './requested.js';
+import { EXPORT_OFF, OTLP_PROTOCOLS, type OtlpProtocol } from './requested.js';
 import type { HostResource } from './spans.js';
 
-export type OtlpProtocol = 'http/protobuf' | 'http/json';
-export const OTLP_PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
+export { OTLP_PROTOCOLS, type OtlpProtocol } from './requested.js';
 
 /** What a user sets (agent config `export:` or `ingest` flags); everything optional. */
 export interface ExportSettings {

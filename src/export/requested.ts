@@ -10,5 +10,9 @@ export function exportRequested(settings: { endpoint?: string }, env: NodeJS.Pro
   );
 }
 
+/** The OTLP/HTTP encodings (here, not in config.ts: the agent's config schema names them without loading OTel). */
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+export const OTLP_PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
+
 export const EXPORT_OFF =
   'no OTLP endpoint configured (set export.endpoint, --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT)';

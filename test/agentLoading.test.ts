@@ -1,0 +1,90 @@
+/**
+ * What the agent holds in memory starts with what it loads (issue 14: RSS <= 110 MB at 5,000
+ * lines/s). An agent without an OTLP endpoint never loads the OTel packages; the lookup route's
+ * code (correlation, diagnosis, the trace JSON's TypeBox schema) is loaded at its first request,
+ * and then answers as before. A module-load hook on the real command says what was loaded.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { stopProcess } from '../fixtures/lab/lab.js';
+import { freePorts } from '../fixtures/lab/upstreams.js';
+import { lookUpRequest } from '../src/agent/requestLookup.js';
+import { RecordIndex } from '../src/store/recordIndex.js';
+import { fixture, REPO } from './helpers.js';
+import { type AgentProcess, httpGet, startAgentProcess } from './support/agent.js';
+import { tempDirEach } from './support/tempDir.js';
+import { waitFor } from './support/wait.js';
+
+const t = suite('agentLoading');
+const dir = tempDirEach(t, 'agent-loading');
+const HOOKS = pathToFileURL(path.join(REPO, 'test/support/loadLog.mjs')).href;
+const ID = '0a251a1eb55548acadd21e5ddb31ab82'; // a 502 (upstream refused) in the nginx fixtures
+
+/** An agent over the nginx fixtures (backfilled) whose loaded modules are listed in `log()`. */
+async function agentLogging(name: string, extra = ''): Promise<{ a: AgentProcess; log: () => string[]; db: string }> {
+  const db = path.join(dir(), `${name}.db`);
+  const file = path.join(dir(), `${name}-modules.txt`);
+  const yaml =
+    `region: us-east\nindex: ${db}\nbackfill: true\nlog: { level: warn }\nsources:\n` +
+    `  - path: ${fixture('nginx', 'claw_json.log')}\n  - path: ${fixture('nginx', 'error.log')}\n    zone: UTC\n${extra}`;
+  const a = await startAgentProcess(dir(), name, yaml, {
+    CLAW_LOAD_LOG: file,
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${HOOKS}`.trim(),
+    OTEL_EXPORTER_OTLP_ENDPOINT: '',
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '',
+  });
+  return { a, db, log: () => readFileSync(file, 'utf8').split('\n').filter(Boolean) };
+}
+
+const lookupCode = (m: string) => /typebox|\/src\/diagnose\/|\/src\/correlate\//.test(m);
+
+t(
+  'without an endpoint no OTel package is loaded; the lookup code only at the first lookup, which answers as before',
+  async () => {
+    const { a, log, db } = await agentLogging('plain');
+    let res: Awaited<ReturnType<typeof httpGet>>;
+    try {
+      // Listening means the files were read (the start waits for the first reads).
+      assert.ok(
+        log().some((m) => m.includes('/src/tail/tailer.js')),
+        'the hook sees the modules',
+      );
+      assert.equal(
+        log().filter((m) => m.includes('@opentelemetry')),
+        [],
+        'no OTel package without an endpoint',
+      );
+      assert.equal(log().filter(lookupCode), [], 'no lookup code before a lookup');
+      res = await httpGet(a.port, `/v1/requests/${ID}`);
+      assert.is(res.status, 200);
+      assert.match(String(res.headers['content-type']), 'application/json');
+      assert.ok(log().some((m) => m.includes('typebox')) && log().some((m) => m.includes('/src/diagnose/')));
+      assert.is((await httpGet(a.port, '/v1/requests/no-such-request')).status, 404);
+    } finally {
+      await stopProcess(a.p, 'SIGTERM');
+    }
+    const index = new RecordIndex(db);
+    try {
+      const r = lookUpRequest(index, ID);
+      assert.ok('trace' in r, 'the test finds the request too');
+      assert.equal(JSON.parse(res.body), JSON.parse(JSON.stringify(r.trace)), 'the same trace JSON, every field');
+    } finally {
+      index.close();
+    }
+  },
+);
+
+t('with an endpoint (down) the OTel packages are loaded: the hook would see them', async () => {
+  const [dead] = (await freePorts(1)) as [number];
+  const { a, log } = await agentLogging('exporting', `export:\n  endpoint: http://127.0.0.1:${dead}\n`);
+  try {
+    await waitFor('the OTel packages loaded', () => log().some((m) => m.includes('@opentelemetry')));
+  } finally {
+    await stopProcess(a.p, 'SIGTERM');
+  }
+});
+
+t.run();
