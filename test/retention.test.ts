@@ -42,7 +42,10 @@ t(
     const kept = 1000 - r.deleted;
     assert.ok(r.deleted >= 598 && r.deleted <= 599, `deleted ${r.deleted}`);
     assert.is(
-      idx.db.prepare('SELECT count(*) FROM blocks WHERE max_time < ?').pluck().get(t0 + 599 * 60_000),
+      idx.db
+        .prepare('SELECT count(*) FROM blocks WHERE max_time < ?')
+        .pluck()
+        .get(t0 + 599 * 60_000),
       0,
       'no block all older than the cutoff is left',
     );
