@@ -27,7 +27,7 @@ t(
   () => {
     assert.match(
       readFileSync(CLI, 'utf8').split('\n', 1)[0]!,
-      /^#!\/usr\/bin\/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=8 --v8-pool-size=1$/,
+      /^#!\/usr\/bin\/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=4 --v8-pool-size=1$/,
     );
     const r = spawnSync(CLI, ['--version'], { encoding: 'utf8' });
     assert.is(r.status, 0, r.stderr);

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=8 --v8-pool-size=1
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=4 --v8-pool-size=1
 /**
  * claw-trace command line. Exit codes: 0 done, 1 nothing found/read, 2 usage or configuration error.
  * A plain local lookup, the command scripts run most, is answered first and alone (quickLookup.ts,
