@@ -48,11 +48,7 @@ t(
       `INSERT INTO files (path, fp_len, fp_hash, format, updated_at) VALUES ('/var/log/nginx/access.log', 0, 'x', 'nginx-combined', 0)`,
     ).run();
     db.close();
-    const idx = new RecordIndex(file);
-    assert.is(
-      idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(),
-      String(SCHEMA_VERSION),
-    );
+    const idx = openMigrated(file);
     assert.is(idx.files().length, 1, 'the old rows are kept');
     assert.match(idx.indexId, /^[0-9a-f]{32}$/);
     await intakeFile(idx, path.join(REPO_FIXTURES, 'nginx', 'combined.log'));
@@ -213,6 +209,16 @@ const addTestFile = (idx: RecordIndex) =>
     options: {},
   });
 
+/** Opens an index of an older schema: it must come out at the current one. */
+function openMigrated(file: string): RecordIndex {
+  const idx = new RecordIndex(file);
+  assert.is(
+    idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(),
+    String(SCHEMA_VERSION),
+  );
+  return idx;
+}
+
 /** An index as claw-trace schema 3 left it (migrations 1-3 applied, no version recorded yet), with one access log as file 1. */
 function schema3Index(file: string): Database.Database {
   const db = new Database(file);
@@ -243,11 +249,7 @@ t(
         `raw ${i}`,
       );
     db.close();
-    const idx = new RecordIndex(file);
-    assert.is(
-      idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(),
-      String(SCHEMA_VERSION),
-    );
+    const idx = openMigrated(file);
     const indexes = idx.db
       .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('records_request', 'records_trace')`)
       .pluck()
@@ -299,11 +301,7 @@ t(
     db.exec(MIGRATIONS[3]!);
     db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', '4')`).run();
     db.close();
-    const idx = new RecordIndex(file);
-    assert.is(
-      idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(),
-      String(SCHEMA_VERSION),
-    );
+    const idx = openMigrated(file);
     assert.equal(
       idx.byRequestId('v4-7').map((r) => r.raw),
       ['raw 7'],
@@ -352,11 +350,7 @@ t(
     );
     db.close();
 
-    const idx = new RecordIndex(file);
-    assert.is(
-      idx.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(),
-      String(SCHEMA_VERSION),
-    );
+    const idx = openMigrated(file);
     assert.equal(
       idx.byRequestId('v5-7').map((r) => r.raw),
       [lines[7]],
