@@ -18,7 +18,6 @@ import {
   commitBatchOn,
   cutoffForOldest,
   deleteBlocksBefore,
-  deleteOldBlocks,
   reclaimIds,
 } from './records.js';
 import type Database from './sqlite.js';
@@ -94,13 +93,6 @@ export class RecordIndex {
   /** After records were deleted (retention): ID runs older than every record left go, up to `budget` entries; 0: none left. */
   reclaimIds(budget: number): number {
     return reclaimIds(this.db, this.runs, budget);
-  }
-
-  /** After records were deleted (retention): blocks whose lines are all gone, up to `budget`; returns how many went. */
-  reclaimBlocks(budget: number): number {
-    const n = deleteOldBlocks(this.db, budget);
-    if (n > 0) this.blocks.clearCache();
-    return n;
   }
 
   /** Retention: blocks all of whose lines are older than `cutoff`, with their rows, up to `budget`; returns the lines deleted. */

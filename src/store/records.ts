@@ -49,7 +49,7 @@ const SAMPLES_PER_REASON = 20;
 
 /**
  * A commit's rows (their bound values, ROW_COLUMNS each), ID entries and the log-time span of
- * those (the run they make), its lines for the blocks, and its lines without a row per second.
+ * those (the run they make), its lines for the blocks, and the connections of its plain nginx lines.
  */
 interface Draft {
   rows: unknown[];
@@ -62,7 +62,7 @@ interface Draft {
 }
 const ROW_COLUMNS = 10;
 
-/** What a batch's lines make, before the transaction: rows, ID entries, block lines, traffic. */
+/** What a batch's lines make, before the transaction: rows, ID entries, block lines, connections. */
 function draftOf(fileId: number, lines: readonly BatchLine[]): Draft {
   const d: Draft = {
     rows: [],
@@ -159,25 +159,6 @@ export function commitBatchOn(db: Database.Database, runs: IdRuns, blocks: LineB
 
 /** The log time of the oldest line kept: a row's, or that of a block's lines kept without one. */
 const OLDEST_LINE = `SELECT min(t) FROM (SELECT min(time) AS t FROM records UNION ALL SELECT min(min_time) FROM blocks WHERE rowless > 0)`;
-
-/**
- * After records were deleted (retention): the blocks none of whose lines are left (every line
- * has a row, all older than the oldest line kept), up to `budget` of them; returns how many went.
- */
-export function deleteOldBlocks(db: Database.Database, budget: number): number {
-  // One transaction, taken for writing first: between a separate min() and delete, another
-  // connection could commit older lines (a backfill of archives) whose new blocks would go.
-  return db
-    .transaction(() => {
-      const oldest = db.prepare(OLDEST_LINE).pluck().get() as number | null;
-      return db
-        .prepare(
-          `DELETE FROM blocks WHERE first_id IN (SELECT first_id FROM blocks WHERE max_time < ? AND rowless = 0 LIMIT ?)`,
-        )
-        .run(oldest ?? Number.MAX_SAFE_INTEGER, Math.max(1, Math.floor(budget))).changes;
-    })
-    .immediate();
-}
 
 /**
  * Retention of whole blocks: up to `budget` blocks all of whose lines are older than `cutoff`

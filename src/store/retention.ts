@@ -69,10 +69,9 @@ export async function applyRetention(
     result.longestPauseMs = Math.max(result.longestPauseMs, Number(process.hrtime.bigint() - t) / 1e6);
     return n;
   };
-  // The blocks whose lines are all deleted, and the ID runs that only point at deleted records
-  // (whole; merges pending move on).
+  // The ID runs that only point at deleted lines (whole; merges pending move on). Blocks went
+  // with their lines.
   const reclaim = async () => {
-    while (timed(() => index.reclaimBlocks(chunk / 16)) > 0) await yieldToLoop();
     while (timed(() => index.reclaimIds(chunk * 4)) > 0) await yieldToLoop();
   };
   if (policy.maxAgeMs !== undefined) {
