@@ -231,8 +231,8 @@ function schema3Index(file: string): Database.Database {
 }
 
 t(
-  'an index of schema 3 is migrated to 4 and 5: its IDs become one run, its lines stay inline, new lines go in blocks',
-  () => {
+  'an index of schema 3 is migrated to 4, 5 and 6: its IDs become one run, its lines stay inline (and go by their time), new lines go in blocks',
+  async () => {
     const file = path.join(dir, 'v3.db');
     const db = schema3Index(file);
     db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', '3')`).run();
@@ -283,6 +283,16 @@ t(
     assert.equal(
       idx.byRequestId('old-3').map((r) => r.raw),
       ['raw 3'],
+    );
+    // Retention: inline rows (no block) go by their own time, the new lines with their block.
+    assert.is(idx.counts().records, 1010);
+    await applyRetention(idx, { maxAgeMs: 1000 }, 1_790_000_001_500);
+    assert.is(idx.counts().records, 500);
+    assert.equal(idx.byRequestId('old-3'), []);
+    assert.equal(idx.byRequestId('new-3'), []);
+    assert.equal(
+      idx.byRequestId('old-600').map((r) => r.raw),
+      ['raw 600'],
     );
     idx.close();
   },
