@@ -46,15 +46,19 @@ t('all of a large write arrives, also when the pipe is non-blocking and full (EA
   assert.ok(/^(x{63}\n)+$/.test(got.toString()));
 });
 
-t('a reader that leaves early ends the writer quietly, exit 0 (EPIPE)', async () => {
-  const r = run(`for (let i = 0; i < 64; i++) stdoutSync.write('y'.repeat(65536));`, async (out) => {
-    const first = await new Promise<Buffer>((resolve) => out.once('data', resolve));
-    (out as NodeJS.ReadableStream & { destroy(): void }).destroy();
-    return first;
-  });
-  assert.ok((await r.out).length > 0);
-  assert.is(await r.exited, 0);
-  assert.is(r.stderr(), '');
+// Node's spawn gives the child a socket pair: the writer meets ECONNRESET when the reader left
+// with data unread, EPIPE when not (ECONNRESET failed 1 run in 8 on Node 24 before it was handled).
+t('a reader that leaves early ends the writer quietly, exit 0 (EPIPE, ECONNRESET)', async () => {
+  for (let round = 0; round < 40; round++) {
+    const r = run(`for (let i = 0; i < 64; i++) stdoutSync.write('y'.repeat(65536));`, async (out) => {
+      const first = await new Promise<Buffer>((resolve) => out.once('data', resolve));
+      (out as NodeJS.ReadableStream & { destroy(): void }).destroy();
+      return first;
+    });
+    assert.ok((await r.out).length > 0);
+    assert.is(await r.exited, 0, r.stderr());
+    assert.is(r.stderr(), '');
+  }
 });
 
 t.run();

@@ -24,11 +24,16 @@ export function exitOnUserError(e: unknown): never {
 
 /**
  * `claw-trace parse big.log | head`: a reader that leaves early ends the command quietly, as it
- * would any Unix tool (Node ignores SIGPIPE: the write fails with EPIPE instead).
+ * would any Unix tool (Node ignores SIGPIPE: the write fails with EPIPE instead; ECONNRESET when
+ * stdout is a socket pair, as node's `spawn` makes, and the reader left with data unread).
  */
+export function readerHasGone(e: NodeJS.ErrnoException): boolean {
+  return e.code === 'EPIPE' || e.code === 'ECONNRESET';
+}
+
 export function endQuietlyOnClosedPipe(): void {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
+    if (!readerHasGone(e)) throw e;
     process.exit(0);
   });
 }
