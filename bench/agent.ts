@@ -7,7 +7,16 @@
  *    `GET /v1/requests/:id` for 10 s; latency percentiles.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -38,6 +47,12 @@ function sample(pid: number): { cpuTicks: number; rssMB: number } {
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const file = path.join(dir, 'access.log');
 writeFileSync(file, '');
+/**
+ * `--per-line`: one write(2) a line, as nginx writes an access log without `buffer=` and Caddy
+ * writes every log entry (each a file-change event for the agent); else one write per 10 ms.
+ */
+const PER_LINE = process.argv.includes('--per-line');
+const fd = openSync(file, 'a');
 writeFileSync(
   path.join(dir, 'agent.yaml'),
   `region: bench\nindex: ${dir}/index.db\nsources:\n  - path: ${file}\n    format: nginx-claw_json\nlog: { level: warn }\n`,
@@ -55,7 +70,8 @@ try {
     const due = Math.floor(((Date.now() - started) / 1000) * RATE);
     const batch: string[] = [];
     for (; seq < due; seq++) batch.push(clawJson(seq));
-    if (batch.length) appendFileSync(file, `${batch.join('\n')}\n`);
+    if (PER_LINE) for (const line of batch) writeSync(fd, `${line}\n`);
+    else if (batch.length) appendFileSync(file, `${batch.join('\n')}\n`);
   }, 10);
   await new Promise((r) => setTimeout(r, 5000));
   const first = sample(agent.pid!);
@@ -77,7 +93,7 @@ try {
   const cpu = (last.cpuTicks - first.cpuTicks) / TICK / ((Date.now() - t0) / 1000);
   clearInterval(writer);
   console.log(
-    `agent at ${fmt(RATE)} lines/s (claw_json) for ${SECONDS} s after a 5 s warm-up, ${fmt(seq)} lines written (${CLI_ENV.MALLOC_ARENA_MAX ? `MALLOC_ARENA_MAX=${CLI_ENV.MALLOC_ARENA_MAX} ` : ''}node ${[...NODE_FLAGS, process.env.BENCH_NODE_ARGS ?? ''].join(' ').trim()}; at run time ${AGENT_V8_FLAGS})`,
+    `agent at ${fmt(RATE)} lines/s (claw_json) for ${SECONDS} s after a 5 s warm-up, ${fmt(seq)} lines written ${PER_LINE ? 'one write a line' : 'one write per 10 ms'} (${CLI_ENV.MALLOC_ARENA_MAX ? `MALLOC_ARENA_MAX=${CLI_ENV.MALLOC_ARENA_MAX} ` : ''}node ${[...NODE_FLAGS, process.env.BENCH_NODE_ARGS ?? ''].join(' ').trim()}; at run time ${AGENT_V8_FLAGS})`,
   );
   console.log(
     `  RSS max ${maxRss.toFixed(0)} MB (target <= 110 MB: ${maxRss <= 110 ? 'ok' : 'MISSED'}), CPU ${(cpu * 100).toFixed(1)}% of one core (target <= 12%: ${cpu <= 0.12 ? 'ok' : 'MISSED'})`,
@@ -102,6 +118,7 @@ try {
 } catch (e) {
   if (!(e instanceof SkipApi)) throw e;
 } finally {
+  closeSync(fd);
   await stopProcess(agent, 'SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 }

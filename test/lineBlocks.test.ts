@@ -29,13 +29,13 @@ t('a block gives back each line by its offset, whatever the line holds', () => {
     '',
   ];
   const lines = raws.map((raw, i) => ({
-    id: (7n << 40n) | BigInt(1000 + i * 100_000),
+    offset: 1000 + i * 100_000,
     time: i,
     raw,
     lineNo: 10 + i * 3,
     rowless: i % 3 === 1,
   }));
-  const b = decodeBlock(lines[0]!.id, lines.at(-1)!.id, encodeBlock(lines), 10);
+  const b = decodeBlock((7n << 40n) | 1000n, (7n << 40n) | 501_000n, encodeBlock(lines), 10);
   assert.equal(b.lines, raws);
   assert.equal([...b.offsets], [0, 100_000, 200_000, 300_000, 400_000, 500_000]);
   assert.equal([...b.lineNos!], [10, 13, 16, 19, 22, 25]);
@@ -48,7 +48,7 @@ t('a block gives back each line by its offset, whatever the line holds', () => {
 t('a commit is cut into blocks of at most BLOCK_LINES lines, long lines into smaller ones', () => {
   const mk = (n: number, len: number) =>
     Array.from({ length: n }, (_, i) => ({
-      id: BigInt(i * (len + 1)),
+      offset: i * (len + 1),
       time: i,
       raw: 'a'.repeat(len),
       lineNo: i + 1,
@@ -69,8 +69,8 @@ t('a commit is cut into blocks of at most BLOCK_LINES lines, long lines into sma
   );
   // Lines 5 GB apart (a skipped over-long line between them): offsets from a block's first line fit 32 bits.
   const far = [
-    { id: 0n, time: 0, raw: 'a', lineNo: 1, rowless: false },
-    { id: 5_000_000_000n, time: 1, raw: 'b', lineNo: 2, rowless: false },
+    { offset: 0, time: 0, raw: 'a', lineNo: 1, rowless: false },
+    { offset: 5_000_000_000, time: 1, raw: 'b', lineNo: 2, rowless: false },
   ];
   assert.equal(
     [...blocksOf(far)].map((b) => b.length),

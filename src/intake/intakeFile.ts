@@ -17,7 +17,7 @@ import { DEFAULT_MAX_LINE_BYTES, READ_CHUNK_BYTES } from '../read/lineReader.js'
 import type { FileRow, RecordFields, RecordIndex } from '../store/recordIndex.js';
 import { FINGERPRINT_BYTES, type FileIdentity, identify, identifyHandle } from './fileIdentity.js';
 import { type BatchLimits, type ParsedBatch, parseLines, streamFrom } from './parseLines.js';
-import { PARSE_THREAD_MIN_BYTES, parseInThread } from './parseThread.js';
+import { PARSE_THREAD_MIN_BYTES, type PreparedBatch, parseInThread } from './parseThread.js';
 
 export interface IntakeOptions extends ParserOptions {
   format?: string;
@@ -298,12 +298,15 @@ async function readRow(
   // 1,000-2,000 lines per commit measured fastest (5,000: 15% slower, the held lines outlive
   // the young generation and cost full GCs) and keeps memory lower.
   const batchLines = opts.batchLines ?? 1500;
-  const commit = (b: ParsedBatch<RecordFields>) => {
-    index.commitBatch(row.id, b.lines, b.errors, { offset: b.offset, lineNo: b.lineNo, linesCut: b.cut });
+  const commit = (b: ParsedBatch<RecordFields> | PreparedBatch) => {
+    const cp = { offset: b.offset, lineNo: b.lineNo, linesCut: b.cut };
+    if ('prepared' in b) index.commitPrepared(row.id, b.prepared, b.errors, cp);
+    else index.commitBatch(row.id, b.lines, b.errors, cp);
+    const records = 'prepared' in b ? b.records : b.lines.length;
     opts.onProgress?.(b.offset - b.batchStart);
     result.bytes += b.offset - b.batchStart;
-    result.records += b.lines.length;
-    result.lines += b.lines.length + b.errors.length;
+    result.records += records;
+    result.lines += records + b.errors.length;
     for (const e of b.errors) result.errors[e.error.reason] = (result.errors[e.error.reason] ?? 0) + 1;
   };
   const o: BatchLimits = { maxLineBytes, final, batchLines, batchBytes: opts.batchBytes };
@@ -312,7 +315,7 @@ async function readRow(
   const threaded = opts.parseThread === true && !opts.onCommit && left >= PARSE_THREAD_MIN_BYTES;
   if (threaded) result.parseThread = true;
   const end = threaded
-    ? await parseInThread(fh.fd, id.gzip, row, o, commit)
+    ? await parseInThread(fh.fd, id.gzip, row.id, row, o, commit)
     : await parseLines(openFrom(fh, id.gzip, row.offset), row, o, (b) => {
         commit(b);
         if (opts.onCommit && b.lines.length > 0) opts.onCommit(b.lines.map((l) => l.record));

@@ -17,23 +17,27 @@
  * store costs about what the parse does.
  */
 import { Worker } from 'node:worker_threads';
-import type { RecordFields } from '../store/recordIndex.js';
+import type { PreparedCommit } from '../store/recordIndex.js';
 import type { BatchLimits, ParsedBatch, ParseFrom } from './parseLines.js';
-import { unpackLines, type WireBatch } from './parseWire.js';
+
+/** A batch as the parse thread posts it: its writes prepared (prepare.ts), its records counted. */
+export type PreparedBatch = Omit<ParsedBatch, 'lines'> & { prepared: PreparedCommit; records: number };
 
 export const PARSE_THREAD_MIN_BYTES = 8 * 1024 * 1024;
 
 export function parseInThread(
   fd: number,
   gzip: boolean,
+  fileId: number,
   row: ParseFrom,
   o: BatchLimits,
-  commit: (b: ParsedBatch<RecordFields>) => void,
+  commit: (b: PreparedBatch) => void,
 ): Promise<{ offset: number; lineNo: number }> {
   const worker = new Worker(new URL('./parseWorker.js', import.meta.url), {
     workerData: {
       fd,
       gzip,
+      fileId,
       row: { offset: row.offset, line_no: row.line_no, format: row.format, options: row.options },
       o,
     },
@@ -46,7 +50,7 @@ export function parseInThread(
       void worker.terminate();
       reject(e);
     };
-    worker.on('message', (m: { batch?: WireBatch; end?: { offset: number; lineNo: number } }) => {
+    worker.on('message', (m: { batch?: PreparedBatch; end?: { offset: number; lineNo: number } }) => {
       if (settled) return;
       if (m.end) {
         settled = true;
@@ -55,8 +59,7 @@ export function parseInThread(
         return;
       }
       try {
-        const b = m.batch!;
-        commit({ ...b, lines: unpackLines(b.lines) });
+        commit(m.batch!);
         worker.postMessage('ack');
       } catch (e) {
         fail(e as Error);

@@ -7,6 +7,7 @@
  * transferred buffer, each text field an array of strings.
  */
 import type { LogRecord } from '../../parsers/index.js';
+import { type PreparedCommit, transferables } from '../store/prepare.js';
 import type { BatchLine, RecordFields } from '../store/recordIndex.js';
 import type { ParsedBatch } from './parseLines.js';
 
@@ -83,4 +84,12 @@ export function unpackLines(w: WireLines): BatchLine[] {
     };
   }
   return out;
+}
+
+/**
+ * A batch's prepared writes as they cross to the writer (prepare.ts): the typed arrays handed
+ * over, the rest (rows, blocks' compressed bytes, ID keys) cloned.
+ */
+export function packPrepared(d: PreparedCommit): { prepared: PreparedCommit; transfer: ArrayBuffer[] } {
+  return { prepared: d, transfer: transferables(d) };
 }

@@ -1,15 +1,19 @@
 /**
  * The parse thread of a backfill (see parseThread.ts): reads the file descriptor it is given from
- * the checkpoint, parses, and posts each batch as plain data (what the index stores of a record),
- * at most IN_FLIGHT batches ahead of the writer's acknowledgements (bounded memory).
+ * the checkpoint, parses, prepares each batch's writes (prepare.ts: rows, sorted ID entries,
+ * compressed blocks) and posts them, at most IN_FLIGHT batches ahead of the writer's
+ * acknowledgements (bounded memory).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { prepareCommit } from '../store/prepare.js';
 import { type BatchLimits, type ParseFrom, parseLines, streamOfFd } from './parseLines.js';
-import { packLines } from './parseWire.js';
+import { packPrepared } from './parseWire.js';
 
 export interface ParseJob {
   fd: number;
   gzip: boolean;
+  /** The file's index row (its id makes the records' ids). */
+  fileId: number;
   row: ParseFrom;
   o: BatchLimits;
 }
@@ -32,10 +36,20 @@ const end = await parseLines(streamOfFd(job.fd, job.gzip, job.row.offset), job.r
     lineNo: e.lineNo,
     line: e.line,
   }));
-  const lines = packLines(b.lines);
+  const { prepared, transfer } = packPrepared(prepareCommit(job.fileId, b.lines));
   port.postMessage(
-    { batch: { lines, errors, offset: b.offset, lineNo: b.lineNo, cut: b.cut, batchStart: b.batchStart } },
-    [lines.numbers.buffer as ArrayBuffer],
+    {
+      batch: {
+        prepared,
+        records: b.lines.length,
+        errors,
+        offset: b.offset,
+        lineNo: b.lineNo,
+        cut: b.cut,
+        batchStart: b.batchStart,
+      },
+    },
+    transfer,
   );
   sent++;
   while (sent - acked >= IN_FLIGHT)

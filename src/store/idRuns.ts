@@ -14,6 +14,7 @@
  * the entries of a run that is only partly expired point at deleted rows and are filtered out
  * by the join every reader does (`record` must exist and carry the same ID).
  */
+import type { IdColumns } from './prepare.js';
 import type Database from './sqlite.js';
 
 export const ID_KIND = { request: 0, trace: 1 } as const;
@@ -42,7 +43,7 @@ export function sizeClass(entries: number): number {
 
 const ROWS_PER_INSERT = 100;
 
-function compareEntries(a: IdEntry, b: IdEntry): number {
+export function compareEntries(a: IdEntry, b: IdEntry): number {
   if (a.kind !== b.kind) return a.kind - b.kind;
   if (a.key !== b.key) return a.key < b.key ? -1 : 1;
   return a.record < b.record ? -1 : a.record > b.record ? 1 : 0;
@@ -122,28 +123,26 @@ export class IdRuns {
     };
   }
 
-  /** Appends one run (the entries of one commit), then does a share of the pending merge work. */
-  add(entries: IdEntry[], minTime: number, maxTime: number): void {
-    if (entries.length === 0) return;
-    entries.sort(compareEntries);
-    const run = Number(this.st.newRun.run(entries.length, minTime, maxTime, RUN_STATE.readable).lastInsertRowid);
+  /**
+   * Appends one run (the entries of one commit, sorted by compareEntries before the transaction:
+   * prepare.ts; so the inserts append to the run's pages), then does a share of the pending merge work.
+   */
+  add(entries: IdColumns, minTime: number, maxTime: number): void {
+    const { kinds, keys, records } = entries;
+    const n = kinds.length;
+    if (n === 0) return;
+    const run = Number(this.st.newRun.run(n, minTime, maxTime, RUN_STATE.readable).lastInsertRowid);
     const args: unknown[] = [];
     let i = 0;
-    for (; i + ROWS_PER_INSERT <= entries.length; i += ROWS_PER_INSERT) {
+    for (; i + ROWS_PER_INSERT <= n; i += ROWS_PER_INSERT) {
       args.length = 0;
-      for (let k = i; k < i + ROWS_PER_INSERT; k++) {
-        const e = entries[k]!;
-        args.push(run, e.kind, e.key, e.record);
-      }
+      for (let k = i; k < i + ROWS_PER_INSERT; k++) args.push(run, kinds[k], keys[k], records[k]);
       this.st.insertMany.run(args);
     }
-    for (; i < entries.length; i++) {
-      const e = entries[i]!;
-      this.st.insertOne.run(run, e.kind, e.key, e.record);
-    }
+    for (; i < n; i++) this.st.insertOne.run(run, kinds[i], keys[i], records[i]);
     // Each entry is copied about twice (2 size classes below the cap) and deleted as often:
     // 8 units of work per entry added keeps the merges well ahead of the intake.
-    this.work(MERGE_WORK_PER_ENTRY * entries.length + 1000);
+    this.work(MERGE_WORK_PER_ENTRY * n + 1000);
   }
 
   /**

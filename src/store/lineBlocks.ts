@@ -20,6 +20,7 @@
  * at 0.051. (zstd is faster still, but only from Node 22.15.)
  */
 import { brotliCompressSync, brotliDecompressSync, constants, inflateRawSync } from 'node:zlib';
+import { recordId } from './recordId.js';
 import type Database from './sqlite.js';
 
 /** Lines per block: a lookup inflates whole blocks (64 lines of 1 KB: ~50 us), a larger block compresses little better. */
@@ -27,7 +28,7 @@ export const BLOCK_LINES = 64;
 /** Raw characters per block at most (long lines: a block stays small to inflate; up to 3x in UTF-8 bytes). */
 const BLOCK_BYTES = 256 * 1024;
 /** A block's lines lie within 4 GiB of its first (offsets are u32; a skipped over-long line can be larger). */
-const MAX_SPAN = 0xffff_ffffn;
+const MAX_SPAN = 0xffff_ffff;
 /**
  * The longest log-time span of a block: a block is cut where its lines would span more, so a
  * window's scan of blocks is bounded at both ends (a block meeting [from, to) starts after
@@ -38,8 +39,8 @@ export const MAX_BLOCK_SPAN_MS = 60_000;
 const CACHE_BLOCKS = 32;
 
 export interface BlockLine {
-  /** records.id: file << 40 | offset. */
-  id: bigint;
+  /** Byte offset in its file (records.id is file << 40 | offset). */
+  offset: number;
   time: number;
   raw: string;
   lineNo: number;
@@ -83,7 +84,7 @@ export function blockPayload(lines: readonly BlockLine[]): Buffer {
     const l = lines[i]!;
     const len = buf.write(l.raw, at, 'utf8');
     at += len;
-    buf.writeUInt32LE(Number(l.id - first.id), 4 + 4 * i);
+    buf.writeUInt32LE(l.offset - first.offset, 4 + 4 * i);
     buf.writeUInt32LE(len, 4 + 4 * n + 4 * i);
     buf.writeUInt32LE(l.lineNo - first.lineNo, 4 + 8 * n + 4 * i);
     if (l.rowless) buf[4 + 12 * n + (i >> 3)]! |= 1 << (i & 7);
@@ -147,7 +148,7 @@ export function* blocksOf(lines: readonly BlockLine[]): Generator<BlockLine[]> {
       block.length >= BLOCK_LINES ||
       (block.length > 0 &&
         (bytes + l.raw.length > BLOCK_BYTES ||
-          l.id - block[0]!.id > MAX_SPAN ||
+          l.offset - block[0]!.offset > MAX_SPAN ||
           Math.max(hi, l.time) - Math.min(lo, l.time) > MAX_BLOCK_SPAN_MS))
     ) {
       yield block;
@@ -182,12 +183,12 @@ export interface PreparedBlock {
   rowless: number;
   /** Its lines kept without a row per second of log time (the `traffic` rows it brings). */
   traffic: Map<number, number>;
-  /** The payload (blockPayload), compressed at `add`. */
-  payload: Buffer;
+  /** The payload (blockPayload), compressed: made before the transaction, on the parse thread in a backfill. */
+  data: Uint8Array;
 }
 
-/** Cuts a commit's lines of one file (in offset order) into blocks, ready to compress and insert. */
-export function prepareBlocks(lines: readonly BlockLine[]): PreparedBlock[] {
+/** Cuts a commit's lines of file `fileId` (in offset order) into compressed blocks, ready to insert. */
+export function prepareBlocks(fileId: number, lines: readonly BlockLine[]): PreparedBlock[] {
   const out: PreparedBlock[] = [];
   for (const block of blocksOf(lines)) {
     let minTime = Infinity;
@@ -204,14 +205,14 @@ export function prepareBlocks(lines: readonly BlockLine[]): PreparedBlock[] {
       }
     }
     out.push({
-      firstId: block[0]!.id,
-      lastId: block[block.length - 1]!.id,
+      firstId: recordId(fileId, block[0]!.offset),
+      lastId: recordId(fileId, block[block.length - 1]!.offset),
       minTime: Math.round(minTime),
       maxTime: Math.round(maxTime),
       lineNo: block[0]!.lineNo,
       rowless,
       traffic,
-      payload: blockPayload(block),
+      data: encodeBlock(block),
     });
   }
   return out;
@@ -260,7 +261,9 @@ export class LineBlocks {
   /** Inside the commit's transaction: the blocks of one commit's lines of one file (prepareBlocks). */
   add(blocks: readonly PreparedBlock[]): void {
     for (const b of blocks) {
-      this.st.insert.run(b.firstId, b.lastId, b.minTime, b.maxTime, b.lineNo, b.rowless, compressPayload(b.payload));
+      // From the parse thread a Uint8Array (a structured clone of the Buffer): SQLite binds a Buffer.
+      const data = Buffer.isBuffer(b.data) ? b.data : Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength);
+      this.st.insert.run(b.firstId, b.lastId, b.minTime, b.maxTime, b.lineNo, b.rowless, data);
       for (const [second, n] of b.traffic) this.st.traffic.run(b.firstId, second, n);
     }
   }

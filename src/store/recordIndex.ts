@@ -15,6 +15,7 @@ import { Lookups, type RowlessLine, type StoredRecord } from './lookups.js';
 import {
   BulkLoad,
   type CommitBatch,
+  type CommitPrepared,
   commitBatchOn,
   cutoffForOldest,
   deleteBlocksBefore,
@@ -27,6 +28,7 @@ import { Statements } from './statements.js';
 export { createPrivate, IndexOpenError, openDatabase, processAlive } from './database.js';
 export type { Checkpoint, FileRow } from './files.js';
 export { type StoredRecord, storedLineCount, storedLines } from './lookups.js';
+export type { PreparedCommit } from './prepare.js';
 export type { BatchError, BatchLine, RecordFields } from './records.js';
 export { MAX_REQUEST_ID_CHARS } from './records.js';
 
@@ -41,6 +43,8 @@ export class RecordIndex {
 
   /** One transaction: the records, the unreadable lines, and the checkpoint that covers them. */
   readonly commitBatch: CommitBatch;
+  /** The same, for a batch whose writes a parse thread prepared (prepare.ts). */
+  readonly commitPrepared: CommitPrepared;
 
   constructor(file: string, opts: { cacheMiB?: number; walCheckpointMiB?: number } = {}) {
     this.db = openDatabase(file, opts.cacheMiB, opts.walCheckpointMiB);
@@ -57,7 +61,11 @@ export class RecordIndex {
     this.blocks = new LineBlocks(db);
     this.fileStore = new FileStore(db, this.statements);
     this.lookups = new Lookups(this.statements, this.blocks);
-    this.commitBatch = commitBatchOn(db, this.runs, this.blocks);
+    ({ commitBatch: this.commitBatch, commitPrepared: this.commitPrepared } = commitBatchOn(
+      db,
+      this.runs,
+      this.blocks,
+    ));
   }
 
   close(): void {

@@ -5,25 +5,13 @@
  * the checkpoint says and reading resumes there (no line lost, none twice). Also bulk loads.
  */
 import { hostname } from 'node:os';
-import type { LogRecord, ParseError } from '../../parsers/index.js';
-import { asksForWebSocket } from '../../parsers/record.js';
+import type { ParseError } from '../../parsers/index.js';
 import { BUSY_TIMEOUT_MS, processAlive } from './database.js';
 import type { Checkpoint } from './files.js';
-import { ID_KIND, type IdEntry, type IdRuns, retireRunsBefore } from './idRuns.js';
-import { type BlockLine, type LineBlocks, type PreparedBlock, prepareBlocks } from './lineBlocks.js';
-import { keptWithoutRow } from './rowless.js';
+import { type IdRuns, retireRunsBefore } from './idRuns.js';
+import type { LineBlocks } from './lineBlocks.js';
+import { type BatchLine, type PreparedCommit, prepareCommit, ROW_COLUMNS } from './prepare.js';
 import type Database from './sqlite.js';
-
-/** What the index stores of a parsed line (a LogRecord is one; a parse thread sends plain ones). */
-export type RecordFields = Pick<
-  LogRecord,
-  'time' | 'source' | 'requestId' | 'traceId' | 'connection' | 'status' | 'errorKind' | 'upgrade' | 'offset' | 'lineNo'
->;
-
-export interface BatchLine {
-  record: RecordFields;
-  raw: string;
-}
 
 export interface BatchError {
   error: Pick<ParseError, 'reason' | 'detail'>;
@@ -32,14 +20,8 @@ export interface BatchError {
   line: string;
 }
 
-/** A record's row id: its file and byte offset, so a line can only ever be stored once. */
-export function recordId(fileId: number, offset: number): bigint {
-  return (BigInt(fileId) << 40n) | BigInt(offset);
-}
-export const OFFSET_MASK = (1n << 40n) - 1n;
-
-/** Request IDs longer than this are stored cut (they are client-controlled). */
-export const MAX_REQUEST_ID_CHARS = 256;
+// Where they were before prepare.ts: callers import them from here.
+export { type BatchLine, MAX_REQUEST_ID_CHARS, OFFSET_MASK, type RecordFields, recordId } from './prepare.js';
 
 const INSERT_RECORDS =
   'INSERT INTO records (id, line_no, time, source, request_id, trace_id, conn, status, error_kind, upgrade, raw) VALUES';
@@ -47,70 +29,19 @@ const RECORD_VALUES = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')`;
 const ROWS_PER_INSERT = 64;
 const SAMPLES_PER_REASON = 20;
 
-/**
- * A commit's rows (their bound values, ROW_COLUMNS each), ID entries and the log-time span of
- * those (the run they make), its lines for the blocks, and the connections of its plain nginx lines.
- */
-interface Draft {
-  rows: unknown[];
-  entries: IdEntry[];
-  minTime: number;
-  maxTime: number;
-  lines: BlockLine[];
-  /** Triples (records.id, connection, time) of plain nginx lines. */
-  conns: unknown[];
-}
-const ROW_COLUMNS = 10;
-
-/** What a batch's lines make, before the transaction: rows, ID entries, block lines, connections. */
-function draftOf(fileId: number, lines: readonly BatchLine[]): Draft {
-  const d: Draft = {
-    rows: [],
-    entries: [],
-    minTime: Infinity,
-    maxTime: -Infinity,
-    lines: [],
-    conns: [],
-  };
-  for (const { record: r, raw } of lines) {
-    const rid =
-      r.requestId !== undefined && r.requestId.length > MAX_REQUEST_ID_CHARS
-        ? r.requestId.slice(0, MAX_REQUEST_ID_CHARS)
-        : r.requestId;
-    const id = recordId(fileId, r.offset!);
-    const time = Math.round(r.time);
-    const rowless = keptWithoutRow(r);
-    if (rowless) {
-      if (r.connection !== undefined && r.source === 'nginx-access') d.conns.push(id, r.connection, time);
-    } else {
-      d.rows.push(
-        id,
-        r.lineNo,
-        time,
-        r.source,
-        rid ?? null,
-        r.traceId ?? null,
-        r.connection ?? null,
-        r.status ?? null,
-        r.errorKind ?? null,
-        asksForWebSocket(r) ? 1 : null,
-      );
-    }
-    d.lines.push({ id, time, raw, lineNo: r.lineNo!, rowless });
-    if (rid !== undefined) d.entries.push({ kind: ID_KIND.request, key: rid, record: id });
-    if (r.traceId !== undefined) d.entries.push({ kind: ID_KIND.trace, key: r.traceId, record: id });
-    if (rid !== undefined || r.traceId !== undefined) {
-      if (time < d.minTime) d.minTime = time;
-      if (time > d.maxTime) d.maxTime = time;
-    }
-  }
-  return d;
-}
-
 export type CommitBatch = (fileId: number, lines: BatchLine[], errors: BatchError[], cp: Checkpoint) => void;
+/** A batch whose writes were prepared already (prepareCommit, on a backfill's parse thread). */
+export type CommitPrepared = (fileId: number, d: PreparedCommit, errors: BatchError[], cp: Checkpoint) => void;
 
-/** The one transaction of a batch: records, their IDs and blocks, unreadable lines, checkpoint, change log. */
-export function commitBatchOn(db: Database.Database, runs: IdRuns, blocks: LineBlocks): CommitBatch {
+/**
+ * The one transaction of a batch: records, their IDs and blocks, unreadable lines, checkpoint,
+ * change log. `commitBatch` prepares the writes first (prepare.ts), `commitPrepared` takes them made.
+ */
+export function commitBatchOn(
+  db: Database.Database,
+  runs: IdRuns,
+  blocks: LineBlocks,
+): { commitBatch: CommitBatch; commitPrepared: CommitPrepared } {
   const st = {
     checkpoint: db.prepare(
       `UPDATE files SET offset = ?, line_no = ?, lines_cut = lines_cut + ?, updated_at = ? WHERE id = ?`,
@@ -130,16 +61,22 @@ export function commitBatchOn(db: Database.Database, runs: IdRuns, blocks: LineB
       `INSERT INTO parse_error_samples (file_id, offset, line_no, reason, detail, line) VALUES (?, ?, ?, ?, ?, ?)`,
     ),
   };
-  const tx = db.transaction((fileId: number, d: Draft, errors: BatchError[], cp: Checkpoint, made: PreparedBlock[]) => {
+  const tx = db.transaction((fileId: number, d: PreparedCommit, errors: BatchError[], cp: Checkpoint) => {
     // Many rows per statement: binding row by row costs more than SQLite's own work.
     const per = ROW_COLUMNS * ROWS_PER_INSERT;
     let i = 0;
     for (; i + per <= d.rows.length; i += per) st.insertRecords.run(d.rows.slice(i, i + per));
     for (; i < d.rows.length; i += ROW_COLUMNS) st.insertRecord.run(d.rows.slice(i, i + ROW_COLUMNS));
-    for (i = 0; i + 3 * ROWS_PER_INSERT <= d.conns.length; i += 3 * ROWS_PER_INSERT)
-      st.insertConns.run(d.conns.slice(i, i + 3 * ROWS_PER_INSERT));
-    for (; i < d.conns.length; i += 3) st.insertConn.run(d.conns.slice(i, i + 3));
-    blocks.add(made);
+    const c = d.conns;
+    const args: unknown[] = [];
+    for (i = 0; i < c.ids.length; ) {
+      const many = i + ROWS_PER_INSERT <= c.ids.length;
+      const end = many ? i + ROWS_PER_INSERT : i + 1;
+      args.length = 0;
+      for (; i < end; i++) args.push(c.ids[i], c.conn[i], c.time[i]);
+      (many ? st.insertConns : st.insertConn).run(args);
+    }
+    blocks.add(d.blocks);
     // The IDs as one sorted run (appended, not scattered over a B-tree), plus a share of merging.
     runs.add(d.entries, d.minTime, d.maxTime);
     for (const e of errors) {
@@ -148,12 +85,12 @@ export function commitBatchOn(db: Database.Database, runs: IdRuns, blocks: LineB
         st.insertSample.run(fileId, e.offset, e.lineNo, e.error.reason, e.error.detail, e.line.slice(0, 512));
     }
     st.checkpoint.run(cp.offset, cp.lineNo, cp.linesCut, Date.now(), fileId);
-    if (d.lines.length > 0) st.logBatch.run(d.lines[0]!.id, d.lines[d.lines.length - 1]!.id, Date.now());
+    if (d.firstId !== undefined) st.logBatch.run(d.firstId, d.lastId, Date.now());
   });
-  // The rows, entries and blocks are made before the transaction opens (it holds the write lock).
-  return (fileId, lines, errors, cp) => {
-    const d = draftOf(fileId, lines);
-    tx(fileId, d, errors, cp, prepareBlocks(d.lines));
+  return {
+    // The rows, entries and blocks are made before the transaction opens (it holds the write lock).
+    commitBatch: (fileId, lines, errors, cp) => tx(fileId, prepareCommit(fileId, lines), errors, cp),
+    commitPrepared: (fileId, d, errors, cp) => tx(fileId, d, errors, cp),
   };
 }
 
