@@ -17,7 +17,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { availableParallelism, hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { suite } from 'uvu';
@@ -382,10 +382,13 @@ t(
       return { ...dump(db), parseThread: (JSON.parse(r.stdout) as { parseThread?: boolean }).parseThread };
     };
     const threaded = run(path.join(dir, 'thread.db'), '1');
-    // Without the variable: one thread (the parse thread is opt-in: it measured slower on 2 cores).
-    const single = run(path.join(dir, 'single.db'), undefined);
+    const single = run(path.join(dir, 'single.db'), '0');
     assert.is(threaded.parseThread, true, 'CLAW_TRACE_PARSE_THREAD=1: parsed on its own thread');
-    assert.is(single.parseThread, undefined, 'by default: parsed on the writing thread');
+    assert.is(single.parseThread, undefined, 'CLAW_TRACE_PARSE_THREAD=0: parsed on the writing thread');
+    // Without the variable: on its own thread where the machine has a second core.
+    const byDefault = run(path.join(dir, 'default.db'), undefined);
+    assert.is(byDefault.parseThread, availableParallelism() >= 2 ? true : undefined, 'by default: by cores');
+    assert.ok(JSON.stringify(byDefault.rows) === JSON.stringify(single.rows), 'the same rows by default');
     assert.ok(threaded.rows.length > 9000, `${threaded.rows.length} records`);
     assert.equal(threaded.files, single.files, 'the same checkpoints (the partial last line left for later)');
     assert.equal(threaded.errs, single.errs);

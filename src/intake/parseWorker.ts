@@ -24,8 +24,11 @@ const port = parentPort!;
 let acked = 0;
 let sent = 0;
 let wake: (() => void) | undefined;
-port.on('message', () => {
+/** Whether this thread compresses the blocks: the writer says which of the two waits (parseThread.ts). */
+let compress = true;
+port.on('message', (m: { compress: boolean }) => {
   acked++;
+  compress = m.compress;
   wake?.();
 });
 
@@ -36,7 +39,7 @@ const end = await parseLines(streamOfFd(job.fd, job.gzip, job.row.offset), job.r
     lineNo: e.lineNo,
     line: e.line,
   }));
-  const { prepared, transfer } = packPrepared(prepareCommit(job.fileId, b.lines));
+  const { prepared, transfer } = packPrepared(prepareCommit(job.fileId, b.lines, compress));
   port.postMessage(
     {
       batch: {

@@ -100,8 +100,17 @@ const BROTLI = {
   },
 };
 
+/** Compresses the blocks that still carry their payload (a parse thread left it to the writer). */
+export function compressBlocks(blocks: PreparedBlock[]): void {
+  for (const b of blocks)
+    if (b.data === undefined) {
+      b.data = compressPayload(b.payload!);
+      b.payload = undefined;
+    }
+}
+
 /** A payload compressed as schema 6 stores it. */
-export function compressPayload(payload: Buffer): Buffer {
+export function compressPayload(payload: Uint8Array): Buffer {
   return brotliCompressSync(payload, {
     ...BROTLI,
     params: { ...BROTLI.params, [constants.BROTLI_PARAM_SIZE_HINT]: payload.length },
@@ -183,12 +192,16 @@ export interface PreparedBlock {
   rowless: number;
   /** Its lines kept without a row per second of log time (the `traffic` rows it brings). */
   traffic: Map<number, number>;
-  /** The payload (blockPayload), compressed: made before the transaction, on the parse thread in a backfill. */
-  data: Uint8Array;
+  /**
+   * The payload (blockPayload) compressed, made before the transaction; or, from a backfill's
+   * parse thread that lets the writer compress it (parseThread.ts), `payload` until compressBlocks.
+   */
+  data?: Uint8Array;
+  payload?: Uint8Array;
 }
 
 /** Cuts a commit's lines of file `fileId` (in offset order) into compressed blocks, ready to insert. */
-export function prepareBlocks(fileId: number, lines: readonly BlockLine[]): PreparedBlock[] {
+export function prepareBlocks(fileId: number, lines: readonly BlockLine[], compress = true): PreparedBlock[] {
   const out: PreparedBlock[] = [];
   for (const block of blocksOf(lines)) {
     let minTime = Infinity;
@@ -212,7 +225,7 @@ export function prepareBlocks(fileId: number, lines: readonly BlockLine[]): Prep
       lineNo: block[0]!.lineNo,
       rowless,
       traffic,
-      data: encodeBlock(block),
+      ...(compress ? { data: encodeBlock(block) } : { payload: blockPayload(block) }),
     });
   }
   return out;
@@ -262,7 +275,8 @@ export class LineBlocks {
   add(blocks: readonly PreparedBlock[]): void {
     for (const b of blocks) {
       // From the parse thread a Uint8Array (a structured clone of the Buffer): SQLite binds a Buffer.
-      const data = Buffer.isBuffer(b.data) ? b.data : Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength);
+      const d = b.data ?? compressPayload(b.payload!);
+      const data = Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength);
       this.st.insert.run(b.firstId, b.lastId, b.minTime, b.maxTime, b.lineNo, b.rowless, data);
       for (const [second, n] of b.traffic) this.st.traffic.run(b.firstId, second, n);
     }

@@ -72,8 +72,11 @@ function idColumns(entries: readonly IdEntry[]): IdColumns {
   return c;
 }
 
-/** A batch's lines of one file (in offset order) as the writes of one commit. */
-export function prepareCommit(fileId: number, lines: readonly BatchLine[]): PreparedCommit {
+/**
+ * A batch's lines of one file (in offset order) as the writes of one commit. `compress` false:
+ * the blocks keep their payload for the writer to compress (compressBlocks, before its transaction).
+ */
+export function prepareCommit(fileId: number, lines: readonly BatchLine[], compress = true): PreparedCommit {
   const entries: IdEntry[] = [];
   const connIds: bigint[] = [];
   const connNums: number[] = [];
@@ -130,7 +133,7 @@ export function prepareCommit(fileId: number, lines: readonly BatchLine[]): Prep
       conn: Float64Array.from(connNums),
       time: Float64Array.from(connTimes),
     },
-    blocks: prepareBlocks(fileId, blockLines),
+    blocks: prepareBlocks(fileId, blockLines, compress),
     firstId: lines.length > 0 ? recordId(fileId, blockLines[0]!.offset) : undefined,
     lastId: lines.length > 0 ? recordId(fileId, blockLines[lines.length - 1]!.offset) : undefined,
   };

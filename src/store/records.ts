@@ -9,7 +9,7 @@ import type { ParseError } from '../../parsers/index.js';
 import { BUSY_TIMEOUT_MS, processAlive } from './database.js';
 import type { Checkpoint } from './files.js';
 import { type IdRuns, retireRunsBefore } from './idRuns.js';
-import type { LineBlocks } from './lineBlocks.js';
+import { compressBlocks, type LineBlocks } from './lineBlocks.js';
 import { type BatchLine, type PreparedCommit, prepareCommit, ROW_COLUMNS } from './prepare.js';
 import type Database from './sqlite.js';
 
@@ -90,7 +90,10 @@ export function commitBatchOn(
   return {
     // The rows, entries and blocks are made before the transaction opens (it holds the write lock).
     commitBatch: (fileId, lines, errors, cp) => tx(fileId, prepareCommit(fileId, lines), errors, cp),
-    commitPrepared: (fileId, d, errors, cp) => tx(fileId, d, errors, cp),
+    commitPrepared: (fileId, d, errors, cp) => {
+      compressBlocks(d.blocks); // those the parse thread left to this one (parseThread.ts)
+      tx(fileId, d, errors, cp);
+    },
   };
 }
 
