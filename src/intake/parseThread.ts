@@ -25,8 +25,6 @@ import type { BatchLimits, ParsedBatch, ParseFrom } from './parseLines.js';
 export type PreparedBatch = Omit<ParsedBatch, 'lines'> & { prepared: PreparedCommit; records: number };
 
 export const PARSE_THREAD_MIN_BYTES = 8 * 1024 * 1024;
-/** A batch that arrives this long after the last commit ended found the writer waiting for it. */
-const WAIT_MS = 0.5;
 /** The parse thread's V8 semi-space (young generation), MiB. */
 export const PARSE_THREAD_SEMI_SPACE_MB = 16;
 
@@ -36,7 +34,7 @@ export function parseInThread(
   fileId: number,
   row: ParseFrom,
   o: BatchLimits,
-  commit: (b: PreparedBatch) => void,
+  commit: (batches: PreparedBatch[]) => void,
 ): Promise<{ offset: number; lineNo: number }> {
   // The #! line's 4 MiB semi-spaces suit the agent's RSS, but the parse thread's young objects
   // (a batch's lines and records) then outlive them: 31% of its time went to GC, 1M `combined`
@@ -55,31 +53,42 @@ export function parseInThread(
   });
   return new Promise((resolve, reject) => {
     let settled = false;
-    let committed = performance.now();
+    /** Batches received, committed together once the messages waiting have all arrived. */
+    let pending: PreparedBatch[] = [];
+    let end: { offset: number; lineNo: number } | undefined;
+    let scheduled = false;
     const fail = (e: Error) => {
       if (settled) return;
       settled = true;
       void worker.terminate();
       reject(e);
     };
-    worker.on('message', (m: { batch?: PreparedBatch; end?: { offset: number; lineNo: number } }) => {
+    const flush = () => {
+      scheduled = false;
       if (settled) return;
-      if (m.end) {
-        settled = true;
-        void worker.terminate(); // everything is committed; its port would keep it waiting
-        resolve(m.end);
-        return;
-      }
+      const batches = pending;
+      pending = [];
       try {
-        // Who compresses the blocks, the thread that waits for the other: a batch that was not
-        // already waiting when the last commit ended means this thread waited for it, so it
-        // compresses the next batch's blocks itself; else the parse thread does.
-        const waited = performance.now() - committed > WAIT_MS;
-        commit(m.batch!);
-        committed = performance.now();
-        worker.postMessage({ compress: !waited });
+        if (batches.length > 0) commit(batches);
+        for (let i = 0; i < batches.length; i++) worker.postMessage('ack');
       } catch (e) {
         fail(e as Error);
+        return;
+      }
+      if (end !== undefined) {
+        settled = true;
+        void worker.terminate(); // everything is committed; its port would keep it waiting
+        resolve(end);
+      }
+    };
+    worker.on('message', (m: { batch?: PreparedBatch; end?: { offset: number; lineNo: number } }) => {
+      if (settled) return;
+      if (m.end) end = m.end;
+      else pending.push(m.batch!);
+      // After the messages already queued (at most IN_FLIGHT batches): all of them in one commit.
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
       }
     });
     worker.on('error', fail);

@@ -5,9 +5,8 @@
  * acknowledgements (bounded memory).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { prepareCommit } from '../store/prepare.js';
+import { prepareCommit, transferables } from '../store/prepare.js';
 import { type BatchLimits, type ParseFrom, parseLines, streamOfFd } from './parseLines.js';
-import { packPrepared } from './parseWire.js';
 
 export interface ParseJob {
   fd: number;
@@ -24,11 +23,18 @@ const port = parentPort!;
 let acked = 0;
 let sent = 0;
 let wake: (() => void) | undefined;
-/** Whether this thread compresses the blocks: the writer says which of the two waits (parseThread.ts). */
+/**
+ * Whether this thread compresses the next batch's blocks: the thread that waits for the other
+ * does. While this one waits for the writer's acknowledgements (~0.5 ms a batch or more, on
+ * average over the last few), it compresses; else it leaves the blocks to the writer
+ * (compressBlocks, before its transaction). So the work settles where the two threads balance.
+ */
 let compress = true;
-port.on('message', (m: { compress: boolean }) => {
+/** Moving average of the ms a batch waited for the writer. */
+let waiting = 0;
+const WAITING_MS = 0.5;
+port.on('message', () => {
   acked++;
-  compress = m.compress;
   wake?.();
 });
 
@@ -39,7 +45,7 @@ const end = await parseLines(streamOfFd(job.fd, job.gzip, job.row.offset), job.r
     lineNo: e.lineNo,
     line: e.line,
   }));
-  const { prepared, transfer } = packPrepared(prepareCommit(job.fileId, b.lines, compress));
+  const prepared = prepareCommit(job.fileId, b.lines, compress);
   port.postMessage(
     {
       batch: {
@@ -52,12 +58,15 @@ const end = await parseLines(streamOfFd(job.fd, job.gzip, job.row.offset), job.r
         batchStart: b.batchStart,
       },
     },
-    transfer,
+    transferables(prepared), // the typed arrays handed over; rows, keys and blocks cloned
   );
   sent++;
+  const t0 = performance.now();
   while (sent - acked >= IN_FLIGHT)
     await new Promise<void>((r) => {
       wake = r;
     });
+  waiting = 0.75 * waiting + 0.25 * (performance.now() - t0);
+  compress = waiting > WAITING_MS;
 });
 port.postMessage({ end });

@@ -93,18 +93,18 @@ export function prepareCommit(fileId: number, lines: readonly BatchLine[], compr
       r.requestId !== undefined && r.requestId.length > MAX_REQUEST_ID_CHARS
         ? r.requestId.slice(0, MAX_REQUEST_ID_CHARS)
         : r.requestId;
-    const id = recordId(fileId, r.offset!);
+    let id: bigint | undefined; // made only where a row, connection or ID entry needs it
     const time = Math.round(r.time);
     const rowless = keptWithoutRow(r);
     if (rowless) {
       if (r.connection !== undefined && r.source === 'nginx-access') {
-        connIds.push(id);
+        connIds.push((id ??= recordId(fileId, r.offset!)));
         connNums.push(r.connection);
         connTimes.push(time);
       }
     } else {
       d.rows.push(
-        id,
+        (id ??= recordId(fileId, r.offset!)),
         r.lineNo,
         time,
         r.source,
@@ -117,8 +117,10 @@ export function prepareCommit(fileId: number, lines: readonly BatchLine[], compr
       );
     }
     blockLines[i++] = { offset: r.offset!, time, raw, lineNo: r.lineNo!, rowless };
-    if (rid !== undefined) entries.push({ kind: ID_KIND.request, key: rid, record: id });
-    if (r.traceId !== undefined) entries.push({ kind: ID_KIND.trace, key: r.traceId, record: id });
+    if (rid !== undefined)
+      entries.push({ kind: ID_KIND.request, key: rid, record: (id ??= recordId(fileId, r.offset!)) });
+    if (r.traceId !== undefined)
+      entries.push({ kind: ID_KIND.trace, key: r.traceId, record: (id ??= recordId(fileId, r.offset!)) });
     if (rid !== undefined || r.traceId !== undefined) {
       if (time < d.minTime) d.minTime = time;
       if (time > d.maxTime) d.maxTime = time;

@@ -30,8 +30,14 @@ const ROWS_PER_INSERT = 64;
 const SAMPLES_PER_REASON = 20;
 
 export type CommitBatch = (fileId: number, lines: BatchLine[], errors: BatchError[], cp: Checkpoint) => void;
-/** A batch whose writes were prepared already (prepareCommit, on a backfill's parse thread). */
-export type CommitPrepared = (fileId: number, d: PreparedCommit, errors: BatchError[], cp: Checkpoint) => void;
+/**
+ * Batches of one file whose writes were prepared already (prepareCommit, on a backfill's parse
+ * thread), in order, in one transaction: each with its checkpoint, so the last one's stands.
+ */
+export type CommitPrepared = (
+  fileId: number,
+  batches: readonly { d: PreparedCommit; errors: BatchError[]; cp: Checkpoint }[],
+) => void;
 
 /**
  * The one transaction of a batch: records, their IDs and blocks, unreadable lines, checkpoint,
@@ -61,7 +67,7 @@ export function commitBatchOn(
       `INSERT INTO parse_error_samples (file_id, offset, line_no, reason, detail, line) VALUES (?, ?, ?, ?, ?, ?)`,
     ),
   };
-  const tx = db.transaction((fileId: number, d: PreparedCommit, errors: BatchError[], cp: Checkpoint) => {
+  const write = (fileId: number, d: PreparedCommit, errors: BatchError[], cp: Checkpoint) => {
     // Many rows per statement: binding row by row costs more than SQLite's own work.
     const per = ROW_COLUMNS * ROWS_PER_INSERT;
     let i = 0;
@@ -86,13 +92,19 @@ export function commitBatchOn(
     }
     st.checkpoint.run(cp.offset, cp.lineNo, cp.linesCut, Date.now(), fileId);
     if (d.firstId !== undefined) st.logBatch.run(d.firstId, d.lastId, Date.now());
+  };
+  const tx = db.transaction((fileId: number, d: PreparedCommit, errors: BatchError[], cp: Checkpoint) =>
+    write(fileId, d, errors, cp),
+  );
+  const txMany = db.transaction((fileId: number, batches: Parameters<CommitPrepared>[1]) => {
+    for (const b of batches) write(fileId, b.d, b.errors, b.cp);
   });
   return {
     // The rows, entries and blocks are made before the transaction opens (it holds the write lock).
     commitBatch: (fileId, lines, errors, cp) => tx(fileId, prepareCommit(fileId, lines), errors, cp),
-    commitPrepared: (fileId, d, errors, cp) => {
-      compressBlocks(d.blocks); // those the parse thread left to this one (parseThread.ts)
-      tx(fileId, d, errors, cp);
+    commitPrepared: (fileId, batches) => {
+      for (const b of batches) compressBlocks(b.d.blocks); // those the parse thread left to this one
+      txMany(fileId, batches);
     },
   };
 }
