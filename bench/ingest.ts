@@ -31,6 +31,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AGENT_INDEX_OPTIONS } from '../src/agent/agent.js';
+import { parseThreadWanted } from '../src/intake/backfill.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
 import { parseLines } from '../src/intake/parseLines.js';
 import { parseInThread } from '../src/intake/parseThread.js';
@@ -317,7 +318,9 @@ try {
 console.log(`node ${process.version}`);
 
 async function everythingElse(): Promise<void> {
-  console.log('backfill, end to end (claw-trace ingest as a process: read + parse + index, one core)');
+  console.log(
+    `backfill, end to end (claw-trace ingest as a process: read + parse + index; ${parseThreadWanted() ? 'the parse thread on, as by default with 2+ cores' : 'one thread'})`,
+  );
   // Issue 14's targets: 1M combined lines at >= 0.5x lnav's speed; claw_json >= 200,000 lines/s.
   for (const [name, format, make, target, table] of [
     ['nginx combined', 'nginx-combined', combined, 200_000, 'access_log'],

@@ -52,6 +52,13 @@ export function parseThreadWanted(env: NodeJS.ProcessEnv = process.env): boolean
  */
 export const BACKFILL_BATCH_BYTES = 1024 * 1024;
 
+/**
+ * SQLite's page cache for a backfill (the agent's too): its pages are appended and written once,
+ * so a larger cache only holds them longer. A 1 GB `combined` file with the parse thread: peak RSS
+ * 201 MB with the 32 MiB default, 180 with 16, 167 with 8, no slower (`claw_json` 159 -> 146 MB).
+ */
+export const BACKFILL_CACHE_MIB = 8;
+
 /** Below this much input, switching the journal is not worth it. */
 export const BULK_MIN_BYTES = 64 * 1024 * 1024;
 
@@ -113,7 +120,7 @@ export async function backfill(
 ): Promise<IngestSummary> {
   const total = (await Promise.all(files.map((f) => stat(f)))).reduce((n, s) => n + s.size, 0);
   const exportConfig = opts.exportConfig;
-  const index = new RecordIndex(opts.db);
+  const index = new RecordIndex(opts.db, { cacheMiB: BACKFILL_CACHE_MIB });
   const bulk =
     opts.bulk === 'always' ||
     ((opts.bulk ?? 'auto') === 'auto' && total >= BULK_MIN_BYTES && total >= usedBytes(index));

@@ -1,20 +1,13 @@
 /**
- * A backfill can parse on a thread of its own while this thread writes (opt-in,
- * CLAW_TRACE_PARSE_THREAD=1: measured slower on 2 cores, see parseThreadWanted in backfill.ts;
- * reading, splitting and parsing are ~10-20% of `ingest`'s time, SQLite's inserts and commits
- * the rest). The worker reads the same file descriptor (one open per read: the
- * identity checked on it holds for every byte); batches commit here, in order, each with its
- * checkpoint in one transaction as on the one-thread path, so a kill loses nothing and repeats
- * nothing. Small files stay on one thread (a worker costs ~30 ms to start).
- *
- * Not turned on by core count either (issue 14; `bench:ingest -- --read-parse-only` prints the
- * figures): the writing thread, which sets a backfill's pace, spends ~1.0 µs of CPU receiving a
- * `combined` line from this thread against ~1.1-1.4 µs reading and parsing it itself, ~1.3 µs
- * against ~2-3 µs for a `claw_json` line, while a line costs the store ~20 µs (`combined`) and
- * ~40 µs (`claw_json`) on this machine. So with cores to spare (a builder's 8) the thread takes
- * 1-4% off a backfill's time, for 2-3x the CPU and +50-100 MB peak RSS; on 2 cores it lost
- * (35,400 lines/s against 42,600-48,200 for 1M `combined`, load ~5). Worth it again when the
- * store costs about what the parse does.
+ * A backfill reads, parses and prepares its writes on a thread of its own while this thread
+ * writes (where there is a second core: parseThreadWanted in backfill.ts). The worker reads the
+ * same file descriptor (one open per read: the identity checked on it holds for every byte) and
+ * makes each batch's rows, sorted ID entries and blocks (prepare.ts); here they are inserted, in
+ * order, each with its checkpoint, the batches that wait together in one transaction, so a kill
+ * loses nothing and repeats nothing. Small files stay on one thread (a worker costs ~30 ms to
+ * start). Until the writes were prepared there (session 8) the thread only parsed, and this thread
+ * rebuilt every line and did the rest: on 2 cores the thread lost, and the README's Speed section
+ * has both sets of figures.
  */
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
