@@ -113,6 +113,10 @@ export function compressBlocks(blocks: PreparedBlock[]): void {
 export function compressPayload(payload: Uint8Array): Buffer {
   return brotliCompressSync(payload, {
     ...BROTLI,
+    // zlib's output chunk is 16 KiB by default, for a block that compresses to 1-3 KB (a larger
+    // result takes more chunks): an eighth of the payload halves the bytes allocated and made a
+    // block's compression 15-50% faster (64-line blocks, `combined` and `claw_json`).
+    chunkSize: Math.max(1024, payload.length >> 3),
     params: { ...BROTLI.params, [constants.BROTLI_PARAM_SIZE_HINT]: payload.length },
   });
 }
