@@ -15,6 +15,7 @@ import {
   readFileSync,
   readSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { availableParallelism, hostname, tmpdir } from 'node:os';
@@ -342,8 +343,21 @@ t(
     }
     const log = path.join(dir, 'big.log');
     writeFileSync(log, `${out.join('\n')}\n{"partial":`);
+    // An archive goes to the thread when its size x 8 (the lines it may hold) is 8 MiB or more:
+    // random IDs, so that it compresses only to about that (1 MiB or more).
+    const rand = prng(14);
+    const hex = () =>
+      Math.floor(rand() * 2 ** 32)
+        .toString(16)
+        .padStart(8, '0');
     const gz = path.join(dir, 'big.log.1.gz');
-    writeFileSync(gz, gzipSync(`${out.slice(0, 40_000).join('\n')}\n`));
+    const gzLines = [...out, ...out].map((l) =>
+      l
+        .replace(/"req_id":"[^"]*"/, `"req_id":"${hex()}${hex()}${hex()}${hex()}"`)
+        .replace(/"user_agent":"/, `"user_agent":"${hex()}${hex()}${hex()}${hex()}${hex()}${hex()}${hex()}${hex()} `),
+    );
+    writeFileSync(gz, gzipSync(`${gzLines.join('\n')}\n`));
+    assert.ok(statSync(gz).size * 8 >= 8 * 1024 * 1024, `${statSync(gz).size} bytes of .gz`);
     const dump = (db: string) => {
       const idx = new RecordIndex(db);
       // Every line stored (with a row or in its block alone), in file-and-offset order.
@@ -382,6 +396,12 @@ t(
       return { ...dump(db), parseThread: (JSON.parse(r.stdout) as { parseThread?: boolean }).parseThread };
     };
     const threaded = run(path.join(dir, 'thread.db'), '1');
+    const gzOnly = spawnSync(process.execPath, [CLI, 'ingest', '--db', path.join(dir, 'gz.db'), '--json', gz], {
+      encoding: 'utf8',
+      env: { ...process.env, CLAW_TRACE_PARSE_THREAD: '1' },
+    });
+    assert.is(gzOnly.status, 0, gzOnly.stderr);
+    assert.is((JSON.parse(gzOnly.stdout) as { parseThread?: boolean }).parseThread, true, 'the .gz on the thread');
     const single = run(path.join(dir, 'single.db'), '0');
     assert.is(threaded.parseThread, true, 'CLAW_TRACE_PARSE_THREAD=1: parsed on its own thread');
     assert.is(single.parseThread, undefined, 'CLAW_TRACE_PARSE_THREAD=0: parsed on the writing thread');

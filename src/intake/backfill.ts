@@ -99,7 +99,7 @@ export interface IngestSummary {
    * `wal` when another process had it open.
    */
   bulk?: { journal: 'rollback' | 'wal' };
-  /** Set when a file was read and parsed on a thread of its own (CLAW_TRACE_PARSE_THREAD=1). */
+  /** Set when a file was read, parsed and prepared on a thread of its own (parseThreadWanted). */
   parseThread?: true;
   /** The OTLP export of the ingested traces, when an endpoint is configured. */
   exportedBy?: number;

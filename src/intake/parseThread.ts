@@ -21,6 +21,18 @@ export const PARSE_THREAD_MIN_BYTES = 8 * 1024 * 1024;
 /** The parse thread's V8 semi-space (young generation), MiB. */
 export const PARSE_THREAD_SEMI_SPACE_MB = 16;
 
+/** The semi-space size the process was started with (`--max-semi-space-size`; 0: V8's default). */
+function startedWithSemiSpaceMb(): number {
+  // NODE_OPTIONS first: the command line overrides it.
+  const flags = [...(process.env.NODE_OPTIONS?.split(/\s+/) ?? []), ...process.execArgv];
+  let mb = 0;
+  for (const f of flags) {
+    const m = /^--max[-_]semi[-_]space[-_]size=(\d+)$/.exec(f);
+    if (m) mb = Number(m[1]);
+  }
+  return mb;
+}
+
 export function parseInThread(
   fd: number,
   gzip: boolean,
@@ -34,6 +46,9 @@ export function parseInThread(
   // lines 176,000-232,000 lines/s against 264,000-300,000 with 16 MiB (+0-10 MB RSS; 32: no
   // faster, +30 MB). A V8 flag set now configures the heap of the isolates made after it, this
   // one; `resourceLimits.maxYoungGenerationSizeMb` measured no different (the flag wins).
+  // V8's flags are the process's: once the worker's heap is made, this one goes back to what the
+  // process was started with (0: V8's default), or every thread made later (the export thread
+  // after a bulk load) would get it too.
   v8.setFlagsFromString(`--max-semi-space-size=${PARSE_THREAD_SEMI_SPACE_MB}`);
   const worker = new Worker(new URL('./parseWorker.js', import.meta.url), {
     workerData: {
@@ -44,6 +59,9 @@ export function parseInThread(
       o,
     },
   });
+  const restore = () => v8.setFlagsFromString(`--max-semi-space-size=${startedWithSemiSpaceMb()}`);
+  worker.once('online', restore);
+  worker.once('exit', restore); // if it never came online
   return new Promise((resolve, reject) => {
     let settled = false;
     /** Batches received, committed together once the messages waiting have all arrived. */
