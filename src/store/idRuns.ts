@@ -14,10 +14,16 @@
  * the entries of a run that is only partly expired point at deleted rows and are filtered out
  * by the join every reader does (`record` must exist and carry the same ID).
  */
-import type { IdColumns } from './prepare.js';
 import type Database from './sqlite.js';
 
 export const ID_KIND = { request: 0, trace: 1 } as const;
+
+/** ID entries as columns (a commit's run, prepare.ts): kind, key and record of entry i. */
+export interface IdColumns {
+  kinds: Uint8Array;
+  keys: string[];
+  records: BigInt64Array;
+}
 
 export interface IdEntry {
   kind: number;

@@ -6,7 +6,7 @@
  */
 import type { LogRecord } from '../../parsers/index.js';
 import { asksForWebSocket } from '../../parsers/record.js';
-import { compareEntries, ID_KIND, type IdEntry } from './idRuns.js';
+import { compareEntries, ID_KIND, type IdColumns, type IdEntry } from './idRuns.js';
 import { type BlockLine, type PreparedBlock, prepareBlocks } from './lineBlocks.js';
 import { recordId } from './recordId.js';
 import { keptWithoutRow } from './rowless.js';
@@ -22,6 +22,7 @@ export interface BatchLine {
   raw: string;
 }
 
+export type { IdColumns } from './idRuns.js';
 export { OFFSET_MASK, recordId } from './recordId.js';
 
 /** Request IDs longer than this are stored cut (they are client-controlled). */
@@ -48,13 +49,6 @@ export interface PreparedCommit {
   /** The batch's first and last line (the export's change log); undefined: no lines. */
   firstId: bigint | undefined;
   lastId: bigint | undefined;
-}
-
-/** ID entries as columns: kind, key and record of entry i. */
-export interface IdColumns {
-  kinds: Uint8Array;
-  keys: string[];
-  records: BigInt64Array;
 }
 
 function idColumns(entries: readonly IdEntry[]): IdColumns {
