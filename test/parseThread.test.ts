@@ -43,9 +43,10 @@ t('the parse thread V8 flag does not reach the threads started after it', () => 
   assert.is(r.status, 0, r.stderr);
   const o = JSON.parse(r.stdout) as { parseThread: boolean; before: number; after: number };
   assert.is(o.parseThread, true, 'the file went through the parse thread');
-  assert.is(
-    o.after,
-    o.before,
+  // The thread's 16 MiB semi-spaces give a new space of 32 MiB or more; the process's 4, ~8 MiB
+  // (Node 24 reported 8.75 MiB for a worker made at start, 8 MiB after the flag was set back).
+  assert.ok(
+    o.after <= o.before * 1.25,
     `a worker's new space: ${o.before / 2 ** 20} MiB before, ${o.after / 2 ** 20} MiB after`,
   );
 });
