@@ -58,7 +58,7 @@ const end = await parseLines(streamOfFd(job.fd, job.gzip, job.row.offset), job.r
         batchStart: b.batchStart,
       },
     },
-    transferables(prepared), // the typed arrays handed over; rows, keys and blocks cloned
+    transferables(prepared), // typed arrays and blocks handed over; rows, keys and errors cloned
   );
   sent++;
   const t0 = performance.now();
