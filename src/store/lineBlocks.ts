@@ -278,8 +278,10 @@ export class LineBlocks {
   /** Inside the commit's transaction: the blocks of one commit's lines of one file (prepareBlocks). */
   add(blocks: readonly PreparedBlock[]): void {
     for (const b of blocks) {
-      // From the parse thread a Uint8Array (a structured clone of the Buffer): SQLite binds a Buffer.
-      const d = b.data ?? compressPayload(b.payload!);
+      // Compressed before the transaction (prepareBlocks, or compressBlocks for what a parse thread
+      // left); from the parse thread a Uint8Array: SQLite binds a Buffer.
+      const d = b.data;
+      if (d === undefined) throw new Error('a block reached its insert uncompressed (compressBlocks first)');
       const data = Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength);
       this.st.insert.run(b.firstId, b.lastId, b.minTime, b.maxTime, b.lineNo, b.rowless, data);
       for (const [second, n] of b.traffic) this.st.traffic.run(b.firstId, second, n);

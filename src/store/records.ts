@@ -93,18 +93,15 @@ export function commitBatchOn(
     st.checkpoint.run(cp.offset, cp.lineNo, cp.linesCut, Date.now(), fileId);
     if (d.firstId !== undefined) st.logBatch.run(d.firstId, d.lastId, Date.now());
   };
-  const tx = db.transaction((fileId: number, d: PreparedCommit, errors: BatchError[], cp: Checkpoint) =>
-    write(fileId, d, errors, cp),
-  );
-  const txMany = db.transaction((fileId: number, batches: Parameters<CommitPrepared>[1]) => {
+  const tx = db.transaction((fileId: number, batches: Parameters<CommitPrepared>[1]) => {
     for (const b of batches) write(fileId, b.d, b.errors, b.cp);
   });
   return {
     // The rows, entries and blocks are made before the transaction opens (it holds the write lock).
-    commitBatch: (fileId, lines, errors, cp) => tx(fileId, prepareCommit(fileId, lines), errors, cp),
+    commitBatch: (fileId, lines, errors, cp) => tx(fileId, [{ d: prepareCommit(fileId, lines), errors, cp }]),
     commitPrepared: (fileId, batches) => {
       for (const b of batches) compressBlocks(b.d.blocks); // those the parse thread left to this one
-      txMany(fileId, batches);
+      tx(fileId, batches);
     },
   };
 }
