@@ -48,3 +48,38 @@ export function combinedLine(i: number, status = 200): string {
 
 /** The request number a combined line from combinedLine carries. */
 export const lineNumberOf = (raw: string) => Number(/\/r\/(\d+)/.exec(raw)?.[1] ?? NaN);
+
+/**
+ * Every ID-run entry of an index (schema 7's pages, decoded): kind, key (a string for IDs, hex for
+ * a connection's), record and run, in (kind, key, record) order; `readable` only the readable runs'.
+ */
+export function idEntries(
+  db: import('better-sqlite3').Database,
+  readable = false,
+): { run: number; kind: number; key: string; record: bigint }[] {
+  const out: { run: number; kind: number; key: string; record: bigint }[] = [];
+  const rows = db
+    .prepare(
+      `SELECT run, kind, data FROM id_pages${readable ? ' WHERE run IN (SELECT run FROM id_runs WHERE state = 0)' : ''}`,
+    )
+    .all() as { run: number; kind: number; data: Buffer }[];
+  for (const { run, kind, data } of rows) {
+    for (let at = 0; at < data.length; ) {
+      const kl = data.readUInt16LE(at);
+      const key = data.subarray(at + 2, at + 2 + kl);
+      out.push({
+        run,
+        kind,
+        key: kind === 2 ? key.toString('hex') : key.toString('utf8'),
+        record: data.readBigInt64LE(at + 2 + kl),
+      });
+      at += 2 + kl + 8;
+    }
+  }
+  return out.sort((a, b) =>
+    a.kind !== b.kind
+      ? a.kind - b.kind
+      : Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)) ||
+        (a.record < b.record ? -1 : a.record > b.record ? 1 : 0),
+  );
+}

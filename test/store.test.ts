@@ -6,9 +6,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startCheckpointer } from '../src/store/checkpointer.js';
 import { IndexOpenError, MAX_REQUEST_ID_CHARS, RecordIndex, storedLines } from '../src/store/recordIndex.js';
-import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/schema.js';
+import { applyMigration, SCHEMA_VERSION } from '../src/store/schema.js';
 import Database from '../src/store/sqlite.js';
-import { combinedLine, fixture } from './helpers.js';
+import { combinedLine, fixture, idEntries } from './helpers.js';
 
 const REPO_FIXTURES = path.dirname(fixture('x'));
 
@@ -42,7 +42,7 @@ t(
     const file = path.join(dir, 'v1.db');
     const db = new Database(file);
     db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
-    db.exec(MIGRATIONS[0]!);
+    applyMigration(db, 0);
     db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', '1')`).run();
     db.prepare(
       `INSERT INTO files (path, fp_len, fp_hash, format, updated_at) VALUES ('/var/log/nginx/access.log', 0, 'x', 'nginx-combined', 0)`,
@@ -162,13 +162,14 @@ t('the checkpointer thread moves committed pages from the WAL into the index; th
 /** A W3C trace ID for line `i` (32 hex characters). */
 const traceOf = (i: number) => i.toString(16).padStart(32, '0');
 
-/** The nginx JSON access line `i` of commitLines: request ID `${prefix}${i}`, a traceparent on every 7th, a 502 on every 50th. */
+/** The nginx JSON access line `i` of commitLines: request ID `${prefix}${i}`, connection 1000 + i, a traceparent on every 7th, a 502 on every 50th. */
 function jsonLine(i: number, prefix: string, time: number): string {
   return JSON.stringify({
     msec: (time / 1000).toFixed(3),
     status: i % 50 === 0 ? '502' : '200',
     request: `GET /r/${i} HTTP/1.1`,
     req_id: `${prefix}${i}`,
+    connection: String(1000 + i),
     ...(i % 7 === 0 ? { http_traceparent: `00-${traceOf(i)}-${'1'.repeat(16)}-01` } : {}),
   });
 }
@@ -223,7 +224,7 @@ function openMigrated(file: string): RecordIndex {
 function schema3Index(file: string): Database.Database {
   const db = new Database(file);
   db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
-  for (const m of MIGRATIONS.slice(0, 3)) db.exec(m);
+  for (const v of [0, 1, 2]) applyMigration(db, v);
   db.prepare(
     `INSERT INTO files (id, path, fp_len, fp_hash, format, updated_at) VALUES (1, '/var/log/nginx/access.log', 0, 'x', 'nginx-combined', 0)`,
   ).run();
@@ -308,7 +309,7 @@ t(
     );
     for (let i = 0; i < 300; i++)
       ins.run((1n << 40n) | BigInt(i * 100), i + 1, 1_790_000_000_000 + i, `v4-${i}`, `raw ${i}`);
-    db.exec(MIGRATIONS[3]!);
+    applyMigration(db, 3);
     db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', '4')`).run();
     db.close();
     const idx = openMigrated(file);
@@ -332,7 +333,7 @@ t(
   async () => {
     const file = path.join(dir, 'v5.db');
     const db = schema3Index(file);
-    for (const m of MIGRATIONS.slice(3, 5)) db.exec(m);
+    for (const v of [3, 4]) applyMigration(db, v);
     db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', '5')`).run();
     // What schema 5 wrote: a row per line (raw ''), the lines in a block of the schema-5 layout.
     const t0 = 1_790_000_000_000;
@@ -380,9 +381,89 @@ t(
     await applyRetention(idx, { maxAgeMs: 0 }, t0 + 2_000_000);
     assert.is(idx.counts().records, 0);
     assert.is(idx.db.prepare(`SELECT count(*) FROM blocks`).pluck().get(), 0);
-    assert.is(idx.db.prepare(`SELECT count(*) FROM conns`).pluck().get(), 0);
+    assert.is(idEntries(idx.db, true).length, 0, 'no entry of a line gone is readable');
     assert.equal(idx.byRequestId('v6-51'), []);
     idx.close();
+  },
+);
+
+t(
+  'an index of schema 6 is migrated to 7: its ID runs become pages, its connections a run; merges in progress start again; every lookup answers as before',
+  async () => {
+    const file = path.join(dir, 'v6.db');
+    const idx = new RecordIndex(file);
+    await intakeFile(idx, path.join(REPO_FIXTURES, 'nginx', 'claw_json.log'));
+    const fileId = addTestFile(idx).id;
+    for (let i = 0; i < 3000; i += 500) commitLines(idx, fileId, i, 500, 'é-ü-');
+    commitLines(idx, fileId, 3000, 40, 'z-');
+    const entries = idEntries(idx.db, true).map(({ kind, key, record }) => ({ kind, key, record }));
+    const conns = entries.filter((e) => e.kind === 2);
+    assert.ok(conns.length > 10 && entries.some((e) => /é/.test(e.key)), 'connections and non-ASCII keys');
+    const ids = [...new Set(entries.filter((e) => e.kind === 0).map((e) => e.key))];
+    const answers = () => ({
+      byId: ids.map((k) =>
+        idx2()
+          .byRequestId(k)
+          .map((r) => r.raw),
+      ),
+      conns: idx2().rowlessOnConnections(
+        conns.map((c) => Number.parseInt(c.key.slice(0, 16), 16)),
+        0,
+        Number.MAX_SAFE_INTEGER,
+      ).length,
+      prefix: idx2().requestIdsWithPrefix('é-ü-1', 5),
+    });
+    let current = idx;
+    const idx2 = () => current;
+    const before = answers();
+    assert.ok(before.conns > 10);
+    assert.is(before.prefix.length, 5);
+    idx.close();
+
+    // Back to what schema 6 wrote: an entry a row; connections in their table; a merge half-done, a retired run.
+    const db = new Database(file);
+    db.exec(`CREATE TABLE ids (run INTEGER NOT NULL, kind INTEGER NOT NULL, key TEXT NOT NULL, record INTEGER NOT NULL,
+      PRIMARY KEY (run, kind, key, record)) WITHOUT ROWID;
+      CREATE TABLE conns (record INTEGER PRIMARY KEY, conn INTEGER NOT NULL, time INTEGER NOT NULL);
+      CREATE INDEX conns_conn ON conns(conn, time);`);
+    const insId = db.prepare(`INSERT INTO ids (run, kind, key, record) VALUES (?, ?, ?, ?)`);
+    const insConn = db.prepare(`INSERT INTO conns (record, conn, time) VALUES (?, ?, ?)`);
+    for (const e of idEntries(db)) {
+      if (e.kind < 2) insId.run(e.run, e.kind, e.key, e.record);
+      else insConn.run(e.record, BigInt(`0x${e.key.slice(0, 16)}`), BigInt(`0x${e.key.slice(16)}`));
+    }
+    db.exec(`DROP TABLE id_pages; DROP TABLE id_merge;
+      CREATE TABLE id_merge (target INTEGER PRIMARY KEY, sources TEXT NOT NULL, kind INTEGER NOT NULL, key TEXT NOT NULL, record INTEGER NOT NULL);
+      UPDATE id_runs SET entries = (SELECT count(*) FROM ids WHERE ids.run = id_runs.run);
+      DELETE FROM id_runs WHERE entries = 0;
+      UPDATE meta SET value = '6' WHERE key = 'schema_version';`);
+    const [r1, r2] = db
+      .prepare(`SELECT run FROM id_runs WHERE state = 0 ORDER BY run LIMIT 2`)
+      .pluck()
+      .all() as number[];
+    db.prepare(`INSERT INTO id_runs (run, entries, state) VALUES (900, 5, 1), (901, 7, 2)`).run();
+    db.prepare(
+      `INSERT INTO ids (run, kind, key, record) VALUES (900, 0, 'half-merged', 1), (901, 0, 'retired', 2)`,
+    ).run();
+    db.prepare(`INSERT INTO id_merge VALUES (900, ?, 0, 'x', 0)`).run(JSON.stringify([r1, r2]));
+    db.close();
+
+    current = openMigrated(file);
+    const tables = current.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[];
+    assert.ok(!tables.includes('ids') && !tables.includes('conns') && tables.includes('id_pages'), tables.join());
+    assert.equal(
+      idEntries(current.db).map(({ kind, key, record }) => ({ kind, key, record })),
+      entries,
+      'every readable entry, once; the half-merged and retired runs gone',
+    );
+    assert.is(current.db.prepare(`SELECT count(*) FROM id_merge`).pluck().get(), 0);
+    assert.equal(answers(), before);
+    // The runs go on being merged and read.
+    for (let i = 5000; i < 5000 + FANOUT * 300; i += 300) commitLines(current, fileId, i, 300, 'after-');
+    while (current.reclaimIds(10_000) > 0);
+    assert.equal(answers(), before);
+    assert.is(current.byRequestId('after-5301').length, 1);
+    current.close();
   },
 );
 
@@ -390,13 +471,23 @@ t('ID runs: a retired run is deleted a bounded range at a time; nothing else goe
   const idx = new RecordIndex(path.join(dir, 'ranges.db'));
   const fileId = addTestFile(idx).id;
   for (let i = 0; i < FANOUT * 500; i += 500) commitLines(idx, fileId, i, 500, 'r-');
-  // The 16th commit started the merge of the 16 runs; small budgets finish it, then delete its sources in steps.
+  while (idx.reclaimIds(10_000) > 0); // the merge the 16th commit started, and its sources' deletion
+  assert.is(idx.db.prepare(`SELECT count(*) FROM id_runs`).pluck().get(), 1, 'one merged run left');
+  assert.is(idEntries(idx.db).filter((e) => e.kind < 2).length, FANOUT * 500 + Math.ceil((FANOUT * 500) / 7));
+  for (let i = 0; i < FANOUT * 500; i += 333) assert.is(idx.byRequestId(`r-${i}`).length, 1, `r-${i}`);
+  // Retired (as retention does when its lines are gone): its pages go a bounded number a call.
+  idx.db.prepare(`UPDATE id_runs SET state = 2`).run();
+  const pages = idx.db.prepare(`SELECT count(*) FROM id_pages`).pluck().get() as number;
+  assert.ok(pages > FANOUT, `${pages} pages`);
+  const records = idx.db.prepare(`SELECT count(*) FROM records`).pluck().get();
   let calls = 0;
   while (idx.reclaimIds(50) > 0) calls++;
-  assert.ok(calls > (FANOUT * 500) / 50, `deleted in steps (${calls} calls of 50)`);
-  assert.is(idx.db.prepare(`SELECT count(*) FROM id_runs`).pluck().get(), 1, 'one merged run left');
-  assert.is(idx.db.prepare(`SELECT count(*) FROM ids`).pluck().get(), FANOUT * 500 + Math.ceil((FANOUT * 500) / 7));
-  for (let i = 0; i < FANOUT * 500; i += 333) assert.is(idx.byRequestId(`r-${i}`).length, 1, `r-${i}`);
+  // A budget of 50 deletes one page (64 units) a call at most.
+  assert.ok(calls >= pages, `deleted in steps (${calls} calls of 50 for ${pages} pages)`);
+  assert.is(idx.db.prepare(`SELECT count(*) FROM id_pages`).pluck().get(), 0);
+  assert.is(idx.db.prepare(`SELECT count(*) FROM id_runs`).pluck().get(), 0, 'the run forgotten with its last page');
+  assert.is(idx.db.prepare(`SELECT count(*) FROM records`).pluck().get(), records, 'no row went with it');
+  assert.is(storedLines(idx.db).length, FANOUT * 500, 'no line went with it');
   idx.close();
 });
 
@@ -431,10 +522,7 @@ t(
     }
     // Readable runs: at most 7 per size class below the cap, plus one being merged.
     assert.ok(maxRuns <= 3 * (FANOUT - 1) + FANOUT, `runs readable at most ${maxRuns}`);
-    const entries = idx.db
-      .prepare(`SELECT count(*) FROM ids WHERE run IN (SELECT run FROM id_runs WHERE state = 0)`)
-      .pluck()
-      .get() as number;
+    const entries = idEntries(idx.db, true).filter((e) => e.kind < 2).length;
     assert.is(entries, N + Math.ceil(N / 7), 'each ID once among the readable runs');
     for (let i = 0; i < N; i += 997) {
       assert.equal(
@@ -467,12 +555,12 @@ t(
     assert.equal(again.byRequestId('id-12345').length, 1);
     // Retention: records older than the cutoff go; runs only they were in go whole; the rest still answer.
     const cutoff = 1_790_000_000_000 + 40_000 * 10;
-    const before = again.db.prepare(`SELECT count(*) FROM ids`).pluck().get() as number;
+    const before = idEntries(again.db).length;
     await applyRetention(again, { maxAgeMs: 0 }, cutoff);
     assert.equal(again.byRequestId('id-100'), [], 'expired');
     assert.equal(again.byRequestId('id-45000').length, 1, 'kept');
     assert.is(again.hasRequestId('id-100'), false);
-    const after = again.db.prepare(`SELECT count(*) FROM ids`).pluck().get() as number;
+    const after = idEntries(again.db).length;
     assert.ok(after < before, `ID entries deleted with their runs (${before} -> ${after})`);
     assert.is(
       again.db.prepare(`SELECT count(*) FROM id_runs WHERE state = 2`).pluck().get(),
@@ -480,11 +568,14 @@ t(
       'no retired run left over',
     );
     // Retired runs went by ranges and whole: no entry of a forgotten run is left, and every run left holds all its entries.
-    assert.is(again.db.prepare(`SELECT count(*) FROM ids WHERE run NOT IN (SELECT run FROM id_runs)`).pluck().get(), 0);
+    assert.is(
+      again.db.prepare(`SELECT count(*) FROM id_pages WHERE run NOT IN (SELECT run FROM id_runs)`).pluck().get(),
+      0,
+    );
     assert.equal(
       again.db
         .prepare(
-          `SELECT r.run FROM id_runs r WHERE r.state = 0 AND r.entries <> (SELECT count(*) FROM ids i WHERE i.run = r.run)`,
+          `SELECT r.run FROM id_runs r WHERE r.state = 0 AND r.entries <> (SELECT sum(n) FROM id_pages p WHERE p.run = r.run)`,
         )
         .pluck()
         .all(),

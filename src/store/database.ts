@@ -6,7 +6,7 @@
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../parsers/userError.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { applyMigration, SCHEMA_VERSION } from './schema.js';
 import Database from './sqlite.js';
 
 export class IndexOpenError extends UserError {
@@ -45,7 +45,7 @@ function migrate(db: Database.Database, file: string): void {
   if (version === SCHEMA_VERSION) return;
   db.transaction(() => {
     if (version === 0) db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
-    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    for (let v = version; v < SCHEMA_VERSION; v++) applyMigration(db, v);
     db.prepare(
       `INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
     ).run(String(SCHEMA_VERSION));

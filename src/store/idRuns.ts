@@ -1,58 +1,40 @@
 /**
- * The request- and trace-ID index as sorted runs (LSM-style), schema 4.
+ * The request-ID, trace-ID and connection index as sorted runs (LSM-style) of packed pages
+ * (schema 7; runs since schema 4, pages since 7: idPages.ts).
  *
  * Why: a B-tree on a random key (request IDs are random) makes every commit rewrite each leaf
  * page an ID lands on, to the WAL and again at the checkpoint, and past a few million rows each
  * insert also costs a page read: the agent wrote 37x the log bytes it took in (issue 14). Here
- * each commit's IDs are one run, sorted in memory and appended at the end of a WITHOUT ROWID
- * table keyed (run, kind, key, record): the pages it writes are new ones, written once. When
- * FANOUT runs of one size class exist they are merged into one, a bounded step at a time inside
- * later commits (so the records, the checkpoint and their IDs stay one commit, and no commit
- * carries a whole merge); runs of RUN_CAP entries or more are never merged again, so the work
- * per ID is bounded and the live intake's cost does not grow with the index. A lookup probes
- * every run (one B-tree search each: ~30-40 runs at 10M rows). Retention drops whole runs older than every record left;
- * the entries of a run that is only partly expired point at deleted rows and are filtered out
- * by the join every reader does (`record` must exist and carry the same ID).
+ * each commit's entries are one run, sorted in memory and packed into pages of ~80 entries, each
+ * page one row keyed (run, kind, its last entry): the rows it writes are new ones, written once.
+ * When FANOUT runs of one size class exist they are merged into one, a bounded step at a time
+ * inside later commits (so the records, the checkpoint and their IDs stay one commit, and no
+ * commit carries a whole merge), in memory, page bytes to page bytes; runs of RUN_CAP entries or
+ * more are never merged again, so the work per entry is bounded and the live intake's cost does
+ * not grow with the index. A lookup reads, in every run, the pages from the first whose last
+ * entry is not below the key. Retention drops whole runs older than every line left; the
+ * entries of a run that is only partly expired point at deleted lines and are filtered out by
+ * every reader (the row must exist and carry the ID, or the line be in a stored block and parse to it).
  */
+import { compareBytes, compareRecords, forEachEntry, type IdPage, PageWriter, readRecord } from './idPages.js';
 import type Database from './sqlite.js';
+import type { Statements } from './statements.js';
 
-export const ID_KIND = { request: 0, trace: 1 } as const;
-
-/** ID entries as columns (a commit's run, prepare.ts): kind, key and record of entry i. */
-export interface IdColumns {
-  kinds: Uint8Array;
-  keys: string[];
-  records: BigInt64Array;
-}
-
-export interface IdEntry {
-  kind: number;
-  key: string;
-  record: bigint;
-}
+/** Kinds of entries: a request ID (cut at 256 characters), a trace ID, a plain nginx line's connection. */
+export const ID_KIND = { request: 0, trace: 1, conn: 2 } as const;
 
 /** Entries a run may have before it stops being merged (bounds one merge's work). */
 export const RUN_CAP = 256_000;
 /**
- * Runs of a size class merged into one. Each merge copies every entry it holds once and deletes
- * it once, so the number of merges on the way to the cap is the work per ID: with commits of
- * ~1,000 entries 8 made three (1,000 -> 8,000 -> 64,000 -> 512,000), 16 makes two (-> 16,000 ->
- * 256,000); below ~1,000 entries a commit (quiet traffic) it is three with 16 too. The ID runs'
- * share of a 200k-line commit profile fell from 3.6 s to 1.9 s. A lookup probes up to 15 runs per
- * class more: still one B-tree search each.
+ * Runs of a size class merged into one. Each merge copies every entry it holds once, so the
+ * number of merges on the way to the cap is the work per entry: with commits of ~1,000 entries 16
+ * makes two (-> 16,000 -> 256,000); below ~1,000 entries a commit (quiet traffic) three. A lookup
+ * probes up to 15 runs per class more: one index search each.
  */
 export const FANOUT = 16;
 /** Size class of a run: FANOUT runs of one class make one of the next (400, 6,400, 102,400, ...). */
 export function sizeClass(entries: number): number {
   return Math.max(0, Math.floor(Math.log(Math.max(1, entries / 400)) / Math.log(FANOUT)));
-}
-
-const ROWS_PER_INSERT = 100;
-
-export function compareEntries(a: IdEntry, b: IdEntry): number {
-  if (a.kind !== b.kind) return a.kind - b.kind;
-  if (a.key !== b.key) return a.key < b.key ? -1 : 1;
-  return a.record < b.record ? -1 : a.record > b.record ? 1 : 0;
 }
 
 /**
@@ -76,19 +58,65 @@ export function pickMerge(
   return undefined;
 }
 
+/** A merge's cursor: the last entry copied (kind -1: none yet). */
+type Cursor = [kind: number, key: Uint8Array, record: bigint];
+
 interface Merge {
   target: number;
   sources: number[];
-  cursor: [number, string, bigint];
+  cursor: Cursor;
   sizeClass: number;
 }
+
+interface PageRow {
+  kind: number;
+  last_key: Uint8Array;
+  last_record: bigint;
+  data: Uint8Array;
+}
+
+/** An entry in the bytes of a loaded page. */
+interface Ref {
+  kind: number;
+  data: Uint8Array;
+  at: number;
+  keyAt: number;
+  keyLen: number;
+  len: number;
+}
+
+function compareRefs(a: Ref, b: Ref): number {
+  return (
+    a.kind - b.kind ||
+    compareBytes(a.data, a.keyAt, a.keyLen, b.data, b.keyAt, b.keyLen) ||
+    compareRecords(a.data, a.keyAt + a.keyLen, b.data, b.keyAt + b.keyLen)
+  );
+}
+
+/** An entry against a (kind, key, record) point. */
+function compareToPoint(e: Ref, p: Cursor): number {
+  if (e.kind !== p[0]) return e.kind - p[0];
+  const c = compareBytes(e.data, e.keyAt, e.keyLen, p[1], 0, p[1].length);
+  if (c !== 0) return c;
+  const r = readRecord(e.data, e.keyAt + e.keyLen);
+  return r < p[2] ? -1 : r > p[2] ? 1 : 0;
+}
+
+function comparePoints(a: Cursor, b: Cursor): number {
+  return (
+    a[0] - b[0] || compareBytes(a[1], 0, a[1].length, b[1], 0, b[1].length) || (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0)
+  );
+}
+
+/** Units of work a retired run's page costs to delete (about its entries). */
+const PAGE_WORK = 64;
 
 /**
  * The run store on one connection: statements prepared once. Call `add` inside the commit's
  * transaction. Merges advance a bounded step at a time within commits (a budget proportional to
  * the entries just added), never as one long transaction: the merged run is built while its
  * sources stay readable, and becomes readable itself, with its sources retired, in one step.
- * Retired runs' entries are then deleted a chunk at a time the same way.
+ * Retired runs' pages are then deleted a bounded number at a time the same way.
  */
 export class IdRuns {
   private readonly st;
@@ -96,9 +124,8 @@ export class IdRuns {
   constructor(private readonly db: Database.Database) {
     this.st = {
       newRun: db.prepare(`INSERT INTO id_runs (entries, min_time, max_time, state) VALUES (?, ?, ?, ?)`),
-      insertOne: db.prepare(`INSERT INTO ids (run, kind, key, record) VALUES (?, ?, ?, ?)`),
-      insertMany: db.prepare(
-        `INSERT INTO ids (run, kind, key, record) VALUES ${Array(ROWS_PER_INSERT).fill('(?, ?, ?, ?)').join(', ')}`,
+      insertPage: db.prepare(
+        `INSERT INTO id_pages (run, kind, last_key, last_record, n, data) VALUES (?, ?, ?, ?, ?, ?)`,
       ),
       mergeable: db.prepare(
         `SELECT run, entries FROM id_runs WHERE state = ${RUN_STATE.readable} AND entries < ${RUN_CAP} ORDER BY run`,
@@ -108,47 +135,39 @@ export class IdRuns {
           `SELECT m.target, m.sources, m.kind, m.key, m.record, r.entries FROM id_merge m JOIN id_runs r ON r.run = m.target ORDER BY r.entries, m.target`,
         )
         .safeIntegers(),
-      startMerge: db.prepare(`INSERT INTO id_merge (target, sources, kind, key, record) VALUES (?, ?, -1, '', 0)`),
+      startMerge: db.prepare(`INSERT INTO id_merge (target, sources, kind, key, record) VALUES (?, ?, -1, x'', 0)`),
       moveCursor: db.prepare(`UPDATE id_merge SET kind = ?, key = ?, record = ? WHERE target = ?`),
       endMerge: db.prepare(`DELETE FROM id_merge WHERE target = ?`),
-      nth: db
+      // The pages of a run past a point, in order: the first holds the entries right after it.
+      pagesAfter: db
         .prepare(
-          `SELECT kind, key, record FROM ids WHERE run = ? AND (kind, key, record) > (?, ?, ?) ORDER BY kind, key, record LIMIT 1 OFFSET ?`,
+          `SELECT kind, last_key, last_record, data FROM id_pages WHERE run = ? AND (kind, last_key, last_record) > (?, ?, ?)
+          ORDER BY kind, last_key, last_record LIMIT ?`,
         )
         .safeIntegers(),
       retired: db.prepare(`SELECT run FROM id_runs WHERE state = ${RUN_STATE.retired} ORDER BY run LIMIT 1`).pluck(),
-      // A range of the run's first entries, bounded by its step-th entry (fetched first: a row
-      // value compared with a subquery bounded only `kind`, so every step scanned the rest of the run).
-      stepBound: db
-        .prepare(`SELECT kind, key, record FROM ids WHERE run = ? ORDER BY kind, key, record LIMIT 1 OFFSET ?`)
-        .safeIntegers(),
-      deleteKindsBelow: db.prepare(`DELETE FROM ids WHERE run = ? AND kind < ?`),
-      deleteUpTo: db.prepare(`DELETE FROM ids WHERE run = ? AND kind = ? AND (key, record) <= (?, ?)`),
-      deleteRun: db.prepare(`DELETE FROM ids WHERE run = ?`),
+      deletePages: db.prepare(`DELETE FROM id_pages WHERE rowid IN (SELECT rowid FROM id_pages WHERE run = ? LIMIT ?)`),
       forgetRun: db.prepare(`DELETE FROM id_runs WHERE run = ?`),
     };
   }
 
   /**
-   * Appends one run (the entries of one commit, sorted by compareEntries before the transaction:
-   * prepare.ts; so the inserts append to the run's pages), then does a share of the pending merge work.
+   * Appends one run (a commit's entries, packed in order into pages before the transaction:
+   * prepare.ts), then does a share of the pending merge work.
    */
-  add(entries: IdColumns, minTime: number, maxTime: number): void {
-    const { kinds, keys, records } = entries;
-    const n = kinds.length;
-    if (n === 0) return;
+  add(pages: readonly IdPage[], minTime: number, maxTime: number): void {
+    if (pages.length === 0) return;
+    let n = 0;
+    for (const p of pages) n += p.n;
     const run = Number(this.st.newRun.run(n, minTime, maxTime, RUN_STATE.readable).lastInsertRowid);
-    const args: unknown[] = [];
-    let i = 0;
-    for (; i + ROWS_PER_INSERT <= n; i += ROWS_PER_INSERT) {
-      args.length = 0;
-      for (let k = i; k < i + ROWS_PER_INSERT; k++) args.push(run, kinds[k], keys[k], records[k]);
-      this.st.insertMany.run(args);
-    }
-    for (; i < n; i++) this.st.insertOne.run(run, kinds[i], keys[i], records[i]);
-    // Each entry is copied about twice (2 size classes below the cap) and deleted as often:
-    // 8 units of work per entry added keeps the merges well ahead of the intake.
+    this.insertPages(run, pages);
+    // Each entry is copied about twice on its way to the cap (2 size classes) and its page
+    // deleted as often: 8 units of work per entry added keeps the merges well ahead of the intake.
     this.work(MERGE_WORK_PER_ENTRY * n + 1000);
+  }
+
+  private insertPages(run: number, pages: readonly IdPage[]): void {
+    for (const p of pages) this.st.insertPage.run(run, p.kind, p.lastKey, p.lastRecord, p.n, p.data);
   }
 
   /**
@@ -161,11 +180,11 @@ export class IdRuns {
       const left = budget - done;
       const retired = this.st.retired.get() as number | undefined;
       if (retired !== undefined) {
-        // A step at a time; fewer than a step left: the run's last entries went, and so does the run.
-        const step = Math.min(left, 20_000);
-        const n = this.deleteFirst(retired, step);
+        // A bounded number of pages at a time; fewer than asked: the run's last pages went, and so does the run.
+        const step = Math.max(1, Math.min(Math.ceil(left / PAGE_WORK), 500));
+        const n = this.st.deletePages.run(retired, step).changes;
         if (n < step) this.st.forgetRun.run(retired);
-        done += Math.max(1, n);
+        done += Math.max(1, n * PAGE_WORK);
         continue;
       }
       // One merge per size class at a time; the smallest goes first (small ones finish within a
@@ -187,22 +206,13 @@ export class IdRuns {
     return done;
   }
 
-  /** Deletes the first `step` entries of a retired run (fewer if it has fewer); returns how many went. */
-  private deleteFirst(run: number, step: number): number {
-    const b = this.st.stepBound.get(run, step - 1) as { kind: bigint; key: string; record: bigint } | undefined;
-    if (b === undefined) return this.st.deleteRun.run(run).changes;
-    return (
-      this.st.deleteKindsBelow.run(run, b.kind).changes + this.st.deleteUpTo.run(run, b.kind, b.key, b.record).changes
-    );
-  }
-
   /** The merges in progress, smallest first. */
   private activeMerges(): Merge[] {
     const rows = this.st.merges.all() as {
       target: bigint;
       sources: string;
       kind: bigint;
-      key: string;
+      key: Uint8Array;
       record: bigint;
       entries: bigint;
     }[];
@@ -225,48 +235,102 @@ export class IdRuns {
   }
 
   /**
-   * Copies the next `step` or so entries of the sources, in key order, into the target: the
-   * range after the cursor up to the smallest of each source's step-th next entry (so no source
-   * gives more than `step`). When no source has that many left, the rest is copied and the
-   * target replaces its sources.
+   * Copies the next `budget` or so entries of the sources, in order, into the target: each
+   * source's next pages (a share of the budget), up to the smallest of the last entries of the
+   * sources that have more pages after them (so no source's later entries are missed). When no
+   * source has more, the rest is copied and the target replaces its sources.
    */
   private mergeStep(m: Merge, budget: number): number {
-    const step = Math.max(1, Math.floor(budget / m.sources.length));
+    const perSource = Math.max(1, Math.ceil(budget / m.sources.length / 80));
     const [ck, ckey, crec] = m.cursor;
-    let bound: [bigint, string, bigint] | undefined;
+    let bound: Cursor | undefined;
+    const refs: Ref[] = [];
     for (const run of m.sources) {
-      const e = this.st.nth.get(run, ck, ckey, crec, step - 1) as
-        | { kind: bigint; key: string; record: bigint }
-        | undefined;
-      if (
-        e &&
-        (bound === undefined ||
-          compareEntries(
-            { kind: Number(e.kind), key: e.key, record: e.record },
-            { kind: Number(bound[0]), key: bound[1], record: bound[2] },
-          ) < 0)
-      ) {
-        bound = [e.kind, e.key, e.record];
+      const pages = this.st.pagesAfter.all(run, ck, ckey, crec, perSource) as PageRow[];
+      if (pages.length === perSource) {
+        const last = pages[pages.length - 1]!;
+        const p: Cursor = [Number(last.kind), last.last_key, last.last_record];
+        if (bound === undefined || comparePoints(p, bound) < 0) bound = p;
+      }
+      for (const page of pages) {
+        const kind = Number(page.kind);
+        const data = page.data;
+        forEachEntry(data, (at, keyAt, keyLen, len) => {
+          refs.push({ kind, data, at, keyAt, keyLen, len });
+          return true;
+        });
       }
     }
-    const list = m.sources.map((r) => Math.trunc(r)).join(', ');
+    const w = new PageWriter();
+    let copied = 0;
+    refs.sort(compareRefs);
+    for (const e of refs) {
+      if (compareToPoint(e, m.cursor) <= 0) continue;
+      if (bound !== undefined && compareToPoint(e, bound) > 0) break;
+      w.push(e.kind, e.data, e.at, e.len);
+      copied++;
+    }
+    this.insertPages(m.target, w.finish());
     if (bound === undefined) {
-      const n = this.db
-        .prepare(`INSERT INTO ids (run, kind, key, record) SELECT ?, kind, key, record FROM ids
-        WHERE run IN (${list}) AND (kind, key, record) > (?, ?, ?) ORDER BY kind, key, record`)
-        .run(m.target, ck, ckey, crec).changes;
+      const list = m.sources.map((r) => Math.trunc(r)).join(', ');
       this.db.prepare(`UPDATE id_runs SET state = ${RUN_STATE.retired} WHERE run IN (${list})`).run();
       this.db.prepare(`UPDATE id_runs SET state = ${RUN_STATE.readable} WHERE run = ?`).run(m.target);
       this.st.endMerge.run(m.target);
-      return n + 1;
+      return copied + 1;
     }
-    const n = this.db
-      .prepare(`INSERT INTO ids (run, kind, key, record) SELECT ?, kind, key, record FROM ids
-      WHERE run IN (${list}) AND (kind, key, record) > (?, ?, ?) AND (kind, key, record) <= (?, ?, ?) ORDER BY kind, key, record`)
-      .run(m.target, ck, ckey, crec, bound[0], bound[1], bound[2]).changes;
     this.st.moveCursor.run(bound[0], bound[1], bound[2], m.target);
-    return n + 1;
+    return copied + 1;
   }
+}
+
+/** What a scan's visitor says after an entry: go on, go to the next run, or stop. */
+export const SCAN = { more: 0, nextRun: 1, stop: 2 } as const;
+
+/**
+ * Visits the entries with lo <= key < hi of one kind, run by run (readable runs), each run's in
+ * order. `key` is a view of the page's bytes, valid during the call.
+ */
+export function visitIds(
+  st: Statements,
+  kind: number,
+  lo: Uint8Array,
+  hi: Uint8Array,
+  visit: (key: Uint8Array, record: bigint, run: number) => number,
+): void {
+  const pages = st
+    .get(
+      `SELECT last_key, data FROM id_pages WHERE run = ? AND kind = ? AND last_key >= ? ORDER BY last_key, last_record`,
+    )
+    .safeIntegers();
+  for (const run of st.get(READABLE_RUNS).pluck().all() as number[]) {
+    let said: number = SCAN.more;
+    for (const p of pages.iterate(run, kind, lo) as Iterable<{ last_key: Uint8Array; data: Uint8Array }>) {
+      const data = p.data;
+      forEachEntry(data, (_at, keyAt, keyLen) => {
+        if (compareBytes(data, keyAt, keyLen, lo, 0, lo.length) < 0) return true;
+        if (compareBytes(data, keyAt, keyLen, hi, 0, hi.length) >= 0) {
+          said = SCAN.nextRun;
+          return false;
+        }
+        said = visit(data.subarray(keyAt, keyAt + keyLen), readRecord(data, keyAt + keyLen), run);
+        return said === SCAN.more;
+      });
+      // Past the range: the later pages of this run hold nothing of it.
+      if (said !== SCAN.more || compareBytes(p.last_key, 0, p.last_key.length, hi, 0, hi.length) >= 0) break;
+    }
+    if (said === SCAN.stop) return;
+  }
+}
+
+/** The lines the entries with lo <= key < hi of one kind point at, at most `limit`. */
+export function scanIds(st: Statements, kind: number, lo: Uint8Array, hi: Uint8Array, limit: number): bigint[] {
+  const out: bigint[] = [];
+  if (limit <= 0) return out;
+  visitIds(st, kind, lo, hi, (_key, record) => {
+    out.push(record);
+    return out.length >= limit ? SCAN.stop : SCAN.more;
+  });
+  return out;
 }
 
 /** Units of merge work a commit does per ID entry it adds. */

@@ -5,7 +5,8 @@
  * the line again.
  */
 import { type LogRecord, ParseError, parserFor } from '../../parsers/index.js';
-import { ID_KIND, READABLE_RUNS } from './idRuns.js';
+import { after, afterPrefix, connKey } from './idPages.js';
+import { ID_KIND, SCAN, scanIds, visitIds } from './idRuns.js';
 import { type Decoded, isRowless, LineBlocks, type RawRow } from './lineBlocks.js';
 import { MAX_REQUEST_ID_CHARS, OFFSET_MASK } from './records.js';
 import type Database from './sqlite.js';
@@ -48,7 +49,18 @@ const byTime = (a: StoredRecord, b: StoredRecord) => a.time - b.time;
 const COLUMNS = `r.id, f.id AS file_id, f.path, f.format, f.options, r.id & ${OFFSET_MASK} AS offset, r.line_no, r.time,
     r.source, f.region, r.request_id, r.status, r.error_kind, r.raw`;
 const SELECT_RECORDS = `SELECT ${COLUMNS} FROM records r JOIN files f ON f.id = r.id >> 40`;
-const SELECT_BY_ID = `SELECT ${COLUMNS} FROM ids i JOIN records r ON r.id = i.record JOIN files f ON f.id = r.id >> 40`;
+/** Rows among a JSON array of ids. */
+const SELECT_AT = `${SELECT_RECORDS} WHERE r.id IN (SELECT value FROM json_each(?))`;
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+/**
+ * Whether a line's ID is `key` as the index compares them: by their UTF-8 (as SQLite compares a
+ * row's TEXT), in which a lone surrogate is U+FFFD.
+ */
+function sameKey(a: string | null | undefined, key: string): boolean {
+  return a === key || (a != null && Buffer.from(a).equals(Buffer.from(key)));
+}
 
 export class Lookups {
   constructor(
@@ -129,33 +141,32 @@ export class Lookups {
     return out;
   }
 
-  /** Entries of the readable runs for one key with no row behind them (kept without one, or deleted). */
-  private rowlessEntries(kind: number, key: string, cap = 100_000): bigint[] {
-    return this.statements
-      .get(`SELECT i.record FROM ids i WHERE i.run IN (${READABLE_RUNS}) AND i.kind = ${kind} AND i.key = ?
-      AND NOT EXISTS (SELECT 1 FROM records r WHERE r.id = i.record) LIMIT ${cap}`)
-      .pluck()
-      .safeIntegers()
-      .all(key) as bigint[];
+  /** The lines an entry of the readable runs points at for one key (at most `cap`). */
+  private entriesOf(kind: number, key: string, cap = 100_000): bigint[] {
+    const k = utf8.encode(key);
+    return scanIds(this.statements, kind, k, after(k), cap);
+  }
+
+  /** The rows at these ids (those still stored) that carry `key` in `column`. */
+  private rowsAt(ids: readonly bigint[], column: 'request_id' | 'trace_id', key: string): StoredRecord[] {
+    if (ids.length === 0) return [];
+    return this.rows(`${SELECT_AT} AND r.${column} = ?`, `[${ids.join(',')}]`, key);
   }
 
   /**
-   * Records by one of their IDs: a search in every readable run, joined to the record, which must
-   * still exist and carry that ID (a run partly past retention points at deleted rows); and the
-   * lines kept without a row, from their blocks, which must still be stored and parse to that ID.
+   * Records by one of their IDs: a search in every readable run; each entry's row must still
+   * exist and carry that ID (a run partly past retention points at deleted rows), or, for a line
+   * kept without a row, its block must still be stored and the line parse to that ID.
    */
   private byId(kind: number, column: 'request_id' | 'trace_id', id: string, limit: number): StoredRecord[] {
-    const rows = this.rows(
-      `${SELECT_BY_ID} WHERE i.run IN (${READABLE_RUNS}) AND i.kind = ${kind} AND i.key = ? AND r.${column} = i.key
-      ORDER BY r.time LIMIT ${limitOf(limit)}`,
-      id,
-    );
-    const rowless = this.rowlessAt(this.rowlessEntries(kind, id))
+    const ids = this.entriesOf(kind, id);
+    const rows = this.rowsAt(ids, column, id);
+    const withRow = new Set(rows.map((r) => BigInt(r.id)));
+    const rowless = this.rowlessAt(ids.filter((i) => !withRow.has(i)))
       .map((l) => l.row)
       .filter((r) =>
-        column === 'request_id' ? r.request_id === id : r.parsed?.traceId?.slice(0, MAX_REQUEST_ID_CHARS) === id,
+        sameKey(column === 'request_id' ? r.request_id : r.parsed?.traceId?.slice(0, MAX_REQUEST_ID_CHARS), id),
       );
-    if (rowless.length === 0) return rows;
     return [...rows, ...rowless].sort(byTime).slice(0, limitOf(limit));
   }
 
@@ -199,14 +210,14 @@ export class Lookups {
     return out;
   }
 
-  /** Lines kept without a row on these nginx connections (the conns table), time in [from, to). */
+  /** Lines kept without a row on these nginx connections (entries of kind conn), time in [from, to). */
   rowlessOnConnections(conns: readonly number[], from: number, to: number): StoredRecord[] {
-    const byConn = this.statements
-      .get(`SELECT record FROM conns WHERE conn = ? AND time >= ? AND time < ?`)
-      .pluck()
-      .safeIntegers();
     const ids: bigint[] = [];
-    for (const c of conns) ids.push(...(byConn.all(c, from, to) as bigint[]));
+    for (const c of conns) {
+      const lo = connKey(c, Math.ceil(from));
+      const hi = connKey(c, Math.ceil(to));
+      ids.push(...scanIds(this.statements, ID_KIND.conn, lo, hi, 100_000));
+    }
     return this.rowlessAt(ids)
       .map((l) => l.row)
       .filter((r) => r.time >= from && r.time < to && r.source === 'nginx-access');
@@ -259,34 +270,54 @@ export class Lookups {
   /** Whether any line carries this request ID (index probes and one row read, or one block). */
   hasRequestId(id: string): boolean {
     const key = id.slice(0, MAX_REQUEST_ID_CHARS);
+    const ids = this.entriesOf(ID_KIND.request, key, 64);
+    return this.carriesRequestId(ids, key);
+  }
+
+  /** Whether one of these lines (still stored) carries the request ID `key`. */
+  private carriesRequestId(ids: bigint[], key: string): boolean {
+    const rows = this.statements
+      .get(`SELECT id FROM records WHERE id IN (SELECT value FROM json_each(?)) AND request_id = ? LIMIT 1`)
+      .safeIntegers();
     return (
-      this.statements
-        .get(`SELECT 1 FROM ids i JOIN records r ON r.id = i.record WHERE i.run IN (${READABLE_RUNS}) AND i.kind = ${ID_KIND.request}
-      AND i.key = ? AND r.request_id = i.key LIMIT 1`)
-        .get(key) !== undefined ||
-      this.rowlessAt(this.rowlessEntries(ID_KIND.request, key, 16)).some((l) => l.row.request_id === key)
+      (ids.length > 0 && rows.get(`[${ids.join(',')}]`, key) !== undefined) ||
+      this.rowlessAt(ids).some((l) => sameKey(l.row.request_id, key))
     );
   }
 
   /**
    * Request IDs that start with `prefix` (the first `limit` in order), by index range, never
-   * LIKE: the first `limit` of each run, merged (the overall first are among them).
+   * LIKE: each run's entries from the prefix on, key by key, until `limit` keys still stored.
    */
   requestIdsWithPrefix(prefix: string, limit = 10): string[] {
-    const p = prefix.slice(0, MAX_REQUEST_ID_CHARS);
+    const p = utf8.encode(prefix.slice(0, MAX_REQUEST_ID_CHARS));
     const n = limitOf(limit);
-    // An entry counts if its row carries the key, or (a line kept without a row) its block is still stored.
-    const perRun = this.statements
-      .get(`SELECT DISTINCT i.key FROM ids i LEFT JOIN records r ON r.id = i.record WHERE i.run = ? AND i.kind = ${ID_KIND.request}
-      AND i.key >= ? AND i.key < ? AND (r.request_id = i.key OR (r.id IS NULL
-        AND (SELECT last_id FROM blocks WHERE first_id <= i.record ORDER BY first_id DESC LIMIT 1) >= i.record))
-      ORDER BY i.key LIMIT ${n}`)
-      .pluck();
-    const found = new Set<string>();
-    for (const run of this.statements.get(READABLE_RUNS).pluck().all() as number[]) {
-      for (const key of perRun.all(run, p, `${p}\u{10FFFF}`) as string[]) found.add(key);
+    // The first n + 1 keys of each run (the overall first n are among them, unless some are gone):
+    // their bytes as latin1 strings, with the lines they point at.
+    const byKey = new Map<string, bigint[]>();
+    let inRun = new Set<string>();
+    let lastRun = -1;
+    visitIds(this.statements, ID_KIND.request, p, afterPrefix(p), (key, record, run) => {
+      if (run !== lastRun) {
+        lastRun = run;
+        inRun = new Set();
+      }
+      const k = Buffer.from(key).toString('latin1');
+      inRun.add(k);
+      if (inRun.size > n + 1) return SCAN.nextRun;
+      const list = byKey.get(k);
+      if (list) list.push(record);
+      else byKey.set(k, [record]);
+      return SCAN.more;
+    });
+    const keys = [...byKey.keys()].sort((a, b) => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1')));
+    const found: string[] = [];
+    for (const k of keys) {
+      const key = fromUtf8.decode(Buffer.from(k, 'latin1'));
+      if (this.carriesRequestId(byKey.get(k)!, key)) found.push(key);
+      if (found.length >= n) break;
     }
-    return [...found].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))).slice(0, n);
+    return found;
   }
 
   /** The newest answered access lines (status 100..399) of a window: a sample of healthy traffic. */

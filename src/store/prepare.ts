@@ -6,7 +6,8 @@
  */
 import type { LogRecord } from '../../parsers/index.js';
 import { asksForWebSocket } from '../../parsers/record.js';
-import { compareEntries, ID_KIND, type IdColumns, type IdEntry } from './idRuns.js';
+import { type IdPage, keyNumber, PageWriter } from './idPages.js';
+import { ID_KIND } from './idRuns.js';
 import { type BlockLine, type PreparedBlock, prepareBlocks } from './lineBlocks.js';
 import { recordId } from './recordId.js';
 import { keptWithoutRow } from './rowless.js';
@@ -22,7 +23,6 @@ export interface BatchLine {
   raw: string;
 }
 
-export type { IdColumns } from './idRuns.js';
 export { OFFSET_MASK, recordId } from './recordId.js';
 
 /** Request IDs longer than this are stored cut (they are client-controlled). */
@@ -32,38 +32,84 @@ export const MAX_REQUEST_ID_CHARS = 256;
 export const ROW_COLUMNS = 10;
 
 /**
- * A commit's writes, ready for its transaction. Columns in typed arrays where there is one value
- * a line (they cross from a parse thread without a copy; objects would be rebuilt one by one).
+ * A commit's writes, ready for its transaction. Bytes where there are many values (they cross
+ * from a parse thread without a copy; objects would be rebuilt one by one).
  */
 export interface PreparedCommit {
   /** Bound values of the rows, ROW_COLUMNS each (lines kept without a row have none: rowless.ts). */
   rows: unknown[];
-  /** The ID entries, sorted (one run; compareEntries). */
-  entries: IdColumns;
-  /** Log-time span of the lines with an ID (the run's). */
+  /** The run's entries (request and trace IDs, plain nginx lines' connections), sorted, in pages. */
+  pages: IdPage[];
+  /** Log-time span of the lines with an entry (the run's). */
   minTime: number;
   maxTime: number;
-  /** Plain nginx lines' connections: records.id, connection, time. */
-  conns: { ids: BigInt64Array; conn: Float64Array; time: Float64Array };
   blocks: PreparedBlock[];
   /** The batch's first and last line (the export's change log); undefined: no lines. */
   firstId: bigint | undefined;
   lastId: bigint | undefined;
 }
 
-function idColumns(entries: readonly IdEntry[]): IdColumns {
-  const c: IdColumns = {
-    kinds: new Uint8Array(entries.length),
-    keys: new Array<string>(entries.length),
-    records: new BigInt64Array(entries.length),
-  };
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!;
-    c.kinds[i] = e.kind;
-    c.keys[i] = e.key;
-    c.records[i] = e.record;
+/** An ID entry before it is packed. */
+interface Entry {
+  kind: number;
+  key: string;
+  /** Whether `key` is of ASCII only (its UTF-16 order is then its bytes' order). */
+  ascii: boolean;
+  /** Its first 6 bytes as a number (0 where it is shorter): most comparisons end there. */
+  head: number;
+  record: bigint;
+}
+
+/** A plain nginx line's connection entry before it is packed. */
+interface ConnEntry {
+  conn: number;
+  time: number;
+  record: bigint;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** The pages' order (idPages.ts): kind, the key's bytes, the record. */
+function compareEntries(a: Entry, b: Entry): number {
+  if (a.kind !== b.kind) return a.kind - b.kind;
+  if (a.head !== b.head) return a.head - b.head;
+  if (a.key !== b.key) {
+    if (a.ascii && b.ascii) return a.key < b.key ? -1 : 1;
+    return Buffer.compare(Buffer.from(a.key), Buffer.from(b.key));
   }
-  return c;
+  return a.record < b.record ? -1 : a.record > b.record ? 1 : 0;
+}
+
+/** The same order for connections: their keys' bytes are the numbers big-endian (connKey). */
+function compareConns(a: ConnEntry, b: ConnEntry): number {
+  return a.conn - b.conn || a.time - b.time || (a.record < b.record ? -1 : a.record > b.record ? 1 : 0);
+}
+
+/** A commit's entries as one run's pages (IDs first: kind 0 and 1 before 2). */
+function packRun(ids: Entry[], conns: ConnEntry[]): IdPage[] {
+  ids.sort(compareEntries);
+  conns.sort(compareConns);
+  const w = new PageWriter();
+  for (const e of ids) w.pushString(e.kind, e.key, e.ascii, e.record);
+  for (const c of conns) w.pushConn(c.conn, c.time, c.record);
+  return w.finish();
+}
+
+/** The first 6 bytes of `key`'s UTF-8 as a number, big-endian (exact: below 2^53). */
+function headOf(key: string, ascii: boolean): number {
+  let h = 0;
+  if (ascii) for (let i = 0; i < 6; i++) h = h * 256 + (i < key.length ? key.charCodeAt(i) : 0);
+  else {
+    // 6 bytes come from at most 6 characters; cut at 12, a surrogate pair the cut splits lies past them.
+    const b = Buffer.from(key.slice(0, 12));
+    for (let i = 0; i < 6; i++) h = h * 256 + (b[i] ?? 0);
+  }
+  return h;
+}
+
+function idEntry(kind: number, key: string, record: bigint): Entry {
+  const ascii = !NON_ASCII.test(key);
+  return { kind, key, ascii, head: headOf(key, ascii), record };
 }
 
 /**
@@ -71,10 +117,8 @@ function idColumns(entries: readonly IdEntry[]): IdColumns {
  * the blocks keep their payload for the writer to compress (compressBlocks, before its transaction).
  */
 export function prepareCommit(fileId: number, lines: readonly BatchLine[], compress = true): PreparedCommit {
-  const entries: IdEntry[] = [];
-  const connIds: bigint[] = [];
-  const connNums: number[] = [];
-  const connTimes: number[] = [];
+  const entries: Entry[] = [];
+  const conns: ConnEntry[] = [];
   const d = {
     rows: [] as unknown[],
     minTime: Infinity,
@@ -92,9 +136,11 @@ export function prepareCommit(fileId: number, lines: readonly BatchLine[], compr
     const rowless = keptWithoutRow(r);
     if (rowless) {
       if (r.connection !== undefined && r.source === 'nginx-access') {
-        connIds.push((id ??= recordId(fileId, r.offset!)));
-        connNums.push(r.connection);
-        connTimes.push(time);
+        const record = (id ??= recordId(fileId, r.offset!));
+        // As connKey writes them (so this order is the bytes' order).
+        conns.push({ conn: keyNumber(r.connection), time: keyNumber(time), record });
+        if (time < d.minTime) d.minTime = time;
+        if (time > d.maxTime) d.maxTime = time;
       }
     } else {
       d.rows.push(
@@ -111,24 +157,16 @@ export function prepareCommit(fileId: number, lines: readonly BatchLine[], compr
       );
     }
     blockLines[i++] = { offset: r.offset!, time, raw, lineNo: r.lineNo!, rowless };
-    if (rid !== undefined)
-      entries.push({ kind: ID_KIND.request, key: rid, record: (id ??= recordId(fileId, r.offset!)) });
-    if (r.traceId !== undefined)
-      entries.push({ kind: ID_KIND.trace, key: r.traceId, record: (id ??= recordId(fileId, r.offset!)) });
+    if (rid !== undefined) entries.push(idEntry(ID_KIND.request, rid, (id ??= recordId(fileId, r.offset!))));
+    if (r.traceId !== undefined) entries.push(idEntry(ID_KIND.trace, r.traceId, (id ??= recordId(fileId, r.offset!))));
     if (rid !== undefined || r.traceId !== undefined) {
       if (time < d.minTime) d.minTime = time;
       if (time > d.maxTime) d.maxTime = time;
     }
   }
-  entries.sort(compareEntries);
   return {
     ...d,
-    entries: idColumns(entries),
-    conns: {
-      ids: BigInt64Array.from(connIds),
-      conn: Float64Array.from(connNums),
-      time: Float64Array.from(connTimes),
-    },
+    pages: packRun(entries, conns),
     blocks: prepareBlocks(fileId, blockLines, compress),
     firstId: lines.length > 0 ? recordId(fileId, blockLines[0]!.offset) : undefined,
     lastId: lines.length > 0 ? recordId(fileId, blockLines[lines.length - 1]!.offset) : undefined,
@@ -143,9 +181,9 @@ export function prepareCommit(fileId: number, lines: readonly BatchLine[], compr
  * held ~50 MB of such copies between collections (peak RSS 288 MB on a 1 GB file).
  */
 export function transferables(d: PreparedCommit): ArrayBuffer[] {
-  const out = [d.entries.kinds, d.entries.records, d.conns.ids, d.conns.conn, d.conns.time].map(
-    (a) => a.buffer as ArrayBuffer,
-  );
+  const out: ArrayBuffer[] = [];
+  // Each its own buffer (PageWriter slices them).
+  for (const p of d.pages) out.push(p.data.buffer as ArrayBuffer, p.lastKey.buffer as ArrayBuffer);
   for (const b of d.blocks) {
     if (b.data !== undefined) out.push((b.data = new Uint8Array(b.data)).buffer);
     if (b.payload !== undefined) out.push((b.payload = new Uint8Array(b.payload)).buffer);

@@ -54,10 +54,6 @@ export function commitBatchOn(
     ),
     logBatch: db.prepare(`INSERT INTO batches (first_id, last_id, committed_at) VALUES (?, ?, ?)`),
     insertRecord: db.prepare(`${INSERT_RECORDS} ${RECORD_VALUES}`),
-    insertConn: db.prepare(`INSERT INTO conns (record, conn, time) VALUES (?, ?, ?)`),
-    insertConns: db.prepare(
-      `INSERT INTO conns (record, conn, time) VALUES ${Array(ROWS_PER_INSERT).fill('(?, ?, ?)').join(', ')}`,
-    ),
     insertRecords: db.prepare(`${INSERT_RECORDS} ${Array(ROWS_PER_INSERT).fill(RECORD_VALUES).join(', ')}`),
     countError: db
       .prepare(`INSERT INTO parse_errors (file_id, reason, count) VALUES (?, ?, 1)
@@ -73,18 +69,10 @@ export function commitBatchOn(
     let i = 0;
     for (; i + per <= d.rows.length; i += per) st.insertRecords.run(d.rows.slice(i, i + per));
     for (; i < d.rows.length; i += ROW_COLUMNS) st.insertRecord.run(d.rows.slice(i, i + ROW_COLUMNS));
-    const c = d.conns;
-    const args: unknown[] = [];
-    for (i = 0; i < c.ids.length; ) {
-      const many = i + ROWS_PER_INSERT <= c.ids.length;
-      const end = many ? i + ROWS_PER_INSERT : i + 1;
-      args.length = 0;
-      for (; i < end; i++) args.push(c.ids[i], c.conn[i], c.time[i]);
-      (many ? st.insertConns : st.insertConn).run(args);
-    }
     blocks.add(d.blocks);
-    // The IDs as one sorted run (appended, not scattered over a B-tree), plus a share of merging.
-    runs.add(d.entries, d.minTime, d.maxTime);
+    // The IDs and connections as one sorted run (pages appended, not entries scattered over a
+    // B-tree), plus a share of merging.
+    runs.add(d.pages, d.minTime, d.maxTime);
     for (const e of errors) {
       const n = st.countError.get(fileId, e.error.reason) as number;
       if (n <= SAMPLES_PER_REASON)
@@ -122,7 +110,6 @@ export function deleteBlocksBefore(db: Database.Database, cutoff: number, budget
       .prepare(`SELECT first_id, last_id, rowless FROM blocks WHERE max_time < ? ORDER BY max_time LIMIT ?`)
       .safeIntegers(),
     rows: db.prepare(`DELETE FROM records WHERE id BETWEEN ? AND ?`),
-    conns: db.prepare(`DELETE FROM conns WHERE record BETWEEN ? AND ?`),
     traffic: db.prepare(`DELETE FROM traffic WHERE first_id = ?`),
     block: db.prepare(`DELETE FROM blocks WHERE first_id = ?`),
   };
@@ -136,7 +123,6 @@ export function deleteBlocksBefore(db: Database.Database, cutoff: number, budget
       }[];
       for (const b of picked) {
         lines += st.rows.run(b.first_id, b.last_id).changes + Number(b.rowless);
-        st.conns.run(b.first_id, b.last_id);
         st.traffic.run(b.first_id);
         st.block.run(b.first_id);
       }

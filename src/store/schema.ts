@@ -7,7 +7,13 @@
  * the full LogRecord is derived again by the (pure) parser from the raw line with the file's
  * stored format and options, so the index holds no second copy that could disagree with the line.
  */
-export const MIGRATIONS: readonly string[] = [
+import { connKey, type IdPage, PageWriter } from './idPages.js';
+import { ID_KIND } from './idRuns.js';
+import type Database from './sqlite.js';
+
+export type Migration = string | ((db: Database.Database) => void);
+
+export const MIGRATIONS: readonly Migration[] = [
   // 1: files and their checkpoints, records, bounded parse-error samples, traces and diagnoses.
   `
   CREATE TABLE files (
@@ -176,6 +182,82 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX conns_conn ON conns(conn, time);
   `,
+  // 7: the ID runs' entries packed in pages (idPages.ts), a row per ~80 entries instead of one
+  // per entry; the connections of plain nginx lines become entries of the runs (kind 2).
+  toIdPages,
 ];
+
+/** Runs migration `v` (0-based) on `db`. */
+export function applyMigration(db: Database.Database, v: number): void {
+  const m = MIGRATIONS[v]!;
+  if (typeof m === 'string') db.exec(m);
+  else m(db);
+}
+
+/**
+ * Schema 7: every readable run's entries, read in their order (SQLite compares TEXT keys as
+ * their UTF-8 bytes, the pages' order), packed into pages; the connections one run of their own.
+ * Merges in progress are dropped (their sources are still readable; the next commits start them
+ * again), retired runs' entries with them.
+ */
+function toIdPages(db: Database.Database): void {
+  db.exec(`
+  CREATE TABLE id_pages (
+    run         INTEGER NOT NULL,            -- id_runs.run
+    kind        INTEGER NOT NULL,            -- 0 request ID, 1 trace ID, 2 connection (idRuns.ts ID_KIND)
+    last_key    BLOB    NOT NULL,            -- the page's last entry: its key and record
+    last_record INTEGER NOT NULL,
+    n           INTEGER NOT NULL,            -- entries in the page
+    data        BLOB    NOT NULL             -- the entries (idPages.ts)
+  );
+  CREATE INDEX id_pages_key ON id_pages(run, kind, last_key, last_record);
+  DELETE FROM id_runs WHERE state <> 0;
+  `);
+  const insert = db.prepare(
+    `INSERT INTO id_pages (run, kind, last_key, last_record, n, data) VALUES (?, ?, ?, ?, ?, ?)`,
+  );
+  const put = (run: number, pages: IdPage[]) => {
+    for (const p of pages) insert.run(run, p.kind, p.lastKey, p.lastRecord, p.n, p.data);
+  };
+  const enc = new TextEncoder();
+  const entries = db
+    .prepare(`SELECT kind, CAST(key AS BLOB) AS k, record FROM ids WHERE run = ? ORDER BY kind, key, record`)
+    .safeIntegers();
+  for (const run of db.prepare(`SELECT run FROM id_runs ORDER BY run`).pluck().all() as number[]) {
+    const w = new PageWriter();
+    for (const e of entries.iterate(run) as Iterable<{ kind: bigint; k: Uint8Array | string; record: bigint }>)
+      w.pushKey(Number(e.kind), typeof e.k === 'string' ? enc.encode(e.k) : e.k, e.record);
+    put(run, w.finish());
+  }
+  const conns = db.prepare(`SELECT count(*) AS n, min(time) AS lo, max(time) AS hi FROM conns`).get() as {
+    n: number;
+    lo: number | null;
+    hi: number | null;
+  };
+  if (conns.n > 0) {
+    const run = Number(
+      db
+        .prepare(`INSERT INTO id_runs (entries, min_time, max_time, state) VALUES (?, ?, ?, 0)`)
+        .run(conns.n, conns.lo, conns.hi).lastInsertRowid,
+    );
+    const w = new PageWriter();
+    const rows = db.prepare(`SELECT record, conn, time FROM conns ORDER BY conn, time, record`).safeIntegers();
+    for (const c of rows.iterate() as Iterable<{ record: bigint; conn: bigint; time: bigint }>)
+      w.pushKey(ID_KIND.conn, connKey(Number(c.conn), Number(c.time)), c.record);
+    put(run, w.finish());
+  }
+  db.exec(`
+  DROP TABLE ids;
+  DROP TABLE conns;
+  DROP TABLE id_merge;
+  CREATE TABLE id_merge (
+    target      INTEGER PRIMARY KEY,         -- the run being built
+    sources     TEXT    NOT NULL,            -- JSON array of run numbers
+    kind        INTEGER NOT NULL,            -- the last entry copied (kind -1: none yet)
+    key         BLOB    NOT NULL,
+    record      INTEGER NOT NULL
+  );
+  `);
+}
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

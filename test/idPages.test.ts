@@ -1,0 +1,169 @@
+/**
+ * The ID runs' pages (idPages.ts, idRuns.ts): the order a commit packs is the bytes' order that
+ * the readers and merges assume, whatever the keys (non-ASCII, astral, lone surrogates, long,
+ * shared heads, repeated; connection numbers out of range); merges of many random commits keep
+ * every entry exactly once; lookups agree with a brute-force map.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ParseError, parserFor } from '../parsers/index.js';
+import { compareBytes, forEachEntry, PAGE_BYTES, readRecord } from '../src/store/idPages.js';
+import { FANOUT } from '../src/store/idRuns.js';
+import { type BatchLine, prepareCommit } from '../src/store/prepare.js';
+import { RecordIndex } from '../src/store/recordIndex.js';
+import { idEntries, prng } from './helpers.js';
+
+const t = suite('idPages');
+let dir = '';
+t.before.each(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'claw-idpages-'));
+});
+t.after.each(() => rmSync(dir, { recursive: true, force: true }));
+
+const ALPHABET = ['a', 'b', 'z', '0', '-', '\u007f', 'é', 'ü', '\u0800', '\uffff', '😀', '𐀀', '\ud800', '\udfff', ' '];
+
+function randomKey(rand: () => number): string {
+  const head = rand() < 0.5 ? 'req-aaaaaa' : ''; // many keys share their first 6 bytes
+  const n = Math.floor(rand() * (rand() < 0.05 ? 300 : 14));
+  let s = head;
+  for (let i = 0; i < n; i++) s += ALPHABET[Math.floor(rand() * ALPHABET.length)];
+  return s;
+}
+
+/** Plain nginx JSON access lines (kept without a row: found through their entries alone). */
+function line(i: number, key: string, conn: number, time: number): string {
+  return JSON.stringify({
+    msec: (time / 1000).toFixed(3),
+    status: '200',
+    request: `GET /r/${i} HTTP/1.1`,
+    req_id: key,
+    connection: String(conn),
+  });
+}
+
+function batch(from: number, keys: string[], conns: number[], times: number[]): BatchLine[] {
+  const parse = parserFor('nginx-json', '{}');
+  const out: BatchLine[] = [];
+  keys.forEach((key, k) => {
+    const i = from + k;
+    const raw = line(i, key, conns[k]!, times[k]!);
+    const record = parse(raw);
+    if (record instanceof ParseError) return; // not a line a commit gets
+    record.offset = i * 1000;
+    record.lineNo = i + 1;
+    out.push({ record, raw });
+  });
+  return out;
+}
+
+/** Every entry of every page, checked to be in (kind, bytes, record) order. */
+function entriesInOrder(pages: { kind: number; data: Uint8Array; n: number }[]): number {
+  let prev: { kind: number; data: Uint8Array; keyAt: number; keyLen: number; rec: bigint } | undefined;
+  let count = 0;
+  for (const p of pages) {
+    assert.ok(p.data.length <= PAGE_BYTES + 2 + 1024 + 8, `page of ${p.data.length} bytes`);
+    let inPage = 0;
+    forEachEntry(p.data, (_at, keyAt, keyLen) => {
+      const rec = readRecord(p.data, keyAt + keyLen);
+      if (prev !== undefined) {
+        const c =
+          prev.kind - p.kind ||
+          compareBytes(prev.data, prev.keyAt, prev.keyLen, p.data, keyAt, keyLen) ||
+          (prev.rec < rec ? -1 : prev.rec > rec ? 1 : 0);
+        assert.ok(c < 0, `entry ${count} after its predecessor`);
+      }
+      prev = { kind: p.kind, data: p.data, keyAt, keyLen, rec };
+      inPage++;
+      count++;
+      return true;
+    });
+    assert.is(inPage, p.n);
+  }
+  return count;
+}
+
+t('a commit packs its entries in the bytes order, whatever the keys and connection numbers', () => {
+  const rand = prng(7);
+  for (let round = 0; round < 20; round++) {
+    const n = 1 + Math.floor(rand() * 400);
+    const keys = Array.from({ length: n }, () => randomKey(rand));
+    const conns = keys.map(() => [0, 1, 7, 2 ** 31, 2 ** 40 + 3, Math.floor(rand() * 1e6)][Math.floor(rand() * 6)]!);
+    const times = keys.map(
+      () => [0, 1_790_000_000_000, 1_790_000_000_000 + Math.floor(rand() * 5000)][Math.floor(rand() * 3)]!,
+    );
+    const lines = batch(round * 1000, keys, conns, times);
+    const d = prepareCommit(3, lines);
+    const count = entriesInOrder(d.pages);
+    const ids = lines.filter((l) => l.record.requestId !== undefined).length;
+    assert.ok(ids > lines.length / 2 && lines.length > n / 2);
+    assert.is(count, ids + lines.length, 'a request ID (where the parser sees one) and a connection each line');
+  }
+});
+
+t('runs merged from random commits: every entry once, every lookup as a brute-force map says', () => {
+  const rand = prng(11);
+  const idx = new RecordIndex(path.join(dir, 'i.db'));
+  const fileId = idx.addFile({
+    path: '/var/log/x.log',
+    dev: 1,
+    ino: 2,
+    fpLen: 1,
+    fpHash: 'h',
+    format: 'nginx-json',
+    region: null,
+    options: {},
+  }).id;
+  const truth = new Map<string, number>();
+  let at = 0;
+  let withId = 0;
+  let committed = 0;
+  // Enough commits for merges of two size classes (and a merge left in progress at the end).
+  for (let c = 0; c < FANOUT * FANOUT + 5; c++) {
+    const n = 1 + Math.floor(rand() * 60);
+    const keys = Array.from({ length: n }, () => (rand() < 0.2 && truth.size > 0 ? 'dup-key' : randomKey(rand)));
+    const conns = keys.map(() => Math.floor(rand() * 50));
+    const times = keys.map((_, k) => 1_790_000_000_000 + (at + k) * 10);
+    const lines = batch(at, keys, conns, times);
+    committed += lines.length;
+    idx.commitBatch(fileId, lines, [], { offset: (at + n) * 1000, lineNo: at + n, linesCut: 0 });
+    for (const { record } of lines) {
+      if (record.requestId === undefined) continue;
+      const key = record.requestId.slice(0, 256);
+      truth.set(key, (truth.get(key) ?? 0) + 1);
+      withId++;
+    }
+    at += n;
+  }
+  const readable = idEntries(idx.db, true);
+  assert.is(readable.filter((e) => e.kind === 0).length, withId, 'each request ID entry once among the readable runs');
+  assert.is(readable.filter((e) => e.kind === 2).length, committed, 'each connection entry once');
+  // Pages of every readable run in order.
+  for (const run of idx.db.prepare(`SELECT run FROM id_runs WHERE state = 0`).pluck().all() as number[]) {
+    const pages = idx.db
+      .prepare(`SELECT kind, n, data FROM id_pages WHERE run = ? ORDER BY kind, last_key, last_record`)
+      .all(run) as { kind: number; n: number; data: Uint8Array }[];
+    entriesInOrder(pages);
+  }
+  const keys = [...truth.keys()];
+  for (let i = 0; i < 200; i++) {
+    const key = keys[Math.floor(rand() * keys.length)]!;
+    // Keys are compared as their UTF-8, in which a lone surrogate is U+FFFD (as SQLite compares TEXT).
+    const want = [...truth].filter(([k]) => Buffer.from(k).equals(Buffer.from(key))).reduce((s, [, n]) => s + n, 0);
+    assert.is(idx.byRequestId(key, 100_000).length, want, `key ${JSON.stringify(key)}`);
+  }
+  assert.is(idx.byRequestId('never-written').length, 0);
+  const withPrefix = [...new Set(keys.filter((k) => k.startsWith('req-aaaaaa')).map((k) => Buffer.from(k).toString()))]
+    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+    .slice(0, 10);
+  assert.equal(idx.requestIdsWithPrefix('req-aaaaaa', 10), withPrefix);
+  // Connections: every line of connection 7 in the window.
+  const on7 = idx.rowlessOnConnections([7], 0, Number.MAX_SAFE_INTEGER).length;
+  assert.is(on7, readable.filter((e) => e.kind === 2 && e.key.startsWith('0000000000000007')).length);
+  assert.ok(on7 > 0);
+  idx.close();
+});
+
+t.run();
