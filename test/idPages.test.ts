@@ -10,9 +10,9 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ParseError, parserFor } from '../parsers/index.js';
-import { compareBytes, forEachEntry, PAGE_BYTES, readRecord } from '../src/store/idPages.js';
+import { compareBytes, forEachEntry, PAGE_BYTES, PageWriter, readRecord } from '../src/store/idPages.js';
 import { FANOUT } from '../src/store/idRuns.js';
-import { type BatchLine, prepareCommit } from '../src/store/prepare.js';
+import { type BatchLine, prepareCommit, recordId } from '../src/store/prepare.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { idEntries, prng } from './helpers.js';
 
@@ -84,6 +84,30 @@ function entriesInOrder(pages: { kind: number; data: Uint8Array; n: number }[]):
   }
   return count;
 }
+
+t('an entry holds its line id as recordId makes it, for any file and offset (no BigInt on the way)', () => {
+  const cases: [number, number][] = [
+    [1, 0],
+    [1, 2 ** 32 - 1],
+    [1, 2 ** 32],
+    [8191, 2 ** 40 - 1],
+    [8192, 12_345],
+    [2 ** 20, 2 ** 39 + 2 ** 33 + 7],
+  ];
+  const w = new PageWriter();
+  for (const [f, o] of cases) {
+    w.pushString(0, 'k', true, f, o);
+    w.pushConn(3, 4, f, o);
+  }
+  const got: bigint[] = [];
+  for (const p of w.finish())
+    forEachEntry(p.data, (_at, keyAt, keyLen) => !!got.push(readRecord(p.data, keyAt + keyLen)));
+  // Each push changes the kind: a page each, in push order.
+  assert.equal(
+    got,
+    cases.flatMap(([f, o]) => [recordId(f, o), recordId(f, o)]),
+  );
+});
 
 t('a commit packs its entries in the bytes order, whatever the keys and connection numbers', () => {
   const rand = prng(7);

@@ -67,6 +67,12 @@ function putU64(v: DataView, at: number, x: number): void {
   v.setUint32(at + 4, y >>> 0);
 }
 
+/** Writes the record id `fileId << 40 | offset` (recordId.ts) as an i64 LE, without a BigInt. */
+function putRecord(v: DataView, at: number, fileId: number, offset: number): void {
+  v.setUint32(at, offset >>> 0, true);
+  v.setInt32(at + 4, fileId * 256 + Math.floor(offset / 2 ** 32), true);
+}
+
 /** The key of a connection entry: its number and log time, u64 big-endian each (negatives as 0). */
 export function connKey(conn: number, time: number): Uint8Array {
   const b = new Uint8Array(16);
@@ -124,26 +130,29 @@ export class PageWriter {
     this.n++;
   }
 
-  /** A connection entry (kind 2): its key is connKey(conn, time), written in place. */
-  pushConn(conn: number, time: number, record: bigint): void {
+  /** A connection entry (kind 2) of line `offset` of file `fileId`: its key connKey(conn, time), written in place. */
+  pushConn(conn: number, time: number, fileId: number, offset: number): void {
     this.room(2, 2 + 16 + 8);
     this.view.setUint16(this.used, 16, true);
     putU64(this.view, this.used + 2, conn);
     putU64(this.view, this.used + 10, time);
-    this.view.setBigInt64(this.used + 18, record, true);
+    putRecord(this.view, this.used + 18, fileId, offset);
     this.lastAt = this.used;
     this.used += 26;
     this.n++;
   }
 
-  /** An entry whose key is a string (`ascii`: of ASCII only, its bytes as many as its characters). */
-  pushString(kind: number, key: string, ascii: boolean, record: bigint): void {
+  /**
+   * An entry of line `offset` of file `fileId` whose key is a string (`ascii`: of ASCII only, its
+   * bytes as many as its characters).
+   */
+  pushString(kind: number, key: string, ascii: boolean, fileId: number, offset: number): void {
     const kl = ascii ? key.length : utf8Length(key);
     const len = 2 + kl + 8;
     this.room(kind, len);
     this.view.setUint16(this.used, kl, true);
     utf8.encodeInto(key, this.buf.subarray(this.used + 2, this.used + 2 + kl));
-    this.view.setBigInt64(this.used + 2 + kl, record, true);
+    putRecord(this.view, this.used + 2 + kl, fileId, offset);
     this.lastAt = this.used;
     this.used += len;
     this.n++;

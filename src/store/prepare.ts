@@ -57,14 +57,15 @@ interface Entry {
   ascii: boolean;
   /** Its first 6 bytes as a number (0 where it is shorter): most comparisons end there. */
   head: number;
-  record: bigint;
+  /** Its line's byte offset (the commit's file makes the record id). */
+  offset: number;
 }
 
 /** A plain nginx line's connection entry before it is packed. */
 interface ConnEntry {
   conn: number;
   time: number;
-  record: bigint;
+  offset: number;
 }
 
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -77,21 +78,21 @@ function compareEntries(a: Entry, b: Entry): number {
     if (a.ascii && b.ascii) return a.key < b.key ? -1 : 1;
     return Buffer.compare(Buffer.from(a.key), Buffer.from(b.key));
   }
-  return a.record < b.record ? -1 : a.record > b.record ? 1 : 0;
+  return a.offset - b.offset;
 }
 
 /** The same order for connections: their keys' bytes are the numbers big-endian (connKey). */
 function compareConns(a: ConnEntry, b: ConnEntry): number {
-  return a.conn - b.conn || a.time - b.time || (a.record < b.record ? -1 : a.record > b.record ? 1 : 0);
+  return a.conn - b.conn || a.time - b.time || a.offset - b.offset;
 }
 
 /** A commit's entries as one run's pages (IDs first: kind 0 and 1 before 2). */
-function packRun(ids: Entry[], conns: ConnEntry[]): IdPage[] {
+function packRun(fileId: number, ids: Entry[], conns: ConnEntry[]): IdPage[] {
   ids.sort(compareEntries);
   conns.sort(compareConns);
   const w = new PageWriter();
-  for (const e of ids) w.pushString(e.kind, e.key, e.ascii, e.record);
-  for (const c of conns) w.pushConn(c.conn, c.time, c.record);
+  for (const e of ids) w.pushString(e.kind, e.key, e.ascii, fileId, e.offset);
+  for (const c of conns) w.pushConn(c.conn, c.time, fileId, c.offset);
   return w.finish();
 }
 
@@ -107,9 +108,9 @@ function headOf(key: string, ascii: boolean): number {
   return h;
 }
 
-function idEntry(kind: number, key: string, record: bigint): Entry {
+function idEntry(kind: number, key: string, offset: number): Entry {
   const ascii = !NON_ASCII.test(key);
-  return { kind, key, ascii, head: headOf(key, ascii), record };
+  return { kind, key, ascii, head: headOf(key, ascii), offset };
 }
 
 /**
@@ -131,20 +132,19 @@ export function prepareCommit(fileId: number, lines: readonly BatchLine[], compr
       r.requestId !== undefined && r.requestId.length > MAX_REQUEST_ID_CHARS
         ? r.requestId.slice(0, MAX_REQUEST_ID_CHARS)
         : r.requestId;
-    let id: bigint | undefined; // made only where a row, connection or ID entry needs it
+    const offset = r.offset!;
     const time = Math.round(r.time);
     const rowless = keptWithoutRow(r);
     if (rowless) {
       if (r.connection !== undefined && r.source === 'nginx-access') {
-        const record = (id ??= recordId(fileId, r.offset!));
         // As connKey writes them (so this order is the bytes' order).
-        conns.push({ conn: keyNumber(r.connection), time: keyNumber(time), record });
+        conns.push({ conn: keyNumber(r.connection), time: keyNumber(time), offset });
         if (time < d.minTime) d.minTime = time;
         if (time > d.maxTime) d.maxTime = time;
       }
     } else {
       d.rows.push(
-        (id ??= recordId(fileId, r.offset!)),
+        recordId(fileId, offset),
         r.lineNo,
         time,
         r.source,
@@ -156,9 +156,9 @@ export function prepareCommit(fileId: number, lines: readonly BatchLine[], compr
         asksForWebSocket(r) ? 1 : null,
       );
     }
-    blockLines[i++] = { offset: r.offset!, time, raw, lineNo: r.lineNo!, rowless };
-    if (rid !== undefined) entries.push(idEntry(ID_KIND.request, rid, (id ??= recordId(fileId, r.offset!))));
-    if (r.traceId !== undefined) entries.push(idEntry(ID_KIND.trace, r.traceId, (id ??= recordId(fileId, r.offset!))));
+    blockLines[i++] = { offset, time, raw, lineNo: r.lineNo!, rowless };
+    if (rid !== undefined) entries.push(idEntry(ID_KIND.request, rid, offset));
+    if (r.traceId !== undefined) entries.push(idEntry(ID_KIND.trace, r.traceId, offset));
     if (rid !== undefined || r.traceId !== undefined) {
       if (time < d.minTime) d.minTime = time;
       if (time > d.maxTime) d.maxTime = time;
@@ -166,7 +166,7 @@ export function prepareCommit(fileId: number, lines: readonly BatchLine[], compr
   }
   return {
     ...d,
-    pages: packRun(entries, conns),
+    pages: packRun(fileId, entries, conns),
     blocks: prepareBlocks(fileId, blockLines, compress),
     firstId: lines.length > 0 ? recordId(fileId, blockLines[0]!.offset) : undefined,
     lastId: lines.length > 0 ? recordId(fileId, blockLines[lines.length - 1]!.offset) : undefined,
