@@ -491,6 +491,22 @@ t('ID runs: a retired run is deleted a bounded range at a time; nothing else goe
   idx.close();
 });
 
+t('ID runs: a prefix lookup skips the keys whose lines are gone, however many come first in a run', async () => {
+  const idx = new RecordIndex(path.join(dir, 'prefix.db'));
+  const fileId = addTestFile(idx).id;
+  const t0 = 1_790_000_000_000;
+  // One commit, one run: the first 64 lines (one block) old, the rest new.
+  commitLines(idx, fileId, 0, 100, 'p-', (i) => (i < 64 ? t0 + i : t0 + 10_000_000 + i));
+  assert.equal(idx.requestIdsWithPrefix('p-', 3), ['p-0', 'p-1', 'p-10']);
+  await applyRetention(idx, { maxAgeMs: 1_000_000 }, t0 + 10_500_000);
+  assert.is(idx.byRequestId('p-10').length, 0, 'gone');
+  assert.is(idx.byRequestId('p-70').length, 1, 'kept');
+  // Keys in byte order: p-64 .. p-69, p-7, p-70 ...; the 64 gone ones come first in the run.
+  assert.equal(idx.requestIdsWithPrefix('p-', 8), ['p-64', 'p-65', 'p-66', 'p-67', 'p-68', 'p-69', 'p-70', 'p-71']);
+  assert.equal(idx.requestIdsWithPrefix('p-9', 3), ['p-90', 'p-91', 'p-92']);
+  idx.close();
+});
+
 t('ID runs: merge policy (pure): FANOUT runs of a size class make one of the next; runs at the cap stay', () => {
   assert.is(sizeClass(1), 0);
   assert.is(sizeClass(500), 0);

@@ -292,32 +292,42 @@ export class Lookups {
   requestIdsWithPrefix(prefix: string, limit = 10): string[] {
     const p = utf8.encode(prefix.slice(0, MAX_REQUEST_ID_CHARS));
     const n = limitOf(limit);
-    // The first n + 1 keys of each run (the overall first n are among them, unless some are gone):
-    // their bytes as latin1 strings, with the lines they point at.
-    const byKey = new Map<string, bigint[]>();
-    let inRun = new Set<string>();
-    let lastRun = -1;
-    visitIds(this.statements, ID_KIND.request, p, afterPrefix(p), (key, record, run) => {
-      if (run !== lastRun) {
-        lastRun = run;
-        inRun = new Set();
+    // Keys as latin1 strings of their bytes: compared as strings, they are in the bytes' order.
+    for (let cap = n + 1; ; cap *= 4) {
+      // Each run's first `cap` keys with the lines they point at. A run cut there is complete up
+      // to its last key taken: keys up to the smallest of those are known in every run.
+      const byKey = new Map<string, bigint[]>();
+      let complete: string | undefined; // undefined: no run was cut
+      let inRun = new Set<string>();
+      let lastKey = '';
+      let lastRun = -1;
+      visitIds(this.statements, ID_KIND.request, p, afterPrefix(p), (key, record, run) => {
+        if (run !== lastRun) {
+          lastRun = run;
+          inRun = new Set();
+        }
+        const k = Buffer.from(key).toString('latin1');
+        if (!inRun.has(k) && inRun.size === cap) {
+          if (complete === undefined || lastKey < complete) complete = lastKey;
+          return SCAN.nextRun;
+        }
+        inRun.add(k);
+        lastKey = k;
+        const list = byKey.get(k);
+        if (list) list.push(record);
+        else byKey.set(k, [record]);
+        return SCAN.more;
+      });
+      const found: string[] = [];
+      for (const k of [...byKey.keys()].sort()) {
+        if (complete !== undefined && k > complete) break;
+        // A key still counts if one of its lines is still stored and carries it (retention).
+        const key = fromUtf8.decode(Buffer.from(k, 'latin1'));
+        if (this.carriesRequestId(byKey.get(k)!, key)) found.push(key);
+        if (found.length >= n) return found;
       }
-      const k = Buffer.from(key).toString('latin1');
-      inRun.add(k);
-      if (inRun.size > n + 1) return SCAN.nextRun;
-      const list = byKey.get(k);
-      if (list) list.push(record);
-      else byKey.set(k, [record]);
-      return SCAN.more;
-    });
-    const keys = [...byKey.keys()].sort((a, b) => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1')));
-    const found: string[] = [];
-    for (const k of keys) {
-      const key = fromUtf8.decode(Buffer.from(k, 'latin1'));
-      if (this.carriesRequestId(byKey.get(k)!, key)) found.push(key);
-      if (found.length >= n) break;
+      if (complete === undefined || cap > 100_000) return found;
     }
-    return found;
   }
 
   /** The newest answered access lines (status 100..399) of a window: a sample of healthy traffic. */
