@@ -441,6 +441,15 @@ t(
       .prepare(`SELECT run FROM id_runs WHERE state = 0 ORDER BY run LIMIT 2`)
       .pluck()
       .all() as number[];
+    // More than one read of the migration (50,000 entries) in a run and in the connections.
+    const bulk = 60_000;
+    db.transaction(() => {
+      for (let i = 0; i < bulk; i++) {
+        insId.run(r1, 0, `bulk-${i}`, (7n << 40n) + BigInt(i));
+        insConn.run((7n << 40n) + BigInt(i), 5_000 + (i % 97), 1_790_000_000_000 + i);
+      }
+    })();
+    db.prepare(`UPDATE id_runs SET entries = entries + ? WHERE run = ?`).run(bulk, r1);
     db.prepare(`INSERT INTO id_runs (run, entries, state) VALUES (900, 5, 1), (901, 7, 2)`).run();
     db.prepare(
       `INSERT INTO ids (run, kind, key, record) VALUES (900, 0, 'half-merged', 1), (901, 0, 'retired', 2)`,
@@ -451,11 +460,44 @@ t(
     current = openMigrated(file);
     const tables = current.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[];
     assert.ok(!tables.includes('ids') && !tables.includes('conns') && tables.includes('id_pages'), tables.join());
+    const migrated = idEntries(current.db);
     assert.equal(
-      idEntries(current.db).map(({ kind, key, record }) => ({ kind, key, record })),
+      migrated.filter((e) => e.record >> 40n !== 7n).map(({ kind, key, record }) => ({ kind, key, record })),
       entries,
       'every readable entry, once; the half-merged and retired runs gone',
     );
+    assert.is(migrated.filter((e) => e.kind === 0 && e.key.startsWith('bulk-')).length, bulk);
+    assert.is(migrated.filter((e) => e.kind === 2 && e.record >> 40n === 7n).length, bulk);
+    assert.equal(
+      current.db
+        .prepare(`SELECT r.run FROM id_runs r WHERE r.entries <> (SELECT sum(n) FROM id_pages p WHERE p.run = r.run)`)
+        .pluck()
+        .all(),
+      [],
+      'each run holds as many entries as it says',
+    );
+    // Every run's pages in order: entries in (kind, bytes, record) order, a page's row keyed by its last entry.
+    const pages = current.db
+      .prepare(`SELECT run, kind, last_key, last_record, data FROM id_pages ORDER BY run, kind, last_key, last_record`)
+      .safeIntegers()
+      .all() as { run: bigint; kind: bigint; last_key: Buffer; last_record: bigint; data: Buffer }[];
+    let prev: { run: bigint; kind: bigint; key: Buffer; rec: bigint } | undefined;
+    for (const p of pages) {
+      for (let at = 0; at < p.data.length; ) {
+        const kl = p.data.readUInt16LE(at);
+        const key = p.data.subarray(at + 2, at + 2 + kl);
+        const rec = p.data.readBigInt64LE(at + 2 + kl);
+        if (prev && prev.run === p.run)
+          assert.ok(
+            prev.kind < p.kind ||
+              (prev.kind === p.kind && (Buffer.compare(prev.key, key) < 0 || (prev.key.equals(key) && prev.rec < rec))),
+            'in order',
+          );
+        prev = { run: p.run, kind: p.kind, key, rec };
+        at += 2 + kl + 8;
+      }
+      assert.ok(prev!.key.equals(p.last_key) && prev!.rec === p.last_record, 'keyed by its last entry');
+    }
     assert.is(current.db.prepare(`SELECT count(*) FROM id_merge`).pluck().get(), 0);
     assert.equal(answers(), before);
     // The runs go on being merged and read.

@@ -108,7 +108,7 @@ export class PageWriter {
   private n = 0;
   private kind = -1;
   private lastAt = 0;
-  readonly pages: IdPage[] = [];
+  private readonly pages: IdPage[] = [];
 
   /** The entry of `len` bytes at src[at] (an entry as laid out in a page). */
   push(kind: number, src: Uint8Array, at: number, len: number): void {
@@ -156,6 +156,11 @@ export class PageWriter {
     this.lastAt = this.used;
     this.used += len;
     this.n++;
+  }
+
+  /** The pages packed so far (the one being filled stays), handed over. */
+  take(): IdPage[] {
+    return this.pages.splice(0);
   }
 
   /** The pages packed, the last one closed. */

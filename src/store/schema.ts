@@ -220,13 +220,30 @@ function toIdPages(db: Database.Database): void {
     for (const p of pages) insert.run(run, p.kind, p.lastKey, p.lastRecord, p.n, p.data);
   };
   const enc = new TextEncoder();
+  // A run at a time, 50,000 entries a read (a run can hold millions: its pages are written as
+  // they fill, not held), from the last entry read on.
   const entries = db
-    .prepare(`SELECT kind, CAST(key AS BLOB) AS k, record FROM ids WHERE run = ? ORDER BY kind, key, record`)
+    .prepare(
+      `SELECT kind, CAST(key AS BLOB) AS k, key, record FROM ids WHERE run = ? AND (kind, key, record) > (?, ?, ?)
+      ORDER BY kind, key, record LIMIT 50000`,
+    )
     .safeIntegers();
   for (const run of db.prepare(`SELECT run FROM id_runs ORDER BY run`).pluck().all() as number[]) {
     const w = new PageWriter();
-    for (const e of entries.iterate(run) as Iterable<{ kind: bigint; k: Uint8Array | string; record: bigint }>)
-      w.pushKey(Number(e.kind), typeof e.k === 'string' ? enc.encode(e.k) : e.k, e.record);
+    let after: [bigint, string, bigint] = [-1n, '', 0n];
+    for (;;) {
+      const rows = entries.all(run, ...after) as {
+        kind: bigint;
+        k: Uint8Array | string;
+        key: string;
+        record: bigint;
+      }[];
+      for (const e of rows) w.pushKey(Number(e.kind), typeof e.k === 'string' ? enc.encode(e.k) : e.k, e.record);
+      put(run, w.take());
+      if (rows.length < 50000) break;
+      const last = rows[rows.length - 1]!;
+      after = [last.kind, last.key, last.record];
+    }
     put(run, w.finish());
   }
   const conns = db.prepare(`SELECT count(*) AS n, min(time) AS lo, max(time) AS hi FROM conns`).get() as {
@@ -241,9 +258,20 @@ function toIdPages(db: Database.Database): void {
         .run(conns.n, conns.lo, conns.hi).lastInsertRowid,
     );
     const w = new PageWriter();
-    const rows = db.prepare(`SELECT record, conn, time FROM conns ORDER BY conn, time, record`).safeIntegers();
-    for (const c of rows.iterate() as Iterable<{ record: bigint; conn: bigint; time: bigint }>)
-      w.pushKey(ID_KIND.conn, connKey(Number(c.conn), Number(c.time)), c.record);
+    const rows = db
+      .prepare(
+        `SELECT record, conn, time FROM conns WHERE (conn, time, record) > (?, ?, ?) ORDER BY conn, time, record LIMIT 50000`,
+      )
+      .safeIntegers();
+    let after: bigint[] = [-1n, 0n, 0n];
+    for (;;) {
+      const batch = rows.all(...after) as { record: bigint; conn: bigint; time: bigint }[];
+      for (const c of batch) w.pushKey(ID_KIND.conn, connKey(Number(c.conn), Number(c.time)), c.record);
+      put(run, w.take());
+      if (batch.length < 50000) break;
+      const last = batch[batch.length - 1]!;
+      after = [last.conn, last.time, last.record];
+    }
     put(run, w.finish());
   }
   db.exec(`
