@@ -55,9 +55,9 @@ export function readRecord(a: Uint8Array, at: number): bigint {
   return new DataView(a.buffer, a.byteOffset, a.byteLength).getBigInt64(at, true);
 }
 
-/** A number as a connection key holds it: an integer in [0, 2^53) (negatives and NaN 0, the rest cut). */
+/** A number as a connection key holds it: an integer in [0, 2^53) (negatives and NaN 0, larger ones 2^53 - 1). */
 export function keyNumber(x: number): number {
-  return Number.isFinite(x) && x > 0 ? Math.min(Math.floor(x), Number.MAX_SAFE_INTEGER) : 0;
+  return x > 0 ? Math.min(Math.floor(x), Number.MAX_SAFE_INTEGER) : 0; // NaN: 0; +Infinity: the largest
 }
 
 /** Writes keyNumber(x) as a u64 big-endian at v[at]. */

@@ -393,17 +393,21 @@ export function visitIds(
       return SCAN.nextRun;
     return said;
   };
-  for (const first of firstPages.all(kind, lo) as (Page & { run: bigint })[]) {
-    const run = Number(first.run);
-    let said = scan(first, run);
-    if (said === SCAN.more) {
-      for (const p of nextPages.iterate(run, kind, first.last_key, first.last_record) as Iterable<Page>) {
-        said = scan(p, run);
-        if (said !== SCAN.more) break;
+  // One read transaction: a writer's commit between two statements (a merge finished, its
+  // sources' pages deleted) would otherwise hide the rest of a run's range from this reader.
+  st.snapshot(() => {
+    for (const first of firstPages.all(kind, lo) as (Page & { run: bigint })[]) {
+      const run = Number(first.run);
+      let said = scan(first, run);
+      if (said === SCAN.more) {
+        for (const p of nextPages.iterate(run, kind, first.last_key, first.last_record) as Iterable<Page>) {
+          said = scan(p, run);
+          if (said !== SCAN.more) break;
+        }
       }
+      if (said === SCAN.stop) return;
     }
-    if (said === SCAN.stop) return;
-  }
+  });
 }
 
 /** The lines the entries with lo <= key < hi of one kind point at, at most `limit`. */

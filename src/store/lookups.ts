@@ -8,7 +8,8 @@ import { type LogRecord, ParseError, parserFor } from '../../parsers/index.js';
 import { after, afterPrefix, connKey } from './idPages.js';
 import { ID_KIND, SCAN, scanIds, visitIds } from './idRuns.js';
 import { type Decoded, isRowless, LineBlocks, type RawRow } from './lineBlocks.js';
-import { MAX_REQUEST_ID_CHARS, OFFSET_MASK } from './records.js';
+import { requestIdKey, wellFormed } from './prepare.js';
+import { OFFSET_MASK } from './records.js';
 import type Database from './sqlite.js';
 import { limitOf, type Statements } from './statements.js';
 
@@ -106,7 +107,7 @@ export class Lookups {
         time: Math.round(r.time),
         source: r.source,
         region: f.region,
-        request_id: rid === undefined ? null : rid.slice(0, MAX_REQUEST_ID_CHARS),
+        request_id: rid === undefined ? null : requestIdKey(rid),
         status: r.status ?? null,
         error_kind: r.errorKind ?? null,
         raw,
@@ -164,9 +165,7 @@ export class Lookups {
     const withRow = new Set(rows.map((r) => BigInt(r.id)));
     const rowless = this.rowlessAt(ids.filter((i) => !withRow.has(i)))
       .map((l) => l.row)
-      .filter((r) =>
-        sameKey(column === 'request_id' ? r.request_id : r.parsed?.traceId?.slice(0, MAX_REQUEST_ID_CHARS), id),
-      );
+      .filter((r) => sameKey(column === 'request_id' ? r.request_id : r.parsed?.traceId, id));
     return [...rows, ...rowless].sort(byTime).slice(0, limitOf(limit));
   }
 
@@ -218,9 +217,18 @@ export class Lookups {
       const hi = connKey(c, Math.ceil(to));
       ids.push(...scanIds(this.statements, ID_KIND.conn, lo, hi, 100_000));
     }
+    // A connection number past 2^53 is kept as 2^53 - 1 (keyNumber): the line's own number decides.
+    const wanted = new Set(conns);
     return this.rowlessAt(ids)
       .map((l) => l.row)
-      .filter((r) => r.time >= from && r.time < to && r.source === 'nginx-access');
+      .filter(
+        (r) =>
+          r.time >= from &&
+          r.time < to &&
+          r.source === 'nginx-access' &&
+          r.parsed?.connection !== undefined &&
+          wanted.has(r.parsed.connection),
+      );
   }
 
   /**
@@ -260,29 +268,32 @@ export class Lookups {
   }
 
   byRequestId(id: string, limit = 1000): StoredRecord[] {
-    return this.byId(ID_KIND.request, 'request_id', id.slice(0, MAX_REQUEST_ID_CHARS), limit);
+    return this.byId(ID_KIND.request, 'request_id', requestIdKey(id), limit);
   }
 
   byTraceId(id: string, limit = 1000): StoredRecord[] {
-    return this.byId(ID_KIND.trace, 'trace_id', id, limit);
+    return this.byId(ID_KIND.trace, 'trace_id', wellFormed(id), limit);
   }
 
   /** Whether any line carries this request ID (index probes and one row read, or one block). */
   hasRequestId(id: string): boolean {
-    const key = id.slice(0, MAX_REQUEST_ID_CHARS);
-    const ids = this.entriesOf(ID_KIND.request, key, 64);
-    return this.carriesRequestId(ids, key);
+    const key = requestIdKey(id);
+    return this.carriesRequestId(this.entriesOf(ID_KIND.request, key), key);
   }
 
-  /** Whether one of these lines (still stored) carries the request ID `key`. */
+  /**
+   * Whether one of these lines (still stored) carries the request ID `key`: a row of one of them
+   * (one query for all), else the lines kept without a row, a few blocks at a time.
+   */
   private carriesRequestId(ids: bigint[], key: string): boolean {
+    if (ids.length === 0) return false;
     const rows = this.statements
       .get(`SELECT id FROM records WHERE id IN (SELECT value FROM json_each(?)) AND request_id = ? LIMIT 1`)
       .safeIntegers();
-    return (
-      (ids.length > 0 && rows.get(`[${ids.join(',')}]`, key) !== undefined) ||
-      this.rowlessAt(ids).some((l) => sameKey(l.row.request_id, key))
-    );
+    if (rows.get(`[${ids.join(',')}]`, key) !== undefined) return true;
+    for (let i = 0; i < ids.length; i += 16)
+      if (this.rowlessAt(ids.slice(i, i + 16)).some((l) => sameKey(l.row.request_id, key))) return true;
+    return false;
   }
 
   /**
@@ -290,7 +301,7 @@ export class Lookups {
    * LIKE: each run's entries from the prefix on, key by key, until `limit` keys still stored.
    */
   requestIdsWithPrefix(prefix: string, limit = 10): string[] {
-    const p = utf8.encode(prefix.slice(0, MAX_REQUEST_ID_CHARS));
+    const p = utf8.encode(requestIdKey(prefix));
     const n = limitOf(limit);
     // Keys as latin1 strings of their bytes: compared as strings, they are in the bytes' order.
     for (let cap = n + 1; ; cap *= 4) {

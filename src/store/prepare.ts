@@ -28,6 +28,20 @@ export { OFFSET_MASK, recordId } from './recordId.js';
 /** Request IDs longer than this are stored cut (they are client-controlled). */
 export const MAX_REQUEST_ID_CHARS = 256;
 
+/**
+ * An ID as the index keeps and compares it: lone surrogates (a JSON log can hold "\ud800") as
+ * U+FFFD, as UTF-8 must have them. Without this, better-sqlite3 12 (Node 20) stored them in a
+ * row's TEXT as WTF-8 and 13 (Node 22+) as U+FFFD, and the ID pages as U+FFFD: one ID, three keys.
+ */
+export function wellFormed(id: string): string {
+  return (id as string & { toWellFormed(): string }).toWellFormed();
+}
+
+/** A request ID as the index keeps it: cut at MAX_REQUEST_ID_CHARS, well-formed. */
+export function requestIdKey(id: string): string {
+  return wellFormed(id.length > MAX_REQUEST_ID_CHARS ? id.slice(0, MAX_REQUEST_ID_CHARS) : id);
+}
+
 /** Values of a row in `rows`, in the order of INSERT_RECORDS's columns. */
 export const ROW_COLUMNS = 10;
 
@@ -76,7 +90,8 @@ function compareEntries(a: Entry, b: Entry): number {
   if (a.head !== b.head) return a.head - b.head;
   if (a.key !== b.key) {
     if (a.ascii && b.ascii) return a.key < b.key ? -1 : 1;
-    return Buffer.compare(Buffer.from(a.key), Buffer.from(b.key));
+    const c = Buffer.compare(Buffer.from(a.key), Buffer.from(b.key));
+    if (c !== 0) return c;
   }
   return a.offset - b.offset;
 }
@@ -128,10 +143,8 @@ export function prepareCommit(fileId: number, lines: readonly BatchLine[], compr
   const blockLines: BlockLine[] = new Array(lines.length);
   let i = 0;
   for (const { record: r, raw } of lines) {
-    const rid =
-      r.requestId !== undefined && r.requestId.length > MAX_REQUEST_ID_CHARS
-        ? r.requestId.slice(0, MAX_REQUEST_ID_CHARS)
-        : r.requestId;
+    const rid = r.requestId === undefined ? undefined : requestIdKey(r.requestId);
+    const traceId = r.traceId === undefined ? undefined : wellFormed(r.traceId);
     const offset = r.offset!;
     const time = Math.round(r.time);
     const rowless = keptWithoutRow(r);
@@ -149,7 +162,7 @@ export function prepareCommit(fileId: number, lines: readonly BatchLine[], compr
         time,
         r.source,
         rid ?? null,
-        r.traceId ?? null,
+        traceId ?? null,
         r.connection ?? null,
         r.status ?? null,
         r.errorKind ?? null,
@@ -158,8 +171,8 @@ export function prepareCommit(fileId: number, lines: readonly BatchLine[], compr
     }
     blockLines[i++] = { offset, time, raw, lineNo: r.lineNo!, rowless };
     if (rid !== undefined) entries.push(idEntry(ID_KIND.request, rid, offset));
-    if (r.traceId !== undefined) entries.push(idEntry(ID_KIND.trace, r.traceId, offset));
-    if (rid !== undefined || r.traceId !== undefined) {
+    if (traceId !== undefined) entries.push(idEntry(ID_KIND.trace, traceId, offset));
+    if (rid !== undefined || traceId !== undefined) {
       if (time < d.minTime) d.minTime = time;
       if (time > d.maxTime) d.maxTime = time;
     }

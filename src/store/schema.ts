@@ -194,6 +194,19 @@ export function applyMigration(db: Database.Database, v: number): void {
   else m(db);
 }
 
+/** `b` with each WTF-8 surrogate (ED A0-BF xx) as U+FFFD (EF BF BD); undefined if it has none. */
+function withoutSurrogates(b: Uint8Array): Uint8Array | undefined {
+  let out: number[] | undefined;
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] === 0xed && i + 2 < b.length && b[i + 1]! >= 0xa0 && b[i + 1]! <= 0xbf) {
+      out ??= [...b.subarray(0, i)];
+      out.push(0xef, 0xbf, 0xbd);
+      i += 2;
+    } else out?.push(b[i]!);
+  }
+  return out === undefined ? undefined : Uint8Array.from(out);
+}
+
 /**
  * Schema 7: every readable run's entries, read in their order (SQLite compares TEXT keys as
  * their UTF-8 bytes, the pages' order), packed into pages; the connections one run of their own.
@@ -219,32 +232,72 @@ function toIdPages(db: Database.Database): void {
   const put = (run: number, pages: IdPage[]) => {
     for (const p of pages) insert.run(run, p.kind, p.lastKey, p.lastRecord, p.n, p.data);
   };
-  const enc = new TextEncoder();
   // A run at a time, 50,000 entries a read (a run can hold millions: its pages are written as
-  // they fill, not held), from the last entry read on.
+  // they fill, not held), from the last entry read on (its key's bytes: a string read back from
+  // a key with a lone surrogate does not compare as it is stored).
   const entries = db
     .prepare(
-      `SELECT kind, CAST(key AS BLOB) AS k, key, record FROM ids WHERE run = ? AND (kind, key, record) > (?, ?, ?)
+      `SELECT kind, CAST(key AS BLOB) AS k, record FROM ids WHERE run = ? AND (kind, key, record) > (?, CAST(? AS TEXT), ?)
       ORDER BY kind, key, record LIMIT 50000`,
     )
     .safeIntegers();
+  // better-sqlite3 12 (Node 20) stored a lone surrogate as WTF-8; keys are UTF-8 now, with U+FFFD
+  // for it (prepare.ts wellFormed). Such entries sort elsewhere then: they make a run of their own.
+  const moved: { kind: number; key: Uint8Array; record: bigint }[] = [];
+  const movedFrom = new Map<number, number>();
   for (const run of db.prepare(`SELECT run FROM id_runs ORDER BY run`).pluck().all() as number[]) {
     const w = new PageWriter();
-    let after: [bigint, string, bigint] = [-1n, '', 0n];
+    let after: [bigint, Uint8Array, bigint] = [-1n, new Uint8Array(0), 0n];
     for (;;) {
-      const rows = entries.all(run, ...after) as {
-        kind: bigint;
-        k: Uint8Array | string;
-        key: string;
-        record: bigint;
-      }[];
-      for (const e of rows) w.pushKey(Number(e.kind), typeof e.k === 'string' ? enc.encode(e.k) : e.k, e.record);
+      const rows = entries.all(run, ...after) as { kind: bigint; k: Uint8Array; record: bigint }[];
+      for (const e of rows) {
+        const fixed = withoutSurrogates(e.k);
+        if (fixed === undefined) w.pushKey(Number(e.kind), e.k, e.record);
+        else {
+          moved.push({ kind: Number(e.kind), key: fixed, record: e.record });
+          movedFrom.set(run, (movedFrom.get(run) ?? 0) + 1);
+        }
+      }
       put(run, w.take());
       if (rows.length < 50000) break;
       const last = rows[rows.length - 1]!;
-      after = [last.kind, last.key, last.record];
+      after = [last.kind, last.k, last.record];
     }
     put(run, w.finish());
+  }
+  if (moved.length > 0) {
+    const span = db
+      .prepare(
+        `SELECT min(min_time) AS lo, max(max_time) AS hi FROM id_runs WHERE run IN (SELECT value FROM json_each(?))`,
+      )
+      .get(JSON.stringify([...movedFrom.keys()])) as { lo: number | null; hi: number | null };
+    for (const [run, n] of movedFrom) db.prepare(`UPDATE id_runs SET entries = entries - ? WHERE run = ?`).run(n, run);
+    db.exec(`DELETE FROM id_runs WHERE entries <= 0 AND run NOT IN (SELECT run FROM id_pages)`);
+    moved.sort(
+      (a, b) =>
+        a.kind - b.kind || Buffer.compare(a.key, b.key) || (a.record < b.record ? -1 : a.record > b.record ? 1 : 0),
+    );
+    const run = Number(
+      db
+        .prepare(`INSERT INTO id_runs (entries, min_time, max_time, state) VALUES (?, ?, ?, 0)`)
+        .run(moved.length, span.lo, span.hi).lastInsertRowid,
+    );
+    const w = new PageWriter();
+    for (const e of moved) w.pushKey(e.kind, e.key, e.record);
+    put(run, w.finish());
+  }
+  // The rows' IDs alike (rows are read by `request_id = ?` with the well-formed key).
+  const fix = db.prepare(`UPDATE records SET request_id = CAST(? AS TEXT), trace_id = CAST(? AS TEXT) WHERE id = ?`);
+  for (const r of db
+    .prepare(
+      `SELECT id, CAST(request_id AS BLOB) AS rid, CAST(trace_id AS BLOB) AS tid FROM records
+      WHERE instr(CAST(request_id AS BLOB), X'ED') > 0 OR instr(CAST(trace_id AS BLOB), X'ED') > 0`,
+    )
+    .safeIntegers()
+    .all() as { id: bigint; rid: Uint8Array | null; tid: Uint8Array | null }[]) {
+    const rid = r.rid && (withoutSurrogates(r.rid) ?? r.rid);
+    const tid = r.tid && (withoutSurrogates(r.tid) ?? r.tid);
+    fix.run(rid, tid, r.id);
   }
   const conns = db.prepare(`SELECT count(*) AS n, min(time) AS lo, max(time) AS hi FROM conns`).get() as {
     n: number;

@@ -6,6 +6,17 @@ export class Statements {
 
   constructor(private readonly db: Database.Database) {}
 
+  /** Runs `fn` in one read transaction (or the one open already): its statements see one state of the index. */
+  snapshot<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    this.db.exec('BEGIN');
+    try {
+      return fn();
+    } finally {
+      if (this.db.inTransaction) this.db.exec('COMMIT');
+    }
+  }
+
   /** A prepared statement, prepared once per SQL text. */
   get(sql: string): Database.Statement {
     let st = this.cache.get(sql);
