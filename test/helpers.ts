@@ -83,3 +83,17 @@ export function idEntries(
         (a.record < b.record ? -1 : a.record > b.record ? 1 : 0),
   );
 }
+
+/** Adds a file of nginx JSON access lines (/var/log/x.log) to an index, for tests that commit lines to it. */
+export function addTestFile(idx: import('../src/store/recordIndex.js').RecordIndex) {
+  return idx.addFile({
+    path: '/var/log/x.log',
+    dev: 1,
+    ino: 2,
+    fpLen: 1,
+    fpHash: 'h',
+    format: 'nginx-json',
+    region: null,
+    options: {},
+  });
+}

@@ -13,7 +13,7 @@ import { ParseError, parserFor } from '../parsers/index.js';
 import type { BatchLine } from '../src/store/prepare.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import Database from '../src/store/sqlite.js';
-import { idEntries } from './helpers.js';
+import { addTestFile, idEntries } from './helpers.js';
 
 const t = suite('review9');
 let dir = '';
@@ -44,16 +44,7 @@ function lines(specs: { key: string; time: number; status?: number }[], from = 0
 
 function open(): { idx: RecordIndex; fileId: number } {
   const idx = new RecordIndex(path.join(dir, 'i.db'));
-  const fileId = idx.addFile({
-    path: '/var/log/x.log',
-    dev: 1,
-    ino: 2,
-    fpLen: 1,
-    fpHash: 'h',
-    format: 'nginx-json',
-    region: null,
-    options: {},
-  }).id;
+  const fileId = addTestFile(idx).id;
   return { idx, fileId };
 }
 

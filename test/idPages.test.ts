@@ -14,7 +14,7 @@ import { compareBytes, forEachEntry, PAGE_BYTES, PageWriter, readRecord } from '
 import { FANOUT } from '../src/store/idRuns.js';
 import { type BatchLine, prepareCommit, recordId } from '../src/store/prepare.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
-import { idEntries, prng } from './helpers.js';
+import { addTestFile, idEntries, prng } from './helpers.js';
 
 const t = suite('idPages');
 let dir = '';
@@ -130,16 +130,7 @@ t('a commit packs its entries in the bytes order, whatever the keys and connecti
 t('runs merged from random commits: every entry once, every lookup as a brute-force map says', () => {
   const rand = prng(11);
   const idx = new RecordIndex(path.join(dir, 'i.db'));
-  const fileId = idx.addFile({
-    path: '/var/log/x.log',
-    dev: 1,
-    ino: 2,
-    fpLen: 1,
-    fpHash: 'h',
-    format: 'nginx-json',
-    region: null,
-    options: {},
-  }).id;
+  const fileId = addTestFile(idx).id;
   const truth = new Map<string, number>();
   let at = 0;
   let withId = 0;

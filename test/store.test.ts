@@ -8,7 +8,7 @@ import { startCheckpointer } from '../src/store/checkpointer.js';
 import { IndexOpenError, MAX_REQUEST_ID_CHARS, RecordIndex, storedLines } from '../src/store/recordIndex.js';
 import { applyMigration, SCHEMA_VERSION } from '../src/store/schema.js';
 import Database from '../src/store/sqlite.js';
-import { combinedLine, fixture, idEntries } from './helpers.js';
+import { addTestFile, combinedLine, fixture, idEntries } from './helpers.js';
 
 const REPO_FIXTURES = path.dirname(fixture('x'));
 
@@ -198,17 +198,6 @@ function commitLines(
   }
   idx.commitBatch(fileId, lines, [], { offset: (from + n) * 100, lineNo: from + n, linesCut: 0 });
 }
-const addTestFile = (idx: RecordIndex) =>
-  idx.addFile({
-    path: '/var/log/x.log',
-    dev: 1,
-    ino: 2,
-    fpLen: 1,
-    fpHash: 'h',
-    format: 'nginx-json',
-    region: null,
-    options: {},
-  });
 
 /** Opens an index of an older schema: it must come out at the current one. */
 function openMigrated(file: string): RecordIndex {
