@@ -9,10 +9,9 @@
  * query looks for it by its columns: every error-log and gateway line (the joins read them by
  * time), and every access line that may be a failure (the `5xx` candidates: status >= 400 or
  * missing, 0, 101, < 100, or a WebSocket upgrade asked for, which a 200 can hide). A plain
- * nginx line's connection number goes in the ID runs (kind 2), for the join with error lines on
- * the same connection (a 200 whose body was cut): the `conns` table (connection numbers grow,
- * so its two B-trees take appends, not scattered writes; measured: 12-15% less CPU for a claw_json
- * backfill than an ID-run entry per line).
+ * nginx line's connection number and time are an entry of the ID runs (kind 2, since schema 7;
+ * a `conns` table with two B-trees before), for the join with error lines on the same
+ * connection (a 200 whose body was cut).
  */
 import { asksForWebSocket, isAccessSource, type LogRecord } from '../../parsers/record.js';
 
