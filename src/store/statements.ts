@@ -9,7 +9,13 @@ export class Statements {
   /** Runs `fn` in one read transaction (or the one open already): its statements see one state of the index. */
   snapshot<T>(fn: () => T): T {
     if (this.db.inTransaction) return fn();
-    this.db.exec('BEGIN');
+    try {
+      this.db.exec('BEGIN');
+    } catch {
+      // A statement of this connection is being iterated (BEGIN is refused then, other reads are
+      // not): no caller does today; read without the transaction rather than fail.
+      return fn();
+    }
     try {
       return fn();
     } finally {
