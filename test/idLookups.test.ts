@@ -13,6 +13,7 @@ import { ParseError, parserFor } from '../parsers/index.js';
 import type { BatchLine } from '../src/store/prepare.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import Database from '../src/store/sqlite.js';
+import { Statements } from '../src/store/statements.js';
 import { addTestFile, idEntries } from './helpers.js';
 
 const t = suite('review9');
@@ -163,6 +164,29 @@ t(
     const migrated = new RecordIndex(file);
     for (const k of keys) assert.is(migrated.byRequestId(k).length, 1, `migrated: ${JSON.stringify(k)}`);
     migrated.close();
+  },
+);
+
+t(
+  'a read transaction: one snapshot for its statements; inside an open iteration of its connection it reads without one',
+  () => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE t (k INTEGER); INSERT INTO t VALUES (1), (2)');
+    const st = new Statements(db);
+    assert.is(
+      st.snapshot(() => db.inTransaction),
+      true,
+    );
+    assert.is(db.inTransaction, false, 'ended');
+    for (const _ of db.prepare('SELECT k FROM t').iterate()) {
+      // SQLite refuses BEGIN while a statement of the connection is stepping: the reads go on without it.
+      assert.is(
+        st.snapshot(() => st.get('SELECT count(*) FROM t').pluck().get()),
+        2,
+      );
+      break;
+    }
+    db.close();
   },
 );
 
