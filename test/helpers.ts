@@ -97,3 +97,32 @@ export function addTestFile(idx: import('../src/store/recordIndex.js').RecordInd
     options: {},
   });
 }
+
+/**
+ * nginx JSON access lines for a commit (the parsed record with its offset and line number), line
+ * `from + k` for spec k: its request ID, log time, status (200: kept without a row) and connection
+ * (default from + k + 1). Lines the parser refuses are left out, as a commit never gets them.
+ */
+export function nginxJsonBatch(
+  specs: readonly { key: string; time: number; status?: number; conn?: number }[],
+  from = 0,
+): import('../src/store/prepare.js').BatchLine[] {
+  const parse = createParser('nginx-json');
+  const out: import('../src/store/prepare.js').BatchLine[] = [];
+  specs.forEach((s, k) => {
+    const i = from + k;
+    const raw = JSON.stringify({
+      msec: (s.time / 1000).toFixed(3),
+      status: String(s.status ?? 200),
+      request: `GET /r/${i} HTTP/1.1`,
+      req_id: s.key,
+      connection: String(s.conn ?? i + 1),
+    });
+    const record = parse(raw);
+    if (record instanceof ParseError) return;
+    record.offset = i * 1000;
+    record.lineNo = i + 1;
+    out.push({ record, raw });
+  });
+  return out;
+}

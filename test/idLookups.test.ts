@@ -9,12 +9,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ParseError, parserFor } from '../parsers/index.js';
-import type { BatchLine } from '../src/store/prepare.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import Database from '../src/store/sqlite.js';
 import { Statements } from '../src/store/statements.js';
-import { addTestFile, idEntries } from './helpers.js';
+import { addTestFile, idEntries, nginxJsonBatch } from './helpers.js';
 
 const t = suite('review9');
 let dir = '';
@@ -24,24 +22,7 @@ t.before.each(() => {
 t.after.each(() => rmSync(dir, { recursive: true, force: true }));
 
 const T0 = 1_790_000_000_000;
-function lines(specs: { key: string; time: number; status?: number }[], from = 0): BatchLine[] {
-  const parse = parserFor('nginx-json', '{}');
-  return specs.map((s, k) => {
-    const i = from + k;
-    const raw = JSON.stringify({
-      msec: (s.time / 1000).toFixed(3),
-      status: String(s.status ?? 200),
-      request: `GET /r/${i} HTTP/1.1`,
-      req_id: s.key,
-      connection: String(i + 1),
-    });
-    const record = parse(raw);
-    if (record instanceof ParseError) throw new Error(raw);
-    record.offset = i * 1000;
-    record.lineNo = i + 1;
-    return { record, raw };
-  });
-}
+const lines = nginxJsonBatch;
 
 function open(): { idx: RecordIndex; fileId: number } {
   const idx = new RecordIndex(path.join(dir, 'i.db'));

@@ -9,12 +9,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ParseError, parserFor } from '../parsers/index.js';
 import { compareBytes, forEachEntry, PAGE_BYTES, PageWriter, readRecord } from '../src/store/idPages.js';
 import { FANOUT } from '../src/store/idRuns.js';
-import { type BatchLine, prepareCommit, recordId } from '../src/store/prepare.js';
+import { prepareCommit, recordId } from '../src/store/prepare.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
-import { addTestFile, idEntries, prng } from './helpers.js';
+import { addTestFile, idEntries, nginxJsonBatch, prng } from './helpers.js';
 
 const t = suite('idPages');
 let dir = '';
@@ -34,30 +33,11 @@ function randomKey(rand: () => number): string {
 }
 
 /** Plain nginx JSON access lines (kept without a row: found through their entries alone). */
-function line(i: number, key: string, conn: number, time: number): string {
-  return JSON.stringify({
-    msec: (time / 1000).toFixed(3),
-    status: '200',
-    request: `GET /r/${i} HTTP/1.1`,
-    req_id: key,
-    connection: String(conn),
-  });
-}
-
-function batch(from: number, keys: string[], conns: number[], times: number[]): BatchLine[] {
-  const parse = parserFor('nginx-json', '{}');
-  const out: BatchLine[] = [];
-  keys.forEach((key, k) => {
-    const i = from + k;
-    const raw = line(i, key, conns[k]!, times[k]!);
-    const record = parse(raw);
-    if (record instanceof ParseError) return; // not a line a commit gets
-    record.offset = i * 1000;
-    record.lineNo = i + 1;
-    out.push({ record, raw });
-  });
-  return out;
-}
+const batch = (from: number, keys: string[], conns: number[], times: number[]) =>
+  nginxJsonBatch(
+    keys.map((key, k) => ({ key, conn: conns[k]!, time: times[k]! })),
+    from,
+  );
 
 /** Every entry of every page, checked to be in (kind, bytes, record) order. */
 function entriesInOrder(pages: { kind: number; data: Uint8Array; n: number }[]): number {

@@ -27,10 +27,6 @@ export interface IdPage {
 
 const utf8 = new TextEncoder();
 
-function utf8Length(s: string): number {
-  return utf8.encode(s).length;
-}
-
 /** memcmp of a[ao, ao+al) and b[bo, bo+bl). */
 export function compareBytes(a: Uint8Array, ao: number, al: number, b: Uint8Array, bo: number, bl: number): number {
   const n = Math.min(al, bl);
@@ -147,7 +143,7 @@ export class PageWriter {
    * bytes as many as its characters).
    */
   pushString(kind: number, key: string, ascii: boolean, fileId: number, offset: number): void {
-    const kl = ascii ? key.length : utf8Length(key);
+    const kl = ascii ? key.length : Buffer.byteLength(key, 'utf8'); // a lone surrogate: 3, as encodeInto writes it
     const len = 2 + kl + 8;
     this.room(kind, len);
     this.view.setUint16(this.used, kl, true);

@@ -29,7 +29,7 @@ export const RUN_CAP = 256_000;
  * Runs of a size class merged into one. Each merge copies every entry it holds once, so the
  * number of merges on the way to the cap is the work per entry: with commits of ~1,000 entries 16
  * makes two (-> 16,000 -> 256,000); below ~1,000 entries a commit (quiet traffic) three. A lookup
- * probes up to 15 runs per class more: one index search each.
+ * reads up to 15 runs per class more: a page each, all runs' first pages in one statement.
  */
 export const FANOUT = 16;
 /** Size class of a run: FANOUT runs of one class make one of the next (400, 6,400, 102,400, ...). */
@@ -75,18 +75,8 @@ interface PageRow {
   data: Uint8Array;
 }
 
-/** An entry in the bytes of a loaded page. */
-interface Ref {
-  kind: number;
-  data: Uint8Array;
-  at: number;
-  keyAt: number;
-  keyLen: number;
-  len: number;
-}
-
 /** Reads the entries of a source's loaded pages in order: the fields are the current entry's. */
-class PageReader implements Ref {
+class PageReader {
   kind = 0;
   data: Uint8Array = new Uint8Array(0);
   at = 0;
@@ -128,7 +118,7 @@ class PageReader implements Ref {
   }
 }
 
-function compareRefs(a: Ref, b: Ref): number {
+function compareRefs(a: PageReader, b: PageReader): number {
   return (
     a.kind - b.kind ||
     compareBytes(a.data, a.keyAt, a.keyLen, b.data, b.keyAt, b.keyLen) ||
@@ -152,7 +142,7 @@ function siftDown(heap: PageReader[], i: number): void {
 }
 
 /** An entry against a (kind, key, record) point. */
-function compareToPoint(e: Ref, p: Cursor): number {
+function compareToPoint(e: PageReader, p: Cursor): number {
   if (e.kind !== p[0]) return e.kind - p[0];
   const c = compareBytes(e.data, e.keyAt, e.keyLen, p[1], 0, p[1].length);
   if (c !== 0) return c;

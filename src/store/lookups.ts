@@ -55,14 +55,6 @@ const SELECT_AT = `${SELECT_RECORDS} WHERE r.id IN (SELECT value FROM json_each(
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
-/**
- * Whether a line's ID is `key` as the index compares them: by their UTF-8 (as SQLite compares a
- * row's TEXT), in which a lone surrogate is U+FFFD.
- */
-function sameKey(a: string | null | undefined, key: string): boolean {
-  return a === key || (a != null && Buffer.from(a).equals(Buffer.from(key)));
-}
-
 export class Lookups {
   constructor(
     private readonly statements: Statements,
@@ -165,7 +157,10 @@ export class Lookups {
     const withRow = new Set(rows.map((r) => BigInt(r.id)));
     const rowless = this.rowlessAt(ids.filter((i) => !withRow.has(i)))
       .map((l) => l.row)
-      .filter((r) => sameKey(column === 'request_id' ? r.request_id : r.parsed?.traceId, id));
+      .filter(
+        // IDs are kept well-formed on both sides (prepare.ts wellFormed): equal strings, equal bytes.
+        (r) => (column === 'request_id' ? r.request_id : r.parsed?.traceId && wellFormed(r.parsed.traceId)) === id,
+      );
     return [...rows, ...rowless].sort(byTime).slice(0, limitOf(limit));
   }
 
@@ -292,7 +287,7 @@ export class Lookups {
       .safeIntegers();
     if (rows.get(`[${ids.join(',')}]`, key) !== undefined) return true;
     for (let i = 0; i < ids.length; i += 16)
-      if (this.rowlessAt(ids.slice(i, i + 16)).some((l) => sameKey(l.row.request_id, key))) return true;
+      if (this.rowlessAt(ids.slice(i, i + 16)).some((l) => l.row.request_id === key)) return true;
     return false;
   }
 
