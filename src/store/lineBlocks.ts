@@ -19,7 +19,8 @@
  * of their size against deflate's 1.47 us at 0.092; claw_json 1.49 us at 0.041 against 1.88 us
  * at 0.051. (zstd is faster still, but only from Node 22.15.)
  */
-import { brotliCompressSync, brotliDecompressSync, constants, inflateRawSync } from 'node:zlib';
+import { inflateRawSync } from 'node:zlib';
+import { compressBlockPayload, decompressBlock } from './brotli.js';
 import { recordId } from './recordId.js';
 import type Database from './sqlite.js';
 
@@ -92,14 +93,6 @@ export function blockPayload(lines: readonly BlockLine[]): Buffer {
   return buf;
 }
 
-const BROTLI = {
-  params: {
-    [constants.BROTLI_PARAM_QUALITY]: 1,
-    [constants.BROTLI_PARAM_LGWIN]: 16,
-    [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
-  },
-};
-
 /** Compresses the blocks that still carry their payload (a parse thread left it to the writer). */
 export function compressBlocks(blocks: PreparedBlock[]): void {
   for (const b of blocks)
@@ -109,16 +102,9 @@ export function compressBlocks(blocks: PreparedBlock[]): void {
     }
 }
 
-/** A payload compressed as schema 6 stores it. */
+/** A payload compressed as schema 6 stores it (brotli.ts: one native encoder per thread). */
 export function compressPayload(payload: Uint8Array): Buffer {
-  return brotliCompressSync(payload, {
-    ...BROTLI,
-    // zlib's output chunk is 16 KiB by default, for a block that compresses to 1-3 KB (a larger
-    // result takes more chunks): an eighth of the payload halves the bytes allocated and made a
-    // block's compression 15-50% faster (64-line blocks, `combined` and `claw_json`).
-    chunkSize: Math.max(1024, payload.length >> 3),
-    params: { ...BROTLI.params, [constants.BROTLI_PARAM_SIZE_HINT]: payload.length },
-  });
+  return compressBlockPayload(payload);
 }
 
 export function encodeBlock(lines: readonly BlockLine[]): Buffer {
@@ -128,7 +114,8 @@ export function encodeBlock(lines: readonly BlockLine[]): Buffer {
 /** `firstLineNo`: the block's `line_no` (null: a schema-5 block, no line numbers, every line has a row). */
 export function decodeBlock(firstId: bigint, lastId: bigint, data: Buffer, firstLineNo: number | null = null): Decoded {
   const v6 = firstLineNo !== null;
-  const buf = v6 ? brotliDecompressSync(data) : inflateRawSync(data);
+  // A view of this thread's inflate buffer (brotli.ts): everything kept below is copied out of it.
+  const buf = v6 ? decompressBlock(data) : inflateRawSync(data);
   const n = buf.readUInt32LE(0);
   const offsets = new Uint32Array(n);
   const lines: string[] = new Array(n);
