@@ -82,6 +82,8 @@ class PageReader {
   at = 0;
   keyAt = 0;
   keyLen = 0;
+  /** The key's first 4 bytes as an unsigned number (0-padded): most comparisons end there. */
+  head = 0;
   len = 0;
   done = false;
   private page = -1;
@@ -115,12 +117,29 @@ class PageReader {
     this.keyLen = d[this.at]! | (d[this.at + 1]! << 8);
     this.keyAt = this.at + 2;
     this.len = 2 + this.keyLen + 8;
+    this.head = headOf(d, this.keyAt, this.keyLen);
   }
 }
 
-function compareRefs(a: PageReader, b: PageReader): number {
+/**
+ * The first 4 bytes of a key as an unsigned number, 0 where it is shorter. Two keys with different
+ * heads compare as their heads do (0 is the smallest byte, and a shorter key sorts first); equal
+ * heads say nothing.
+ */
+function headOf(d: Uint8Array, at: number, len: number): number {
   return (
-    a.kind - b.kind ||
+    (((len > 0 ? d[at]! : 0) << 24) |
+      ((len > 1 ? d[at + 1]! : 0) << 16) |
+      ((len > 2 ? d[at + 2]! : 0) << 8) |
+      (len > 3 ? d[at + 3]! : 0)) >>>
+    0
+  );
+}
+
+function compareRefs(a: PageReader, b: PageReader): number {
+  if (a.kind !== b.kind) return a.kind - b.kind;
+  if (a.head !== b.head) return a.head < b.head ? -1 : 1;
+  return (
     compareBytes(a.data, a.keyAt, a.keyLen, b.data, b.keyAt, b.keyLen) ||
     compareRecords(a.data, a.keyAt + a.keyLen, b.data, b.keyAt + b.keyLen)
   );
@@ -310,9 +329,12 @@ export class IdRuns {
     // A k-way merge of the sources' entries in order (a heap of the readers by their entry).
     const heap = readers;
     for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(heap, i);
+    // The bound's kind and head: an entry below them is within it without comparing bytes.
+    const bk = bound?.[0] ?? Infinity;
+    const bh = bound === undefined ? 0 : headOf(bound[1], 0, bound[1].length);
     while (heap.length > 0) {
       const r = heap[0]!;
-      if (bound !== undefined && compareToPoint(r, bound) > 0) break;
+      if (r.kind > bk || (r.kind === bk && r.head >= bh && compareToPoint(r, bound!) > 0)) break;
       w.push(r.kind, r.data, r.at, r.len);
       copied++;
       if (!r.next()) {
