@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { assembleTrace, resolveRequestId } from '../src/correlate/assemble.js';
+import { assembleTrace, findTrace, resolveRequestId } from '../src/correlate/assemble.js';
 import { CAUSES, fits, fromErrors } from '../src/diagnose/catalog.js';
 import { factsOf } from '../src/diagnose/facts.js';
 import type { RecordIndex } from '../src/store/recordIndex.js';
@@ -110,6 +110,18 @@ t('assemble: a request with no upstream has one span; no line, no trace; IDs by 
   assert.equal(resolveRequestId(idx, 'ref'), { requestId: 'refused-1' });
   assert.equal(resolveRequestId(idx, 'ok-').ambiguous?.sort(), ['ok-1', 'ok-2']);
   assert.equal(resolveRequestId(idx, 'zzz'), {});
+});
+
+t('findTrace (the lookup of the CLI and the API): an exact ID read once, else a prefix, ambiguous or missing', () => {
+  const exact = findTrace(idx, 'refused-1');
+  assert.ok('trace' in exact);
+  // The same trace as resolving first, then assembling (what it replaces).
+  assert.equal(exact.trace, assembleTrace(idx, 'refused-1'));
+  const byPrefix = findTrace(idx, 'ref');
+  assert.ok('trace' in byPrefix && byPrefix.trace.traceId === exact.trace.traceId);
+  const several = findTrace(idx, 'ok-');
+  assert.ok('ambiguous' in several && several.ambiguous.sort().join() === 'ok-1,ok-2');
+  assert.equal(findTrace(idx, 'zzz'), { missing: true });
 });
 
 t('catalog: every cause has an ID of its own, a title, a fix and a shape it explains', () => {

@@ -4,7 +4,7 @@
  * an agent nobody asks never loads the correlation, the diagnosis and TypeBox (~230 modules,
  * ~2 MB of V8's old space; test/agentLoading.test.ts).
  */
-import { assembleTrace, resolveRequestId } from '../correlate/assemble.js';
+import { findTrace } from '../correlate/assemble.js';
 import { traceJson } from '../correlate/traceJson.js';
 import type { TraceJson } from '../correlate/traceSchema.js';
 import { diagnose } from '../diagnose/diagnose.js';
@@ -16,9 +16,6 @@ export type Lookup = { trace: TraceJson } | { ambiguous: string[] } | { missing:
 
 /** The trace of the request with this ID (or the only one whose ID starts with it). */
 export function lookUpRequest(index: RecordIndex, id: string): Lookup {
-  const r = resolveRequestId(index, id);
-  if (r.ambiguous) return { ambiguous: r.ambiguous };
-  const trace = r.requestId === undefined ? undefined : assembleTrace(index, r.requestId);
-  if (!trace) return { missing: true };
-  return { trace: traceJson(trace, diagnose(trace, index)) };
+  const r = findTrace(index, id);
+  return 'trace' in r ? { trace: traceJson(r.trace, diagnose(r.trace, index)) } : r;
 }

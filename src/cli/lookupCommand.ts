@@ -3,7 +3,7 @@
  * with timings, then the cause with the lines that prove it and the fix (traceText.ts). `--json`
  * for scripts. Exit codes: 0 found, 1 not found, 2 usage or configuration error.
  */
-import { assembleTrace, resolveRequestId } from '../correlate/assemble.js';
+import { findTrace } from '../correlate/assemble.js';
 import type { Trace } from '../correlate/trace.js';
 import { traceJson } from '../correlate/traceJson.js';
 import { type Diagnosis, diagnose } from '../diagnose/diagnose.js';
@@ -36,22 +36,23 @@ export async function runLookup(
     stderr.write('claw-trace: the request ID is empty\n');
     return 2;
   }
-  const resolved = resolveRequestId(index, idOrPrefix);
-  if (resolved.ambiguous) {
+  const resolved = findTrace(index, idOrPrefix);
+  if ('ambiguous' in resolved) {
     stderr.write(
       `claw-trace: ${resolved.ambiguous.length}${resolved.ambiguous.length === 10 ? '+' : ''} request IDs start with ${terminalSafe(idOrPrefix, 80)}: ${resolved.ambiguous.map((i) => terminalSafe(i, 60)).join(', ')}; give more of it\n`,
     );
     return 2;
   }
-  const trace = resolved.requestId === undefined ? undefined : assembleTrace(index, resolved.requestId);
-  if (!trace) {
+  if ('missing' in resolved) {
     stderr.write(
       `claw-trace: no request ${terminalSafe(idOrPrefix, 80)} in the index${opts.json ? '' : ' (is its access log indexed? claw-trace ingest / follow)'}\n`,
     );
     return 1;
   }
-  const d = diagnose(trace, index);
-  stdout.write(opts.json ? `${terminalSafeJson(traceJson(trace, d))}\n` : await asText(trace, d, opts));
+  const d = diagnose(resolved.trace, index);
+  stdout.write(
+    opts.json ? `${terminalSafeJson(traceJson(resolved.trace, d))}\n` : await asText(resolved.trace, d, opts),
+  );
   return 0;
 }
 

@@ -13,7 +13,7 @@
  */
 
 import { asksForWebSocket, isAccessSource } from '../../parsers/record.js';
-import type { RecordIndex } from '../store/recordIndex.js';
+import type { RecordIndex, StoredRecord } from '../store/recordIndex.js';
 import { type IndexedRecord, rehydrate } from '../store/rehydrate.js';
 import {
   type ClockSkew,
@@ -358,8 +358,8 @@ export interface Resolved {
  * An exact request ID; or a trace ID (from Jaeger/Tempo): the UUID request ID it was made from,
  * or a W3C trace ID logged with the request; or the one request ID that starts with a prefix.
  */
-export function resolveRequestId(index: RecordIndex, idOrPrefix: string): Resolved {
-  if (index.hasRequestId(idOrPrefix)) return { requestId: idOrPrefix };
+export function resolveRequestId(index: RecordIndex, idOrPrefix: string, exactChecked = false): Resolved {
+  if (!exactChecked && index.hasRequestId(idOrPrefix)) return { requestId: idOrPrefix };
   if (/^[0-9a-f]{32}$/i.test(idOrPrefix)) {
     const h = idOrPrefix.toLowerCase();
     const uuid = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
@@ -373,8 +373,30 @@ export function resolveRequestId(index: RecordIndex, idOrPrefix: string): Resolv
   return {};
 }
 
-export function assembleTrace(index: RecordIndex, requestId: string): Trace | undefined {
-  const own = rehydrate(index.byRequestId(requestId));
+/**
+ * What `claw-trace <id>` and `GET /v1/requests/:id` show: the trace of an exact request ID (its
+ * lines read once, not probed first and read again: the common case), else of what
+ * resolveRequestId makes of it.
+ */
+export function findTrace(
+  index: RecordIndex,
+  idOrPrefix: string,
+): { trace: Trace } | { ambiguous: string[] } | { missing: true } {
+  const own = index.byRequestId(idOrPrefix);
+  const r: Resolved = own.length > 0 ? { requestId: idOrPrefix } : resolveRequestId(index, idOrPrefix, true);
+  if (r.ambiguous) return { ambiguous: r.ambiguous };
+  const trace =
+    r.requestId === undefined ? undefined : assembleTrace(index, r.requestId, own.length > 0 ? own : undefined);
+  return trace ? { trace } : { missing: true };
+}
+
+/** `own`: the request's lines, read already (index.byRequestId). */
+export function assembleTrace(
+  index: RecordIndex,
+  requestId: string,
+  ownLines: StoredRecord[] = index.byRequestId(requestId),
+): Trace | undefined {
+  const own = rehydrate(ownLines);
   if (own.length === 0) return undefined;
   const traceId = traceIdFor(requestId);
   // Outermost first. Time alone cannot order hops of a fast request (nginx logs whole ms), so the
