@@ -83,6 +83,32 @@ t('a corrupt or cut block throws, and the blocks after it still inflate', () => 
   assert.ok(compressBlockPayload(text(1000, 9)).equals(publicBytes(text(1000, 9))), 'and compression goes on');
 });
 
+t(
+  'a thread that only inflates (a one-shot lookup) uses the public function for its first blocks, then the handle',
+  () => {
+    const script = `
+    const { brotliCompressSync } = await import('node:zlib');
+    const { decompressBlock, brotliPath } = await import(${JSON.stringify(new URL('../src/store/brotli.js', import.meta.url).href)});
+    const payload = Buffer.from('{"req_id":"abc","status":"502"}\\n'.repeat(500));
+    const block = brotliCompressSync(payload);
+    const paths = [];
+    let same = 0;
+    for (let i = 0; i < 20; i++) {
+      if (Buffer.from(decompressBlock(block)).equals(payload)) same++;
+      paths.push(brotliPath());
+    }
+    console.log(JSON.stringify({ same, paths }));
+  `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    const { same, paths } = JSON.parse(r.stdout) as { same: number; paths: string[] };
+    assert.is(same, 20);
+    assert.equal(paths.slice(0, 16), Array(16).fill('untried'));
+    const major = Number(process.versions.node.split('.')[0]);
+    assert.is(paths[19], major >= 20 && major <= 24 ? 'handle' : 'public');
+  },
+);
+
 t('compressing thousands of blocks does not pile up native memory (Node 24 did: 50+ MB)', () => {
   // In a child, to measure a heap of its own: 3,000 blocks of 64 KiB, external memory sampled.
   const script = `

@@ -134,6 +134,9 @@ let handleTrusted: boolean | undefined = KNOWN_MAJORS.has(MAJOR) ? undefined : f
 const encodeParams = paramArray(BLOCK_BROTLI_PARAMS);
 const SIZE_HINT = constants.BROTLI_PARAM_SIZE_HINT;
 const decodeParams = paramArray({});
+/** Blocks a thread inflates with the public function before it tries the handle (the agent's first lookups). */
+const PUBLIC_INFLATES = 16;
+let inflatedBefore = 0;
 
 /** A block's payload compressed (a Buffer of its own). */
 export function compressBlockPayload(payload: Uint8Array): Buffer {
@@ -155,7 +158,8 @@ export function compressBlockPayload(payload: Uint8Array): Buffer {
  * the handle is in use: read it (decodeBlock copies what it keeps) before inflating another.
  */
 export function decompressBlock(data: Uint8Array): Buffer {
-  if (brotliPath() === 'untried') compressBlockPayload(Buffer.from('claw-trace')); // decides it
+  // A one-shot lookup inflates a few blocks: the public function, without the first-use check.
+  if (brotliPath() === 'untried' && ++inflatedBefore > PUBLIC_INFLATES) compressBlockPayload(Buffer.from('claw-trace'));
   if (brotliPath() !== 'handle') return brotliDecompressSync(data);
   decoder ??= new ReusedHandle(() => zlib.createBrotliDecompress() as unknown as Engine, 256 * 1024);
   // A corrupt block throws here, as brotliDecompressSync would; the next call starts a new stream.
