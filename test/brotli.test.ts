@@ -9,7 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { brotliCompressSync, constants } from 'node:zlib';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BLOCK_BROTLI_PARAMS, brotliPath, compressBlockPayload, decompressBlock } from '../src/store/brotli.js';
+import {
+  BLOCK_BROTLI_PARAMS,
+  brotliPath,
+  compressBlockPayload,
+  decompressBlock,
+  keptBufferBytes,
+} from '../src/store/brotli.js';
 import { prng } from './helpers.js';
 
 const t = suite('brotli');
@@ -62,6 +68,17 @@ t('a result is a Buffer of its own: the next block does not overwrite it', () =>
   const copy = Buffer.from(ca);
   compressBlockPayload(b);
   assert.ok(ca.equals(copy));
+});
+
+t('a block of megabytes is inflated whole, and its buffers are not kept for the thread afterwards', () => {
+  const big = randomBytes(5 * 1024 * 1024);
+  const packed = compressBlockPayload(big);
+  const back = decompressBlock(packed);
+  assert.ok(back.equals(big));
+  compressBlockPayload(text(1000, 11));
+  assert.ok(decompressBlock(compressBlockPayload(text(1000, 12))).equals(text(1000, 12)));
+  assert.ok(back.equals(big), 'the large result is its own, not overwritten by the next blocks');
+  if (brotliPath() === 'handle') assert.ok(keptBufferBytes() <= 1024 * 1024, `${keptBufferBytes()} bytes kept`);
 });
 
 t('a corrupt or cut block throws, and the blocks after it still inflate', () => {
