@@ -6,8 +6,8 @@
  * state for every call. On Node 24 that state stays allocated (and counted as external memory)
  * until a major GC collects its object: the agent at 5,000 lines/s on Node 24 held 20-30 MB of
  * such states between major GCs and its RSS grew to 142-167 MB (Node 20: 100-107 MB), and a
- * 64-line block compressed 2x slower than on Node 20 (measured, 10,000 claw_json blocks: 1.27 s
- * against 0.60). Initialising one native handle again frees the previous state at once and sets
+ * 64-line block compressed 2x slower than on Node 20 (measured, 10,000 blocks of claw_json-like
+ * lines: 1.27 s against 0.60). Initialising one native handle again frees the previous state at once and sets
  * the same parameters, so each block is still a Brotli stream of its own and the bytes are
  * the same as `brotliCompressSync`'s.
  *
@@ -174,18 +174,27 @@ export function decompressBlock(data: Uint8Array): Buffer {
   // A one-shot lookup inflates a few blocks: the public function, without the first-use check.
   if (brotliPath() === 'untried' && ++inflatedBefore > PUBLIC_INFLATES) compressBlockPayload(Buffer.from('claw-trace'));
   if (brotliPath() !== 'handle') return brotliDecompressSync(data);
-  decoder ??= new ReusedHandle(() => zlib.createBrotliDecompress() as unknown as Engine, 256 * 1024);
+  decoder ??= newDecoder();
   // A corrupt block throws here, as brotliDecompressSync would; the next call starts a new stream.
   return decoder.run(data, decodeParams);
 }
 
-/** The handle's first block against the public functions: the same bytes, and they inflate back. */
+/**
+ * The handle's first block against the public functions: the same bytes, they inflate back, and
+ * the decoder's handle inflates them back too (it is trusted with the encoder's).
+ */
 function proves(payload: Uint8Array, out: Buffer): boolean {
   try {
-    return out.equals(compressPublic(payload)) && brotliDecompressSync(out).equals(payload);
+    if (!out.equals(compressPublic(payload)) || !brotliDecompressSync(out).equals(payload)) return false;
+    decoder ??= newDecoder();
+    return decoder.run(out, decodeParams).equals(payload);
   } catch {
     return false;
   }
+}
+
+function newDecoder(): ReusedHandle {
+  return new ReusedHandle(() => zlib.createBrotliDecompress() as unknown as Engine, 256 * 1024);
 }
 
 /** Which path this thread uses (tests, the README's claim): 'handle', 'public', or 'untried'. */
