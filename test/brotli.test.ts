@@ -36,10 +36,10 @@ function text(bytes: number, seed: number): Buffer {
   return Buffer.from(parts.join('')).subarray(0, bytes);
 }
 
-t('on the Node majors it was measured on, blocks go through the reused handle', () => {
+t('on the Node majors it was tested on (20, 22, 24), blocks go through the reused handle', () => {
   compressBlockPayload(text(5000, 1));
   const major = Number(process.versions.node.split('.')[0]);
-  assert.is(brotliPath(), major >= 20 && major <= 24 ? 'handle' : 'public');
+  assert.is(brotliPath(), [20, 22, 24].includes(major) ? 'handle' : 'public');
 });
 
 t('the same bytes as brotliCompressSync, for text, random bytes, empty and large payloads', () => {
@@ -122,7 +122,7 @@ t(
     assert.is(same, 20);
     assert.equal(paths.slice(0, 16), Array(16).fill('untried'));
     const major = Number(process.versions.node.split('.')[0]);
-    assert.is(paths[19], major >= 20 && major <= 24 ? 'handle' : 'public');
+    assert.is(paths[19], [20, 22, 24].includes(major) ? 'handle' : 'public');
   },
 );
 
