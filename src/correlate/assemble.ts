@@ -358,8 +358,12 @@ export interface Resolved {
  * An exact request ID; or a trace ID (from Jaeger/Tempo): the UUID request ID it was made from,
  * or a W3C trace ID logged with the request; or the one request ID that starts with a prefix.
  */
-export function resolveRequestId(index: RecordIndex, idOrPrefix: string, exactChecked = false): Resolved {
-  if (!exactChecked && index.hasRequestId(idOrPrefix)) return { requestId: idOrPrefix };
+export function resolveRequestId(index: RecordIndex, idOrPrefix: string): Resolved {
+  return index.hasRequestId(idOrPrefix) ? { requestId: idOrPrefix } : resolveOtherwise(index, idOrPrefix);
+}
+
+/** resolveRequestId for a string that is no request ID itself: a trace ID's forms, or a prefix. */
+function resolveOtherwise(index: RecordIndex, idOrPrefix: string): Resolved {
   if (/^[0-9a-f]{32}$/i.test(idOrPrefix)) {
     const h = idOrPrefix.toLowerCase();
     const uuid = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
@@ -383,7 +387,7 @@ export function findTrace(
   idOrPrefix: string,
 ): { trace: Trace } | { ambiguous: string[] } | { missing: true } {
   const own = index.byRequestId(idOrPrefix);
-  const r: Resolved = own.length > 0 ? { requestId: idOrPrefix } : resolveRequestId(index, idOrPrefix, true);
+  const r: Resolved = own.length > 0 ? { requestId: idOrPrefix } : resolveOtherwise(index, idOrPrefix);
   if (r.ambiguous) return { ambiguous: r.ambiguous };
   const trace =
     r.requestId === undefined ? undefined : assembleTrace(index, r.requestId, own.length > 0 ? own : undefined);

@@ -117,7 +117,7 @@ class PageReader {
     this.keyLen = d[this.at]! | (d[this.at + 1]! << 8);
     this.keyAt = this.at + 2;
     this.len = 2 + this.keyLen + 8;
-    this.head = headOf(d, this.keyAt, this.keyLen);
+    this.head = keyHead(d, this.keyAt, this.keyLen);
   }
 }
 
@@ -126,7 +126,7 @@ class PageReader {
  * heads compare as their heads do (0 is the smallest byte, and a shorter key sorts first); equal
  * heads say nothing.
  */
-function headOf(d: Uint8Array, at: number, len: number): number {
+function keyHead(d: Uint8Array, at: number, len: number): number {
   return (
     (((len > 0 ? d[at]! : 0) << 24) |
       ((len > 1 ? d[at + 1]! : 0) << 16) |
@@ -331,7 +331,7 @@ export class IdRuns {
     for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(heap, i);
     // The bound's kind and head: an entry below them is within it without comparing bytes.
     const bk = bound?.[0] ?? Infinity;
-    const bh = bound === undefined ? 0 : headOf(bound[1], 0, bound[1].length);
+    const bh = bound === undefined ? 0 : keyHead(bound[1], 0, bound[1].length);
     while (heap.length > 0) {
       const r = heap[0]!;
       if (r.kind > bk || (r.kind === bk && r.head >= bh && compareToPoint(r, bound!) > 0)) break;
