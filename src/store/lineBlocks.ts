@@ -97,18 +97,13 @@ export function blockPayload(lines: readonly BlockLine[]): Buffer {
 export function compressBlocks(blocks: PreparedBlock[]): void {
   for (const b of blocks)
     if (b.data === undefined) {
-      b.data = compressPayload(b.payload!);
+      b.data = compressBlockPayload(b.payload!); // brotli.ts: one native encoder per thread
       b.payload = undefined;
     }
 }
 
-/** A payload compressed as schema 6 stores it (brotli.ts: one native encoder per thread). */
-export function compressPayload(payload: Uint8Array): Buffer {
-  return compressBlockPayload(payload);
-}
-
 export function encodeBlock(lines: readonly BlockLine[]): Buffer {
-  return compressPayload(blockPayload(lines));
+  return compressBlockPayload(blockPayload(lines));
 }
 
 /** `firstLineNo`: the block's `line_no` (null: a schema-5 block, no line numbers, every line has a row). */
