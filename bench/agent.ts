@@ -1,5 +1,5 @@
 /**
- * The agent's steady state (issue 14's targets) and API (issue 6's). Run by hand: `npm run bench:agent [-- --seconds 30]`.
+ * The agent's steady state (issue 14's targets) and API (issue 6's). Run by hand: `npm run bench:agent [-- --seconds 30] [--rotated 30] [--glob] [--per-line] [--api 0]`.
  *
  * 1. `claw-trace agent` as a process follows a claw_json file written at 5,000 lines/s; its RSS
  *    and CPU are read from /proc every second (Linux), after a 5 s warm-up.
@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import {
   appendFileSync,
   closeSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
   readFileSync,
@@ -45,8 +46,20 @@ function sample(pid: number): { cpuTicks: number; rssMB: number } {
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-const file = path.join(dir, 'access.log');
+/**
+ * `--rotated N`: N older files beside the log, as logrotate leaves them in /var/log/nginx (Debian
+ * keeps 14 days of access and error logs: ~30). The agent is not asked to read them, but they are
+ * in the folder it watches. The index is in a folder of its own.
+ */
+const ROTATED = arg('rotated', 0);
+/** `--glob`: the source is the folder's `*.log`, as the agent's defaults and `follow "/var/log/nginx/*.log"` are. */
+const GLOB = process.argv.includes('--glob');
+const logDir = path.join(dir, 'log');
+mkdirSync(logDir);
+const file = path.join(logDir, 'access.log');
 writeFileSync(file, '');
+for (let i = 1; i <= ROTATED; i++)
+  writeFileSync(path.join(logDir, i % 2 ? `access.log.${(i + 1) / 2}.gz` : `error.log.${i / 2}.gz`), 'rotated\n');
 /**
  * `--per-line`: one write(2) a line, as nginx writes an access log without `buffer=` and Caddy
  * writes every log entry (each a file-change event for the agent); else one write per 10 ms.
@@ -55,7 +68,7 @@ const PER_LINE = process.argv.includes('--per-line');
 const fd = openSync(file, 'a');
 writeFileSync(
   path.join(dir, 'agent.yaml'),
-  `region: bench\nindex: ${dir}/index.db\nsources:\n  - path: ${file}\n    format: nginx-claw_json\nlog: { level: warn }\n`,
+  `region: bench\nindex: ${dir}/index.db\nsources:\n  - path: ${GLOB ? path.join(logDir, '*.log') : file}\n    format: nginx-claw_json\nlog: { level: warn }\n`,
 );
 const port = await freePort();
 const agent = spawn(process.execPath, cliArgs('agent', '-c', path.join(dir, 'agent.yaml'), '--port', String(port)), {
@@ -93,7 +106,7 @@ try {
   const cpu = (last.cpuTicks - first.cpuTicks) / TICK / ((Date.now() - t0) / 1000);
   clearInterval(writer);
   console.log(
-    `agent at ${fmt(RATE)} lines/s (claw_json) for ${SECONDS} s after a 5 s warm-up, ${fmt(seq)} lines written ${PER_LINE ? 'one write a line' : 'one write per 10 ms'} (${CLI_ENV.MALLOC_ARENA_MAX ? `MALLOC_ARENA_MAX=${CLI_ENV.MALLOC_ARENA_MAX} ` : ''}node ${[...NODE_FLAGS, process.env.BENCH_NODE_ARGS ?? ''].join(' ').trim()}; at run time ${AGENT_V8_FLAGS})`,
+    `agent at ${fmt(RATE)} lines/s (claw_json) for ${SECONDS} s after a 5 s warm-up, ${fmt(seq)} lines written ${PER_LINE ? 'one write a line' : 'one write per 10 ms'}${ROTATED ? `, ${ROTATED} rotated files beside it` : ''}${GLOB ? ', followed as *.log' : ''} (${CLI_ENV.MALLOC_ARENA_MAX ? `MALLOC_ARENA_MAX=${CLI_ENV.MALLOC_ARENA_MAX} ` : ''}node ${[...NODE_FLAGS, process.env.BENCH_NODE_ARGS ?? ''].join(' ').trim()}; at run time ${AGENT_V8_FLAGS})`,
   );
   console.log(
     `  RSS max ${maxRss.toFixed(0)} MB (target <= 110 MB: ${maxRss <= 110 ? 'ok' : 'MISSED'}), CPU ${(cpu * 100).toFixed(1)}% of one core (target <= 12%: ${cpu <= 0.12 ? 'ok' : 'MISSED'})`,

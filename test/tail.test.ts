@@ -19,6 +19,7 @@ import {
   writeSync,
 } from 'node:fs';
 import http from 'node:http';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -75,6 +76,61 @@ t('first start begins at the end of existing files; appended lines and partial l
   await waitFor('the completed line', () => stored().length === 51);
   assert.equal(stored(), range(100, 151));
 });
+
+t(
+  'each write is read on its own change event; no write makes the tailer stat the file or list its folder',
+  async () => {
+    // chokidar's fs.watch mode read the whole folder of a glob again (readdir, lstat of every entry)
+    // on each write to any file in it, and stat a followed file on each change event: with 30
+    // rotated files beside the log, a quarter of a core at 100 writes a second. Counted here
+    // through node:fs/promises, which chokidar and the tailer use.
+    const log = path.join(dir, 'access.log');
+    writeFileSync(log, '');
+    for (let i = 1; i <= 30; i++) writeFileSync(path.join(dir, `access.log.${i}.gz`), gzipSync(combinedLine(i)));
+    const fsp = createRequire(import.meta.url)('node:fs/promises') as typeof import('node:fs/promises');
+    const { readdir, lstat, stat } = fsp;
+    let listed = 0;
+    let otherLstats = 0; // the tailer lstats the log at each read (a symlink?)
+    let logStats = 0;
+    Object.assign(fsp, {
+      readdir: (...a: Parameters<typeof readdir>) => {
+        listed++;
+        return readdir(...a);
+      },
+      lstat: (...a: Parameters<typeof lstat>) => {
+        if (String(a[0]) !== log) otherLstats++;
+        return lstat(...a);
+      },
+      stat: (...a: Parameters<typeof stat>) => {
+        if (String(a[0]) === log) logStats++;
+        return stat(...a);
+      },
+    });
+    syncBuiltinESMExports();
+    try {
+      // The poll (and chokidar's look at the folder) every 60 s: only the file's own change
+      // events can bring the lines in within the wait below.
+      let reads = 0;
+      await follow({ sources: [{ path: path.join(dir, '*.log') }], pollMs: 60_000, onRead: () => reads++ });
+      [listed, otherLstats, logStats, reads] = [0, 0, 0, 0];
+      const started = Date.now();
+      for (let k = 0; k < 40; k++) {
+        appendFileSync(log, lines(k * 10, k * 10 + 10));
+        await sleep(25);
+      }
+      await waitFor('the lines of 40 writes, from change events', () => stored().length === 400, 5000);
+      assert.ok(Date.now() - started < 5000);
+      assert.equal(stored(), range(0, 400));
+      assert.ok(reads >= 2 && reads <= 15, `${reads} reads for 40 writes over 1 s (one at most every 150 ms)`);
+      assert.ok(listed <= 1, `the folder was listed ${listed} times for 40 writes`);
+      assert.ok(otherLstats <= 1, `${otherLstats} lstat calls of other files for 40 writes`);
+      assert.ok(logStats <= reads + 1, `the log stat ${logStats} times for ${reads} reads`);
+    } finally {
+      Object.assign(fsp, { readdir, lstat, stat });
+      syncBuiltinESMExports();
+    }
+  },
+);
 
 t('first start without backfill: archives already there are not read either; one rotated in later is', async () => {
   writeFileSync(path.join(dir, 'access.log.2.gz'), gzipSync(lines(0, 50)));
