@@ -251,6 +251,30 @@ t(
 );
 
 t(
+  'a followed symlink whose target is rotated in its own folder: the lines written to the old target are read',
+  async () => {
+    // The rotated inode is looked for where the target is and under its name, not beside the link.
+    const logs = path.join(dir, 'logs');
+    const real = path.join(dir, 'real');
+    mkdirSync(logs);
+    mkdirSync(real);
+    const target = path.join(real, 'app.log');
+    writeFileSync(target, lines(0, 10));
+    symlinkSync(target, path.join(logs, 'app.log'));
+    await follow({ sources: [{ path: path.join(logs, '*.log'), followSymlinks: true }], backfill: true, pollMs: 100 });
+    await waitFor('the first lines', () => stored().length === 10);
+    const old = openSync(target, 'a');
+    renameSync(target, `${target}.1`); // the writer goes on in the renamed file until it reopens
+    writeFileSync(target, lines(30, 40));
+    writeSync(old, lines(10, 30));
+    closeSync(old);
+    await waitFor('every line of both targets', () => stored().length === 40);
+    await sleep(300);
+    assert.equal(stored(), range(0, 40), 'each line once');
+  },
+);
+
+t(
   'a source that is a symlink to a file outside the configured folders is not read (said once), unless followSymlinks',
   async () => {
     const logs = path.join(dir, 'logs');

@@ -150,6 +150,13 @@ async function lock(index: RecordIndex, keys: string[]): Promise<() => void> {
  * Whether the row's content is still at its path under its inode (so a copy of it found
  * elsewhere, logrotate's copy before the truncate, must not take the row away from it).
  */
+/** The row's inode is still at its path, whatever it holds now. */
+async function inodeAtItsPlace(row: FileRow): Promise<boolean> {
+  if (row.dev === null || row.ino === null) return false;
+  const s = await stat(row.path).catch(() => undefined);
+  return s !== undefined && s.dev === row.dev && s.ino === row.ino;
+}
+
 async function stillAtItsPlace(row: FileRow): Promise<boolean> {
   if (row.dev === null || row.ino === null) return false;
   const s = await stat(row.path).catch(() => undefined);
@@ -262,9 +269,10 @@ async function intakeOpen(
     // says so, and its old inode, free to be recycled, is no longer taken for it.
     index.moveFile(row.id, { path: file, dev: null, ino: null, fpLen: row.fp_len, fpHash: row.fp_hash });
   } else if (!id.gzip && (row.path !== file || row.dev !== id.dev || row.ino !== id.ino || row.fp_len < headLen)) {
-    // A rename, or a copy (logrotate's copytruncate) read while the original still holds the
-    // content: then the row stays with the original, and the copy is read from the checkpoint.
-    const copy = (row.dev !== id.dev || row.ino !== id.ino) && (await stillAtItsPlace(row));
+    // A rename, or a copy (logrotate's copytruncate) read while the original's inode is still at
+    // its path, holding the content or already truncated: then the row stays with the original
+    // (whose next read finds the truncate, a gap), and the copy is read from the checkpoint.
+    const copy = (row.dev !== id.dev || row.ino !== id.ino) && (await inodeAtItsPlace(row));
     if (!copy)
       index.moveFile(row.id, { path: file, dev: id.dev, ino: id.ino, fpLen: headLen, fpHash: id.headHash(headLen) });
   }

@@ -3,12 +3,12 @@
  * the tailer only decides when to read:
  *
  * - chokidar, polling, finds the files the paths and globs match (new ones, removed ones); each
- *   followed file has an `fs.watch` of its own on the inode it holds, whose change events ask for
- *   a read at once; a 1 s poll of every followed file is the safety net. (chokidar's own
- *   `fs.watch` mode watches the folders, and a folder's watch fires on every write to a file in
- *   it: chokidar then reads the whole folder again, a `readdir` and an `lstat` of every entry, on
- *   each write. With 30 rotated files beside a log written 100 times a second that was a quarter
- *   of a core for watching alone.)
+ *   folder that holds a followed file (or a followed symlink's target) has one `fs.watch`, whose
+ *   events for a followed name ask for a read of it at once: a write, a rename away, a file
+ *   created under the name after a rotation; a 1 s poll of every followed file is the safety
+ *   net. (chokidar's own `fs.watch` mode also watches the folders, but on every event reads the
+ *   whole folder again, a `readdir` and an `lstat` of every entry, and `stat`s the file: with 30
+ *   rotated files beside a log written 100 times a second, a quarter of a core for watching.)
  * - a change event or a poll tick schedules a read of that file; reads of one file never overlap
  *   and requests during a read coalesce into one more read;
  * - rotation by rename (nginx + USR1, logrotate `create`, Caddy's roll): the path now holds a
@@ -25,7 +25,7 @@
  *   happened while stopped is not lost, for a single path either. So does a copytruncate.
  */
 
-import { type FSWatcher as InodeWatch, watch as watchInode } from 'node:fs';
+import { type FSWatcher as FolderWatch, watch as watchFolder } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -120,6 +120,8 @@ interface Followed {
   seen: boolean;
   /** Said that it is a symlink leading outside (once). */
   symlinkSaid?: boolean;
+  /** Found missing at its last read (a rename away was followed up, once). */
+  missing?: boolean;
   /** A watcher event asked for this read (not only the poll). */
   event?: boolean;
   /** When the last intake of it began (Date.now()): the next one waits until `readEveryMs` after it. */
@@ -176,8 +178,11 @@ export class Tailer {
   /** Files found at the start are positioned at their end (the first start on an empty index). */
   private startAtEnd = false;
   private readonly inFlight = new Set<Promise<void>>();
-  /** Each followed file's own change watch, on the inode it held at its last read. */
-  private readonly watches = new Map<string, { dev: number; ino: number; watch: InodeWatch }>();
+  /** One change watch per folder holding a followed file's content (watchFolderOf). */
+  private readonly folders = new Map<string, FolderWatch>();
+  /** Where a followed path's content lives (itself, or a symlink's target) -> the followed paths. */
+  private readonly watchedAs = new Map<string, Set<string>>();
+  private readonly contentOf = new Map<string, string>();
   /** A watch could not be made (inotify's limit, no descriptors): said once; the poll reads those files. */
   private watchFailSaid = false;
 
@@ -200,9 +205,9 @@ export class Tailer {
     const watcher = watch(dirs, {
       ignoreInitial: false,
       depth: 4,
-      // Polled: a folder's fs.watch fires on every write to any file in it, and chokidar then
-      // reads the whole folder again (see the top of this file). Change events come from each
-      // file's own watch (watchFile below).
+      // Polled: on each event of a folder's fs.watch (every write to any file in it) chokidar
+      // reads the whole folder again (see the top of this file). Change events come from the
+      // tailer's own folder watches (watchFolderOf below).
       usePolling: true,
       interval: pollMs,
       binaryInterval: pollMs,
@@ -262,7 +267,8 @@ export class Tailer {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.poll) clearInterval(this.poll);
-    for (const file of [...this.watches.keys()]) this.unwatchFile(file);
+    for (const w of this.folders.values()) w.close();
+    this.folders.clear();
     await this.watcher?.close();
     await this.settle();
   }
@@ -314,18 +320,24 @@ export class Tailer {
         }
         const st = await stat(file).catch(() => undefined);
         if (!st?.isFile()) {
-          // rotated, deleted, or briefly missing
-          this.unwatchFile(file);
+          // rotated, deleted, or briefly missing (its folder's watch says when a file is back)
           if (f.drainUntil !== undefined) {
             this.forget(file);
             await this.lookForMoved(f);
+          } else if (f.ino !== null && f.dev !== null && !f.missing) {
+            // Renamed away and nothing in its place yet (nginx writes on into the renamed file
+            // until its USR1 reopen creates the name again): follow the old inode now.
+            f.missing = true;
+            await this.drainRotated(file, f.dev, f.ino, this.since(f));
           }
           return;
         }
+        f.missing = false;
         if (f.expect && f.ino === null && (st.dev !== f.expect.dev || st.ino !== f.expect.ino))
           await this.lookForExpected(f);
-        if (!f.source.followSymlinks && !(await this.inside(file, f))) return;
-        this.watchFile(file, st.dev, st.ino);
+        const content = await this.contentPath(file, f);
+        if (content === undefined) return;
+        this.watchFolderOf(file, content);
         const event = f.event;
         f.event = false;
         const last = f.lastStat;
@@ -382,44 +394,75 @@ export class Tailer {
   }
 
   /**
-   * Change events for one followed file, from a watch on the inode now at its path (made again
-   * when another inode holds the path: a rotation). A write to the old inode after a rename still
-   * asks for a read of the path, which finds the rotation.
+   * Change events for a followed file: from the watch of the folder its content is in (one per
+   * folder), for its name. Kept while the file is missing, so that a file created under the name
+   * (a rotation) is read at once.
    */
-  private watchFile(file: string, dev: number, ino: number): void {
-    const w = this.watches.get(file);
-    if (w?.dev === dev && w.ino === ino) return;
-    this.unwatchFile(file);
-    if (this.stopped) return;
+  private watchFolderOf(file: string, content: string): void {
+    const was = this.contentOf.get(file);
+    if (was !== content) {
+      if (was !== undefined) this.unmap(file, was);
+      this.contentOf.set(file, content);
+      const as = this.watchedAs.get(content);
+      if (as) as.add(file);
+      else this.watchedAs.set(content, new Set([file]));
+    }
+    const dir = path.dirname(content);
+    if (this.folders.has(dir) || this.stopped) return;
+    let w: FolderWatch;
     try {
-      const watch = watchInode(file, { persistent: false }, () => this.schedule(file));
-      // An error (the file gone under a watch) ends it; the next read of the file watches again.
-      watch.on('error', () => this.unwatchFile(file));
-      this.watches.set(file, { dev, ino, watch });
+      w = watchFolder(dir, { persistent: false }, (_event, name) => this.folderEvent(dir, name));
     } catch (e) {
-      if (!this.watchFailSaid) {
+      // ENOENT: the folder went in between; the next read watches again
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !this.watchFailSaid) {
         this.watchFailSaid = true;
         this.opts.onError?.(
-          file,
+          dir,
           new Error(
-            `cannot watch it for changes (${(e as Error).message}): it and any other file that cannot be watched are read at each poll (every ${this.opts.pollMs ?? 1000} ms) instead`,
+            `cannot watch this folder for changes (${(e as Error).message}): its files, and those of any other folder that cannot be watched, are read at each poll (every ${this.opts.pollMs ?? 1000} ms) instead`,
           ),
         );
       }
+      return;
     }
+    // An error (the folder removed) ends the watch; the next read of a file there watches again.
+    w.on('error', () => this.unwatchFolder(dir, w));
+    this.folders.set(dir, w);
   }
 
-  private unwatchFile(file: string): void {
-    const w = this.watches.get(file);
-    if (!w) return;
-    this.watches.delete(file);
-    w.watch.close();
+  private folderEvent(dir: string, name: string | null): void {
+    if (name === null) {
+      // the platform did not say which file: every followed file there
+      for (const [content, as] of this.watchedAs)
+        if (path.dirname(content) === dir) for (const f of as) this.schedule(f);
+      return;
+    }
+    const as = this.watchedAs.get(path.join(dir, name));
+    if (as) for (const f of as) this.schedule(f);
+  }
+
+  private unwatchFolder(dir: string, w: FolderWatch): void {
+    if (this.folders.get(dir) === w) this.folders.delete(dir);
+    w.close();
+  }
+
+  private unmap(file: string, content: string): void {
+    const as = this.watchedAs.get(content);
+    as?.delete(file);
+    if (as?.size !== 0) return;
+    this.watchedAs.delete(content);
+    const dir = path.dirname(content);
+    const w = this.folders.get(dir);
+    if (w && ![...this.watchedAs.keys()].some((c) => path.dirname(c) === dir)) this.unwatchFolder(dir, w);
   }
 
   /** No longer followed (a drained file's time is up, or it is gone). */
   private forget(file: string): void {
     this.files.delete(file);
-    this.unwatchFile(file);
+    const content = this.contentOf.get(file);
+    if (content === undefined) return;
+    this.contentOf.delete(file);
+    this.unmap(file, content);
   }
 
   /**
@@ -430,16 +473,21 @@ export class Tailer {
     return f.drainUntil === undefined && f.readAt !== undefined ? f.readAt - MTIME_SLACK_MS : undefined;
   }
 
-  /** A symlinked file is read only when it points inside the configured folders (said once if not). */
-  private async inside(file: string, f: Followed): Promise<boolean> {
+  /**
+   * Where `file`'s content is: itself, or a symlink's target (its folder is the one to watch).
+   * Undefined: not to be read, a symlink that leads outside the configured folders (said once),
+   * unless its source has `followSymlinks`.
+   */
+  private async contentPath(file: string, f: Followed): Promise<string | undefined> {
     const l = await lstat(file).catch(() => undefined);
-    if (!l?.isSymbolicLink()) return true;
+    if (!l?.isSymbolicLink()) return file;
     const real = await realpath(file).catch(() => undefined);
+    if (f.source.followSymlinks) return real ?? file;
     if (
       real !== undefined &&
       this.realDirs.some((d) => real === d || real.startsWith(d.endsWith(path.sep) ? d : d + path.sep))
     )
-      return true;
+      return real;
     if (!f.symlinkSaid) {
       f.symlinkSaid = true;
       this.opts.onError?.(
@@ -449,7 +497,7 @@ export class Tailer {
         ),
       );
     }
-    return false;
+    return undefined;
   }
 
   /**
@@ -501,8 +549,10 @@ export class Tailer {
     writtenSince?: number,
     readNewer = true,
   ): Promise<void> {
-    const dir = path.dirname(file);
-    const base = path.basename(file);
+    // A followed symlink's content is rotated where its target is, under the target's name.
+    const at = this.contentOf.get(file) ?? file;
+    const dir = path.dirname(at);
+    const base = path.basename(at);
     const stem = base.replace(/\..*$/, '') || base;
     const rotatedDir = (this.files.get(file)?.source ?? this.sourceOf(file))?.rotatedDir;
     const names = await readdir(dir)
@@ -518,7 +568,7 @@ export class Tailer {
     }
     for (const p of names) {
       const name = path.basename(p);
-      if (p === file || !name.startsWith(stem)) continue;
+      if (p === file || p === at || !name.startsWith(stem)) continue;
       const s = await stat(p).catch(() => undefined);
       if (!s?.isFile()) continue;
       let match = rows.some((r) => r.dev === s.dev && r.ino === s.ino);
