@@ -505,6 +505,31 @@ t('a copytruncate whose copy is read before the truncated original: still a gap,
   }
 });
 
+t('copytruncate + compress, the archive read before the truncated original: still a gap, every line once', async () => {
+  const idx = new RecordIndex(path.join(dir, 'i.db'));
+  try {
+    const log = path.join(dir, 'access.log');
+    writeFileSync(log, lines(0, 10));
+    await intakeFile(idx, log);
+    appendFileSync(log, lines(10, 15));
+    writeFileSync(`${log}.1.gz`, gzipSync(readFileSync(log)));
+    truncateSync(log, 0);
+    appendFileSync(log, lines(15, 20));
+    assert.is((await intakeFile(idx, `${log}.1.gz`)).records, 5, 'the archive: the lines after the checkpoint');
+    const original = await intakeFile(idx, log);
+    assert.ok(original.gap, 'the truncate is a gap');
+    assert.is(original.records, 5);
+    assert.equal(
+      storedLines(idx.db)
+        .map(lineNumberOf)
+        .sort((a, b) => a - b),
+      range(0, 20),
+    );
+  } finally {
+    idx.close();
+  }
+});
+
 t('a restart reads a file that appeared while stopped from its start; only the very first start skips', async () => {
   const db = path.join(dir, 'i.db');
   writeFileSync(path.join(dir, 'a.log'), lines(0, 10));

@@ -275,6 +275,67 @@ t(
 );
 
 t(
+  'a single path that is a symlink re-pointed to the next file (ln -sfn): every line of both, and it goes on',
+  async () => {
+    const logs = path.join(dir, 'logs');
+    mkdirSync(logs);
+    const current = path.join(logs, 'current.log');
+    const day = (n: number) => path.join(logs, `app-2026-11-2${n}.log`);
+    writeFileSync(day(6), lines(0, 10));
+    symlinkSync(day(6), current);
+    const errors: string[] = [];
+    tailer = new Tailer(idx, {
+      sources: [{ path: current }],
+      backfill: true,
+      pollMs: 100,
+      onError: (f, e) => errors.push(`${f}: ${e.message}`),
+    });
+    await tailer.start();
+    await waitFor('the first day', () => stored().length === 10);
+    for (const n of [7, 8]) {
+      const k = (n - 6) * 20;
+      appendFileSync(day(n - 1), lines(k - 10, k)); // the last lines of the day, unread at the switch
+      writeFileSync(day(n), lines(k, k + 10));
+      symlinkSync(day(n), `${current}.tmp`);
+      renameSync(`${current}.tmp`, current); // ln -sfn
+      await waitFor(`day ${n}`, () => stored().length === k + 10);
+    }
+    await waitFor('every line of the three days', () => stored().length === 50);
+    await sleep(300);
+    assert.equal(stored(), range(0, 50), 'each line once');
+    assert.equal(errors, [], 'the next day is inside the configured folder: no "outside" said');
+  },
+);
+
+t('a folder removed and made again: once its file is found again, writes are read on their change events', async () => {
+  const logs = path.join(dir, 'logs');
+  mkdirSync(logs);
+  const log = path.join(logs, 'app.log');
+  writeFileSync(log, lines(0, 10));
+  // A 2 s poll: a line that waited for it would take up to 2 s.
+  await follow({ sources: [{ path: path.join(logs, '*.log') }], backfill: true, pollMs: 2000 });
+  await waitFor('the first lines', () => stored().length === 10);
+  rmSync(logs, { recursive: true });
+  await sleep(300);
+  mkdirSync(logs);
+  writeFileSync(log, lines(100, 110));
+  await waitFor('the file in the new folder, found by the poll', () => stored().length === 20, 10_000);
+  const waited: number[] = [];
+  for (let k = 0; k < 8; k++) {
+    const before = stored().length;
+    const at = Date.now();
+    appendFileSync(log, lines(200 + k, 201 + k));
+    await waitFor('the appended line', () => stored().length === before + 1, 5000, 10);
+    waited.push(Date.now() - at);
+    await sleep(350);
+  }
+  assert.ok(
+    Math.max(...waited) < 1000,
+    `each line read on its change event, not at the poll: waited ${waited.join(', ')} ms`,
+  );
+});
+
+t(
   'a source that is a symlink to a file outside the configured folders is not read (said once), unless followSymlinks',
   async () => {
     const logs = path.join(dir, 'logs');

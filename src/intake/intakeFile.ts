@@ -150,11 +150,17 @@ async function lock(index: RecordIndex, keys: string[]): Promise<() => void> {
  * Whether the row's content is still at its path under its inode (so a copy of it found
  * elsewhere, logrotate's copy before the truncate, must not take the row away from it).
  */
-/** The row's inode is still at its path, whatever it holds now. */
-async function inodeAtItsPlace(row: FileRow): Promise<boolean> {
+/**
+ * The original of a row is still at its path: its inode there, holding the content or less than
+ * was read of it (truncated by a copytruncate). The same inode number in a file born after the
+ * row's last read is another file (the inode freed and given again), not the original.
+ */
+async function originalAtItsPlace(row: FileRow): Promise<boolean> {
   if (row.dev === null || row.ino === null) return false;
   const s = await stat(row.path).catch(() => undefined);
-  return s !== undefined && s.dev === row.dev && s.ino === row.ino;
+  if (!s || s.dev !== row.dev || s.ino !== row.ino) return false;
+  if (s.birthtimeMs > 0) return s.birthtimeMs <= row.updated_at;
+  return s.size < row.offset || (await stillAtItsPlace(row)); // no birth time kept here
 }
 
 async function stillAtItsPlace(row: FileRow): Promise<boolean> {
@@ -264,7 +270,7 @@ async function intakeOpen(
       index.commitBatch(row.id, [], [], { offset: end.offset, lineNo: end.lines, linesCut: 0 });
       return { ...result, format, offset: end.offset };
     }
-  } else if (id.gzip && row.path !== file && !(await stillAtItsPlace(row))) {
+  } else if (id.gzip && row.path !== file && !(await originalAtItsPlace(row))) {
     // The content now lives in an archive (the plain file was compressed and removed): the row
     // says so, and its old inode, free to be recycled, is no longer taken for it.
     index.moveFile(row.id, { path: file, dev: null, ino: null, fpLen: row.fp_len, fpHash: row.fp_hash });
@@ -272,7 +278,7 @@ async function intakeOpen(
     // A rename, or a copy (logrotate's copytruncate) read while the original's inode is still at
     // its path, holding the content or already truncated: then the row stays with the original
     // (whose next read finds the truncate, a gap), and the copy is read from the checkpoint.
-    const copy = (row.dev !== id.dev || row.ino !== id.ino) && (await inodeAtItsPlace(row));
+    const copy = (row.dev !== id.dev || row.ino !== id.ino) && (await originalAtItsPlace(row));
     if (!copy)
       index.moveFile(row.id, { path: file, dev: id.dev, ino: id.ino, fpLen: headLen, fpHash: id.headHash(headLen) });
   }

@@ -179,7 +179,7 @@ export class Tailer {
   private startAtEnd = false;
   private readonly inFlight = new Set<Promise<void>>();
   /** One change watch per folder holding a followed file's content (watchFolderOf). */
-  private readonly folders = new Map<string, FolderWatch>();
+  private readonly folders = new Map<string, { watch: FolderWatch; dev: number; ino: number }>();
   /** Where a followed path's content lives (itself, or a symlink's target) -> the followed paths. */
   private readonly watchedAs = new Map<string, Set<string>>();
   private readonly contentOf = new Map<string, string>();
@@ -200,7 +200,13 @@ export class Tailer {
   /** Starts watching; resolves once the existing files have been taken in (or positioned at their end). */
   async start(): Promise<void> {
     const dirs = [...new Set(this.opts.sources.map((s) => picomatch.scan(path.resolve(s.path)).base || '/'))];
-    this.realDirs = await Promise.all(dirs.map((d) => realpath(d).catch(() => d)));
+    // The configured folders: a glob's base, a single path's folder (not the file, nor what a
+    // symlinked path points at: a link re-pointed to the next day's file is still inside).
+    const folders = this.opts.sources.map((s) => {
+      const scan = picomatch.scan(path.resolve(s.path));
+      return scan.isGlob ? scan.base || '/' : path.dirname(path.resolve(s.path));
+    });
+    this.realDirs = await Promise.all([...new Set(folders)].map((d) => realpath(d).catch(() => d)));
     const pollMs = this.opts.pollMs ?? 1000;
     const watcher = watch(dirs, {
       ignoreInitial: false,
@@ -267,7 +273,7 @@ export class Tailer {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.poll) clearInterval(this.poll);
-    for (const w of this.folders.values()) w.close();
+    for (const w of this.folders.values()) w.watch.close();
     this.folders.clear();
     await this.watcher?.close();
     await this.settle();
@@ -326,9 +332,10 @@ export class Tailer {
             await this.lookForMoved(f);
           } else if (f.ino !== null && f.dev !== null && !f.missing) {
             // Renamed away and nothing in its place yet (nginx writes on into the renamed file
-            // until its USR1 reopen creates the name again): follow the old inode now.
+            // until its USR1 reopen creates the name again): follow the old inode now (only it).
             f.missing = true;
-            await this.drainRotated(file, f.dev, f.ino, this.since(f));
+            await this.checkFolder(file);
+            await this.drainRotated(file, f.dev, f.ino, this.since(f), false);
           }
           return;
         }
@@ -337,7 +344,8 @@ export class Tailer {
           await this.lookForExpected(f);
         const content = await this.contentPath(file, f);
         if (content === undefined) return;
-        this.watchFolderOf(file, content);
+        const contentBefore = this.contentOf.get(file); // a re-pointed symlink: where the old content is
+        await this.watchFolderOf(file, content);
         const event = f.event;
         f.event = false;
         const last = f.lastStat;
@@ -362,9 +370,10 @@ export class Tailer {
           const row = this.index.fileById(r.gap.fileId);
           if (row) await this.findElsewhere(file, [row], this.since(f));
         }
-        if (f.ino !== null && f.dev !== null && (r.ino !== f.ino || r.dev !== f.dev))
-          await this.drainRotated(file, f.dev, f.ino, this.since(f));
-        else if (
+        if (f.ino !== null && f.dev !== null && (r.ino !== f.ino || r.dev !== f.dev)) {
+          if (await this.checkFolder(file)) await this.watchFolderOf(file, content); // its folder made anew
+          await this.drainRotated(file, f.dev, f.ino, this.since(f), true, contentBefore);
+        } else if (
           !r.gap &&
           f.drainUntil === undefined &&
           f.fileId !== undefined &&
@@ -398,7 +407,7 @@ export class Tailer {
    * folder), for its name. Kept while the file is missing, so that a file created under the name
    * (a rotation) is read at once.
    */
-  private watchFolderOf(file: string, content: string): void {
+  private async watchFolderOf(file: string, content: string): Promise<void> {
     const was = this.contentOf.get(file);
     if (was !== content) {
       if (was !== undefined) this.unmap(file, was);
@@ -409,6 +418,8 @@ export class Tailer {
     }
     const dir = path.dirname(content);
     if (this.folders.has(dir) || this.stopped) return;
+    const d = await stat(dir).catch(() => undefined);
+    if (!d || this.folders.has(dir) || this.stopped) return;
     let w: FolderWatch;
     try {
       w = watchFolder(dir, { persistent: false }, (_event, name) => this.folderEvent(dir, name));
@@ -425,9 +436,24 @@ export class Tailer {
       }
       return;
     }
-    // An error (the folder removed) ends the watch; the next read of a file there watches again.
+    // An error ends the watch; the next read of a file there watches again. (A removed folder
+    // gives no error on Linux: checkFolder.)
     w.on('error', () => this.unwatchFolder(dir, w));
-    this.folders.set(dir, w);
+    this.folders.set(dir, { watch: w, dev: d.dev, ino: d.ino });
+  }
+
+  /**
+   * A followed file is missing: if its folder went (removed, made again), its watch sees nothing
+   * any more; it is dropped, and the file's next read (the poll's, once it is back) watches anew.
+   */
+  private async checkFolder(file: string): Promise<boolean> {
+    const dir = path.dirname(this.contentOf.get(file) ?? file);
+    const w = this.folders.get(dir);
+    if (!w) return false;
+    const d = await stat(dir).catch(() => undefined);
+    if (d && d.dev === w.dev && d.ino === w.ino) return false;
+    this.unwatchFolder(dir, w.watch);
+    return true;
   }
 
   private folderEvent(dir: string, name: string | null): void {
@@ -442,7 +468,7 @@ export class Tailer {
   }
 
   private unwatchFolder(dir: string, w: FolderWatch): void {
-    if (this.folders.get(dir) === w) this.folders.delete(dir);
+    if (this.folders.get(dir)?.watch === w) this.folders.delete(dir);
     w.close();
   }
 
@@ -453,7 +479,7 @@ export class Tailer {
     this.watchedAs.delete(content);
     const dir = path.dirname(content);
     const w = this.folders.get(dir);
-    if (w && ![...this.watchedAs.keys()].some((c) => path.dirname(c) === dir)) this.unwatchFolder(dir, w);
+    if (w && ![...this.watchedAs.keys()].some((c) => path.dirname(c) === dir)) this.unwatchFolder(dir, w.watch);
   }
 
   /** No longer followed (a drained file's time is up, or it is gone). */
@@ -548,9 +574,11 @@ export class Tailer {
     rows: { dev: number | null; ino: number | null; fp_len: number; fp_hash: string }[],
     writtenSince?: number,
     readNewer = true,
+    at = this.contentOf.get(file) ?? file,
   ): Promise<void> {
-    // A followed symlink's content is rotated where its target is, under the target's name.
-    const at = this.contentOf.get(file) ?? file;
+    // `at`: where the content looked for was (a followed symlink's target: rotated in the target's
+    // folder, under the target's name; the link re-pointed: the old target). Not the current content.
+    const now = this.contentOf.get(file) ?? file;
     const dir = path.dirname(at);
     const base = path.basename(at);
     const stem = base.replace(/\..*$/, '') || base;
@@ -568,7 +596,7 @@ export class Tailer {
     }
     for (const p of names) {
       const name = path.basename(p);
-      if (p === file || p === at || !name.startsWith(stem)) continue;
+      if (p === file || p === now || !name.startsWith(stem)) continue;
       const s = await stat(p).catch(() => undefined);
       if (!s?.isFile()) continue;
       let match = rows.some((r) => r.dev === s.dev && r.ino === s.ino);
@@ -612,9 +640,16 @@ export class Tailer {
    * compressed already): read it there, for a while. Found by inode, or by the head of the
    * content last read from it at `file` (an archive of it).
    */
-  private async drainRotated(file: string, dev: number, ino: number, writtenSince?: number): Promise<void> {
+  private async drainRotated(
+    file: string,
+    dev: number,
+    ino: number,
+    writtenSince?: number,
+    readNewer = true,
+    at?: string,
+  ): Promise<void> {
     const row = this.index.fileAtPathWithInode(file, dev, ino);
-    await this.findElsewhere(file, [row ?? { dev, ino, fp_len: 0, fp_hash: '' }], writtenSince);
+    await this.findElsewhere(file, [row ?? { dev, ino, fp_len: 0, fp_hash: '' }], writtenSince, readNewer, at);
   }
 
   /**
