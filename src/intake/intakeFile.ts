@@ -150,19 +150,6 @@ async function lock(index: RecordIndex, keys: string[]): Promise<() => void> {
  * Whether the row's content is still at its path under its inode (so a copy of it found
  * elsewhere, logrotate's copy before the truncate, must not take the row away from it).
  */
-/**
- * The original of a row is still at its path: its inode there, holding the content or less than
- * was read of it (truncated by a copytruncate). The same inode number in a file born after the
- * row's last read is another file (the inode freed and given again), not the original.
- */
-async function originalAtItsPlace(row: FileRow): Promise<boolean> {
-  if (row.dev === null || row.ino === null) return false;
-  const s = await stat(row.path).catch(() => undefined);
-  if (!s || s.dev !== row.dev || s.ino !== row.ino) return false;
-  if (s.birthtimeMs > 0) return s.birthtimeMs <= row.updated_at;
-  return s.size < row.offset || (await stillAtItsPlace(row)); // no birth time kept here
-}
-
 async function stillAtItsPlace(row: FileRow): Promise<boolean> {
   if (row.dev === null || row.ino === null) return false;
   const s = await stat(row.path).catch(() => undefined);
@@ -175,6 +162,19 @@ async function stillAtItsPlace(row: FileRow): Promise<boolean> {
     there.head.length >= row.fp_len &&
     there.headHash(row.fp_len) === row.fp_hash
   );
+}
+
+/**
+ * The original of a row is still at its path: its inode there, holding the content or less than
+ * was read of it (truncated by a copytruncate). The same inode number in a file born after the
+ * row's last read is another file (the inode freed and given again), not the original.
+ */
+async function originalAtItsPlace(row: FileRow): Promise<boolean> {
+  if (row.dev === null || row.ino === null) return false;
+  const s = await stat(row.path).catch(() => undefined);
+  if (!s || s.dev !== row.dev || s.ino !== row.ino) return false;
+  if (s.birthtimeMs > 0) return s.birthtimeMs <= row.updated_at;
+  return s.size < row.offset || (await stillAtItsPlace(row)); // no birth time kept here
 }
 
 export async function intakeFile(index: RecordIndex, file: string, opts: IntakeOptions = {}): Promise<IntakeResult> {
