@@ -132,6 +132,32 @@ t(
   },
 );
 
+t(
+  'renamed away, the name made again later (nginx USR1): lines of the renamed file and of the new one come on events',
+  async () => {
+    // The poll every 60 s: only the folder's events (the rename, the writes, the new file under
+    // the name) can bring these lines in within the waits below.
+    const log = path.join(dir, 'access.log');
+    writeFileSync(log, '');
+    await follow({ sources: [{ path: log }], pollMs: 60_000 });
+    appendFileSync(log, lines(0, 10));
+    await waitFor('the first lines', () => stored().length === 10, 3000);
+    const old = openSync(log, 'a');
+    renameSync(log, `${log}.1`);
+    writeSync(old, lines(10, 20)); // the writer goes on in the renamed file until it reopens
+    await waitFor(
+      'the lines written into the renamed file, before the name is back',
+      () => stored().length === 20,
+      3000,
+    );
+    writeSync(old, lines(20, 25));
+    closeSync(old);
+    writeFileSync(log, lines(25, 35)); // the reopen creates the name again
+    await waitFor('the new file', () => stored().length === 35, 3000);
+    assert.equal(stored(), range(0, 35));
+  },
+);
+
 t('first start without backfill: archives already there are not read either; one rotated in later is', async () => {
   writeFileSync(path.join(dir, 'access.log.2.gz'), gzipSync(lines(0, 50)));
   writeFileSync(path.join(dir, 'access.log'), lines(50, 60));

@@ -180,9 +180,10 @@ export class Tailer {
   private readonly inFlight = new Set<Promise<void>>();
   /** One change watch per folder holding a followed file's content (watchFolderOf). */
   private readonly folders = new Map<string, { watch: FolderWatch; dev: number; ino: number }>();
-  /** Where a followed path's content lives (itself, or a symlink's target) -> the followed paths. */
-  private readonly watchedAs = new Map<string, Set<string>>();
+  /** A followed path -> where its content lives (itself, or a symlink's target). */
   private readonly contentOf = new Map<string, string>();
+  /** contentOf inverted, kept beside it so that a folder event finds its followed paths at once. */
+  private readonly watchedAs = new Map<string, Set<string>>();
   /** A watch could not be made (inotify's limit, no descriptors): said once; the poll reads those files. */
   private watchFailSaid = false;
 
