@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { compareBytes, forEachEntry, PAGE_BYTES, PageWriter, readRecord } from '../src/store/idPages.js';
 import { FANOUT } from '../src/store/idRuns.js';
 import { prepareCommit, recordId } from '../src/store/prepare.js';
+import { radixOrder } from '../src/store/radixOrder.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { addTestFile, idEntries, nginxJsonBatch, prng } from './helpers.js';
 
@@ -104,6 +105,22 @@ t('a commit packs its entries in the bytes order, whatever the keys and connecti
     const ids = lines.filter((l) => l.record.requestId !== undefined).length;
     assert.ok(ids > lines.length / 2 && lines.length > n / 2);
     assert.is(count, ids + lines.length, 'a request ID (where the parser sees one) and a connection each line');
+  }
+});
+
+t('the radix order is the comparator order (ties in index order), for keys anywhere in [0, 2^53)', () => {
+  const rand = prng(11);
+  const edges = [0, 1, 2047, 2048, 2 ** 22 - 1, 2 ** 22, 2 ** 32 - 1, 2 ** 32, 2 ** 33 + 5, 2 ** 44, 2 ** 53 - 1];
+  const pick = (spread: number) =>
+    rand() < 0.3 ? edges[Math.floor(rand() * edges.length)]! : Math.floor(rand() * spread);
+  for (let round = 0; round < 40; round++) {
+    const n = 1 + Math.floor(rand() * 3000);
+    const spreadA = [1, 3, 2 ** 20, 2 ** 53][round % 4]!;
+    const spreadB = [2 ** 53, 5, 2 ** 40, 2 ** 11][(round >> 2) % 4]!;
+    const a = Float64Array.from({ length: n }, () => pick(spreadA));
+    const b = Float64Array.from({ length: n }, () => pick(spreadB));
+    const want = Array.from({ length: n }, (_, i) => i).sort((x, y) => a[x]! - a[y]! || b[x]! - b[y]! || x - y);
+    assert.equal([...radixOrder(a, b, n)], want, `round ${round}: ${n} items`);
   }
 });
 

@@ -150,7 +150,12 @@ export class PageWriter {
     const len = 2 + kl + 8;
     this.room(kind, len);
     this.view.setUint16(this.used, kl, true);
-    utf8.encodeInto(key, this.buf.subarray(this.used + 2, this.used + 2 + kl));
+    if (ascii) {
+      // Its characters are its bytes: written in place (encodeInto wants a subarray an entry).
+      const b = this.buf;
+      const at = this.used + 2;
+      for (let i = 0; i < kl; i++) b[at + i] = key.charCodeAt(i);
+    } else utf8.encodeInto(key, this.buf.subarray(this.used + 2, this.used + 2 + kl));
     putRecord(this.view, this.used + 2 + kl, fileId, offset);
     this.lastAt = this.used;
     this.used += len;

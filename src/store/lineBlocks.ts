@@ -75,7 +75,8 @@ export function blockPayload(lines: readonly BlockLine[]): Buffer {
   const first = lines[0]!;
   const headBytes = 4 + 12 * n + ((n + 7) >> 3);
   let bodyBytes = 0;
-  for (const l of lines) bodyBytes += Buffer.byteLength(l.raw, 'utf8');
+  const lengths = new Array<number>(n);
+  for (let i = 0; i < n; i++) bodyBytes += lengths[i] = Buffer.byteLength(lines[i]!.raw, 'utf8');
   // One buffer, the lines written straight into it (no Buffer per line, no concat).
   const buf = Buffer.allocUnsafe(headBytes + bodyBytes);
   buf.fill(0, 0, headBytes);
@@ -83,7 +84,9 @@ export function blockPayload(lines: readonly BlockLine[]): Buffer {
   let at = headBytes;
   for (let i = 0; i < n; i++) {
     const l = lines[i]!;
-    const len = buf.write(l.raw, at, 'utf8');
+    const len = lengths[i]!;
+    // As many bytes as characters: ASCII only, whose UTF-8 is its Latin-1 (copied, not encoded).
+    buf.write(l.raw, at, len, len === l.raw.length ? 'latin1' : 'utf8');
     at += len;
     buf.writeUInt32LE(l.offset - first.offset, 4 + 4 * i);
     buf.writeUInt32LE(len, 4 + 4 * n + 4 * i);
