@@ -40,6 +40,7 @@ import { prepareCommit } from '../src/store/prepare.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { Tailer } from '../src/tail/tailer.js';
 import { cliArgs } from './cli.js';
+import { parallelCapacity } from './cores.js';
 import { clawJson, combined, generate } from './lines.js';
 
 const arg = (name: string, dflt: number) => {
@@ -348,6 +349,13 @@ async function everythingElse(): Promise<void> {
     }
     rmSync(file);
   }
+
+  // The parse thread and the writing thread side by side can do no more than the machine's two
+  // threads do (cores.ts): on a VM whose vCPUs share a core, far less than 2x one thread.
+  const cap = await parallelCapacity();
+  console.log(
+    `  this machine: two CPU-bound threads side by side do ${cap.toFixed(2)}x the work of one (2.00x: two whole cores); a backfill's two threads share that`,
+  );
 
   if (BACKFILL_ONLY) return;
   console.log(`memory on a ${GB} GB file`);
