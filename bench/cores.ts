@@ -24,6 +24,7 @@ function loop(iterations: number): Promise<number> {
       resolve(m.ms);
     });
     w.once('error', reject);
+    w.once('exit', (code) => reject(new Error(`the loop's thread exited (${code}) without its time`)));
   });
 }
 
