@@ -333,6 +333,54 @@ t(
   },
 );
 
+t(
+  'a deleted file of a glob is forgotten after forgetMissingMs (no stat per poll); made again, it is read',
+  async () => {
+    // Caddy deletes its rolled files past roll_keep, logrotate past `rotate N`: each such file of a
+    // glob was followed for good, a stat per poll each. Counted through node:fs/promises.
+    const gone = path.join(dir, 'old.log');
+    const live = path.join(dir, 'access.log');
+    writeFileSync(gone, lines(0, 5));
+    writeFileSync(live, lines(100, 105));
+    const fsp = createRequire(import.meta.url)('node:fs/promises') as typeof import('node:fs/promises');
+    const { stat } = fsp;
+    let goneStats = 0;
+    Object.assign(fsp, {
+      stat: (...a: Parameters<typeof stat>) => {
+        if (String(a[0]) === gone) goneStats++;
+        return stat(...a);
+      },
+    });
+    syncBuiltinESMExports();
+    try {
+      const t0 = await follow({
+        sources: [{ path: path.join(dir, '*.log') }],
+        backfill: true,
+        pollMs: 100,
+        forgetMissingMs: 1000,
+      });
+      await waitFor('both files', () => stored().length === 10);
+      unlinkSync(gone);
+      const deleted = Date.now();
+      await waitFor('the deleted file no longer followed', () => !t0.followed().includes(gone), 10_000, 50);
+      assert.ok(Date.now() - deleted >= 1000, 'kept while missing for less than forgetMissingMs');
+      assert.ok(t0.followed().includes(live), 'the other file of the glob still followed');
+      await sleep(300);
+      goneStats = 0;
+      await sleep(1000); // ten polls
+      assert.is(goneStats, 0, 'no stat of the forgotten file at the polls');
+      // The file beside it is still read on its events, and the name made again is found and read.
+      appendFileSync(live, lines(105, 107));
+      writeFileSync(gone, lines(5, 8));
+      await waitFor('the live file and the name made again', () => stored().length === 15, 10_000);
+      assert.equal(stored(), [...range(0, 8), ...range(100, 107)]);
+    } finally {
+      Object.assign(fsp, { stat });
+      syncBuiltinESMExports();
+    }
+  },
+);
+
 t('a folder removed and made again: once its file is found again, writes are read on their change events', async () => {
   const logs = path.join(dir, 'logs');
   mkdirSync(logs);

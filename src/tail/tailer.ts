@@ -64,6 +64,11 @@ export interface TailerOptions {
   pollMs?: number;
   /** How long a rotated-away inode is still read, ms (default 60 s). */
   drainMs?: number;
+  /**
+   * A followed path missing this long, ms, is no longer followed (default FORGET_MISSING_MS):
+   * without it each deleted file of a glob cost a stat per poll, and its folder's watch, for good.
+   */
+  forgetMissingMs?: number;
   maxLineBytes?: number;
   /**
    * A followed file is read at most once per this many ms (default READ_EVERY_MS): the change
@@ -101,6 +106,14 @@ export interface TailerOptions {
  */
 export const READ_EVERY_MS = 150;
 
+/**
+ * A followed path found missing stays followed this long, so that the file made again under its
+ * name is read on its event with what was known of the one before (a rename away is followed up
+ * at once: the renamed inode is drained on its own). Later, what appears under the name is found
+ * by chokidar's poll like any new file, and resumed at its checkpoint if it is one the index knows.
+ */
+export const FORGET_MISSING_MS = 10 * 60_000;
+
 /** meta key: set once a tailer has finished its first start on this index. */
 export const FOLLOW_STARTED_KEY = 'follow_started';
 
@@ -122,6 +135,8 @@ interface Followed {
   symlinkSaid?: boolean;
   /** Found missing at its last read (a rename away was followed up, once). */
   missing?: boolean;
+  /** Since when it is missing (Date.now()), while it is. */
+  missingSince?: number;
   /** A watcher event asked for this read (not only the poll). */
   event?: boolean;
   /** When the last intake of it began (Date.now()): the next one waits until `readEveryMs` after it. */
@@ -331,16 +346,22 @@ export class Tailer {
           if (f.drainUntil !== undefined) {
             this.forget(file);
             await this.lookForMoved(f);
-          } else if (f.ino !== null && f.dev !== null && !f.missing) {
+            return;
+          }
+          f.missingSince ??= Date.now();
+          if (f.ino !== null && f.dev !== null && !f.missing) {
             // Renamed away and nothing in its place yet (nginx writes on into the renamed file
             // until its USR1 reopen creates the name again): follow the old inode now (only it).
             f.missing = true;
             await this.checkFolder(file);
             await this.drainRotated(file, f.dev, f.ino, this.since(f), false);
+          } else if (Date.now() - f.missingSince >= (this.opts.forgetMissingMs ?? FORGET_MISSING_MS)) {
+            this.forget(file); // deleted for good (a glob's old file, a roll_keep): no stat per poll from now on
           }
           return;
         }
         f.missing = false;
+        f.missingSince = undefined;
         if (f.expect && f.ino === null && (st.dev !== f.expect.dev || st.ino !== f.expect.ino))
           await this.lookForExpected(f);
         const content = await this.contentPath(file, f);
