@@ -176,6 +176,30 @@ t('backfill reads existing files; a file that appears later is read from its sta
   await waitFor('the new file', () => stored().length === 20);
 });
 
+t(
+  'a rotation of a single path reads the rotated names (app-<date>.log), not another log sharing its stem (app-debug.log)',
+  async () => {
+    const log = path.join(dir, 'app.log');
+    const debug = path.join(dir, 'app-debug.log');
+    writeFileSync(log, '');
+    writeFileSync(debug, '');
+    await follow({ sources: [{ path: log }] });
+    appendFileSync(log, lines(0, 10));
+    await waitFor('the first lines', () => stored().length === 10);
+    appendFileSync(debug, lines(900, 905)); // another log, written since the last read
+    // Rotated twice between two reads (logrotate's dateext with `extension .log`, then again):
+    // the first rotated file is found by its inode, the second as a rotated name written since.
+    appendFileSync(log, lines(10, 15));
+    renameSync(log, path.join(dir, 'app-20261126.log'));
+    writeFileSync(log, lines(15, 20));
+    renameSync(log, path.join(dir, 'app-20261127.log'));
+    writeFileSync(log, lines(20, 25));
+    await waitFor('the rotated files and the new one', () => stored().length >= 25, 10_000);
+    await sleep(500);
+    assert.equal(stored(), range(0, 25), 'nothing of app-debug.log');
+  },
+);
+
 t('rename + create while the writer still appends to the old file: every line once', async () => {
   const log = path.join(dir, 'access.log');
   writeFileSync(log, '');

@@ -114,6 +114,16 @@ export const READ_EVERY_MS = 150;
  */
 export const FORGET_MISSING_MS = 10 * 60_000;
 
+/**
+ * `<stem>-<date or number>...`: a rotated name that keeps the extension at the end (logrotate's
+ * `dateext` with `extension`, `app-20261127.log`; Caddy's `access-2026-11-27T10-00-00.000.log`),
+ * not another log that shares the stem (`app-debug.log` beside `app.log`, which a search for what
+ * a rotation took away read whole into the index).
+ */
+export function rotatedUnderStem(name: string, stem: string): boolean {
+  return name.startsWith(`${stem}-`) && /^\d/.test(name.slice(stem.length + 1));
+}
+
 /** meta key: set once a tailer has finished its first start on this index. */
 export const FOLLOW_STARTED_KEY = 'follow_started';
 
@@ -635,7 +645,7 @@ export class Tailer {
         readNewer &&
         writtenSince !== undefined &&
         s.mtimeMs >= writtenSince &&
-        (name.startsWith(base) || name.startsWith(`${stem}-`));
+        (name.startsWith(base) || rotatedUnderStem(name, stem));
       if (!match && !newer) continue;
       const existing = this.files.get(p);
       if (existing) {
