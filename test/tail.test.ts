@@ -405,6 +405,29 @@ t(
   },
 );
 
+t(
+  'a symlink of a glob whose target is deleted stays followed past forgetMissingMs; the target made again is read',
+  async () => {
+    // The link's name never goes: nothing but the tailer's own stat would notice its target back.
+    const target = path.join(dir, 'real.txt');
+    writeFileSync(target, lines(0, 3));
+    symlinkSync(target, path.join(dir, 'link.log'));
+    const t0 = await follow({
+      sources: [{ path: path.join(dir, '*.log') }],
+      backfill: true,
+      pollMs: 100,
+      forgetMissingMs: 300,
+    });
+    await waitFor('the first lines', () => stored().length === 3);
+    unlinkSync(target);
+    await sleep(1200);
+    assert.ok(t0.followed().includes(path.join(dir, 'link.log')), 'the dangling link still followed');
+    writeFileSync(target, lines(3, 6));
+    await waitFor('the new target read through the link', () => stored().length === 6, 10_000);
+    assert.equal(stored(), range(0, 6));
+  },
+);
+
 t('a folder removed and made again: once its file is found again, writes are read on their change events', async () => {
   const logs = path.join(dir, 'logs');
   mkdirSync(logs);

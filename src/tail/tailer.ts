@@ -365,7 +365,10 @@ export class Tailer {
             f.missing = true;
             await this.checkFolder(file);
             await this.drainRotated(file, f.dev, f.ino, this.since(f), false);
-          } else if (Date.now() - f.missingSince >= (this.opts.forgetMissingMs ?? FORGET_MISSING_MS)) {
+          } else if (
+            Date.now() - f.missingSince >= (this.opts.forgetMissingMs ?? FORGET_MISSING_MS) &&
+            !(await lstat(file).catch(() => undefined)) // a dangling symlink stays: nothing would say when its target is back
+          ) {
             this.forget(file); // deleted for good (a glob's old file, a roll_keep): no stat per poll from now on
           }
           return;
