@@ -16,7 +16,11 @@ export interface ParseJob {
   row: ParseFrom;
   o: BatchLimits;
 }
-export const IN_FLIGHT = 4;
+/**
+ * Batches posted and not yet committed, at most: twice the writer's commit group (parseThread.ts),
+ * so that this thread fills the next group while the writer commits one.
+ */
+export const IN_FLIGHT = 8;
 
 const job = workerData as ParseJob;
 const port = parentPort!;
