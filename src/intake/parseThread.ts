@@ -3,8 +3,8 @@
  * writes (where there is a second core: parseThreadWanted in backfill.ts). The worker reads the
  * same file descriptor (one open per read: the identity checked on it holds for every byte) and
  * makes each batch's rows, sorted ID entries and blocks (prepare.ts); here they are inserted, in
- * order, each with its checkpoint, the batches that wait together in one transaction, so a kill
- * loses nothing and repeats nothing. Small files stay on one thread (a worker costs ~30 ms to
+ * order, each with its checkpoint, COMMIT_GROUP of them (or what is left at the end) in one
+ * transaction, so a kill loses nothing and repeats nothing. Small files stay on one thread (a worker costs ~30 ms to
  * start). Until the writes were prepared there (session 8) the thread only parsed, and this thread
  * rebuilt every line and did the rest: on 2 cores the thread lost, and the README's Speed section
  * has both sets of figures.
