@@ -4,8 +4,8 @@
  * same file descriptor (one open per read: the identity checked on it holds for every byte) and
  * makes each batch's rows, sorted ID entries and blocks (prepare.ts); here they are inserted, in
  * order, each with its checkpoint, COMMIT_GROUP of them (or what is left at the end) in one
- * transaction, so a kill loses nothing and repeats nothing. Small files stay on one thread (a worker costs ~30 ms to
- * start). Until the writes were prepared there (session 8) the thread only parsed, and this thread
+ * transaction, so a kill loses nothing and repeats nothing. Small files stay on one thread (a
+ * worker costs ~30 ms to start). Until the writes were prepared there (session 8) the thread only parsed, and this thread
  * rebuilt every line and did the rest: on 2 cores the thread lost, and the README's Speed section
  * has both sets of figures.
  */
@@ -13,6 +13,7 @@ import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { PreparedCommit } from '../store/recordIndex.js';
 import type { BatchLimits, ParsedBatch, ParseFrom } from './parseLines.js';
+import type { ParseJob } from './parseWorker.js';
 
 /** A batch as the parse thread posts it: its writes prepared (prepare.ts), its records counted. */
 export type PreparedBatch = Omit<ParsedBatch, 'lines'> & { prepared: PreparedCommit; records: number };
@@ -23,10 +24,16 @@ export const PARSE_THREAD_MIN_BYTES = 8 * 1024 * 1024;
  * comes first. A bulk load's commit costs ~4 fsyncs (its journal, reopened each time with an fsync
  * of the folder, and the database) whatever it holds: a commit per batch as it came, ~100 for
  * 180,000 `claw_json` lines, left the writer waiting on the disk. In groups of 4, with the parse
- * thread up to 8 batches ahead (parseWorker.ts), interleaved pairs: `claw_json` +4–8% (one pair
- * +24%), 1M `combined` +5–16%, peak RSS +3–7 MB.
+ * thread up to IN_FLIGHT batches ahead, interleaved pairs: `claw_json` +4–9%, 1M `combined`
+ * +4–16%, peak RSS +2–7 MB.
  */
 export const COMMIT_GROUP = 4;
+/**
+ * Batches the parse thread posts and the writer has not committed, at most (parseWorker.ts waits
+ * beyond): twice a group, so that it fills the next group while the writer commits one, and never
+ * waits for a group that cannot fill.
+ */
+export const IN_FLIGHT = 2 * COMMIT_GROUP;
 /** The parse thread's V8 semi-space (young generation), MiB. */
 export const PARSE_THREAD_SEMI_SPACE_MB = 16;
 
@@ -66,7 +73,8 @@ export function parseInThread(
       fileId,
       row: { offset: row.offset, line_no: row.line_no, format: row.format, options: row.options },
       o,
-    },
+      inFlight: IN_FLIGHT,
+    } satisfies ParseJob,
   });
   const restore = () => v8.setFlagsFromString(`--max-semi-space-size=${startedWithSemiSpaceMb()}`);
   worker.once('online', restore);
@@ -106,8 +114,7 @@ export function parseInThread(
       if (m.end) end = m.end;
       else pending.push(m.batch!);
       // A group, or what is left at the end: all the batches waiting in one commit (after the
-      // messages already queued). IN_FLIGHT > COMMIT_GROUP: the parse thread never waits for a
-      // group that cannot fill.
+      // messages already queued).
       if (!scheduled && (pending.length >= COMMIT_GROUP || end !== undefined)) {
         scheduled = true;
         setImmediate(flush);

@@ -1,7 +1,7 @@
 /**
  * The parse thread of a backfill (see parseThread.ts): reads the file descriptor it is given from
  * the checkpoint, parses, prepares each batch's writes (prepare.ts: rows, sorted ID entries,
- * compressed blocks) and posts them, at most IN_FLIGHT batches ahead of the writer's
+ * compressed blocks) and posts them, at most `inFlight` batches ahead of the writer's
  * acknowledgements (bounded memory).
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -15,12 +15,9 @@ export interface ParseJob {
   fileId: number;
   row: ParseFrom;
   o: BatchLimits;
+  /** Batches posted and not yet acknowledged, at most (IN_FLIGHT in parseThread.ts). */
+  inFlight: number;
 }
-/**
- * Batches posted and not yet committed, at most: twice the writer's commit group (parseThread.ts),
- * so that this thread fills the next group while the writer commits one.
- */
-export const IN_FLIGHT = 8;
 
 const job = workerData as ParseJob;
 const port = parentPort!;
@@ -66,7 +63,7 @@ const end = await parseLines(streamOfFd(job.fd, job.gzip, job.row.offset), job.r
   );
   sent++;
   const t0 = performance.now();
-  while (sent - acked >= IN_FLIGHT)
+  while (sent - acked >= job.inFlight)
     await new Promise<void>((r) => {
       wake = r;
     });
