@@ -45,6 +45,19 @@ async function scrape(port: number): Promise<string> {
   }
 }
 
+t("each of the index's WAL checkpoints (one a second, on the agent's thread) is timed in /metrics", async () => {
+  const count = (body: string) => Number(/^claw_trace_wal_checkpoint_seconds_count (\d+)$/m.exec(body)?.[1] ?? NaN);
+  const deadline = Date.now() + 10_000;
+  let body = await scrape(agent!.port);
+  while (!(count(body) >= 2) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    body = (await httpGet(agent!.port, '/metrics')).body;
+  }
+  assert.ok(count(body) >= 2, `checkpoints counted: ${count(body)}`);
+  assert.match(body, /# TYPE claw_trace_wal_checkpoint_seconds histogram/);
+  assert.match(body, /^claw_trace_wal_checkpoint_seconds_bucket\{le="\+Inf"\} \d+$/m);
+});
+
 const promtool = testNeeding(['promtool'], 'metrics.test (promtool check metrics)', t);
 
 promtool.run(

@@ -139,23 +139,52 @@ t('hostile request IDs are bound as parameters, stored bounded, and found again'
   idx.close();
 });
 
-t('the checkpointer thread moves committed pages from the WAL into the index; the commits do not', async () => {
-  const db = path.join(dir, 'ck.db');
-  const idx = new RecordIndex(db, { walCheckpointMiB: 64 });
-  const log = path.join(dir, 'access.log');
-  writeFileSync(log, `${Array.from({ length: 20_000 }, (_, i) => combinedLine(i)).join('\n')}\n`);
-  await intakeFile(idx, log);
-  const size = () => statSync(db).size;
-  const before = size();
-  const wal = statSync(`${db}-wal`).size;
-  assert.ok(wal > 400_000, `the lines wait in the WAL (${wal} bytes)`);
-  const checkpointer = startCheckpointer(db, { intervalMs: 20 });
-  const deadline = Date.now() + 5000;
-  // (The WAL holds several versions of a page rewritten by successive commits: the index grows by less.)
-  while (size() < before + 300_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  await checkpointer.stop();
-  assert.ok(size() >= before + 300_000, `index file ${before} -> ${size()} bytes (WAL ${wal})`);
-  assert.is(idx.counts().records, 20_000);
+t(
+  'the checkpointer moves committed pages from the WAL into the index between commits; the commits alone do not',
+  async () => {
+    const db = path.join(dir, 'ck.db');
+    const idx = new RecordIndex(db, { walCheckpointMiB: 64 });
+    const log = path.join(dir, 'access.log');
+    writeFileSync(log, `${Array.from({ length: 20_000 }, (_, i) => combinedLine(i)).join('\n')}\n`);
+    await intakeFile(idx, log);
+    const size = () => statSync(db).size;
+    const before = size();
+    const wal = statSync(`${db}-wal`).size;
+    assert.ok(wal > 400_000, `the lines wait in the WAL (${wal} bytes)`);
+    // Inside a transaction it leaves the WAL alone (SQLite would refuse).
+    idx.transaction(() => assert.is(idx.walCheckpoint(), 'busy'));
+    const seconds: number[] = [];
+    const checkpointer = startCheckpointer(idx, { intervalMs: 20, onCheckpoint: (s) => seconds.push(s) });
+    const deadline = Date.now() + 5000;
+    // (The WAL holds several versions of a page rewritten by successive commits: the index grows by less.)
+    while (size() < before + 300_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    checkpointer.stop();
+    assert.ok(size() >= before + 300_000, `index file ${before} -> ${size()} bytes (WAL ${wal})`);
+    assert.ok(seconds.length > 0 && seconds.every((s) => s >= 0 && s < 5), `checkpoint times ${seconds.join(', ')}`);
+    const n = seconds.length;
+    await new Promise((r) => setTimeout(r, 60));
+    assert.is(seconds.length, n, 'stopped: no more checkpoints');
+    assert.is(idx.counts().records, 20_000);
+    idx.close();
+  },
+);
+
+t('a checkpoint that fails is said once; the agent goes on (the commits checkpoint at their threshold)', async () => {
+  const idx = new RecordIndex(path.join(dir, 'ck-fail.db'));
+  const errors: string[] = [];
+  let calls = 0;
+  const failing = Object.assign(Object.create(idx) as RecordIndex, {
+    walCheckpoint: () => {
+      calls++;
+      throw new Error('disk I/O error');
+    },
+  });
+  const checkpointer = startCheckpointer(failing, { intervalMs: 5, onError: (e) => errors.push(e.message) });
+  const deadline = Date.now() + 2000;
+  while (calls < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  checkpointer.stop();
+  assert.ok(calls >= 5, `tried on every tick (${calls})`);
+  assert.equal(errors, ['WAL checkpoint: disk I/O error']);
   idx.close();
 });
 

@@ -112,7 +112,7 @@ function listenError(e: NodeJS.ErrnoException, host: string, port: number): Erro
  * Live rates need less page cache than a backfill: the ID runs take lines in order and the
  * records are appended, so the hot pages are few. 8 MiB instead of 16: bench:agent RSS -10 MB,
  * CPU the same; live into 300k rows (bench:ingest --large-only), commits 28.1 us a line vs 27.6
- * (4 MiB: 31.1). WAL checkpoints run on the checkpointer's thread (store/checkpointer.ts); the
+ * (4 MiB: 31.1). WAL checkpoints run every second between the commits (store/checkpointer.ts); the
  * automatic one, inside a commit on the API's thread, is only the backstop.
  */
 export const AGENT_INDEX_OPTIONS = { cacheMiB: 8, walCheckpointMiB: 64 } as const;
@@ -193,7 +193,8 @@ export class Agent implements AgentView {
     }
     const exportConfig = await this.exportConfig(); // a wrong export setting stops the start here
     const startAfter = this.index.lastBatch();
-    this.checkpointer = startCheckpointer(this.config.index, {
+    this.checkpointer = startCheckpointer(this.index, {
+      onCheckpoint: (s) => this.metrics.checkpointed(s),
       onError: (e) => this.log.warn({ err: e.message }, `${e.message}: checkpoints fall back to the commits`),
     });
     await this.startTailer();
@@ -370,7 +371,7 @@ export class Agent implements AgentView {
       if (s && s.spans > 0)
         this.log.warn(`${s.spans} spans still wait in the outbox; they are sent after the next start`);
     }
-    await this.checkpointer?.stop();
+    this.checkpointer?.stop();
     this.index.close();
   }
 }

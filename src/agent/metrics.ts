@@ -5,7 +5,7 @@
  */
 
 import { statSync } from 'node:fs';
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { LogRecord } from '../../parsers/index.js';
 import type { ExportStats } from '../export/pipeline.js';
 import { parseErrorsByReason } from '../store/queries.js';
@@ -21,6 +21,7 @@ export class AgentMetrics {
   private readonly readErrors: Counter;
   private readonly gaps: Counter;
   private readonly gapBytes: Counter;
+  private readonly checkpoints: Histogram;
 
   constructor(agent: AgentView) {
     const r = this.registry;
@@ -48,6 +49,12 @@ export class AgentMetrics {
     this.gapBytes = new Counter({
       name: 'claw_trace_gap_unread_bytes_total',
       help: 'Bytes of truncated files seen and not yet read when the truncate was found (looked for in the copy)',
+      registers: [r],
+    });
+    this.checkpoints = new Histogram({
+      name: 'claw_trace_wal_checkpoint_seconds',
+      help: "The index's WAL checkpoints on the agent's thread (one a second; the API waits meanwhile)",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [r],
     });
     new Gauge({
@@ -202,6 +209,10 @@ export class AgentMetrics {
   gap(unreadBytes: number): void {
     this.gaps.inc();
     this.gapBytes.inc(unreadBytes);
+  }
+
+  checkpointed(seconds: number): void {
+    this.checkpoints.observe(seconds);
   }
 
   readError(): void {

@@ -86,6 +86,18 @@ export class RecordIndex {
     this.db.pragma('query_only = ON');
   }
 
+  /**
+   * A PASSIVE WAL checkpoint (checkpointer.ts): copies what it can of the WAL into the index
+   * without waiting for anyone. `done`: it ran (every frame moved, or what readers allowed);
+   * `busy`: another connection checkpoints, or this one is inside a transaction; `none`: not WAL.
+   */
+  walCheckpoint(): 'done' | 'busy' | 'none' {
+    if (this.db.inTransaction) return 'busy';
+    const r = this.db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number }[];
+    const row = r[0];
+    return row === undefined || row.log < 0 ? 'none' : row.busy ? 'busy' : 'done';
+  }
+
   /** Runs `f` in one transaction on the index (for a caller's several writes that go together). */
   transaction<T>(f: () => T): T {
     return this.db.transaction(f)();
