@@ -36,6 +36,7 @@ import { intakeFile } from '../src/intake/intakeFile.js';
 import { parseLines } from '../src/intake/parseLines.js';
 import { parseInThread } from '../src/intake/parseThread.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../src/read/lineReader.js';
+import { startCheckpointer } from '../src/store/checkpointer.js';
 import { prepareCommit } from '../src/store/prepare.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { Tailer } from '../src/tail/tailer.js';
@@ -206,10 +207,14 @@ async function liveIntoLargeIndex(rows: number): Promise<void> {
   writeFileSync(live, '');
   const tailer = new Tailer(idx, { sources: [{ path: live, format: 'nginx-claw_json' }] });
   await tailer.start();
+  // The agent's checkpoints: one a second on this thread (store/checkpointer.ts).
+  const checkpoints: number[] = [];
+  const checkpointer = startCheckpointer(idx, { onCheckpoint: (s) => checkpoints.push(s * 1000) });
   const w0 = writtenBytes();
   const n = await writeAtRate(live, clawJson, 5000, LIVE_S * 1000);
   await new Promise((r) => setTimeout(r, 500));
   await tailer.stop();
+  await checkpointer.stop();
   // What is still in the WAL is written again by a checkpoint: count it now, not never.
   idx.db.pragma('wal_checkpoint(TRUNCATE)');
   const w1 = writtenBytes();
@@ -231,9 +236,10 @@ async function liveIntoLargeIndex(rows: number): Promise<void> {
   rmSync(`${db}-wal`, { force: true });
   lookups.sort((a, b) => a - b);
   times.sort((a, b) => a - b);
-  const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))]!.toFixed(0);
+  checkpoints.sort((a, b) => a - b);
+  const q = (p: number, xs = times) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]?.toFixed(0) ?? '-';
   console.log(
-    `  ${fmt(n)} lines in ${fmt(times.length)} commits: commit p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms; commits took ${((cpuMicros / 1e6 / LIVE_S) * 100).toFixed(0)}% of a core ` +
+    `  ${fmt(n)} lines in ${fmt(times.length)} commits: commit p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms; ${checkpoints.length} checkpoints p50 ${q(0.5, checkpoints)} ms, max ${q(1, checkpoints)} ms; commits took ${((cpuMicros / 1e6 / LIVE_S) * 100).toFixed(0)}% of a core ` +
       `(${(cpuMicros / n).toFixed(1)} us a line); ` +
       (w0 !== undefined && w1 !== undefined
         ? `${fmt((w1 - w0 - logBytes) / 1e6 / LIVE_S)} MB/s written to disk by the index (write amplification ${((w1 - w0 - logBytes) / logBytes).toFixed(2)}x, target <= 3x)`

@@ -158,7 +158,7 @@ t(
     const deadline = Date.now() + 5000;
     // (The WAL holds several versions of a page rewritten by successive commits: the index grows by less.)
     while (size() < before + 300_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    checkpointer.stop();
+    await checkpointer.stop();
     assert.ok(size() >= before + 300_000, `index file ${before} -> ${size()} bytes (WAL ${wal})`);
     assert.ok(seconds.length > 0 && seconds.every((s) => s >= 0 && s < 5), `checkpoint times ${seconds.join(', ')}`);
     const n = seconds.length;
@@ -168,6 +168,43 @@ t(
     idx.close();
   },
 );
+
+t('checkpoints slow on this disk move to a thread of their own, which goes on checkpointing', async () => {
+  const db = path.join(dir, 'ck-thread.db');
+  const idx = new RecordIndex(db, { walCheckpointMiB: 64 });
+  const first = path.join(dir, 'first.log');
+  writeFileSync(first, `${Array.from({ length: 2_000 }, (_, i) => combinedLine(i)).join('\n')}\n`);
+  await intakeFile(idx, first);
+  let moved: number[] | undefined;
+  const seconds: number[] = [];
+  // Every checkpoint counts as slow here: the second one moves them.
+  const checkpointer = startCheckpointer(idx, {
+    intervalMs: 20,
+    slowMs: 0,
+    slowCount: 2,
+    onThread: (slow) => (moved = [...slow]),
+    onCheckpoint: (s) => seconds.push(s),
+  });
+  assert.is(checkpointer.where, 'inline');
+  let deadline = Date.now() + 5000;
+  while (checkpointer.where === 'inline' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.is(checkpointer.where, 'thread');
+  assert.is(moved?.length, 2, 'told with the slow checkpoints');
+  const inline = seconds.length;
+  // Lines committed now are checkpointed by the thread.
+  const more = path.join(dir, 'more.log');
+  writeFileSync(more, `${Array.from({ length: 20_000 }, (_, i) => combinedLine(i + 2_000)).join('\n')}\n`);
+  await intakeFile(idx, more);
+  const before = statSync(db).size;
+  assert.ok(statSync(`${db}-wal`).size > 400_000, 'the new lines wait in the WAL');
+  deadline = Date.now() + 5000;
+  while (statSync(db).size < before + 300_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await checkpointer.stop();
+  assert.ok(statSync(db).size >= before + 300_000, `index file ${before} -> ${statSync(db).size} bytes`);
+  assert.ok(seconds.length > inline, `the thread's checkpoints are timed too (${inline} -> ${seconds.length})`);
+  assert.is(idx.counts().records, 22_000);
+  idx.close();
+});
 
 t('a checkpoint that fails is said once; the agent goes on (the commits checkpoint at their threshold)', async () => {
   const idx = new RecordIndex(path.join(dir, 'ck-fail.db'));
@@ -182,7 +219,7 @@ t('a checkpoint that fails is said once; the agent goes on (the commits checkpoi
   const checkpointer = startCheckpointer(failing, { intervalMs: 5, onError: (e) => errors.push(e.message) });
   const deadline = Date.now() + 2000;
   while (calls < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  checkpointer.stop();
+  await checkpointer.stop();
   assert.ok(calls >= 5, `tried on every tick (${calls})`);
   assert.equal(errors, ['WAL checkpoint: disk I/O error']);
   idx.close();

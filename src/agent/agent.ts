@@ -112,10 +112,13 @@ function listenError(e: NodeJS.ErrnoException, host: string, port: number): Erro
  * Live rates need less page cache than a backfill: the ID runs take lines in order and the
  * records are appended, so the hot pages are few. 8 MiB instead of 16: bench:agent RSS -10 MB,
  * CPU the same; live into 300k rows (bench:ingest --large-only), commits 28.1 us a line vs 27.6
- * (4 MiB: 31.1). WAL checkpoints run every second between the commits (store/checkpointer.ts); the
- * automatic one, inside a commit on the API's thread, is only the backstop.
+ * (4 MiB: 31.1, with schema 4's B-tree of request IDs). 4 MiB since session 13: with the ID runs
+ * and line blocks, commits into 1M rows 4.8 and 5.1 us a line against 5.1 and 5.3 with 8 MiB
+ * (interleaved pairs), Node 24's agent RSS 102–103 MB against 106–109, its API lookups (random
+ * IDs, 50 clients) p99 37–38 ms against 31–35. WAL checkpoints run every second between the commits, or on a thread where the
+ * disk makes them slow (store/checkpointer.ts); the automatic one, inside a commit, is the backstop.
  */
-export const AGENT_INDEX_OPTIONS = { cacheMiB: 8, walCheckpointMiB: 64 } as const;
+export const AGENT_INDEX_OPTIONS = { cacheMiB: 4, walCheckpointMiB: 64 } as const;
 
 export class Agent implements AgentView {
   readonly index: RecordIndex;
@@ -195,6 +198,11 @@ export class Agent implements AgentView {
     const startAfter = this.index.lastBatch();
     this.checkpointer = startCheckpointer(this.index, {
       onCheckpoint: (s) => this.metrics.checkpointed(s),
+      onThread: (slow) =>
+        this.log.warn(
+          { checkpointMs: slow.map((ms) => Math.round(ms)) },
+          `WAL checkpoints took ${slow.map((ms) => Math.round(ms)).join(', ')} ms on the API's thread (the disk's fsync): they run on a thread of their own from now on (~10-15 MB more memory)`,
+        ),
       onError: (e) => this.log.warn({ err: e.message }, `${e.message}: checkpoints fall back to the commits`),
     });
     await this.startTailer();
@@ -371,7 +379,7 @@ export class Agent implements AgentView {
       if (s && s.spans > 0)
         this.log.warn(`${s.spans} spans still wait in the outbox; they are sent after the next start`);
     }
-    this.checkpointer?.stop();
+    await this.checkpointer?.stop();
     this.index.close();
   }
 }

@@ -1,49 +1,110 @@
 /**
- * The agent's WAL checkpoints: a PASSIVE checkpoint every `intervalMs` on the agent's own thread,
- * between its commits. SQLite would otherwise run one inside the commit that crosses its
- * automatic threshold (the index's walCheckpointMiB, 64 for the agent), copying up to 64 MiB and
- * holding up the API's thread for it (commits up to ~130 ms into a 10M-row index); that stays the
- * backstop. PASSIVE never waits: a reader or another checkpoint in the way leaves frames for the
- * next tick (SQLite calls no busy handler in that mode).
+ * The agent's WAL checkpoints: a PASSIVE checkpoint every `intervalMs`, on the agent's own thread
+ * between its commits, or on a thread of its own where this disk makes them slow. SQLite would
+ * otherwise run one inside the commit that crosses its automatic threshold (the index's
+ * walCheckpointMiB, 64 for the agent), copying up to 64 MiB and holding up the API's thread for
+ * it (commits up to 74–130 ms into a 1M–10M-row index); that stays the backstop. PASSIVE never
+ * waits: a reader or another checkpoint in the way leaves frames for the next tick (SQLite calls
+ * no busy handler in that mode).
  *
- * From session 5 to 12 this ran on a worker thread with its own connection, when commits wrote
- * ~37x the log (every index leaf a random request ID touched) and a checkpoint of a few seconds of
- * them held the API's thread for tens of ms. Since the ID runs and line blocks (issue 14) a commit
- * writes ~1x the log, and a worker's isolate was most of what the agent's RSS had above its
- * target on Node 24 (121–124 MB with it, 106–110 without). Measured on the agent's thread at
- * 5,000 lines/s: a checkpoint every second p50 2.7–3.4 ms, max 5–6 ms (every 250 ms: p50 1.3,
- * max 3.6, twice the time in all); event loop delay p99 11 ms and the API's lookup p99 31–37 ms
- * under 50 clients either way (bench:agent). Each checkpoint's time is in /metrics
- * (`claw_trace_wal_checkpoint_seconds`): a disk whose fsync is slow shows there.
+ * From session 5 to 12 they ran on a worker thread with its own connection, when commits wrote
+ * ~37x the log and a checkpoint of a few seconds of them held the API's thread for tens of ms.
+ * Since the ID runs and line blocks (issue 14) a commit writes ~1x the log, and the worker's
+ * isolate was most of what Node 24's agent had above its RSS target (122–125 MB with it, 107–109
+ * without). On the agent's thread at 5,000 lines/s: a checkpoint every second p50 3–7 ms, max
+ * 5–12 ms on this VM's disk; event loop delay p99 and the API's lookup p99 unchanged
+ * (bench:agent). But a checkpoint ends with fsyncs, and on a slow disk (session 11's VM) one
+ * took up to 196–255 ms: after SLOW_CHECKPOINTS checkpoints over SLOW_CHECKPOINT_MS the
+ * checkpoints move to a worker (checkpointWorker.ts) for good, which costs that RSS instead.
+ * Each checkpoint's time is in /metrics (`claw_trace_wal_checkpoint_seconds`).
  */
+import { Worker } from 'node:worker_threads';
 import type { RecordIndex } from './recordIndex.js';
 
 export const CHECKPOINT_INTERVAL_MS = 1000;
+/** A checkpoint this slow holds the API's thread too long. */
+export const SLOW_CHECKPOINT_MS = 100;
+/** So many slow ones (not necessarily in a row) and the checkpoints move to a thread. */
+export const SLOW_CHECKPOINTS = 3;
 
 export interface Checkpointer {
-  stop(): void;
+  /** Where checkpoints run now. */
+  readonly where: 'inline' | 'thread';
+  stop(): Promise<void>;
 }
 
-export function startCheckpointer(
-  index: RecordIndex,
-  opts: { intervalMs?: number; onCheckpoint?: (seconds: number) => void; onError?: (e: Error) => void } = {},
-): Checkpointer {
+export interface CheckpointerOptions {
+  intervalMs?: number;
+  slowMs?: number;
+  slowCount?: number;
+  /** Each checkpoint's time, wherever it ran. */
+  onCheckpoint?: (seconds: number) => void;
+  /** The checkpoints moved to a thread, after these slow ones (ms). */
+  onThread?: (slowMs: number[]) => void;
+  /** Said once per place: the automatic checkpoint inside the commits still bounds the WAL. */
+  onError?: (e: Error) => void;
+}
+
+export function startCheckpointer(index: RecordIndex, opts: CheckpointerOptions = {}): Checkpointer {
+  const intervalMs = opts.intervalMs ?? CHECKPOINT_INTERVAL_MS;
+  const slowMs = opts.slowMs ?? SLOW_CHECKPOINT_MS;
+  const slowCount = opts.slowCount ?? SLOW_CHECKPOINTS;
+  const slow: number[] = [];
   let told = false;
+  let worker: Worker | undefined;
+  let exited: Promise<void> | undefined;
+  let stopped = false;
+
+  const toThread = () => {
+    clearInterval(timer);
+    opts.onThread?.(slow);
+    worker = new Worker(new URL('./checkpointWorker.js', import.meta.url), {
+      workerData: { file: index.file, intervalMs },
+    });
+    worker.unref();
+    let workerTold = false;
+    const fail = (e: Error) => {
+      if (workerTold) return;
+      workerTold = true;
+      opts.onError?.(e);
+    };
+    worker.on('message', (m: { error?: string; seconds?: number }) => {
+      if (m.error) fail(new Error(m.error));
+      else if (m.seconds !== undefined) opts.onCheckpoint?.(m.seconds);
+    });
+    worker.on('error', fail);
+    const w = worker;
+    exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    state.where = 'thread';
+  };
+
   const timer = setInterval(() => {
     const t0 = performance.now();
     try {
-      if (index.walCheckpoint() === 'done') opts.onCheckpoint?.((performance.now() - t0) / 1000);
+      if (index.walCheckpoint() !== 'done') return;
     } catch (e) {
-      // Said once: the automatic checkpoint inside the commits still bounds the WAL.
       if (told) return;
       told = true;
       opts.onError?.(new Error(`WAL checkpoint: ${(e as Error).message}`));
+      return;
     }
-  }, opts.intervalMs ?? CHECKPOINT_INTERVAL_MS);
+    const ms = performance.now() - t0;
+    opts.onCheckpoint?.(ms / 1000);
+    if (ms >= slowMs && slow.push(ms) >= slowCount && !stopped) toThread();
+  }, intervalMs);
   timer.unref();
-  return {
-    stop() {
+
+  const state: { where: 'inline' | 'thread'; stop(): Promise<void> } = {
+    where: 'inline',
+    async stop() {
+      stopped = true;
       clearInterval(timer);
+      if (worker) {
+        worker.ref(); // until it has closed its connection
+        worker.postMessage('stop');
+        await exited;
+      }
     },
   };
+  return state;
 }
