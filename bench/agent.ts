@@ -1,5 +1,5 @@
 /**
- * The agent's steady state (issue 14's targets) and API (issue 6's). Run by hand: `npm run bench:agent [-- --seconds 30] [--rotated 30] [--glob] [--per-line] [--api 0]`.
+ * The agent's steady state (issue 14's targets) and API (issue 6's). Run by hand: `npm run bench:agent [-- --seconds 30] [--rotated 30] [--glob] [--per-line] [--scrape 15] [--api 0]`.
  *
  * 1. `claw-trace agent` as a process follows a claw_json file written at 5,000 lines/s; its RSS
  *    and CPU are read from /proc every second (Linux), after a 5 s warm-up.
@@ -65,6 +65,11 @@ for (let i = 1; i <= ROTATED; i++)
  * writes every log entry (each a file-change event for the agent); else one write per 10 ms.
  */
 const PER_LINE = process.argv.includes('--per-line');
+/**
+ * `--scrape S`: GET /metrics every S seconds through the run, as a Prometheus does (its recent-5xx
+ * gauges diagnose the last 5 minutes' failures on a query thread, which then stays up).
+ */
+const SCRAPE_S = arg('scrape', 0);
 const fd = openSync(file, 'a');
 writeFileSync(
   path.join(dir, 'agent.yaml'),
@@ -86,6 +91,14 @@ try {
     if (PER_LINE) for (const line of batch) writeSync(fd, `${line}\n`);
     else if (batch.length) appendFileSync(file, `${batch.join('\n')}\n`);
   }, 10);
+  const scraper =
+    SCRAPE_S > 0
+      ? setInterval(() => {
+          void fetch(`http://127.0.0.1:${port}/metrics`)
+            .then((r) => r.text())
+            .catch(() => undefined);
+        }, SCRAPE_S * 1000)
+      : undefined;
   await new Promise((r) => setTimeout(r, 5000));
   const first = sample(agent.pid!);
   const t0 = Date.now();
@@ -105,8 +118,9 @@ try {
   );
   const cpu = (last.cpuTicks - first.cpuTicks) / TICK / ((Date.now() - t0) / 1000);
   clearInterval(writer);
+  clearInterval(scraper);
   console.log(
-    `agent at ${fmt(RATE)} lines/s (claw_json) for ${SECONDS} s after a 5 s warm-up, ${fmt(seq)} lines written ${PER_LINE ? 'one write a line' : 'one write per 10 ms'}${ROTATED ? `, ${ROTATED} rotated files beside it` : ''}${GLOB ? ', followed as *.log' : ''} (${CLI_ENV.MALLOC_ARENA_MAX ? `MALLOC_ARENA_MAX=${CLI_ENV.MALLOC_ARENA_MAX} ` : ''}node ${[...NODE_FLAGS, process.env.BENCH_NODE_ARGS ?? ''].join(' ').trim()}; at run time ${AGENT_V8_FLAGS})`,
+    `agent at ${fmt(RATE)} lines/s (claw_json) for ${SECONDS} s after a 5 s warm-up, ${fmt(seq)} lines written ${PER_LINE ? 'one write a line' : 'one write per 10 ms'}${ROTATED ? `, ${ROTATED} rotated files beside it` : ''}${GLOB ? ', followed as *.log' : ''}${SCRAPE_S ? `, /metrics scraped every ${SCRAPE_S} s` : ''} (${CLI_ENV.MALLOC_ARENA_MAX ? `MALLOC_ARENA_MAX=${CLI_ENV.MALLOC_ARENA_MAX} ` : ''}node ${[...NODE_FLAGS, process.env.BENCH_NODE_ARGS ?? ''].join(' ').trim()}; at run time ${AGENT_V8_FLAGS})`,
   );
   console.log(
     `  RSS max ${maxRss.toFixed(0)} MB (target <= 110 MB: ${maxRss <= 110 ? 'ok' : 'MISSED'}), CPU ${(cpu * 100).toFixed(1)}% of one core (target <= 12%: ${cpu <= 0.12 ? 'ok' : 'MISSED'})`,
