@@ -116,6 +116,8 @@ live.run(
       const metrics = (await get(agent.port, '/metrics')).body;
       assert.match(metrics, /claw_trace_lines_parsed_total\{source="nginx-access"\} 1/);
       assert.match(metrics, /claw_trace_recent_5xx\{cause="upstream-refused",region="us-east"\} 1/);
+      // One recent failure: diagnosed on the agent's thread, no query thread started for it.
+      assert.match(metrics, /^claw_trace_query_threads 0$/m);
       assert.match(metrics, /claw_trace_process_resident_memory_bytes \d+/);
       assert.is(
         (await get(agent.port, '/v1/requests/%1b%5b2J')).status,

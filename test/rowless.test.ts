@@ -15,6 +15,7 @@ import {
   accessPerMinute,
   changesAfter,
   failureCandidates,
+  failureCandidatesAtMost,
   linesOfChange,
   plainSuccesses,
 } from '../src/store/queries.js';
@@ -159,6 +160,35 @@ t('a 200 on a connection an nginx error line names is a failure candidate; one o
   );
   idx.close();
 });
+
+t(
+  "failureCandidatesAtMost (the agent's test before diagnosing on its own thread) agrees with failureCandidates",
+  async () => {
+    const lines = Array.from({ length: 200 }, (_, i) => accessLine(i));
+    const idx = await indexOf(lines, {
+      name: 'error.log',
+      format: 'nginx-error',
+      text: `2026/11/22 10:00:05 [error] 811#811: *1022 upstream prematurely closed connection while reading upstream, client: 127.0.0.1, server: claw, request: "GET /r/22 HTTP/1.1", upstream: "http://127.0.0.1:18789/r/22", host: "claw"\n`,
+    });
+    const windows = [
+      { from: T0 - 1000, to: T0 + 3_600_000 }, // every line and the error line's connection
+      { from: T0 + 10_000, to: T0 + 3_600_000 }, // after the error line: rows only
+      { from: T0 + 30_000, to: T0 + 40_000 },
+      { from: T0 - 60_000, to: T0 - 1000 }, // nothing
+    ];
+    for (const w of windows) {
+      const n = failureCandidates(idx, w).length;
+      for (let max = 0; max <= n + 2; max++)
+        assert.is(
+          failureCandidatesAtMost(idx, w, max),
+          n <= max,
+          `${n} candidates in ${w.from - T0}..${w.to - T0}, at most ${max}`,
+        );
+    }
+    assert.ok(failureCandidates(idx, windows[0]!).length > 2, 'the first window has several');
+    idx.close();
+  },
+);
 
 t('a quiet log: blocks spanning hours are found by a window inside them, from both ends', async () => {
   // Lines 10 minutes apart: one block of 64 spans 10.5 hours.

@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -191,12 +193,12 @@ t('checkpoints slow on this disk move to a thread of their own, which goes on ch
   assert.is(checkpointer.where, 'thread');
   assert.is(moved?.length, 2, 'told with the slow checkpoints');
   const inline = seconds.length;
-  // Lines committed now are checkpointed by the thread.
+  // Lines committed now are checkpointed by the thread (also while they are committed: commits
+  // alone never write the index file in WAL mode, so its growth is the thread's doing).
+  const before = statSync(db).size;
   const more = path.join(dir, 'more.log');
   writeFileSync(more, `${Array.from({ length: 20_000 }, (_, i) => combinedLine(i + 2_000)).join('\n')}\n`);
   await intakeFile(idx, more);
-  const before = statSync(db).size;
-  assert.ok(statSync(`${db}-wal`).size > 400_000, 'the new lines wait in the WAL');
   deadline = Date.now() + 5000;
   while (statSync(db).size < before + 300_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   await checkpointer.stop();
@@ -204,6 +206,50 @@ t('checkpoints slow on this disk move to a thread of their own, which goes on ch
   assert.ok(seconds.length > inline, `the thread's checkpoints are timed too (${inline} -> ${seconds.length})`);
   assert.is(idx.counts().records, 22_000);
   idx.close();
+});
+
+t("a checkpoint thread that fails sends the checkpoints back to the agent's thread, for good", async () => {
+  const db = path.join(dir, 'ck-back.db');
+  const idx = new RecordIndex(db, { walCheckpointMiB: 64 });
+  const errors: string[] = [];
+  const seconds: number[] = [];
+  // The thread cannot open an index that is not there: it fails as it starts.
+  const gone = Object.create(idx, { file: { value: path.join(dir, 'no-such-dir', 'x.db') } }) as RecordIndex;
+  const checkpointer = startCheckpointer(gone, {
+    intervalMs: 20,
+    slowMs: 0,
+    slowCount: 1,
+    onCheckpoint: (s) => seconds.push(s),
+    onError: (e) => errors.push(e.message),
+  });
+  let deadline = Date.now() + 5000;
+  while (errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.match(errors[0] ?? '', /checkpoint thread (failed|stopped).*back on the agent's thread/);
+  assert.is(checkpointer.where, 'inline');
+  const n = seconds.length;
+  deadline = Date.now() + 5000;
+  while (seconds.length < n + 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(seconds.length >= n + 3, 'checkpoints go on here');
+  assert.is(checkpointer.where, 'inline', 'slow ones no longer move them');
+  assert.is(errors.length, 1);
+  await checkpointer.stop();
+  idx.close();
+});
+
+t('a checkpoint thread keeps no process alive: one left running, the process still ends', () => {
+  const mod = (f: string) =>
+    pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), '../src/store', f)).href;
+  const script = `
+    const { startCheckpointer } = await import(${JSON.stringify(mod('checkpointer.js'))});
+    const { RecordIndex } = await import(${JSON.stringify(mod('recordIndex.js'))});
+    const c = startCheckpointer(new RecordIndex(${JSON.stringify(path.join(dir, 'ck-exit.db'))}), { intervalMs: 10, slowMs: 0, slowCount: 1 });
+    const t = setInterval(() => { if (c.where === 'thread') { clearInterval(t); console.log('thread'); } }, 5);`;
+  // A file, not `-e`: an ESM `-e` script's process ended here with the thread still referenced.
+  const file = path.join(dir, 'ck-exit.mjs');
+  writeFileSync(file, script);
+  const r = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 10_000 });
+  assert.is(r.stdout.trim(), 'thread', r.stderr);
+  assert.is(r.status, 0, `ended by itself (signal ${r.signal})`);
 });
 
 t('a checkpoint that fails is said once; the agent goes on (the commits checkpoint at their threshold)', async () => {

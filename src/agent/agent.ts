@@ -364,22 +364,26 @@ export class Agent implements AgentView {
   async stop(deadlineMs = 10_000): Promise<void> {
     const deadline = Date.now() + deadlineMs;
     this.stopping = true;
-    await this.api?.close();
-    await this.queries?.stop();
-    await this.tailer?.stop();
-    clearInterval(this.retentionTimer);
-    clearInterval(this.exportTimer);
-    clearTimeout(this.exportRetry);
-    if (this.exportThread) {
-      // Within the deadline whatever the endpoint does (one that never answers holds a delivery
-      // open): the drain gets what is left of it less a second for the stop, then the thread is
-      // stopped, or terminated; spans not acknowledged stay in the outbox.
-      const s = await this.exportThread.drain(Math.max(0, deadline - Date.now() - 1000)).catch(() => undefined);
-      await this.exportThread.stopWithin(Math.max(500, deadline - Date.now())).catch(() => undefined);
-      if (s && s.spans > 0)
-        this.log.warn(`${s.spans} spans still wait in the outbox; they are sent after the next start`);
+    try {
+      await this.api?.close();
+      await this.queries?.stop();
+      await this.tailer?.stop();
+      clearInterval(this.retentionTimer);
+      clearInterval(this.exportTimer);
+      clearTimeout(this.exportRetry);
+      if (this.exportThread) {
+        // Within the deadline whatever the endpoint does (one that never answers holds a delivery
+        // open): the drain gets what is left of it less a second for the stop, then the thread is
+        // stopped, or terminated; spans not acknowledged stay in the outbox.
+        const s = await this.exportThread.drain(Math.max(0, deadline - Date.now() - 1000)).catch(() => undefined);
+        await this.exportThread.stopWithin(Math.max(500, deadline - Date.now())).catch(() => undefined);
+        if (s && s.spans > 0)
+          this.log.warn(`${s.spans} spans still wait in the outbox; they are sent after the next start`);
+      }
+    } finally {
+      // Whatever failed above: a checkpoint thread left running would keep the process up.
+      await this.checkpointer?.stop();
     }
-    await this.checkpointer?.stop();
     this.index.close();
   }
 }

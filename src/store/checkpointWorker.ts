@@ -12,10 +12,10 @@ let told = false;
 const timer = setInterval(() => {
   try {
     const t0 = performance.now();
-    db.pragma('wal_checkpoint(PASSIVE)');
-    parentPort!.postMessage({ seconds: (performance.now() - t0) / 1000 });
+    const r = db.pragma('wal_checkpoint(PASSIVE)') as { busy: number }[];
+    // Busy: another checkpoint ran (a backstop in the writer); not timed, as on the agent's thread.
+    if (!r[0]?.busy) parentPort!.postMessage({ seconds: (performance.now() - t0) / 1000 });
   } catch (e) {
-    // SQLITE_BUSY: another checkpoint runs (a backstop in the writer); the next tick tries again.
     if ((e as { code?: string }).code === 'SQLITE_BUSY' || told) return;
     told = true;
     parentPort!.postMessage({ error: `WAL checkpoint: ${(e as Error).message}` });

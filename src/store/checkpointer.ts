@@ -14,8 +14,9 @@
  * without). On the agent's thread at 5,000 lines/s: a checkpoint every second p50 3–7 ms, max
  * 5–12 ms on this VM's disk; event loop delay p99 and the API's lookup p99 unchanged
  * (bench:agent). But a checkpoint ends with fsyncs, and on a slow disk (session 11's VM) one
- * took up to 196–255 ms: after SLOW_CHECKPOINTS checkpoints over SLOW_CHECKPOINT_MS the
- * checkpoints move to a worker (checkpointWorker.ts) for good, which costs that RSS instead.
+ * took up to 196–255 ms: after SLOW_CHECKPOINTS checkpoints over SLOW_CHECKPOINT_MS within
+ * SLOW_WINDOW_MS the checkpoints move to a worker (checkpointWorker.ts) for good, which costs that
+ * RSS instead (and back here, for good, should that thread fail).
  * Each checkpoint's time is in /metrics (`claw_trace_wal_checkpoint_seconds`).
  */
 import { Worker } from 'node:worker_threads';
@@ -24,11 +25,12 @@ import type { RecordIndex } from './recordIndex.js';
 export const CHECKPOINT_INTERVAL_MS = 1000;
 /** A checkpoint this slow holds the API's thread too long. */
 export const SLOW_CHECKPOINT_MS = 100;
-/** So many slow ones (not necessarily in a row) and the checkpoints move to a thread. */
+/** So many slow ones within SLOW_WINDOW_MS and the checkpoints move to a thread. */
 export const SLOW_CHECKPOINTS = 3;
+export const SLOW_WINDOW_MS = 10 * 60_000;
 
 export interface Checkpointer {
-  /** Where checkpoints run now. */
+  /** Where checkpoints run now (back on the agent's thread for good if the thread failed). */
   readonly where: 'inline' | 'thread';
   stop(): Promise<void>;
 }
@@ -37,7 +39,7 @@ export interface CheckpointerOptions {
   intervalMs?: number;
   slowMs?: number;
   slowCount?: number;
-  /** Each checkpoint's time, wherever it ran. */
+  /** Each checkpoint's time, wherever it ran (not those another checkpoint kept from running). */
   onCheckpoint?: (seconds: number) => void;
   /** The checkpoints moved to a thread, after these slow ones (ms). */
   onThread?: (slowMs: number[]) => void;
@@ -49,36 +51,63 @@ export function startCheckpointer(index: RecordIndex, opts: CheckpointerOptions 
   const intervalMs = opts.intervalMs ?? CHECKPOINT_INTERVAL_MS;
   const slowMs = opts.slowMs ?? SLOW_CHECKPOINT_MS;
   const slowCount = opts.slowCount ?? SLOW_CHECKPOINTS;
-  const slow: number[] = [];
+  /** Slow checkpoints of the last SLOW_WINDOW_MS: when, and how long. */
+  let slow: { at: number; ms: number }[] = [];
   let told = false;
   let worker: Worker | undefined;
   let exited: Promise<void> | undefined;
   let stopped = false;
-
-  const toThread = () => {
-    clearInterval(timer);
-    opts.onThread?.(slow);
-    worker = new Worker(new URL('./checkpointWorker.js', import.meta.url), {
-      workerData: { file: index.file, intervalMs },
-    });
-    worker.unref();
-    let workerTold = false;
-    const fail = (e: Error) => {
-      if (workerTold) return;
-      workerTold = true;
-      opts.onError?.(e);
-    };
-    worker.on('message', (m: { error?: string; seconds?: number }) => {
-      if (m.error) fail(new Error(m.error));
-      else if (m.seconds !== undefined) opts.onCheckpoint?.(m.seconds);
-    });
-    worker.on('error', fail);
-    const w = worker;
-    exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
-    state.where = 'thread';
+  /** The thread failed once: checkpoints stay here. */
+  let threadFailed = false;
+  let timer: NodeJS.Timeout | undefined;
+  const state: { where: 'inline' | 'thread'; stop(): Promise<void> } = {
+    where: 'inline',
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      if (worker) {
+        const w = worker;
+        w.ref(); // until it has closed its connection
+        w.postMessage('stop');
+        await exited;
+      }
+    },
   };
 
-  const timer = setInterval(() => {
+  const inline = () => {
+    state.where = 'inline';
+    timer = setInterval(tick, intervalMs);
+    timer.unref();
+  };
+  const backInline = (e: Error) => {
+    if (threadFailed) return;
+    threadFailed = true;
+    worker = undefined;
+    opts.onError?.(new Error(`${e.message}; checkpoints are back on the agent's thread`));
+    if (!stopped) inline();
+  };
+  const toThread = () => {
+    clearInterval(timer);
+    opts.onThread?.(slow.map((x) => x.ms));
+    const w = new Worker(new URL('./checkpointWorker.js', import.meta.url), {
+      workerData: { file: index.file, intervalMs },
+    });
+    worker = w;
+    state.where = 'thread';
+    w.on('message', (m: { error?: string; seconds?: number }) => {
+      if (m.error) opts.onError?.(new Error(m.error));
+      else if (m.seconds !== undefined) opts.onCheckpoint?.(m.seconds);
+    });
+    w.on('error', (e) => backInline(new Error(`the WAL checkpoint thread failed: ${e.message}`)));
+    exited = new Promise<void>((resolve) =>
+      w.once('exit', (code) => {
+        if (!stopped) backInline(new Error(`the WAL checkpoint thread stopped (exit code ${code})`));
+        resolve();
+      }),
+    );
+    w.unref(); // after its listeners: adding one refs the worker again
+  };
+  function tick(): void {
     const t0 = performance.now();
     try {
       if (index.walCheckpoint() !== 'done') return;
@@ -90,21 +119,17 @@ export function startCheckpointer(index: RecordIndex, opts: CheckpointerOptions 
     }
     const ms = performance.now() - t0;
     opts.onCheckpoint?.(ms / 1000);
-    if (ms >= slowMs && slow.push(ms) >= slowCount && !stopped) toThread();
-  }, intervalMs);
-  timer.unref();
-
-  const state: { where: 'inline' | 'thread'; stop(): Promise<void> } = {
-    where: 'inline',
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      if (worker) {
-        worker.ref(); // until it has closed its connection
-        worker.postMessage('stop');
-        await exited;
-      }
-    },
-  };
+    if (ms < slowMs || threadFailed || stopped) return;
+    const now = Date.now();
+    slow = slow.filter((x) => now - x.at < SLOW_WINDOW_MS);
+    slow.push({ at: now, ms });
+    if (slow.length < slowCount) return;
+    try {
+      toThread();
+    } catch (e) {
+      backInline(e as Error);
+    }
+  }
+  inline();
   return state;
 }

@@ -71,6 +71,36 @@ export function failureCandidates(
   index: RecordIndex,
   o: { from: number; to: number; region?: string },
 ): { requestId: string | null }[] {
+  const { where, args } = candidateRows(o);
+  const rows = index
+    .prepared(`SELECT request_id AS requestId, time FROM records WHERE ${where} ORDER BY time DESC`)
+    .all(...args) as { requestId: string | null; time: number }[];
+  // Plain answers kept without a row, on a connection an error line names (a 200 whose body was cut).
+  const conns = errorConnections(index, o);
+  const rowless = conns.length === 0 ? [] : index.rowlessOnConnections(conns, o.from, o.to);
+  const inRegion = rowless.filter((r) => o.region === undefined || r.region === o.region);
+  if (inRegion.length === 0) return rows;
+  return [...rows, ...inRegion.map((r) => ({ requestId: r.request_id, time: r.time }))].sort((a, b) => b.time - a.time);
+}
+
+/**
+ * Whether failureCandidates would return at most `max` lines, found without reading more than
+ * `max` + 1 rows (and, only when some error line names a connection, the plain lines on those).
+ */
+export function failureCandidatesAtMost(index: RecordIndex, o: { from: number; to: number }, max: number): boolean {
+  const { where, args } = candidateRows(o);
+  const n = index
+    .prepared(`SELECT count(*) FROM (SELECT 1 FROM records WHERE ${where} LIMIT ?)`)
+    .pluck()
+    .get(...args, max + 1) as number;
+  if (n > max) return false;
+  const conns = errorConnections(index, o);
+  if (conns.length === 0) return true;
+  // Many connections with errors: an incident; not looked into here (the answer may be no).
+  return conns.length <= max && n + index.rowlessOnConnections(conns, o.from, o.to).length <= max;
+}
+
+function candidateRows(o: { from: number; to: number; region?: string }): { where: string; args: (string | number)[] } {
   const where = [
     `source IN ${ACCESS}`,
     'time >= ?',
@@ -83,19 +113,16 @@ export function failureCandidates(
     where.push('(id >> 40) IN (SELECT id FROM files WHERE region = ?)');
     args.push(o.region);
   }
-  const rows = index
-    .prepared(`SELECT request_id AS requestId, time FROM records WHERE ${where.join(' AND ')} ORDER BY time DESC`)
-    .all(...args) as { requestId: string | null; time: number }[];
-  // Plain answers kept without a row, on a connection an error line names (a 200 whose body was cut).
-  const conns = index
+  return { where: where.join(' AND '), args };
+}
+
+/** Connections an nginx error line of the window (2 s either side) names. */
+function errorConnections(index: RecordIndex, o: { from: number; to: number }): number[] {
+  return index
     .prepared(`SELECT DISTINCT conn FROM records WHERE source = 'nginx-error' AND error_kind IS NOT NULL
     AND conn IS NOT NULL AND time >= ? AND time < ?`)
     .pluck()
     .all(o.from - 2000, o.to + 2000) as number[];
-  const rowless = conns.length === 0 ? [] : index.rowlessOnConnections(conns, o.from, o.to);
-  const inRegion = rowless.filter((r) => o.region === undefined || r.region === o.region);
-  if (inRegion.length === 0) return rows;
-  return [...rows, ...inRegion.map((r) => ({ requestId: r.request_id, time: r.time }))].sort((a, b) => b.time - a.time);
 }
 
 /** Access lines of a window by region ('-': none). */
