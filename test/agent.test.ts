@@ -307,7 +307,11 @@ live.run('two agents in two regions behind two proxies answer one cross-region l
       ],
       { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
     );
-    assert.match(text.stdout, /nginx \(eu-west\)[\s\S]*nginx \(us-east\)[\s\S]*cause\s+upstream-refused/);
+    assert.match(
+      text.stdout,
+      /nginx \(eu-west\)[\s\S]*nginx \(us-east\)[\s\S]*cause\s+upstream-refused/,
+      `stdout:\n${text.stdout}\nstderr:\n${text.stderr}`,
+    );
     // The agents from a config file's `agents:` list.
     const cfg = path.join(dir, 'lookup.yaml');
     writeFileSync(cfg, `agents:\n  - http://127.0.0.1:${agents[0]!.port}\n  - http://127.0.0.1:${agents[1]!.port}\n`);
