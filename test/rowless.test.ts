@@ -15,7 +15,7 @@ import {
   accessPerMinute,
   changesAfter,
   failureCandidates,
-  failureCandidatesAtMost,
+  failureCandidatesUpTo,
   linesOfChange,
   plainSuccesses,
 } from '../src/store/queries.js';
@@ -162,7 +162,7 @@ t('a 200 on a connection an nginx error line names is a failure candidate; one o
 });
 
 t(
-  "failureCandidatesAtMost (the agent's test before diagnosing on its own thread) agrees with failureCandidates",
+  "failureCandidatesUpTo (the agent's count before diagnosing on its own thread) agrees with failureCandidates",
   async () => {
     const lines = Array.from({ length: 200 }, (_, i) => accessLine(i));
     const idx = await indexOf(lines, {
@@ -174,18 +174,23 @@ t(
       { from: T0 - 1000, to: T0 + 3_600_000 }, // every line and the error line's connection
       { from: T0 + 10_000, to: T0 + 3_600_000 }, // after the error line: rows only
       { from: T0 + 30_000, to: T0 + 40_000 },
+      { from: T0 + 6000, to: T0 + 6250 }, // one plain 200, the error line near: none
       { from: T0 - 60_000, to: T0 - 1000 }, // nothing
     ];
+    const counts: number[] = [];
     for (const w of windows) {
       const n = failureCandidates(idx, w).length;
-      for (let max = 0; max <= n + 2; max++)
-        assert.is(
-          failureCandidatesAtMost(idx, w, max),
-          n <= max,
-          `${n} candidates in ${w.from - T0}..${w.to - T0}, at most ${max}`,
-        );
+      counts.push(n);
+      for (let max = 0; max <= n + 2; max++) {
+        const r = failureCandidatesUpTo(idx, w, max);
+        const at = `${n} candidates in ${w.from - T0}..${w.to - T0}, up to ${max}`;
+        // Exact while the window's error lines name at most `max` connections (here one); never fewer.
+        if (max >= 1) assert.is(r, Math.min(n, max + 1), at);
+        else assert.ok(r >= Math.min(n, 1) && r <= 1, at);
+      }
     }
-    assert.ok(failureCandidates(idx, windows[0]!).length > 2, 'the first window has several');
+    assert.ok(counts[0]! > 2, 'the first window has several');
+    assert.is(counts[3], 0, 'the window beside the error line has none');
     idx.close();
   },
 );

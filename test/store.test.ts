@@ -201,6 +201,7 @@ t('checkpoints slow on this disk move to a thread of their own, which goes on ch
   await intakeFile(idx, more);
   deadline = Date.now() + 5000;
   while (statSync(db).size < before + 300_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.is(checkpointer.where, 'thread', 'still the thread (not back inline)');
   await checkpointer.stop();
   assert.ok(statSync(db).size >= before + 300_000, `index file ${before} -> ${statSync(db).size} bytes`);
   assert.ok(seconds.length > inline, `the thread's checkpoints are timed too (${inline} -> ${seconds.length})`);

@@ -383,7 +383,7 @@ export class Agent implements AgentView {
     } finally {
       // Whatever failed above: a checkpoint thread left running would keep the process up.
       await this.checkpointer?.stop();
+      this.index.close();
     }
-    this.index.close();
   }
 }

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { LogRecord } from '../../parsers/index.js';
 import type { ExportStats } from '../export/pipeline.js';
-import { failureCandidatesAtMost, parseErrorsByReason } from '../store/queries.js';
+import { failureCandidatesUpTo, parseErrorsByReason } from '../store/queries.js';
 import type { Recent5xx } from './queries.js';
 import type { AgentView } from './view.js';
 
@@ -127,44 +127,47 @@ export class AgentMetrics {
     // threads' line (a scrape waits for a thread at most, it is never refused).
     let last: Recent5xx = { groups: [], joinTiers: {} };
     let pending: { at: number; p: Promise<Recent5xx> } | undefined;
+    /** Which call's figures `last` holds: an older one finishing later does not overwrite a newer one. */
+    let calls = 0;
+    let lastCall = 0;
+    /** The agent's thread failed to diagnose once: the query threads do it from then on. */
+    let inlineFailed = false;
     const recent = (): Promise<Recent5xx> => {
       const now = Date.now();
       if (pending && now - pending.at < 1000) return pending.p;
       const args = { from: now - RECENT_MS, to: now };
-      try {
-        if (failureCandidatesAtMost(agent.index, args, 0)) {
-          last = { groups: [], joinTiers: {} };
-          pending = { at: now, p: Promise.resolve(last) };
-          return pending.p;
+      const call = ++calls;
+      const keep = (r: Recent5xx) => {
+        if (call > lastCall) {
+          lastCall = call;
+          last = r;
         }
-        if (failureCandidatesAtMost(agent.index, args, INLINE_RECENT_CANDIDATES)) {
-          // The diagnosis code loads with the first failure (the agent starts without it).
-          const p = import('./queries.js')
-            .then((q) => (last = q.runQuery(agent.index, { kind: 'recent5xx', args }) as Recent5xx))
-            .catch(() => last); // the last figures
-          pending = { at: now, p };
-          return p;
+        return last;
+      };
+      const few = () => failureCandidatesUpTo(agent.index, args, INLINE_RECENT_CANDIDATES);
+      const p = (async (): Promise<Recent5xx> => {
+        if (!inlineFailed) {
+          try {
+            const n = few();
+            if (n === 0) return keep({ groups: [], joinTiers: {} });
+            if (n <= INLINE_RECENT_CANDIDATES) {
+              // The diagnosis code loads with the first failure (the agent starts without it);
+              // counted again after the load, in the same turn as the diagnosis.
+              const q = await import('./queries.js');
+              if (few() <= INLINE_RECENT_CANDIDATES)
+                return keep(q.runQuery(agent.index, { kind: 'recent5xx', args }) as Recent5xx);
+            }
+          } catch {
+            inlineFailed = true;
+          }
         }
-      } catch {
-        // the query threads' own connections may still read it
-      }
-      const p = agent.queries
-        ? agent.queries.run<Recent5xx>({ kind: 'recent5xx', args }, { first: true }).then(
-            (r) => (last = r),
-            () => last,
-          ) // stopping, or a thread lost: the last figures
-        : Promise.resolve(last);
+        if (!agent.queries) return last;
+        // Stopping, or a thread lost: the last figures.
+        return agent.queries.run<Recent5xx>({ kind: 'recent5xx', args }, { first: true }).then(keep, () => last);
+      })();
       pending = { at: now, p };
       return p;
     };
-    new Gauge({
-      name: 'claw_trace_query_threads',
-      help: 'Query threads alive (each its own V8 heap: ~11-17 MB); they end after 30 s without a query',
-      registers: [r],
-      collect() {
-        this.set(agent.queries?.size ?? 0);
-      },
-    });
     new Gauge({
       name: 'claw_trace_recent_join_spans',
       help: 'Spans of the recent failed requests by join tier (1 request ID .. 4 context)',
@@ -185,6 +188,15 @@ export class AgentMetrics {
         const report = await recent();
         this.reset();
         for (const g of report.groups) this.inc({ cause: g.cause, region: g.region }, g.count);
+      },
+    });
+    // After the recent-5xx gauges (collected in order): a thread they start is counted.
+    new Gauge({
+      name: 'claw_trace_query_threads',
+      help: 'Query threads alive (each its own V8 heap: ~11-17 MB); they end after 30 s without a query',
+      registers: [r],
+      collect() {
+        this.set(agent.queries?.size ?? 0);
       },
     });
     // What the export thread counts (since the agent started; dropped: ever, for this outbox),

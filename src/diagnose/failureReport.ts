@@ -18,6 +18,8 @@ export interface FailuresWindow {
   region?: string;
   /** At most this many requests are joined and diagnosed (newest first). */
   limit?: number;
+  /** false: no patterns (they read the window's traffic: up to 2,000 successes and 5,000 gateway lines). */
+  patterns?: boolean;
 }
 
 export interface FailureGroup {
@@ -138,6 +140,6 @@ export function failureReport(index: RecordIndex, o: FailuresWindow): FailuresRe
       a.region.localeCompare(b.region) ||
       a.path.localeCompare(b.path),
   );
-  report.patterns = findPatterns(facts, trafficOf(index, o.from, o.to));
+  if (o.patterns !== false) report.patterns = findPatterns(facts, trafficOf(index, o.from, o.to));
   return report;
 }

@@ -80,11 +80,12 @@ export function startCheckpointer(index: RecordIndex, opts: CheckpointerOptions 
     timer.unref();
   };
   const backInline = (e: Error) => {
-    if (threadFailed) return;
+    if (threadFailed || stopped) return;
     threadFailed = true;
     worker = undefined;
+    told = false; // this thread's errors are said again
     opts.onError?.(new Error(`${e.message}; checkpoints are back on the agent's thread`));
-    if (!stopped) inline();
+    inline();
   };
   const toThread = () => {
     clearInterval(timer);

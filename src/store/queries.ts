@@ -4,6 +4,7 @@
  * statement cached by the index (see RecordIndex.prepared).
  */
 import type { RecordIndex } from './recordIndex.js';
+import { limitOf } from './statements.js';
 
 const ACCESS = `('nginx-access', 'caddy-access')`;
 
@@ -84,20 +85,22 @@ export function failureCandidates(
 }
 
 /**
- * Whether failureCandidates would return at most `max` lines, found without reading more than
- * `max` + 1 rows (and, only when some error line names a connection, the plain lines on those).
+ * How many lines failureCandidates would return, counted no further than `max` + 1 (more: `max`
+ * + 1). Reads at most `max` + 1 rows, the error lines' connections (more than `max` of them: an
+ * incident, counted as more without looking) and the plain lines on those.
  */
-export function failureCandidatesAtMost(index: RecordIndex, o: { from: number; to: number }, max: number): boolean {
+export function failureCandidatesUpTo(index: RecordIndex, o: { from: number; to: number }, max: number): number {
+  const cap = limitOf(max + 1);
   const { where, args } = candidateRows(o);
   const n = index
-    .prepared(`SELECT count(*) FROM (SELECT 1 FROM records WHERE ${where} LIMIT ?)`)
+    .prepared(`SELECT count(*) FROM (SELECT 1 FROM records WHERE ${where} LIMIT ${cap})`)
     .pluck()
-    .get(...args, max + 1) as number;
-  if (n > max) return false;
-  const conns = errorConnections(index, o);
-  if (conns.length === 0) return true;
-  // Many connections with errors: an incident; not looked into here (the answer may be no).
-  return conns.length <= max && n + index.rowlessOnConnections(conns, o.from, o.to).length <= max;
+    .get(...args) as number;
+  if (n > max) return cap;
+  const conns = errorConnections(index, o, cap);
+  if (conns.length === 0) return n;
+  if (conns.length > max) return cap;
+  return Math.min(cap, n + index.rowlessOnConnections(conns, o.from, o.to).length);
 }
 
 function candidateRows(o: { from: number; to: number; region?: string }): { where: string; args: (string | number)[] } {
@@ -106,7 +109,7 @@ function candidateRows(o: { from: number; to: number; region?: string }): { wher
     'time >= ?',
     'time < ?',
     `(status >= 400 OR status IN (0, 101) OR status IS NULL OR upgrade = 1
-    OR (source = 'nginx-access' AND conn IN (SELECT conn FROM records WHERE source = 'nginx-error' AND error_kind IS NOT NULL AND time >= ? AND time < ?)))`,
+    OR (source = 'nginx-access' AND conn IN (SELECT conn FROM records WHERE source = 'nginx-error' AND ${SIDE} AND error_kind IS NOT NULL AND time >= ? AND time < ?)))`,
   ];
   const args: (string | number)[] = [o.from, o.to, o.from - 2000, o.to + 2000];
   if (o.region !== undefined) {
@@ -116,11 +119,14 @@ function candidateRows(o: { from: number; to: number; region?: string }): { wher
   return { where: where.join(' AND '), args };
 }
 
-/** Connections an nginx error line of the window (2 s either side) names. */
-function errorConnections(index: RecordIndex, o: { from: number; to: number }): number[] {
+/** `source = 'nginx-error'` says it, but SQLite uses the side lines' index (records_side) only with its own condition. */
+const SIDE = `source NOT IN ${ACCESS}`;
+
+/** Connections an nginx error line of the window (2 s either side) names (at most `limit`). */
+function errorConnections(index: RecordIndex, o: { from: number; to: number }, limit?: number): number[] {
   return index
-    .prepared(`SELECT DISTINCT conn FROM records WHERE source = 'nginx-error' AND error_kind IS NOT NULL
-    AND conn IS NOT NULL AND time >= ? AND time < ?`)
+    .prepared(`SELECT DISTINCT conn FROM records WHERE source = 'nginx-error' AND ${SIDE} AND error_kind IS NOT NULL
+    AND conn IS NOT NULL AND time >= ? AND time < ?${limit === undefined ? '' : ` LIMIT ${limitOf(limit)}`}`)
     .pluck()
     .all(o.from - 2000, o.to + 2000) as number[];
 }
