@@ -12,7 +12,7 @@
  * Since the ID runs and line blocks (issue 14) a commit writes ~1x the log, and the worker's
  * isolate was most of what Node 24's agent had above its RSS target (122–125 MB with it, 107–109
  * without). On the agent's thread at 5,000 lines/s: a checkpoint every second p50 3–7 ms, max
- * 5–12 ms on this VM's disk; event loop delay p99 and the API's lookup p99 unchanged
+ * 5–25 ms on this VM's disk; event loop delay p99 and the API's lookup p99 unchanged
  * (bench:agent). But a checkpoint ends with fsyncs, and on a slow disk (session 11's VM) one
  * took up to 196–255 ms: after SLOW_CHECKPOINTS checkpoints over SLOW_CHECKPOINT_MS within
  * SLOW_WINDOW_MS the checkpoints move to a worker (checkpointWorker.ts) for good, which costs that
