@@ -65,6 +65,10 @@ async function follow(opts: Partial<TailerOptions> & { sources: TailerOptions['s
   return tailer;
 }
 
+/** The folder's `*.log`, read from the start, polled every 100 ms, a missing file forgotten after `forgetMissingMs`. */
+const followLogs = (forgetMissingMs: number) =>
+  follow({ sources: [{ path: path.join(dir, '*.log') }], backfill: true, pollMs: 100, forgetMissingMs });
+
 t('first start begins at the end of existing files; appended lines and partial lines arrive once', async () => {
   const log = path.join(dir, 'access.log');
   writeFileSync(log, lines(0, 100));
@@ -377,12 +381,7 @@ t(
     });
     syncBuiltinESMExports();
     try {
-      const t0 = await follow({
-        sources: [{ path: path.join(dir, '*.log') }],
-        backfill: true,
-        pollMs: 100,
-        forgetMissingMs: 1000,
-      });
+      const t0 = await followLogs(1000);
       await waitFor('both files', () => stored().length === 10);
       unlinkSync(gone);
       const deleted = Date.now();
@@ -412,12 +411,7 @@ t(
     const target = path.join(dir, 'real.txt');
     writeFileSync(target, lines(0, 3));
     symlinkSync(target, path.join(dir, 'link.log'));
-    const t0 = await follow({
-      sources: [{ path: path.join(dir, '*.log') }],
-      backfill: true,
-      pollMs: 100,
-      forgetMissingMs: 300,
-    });
+    const t0 = await followLogs(300);
     await waitFor('the first lines', () => stored().length === 3);
     unlinkSync(target);
     await sleep(1200);

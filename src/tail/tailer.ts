@@ -143,9 +143,7 @@ interface Followed {
   seen: boolean;
   /** Said that it is a symlink leading outside (once). */
   symlinkSaid?: boolean;
-  /** Found missing at its last read (a rename away was followed up, once). */
-  missing?: boolean;
-  /** Since when it is missing (Date.now()), while it is. */
+  /** Since when it is missing (Date.now()), while it is: a rename away is followed up once, when it is found so. */
   missingSince?: number;
   /** A watcher event asked for this read (not only the poll). */
   event?: boolean;
@@ -358,11 +356,11 @@ export class Tailer {
             await this.lookForMoved(f);
             return;
           }
+          const justMissing = f.missingSince === undefined;
           f.missingSince ??= Date.now();
-          if (f.ino !== null && f.dev !== null && !f.missing) {
+          if (justMissing && f.ino !== null && f.dev !== null) {
             // Renamed away and nothing in its place yet (nginx writes on into the renamed file
             // until its USR1 reopen creates the name again): follow the old inode now (only it).
-            f.missing = true;
             await this.checkFolder(file);
             await this.drainRotated(file, f.dev, f.ino, this.since(f), false);
           } else if (
@@ -373,7 +371,6 @@ export class Tailer {
           }
           return;
         }
-        f.missing = false;
         f.missingSince = undefined;
         if (f.expect && f.ino === null && (st.dev !== f.expect.dev || st.ino !== f.expect.ino))
           await this.lookForExpected(f);
