@@ -5,7 +5,16 @@ import { Readable } from 'node:stream';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chain, type Line, openLogStream, readLineBatches, readLines } from '../src/read/lineReader.js';
+import { open } from 'node:fs/promises';
+import {
+  chain,
+  fileChunks,
+  type Line,
+  openLogStream,
+  READ_CHUNK_BYTES,
+  readLineBatches,
+  readLines,
+} from '../src/read/lineReader.js';
 
 const t = suite('line reader');
 
@@ -166,6 +175,74 @@ t("a .gz larger than gunzip's chunks reads the same lines as the plain file", as
       plain.map(({ invalidUtf8, ...l }) => l),
       want,
     );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** `bytes` in chunks of `size`, each copied into the same buffer (as `fileChunks` reads them). */
+async function* intoOneBuffer(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
+  const buf = Buffer.alloc(size);
+  for (let i = 0; i < bytes.length; i += size) {
+    const n = bytes.copy(buf, 0, i, i + size);
+    yield buf.subarray(0, n);
+    buf.fill(0x21); // what the next read would overwrite
+  }
+}
+
+t('a source that reads every chunk into the same memory: lines across chunks come out whole', async () => {
+  for (const size of [1, 7, 64]) check(await collect(intoOneBuffer(content, size)));
+  const mixed = Buffer.from(`caf\u00e9 ${'x'.repeat(100)}\nna\u00efve\r\nplain ascii\n\u00e9t\u00e9`);
+  for (const size of [3, 10, 50])
+    assert.equal(
+      (await collect(intoOneBuffer(mixed, size), 64)).map(({ invalidUtf8, ...l }) => l),
+      expected(mixed, 64),
+      `chunks of ${size} bytes`,
+    );
+});
+
+t('fileChunks: a file from any offset, in one read buffer that the next reader takes over', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'claw-lines-'));
+  try {
+    // ~3 read buffers of lines, a non-ASCII one every so often (the byte-wise path across a chunk's end).
+    const lines: string[] = [];
+    for (let i = 0, n = 0; n < 3 * READ_CHUNK_BYTES; i++) {
+      const l = i % 97 === 0 ? `caf\u00e9 ${i} ${'\u00e9'.repeat(i % 300)}` : `line ${i} ${'y'.repeat(i % 500)}`;
+      lines.push(l);
+      n += Buffer.byteLength(l) + 1;
+    }
+    const bytes = Buffer.from(`${lines.join('\n')}\npartial`);
+    const file = path.join(dir, 'a.log');
+    writeFileSync(file, bytes);
+    const fh = await open(file, 'r');
+    try {
+      const buffers = new Set<ArrayBufferLike>();
+      const read = async (start: number) => {
+        const out: Line[] = [];
+        const chunks = fileChunks(fh, start);
+        const seen = (async function* () {
+          for await (const c of chunks) {
+            buffers.add(c.buffer);
+            yield c;
+          }
+        })();
+        for await (const l of readLines(seen)) out.push(l);
+        return out.map(({ invalidUtf8, ...l }) => l);
+      };
+      assert.equal(await read(0), expected(bytes, 256 * 1024));
+      const from = bytes.indexOf(0x0a, 200_000) + 1;
+      const tail = (await read(from)).map((l) => ({ ...l, offset: l.offset + from, next: l.next + from }));
+      assert.equal(
+        tail.map(({ lineNo, ...l }) => l),
+        expected(bytes, 256 * 1024)
+          .filter((l) => l.offset >= from)
+          .map(({ lineNo, ...l }) => l),
+        'from a line start in the middle',
+      );
+      assert.is(buffers.size, 1, 'both reads, every chunk: one buffer');
+    } finally {
+      await fh.close();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

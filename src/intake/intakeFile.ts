@@ -11,9 +11,8 @@
  *   cover that much log) commit with their checkpoint in one transaction.
  */
 import { type FileHandle, open, stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import { detectFormat, type LogRecord, type ParseErrorReason, type ParserOptions } from '../../parsers/index.js';
-import { DEFAULT_MAX_LINE_BYTES, READ_CHUNK_BYTES } from '../read/lineReader.js';
+import { DEFAULT_MAX_LINE_BYTES, fileChunks, READ_CHUNK_BYTES } from '../read/lineReader.js';
 import type { FileRow, RecordFields, RecordIndex } from '../store/recordIndex.js';
 import { FINGERPRINT_BYTES, type FileIdentity, identify, identifyHandle } from './fileIdentity.js';
 import { type BatchLimits, type ParsedBatch, parseLines, streamFrom } from './parseLines.js';
@@ -110,8 +109,9 @@ async function endOfLastLine(fh: FileHandle): Promise<{ offset: number; lines: n
   return { offset, lines };
 }
 
-/** A stream of the open file from `offset` (of the decompressed content, for an archive); the handle stays open. */
-function openFrom(fh: FileHandle, gzip: boolean, offset: number): Readable {
+/** The open file's bytes from `offset` (of the decompressed content, for an archive); the handle stays open. */
+function openFrom(fh: FileHandle, gzip: boolean, offset: number): AsyncIterable<Buffer> {
+  if (!gzip) return fileChunks(fh, offset);
   return streamFrom(
     (start) => fh.createReadStream({ start, highWaterMark: READ_CHUNK_BYTES, autoClose: false }),
     gzip,

@@ -80,7 +80,7 @@ export interface ParseFrom {
  * the next read unless `final`. Returns the checkpoint reached.
  */
 export async function parseLines(
-  stream: Readable,
+  stream: AsyncIterable<Buffer>,
   row: ParseFrom,
   o: BatchLimits,
   emit: (b: ParsedBatch) => void | Promise<void>,
