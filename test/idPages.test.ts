@@ -90,6 +90,31 @@ t('an entry holds its line id as recordId makes it, for any file and offset (no 
   );
 });
 
+t("a writer with a sink hands over the same pages, each a view of the writer's one buffer", () => {
+  const rand = prng(7);
+  const entries = Array.from({ length: 600 }, (_, i) => ({ kind: i < 400 ? 0 : 1, key: randomKey(rand), i }));
+  const fill = (w: PageWriter) => {
+    for (const e of entries) w.pushString(e.kind, e.key, false, 1, e.i);
+  };
+  const own = new PageWriter();
+  fill(own);
+  const want = own.finish();
+  const got: { kind: number; n: number; lastKey: number[]; lastRecord: bigint; data: number[] }[] = [];
+  const buffers = new Set<ArrayBufferLike>();
+  const sunk = new PageWriter((p) => {
+    buffers.add(p.data.buffer);
+    got.push({ ...p, lastKey: [...p.lastKey], data: [...p.data] }); // copied: the view is reused
+  });
+  fill(sunk);
+  assert.equal(sunk.finish(), []);
+  assert.ok(want.length > 3, `${want.length} pages`);
+  assert.equal(
+    got,
+    want.map((p) => ({ ...p, lastKey: [...p.lastKey], data: [...p.data] })),
+  );
+  assert.is(buffers.size, 1);
+});
+
 t('a commit packs its entries in the bytes order, whatever the keys and connection numbers', () => {
   const rand = prng(7);
   for (let round = 0; round < 20; round++) {

@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LogRecord } from '../parsers/index.js';
 import { intakeFile } from '../src/intake/intakeFile.js';
-import { BLOCK_LINES, blocksOf, decodeBlock, encodeBlock, isRowless } from '../src/store/lineBlocks.js';
+import { BLOCK_LINES, blockPayload, blocksOf, decodeBlock, encodeBlock, isRowless } from '../src/store/lineBlocks.js';
 import { RecordIndex, storedLines } from '../src/store/recordIndex.js';
 import { rehydrate } from '../src/store/rehydrate.js';
 import { prng } from './helpers.js';
@@ -43,6 +43,42 @@ t('a block gives back each line by its offset, whatever the line holds', () => {
     raws.map((_, i) => isRowless(b, i)),
     [false, true, false, false, true, false],
   );
+});
+
+t('blocks encoded one after another through one reused payload buffer each decode to their own lines', () => {
+  const block = (n: number, len: number, c: string) =>
+    Array.from({ length: n }, (_, i) => ({
+      offset: i * (len + 1),
+      time: i,
+      raw: `${c}${i} ${'é'.repeat(i % 3)}${c.repeat(len)}`,
+      lineNo: i + 1,
+      rowless: i % 2 === 0,
+    }));
+  const blocks = [
+    block(64, 900, 'a'),
+    block(3, 10, 'b'),
+    block(64, 2_000, 'c'),
+    block(1, 300_000, 'd'),
+    block(5, 5, 'e'),
+  ];
+  const encoded = blocks.map((b) => encodeBlock(b));
+  blocks.forEach((b, i) => {
+    const last = b[b.length - 1]!.offset;
+    const d = decodeBlock(1n << 40n, (1n << 40n) | BigInt(last), encoded[i]!, 1);
+    assert.equal(
+      d.lines,
+      b.map((l) => l.raw),
+      `block ${i}`,
+    );
+    assert.equal(
+      b.map((_, k) => isRowless(d, k)),
+      b.map((l) => l.rowless),
+    );
+  });
+  // The payloads themselves: one buffer reused for the agent's blocks, one of its own otherwise.
+  const p1 = blockPayload(blocks[0]!, true);
+  assert.is(blockPayload(blocks[1]!, true).buffer, p1.buffer, 'reused');
+  assert.is.not(blockPayload(blocks[1]!).buffer, p1.buffer, 'its own');
 });
 
 t('a commit is cut into blocks of at most BLOCK_LINES lines, long lines into smaller ones', () => {

@@ -88,7 +88,8 @@ class PageReader {
   done = false;
   private page = -1;
 
-  constructor(private readonly pages: readonly PageRow[]) {
+  /** `pages`: its slots are cleared as they are read, so a long merge step keeps only the pages ahead. */
+  constructor(private readonly pages: (PageRow | undefined)[]) {
     this.nextPage();
   }
 
@@ -101,6 +102,7 @@ class PageReader {
   }
 
   private nextPage(): void {
+    if (this.page >= 0) this.pages[this.page] = undefined;
     const p = this.pages[++this.page];
     if (p === undefined || p.data.length === 0) {
       this.done = true;
@@ -234,7 +236,11 @@ export class IdRuns {
   }
 
   private insertPages(run: number, pages: readonly IdPage[]): void {
-    for (const p of pages) this.st.insertPage.run(run, p.kind, p.lastKey, p.lastRecord, p.n, p.data);
+    for (const p of pages) this.insertPage(run, p);
+  }
+
+  private insertPage(run: number, p: IdPage): void {
+    this.st.insertPage.run(run, p.kind, p.lastKey, p.lastRecord, p.n, p.data);
   }
 
   /**
@@ -324,7 +330,8 @@ export class IdRuns {
       while (!r.done && compareToPoint(r, m.cursor) <= 0) r.next();
       if (!r.done) readers.push(r);
     }
-    const w = new PageWriter();
+    // Each page inserted as it is closed, from the writer's one buffer.
+    const w = new PageWriter((p) => this.insertPage(m.target, p));
     let copied = 0;
     // A k-way merge of the sources' entries in order (a heap of the readers by their entry).
     const heap = readers;
@@ -343,7 +350,7 @@ export class IdRuns {
       }
       if (heap.length > 0) siftDown(heap, 0);
     }
-    this.insertPages(m.target, w.finish());
+    w.finish();
     if (bound === undefined) {
       const list = m.sources.map((r) => Math.trunc(r)).join(', ');
       this.db.prepare(`UPDATE id_runs SET state = ${RUN_STATE.retired} WHERE run IN (${list})`).run();
