@@ -4,6 +4,7 @@
  * code (correlation, diagnosis, the trace JSON's TypeBox schema) is loaded at its first request,
  * and then answers as before. A module-load hook on the real command says what was loaded.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +13,7 @@ import * as assert from 'uvu/assert';
 import { stopProcess } from '../fixtures/lab/lab.js';
 import { freePorts } from '../fixtures/lab/upstreams.js';
 import { lookUpRequest } from '../src/agent/requestLookup.js';
+import { AGENT_TOP_TIER, topTierPlan } from '../src/agent/run.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { fixture, REPO } from './helpers.js';
 import { type AgentProcess, httpGet, startAgentProcess } from './support/agent.js';
@@ -85,6 +87,36 @@ t('with an endpoint (down) the OTel packages are loaded: the hook would see them
   } finally {
     await stopProcess(a.p, 'SIGTERM');
   }
+});
+
+t("on Node >= 22 the agent runs without V8's top tier: the same process, started again with --max-opt=2", async () => {
+  const { a } = await agentLogging('tiers');
+  try {
+    // The spawned PID is the agent (process.execve keeps it): its command line as the kernel has it now.
+    const args = execFileSync('ps', ['-o', 'args=', '-p', String(a.p.pid)], { encoding: 'utf8' }).trim();
+    const major = Number(process.versions.node.split('.')[0]);
+    const canExec = typeof (process as { execve?: unknown }).execve === 'function';
+    assert.is(
+      args.split(/\s+/).includes(AGENT_TOP_TIER),
+      major >= 22 && canExec,
+      `node ${process.version}, its command line: ${args}`,
+    );
+    assert.ok(args.includes(' agent -c '), args);
+    assert.is((await httpGet(a.port, '/healthz')).status, 200, 'it answers');
+  } finally {
+    await stopProcess(a.p, 'SIGTERM');
+  }
+  assert.is(a.p.exitCode, 0, `SIGTERM stops it cleanly: ${a.stderr().slice(-500)}`);
+});
+
+t('which agents leave the top tier out, and how', () => {
+  assert.is(topTierPlan(20, false, []), 'none', 'Node 20: no Maglev to stand in');
+  assert.is(topTierPlan(20, true, []), 'none');
+  assert.is(topTierPlan(22, false, ['--max-semi-space-size=4']), 'run-time', 'Node 22.0-22.14: no process.execve');
+  assert.is(topTierPlan(22, true, ['--max-semi-space-size=4']), 'exec');
+  assert.is(topTierPlan(24, true, []), 'exec');
+  assert.is(topTierPlan(24, true, ['--max-opt=2']), 'none', 'started again already: no loop');
+  assert.is(topTierPlan(24, true, ['--max-opt=3']), 'none', "an operator's own --max-opt stands");
 });
 
 t.run();
