@@ -23,7 +23,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { stopProcess, waitForPort } from '../fixtures/lab/lab.js';
 import { freePort } from '../fixtures/lab/upstreams.js';
-import { AGENT_TOP_TIER, AGENT_V8_FLAGS } from '../src/agent/run.js';
+import { agentV8Flags } from '../src/agent/v8Flags.js';
 import { CLI_ENV, cliArgs, NODE_FLAGS } from './cli.js';
 import { clawJson } from './lines.js';
 
@@ -120,7 +120,7 @@ try {
   clearInterval(writer);
   clearInterval(scraper);
   console.log(
-    `agent at ${fmt(RATE)} lines/s (claw_json) for ${SECONDS} s after a 5 s warm-up, ${fmt(seq)} lines written ${PER_LINE ? 'one write a line' : 'one write per 10 ms'}${ROTATED ? `, ${ROTATED} rotated files beside it` : ''}${GLOB ? ', followed as *.log' : ''}${SCRAPE_S ? `, /metrics scraped every ${SCRAPE_S} s` : ''} (${CLI_ENV.MALLOC_ARENA_MAX ? `MALLOC_ARENA_MAX=${CLI_ENV.MALLOC_ARENA_MAX} ` : ''}node ${[...NODE_FLAGS, process.env.BENCH_NODE_ARGS ?? ''].join(' ').trim()}; at run time ${AGENT_V8_FLAGS}${Number(process.versions.node.split('.')[0]) >= 22 ? `; started again with ${AGENT_TOP_TIER}` : ''})`,
+    `agent at ${fmt(RATE)} lines/s (claw_json) for ${SECONDS} s after a 5 s warm-up, ${fmt(seq)} lines written ${PER_LINE ? 'one write a line' : 'one write per 10 ms'}${ROTATED ? `, ${ROTATED} rotated files beside it` : ''}${GLOB ? ', followed as *.log' : ''}${SCRAPE_S ? `, /metrics scraped every ${SCRAPE_S} s` : ''} (${CLI_ENV.MALLOC_ARENA_MAX ? `MALLOC_ARENA_MAX=${CLI_ENV.MALLOC_ARENA_MAX} ` : ''}node ${[...NODE_FLAGS, process.env.BENCH_NODE_ARGS ?? ''].join(' ').trim()}; at run time ${agentV8Flags(Number(process.versions.node.split('.')[0]), [...NODE_FLAGS, ...(process.env.BENCH_NODE_ARGS?.split(' ') ?? [])]).join(' ')})`,
   );
   console.log(
     `  RSS max ${maxRss.toFixed(0)} MB (target <= 110 MB: ${maxRss <= 110 ? 'ok' : 'MISSED'}), CPU ${(cpu * 100).toFixed(1)}% of one core (target <= 12%: ${cpu <= 0.12 ? 'ok' : 'MISSED'})`,

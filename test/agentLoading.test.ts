@@ -4,8 +4,7 @@
  * code (correlation, diagnosis, the trace JSON's TypeBox schema) is loaded at its first request,
  * and then answers as before. A module-load hook on the real command says what was loaded.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
@@ -13,7 +12,7 @@ import * as assert from 'uvu/assert';
 import { stopProcess } from '../fixtures/lab/lab.js';
 import { freePorts } from '../fixtures/lab/upstreams.js';
 import { lookUpRequest } from '../src/agent/requestLookup.js';
-import { AGENT_TOP_TIER, topTierPlan } from '../src/agent/run.js';
+import { agentV8Flags, PRETENURING_OFF, TOP_TIER_OFF } from '../src/agent/v8Flags.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
 import { fixture, REPO } from './helpers.js';
 import { type AgentProcess, httpGet, startAgentProcess } from './support/agent.js';
@@ -89,34 +88,38 @@ t('with an endpoint (down) the OTel packages are loaded: the hook would see them
   }
 });
 
-t("on Node >= 22 the agent runs without V8's top tier: the same process, started again with --max-opt=2", async () => {
-  const { a } = await agentLogging('tiers');
+t('on Node >= 22 nothing in the agent reaches TurboFan, and Maglev does; on Node 20 TurboFan as before', async () => {
+  const log = path.join(dir(), 'tier.json');
+  const yaml = `region: us-east\nindex: ${path.join(dir(), 'tier.db')}\nlog: { level: warn }\nsources: []\n`;
+  const probe = pathToFileURL(path.join(REPO, 'test/support/tierProbe.mjs')).href;
+  const a = await startAgentProcess(dir(), 'tier', yaml, { CLAW_TIER_LOG: log }, 10_000, [
+    '--allow-natives-syntax',
+    '--import',
+    probe,
+  ]);
   try {
-    // The spawned PID is the agent (process.execve keeps it): its command line as the kernel has it now.
-    const args = execFileSync('ps', ['-o', 'args=', '-p', String(a.p.pid)], { encoding: 'utf8' }).trim();
+    // `sources: []` (nothing to follow) once made the start wait forever for chokidar's first scan.
+    assert.match(a.stderr(), 'no sources in the config', 'an agent with no sources says so, and listens');
+    await waitFor('the probe to write its tier', () => existsSync(log));
+    const tier = JSON.parse(readFileSync(log, 'utf8')) as { maglev: boolean; turbofan: boolean };
     const major = Number(process.versions.node.split('.')[0]);
-    const canExec = typeof (process as { execve?: unknown }).execve === 'function';
-    assert.is(
-      args.split(/\s+/).includes(AGENT_TOP_TIER),
-      major >= 22 && canExec,
-      `node ${process.version}, its command line: ${args}`,
+    assert.equal(
+      tier,
+      major >= 22 ? { maglev: true, turbofan: false } : { maglev: false, turbofan: true },
+      process.version,
     );
-    assert.ok(args.includes(' agent -c '), args);
-    assert.is((await httpGet(a.port, '/healthz')).status, 200, 'it answers');
   } finally {
     await stopProcess(a.p, 'SIGTERM');
   }
   assert.is(a.p.exitCode, 0, `SIGTERM stops it cleanly: ${a.stderr().slice(-500)}`);
 });
 
-t('which agents leave the top tier out, and how', () => {
-  assert.is(topTierPlan(20, false, []), 'none', 'Node 20: no Maglev to stand in');
-  assert.is(topTierPlan(20, true, []), 'none');
-  assert.is(topTierPlan(22, false, ['--max-semi-space-size=4']), 'run-time', 'Node 22.0-22.14: no process.execve');
-  assert.is(topTierPlan(22, true, ['--max-semi-space-size=4']), 'exec');
-  assert.is(topTierPlan(24, true, []), 'exec');
-  assert.is(topTierPlan(24, true, ['--max-opt=2']), 'none', 'started again already: no loop');
-  assert.is(topTierPlan(24, true, ['--max-opt=3']), 'none', "an operator's own --max-opt stands");
+t("the agent's V8 flags by Node version; a tier flag given to node stands", () => {
+  assert.equal(agentV8Flags(20, []), [PRETENURING_OFF], 'Node 20: no Maglev to stand in');
+  assert.equal(agentV8Flags(22, ['--max-semi-space-size=4']), [PRETENURING_OFF, TOP_TIER_OFF]);
+  assert.equal(agentV8Flags(24, []), [PRETENURING_OFF, TOP_TIER_OFF]);
+  for (const own of ['--max-opt=3', '--max_opt=3', '--turbofan', '--no-maglev', '--no_maglev'])
+    assert.equal(agentV8Flags(24, [own]), [PRETENURING_OFF], own);
 });
 
 t.run();

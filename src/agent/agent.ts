@@ -225,6 +225,10 @@ export class Agent implements AgentView {
       throw listenError(e as NodeJS.ErrnoException, this.config.api.host, this.config.api.port);
     }
     const files = this.tailing();
+    if (this.config.sources.length === 0)
+      this.log.warn(
+        'no sources in the config (`sources: []`): nothing is followed; the API answers from the index as it is',
+      );
     this.log.info(
       { index: this.config.index, api: this.url, files, patterns: this.config.sources.map((s) => s.path) },
       `watching ${files.length} file${files.length === 1 ? '' : 's'}${files.length ? `: ${files.join(', ')}` : ''} (of ${this.config.sources.length} paths and patterns; new matches are picked up); index ${this.config.index}; API on ${this.url}`,

@@ -7,5 +7,8 @@
  */
 import { quickEntry } from './quickEntry.js';
 
+// The agent's V8 flags before anything else runs (src/agent/v8Flags.ts): TurboFan never starts.
+if (process.argv[2] === 'agent') (await import('../agent/v8Flags.js')).setAgentV8Flags();
+
 const { runQuickLookup } = (await import(quickEntry())) as typeof import('./quickLookup.js');
 if (!(await runQuickLookup(process.argv.slice(2)))) await (await import('./program.js')).runProgram(process.argv);

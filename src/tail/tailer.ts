@@ -252,7 +252,8 @@ export class Tailer {
     watcher.on('change', (p: string) => this.schedule(p));
     watcher.on('unlink', (p: string) => this.schedule(p));
     watcher.on('error', (e: unknown) => this.opts.onError?.('(watcher)', e as Error));
-    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    // chokidar says `ready` only after a first scan of something: with no sources there is none.
+    if (dirs.length > 0) await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     // Each file read once, not "no read in flight": a file written without pause is read again
     // and again, and the start would never end (the API would never listen).
     await this.firstReads();

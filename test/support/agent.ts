@@ -22,12 +22,13 @@ export async function startAgentProcess(
   yaml: string,
   env: NodeJS.ProcessEnv = {},
   listenMs = 10_000,
+  nodeArgs: string[] = [],
 ): Promise<AgentProcess> {
   const cfg = path.join(dir, `${name}.yaml`);
   writeFileSync(cfg, yaml);
   const [port] = (await freePorts(1)) as [number];
   let err = '';
-  const p = spawn(process.execPath, [CLI, 'agent', '-c', cfg, '--port', String(port)], {
+  const p = spawn(process.execPath, [...nodeArgs, CLI, 'agent', '-c', cfg, '--port', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...env },
   });
