@@ -126,8 +126,13 @@ export function reloadOf(f: Facts): IndexedRecord | undefined {
 
 /** Refused between a start line and "listening", or just before a start: the gateway was (re)starting. */
 function restartAround(f: Facts): IndexedRecord | undefined {
-  const { last, next } = lifecycle(f);
+  const { life, last, next } = lifecycle(f);
   if (last && STARTING.has(last.lifecycle ?? '')) return last;
+  // A start in the refused request's own millisecond (a gateway that starts and listens within it,
+  // both lines stamped as the proxy's): the refusal says it did not listen yet, whichever line the
+  // clocks put last.
+  const tie = life.find((r) => r.time === f.end && STARTING.has(r.lifecycle ?? ''));
+  if (tie) return tie;
   // Just before a start: only if the gateway had stopped (refused while it was up is not a restart).
   if (next && next.time - f.end <= 30_000 && (!last || last.lifecycle === 'shutdown')) return next;
   return undefined;
