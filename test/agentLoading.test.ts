@@ -14,6 +14,7 @@ import { freePorts } from '../fixtures/lab/upstreams.js';
 import { lookUpRequest } from '../src/agent/requestLookup.js';
 import { agentV8Flags, PRETENURING_OFF, TOP_TIER_OFF } from '../src/agent/v8Flags.js';
 import { RecordIndex } from '../src/store/recordIndex.js';
+import { FOLLOW_STARTED_KEY } from '../src/tail/tailer.js';
 import { fixture, REPO } from './helpers.js';
 import { type AgentProcess, httpGet, startAgentProcess } from './support/agent.js';
 import { tempDirEach } from './support/tempDir.js';
@@ -88,38 +89,94 @@ t('with an endpoint (down) the OTel packages are loaded: the hook would see them
   }
 });
 
-t('on Node >= 22 nothing in the agent reaches TurboFan, and Maglev does; on Node 20 TurboFan as before', async () => {
-  const log = path.join(dir(), 'tier.json');
-  const yaml = `region: us-east\nindex: ${path.join(dir(), 'tier.db')}\nlog: { level: warn }\nsources: []\n`;
-  const probe = pathToFileURL(path.join(REPO, 'test/support/tierProbe.mjs')).href;
-  const a = await startAgentProcess(dir(), 'tier', yaml, { CLAW_TIER_LOG: log }, 10_000, [
-    '--allow-natives-syntax',
-    '--import',
-    probe,
-  ]);
-  try {
-    // `sources: []` (nothing to follow) once made the start wait forever for chokidar's first scan.
-    assert.match(a.stderr(), 'no sources in the config', 'an agent with no sources says so, and listens');
-    await waitFor('the probe to write its tier', () => existsSync(log));
-    const tier = JSON.parse(readFileSync(log, 'utf8')) as { maglev: boolean; turbofan: boolean };
+t(
+  'on Node >= 22 nothing in the agent reaches TurboFan, from its first line, and Maglev does; on Node 20 TurboFan as before',
+  async () => {
+    const log = path.join(dir(), 'tier.json');
+    const db = path.join(dir(), 'tier.db');
+    // Files to read at the start (the agent's start-up and a backfill: what would reach TurboFan
+    // first), and V8's own trace of what it optimizes (stdout).
+    const yaml =
+      `region: us-east\nindex: ${db}\nbackfill: true\nlog: { level: warn }\nsources:\n` +
+      `  - path: ${fixture('nginx', 'claw_json.log')}\n  - path: ${fixture('nginx', 'error.log')}\n    zone: UTC\n`;
+    const probe = pathToFileURL(path.join(REPO, 'test/support/tierProbe.mjs')).href;
+    const a = await startAgentProcess(dir(), 'tier', yaml, { CLAW_TIER_LOG: log }, 10_000, [
+      '--allow-natives-syntax',
+      '--trace-opt',
+      '--import',
+      probe,
+    ]);
     const major = Number(process.versions.node.split('.')[0]);
-    assert.equal(
-      tier,
-      major >= 22 ? { maglev: true, turbofan: false } : { maglev: false, turbofan: true },
-      process.version,
-    );
+    try {
+      await waitFor('the probe to write its tier', () => existsSync(log));
+      const tier = JSON.parse(readFileSync(log, 'utf8')) as { maglev: boolean; turbofan: boolean };
+      assert.equal(
+        tier,
+        major >= 22 ? { maglev: true, turbofan: false } : { maglev: false, turbofan: true },
+        process.version,
+      );
+    } finally {
+      await stopProcess(a.p, 'SIGTERM');
+    }
+    assert.is(a.p.exitCode, 0, `SIGTERM stops it cleanly: ${a.stderr().slice(-500)}`);
+    // The probe's function above; on Node >= 22 nothing before it either (set in runAgent only, the
+    // command's start-up had compiled a dozen functions with TurboFan).
+    const turbofan = a
+      .stdout()
+      .split('\n')
+      .filter((l) => /TURBOFAN/.test(l));
+    if (major >= 22) assert.equal(turbofan, [], 'no TurboFan compile in the agent');
+    else assert.ok(turbofan.length > 0, 'Node 20: TurboFan as before');
+  },
+);
+
+t('an agent with no sources says so, listens, and leaves the first start to the sources a reload adds', async () => {
+  const db = path.join(dir(), 'none.db');
+  const a = await startAgentProcess(
+    dir(),
+    'none',
+    `region: us-east\nindex: ${db}\nlog: { level: warn }\nsources: []\n`,
+  );
+  try {
+    // Before session 14 such an agent exited 13 at once: nothing kept it alive while its start
+    // waited for chokidar's first scan, which never comes with nothing to scan.
+    await waitFor('the warning', () => a.stderr().includes('no sources in the config'));
+    assert.is((await httpGet(a.port, '/healthz')).status, 200);
   } finally {
     await stopProcess(a.p, 'SIGTERM');
   }
-  assert.is(a.p.exitCode, 0, `SIGTERM stops it cleanly: ${a.stderr().slice(-500)}`);
+  assert.is(a.p.exitCode, 0);
+  const idx = new RecordIndex(db);
+  try {
+    assert.is(
+      idx.getMeta(FOLLOW_STARTED_KEY),
+      undefined,
+      'a source added later begins at its end, as on a first start',
+    );
+  } finally {
+    idx.close();
+  }
 });
 
 t("the agent's V8 flags by Node version; a tier flag given to node stands", () => {
   assert.equal(agentV8Flags(20, []), [PRETENURING_OFF], 'Node 20: no Maglev to stand in');
   assert.equal(agentV8Flags(22, ['--max-semi-space-size=4']), [PRETENURING_OFF, TOP_TIER_OFF]);
   assert.equal(agentV8Flags(24, []), [PRETENURING_OFF, TOP_TIER_OFF]);
-  for (const own of ['--max-opt=3', '--max_opt=3', '--turbofan', '--no-maglev', '--no_maglev'])
+  for (const own of [
+    '--max-opt=3',
+    '--max_opt=3',
+    '-max-opt=3',
+    '--turbofan',
+    '--no-maglev',
+    '--no_maglev',
+    '--nomaglev',
+    '--always-turbofan',
+    '--turbo-filter=foo',
+  ])
     assert.equal(agentV8Flags(24, [own]), [PRETENURING_OFF], own);
+  // Not tier flags: a Maglev sub-flag, the semi-space size.
+  for (const other of ['--maglev-inlining', '--no-maglev-inlining', '--max-semi-space-size=4'])
+    assert.equal(agentV8Flags(24, [other]), [PRETENURING_OFF, TOP_TIER_OFF], other);
 });
 
 t.run();

@@ -17,11 +17,12 @@
  * reach TurboFan, the `node` binary's pages of TurboFan's code are never touched: Node 24 at 5,000
  * lines/s (bench:agent, 240-600 s): RSS 100-104 MB against 112-116 for the build without it in
  * the same minutes (the binary's resident pages 48 MB against 53; glibc's main arena 16-19 against
- * 22-24); set in runAgent only, after the start-up: 106 against 113. CPU 4.0-4.4% against
+ * 22-24); set in runAgent only, after the start-up: 106 against 113. CPU 4.0-5.0% against
  * 3.6-3.7% of a core; a backlog read on the agent's thread (a restart after downtime) 5-27%
  * slower. Node 20 has no Maglev (the flag would leave the interpreter and Sparkplug) and is under
- * its target without it. A tier flag given to node (`--max-opt`, `--turbofan`, `--maglev`, with
- * or without `no-`, dashes or underscores) is left to stand.
+ * its target without it. A tier flag given to node (`--max-opt`, `--turbofan`, `--maglev`,
+ * `--always-turbofan`, `--turbo-filter`; with or without `no`, one dash or two, dashes or
+ * underscores) is left to stand.
  */
 const { setFlagsFromString } = process.getBuiltinModule('node:v8');
 
@@ -31,7 +32,9 @@ export const TOP_TIER_OFF = '--no-turbofan';
 /** The flags the agent sets on this Node, given node's own flags (`process.execArgv`). */
 export function agentV8Flags(nodeMajor: number, execArgv: readonly string[]): string[] {
   const flags = [PRETENURING_OFF];
-  const ownTier = execArgv.some((a) => /^--(no[-_])?(max[-_]opt|turbofan|maglev)\b/.test(a));
+  const ownTier = execArgv.some((a) =>
+    /^--?(no[-_]?)?(max[-_]opt|turbofan|maglev|always[-_]turbofan|turbo[-_]filter)(=|$)/.test(a),
+  );
   if (nodeMajor >= 22 && !ownTier) flags.push(TOP_TIER_OFF);
   return flags;
 }

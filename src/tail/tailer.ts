@@ -258,7 +258,8 @@ export class Tailer {
     // and again, and the start would never end (the API would never listen).
     await this.firstReads();
     this.ready = true;
-    if (this.index.getMeta(FOLLOW_STARTED_KEY) === undefined)
+    // With no sources nothing started: a source added later still begins as a first start would.
+    if (this.opts.sources.length > 0 && this.index.getMeta(FOLLOW_STARTED_KEY) === undefined)
       this.index.setMeta(FOLLOW_STARTED_KEY, new Date().toISOString());
     // The safety net costs a stat per idle file: a file is opened and read only when its inode,
     // size or mtime moved since its last read (or a watcher event says it changed).

@@ -13,6 +13,8 @@ export interface AgentProcess {
   p: ChildProcess;
   port: number;
   stderr: () => string;
+  /** What it wrote on stdout (the agent logs on stderr: V8's traces, say). */
+  stdout: () => string;
 }
 
 /** Writes `yaml` to `<dir>/<name>.yaml` and starts an agent with it on a free port; resolves once the API listens. */
@@ -29,11 +31,15 @@ export async function startAgentProcess(
   const [port] = (await freePorts(1)) as [number];
   let err = '';
   const p = spawn(process.execPath, [...nodeArgs, CLI, 'agent', '-c', cfg, '--port', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
+  let out = '';
   p.stderr!.on('data', (d: Buffer) => {
     err += d;
+  });
+  p.stdout!.on('data', (d: Buffer) => {
+    out += d;
   });
   try {
     await waitForPort(port, p, `agent ${name}`, listenMs);
@@ -41,7 +47,7 @@ export async function startAgentProcess(
     p.kill('SIGKILL');
     throw new Error(`${(e as Error).message}\n${err.slice(-2000)}`);
   }
-  return { p, port, stderr: () => err };
+  return { p, port, stderr: () => err, stdout: () => out };
 }
 
 export interface HttpAnswer {
