@@ -18,8 +18,8 @@
  * lines/s (bench:agent, 240-600 s): RSS 100-104 MB against 112-116 for the build without it in
  * the same minutes (the binary's resident pages 48 MB against 53; glibc's main arena 16-19 against
  * 22-24); set in runAgent only, after the start-up: 106 against 113. CPU 4.0-5.0% against
- * 3.6-3.7% of a core; a backlog read on the agent's thread (a restart after downtime) 5-27%
- * slower. Node 20 has no Maglev (the flag would leave the interpreter and Sparkplug) and is under
+ * 3.6-3.7% of a core; a backlog read on the agent's thread (a restart after downtime) takes
+ * 5-27% longer. Node 20 has no Maglev (the flag would leave the interpreter and Sparkplug) and is under
  * its target without it. A tier flag given to node (`--max-opt`, `--turbofan`, `--maglev`,
  * `--always-turbofan`, `--turbo-filter`; with or without `no`, one dash or two, dashes or
  * underscores) is left to stand.
