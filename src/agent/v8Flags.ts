@@ -14,13 +14,13 @@
  *
  * `--no-turbofan` (Node >= 22): V8's top tier off where its mid tier, Maglev (on by default since
  * Node 22), stands in. Set before the command's own start-up has run long enough for anything to
- * reach TurboFan, the `node` binary's pages of TurboFan's code are never touched: Node 24 at 5,000
- * lines/s (bench:agent, 240-600 s): RSS 100-104 MB against 112-116 for the build without it in
- * the same minutes (the binary's resident pages 48 MB against 53; glibc's main arena 16-19 against
- * 22-24); set in runAgent only, after the start-up: 106 against 113. CPU 4.0-5.0% against
- * 3.6-3.7% of a core; a backlog read on the agent's thread (a restart after downtime) takes
- * 5-27% longer. Node 20 has no Maglev (the flag would leave the interpreter and Sparkplug) and is under
- * its target without it. A tier flag given to node (`--max-opt`, `--turbofan`, `--maglev`,
+ * reach TurboFan, the `node` binary's pages of TurboFan's code are never touched: Node 24 at
+ * 5,000 lines/s (bench:agent, 240-600 s): RSS 100-104 MB against 112-116 for the build without
+ * it in the same minutes (file-backed resident pages, the binary's mostly, 48 MB against 53;
+ * glibc's main arena 16-19 against 22-24); set in runAgent only, after the start-up: 106 against
+ * 113. CPU 4.0-5.0% against 3.6-3.7% of a core; a backlog read on the agent's thread (a restart
+ * after downtime) takes 5-27% longer. Node 20 has no Maglev (the flag would leave the interpreter
+ * and Sparkplug) and is under its target without it. A tier flag given to node (`--max-opt`, `--turbofan`, `--maglev`,
  * `--always-turbofan`, `--turbo-filter`; with or without `no`, one dash or two, dashes or
  * underscores) is left to stand.
  */
